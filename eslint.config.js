@@ -1,0 +1,44 @@
+// Lint encodes the house rules that the compiler does not: no `any`, no non-null `!`, named
+// exports, and the architecture's import direction (see ARCHITECTURE.md "Folders").
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const layer = (from, forbidden) => ({
+  files: [`src/${from}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: forbidden.map((f) => ({
+          group: [`**/${f}/**`, `**/${f}`],
+          message: `src/${from} must not import src/${f} (ARCHITECTURE.md: imports only go downward)`,
+        })),
+      },
+    ],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.strict,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-non-null-assertion': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
+    },
+  },
+  layer('kube', ['engine', 'api', 'fleet', 'governance', 'controllers', 'hub', 'agent', 'cli', 'harness']),
+  layer('api', ['engine', 'fleet', 'governance', 'controllers', 'hub', 'agent', 'cli', 'harness']),
+  layer('engine', ['api', 'fleet', 'governance', 'controllers', 'hub', 'agent', 'cli', 'harness']),
+  layer('fleet', ['controllers', 'hub', 'agent', 'cli', 'harness']),
+  layer('governance', ['controllers', 'hub', 'agent', 'cli', 'harness']),
+  layer('controllers', ['hub', 'agent', 'cli', 'harness']),
+  layer('hub', ['cli', 'harness']),
+  layer('agent', ['hub', 'cli', 'harness']),
+  layer('cli', ['harness']),
+  { files: ['eslint.config.js', 'vitest.config.ts'], rules: { 'no-restricted-syntax': 'off' } },
+);

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Builds the pinned third-party tools (scripts/versions.env) from the Go module proxy into a
+# versioned cache, skipping what is already built.
+#
+#   scripts/build-tools.sh            build everything missing
+#   scripts/build-tools.sh --print    print the bin directory of every tool (after building)
+#   scripts/build-tools.sh --check    exit 1 naming what is missing, build nothing
+#
+# Cache: ${GITFLEET_TOOLS_DIR:-~/.cache/gitfleet/tools}/<name>-<version>/bin/
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=versions.env
+source "$here/versions.env"
+tools_dir=${GITFLEET_TOOLS_DIR:-$HOME/.cache/gitfleet/tools}
+mode=build
+case "${1:-}" in --print) mode=print ;; --check) mode=check ;; "") ;; *) echo "usage: $0 [--print|--check]" >&2; exit 2 ;; esac
+
+# name|version|files the build leaves in <name>-<version>/
+tools=(
+  "etcd|$ETCD_VERSION|bin/etcd"
+  "kubernetes|$KUBERNETES_VERSION|bin/kube-apiserver bin/kube-controller-manager bin/kube-scheduler"
+  "kwok|$KWOK_VERSION|bin/kwok stages/pod-ready.yaml stages/node-heartbeat.yaml"
+  "helm|$HELM_VERSION|bin/helm"
+  "kustomize|$KUSTOMIZE_VERSION|bin/kustomize"
+)
+
+is_built() { # name version files...
+  local dir="$tools_dir/$1-$2"; shift 2
+  for b in "$@"; do [ -e "$dir/$b" ] || return 1; done
+}
+
+missing=()
+for t in "${tools[@]}"; do
+  IFS='|' read -r name ver bins <<<"$t"
+  # shellcheck disable=SC2086
+  is_built "$name" "$ver" $bins || missing+=("$name")
+done
+
+if [ "$mode" = check ]; then
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "missing tool builds: ${missing[*]} (run: scripts/build-tools.sh)" >&2; exit 1
+  fi
+  exit 0
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  command -v go >/dev/null || { echo "build-tools: 'go' is not on PATH; install Go >= 1.26 (https://go.dev/doc/install) and re-run scripts/build-tools.sh" >&2; exit 1; }
+  gov=$(go env GOVERSION); gominor=$(echo "$gov" | sed -E 's/^go1\.([0-9]+).*/\1/')
+  [ "$gominor" -ge 26 ] || { echo "build-tools: $gov is too old; Kubernetes $KUBERNETES_VERSION needs Go >= 1.26" >&2; exit 1; }
+  export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
+  export GOPROXY=${GOPROXY:-https://proxy.golang.org}
+  export GOMODCACHE=${GOMODCACHE_OVERRIDE:-$HOME/.cache/gitfleet/gomod}
+  # Linking kube-apiserver takes ~2 GB; two links at once is fine on 24 GiB, more is not needed.
+  export GOMAXPROCS=${GOMAXPROCS:-$(nproc)}
+fi
+
+step=0
+build() { # name version
+  local name=$1 ver=$2 out="$tools_dir/$1-$2" work
+  work=$(mktemp -d "${TMPDIR:-/tmp}/gitfleet-build-$name.XXXXXX")
+  trap 'rm -rf "$work"' RETURN
+  local t0=$SECONDS
+  step=$((step + 1))
+  echo "[$step/${#missing[@]}] building $name $ver (log: $work/build.log)"
+  mkdir -p "$work/bin"
+  ( cd "$work" && "build_$name" "$ver" ) >"$work/build.log" 2>&1 || {
+    echo "build-tools: building $name $ver failed; last lines of the log:" >&2
+    tail -n 40 "$work/build.log" >&2
+    return 1
+  }
+  rm -rf "$out.tmp" && mkdir -p "$out.tmp" && mv "$work/bin" "$out.tmp/bin"
+  [ -d "$work/stages" ] && mv "$work/stages" "$out.tmp/stages"
+  rm -rf "$out" && mv "$out.tmp" "$out"
+  echo "    done in $((SECONDS - t0))s: $(cd "$out" && ls bin/* stages/* 2>/dev/null | tr '\n' ' ')"
+}
+
+wrapper() { go mod init wrapper.local/"$1" >/dev/null 2>&1; }
+
+build_etcd() {
+  wrapper etcd
+  go mod edit -require="go.etcd.io/etcd/server/v3@$1"
+  go build -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$1" -o bin/etcd go.etcd.io/etcd/server/v3
+  bin/etcd --version
+}
+
+build_kubernetes() {
+  local v=$1 staging=v0.${1#v1.} minor; minor=$(echo "$1" | cut -d. -f2)
+  wrapper k8s
+  go mod edit -require="k8s.io/kubernetes@$v"
+  local upstream; upstream=$(go mod download -json "k8s.io/kubernetes@$v" | grep '"GoMod"' | cut -d'"' -f4)
+  # k8s.io/kubernetes requires its staging modules at v0.0.0 with local-path replaces, which do not
+  # apply to a dependency: point each at its published v0.<minor>.<patch> instead.
+  local gol; gol=$(grep -E '^go ' "$upstream" | awk '{print $2}'); go mod edit -go="$gol"
+  grep -E '^\s+k8s\.io/[a-z0-9-]+ => \./staging/' "$upstream" | awk '{print $1}' | while read -r m; do
+    go mod edit -replace="$m=$m@$staging"
+  done
+  local ld="-s -w"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.gitCommit=0000000000000000000000000000000000000000 -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  # One binary at a time keeps peak memory at one link.
+  for c in kube-apiserver kube-controller-manager kube-scheduler; do
+    echo "--- $c"; go build -trimpath -ldflags "$ld" -o "bin/$c" "k8s.io/kubernetes/cmd/$c"
+  done
+  bin/kube-apiserver --version
+}
+
+build_kwok() {
+  wrapper kwok
+  go mod edit -require="sigs.k8s.io/kwok@$1"
+  go build -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$1" -o bin/kwok sigs.k8s.io/kwok/cmd/kwok
+  bin/kwok --version
+  # kwok v0.8 has no built-in stages: ship the upstream "fast" node and pod stages beside it.
+  local src; src=$(go mod download -json "sigs.k8s.io/kwok@$1" | grep '"Dir"' | cut -d'"' -f4)
+  mkdir -p stages
+  cp "$src/kustomize/stage/node/fast/node-initialize.yaml" "$src/kustomize/stage/node/heartbeat/node-heartbeat.yaml" \
+     "$src"/kustomize/stage/pod/fast/pod-{ready,complete,delete}.yaml stages/
+  chmod 644 stages/*
+}
+
+build_helm() {
+  wrapper helm
+  go mod edit -require="helm.sh/helm/v3@$1"
+  local kmin; kmin=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
+  go build -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$1 -X helm.sh/helm/v3/internal/version.gitTreeState=clean \
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$kmin \
+    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$kmin" \
+    -o bin/helm helm.sh/helm/v3/cmd/helm
+  bin/helm version --short
+}
+
+build_kustomize() {
+  wrapper kustomize
+  go mod edit -require="sigs.k8s.io/kustomize/kustomize/v5@$1"
+  go build -trimpath -ldflags "-s -w -X sigs.k8s.io/kustomize/api/provenance.version=$1" -o bin/kustomize sigs.k8s.io/kustomize/kustomize/v5
+  bin/kustomize version
+}
+
+for t in "${tools[@]}"; do
+  IFS='|' read -r name ver bins <<<"$t"
+  # shellcheck disable=SC2086
+  is_built "$name" "$ver" $bins || build "$name" "$ver"
+done
+
+if [ "$mode" = print ]; then
+  for t in "${tools[@]}"; do IFS='|' read -r name ver _ <<<"$t"; echo "$tools_dir/$name-$ver/bin"; done
+else
+  [ ${#missing[@]} -eq 0 ] && echo "build-tools: all tools built ($tools_dir)"
+fi
+exit 0

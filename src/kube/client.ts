@@ -1,0 +1,286 @@
+import http from 'node:http';
+import https from 'node:https';
+import { GitfleetError } from '../core/errors.js';
+import { formatObjectRef, type ObjectRef } from '../core/object-ref.js';
+import type { ClusterConnection } from './kubeconfig.js';
+import { KubeApiError, KubeConnectionError, isNotFound } from './errors.js';
+import type { KubeList, KubeObject, KubeStatus } from './types.js';
+
+export interface RequestSpec {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** Defaults to application/json when there is a body. */
+  contentType?: string;
+  signal?: AbortSignal;
+  /** Per-request timeout; default 30 s. Watches pass 0 (none). */
+  timeoutMs?: number;
+}
+
+/** Where a kind lives in the API: found by discovery. */
+export interface ResourceInfo {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+  namespaced: boolean;
+}
+
+export interface WatchEvent<T = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export interface ApplyOptions {
+  /** Field manager recorded in managedFields; gitfleet's own default is `gitfleet`. */
+  fieldManager: string;
+  /** Take ownership of fields another manager holds (server-side apply `force`). Default false. */
+  force?: boolean;
+  /** Server-side dry run: the API answers with the object as it would be, and stores nothing. */
+  dryRun?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Responses larger than this are refused: a list that big means a selector is missing. */
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A thin dynamic client: any kind by apiVersion/kind, resolved through discovery. Requests take an
+ * AbortSignal; errors are KubeApiError (the API answered) or KubeConnectionError (it did not).
+ */
+export class KubeClient {
+  readonly server: string;
+  readonly #conn: ClusterConnection;
+  readonly #agent: http.Agent;
+  readonly #resources = new Map<string, ResourceInfo>();
+  readonly #discovered = new Set<string>();
+
+  constructor(conn: ClusterConnection) {
+    this.server = conn.server;
+    this.#conn = conn;
+    this.#agent = conn.server.startsWith('https:')
+      ? new https.Agent({
+          keepAlive: true,
+          ca: conn.ca,
+          cert: conn.cert,
+          key: conn.key,
+          rejectUnauthorized: conn.rejectUnauthorized,
+        })
+      : new http.Agent({ keepAlive: true });
+  }
+
+  /** Closes pooled connections. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  async request<T>(spec: RequestSpec): Promise<T> {
+    const res = await this.#send(spec);
+    const body = await readBody(res, MAX_RESPONSE_BYTES);
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      throw new KubeApiError(`${spec.method} ${spec.path}`, status, parseStatus(body));
+    }
+    if (!body.length) return undefined as T;
+    // Health endpoints (/readyz, /livez) answer text, everything else JSON.
+    const json = String(res.headers['content-type'] ?? '').includes('json');
+    return (json ? JSON.parse(body.toString('utf8')) : body.toString('utf8')) as T;
+  }
+
+  /**
+   * Streams watch events until the signal aborts or the server closes the stream. An `ERROR`
+   * event (such as 410 Gone) is yielded, not thrown: the caller decides to relist.
+   */
+  async *watch<T = KubeObject>(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    signal: AbortSignal,
+  ): AsyncGenerator<WatchEvent<T>> {
+    const res = await this.#send({ method: 'GET', path, query: { ...query, watch: true }, signal, timeoutMs: 0 });
+    const status = res.statusCode ?? 0;
+    if (status !== 200) {
+      throw new KubeApiError(`WATCH ${path}`, status, parseStatus(await readBody(res, 1 << 20)));
+    }
+    let buf = '';
+    try {
+      for await (const chunk of res) {
+        buf += (chunk as Buffer).toString('utf8');
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (line) yield JSON.parse(line) as WatchEvent<T>;
+        }
+      }
+    } catch (e) {
+      if (signal.aborted) return;
+      throw new KubeConnectionError(this.server, e);
+    } finally {
+      res.destroy();
+    }
+  }
+
+  /** Finds plural and scope of a kind; re-reads discovery once on a miss (a CRD may be new). */
+  async resource(apiVersion: string, kind: string, signal?: AbortSignal): Promise<ResourceInfo> {
+    const key = `${apiVersion}/${kind}`;
+    const hit = this.#resources.get(key);
+    if (hit) return hit;
+    await this.#discover(apiVersion, signal);
+    const found = this.#resources.get(key);
+    if (!found) {
+      throw new GitfleetError('kube.UnknownKind', `the API at ${this.server} has no kind ${kind} in ${apiVersion}`);
+    }
+    return found;
+  }
+
+  /** Forgets discovery results, for example after CRDs were installed or removed. */
+  invalidateDiscovery(): void {
+    this.#resources.clear();
+    this.#discovered.clear();
+  }
+
+  /** The collection path of a kind (in a namespace when it is namespaced and one is given). */
+  async collectionPath(apiVersion: string, kind: string, namespace?: string, signal?: AbortSignal): Promise<string> {
+    const r = await this.resource(apiVersion, kind, signal);
+    const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    return r.namespaced && namespace
+      ? `${base}/namespaces/${encodeURIComponent(namespace)}/${r.plural}`
+      : `${base}/${r.plural}`;
+  }
+
+  async objectPath(ref: ObjectRef, signal?: AbortSignal): Promise<string> {
+    const r = await this.resource(ref.apiVersion, ref.kind, signal);
+    if (r.namespaced && !ref.namespace) {
+      throw new GitfleetError('kube.NamespaceRequired', `${formatObjectRef(ref)}: ${ref.kind} is namespaced but no namespace was given`);
+    }
+    return `${await this.collectionPath(ref.apiVersion, ref.kind, r.namespaced ? ref.namespace : undefined, signal)}/${encodeURIComponent(ref.name)}`;
+  }
+
+  async get<T = KubeObject>(ref: ObjectRef, signal?: AbortSignal): Promise<T> {
+    return this.request<T>({ method: 'GET', path: await this.objectPath(ref, signal), signal });
+  }
+
+  /** Like get, but a missing object is `undefined` instead of an error. */
+  async getOrUndefined<T = KubeObject>(ref: ObjectRef, signal?: AbortSignal): Promise<T | undefined> {
+    try {
+      return await this.get<T>(ref, signal);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async list<T = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    opts: { namespace?: string; labelSelector?: string; signal?: AbortSignal } = {},
+  ): Promise<KubeList<T>> {
+    const path = await this.collectionPath(apiVersion, kind, opts.namespace, opts.signal);
+    return this.request<KubeList<T>>({ method: 'GET', path, query: { labelSelector: opts.labelSelector }, signal: opts.signal });
+  }
+
+  async create<T extends KubeObject>(obj: T, signal?: AbortSignal): Promise<T> {
+    const path = await this.collectionPath(obj.apiVersion, obj.kind, obj.metadata.namespace, signal);
+    return this.request<T>({ method: 'POST', path, body: obj, signal });
+  }
+
+  /** Server-side apply. The object must carry apiVersion, kind and metadata.name. */
+  async apply<T extends KubeObject>(obj: T, opts: ApplyOptions): Promise<T> {
+    const path = await this.objectPath(refOf(obj), opts.signal);
+    return this.request<T>({
+      method: 'PATCH',
+      path,
+      query: { fieldManager: opts.fieldManager, force: opts.force || undefined, dryRun: opts.dryRun ? 'All' : undefined },
+      body: obj,
+      contentType: 'application/apply-patch+yaml',
+      signal: opts.signal,
+    });
+  }
+
+  /** Deletes an object; a missing object counts as deleted (returns false). */
+  async delete(
+    ref: ObjectRef,
+    opts: { propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'; signal?: AbortSignal } = {},
+  ): Promise<boolean> {
+    try {
+      await this.request({
+        method: 'DELETE',
+        path: await this.objectPath(ref, opts.signal),
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: opts.propagationPolicy ?? 'Background' },
+        signal: opts.signal,
+      });
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+
+  async #discover(apiVersion: string, signal?: AbortSignal): Promise<void> {
+    const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    let list: { resources: { name: string; kind: string; namespaced: boolean }[] };
+    try {
+      list = await this.request({ method: 'GET', path, signal });
+    } catch (e) {
+      if (isNotFound(e)) return; // the group/version is not served: the caller reports the kind
+      throw e;
+    }
+    for (const r of list.resources) {
+      if (r.name.includes('/')) continue; // subresources such as deployments/status
+      this.#resources.set(`${apiVersion}/${r.kind}`, { apiVersion, kind: r.kind, plural: r.name, namespaced: r.namespaced });
+    }
+    this.#discovered.add(apiVersion);
+  }
+
+  #send(spec: RequestSpec): Promise<http.IncomingMessage> {
+    const url = new URL(this.server + spec.path);
+    for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
+    const headers: Record<string, string> = { Accept: 'application/json', ...this.#conn.headers };
+    if (payload) {
+      headers['Content-Type'] = spec.contentType ?? 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    const timeoutMs = spec.timeoutMs ?? 30_000;
+    const signals = [spec.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter(
+      (s): s is AbortSignal => s !== undefined,
+    );
+    const signal = signals.length ? AbortSignal.any(signals) : undefined;
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(url, { method: spec.method, headers, agent: this.#agent, signal }, resolve);
+      req.on('error', (e) => {
+        if (spec.signal?.aborted) reject(spec.signal.reason instanceof Error ? spec.signal.reason : e);
+        else reject(new KubeConnectionError(this.server, e));
+      });
+      req.end(payload);
+    });
+  }
+}
+
+export function refOf(obj: KubeObject): ObjectRef {
+  return { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name };
+}
+
+async function readBody(res: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      res.destroy();
+      throw new GitfleetError('kube.ResponseTooLarge', `response exceeded ${limit} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parseStatus(body: Buffer): KubeStatus | undefined {
+  try {
+    const s = JSON.parse(body.toString('utf8')) as KubeStatus;
+    return s.kind === 'Status' ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
