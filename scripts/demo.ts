@@ -12,13 +12,13 @@ if (!Number.isInteger(count) || count < 1 || count > 16) {
   process.exit(2);
 }
 
-let fleet: Fleet | undefined;
+const running: { fleet?: Fleet } = {};
 let stopping = false;
 const shutdown = async (): Promise<void> => {
   if (stopping) return;
   stopping = true;
   console.log('\nstopping…');
-  if (fleet) await fleet.stop();
+  if (running.fleet) await running.fleet.stop();
   else killAllNow(); // interrupted while starting: nothing to wait for
   console.log('all processes stopped');
   process.exit(0);
@@ -28,7 +28,11 @@ process.on('SIGTERM', () => void shutdown());
 
 const t0 = Date.now();
 console.log(`starting a local fleet of ${count} cluster(s) and a Git server…`);
-fleet = await startFleet({ signalHooks: false, clusters: Array.from({ length: count }, (_, i) => `demo-${i + 1}`) });
+const fleet = await startFleet({
+  signalHooks: false,
+  clusters: Array.from({ length: count }, (_, i) => `demo-${i + 1}`),
+});
+running.fleet = fleet;
 const repo = await fleet.git.createRepo('fleet-config');
 await fleet.git.commit(
   'fleet-config',
@@ -52,8 +56,11 @@ spec:
 );
 
 console.log(`\nfleet up in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-for (const c of fleet.clusters) console.log(`  cluster ${c.name.padEnd(8)} ${c.server}  KUBECONFIG=${c.kubeconfig}`);
-console.log(`\n  git server  ${fleet.git.info.url}  (user ${fleet.git.info.admin.username}, password ${fleet.git.info.admin.password})`);
+for (const c of fleet.clusters)
+  console.log(`  cluster ${c.name.padEnd(8)} ${c.server}  KUBECONFIG=${c.kubeconfig}`);
+console.log(
+  `\n  git server  ${fleet.git.info.url}  (user ${fleet.git.info.admin.username}, password ${fleet.git.info.admin.password})`,
+);
 console.log(`  sample repo ${repo}`);
 console.log(`  logs        ${fleet.runDir}/logs\n`);
 console.log('press Ctrl-C to stop and clean up');

@@ -96,7 +96,13 @@ export class KubeClient {
     query: Record<string, string | number | boolean | undefined>,
     signal: AbortSignal,
   ): AsyncGenerator<WatchEvent<T>> {
-    const res = await this.#send({ method: 'GET', path, query: { ...query, watch: true }, signal, timeoutMs: 0 });
+    const res = await this.#send({
+      method: 'GET',
+      path,
+      query: { ...query, watch: true },
+      signal,
+      timeoutMs: 0,
+    });
     const status = res.statusCode ?? 0;
     if (status !== 200) {
       throw new KubeApiError(`WATCH ${path}`, status, parseStatus(await readBody(res, 1 << 20)));
@@ -128,7 +134,10 @@ export class KubeClient {
     await this.#discover(apiVersion, signal);
     const found = this.#resources.get(key);
     if (!found) {
-      throw new GitfleetError('kube.UnknownKind', `the API at ${this.server} has no kind ${kind} in ${apiVersion}`);
+      throw new GitfleetError(
+        'kube.UnknownKind',
+        `the API at ${this.server} has no kind ${kind} in ${apiVersion}`,
+      );
     }
     return found;
   }
@@ -140,7 +149,12 @@ export class KubeClient {
   }
 
   /** The collection path of a kind (in a namespace when it is namespaced and one is given). */
-  async collectionPath(apiVersion: string, kind: string, namespace?: string, signal?: AbortSignal): Promise<string> {
+  async collectionPath(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const r = await this.resource(apiVersion, kind, signal);
     const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
     return r.namespaced && namespace
@@ -151,7 +165,10 @@ export class KubeClient {
   async objectPath(ref: ObjectRef, signal?: AbortSignal): Promise<string> {
     const r = await this.resource(ref.apiVersion, ref.kind, signal);
     if (r.namespaced && !ref.namespace) {
-      throw new GitfleetError('kube.NamespaceRequired', `${formatObjectRef(ref)}: ${ref.kind} is namespaced but no namespace was given`);
+      throw new GitfleetError(
+        'kube.NamespaceRequired',
+        `${formatObjectRef(ref)}: ${ref.kind} is namespaced but no namespace was given`,
+      );
     }
     return `${await this.collectionPath(ref.apiVersion, ref.kind, r.namespaced ? ref.namespace : undefined, signal)}/${encodeURIComponent(ref.name)}`;
   }
@@ -176,7 +193,12 @@ export class KubeClient {
     opts: { namespace?: string; labelSelector?: string; signal?: AbortSignal } = {},
   ): Promise<KubeList<T>> {
     const path = await this.collectionPath(apiVersion, kind, opts.namespace, opts.signal);
-    return this.request<KubeList<T>>({ method: 'GET', path, query: { labelSelector: opts.labelSelector }, signal: opts.signal });
+    return this.request<KubeList<T>>({
+      method: 'GET',
+      path,
+      query: { labelSelector: opts.labelSelector },
+      signal: opts.signal,
+    });
   }
 
   async create<T extends KubeObject>(obj: T, signal?: AbortSignal): Promise<T> {
@@ -190,7 +212,11 @@ export class KubeClient {
     return this.request<T>({
       method: 'PATCH',
       path,
-      query: { fieldManager: opts.fieldManager, force: opts.force || undefined, dryRun: opts.dryRun ? 'All' : undefined },
+      query: {
+        fieldManager: opts.fieldManager,
+        force: opts.force || undefined,
+        dryRun: opts.dryRun ? 'All' : undefined,
+      },
       body: obj,
       contentType: 'application/apply-patch+yaml',
       signal: opts.signal,
@@ -206,7 +232,11 @@ export class KubeClient {
       await this.request({
         method: 'DELETE',
         path: await this.objectPath(ref, opts.signal),
-        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: opts.propagationPolicy ?? 'Background' },
+        body: {
+          kind: 'DeleteOptions',
+          apiVersion: 'v1',
+          propagationPolicy: opts.propagationPolicy ?? 'Background',
+        },
         signal: opts.signal,
       });
       return true;
@@ -227,14 +257,20 @@ export class KubeClient {
     }
     for (const r of list.resources) {
       if (r.name.includes('/')) continue; // subresources such as deployments/status
-      this.#resources.set(`${apiVersion}/${r.kind}`, { apiVersion, kind: r.kind, plural: r.name, namespaced: r.namespaced });
+      this.#resources.set(`${apiVersion}/${r.kind}`, {
+        apiVersion,
+        kind: r.kind,
+        plural: r.name,
+        namespaced: r.namespaced,
+      });
     }
     this.#discovered.add(apiVersion);
   }
 
   #send(spec: RequestSpec): Promise<http.IncomingMessage> {
     const url = new URL(this.server + spec.path);
-    for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(spec.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
     const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
     const headers: Record<string, string> = { Accept: 'application/json', ...this.#conn.headers };
     if (payload) {
@@ -259,7 +295,12 @@ export class KubeClient {
 }
 
 export function refOf(obj: KubeObject): ObjectRef {
-  return { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name };
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    namespace: obj.metadata.namespace,
+    name: obj.metadata.name,
+  };
 }
 
 async function readBody(res: http.IncomingMessage, limit: number): Promise<Buffer> {

@@ -24,10 +24,14 @@ export class KubeApiError extends GitfleetError {
 /** The cluster could not be reached at all (connection refused, TLS failure, reset). Transient. */
 export class KubeConnectionError extends GitfleetError {
   constructor(server: string, cause: unknown) {
-    super('kube.Unreachable', `cannot reach ${server}: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-      transient: true,
-    });
+    super(
+      'kube.Unreachable',
+      `cannot reach ${server}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+        transient: true,
+      },
+    );
   }
 }
 

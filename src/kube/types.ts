@@ -32,5 +32,9 @@ export interface KubeStatus {
   message?: string;
   reason?: string;
   code?: number;
-  details?: { name?: string; kind?: string; causes?: { field?: string; message?: string; reason?: string }[] };
+  details?: {
+    name?: string;
+    kind?: string;
+    causes?: { field?: string; message?: string; reason?: string }[];
+  };
 }

@@ -43,8 +43,11 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
   const processes: ManagedProcess[] = [];
   const stop = async (): Promise<void> => {
     admin?.close();
-    // Dependents first, the API server last.
-    for (const p of [...processes].reverse()) await p.stop();
+    // Dependents first (together), the API server last. Test data is disposable, so the grace
+    // period is short: kube-apiserver otherwise spends seconds draining watches.
+    const [apiserver, ...dependents] = processes;
+    await Promise.all(dependents.map((p) => p.stop(2000)));
+    await apiserver?.stop(2000);
   };
   let admin: KubeClient | undefined;
   try {
@@ -146,11 +149,19 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
     await waitFor(
       `${opts.name}: fake nodes Ready and the default ServiceAccount`,
       async () => {
-        for (const p of processes) if (!p.running) throw new FatalWaitError(`${opts.name}: ${p.name} exited:\n${p.tail()}`);
+        for (const p of processes)
+          if (!p.running) throw new FatalWaitError(`${opts.name}: ${p.name} exited:\n${p.tail()}`);
         const nodes = await client.list('v1', 'Node');
         const ready = nodes.items.filter((n) => conditionTrue(n, 'Ready')).length;
         if (ready < nodeNames.length) return false;
-        return (await client.getOrUndefined({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: 'default', name: 'default' })) !== undefined;
+        return (
+          (await client.getOrUndefined({
+            apiVersion: 'v1',
+            kind: 'ServiceAccount',
+            namespace: 'default',
+            name: 'default',
+          })) !== undefined
+        );
       },
       { timeoutMs: 90_000, intervalMs: 250 },
     );
@@ -168,7 +179,12 @@ function fakeNode(name: string): KubeObject {
     metadata: {
       name,
       annotations: { 'node.alpha.kubernetes.io/ttl': '0', 'kwok.x-k8s.io/node': 'fake' },
-      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok' },
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        type: 'kwok',
+      },
     },
     status: {
       allocatable: { cpu: '32', memory: '256Gi', pods: '110' },

@@ -24,7 +24,10 @@ export function testFleet(): Promise<TestFleet> {
   cached ??= (async () => {
     const info = inject('fleet');
     const clusters = await Promise.all(
-      info.clusters.map(async (c) => ({ ...c, admin: new KubeClient(await loadConnection({ file: c.kubeconfig })) })),
+      info.clusters.map(async (c) => ({
+        ...c,
+        admin: new KubeClient(await loadConnection({ file: c.kubeconfig })),
+      })),
     );
     return { info, clusters, git: gitRepos(info.git) };
   })();
@@ -44,4 +47,27 @@ export async function createNamespace(client: KubeClient, prefix = 'test'): Prom
   const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
   await client.create(ns);
   return name;
+}
+
+/**
+ * A client that authenticates as a ServiceAccount, with a short-lived token from the TokenRequest
+ * API; it has exactly the rights RBAC gives that ServiceAccount.
+ */
+export async function serviceAccountClient(
+  cluster: ClusterHandle,
+  namespace: string,
+  name: string,
+): Promise<KubeClient> {
+  const tr = await cluster.admin.request<{ status: { token: string } }>({
+    method: 'POST',
+    path: `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
+  });
+  const base = await loadConnection({ file: cluster.kubeconfig });
+  return new KubeClient({
+    server: base.server,
+    ca: base.ca,
+    headers: { Authorization: `Bearer ${tr.status.token}` },
+    rejectUnauthorized: true,
+  });
 }

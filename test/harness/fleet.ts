@@ -66,13 +66,20 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
     const names = opts.clusters ?? ['c1', 'c2'];
     const [gitServer, ...results] = await Promise.allSettled([
       startGitServer(runDir),
-      ...names.map((name) => startCluster({ name, runDir, runId, etcdUrl: etcd.url, pki, nodes: opts.nodesPerCluster })),
+      ...names.map((name) =>
+        startCluster({ name, runDir, runId, etcdUrl: etcd.url, pki, nodes: opts.nodesPerCluster }),
+      ),
     ]);
     if (gitServer?.status === 'fulfilled') started.git = gitServer.value;
     for (const r of results) if (r.status === 'fulfilled') started.clusters.push(r.value);
-    const failures = [gitServer, ...results].filter((r): r is PromiseRejectedResult => r?.status === 'rejected');
+    const failures = [gitServer, ...results].filter(
+      (r): r is PromiseRejectedResult => r?.status === 'rejected',
+    );
     if (failures.length) {
-      throw new AggregateError(failures.map((f) => f.reason as unknown), `fleet failed to start (logs: ${runDir}/logs)`);
+      throw new AggregateError(
+        failures.map((f) => f.reason as unknown),
+        `fleet failed to start (logs: ${runDir}/logs)`,
+      );
     }
     const git = started.git;
     if (!git) throw new Error('git server did not start');
@@ -93,5 +100,6 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
 
 function pruneOldRuns(base: string, keep: number): void {
   const runs = readdirSync(base).sort();
-  for (const old of runs.slice(0, Math.max(0, runs.length - keep))) rmSync(join(base, old), { recursive: true, force: true });
+  for (const old of runs.slice(0, Math.max(0, runs.length - keep)))
+    rmSync(join(base, old), { recursive: true, force: true });
 }

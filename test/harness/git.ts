@@ -55,7 +55,11 @@ export interface GitRepos {
   /** Creates an empty bare repository whose default branch is `main`. */
   createRepo(name: string): Promise<string>;
   /** Commits the changes on `branch` (created from `from`, else main, when new) and pushes; returns the commit SHA. */
-  commit(name: string, changes: FileChanges, opts?: { branch?: string; message?: string; from?: string }): Promise<string>;
+  commit(
+    name: string,
+    changes: FileChanges,
+    opts?: { branch?: string; message?: string; from?: string },
+  ): Promise<string>;
   tag(name: string, tag: string, ref?: string): Promise<void>;
   deleteBranch(name: string, branch: string): Promise<void>;
 }
@@ -79,7 +83,17 @@ export async function startGitServer(runDir: string): Promise<GitServer> {
   const proc = startProcess({
     name: 'git-server',
     command: process.execPath,
-    args: ['--import', 'tsx', join(repoRoot, 'test/harness/git-server/main.ts'), '--root', root, '--users', usersPath, '--port', String(port)],
+    args: [
+      '--import',
+      'tsx',
+      join(repoRoot, 'test/harness/git-server/main.ts'),
+      '--root',
+      root,
+      '--users',
+      usersPath,
+      '--port',
+      String(port),
+    ],
     cwd: repoRoot,
     logDir: join(runDir, 'logs'),
   });

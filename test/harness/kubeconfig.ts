@@ -4,7 +4,12 @@ import { stringify } from 'yaml';
 /** Writes a single-context kubeconfig for a client certificate or a bearer token. */
 export function writeKubeconfig(
   path: string,
-  opts: { name: string; server: string; caPem: string; user: { cert: string; key: string } | { token: string } },
+  opts: {
+    name: string;
+    server: string;
+    caPem: string;
+    user: { cert: string; key: string } | { token: string };
+  },
 ): void {
   const b64 = (s: string): string => Buffer.from(s).toString('base64');
   const user =
@@ -14,7 +19,9 @@ export function writeKubeconfig(
   const doc = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: opts.name, cluster: { server: opts.server, 'certificate-authority-data': b64(opts.caPem) } }],
+    clusters: [
+      { name: opts.name, cluster: { server: opts.server, 'certificate-authority-data': b64(opts.caPem) } },
+    ],
     users: [{ name: opts.name, user }],
     contexts: [{ name: opts.name, context: { cluster: opts.name, user: opts.name } }],
     'current-context': opts.name,

@@ -48,7 +48,10 @@ export function toolPath(binary: keyof typeof owners | string): string {
 export function kwokStages(): string[] {
   const dir = join(dirname(dirname(toolPath('kwok'))), 'stages');
   try {
-    return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(dir, f));
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((f) => join(dir, f));
   } catch {
     throw new Error(`kwok stages missing in ${dir}: run scripts/build-tools.sh`);
   }

@@ -26,10 +26,13 @@ const server = createServer((req, res) => {
   }
   const who = users.authenticate(req.headers.authorization);
   if (!who) {
-    res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="gitfleet-test"' }).end('authentication required\n');
+    res
+      .writeHead(401, { 'WWW-Authenticate': 'Basic realm="gitfleet-test"' })
+      .end('authentication required\n');
     return;
   }
-  const isPush = url.pathname.endsWith('/git-receive-pack') || url.searchParams.get('service') === 'git-receive-pack';
+  const isPush =
+    url.pathname.endsWith('/git-receive-pack') || url.searchParams.get('service') === 'git-receive-pack';
   if (who.access === 'none' || (isPush && who.access !== 'write')) {
     res.writeHead(403).end(`user ${who.user} may not ${isPush ? 'push to' : 'read'} this repository\n`);
     return;

@@ -1,0 +1,44 @@
+# The two commands README.md promises on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+NPM_STAMP := node_modules/.package-lock.json
+
+.PHONY: deps tools build lint typecheck test unit e2e demo bench clean
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+deps: $(NPM_STAMP)
+
+## tools: build the pinned third-party tools (etcd, kube-*, kwok, helm, kustomize) into ~/.cache
+tools:
+	scripts/build-tools.sh
+
+build: deps
+	npx tsc -p tsconfig.build.json
+
+typecheck: deps
+	npx tsc -p tsconfig.json --noEmit
+
+lint: deps
+	npx eslint .
+	npx prettier --check .
+
+## test: type check, lint, then unit and e2e tests against real clusters and a real Git server
+test: deps tools typecheck lint
+	npx vitest run
+
+unit: deps
+	npx vitest run --project unit
+
+e2e: deps tools
+	npx vitest run --project e2e
+
+## demo: a local fleet (clusters + Git server) that stays up until Ctrl-C
+demo: deps tools
+	npx tsx scripts/demo.ts
+
+bench: deps tools
+	npx tsx bench/harness/main.ts
+
+clean:
+	rm -rf dist .gitfleet-run
