@@ -36,20 +36,28 @@ for (let r = 0; r < rounds; r++) {
 // Memory: a 4-cluster fleet, idle for settleMs after start-up, each component sampled by PID.
 const { fleet } = await timedStart(4);
 await new Promise((r) => setTimeout(r, settleMs));
-const rss: Record<string, number[]> = { etcd: [fleet.etcd.process.rssBytes()], 'git-server': [fleet.git.process.rssBytes()] };
+const rss: Record<string, number[]> = {
+  etcd: [fleet.etcd.process.rssBytes()],
+  'git-server': [fleet.git.process.rssBytes()],
+};
 for (const c of fleet.clusters) for (const p of c.processes) (rss[p.name] ??= []).push(p.rssBytes());
 await fleet.stop();
 
 const startup1 = median(startup['1'] ?? []);
 const startup4 = median(startup['4'] ?? []);
-console.log(`\nstart-up (median of ${rounds}): 1 cluster ${Math.round(startup1)} ms, 4 clusters ${Math.round(startup4)} ms`);
+console.log(
+  `\nstart-up (median of ${rounds}): 1 cluster ${Math.round(startup1)} ms, 4 clusters ${Math.round(startup4)} ms`,
+);
 console.log('\nresident memory after start-up + settle, 4-cluster fleet:');
 const rssMiB: Record<string, number> = {};
 for (const [name, values] of Object.entries(rss)) {
   rssMiB[name] = mib(median(values));
   console.log(`  ${name.padEnd(24)} ${String(rssMiB[name]).padStart(7)} MiB  (median of ${values.length})`);
 }
-const perCluster = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'].reduce((s, k) => s + (rssMiB[k] ?? 0), 0);
+const perCluster = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'].reduce(
+  (s, k) => s + (rssMiB[k] ?? 0),
+  0,
+);
 console.log(`  per cluster (apiserver + KCM + scheduler + kwok): ${Math.round(perCluster)} MiB`);
 console.log(
   `RESULT ${JSON.stringify({
