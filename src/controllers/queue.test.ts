@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { WorkQueue } from './queue.js';
+
+describe('WorkQueue', () => {
+  it('drops duplicate keys that are still waiting', async () => {
+    const seen: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = new WorkQueue({
+      concurrency: 1,
+      handler: async (k) => {
+        seen.push(k);
+        if (k === 'a') await gate;
+      },
+    });
+    q.add('a');
+    q.add('b');
+    q.add('b');
+    q.add('c');
+    release();
+    await q.idle();
+    expect(seen).toEqual(['a', 'b', 'c']);
+  });
+
+  it('never runs one key twice at once, and reruns a key added while it ran', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    let runs = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = new WorkQueue({
+      concurrency: 4,
+      handler: async () => {
+        running++;
+        runs++;
+        maxRunning = Math.max(maxRunning, running);
+        if (runs === 1) await gate;
+        running--;
+      },
+    });
+    q.add('k');
+    await new Promise((r) => setTimeout(r, 5));
+    q.add('k');
+    q.add('k');
+    release();
+    await q.idle();
+    expect(maxRunning).toBe(1);
+    expect(runs).toBe(2);
+  });
+
+  it('caps concurrency across keys', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const q = new WorkQueue({
+      concurrency: 2,
+      handler: async () => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await new Promise((r) => setTimeout(r, 5));
+        running--;
+      },
+    });
+    for (let i = 0; i < 10; i++) q.add(`k${i}`);
+    await q.idle();
+    expect(maxRunning).toBe(2);
+  });
+
+  it('reports handler errors without stopping', async () => {
+    const errors: string[] = [];
+    const done: string[] = [];
+    const q = new WorkQueue({
+      handler: async (k) => {
+        if (k === 'bad') throw new Error('boom');
+        done.push(k);
+      },
+      onError: (k) => errors.push(k),
+    });
+    q.add('bad');
+    q.add('good');
+    await q.idle();
+    expect(errors).toEqual(['bad']);
+    expect(done).toEqual(['good']);
+  });
+});
