@@ -6,7 +6,12 @@ export default defineConfig({
   test: {
     projects: [
       {
-        test: { name: 'unit', include: ['src/**/*.test.ts', 'test/harness/**/*.test.ts'] },
+        // Unit tests run first, on their own: they need no fleet.
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'test/harness/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         test: {
@@ -17,6 +22,7 @@ export default defineConfig({
           hookTimeout: 180_000,
           // Two cores: files run in parallel against the shared fleet, isolated by namespace.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -1,23 +1,39 @@
-// `make demo`: a local fleet on this machine. Starts the clusters and the Git server of the test
-// harness, pushes a sample repository, prints how to reach everything, and stays up until Ctrl-C,
-// when every process is stopped by its PID.
+// `make demo`: a local fleet on this machine, synced from Git. Starts the clusters and the Git
+// server of the test harness, pushes examples/fleet-config, runs the gitfleet controller with
+// Applications across the clusters, prints how to reach everything and how to change a file and
+// watch it sync, and stays up until Ctrl-C, when every process is stopped by its PID.
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { API_VERSION, CASCADE_FINALIZER, type Application } from '../src/api/application.js';
+import { installCrds } from '../src/cli/commands/install.js';
+import { ApplicationController } from '../src/controllers/application/controller.js';
+import { GitSources } from '../src/engine/source/index.js';
+import { startHubServer } from '../src/hub/server.js';
 import { startFleet, type Fleet } from '../test/harness/fleet.js';
 import { killAllNow } from '../test/harness/process.js';
+import { repoRoot, toolPath } from '../test/harness/tools.js';
+import { waitFor } from '../test/harness/wait.js';
 
-const { values } = parseArgs({ options: { clusters: { type: 'string', default: '2' } } });
+const { values } = parseArgs({
+  options: { clusters: { type: 'string', default: '2' }, 'poll-interval': { type: 'string', default: '15' } },
+});
 const count = Number(values.clusters);
 if (!Number.isInteger(count) || count < 1 || count > 16) {
   console.error(`--clusters must be an integer from 1 to 16, got ${values.clusters}`);
   process.exit(2);
 }
+const pollMs = Number(values['poll-interval']) * 1000;
 
-const running: { fleet?: Fleet } = {};
+const running: { fleet?: Fleet; stop?: () => Promise<void> } = {};
 let stopping = false;
 const shutdown = async (): Promise<void> => {
   if (stopping) return;
   stopping = true;
   console.log('\nstopping…');
+  await running.stop?.();
   if (running.fleet) await running.fleet.stop();
   else killAllNow(); // interrupted while starting: nothing to wait for
   console.log('all processes stopped');
@@ -26,6 +42,19 @@ const shutdown = async (): Promise<void> => {
 process.on('SIGINT', () => void shutdown());
 process.on('SIGTERM', () => void shutdown());
 
+function filesUnder(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const f of readdirSync(d)) {
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[relative(dir, p)] = readFileSync(p, 'utf8');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
 const t0 = Date.now();
 console.log(`starting a local fleet of ${count} cluster(s) and a Git server…`);
 const fleet = await startFleet({
@@ -33,36 +62,117 @@ const fleet = await startFleet({
   clusters: Array.from({ length: count }, (_, i) => `demo-${i + 1}`),
 });
 running.fleet = fleet;
-const repo = await fleet.git.createRepo('fleet-config');
-await fleet.git.commit(
-  'fleet-config',
-  {
-    'apps/hello/deployment.yaml': `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: hello
-spec:
-  replicas: 2
-  selector: { matchLabels: { app: hello } }
-  template:
-    metadata: { labels: { app: hello } }
-    spec:
-      containers:
-        - name: hello
-          image: nginx:1.27
-`,
-  },
-  { message: 'hello app' },
-);
+const [mgmt, ...others] = fleet.clusters;
+if (!mgmt) throw new Error('no cluster started');
 
-console.log(`\nfleet up in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+const repo = await fleet.git.createRepo('fleet-config');
+await fleet.git.commit('fleet-config', filesUnder(join(repoRoot, 'examples', 'fleet-config')), {
+  message: 'example fleet configuration',
+});
+
+await installCrds(mgmt.admin);
+await mgmt.admin.apply(
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gitfleet-system' } },
+  { fieldManager: 'gitfleet-demo' },
+);
+for (const c of others) {
+  await mgmt.admin.apply(
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: `cluster-${c.name}`,
+        namespace: 'gitfleet-system',
+        labels: { 'gitfleet.dev/secret-type': 'cluster' },
+      },
+      data: { kubeconfig: Buffer.from(readFileSync(c.kubeconfig)).toString('base64') },
+    },
+    { fieldManager: 'gitfleet-demo' },
+  );
+}
+await mgmt.admin.apply(
+  {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'fleet-config-repo', namespace: 'default' },
+    stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
+  },
+  { fieldManager: 'gitfleet-demo' },
+);
+const remote = others[0]?.name ?? 'in-cluster';
+const apps: [string, string, string, Record<string, unknown>?][] = [
+  ['guestbook', 'apps/guestbook', 'in-cluster'],
+  ['podinfo-staging', 'apps/podinfo/overlays/staging', 'in-cluster'],
+  ['podinfo-production', 'apps/podinfo/overlays/production', remote],
+  ['cache', 'charts/cache', remote, { helm: { releaseName: 'cache', values: 'replicas: 2\n' } }],
+];
+for (const [name, path, cluster, extra] of apps) {
+  const app: Application = {
+    apiVersion: API_VERSION,
+    kind: 'Application',
+    metadata: { name, namespace: 'default', finalizers: [CASCADE_FINALIZER] },
+    spec: {
+      source: { repoURL: repo, path, secretRef: { name: 'fleet-config-repo' }, ...extra },
+      destination: { name: cluster, namespace: name },
+      syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] },
+    },
+  };
+  await mgmt.admin.apply(app, { fieldManager: 'gitfleet-demo', force: true });
+}
+
+const log = pino({ level: process.env.GITFLEET_LOG_LEVEL ?? 'warn' });
+const controller = new ApplicationController({
+  client: mgmt.admin,
+  sources: new GitSources({
+    cacheDir: mkdtempSync(join(tmpdir(), 'gitfleet-demo-')),
+    fetchIntervalMs: pollMs,
+  }),
+  pollIntervalMs: pollMs,
+  renderOptions: { kustomizeBinary: toolPath('kustomize'), helmBinary: toolPath('helm') },
+  log,
+});
+controller.start();
+const hub = await startHubServer({ port: 0, webhookSecrets: {}, onPush: (u) => controller.onPush(u), log });
+running.stop = async () => {
+  controller.stop();
+  await hub.close();
+};
+
+await waitFor(
+  'every demo Application Synced and Healthy',
+  async () => {
+    const list = await mgmt.admin.list<Application>(API_VERSION, 'Application', { namespace: 'default' });
+    return (
+      list.items.length === apps.length &&
+      list.items.every((a) => a.status?.sync?.status === 'Synced' && a.status.health?.status === 'Healthy')
+    );
+  },
+  { timeoutMs: 120_000, intervalMs: 500 },
+).catch((e: unknown) => console.warn(`warning: ${(e as Error).message}`));
+
+const cli = `npx tsx src/cli/main.ts`;
+const kc = `--kubeconfig ${mgmt.kubeconfig}`;
+const auth = new URL(repo);
+auth.username = fleet.git.info.admin.username;
+auth.password = fleet.git.info.admin.password;
+console.log(`\nfleet up and synced in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 for (const c of fleet.clusters)
   console.log(`  cluster ${c.name.padEnd(8)} ${c.server}  KUBECONFIG=${c.kubeconfig}`);
 console.log(
-  `\n  git server  ${fleet.git.info.url}  (user ${fleet.git.info.admin.username}, password ${fleet.git.info.admin.password})`,
+  `\n  git server   ${fleet.git.info.url}  (user ${fleet.git.info.admin.username}, password ${fleet.git.info.admin.password})`,
 );
-console.log(`  sample repo ${repo}`);
-console.log(`  logs        ${fleet.runDir}/logs\n`);
+console.log(`  repository   ${repo}`);
+console.log(
+  `  webhook      http://127.0.0.1:${hub.port}/api/webhook (unsigned pushes are refused: no secret is configured in the demo)`,
+);
+console.log(`  logs         ${fleet.runDir}/logs\n`);
+console.log(
+  `Applications (management cluster ${mgmt.name}):\n  ${cli} app list ${kc}\n  ${cli} app get podinfo-production ${kc}\n`,
+);
+console.log(`Change a file and watch it sync (polling every ${pollMs / 1000} s):`);
+console.log(`  git clone ${auth.toString()} /tmp/fleet-config && cd /tmp/fleet-config`);
+console.log(`  sed -i 's/count: 2/count: 4/' apps/podinfo/overlays/staging/kustomization.yaml`);
+console.log(`  git commit -am 'scale staging' && git push`);
+console.log(`  watch ${cli} app get podinfo-staging ${kc}\n`);
 console.log('press Ctrl-C to stop and clean up');
-
 setInterval(() => undefined, 1 << 30);

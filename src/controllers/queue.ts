@@ -15,7 +15,11 @@ export class WorkQueue {
   #stopped = false;
   #idleWaiters: (() => void)[] = [];
 
-  constructor(opts: { handler: (key: string) => Promise<void>; concurrency?: number; onError?: (key: string, error: unknown) => void }) {
+  constructor(opts: {
+    handler: (key: string) => Promise<void>;
+    concurrency?: number;
+    onError?: (key: string, error: unknown) => void;
+  }) {
     this.#handler = opts.handler;
     this.#concurrency = opts.concurrency ?? 4;
     this.#onError = opts.onError ?? (() => undefined);

@@ -3,7 +3,11 @@ import { GitfleetError } from '../core/errors.js';
 /** Fetching or resolving a Git source failed. Network failures are transient; bad refs are not. */
 export class SourceError extends GitfleetError {
   readonly repoUrl: string;
-  constructor(repoUrl: string, message: string, opts: { cause?: unknown; transient?: boolean; code?: string } = {}) {
+  constructor(
+    repoUrl: string,
+    message: string,
+    opts: { cause?: unknown; transient?: boolean; code?: string } = {},
+  ) {
     super(opts.code ?? 'source.Failed', `${redactUrl(repoUrl)}: ${message}`, opts);
     this.repoUrl = redactUrl(repoUrl);
   }
@@ -13,9 +17,16 @@ export class SourceError extends GitfleetError {
 export class RenderError extends GitfleetError {
   readonly file: string | undefined;
   readonly line: number | undefined;
-  constructor(message: string, opts: { file?: string; line?: number; cause?: unknown; code?: string } = {}) {
+  constructor(
+    message: string,
+    opts: { file?: string; line?: number; cause?: unknown; code?: string; transient?: boolean } = {},
+  ) {
     const where = opts.file ? `${opts.file}${opts.line ? `:${opts.line}` : ''}: ` : '';
-    super(opts.code ?? 'render.Failed', `${where}${message}`, { cause: opts.cause });
+    // Bad input is not transient; a timeout or an abort may pass on retry.
+    super(opts.code ?? 'render.Failed', `${where}${message}`, {
+      cause: opts.cause,
+      transient: opts.transient ?? false,
+    });
     this.file = opts.file;
     this.line = opts.line;
   }

@@ -16,6 +16,8 @@ export interface RequestSpec {
   signal?: AbortSignal;
   /** Per-request timeout; default 30 s. Watches pass 0 (none). */
   timeoutMs?: number;
+  /** Extra headers, e.g. an Accept asking for PartialObjectMetadata. */
+  headers?: Record<string, string>;
 }
 
 /** Where a kind lives in the API: found by discovery. */
@@ -95,8 +97,10 @@ export class KubeClient {
     path: string,
     query: Record<string, string | number | boolean | undefined>,
     signal: AbortSignal,
+    headers?: Record<string, string>,
   ): AsyncGenerator<WatchEvent<T>> {
     const res = await this.#send({
+      headers,
       method: 'GET',
       path,
       query: { ...query, watch: true },
@@ -272,7 +276,11 @@ export class KubeClient {
     for (const [k, v] of Object.entries(spec.query ?? {}))
       if (v !== undefined) url.searchParams.set(k, String(v));
     const payload = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body));
-    const headers: Record<string, string> = { Accept: 'application/json', ...this.#conn.headers };
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      ...this.#conn.headers,
+      ...spec.headers,
+    };
     if (payload) {
       headers['Content-Type'] = spec.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);

@@ -9,3 +9,4 @@ export {
 export { KubeApiError, KubeConnectionError, isConflict, isForbidden, isNotFound } from './errors.js';
 export { loadConnection, type ClusterConnection } from './kubeconfig.js';
 export type { KubeList, KubeObject, KubeStatus, ObjectMeta } from './types.js';
+export { Informer, type InformerEvent, type InformerOptions } from './informer.js';

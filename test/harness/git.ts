@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Access, UsersFile } from './git-server/users.js';
@@ -30,8 +38,8 @@ export async function git(args: string[], opts: { cwd?: string; timeoutMs?: numb
   return stdout;
 }
 
-/** A file to write (string) or delete (null) in a commit. */
-export type FileChanges = Record<string, string | null>;
+/** A file to write (string), delete (null) or make a symbolic link (`{ symlink: target }`) in a commit. */
+export type FileChanges = Record<string, string | null | { symlink: string }>;
 
 /** What identifies the run's Git server; plain data, so test workers can rebuild a GitRepos from it. */
 export interface GitInfo {
@@ -153,11 +161,11 @@ export function gitRepos(info: GitInfo): GitRepos {
         else await git(['checkout', '--quiet', '--orphan', branch], { cwd: work });
         for (const [path, content] of Object.entries(changes)) {
           const abs = join(work, path);
-          if (content === null) rmSync(abs, { force: true, recursive: true });
-          else {
-            mkdirSync(dirname(abs), { recursive: true });
-            writeFileSync(abs, content);
-          }
+          rmSync(abs, { force: true, recursive: true });
+          if (content === null) continue;
+          mkdirSync(dirname(abs), { recursive: true });
+          if (typeof content === 'string') writeFileSync(abs, content);
+          else symlinkSync(content.symlink, abs);
         }
         await git(['add', '--all'], { cwd: work });
         await git(['commit', '--quiet', '--allow-empty', '-m', opts.message ?? 'test commit'], { cwd: work });

@@ -1,0 +1,130 @@
+import type { KubeObject } from '../kube/types.js';
+
+export const GROUP = 'gitfleet.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** Where an Application's manifests come from. Field names follow Argo CD's where they mean the same. */
+export interface ApplicationSource {
+  repoURL: string;
+  /** Branch, tag, commit SHA or semver range over tags; default HEAD (the default branch). */
+  targetRevision?: string;
+  /** Directory in the repository; default the root. */
+  path?: string;
+  /** Secret in the Application's namespace with `username`+`password` or `bearerToken`. */
+  secretRef?: { name: string };
+  directory?: { recurse?: boolean; include?: string; exclude?: string };
+  kustomize?: Record<string, never>;
+  helm?: {
+    releaseName?: string;
+    valueFiles?: string[];
+    values?: string;
+    valuesObject?: Record<string, unknown>;
+  };
+}
+
+export interface ApplicationDestination {
+  /** A cluster registered with gitfleet; `in-cluster` (default) is the cluster the controller runs in. */
+  name?: string;
+  /** Default namespace for namespaced objects that name none. */
+  namespace?: string;
+}
+
+export interface RetryPolicy {
+  /** Attempts after the first; default 5. */
+  limit?: number;
+  backoff?: { duration?: string; factor?: number; maxDuration?: string };
+}
+
+export interface SyncPolicy {
+  /** Sync on every change in Git (and on drift with selfHeal); without it, only `gitfleet app sync` syncs. */
+  automated?: { prune?: boolean; selfHeal?: boolean; allowEmpty?: boolean };
+  /** `CreateNamespace=true`, `ServerSideApply=true` (force conflicts), `PruneLast=true`. */
+  syncOptions?: string[];
+  retry?: RetryPolicy;
+}
+
+export interface IgnoreDifference {
+  group?: string;
+  kind: string;
+  name?: string;
+  namespace?: string;
+  jsonPointers?: string[];
+  managedFieldsManagers?: string[];
+}
+
+export interface ApplicationSpec {
+  project?: string;
+  source: ApplicationSource;
+  destination: ApplicationDestination;
+  syncPolicy?: SyncPolicy;
+  ignoreDifferences?: IgnoreDifference[];
+  /** Applications (same namespace) that must be Healthy before this one syncs. */
+  dependsOn?: { name: string }[];
+  /** Number of history entries kept; default 10. */
+  revisionHistoryLimit?: number;
+}
+
+export type SyncStatusCode = 'Synced' | 'OutOfSync' | 'Unknown';
+export type HealthStatusCode = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown';
+
+export interface ResourceStatus {
+  group: string;
+  version: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  status: SyncStatusCode;
+  health?: { status: HealthStatusCode; message?: string };
+  hook?: boolean;
+  /** Redacted, normalised diff text when OutOfSync. */
+  diff?: string;
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export interface OperationState {
+  phase: 'Running' | 'Succeeded' | 'Failed' | 'Error';
+  message: string;
+  startedAt: string;
+  finishedAt?: string;
+  revision?: string;
+  retryCount?: number;
+  resources?: { kind: string; namespace?: string; name: string; action: string; message?: string }[];
+}
+
+export interface HistoryEntry {
+  id: number;
+  revision: string;
+  deployedAt: string;
+  source: ApplicationSource;
+}
+
+export interface ApplicationStatus {
+  observedGeneration?: number;
+  sync?: { status: SyncStatusCode; revision?: string };
+  health?: { status: HealthStatusCode; message?: string };
+  resources?: ResourceStatus[];
+  conditions?: Condition[];
+  operationState?: OperationState;
+  history?: HistoryEntry[];
+  reconciledAt?: string;
+}
+
+export interface Application extends KubeObject {
+  apiVersion: typeof API_VERSION;
+  kind: 'Application';
+  spec: ApplicationSpec;
+  status?: ApplicationStatus;
+}
+
+/** Finalizer that makes deleting an Application delete what it owns (and only that). */
+export const CASCADE_FINALIZER = 'gitfleet.dev/resources-finalizer';
+/** Annotation that requests a sync now: `gitfleet app sync` sets it to a timestamp. */
+export const REFRESH_ANNOTATION = 'gitfleet.dev/sync-requested';

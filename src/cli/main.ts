@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// The `gitfleet` command.
+import { GitfleetError } from '../core/errors.js';
+import { appCommand } from './commands/app.js';
+import { controllerCommand } from './commands/controller.js';
+import { diffCommand } from './commands/diff.js';
+import { installCommand } from './commands/install.js';
+import { renderCommand } from './commands/render.js';
+import { UsageError } from './output.js';
+
+const HELP = `gitfleet — GitOps for Kubernetes fleets
+
+usage: gitfleet <command> [flags]
+
+commands:
+  app         create|get|list|diff|sync|history|rollback|delete Applications
+  render      render a local directory (plain YAML, Kustomize, Helm) offline
+  diff        render a local directory and diff it against a cluster (server-side dry-run)
+  controller  run the Application controller and the webhook endpoint
+  install     apply gitfleet's CRDs to a cluster
+  version     print the version`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'app':
+      return appCommand(rest);
+    case 'render':
+      return renderCommand(rest);
+    case 'diff':
+      return diffCommand(rest);
+    case 'controller':
+      return controllerCommand(rest);
+    case 'install':
+      return installCommand(rest);
+    case 'version':
+      console.log('gitfleet 0.1.0');
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(HELP);
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${cmd}"\n\n${HELP}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    console.error(`error: ${e instanceof GitfleetError || e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,28 @@
+import { stringify } from 'yaml';
+
+export type OutputFormat = 'table' | 'json' | 'yaml';
+
+export function parseFormat(v: string | undefined): OutputFormat {
+  if (v === undefined || v === 'table' || v === 'wide') return 'table';
+  if (v === 'json' || v === 'yaml') return v;
+  throw new UsageError(`-o/--output must be json, yaml or table, not "${v}"`);
+}
+
+/** Prints rows as an aligned table with an upper-case header. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  console.log(line(header.map((h) => h.toUpperCase())));
+  for (const r of rows) console.log(line(r));
+}
+
+export function printData(data: unknown, format: 'json' | 'yaml'): void {
+  console.log(format === 'json' ? JSON.stringify(data, null, 2) : stringify(data).trimEnd());
+}
+
+/** Wrong arguments: printed without a stack trace, exit code 2. */
+export class UsageError extends Error {}

@@ -1,0 +1,522 @@
+import type { Logger } from 'pino';
+import {
+  API_VERSION,
+  CASCADE_FINALIZER,
+  REFRESH_ANNOTATION,
+  type Application,
+  type ApplicationStatus,
+  type HistoryEntry,
+  type OperationState,
+  type ResourceStatus,
+} from '../../api/application.js';
+import { formatObjectRef, groupOf } from '../../core/object-ref.js';
+import { GitfleetError } from '../../core/errors.js';
+import type { KubeClient } from '../../kube/client.js';
+import { Informer } from '../../kube/informer.js';
+import type { KubeObject } from '../../kube/types.js';
+import { InventoryStore } from '../../engine/inventory/store.js';
+import type { Manifest } from '../../engine/manifest.js';
+import { pruneStale } from '../../engine/prune/prune.js';
+import {
+  render,
+  renderCacheKey,
+  RenderCache,
+  type RenderOptions,
+  type RenderSpec,
+} from '../../engine/render/index.js';
+import { normalizeRepoUrl, type GitCredentials, type GitSources } from '../../engine/source/index.js';
+import { compareApp, type Comparison } from '../../engine/sync/compare.js';
+import { runSync, type SyncResult } from '../../engine/sync/sync.js';
+import { ClusterResolver } from '../clusters.js';
+import { recordEvent } from '../events.js';
+import { WorkQueue } from '../queue.js';
+import { OwnedObjectsWatch } from './owned-watch.js';
+import { removeCondition, retryDelayMs, setCondition } from './status.js';
+
+export interface ApplicationControllerOptions {
+  /** Client of the management cluster, where Applications live. */
+  client: KubeClient;
+  /** Reconcile only Applications in this namespace; all namespaces when absent. */
+  namespace?: string;
+  /** Namespace holding cluster registration Secrets; default gitfleet-system. */
+  controllerNamespace?: string;
+  sources: GitSources;
+  /** How often every Application is re-checked against Git (and the repo fetched); default 3 min. */
+  pollIntervalMs?: number;
+  renderOptions?: RenderOptions;
+  /** Applications reconciled at once; default 4. */
+  concurrency?: number;
+  /** Longest wait for a wave to become healthy; default 5 min. */
+  healthTimeoutMs?: number;
+  log: Logger;
+}
+
+type Key = string; // `<namespace>/<name>` = the owner string
+
+/**
+ * Reconciles Applications: source → render → compare → (auto)sync → status, continuously. Drift
+ * in destination clusters arrives through watches on owned objects; pushes through `onPush`.
+ */
+export class ApplicationController {
+  readonly #o: Required<Omit<ApplicationControllerOptions, 'namespace' | 'renderOptions'>> &
+    Pick<ApplicationControllerOptions, 'namespace' | 'renderOptions'>;
+  readonly #queue: WorkQueue;
+  readonly #clusters: ClusterResolver;
+  readonly #renderCache = new RenderCache();
+  readonly #watches = new Map<KubeClient, OwnedObjectsWatch>();
+  readonly #forceFetch = new Set<Key>();
+  /** What of each Application last triggered a reconcile; status-only updates (our own writes) do not. */
+  readonly #seen = new Map<Key, string>();
+  #informer: Informer | undefined;
+
+  constructor(opts: ApplicationControllerOptions) {
+    this.#o = {
+      controllerNamespace: 'gitfleet-system',
+      pollIntervalMs: 180_000,
+      concurrency: 4,
+      healthTimeoutMs: 300_000,
+      ...opts,
+    };
+    this.#clusters = new ClusterResolver(opts.client, this.#o.controllerNamespace);
+    this.#queue = new WorkQueue({
+      concurrency: this.#o.concurrency,
+      handler: (k) => this.#reconcile(k),
+      onError: (k, e) => {
+        this.#o.log.error({ app: k, err: e instanceof Error ? e.message : String(e) }, 'reconcile failed');
+        this.#queue.addAfter(k, 5000);
+      },
+    });
+  }
+
+  start(): void {
+    this.#informer = new Informer(this.#o.client, {
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      namespace: this.#o.namespace,
+    });
+    this.#informer.on('event', (ev) => {
+      if (ev.type === 'error') this.#o.log.warn({ err: String(ev.error) }, 'application watch error');
+      else if (ev.type === 'deleted') this.#seen.delete(keyOf(ev.object));
+      else if (ev.type !== 'synced' && this.#changed(ev.object)) this.#queue.add(keyOf(ev.object));
+    });
+    this.#informer.start();
+  }
+
+  stop(): void {
+    this.#informer?.stop();
+    this.#queue.stop();
+    for (const w of this.#watches.values()) w.stop();
+  }
+
+  #changed(o: KubeObject): boolean {
+    const m = o.metadata;
+    const fingerprint = JSON.stringify([
+      m.generation,
+      m.annotations ?? {},
+      m.finalizers ?? [],
+      m.deletionTimestamp ?? '',
+      m.labels ?? {},
+    ]);
+    if (this.#seen.get(keyOf(o)) === fingerprint) return false;
+    this.#seen.set(keyOf(o), fingerprint);
+    return true;
+  }
+
+  /** A push webhook arrived: fetch at once and reconcile exactly the Applications using these repositories. */
+  onPush(repoUrls: string[]): string[] {
+    const wanted = new Set(repoUrls.map(normalizeRepoUrl));
+    const hit: string[] = [];
+    for (const app of this.#informer?.list() ?? []) {
+      const a = app as Application;
+      if (a.spec?.source?.repoURL && wanted.has(normalizeRepoUrl(a.spec.source.repoURL))) {
+        const k = keyOf(a);
+        this.#forceFetch.add(k);
+        this.#queue.add(k);
+        hit.push(k);
+      }
+    }
+    return hit;
+  }
+
+  /** Requests an immediate refresh (fetch + compare) of one Application. */
+  refresh(key: Key): void {
+    this.#forceFetch.add(key);
+    this.#queue.add(key);
+  }
+
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  async #reconcile(key: Key): Promise<void> {
+    const [namespace = '', name = ''] = key.split('/');
+    const client = this.#o.client;
+    const app = await client.getOrUndefined<Application>({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      namespace,
+      name,
+    });
+    if (!app) return;
+    if (app.metadata.deletionTimestamp) return this.#finalize(app);
+
+    const now = new Date().toISOString();
+    const status: ApplicationStatus = structuredClone(app.status ?? {});
+    status.observedGeneration = app.metadata.generation;
+    const spec = app.spec;
+    const log = this.#o.log.child({ app: key });
+
+    // dependsOn: wait until every dependency is Healthy.
+    for (const dep of spec.dependsOn ?? []) {
+      const d = await client.getOrUndefined<Application>({
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        namespace,
+        name: dep.name,
+      });
+      if (d?.status?.health?.status !== 'Healthy') {
+        status.conditions = setCondition(
+          status.conditions,
+          {
+            type: 'DependencyNotReady',
+            status: 'True',
+            reason: 'DependencyNotReady',
+            message: `waiting for Application ${namespace}/${dep.name} to be Healthy (is ${d?.status?.health?.status ?? 'missing'})`,
+          },
+          now,
+        );
+        await this.#writeStatus(app, status);
+        this.#queue.addAfter(key, 5000);
+        return;
+      }
+    }
+    status.conditions = removeCondition(status.conditions, 'DependencyNotReady');
+
+    // Source and render: any failure here changes nothing in the destination.
+    let sha: string;
+    let manifests: Manifest[];
+    try {
+      const creds = await this.#credentials(app);
+      const force = this.#forceFetch.delete(key);
+      await this.#o.sources.fetch(spec.source.repoURL, creds, { force });
+      sha = (await this.#o.sources.resolve(spec.source.repoURL, spec.source.targetRevision ?? 'HEAD', creds))
+        .sha;
+      status.conditions = removeCondition(status.conditions, 'SourceFailed');
+    } catch (e) {
+      return this.#failStage(app, status, 'SourceFailed', e, now);
+    }
+    try {
+      manifests = await this.#render(app, sha);
+      log.debug({ revision: sha, objects: manifests.length }, 'rendered');
+      status.conditions = removeCondition(status.conditions, 'RenderFailed');
+    } catch (e) {
+      return this.#failStage(app, status, 'RenderFailed', e, now);
+    }
+
+    let dest: KubeClient;
+    try {
+      dest = await this.#clusters.resolve(spec.destination.name);
+      status.conditions = removeCondition(status.conditions, 'DestinationFailed');
+    } catch (e) {
+      return this.#failStage(app, status, 'DestinationFailed', e, now);
+    }
+    const inventory = new InventoryStore(dest);
+    const ignore = spec.ignoreDifferences ?? [];
+    const defaultNamespace = spec.destination.namespace ?? namespace;
+    const owner = key;
+
+    let cmp: Comparison;
+    try {
+      cmp = await compareApp({ owner, manifests, defaultNamespace, ignore }, { client: dest, inventory });
+      status.conditions = removeCondition(status.conditions, 'ComparisonError');
+    } catch (e) {
+      return this.#failStage(app, status, 'ComparisonError', e, now);
+    }
+
+    const auto = spec.syncPolicy?.automated;
+    const requested = app.metadata.annotations?.[REFRESH_ANNOTATION];
+    const manual =
+      requested !== undefined && requested !== (status as { handledSyncRequest?: string }).handledSyncRequest;
+    const op = status.operationState;
+    const lastSynced = op?.phase === 'Succeeded' ? op.revision : undefined;
+    const retryLimit = spec.syncPolicy?.retry?.limit ?? 5;
+    const failedHere = op && op.phase !== 'Succeeded' && op.revision === sha;
+    const retriesLeft = !failedHere || (op.retryCount ?? 0) < retryLimit;
+    const wantAuto =
+      !!auto &&
+      cmp.status === 'OutOfSync' &&
+      (sha !== lastSynced || !!auto.selfHeal || !!failedHere) &&
+      retriesLeft;
+
+    if (manual || wantAuto) {
+      const retryCount = failedHere && !manual ? (op.retryCount ?? 0) + 1 : 0;
+      const started = new Date().toISOString();
+      const opts = new Set(spec.syncPolicy?.syncOptions ?? []);
+      let result: SyncResult;
+      try {
+        result = await runSync(
+          {
+            owner,
+            manifests,
+            defaultNamespace,
+            prune: manual ? true : !!auto?.prune,
+            allowEmpty: !!auto?.allowEmpty,
+            createNamespace: opts.has('CreateNamespace=true'),
+            forceConflicts: opts.has('ForceConflicts=true') || opts.has('ServerSideApply=force'),
+            ignore,
+            healthTimeoutMs: this.#o.healthTimeoutMs,
+          },
+          { client: dest, inventory },
+        );
+      } catch (e) {
+        result = {
+          phase: 'Failed',
+          message: e instanceof Error ? e.message : String(e),
+          changes: [],
+          inventory: [],
+        };
+      }
+      status.operationState = toOperationState(result, sha, started, retryCount);
+      if (manual) (status as { handledSyncRequest?: string }).handledSyncRequest = requested;
+      if (result.phase === 'Succeeded') {
+        status.history = pushHistory(
+          status.history,
+          { revision: sha, deployedAt: new Date().toISOString(), source: spec.source },
+          spec.revisionHistoryLimit ?? 10,
+        );
+        await recordEvent(
+          client,
+          app,
+          'Normal',
+          'SyncSucceeded',
+          `synced ${sha.slice(0, 12)}: ${result.message}`,
+        );
+        log.info(
+          { revision: sha, changes: result.changes.filter((c) => c.action !== 'unchanged').length },
+          'sync succeeded',
+        );
+      } else {
+        await recordEvent(
+          client,
+          app,
+          'Warning',
+          'SyncFailed',
+          `sync of ${sha.slice(0, 12)} failed: ${result.message}`,
+        );
+        log.warn({ revision: sha, message: result.message }, 'sync failed');
+        this.#queue.addAfter(key, retryDelayMs(retryCount, spec.syncPolicy?.retry?.backoff));
+      }
+      this.#watch(dest).ensure(result.inventory);
+      cmp = await compareApp({ owner, manifests, defaultNamespace, ignore }, { client: dest, inventory });
+    } else {
+      this.#watch(dest).ensure(await inventory.load(owner));
+    }
+
+    const wasSync = status.sync?.status;
+    status.sync = { status: cmp.status, revision: sha };
+    status.health = {
+      status: cmp.health.status,
+      ...(cmp.health.message ? { message: cmp.health.message } : {}),
+    };
+    status.resources = cmp.resources.map(toResourceStatus);
+    status.reconciledAt = new Date().toISOString();
+    status.conditions = removeCondition(status.conditions, 'SyncError');
+    if (cmp.status === 'OutOfSync' && wasSync === 'Synced') {
+      const drifted = cmp.resources
+        .filter((r) => r.status === 'OutOfSync')
+        .map((r) => formatObjectRef(r.ref));
+      await recordEvent(
+        client,
+        app,
+        'Normal',
+        'OutOfSync',
+        `out of sync: ${drifted.slice(0, 5).join(', ')}${drifted.length > 5 ? ` and ${drifted.length - 5} more` : ''}`,
+      );
+    }
+    await this.#writeStatus(app, status);
+    // Progressing apps are re-checked soon; the rest at the poll interval with jitter.
+    const next =
+      cmp.health.status === 'Progressing' ? 2000 : this.#o.pollIntervalMs * (0.9 + Math.random() * 0.2);
+    this.#queue.addAfter(key, next);
+  }
+
+  async #render(app: Application, sha: string): Promise<Manifest[]> {
+    const src = app.spec.source;
+    const root = await this.#o.sources.checkout(src.repoURL, sha);
+    const path = src.path ?? '';
+    const spec: RenderSpec = { root, path };
+    if (src.kustomize) spec.type = 'kustomize';
+    if (src.helm) {
+      spec.type = 'helm';
+      spec.helm = { ...src.helm, namespace: app.spec.destination.namespace ?? app.metadata.namespace };
+    }
+    if (src.directory) {
+      spec.type = 'directory';
+      spec.directory = {
+        recursive: src.directory.recurse,
+        include: globList(src.directory.include),
+        exclude: globList(src.directory.exclude),
+      };
+    }
+    const tree = await this.#o.sources.treeHash(src.repoURL, sha, path.replace(/^\.\/?/, ''));
+    const cacheKey = renderCacheKey(spec, tree);
+    const hit = this.#renderCache.get(cacheKey);
+    if (hit) return hit;
+    const manifests = await render(spec, this.#o.renderOptions);
+    this.#renderCache.set(cacheKey, manifests);
+    return manifests;
+  }
+
+  async #credentials(app: Application): Promise<GitCredentials | undefined> {
+    const ref = app.spec.source.secretRef;
+    if (!ref) return undefined;
+    const s = await this.#o.client.getOrUndefined<KubeObject & { data?: Record<string, string> }>({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: app.metadata.namespace,
+      name: ref.name,
+    });
+    if (!s)
+      throw new GitfleetError(
+        'source.SecretNotFound',
+        `credentials Secret ${app.metadata.namespace}/${ref.name} not found`,
+      );
+    const get = (k: string): string | undefined =>
+      s.data?.[k] ? Buffer.from(s.data[k], 'base64').toString('utf8') : undefined;
+    const creds: GitCredentials = {};
+    const username = get('username');
+    const password = get('password');
+    const bearerToken = get('bearerToken');
+    if (username) creds.username = username;
+    if (password) creds.password = password;
+    if (bearerToken) creds.bearerToken = bearerToken;
+    return creds;
+  }
+
+  async #failStage(
+    app: Application,
+    status: ApplicationStatus,
+    type: string,
+    e: unknown,
+    now: string,
+  ): Promise<void> {
+    const message = e instanceof Error ? e.message : String(e);
+    status.conditions = setCondition(status.conditions, { type, status: 'True', reason: type, message }, now);
+    if (!status.sync) status.sync = { status: 'Unknown' };
+    status.reconciledAt = now;
+    await this.#writeStatus(app, status);
+    await recordEvent(this.#o.client, app, 'Warning', type, message);
+    this.#o.log.warn({ app: keyOf(app), condition: type, message }, 'reconcile stage failed');
+    const transient = e instanceof GitfleetError ? e.transient : true;
+    this.#queue.addAfter(keyOf(app), transient ? 10_000 : this.#o.pollIntervalMs);
+  }
+
+  async #finalize(app: Application): Promise<void> {
+    if (!app.metadata.finalizers || !(app.metadata.finalizers as string[]).includes(CASCADE_FINALIZER))
+      return;
+    const owner = keyOf(app);
+    const dest = await this.#clusters.resolve(app.spec.destination.name);
+    const store = new InventoryStore(dest);
+    const entries = await store.load(owner);
+    const r = await pruneStale(dest, entries, { owner, enabled: true, dryRun: false });
+    if (r.kept.length)
+      throw new GitfleetError('finalize.PruneFailed', `could not delete ${r.kept.length} owned object(s)`, {
+        transient: true,
+      });
+    await store.remove(owner);
+    const finalizers = (app.metadata.finalizers as string[]).filter((f) => f !== CASCADE_FINALIZER);
+    await this.#o.client.request({
+      method: 'PATCH',
+      path: `/apis/${API_VERSION}/namespaces/${app.metadata.namespace}/applications/${app.metadata.name}`,
+      body: { metadata: { finalizers, resourceVersion: app.metadata.resourceVersion } },
+      contentType: 'application/merge-patch+json',
+    });
+    this.#o.log.info(
+      { app: owner, deleted: r.changes.filter((c) => c.action === 'deleted').length },
+      'application deleted with its resources',
+    );
+  }
+
+  async #writeStatus(app: Application, status: ApplicationStatus): Promise<void> {
+    await this.#o.client.request({
+      method: 'PATCH',
+      path: `/apis/${API_VERSION}/namespaces/${app.metadata.namespace}/applications/${app.metadata.name}/status`,
+      body: { status },
+      contentType: 'application/merge-patch+json',
+    });
+  }
+
+  #watch(dest: KubeClient): OwnedObjectsWatch {
+    let w = this.#watches.get(dest);
+    if (!w) {
+      w = new OwnedObjectsWatch(dest, (owner) => {
+        // Debounced: a rollout emits a burst of updates; one reconcile a second is plenty.
+        if (!this.#o.namespace || owner.startsWith(`${this.#o.namespace}/`)) this.#queue.addAfter(owner, 500);
+      });
+      this.#watches.set(dest, w);
+    }
+    return w;
+  }
+}
+
+function keyOf(o: KubeObject): Key {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
+
+function globList(s: string | undefined): string[] | undefined {
+  if (!s) return undefined;
+  const t = s.trim();
+  return (t.startsWith('{') && t.endsWith('}') ? t.slice(1, -1) : t)
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+function toOperationState(
+  r: SyncResult,
+  revision: string,
+  startedAt: string,
+  retryCount: number,
+): OperationState {
+  return {
+    phase: r.phase,
+    message: r.message,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    revision,
+    retryCount,
+    resources: r.changes.map((c) => ({
+      kind: c.ref.kind,
+      ...(c.ref.namespace ? { namespace: c.ref.namespace } : {}),
+      name: c.ref.name,
+      action: c.action,
+      ...(c.message ? { message: c.message } : {}),
+    })),
+  };
+}
+
+function toResourceStatus(r: Comparison['resources'][number]): ResourceStatus {
+  const slash = r.ref.apiVersion.indexOf('/');
+  return {
+    group: groupOf(r.ref.apiVersion),
+    version: slash < 0 ? r.ref.apiVersion : r.ref.apiVersion.slice(slash + 1),
+    kind: r.ref.kind,
+    ...(r.ref.namespace ? { namespace: r.ref.namespace } : {}),
+    name: r.ref.name,
+    status: r.status,
+    ...(r.health
+      ? { health: { status: r.health.status, ...(r.health.message ? { message: r.health.message } : {}) } }
+      : {}),
+    ...(r.diff ? { diff: r.diff.length > 4000 ? `${r.diff.slice(0, 3997)}...` : r.diff } : {}),
+  };
+}
+
+function pushHistory(
+  history: HistoryEntry[] | undefined,
+  e: Omit<HistoryEntry, 'id'>,
+  limit: number,
+): HistoryEntry[] {
+  const list = history ?? [];
+  const id = (list[list.length - 1]?.id ?? -1) + 1;
+  return [...list, { id, ...e }].slice(-Math.max(1, limit));
+}

@@ -1,0 +1,73 @@
+import { KubeClient } from '../kube/client.js';
+import { loadConnection } from '../kube/kubeconfig.js';
+import type { KubeObject } from '../kube/types.js';
+import { GitfleetError } from '../core/errors.js';
+
+/** The destination name that means "the cluster the controller runs against". */
+export const IN_CLUSTER = 'in-cluster';
+/** Label marking Secrets that register a cluster: `data.kubeconfig` holds its kubeconfig. */
+export const CLUSTER_SECRET_LABEL = 'gitfleet.dev/secret-type';
+
+/**
+ * Turns destination names into clients. `in-cluster` is the management client; any other name
+ * is a Secret `cluster-<name>` (label gitfleet.dev/secret-type=cluster) in the controller's
+ * namespace whose `kubeconfig` key is read once and cached, until `forget(name)`.
+ */
+export class ClusterResolver {
+  readonly #mgmt: KubeClient;
+  readonly #namespace: string;
+  readonly #clients = new Map<string, Promise<KubeClient>>();
+
+  constructor(mgmt: KubeClient, controllerNamespace: string) {
+    this.#mgmt = mgmt;
+    this.#namespace = controllerNamespace;
+  }
+
+  resolve(name: string | undefined, signal?: AbortSignal): Promise<KubeClient> {
+    const n = name && name !== '' ? name : IN_CLUSTER;
+    if (n === IN_CLUSTER) return Promise.resolve(this.#mgmt);
+    let p = this.#clients.get(n);
+    if (!p) {
+      p = this.#load(n, signal);
+      this.#clients.set(n, p);
+      p.catch(() => this.#clients.delete(n));
+    }
+    return p;
+  }
+
+  forget(name: string): void {
+    void this.#clients.get(name)?.then(
+      (c) => c.close(),
+      () => undefined,
+    );
+    this.#clients.delete(name);
+  }
+
+  /** Every destination client created so far (for watches), with its name. */
+  async known(): Promise<[string, KubeClient][]> {
+    const out: [string, KubeClient][] = [[IN_CLUSTER, this.#mgmt]];
+    for (const [n, p] of this.#clients) {
+      try {
+        out.push([n, await p]);
+      } catch {
+        // unreachable or misconfigured: reported by the apps that use it
+      }
+    }
+    return out;
+  }
+
+  async #load(name: string, signal?: AbortSignal): Promise<KubeClient> {
+    const secret = await this.#mgmt.getOrUndefined<KubeObject & { data?: Record<string, string> }>(
+      { apiVersion: 'v1', kind: 'Secret', namespace: this.#namespace, name: `cluster-${name}` },
+      signal,
+    );
+    const data = secret?.data?.kubeconfig;
+    if (!secret || secret.metadata.labels?.[CLUSTER_SECRET_LABEL] !== 'cluster' || !data) {
+      throw new GitfleetError(
+        'cluster.NotFound',
+        `destination cluster "${name}" is not registered (expected Secret ${this.#namespace}/cluster-${name} labelled ${CLUSTER_SECRET_LABEL}=cluster with a kubeconfig key)`,
+      );
+    }
+    return new KubeClient(await loadConnection({ yaml: Buffer.from(data, 'base64').toString('utf8') }));
+  }
+}

@@ -1,0 +1,125 @@
+import { formatObjectRef } from '../../core/object-ref.js';
+import { refOf, type KubeClient } from '../../kube/client.js';
+import { KubeApiError } from '../../kube/errors.js';
+import type { KubeObject } from '../../kube/types.js';
+import { diffObjects, type IgnoreRule } from '../diff/diff.js';
+import { ownerOf } from '../plan/ownership.js';
+import type { SyncTask } from '../plan/plan.js';
+import type { ChangeSetEntry } from './changeset.js';
+
+export const FIELD_MANAGER = 'gitfleet';
+
+export interface ApplyObjectOptions {
+  owner: string;
+  /**
+   * Server-side apply with force for objects adopted with Takeover. Objects this owner already
+   * owns are always applied with force: Git is the source of truth for the fields it declares, so
+   * a hand edit (which makes `kubectl-edit` the manager of a field) must not block self-heal.
+   */
+  forceConflicts: boolean;
+  /** Adopt objects that exist without this owner's annotation. Default false: they are refused. */
+  takeover: boolean;
+  ignore: IgnoreRule[];
+  dryRun: boolean;
+  signal?: AbortSignal;
+}
+
+/** What comparing one desired object with the cluster found. */
+export interface Comparison {
+  live: KubeObject | undefined;
+  predicted: KubeObject;
+  modified: boolean;
+  diff: string;
+  /** Set when the live object belongs to someone else and may not be touched. */
+  refusal?: string;
+}
+
+/**
+ * Compares a desired object with the cluster by server-side apply dry-run: the predicted object
+ * carries every default and webhook mutation, so only real differences remain.
+ */
+export async function compareObject(
+  client: KubeClient,
+  task: SyncTask,
+  opts: ApplyObjectOptions,
+): Promise<Comparison> {
+  const ref = refOf(task.object);
+  const live = await client.getOrUndefined(ref, opts.signal);
+  const foreign = live ? ownerOf(live) : undefined;
+  const takeover = opts.takeover || task.options.get('Takeover') === 'true';
+  if (live && foreign !== opts.owner && !takeover && !task.hook) {
+    const who = foreign ? `owned by ${foreign}` : 'not managed by gitfleet';
+    return {
+      live,
+      predicted: task.object,
+      modified: true,
+      diff: '',
+      refusal: `${formatObjectRef(ref)} exists and is ${who}; refusing to overwrite it (set sync option Takeover=true to adopt it)`,
+    };
+  }
+  let predicted: KubeObject;
+  try {
+    predicted = await client.apply(task.object, {
+      fieldManager: FIELD_MANAGER,
+      force: shouldForce(live, task, opts),
+      dryRun: true,
+      signal: opts.signal,
+    });
+  } catch (e) {
+    if (e instanceof KubeApiError && e.status === 404 && task.object.metadata.namespace) {
+      // The namespace does not exist yet (created earlier in this sync, or CreateNamespace):
+      // there is nothing to compare with, the object is simply missing.
+      return { live: undefined, predicted: task.object, modified: true, diff: '+ (new object)' };
+    }
+    throw e;
+  }
+  const d = diffObjects(live, predicted, opts.ignore);
+  return { live, predicted, modified: !live || d.modified, diff: live ? d.text : '+ (new object)' };
+}
+
+/** Applies one object unless it is unchanged; returns the change. Errors name the object. */
+export async function applyObject(
+  client: KubeClient,
+  task: SyncTask,
+  opts: ApplyObjectOptions,
+): Promise<ChangeSetEntry> {
+  const ref = refOf(task.object);
+  const base = { ref, hook: task.hook || undefined };
+  try {
+    const cmp = await compareObject(client, task, opts);
+    if (cmp.refusal) return { ...base, action: 'failed', message: cmp.refusal };
+    if (!cmp.modified) return { ...base, action: 'unchanged' };
+    if (opts.dryRun)
+      return { ...base, action: cmp.live ? 'configured' : 'created', diff: cmp.diff, message: 'dry run' };
+    if (task.options.get('Replace') === 'true' && cmp.live) {
+      const body = {
+        ...task.object,
+        metadata: { ...task.object.metadata, resourceVersion: cmp.live.metadata.resourceVersion },
+      };
+      await client.request({
+        method: 'PUT',
+        path: await client.objectPath(ref, opts.signal),
+        body,
+        signal: opts.signal,
+        query: { fieldManager: FIELD_MANAGER },
+      });
+    } else {
+      await client.apply(task.object, {
+        fieldManager: FIELD_MANAGER,
+        force: shouldForce(cmp.live, task, opts),
+        signal: opts.signal,
+      });
+    }
+    return { ...base, action: cmp.live ? 'configured' : 'created', diff: cmp.diff };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return { ...base, action: 'failed', message: `${formatObjectRef(ref)}: ${msg}` };
+  }
+}
+
+/** Whether to apply with force: always for what this owner owns (or hooks), else only when asked. */
+function shouldForce(live: KubeObject | undefined, task: SyncTask, opts: ApplyObjectOptions): boolean {
+  if (task.options.get('ForceConflicts') === 'false') return false;
+  if (!live || task.hook || ownerOf(live) === opts.owner) return true;
+  return opts.forceConflicts || task.options.get('ForceConflicts') === 'true';
+}

@@ -1,0 +1,77 @@
+import { groupOf, type ObjectRef } from '../../core/object-ref.js';
+import type { KubeObject } from '../../kube/types.js';
+
+/** One object an Application owns, with the version it was applied as (needed to address it). */
+export interface InventoryEntry {
+  group: string;
+  version: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+/** Identity of an entry regardless of version: group/kind/namespace/name. */
+export function entryKey(e: Pick<InventoryEntry, 'group' | 'kind' | 'namespace' | 'name'>): string {
+  return `${e.group}/${e.kind}/${e.namespace ?? ''}/${e.name}`;
+}
+
+export function entryOf(obj: KubeObject): InventoryEntry {
+  const slash = obj.apiVersion.indexOf('/');
+  const version = slash < 0 ? obj.apiVersion : obj.apiVersion.slice(slash + 1);
+  const e: InventoryEntry = {
+    group: groupOf(obj.apiVersion),
+    version,
+    kind: obj.kind,
+    name: obj.metadata.name,
+  };
+  if (obj.metadata.namespace) e.namespace = obj.metadata.namespace;
+  return e;
+}
+
+export function refOfEntry(e: InventoryEntry): ObjectRef {
+  return {
+    apiVersion: e.group ? `${e.group}/${e.version}` : e.version,
+    kind: e.kind,
+    namespace: e.namespace,
+    name: e.name,
+  };
+}
+
+/** Entries of `previous` that `current` no longer holds: the prune candidates, sorted by key. */
+export function staleEntries(previous: InventoryEntry[], current: InventoryEntry[]): InventoryEntry[] {
+  const keep = new Set(current.map(entryKey));
+  return previous
+    .filter((e) => !keep.has(entryKey(e)))
+    .sort((a, b) => entryKey(a).localeCompare(entryKey(b)));
+}
+
+/**
+ * Union of two inventories, `a` winning on version. Used to keep objects whose prune failed
+ * tracked, so the next sync tries again instead of forgetting them.
+ */
+export function mergeInventories(a: InventoryEntry[], b: InventoryEntry[]): InventoryEntry[] {
+  const out = new Map<string, InventoryEntry>();
+  for (const e of [...b, ...a]) out.set(entryKey(e), e);
+  return [...out.values()].sort((x, y) => entryKey(x).localeCompare(entryKey(y)));
+}
+
+/** Compact text form for storage: one `group/version/kind/namespace/name` line per entry. */
+export function encodeInventory(entries: InventoryEntry[]): string {
+  return entries
+    .map((e) => [e.group, e.version, e.kind, e.namespace ?? '', e.name].join('\t'))
+    .sort()
+    .join('\n');
+}
+
+export function decodeInventory(text: string): InventoryEntry[] {
+  const out: InventoryEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const [group = '', version = '', kind = '', namespace = '', name = ''] = line.split('\t');
+    if (!version || !kind || !name) continue;
+    const e: InventoryEntry = { group, version, kind, name };
+    if (namespace) e.namespace = namespace;
+    out.push(e);
+  }
+  return out;
+}

@@ -1,0 +1,1 @@
+export { pruneStale, type PruneOptions, type PruneResult } from './prune.js';

@@ -1,0 +1,83 @@
+import { formatObjectRef } from '../../core/object-ref.js';
+import type { KubeClient } from '../../kube/client.js';
+import { isNotFound } from '../../kube/errors.js';
+import type { ChangeSetEntry } from '../apply/changeset.js';
+import { refOfEntry, type InventoryEntry } from '../inventory/inventory.js';
+import { kindRank } from '../plan/order.js';
+import { isOwnedBy, ownerOf } from '../plan/ownership.js';
+import { syncOptions } from '../plan/annotations.js';
+
+export interface PruneOptions {
+  owner: string;
+  /** When false, nothing is deleted: candidates are reported and kept in the inventory. */
+  enabled: boolean;
+  dryRun: boolean;
+  signal?: AbortSignal;
+}
+
+export interface PruneResult {
+  changes: ChangeSetEntry[];
+  /** Candidates that still exist and stay tracked (prune disabled, or deletion failed). */
+  kept: InventoryEntry[];
+}
+
+/**
+ * Deletes prune candidates in reverse apply order. An object is deleted only if it still exists
+ * and its owner annotation names exactly this owner; `Prune=false` objects are left alone and
+ * forgotten. Not-found counts as already deleted.
+ */
+export async function pruneStale(
+  client: KubeClient,
+  candidates: InventoryEntry[],
+  opts: PruneOptions,
+): Promise<PruneResult> {
+  const changes: ChangeSetEntry[] = [];
+  const kept: InventoryEntry[] = [];
+  const ordered = [...candidates].sort((a, b) => kindRank(b.kind) - kindRank(a.kind));
+  for (const entry of ordered) {
+    const ref = refOfEntry(entry);
+    let live;
+    try {
+      live = await client.getOrUndefined(ref, opts.signal);
+    } catch (e) {
+      // The kind may be gone (its CRD was pruned first); nothing left to delete.
+      if (isNotFound(e) || (e instanceof Error && 'code' in e && e.code === 'kube.UnknownKind')) continue;
+      throw e;
+    }
+    if (!live) continue;
+    if (!isOwnedBy(live, opts.owner)) {
+      const who = ownerOf(live);
+      changes.push({
+        ref,
+        action: 'skipped',
+        message: `${formatObjectRef(ref)} is ${who ? `owned by ${who}` : 'not managed by gitfleet'}; not pruned`,
+      });
+      continue;
+    }
+    if (syncOptions(live).get('Prune') === 'false') {
+      changes.push({ ref, action: 'skipped', message: 'Prune=false' });
+      continue;
+    }
+    if (!opts.enabled) {
+      changes.push({ ref, action: 'skipped', message: 'requires pruning (prune is off)' });
+      kept.push(entry);
+      continue;
+    }
+    if (opts.dryRun) {
+      changes.push({ ref, action: 'deleted', message: 'dry run' });
+      continue;
+    }
+    try {
+      await client.delete(ref, { propagationPolicy: 'Background', signal: opts.signal });
+      changes.push({ ref, action: 'deleted' });
+    } catch (e) {
+      kept.push(entry);
+      changes.push({
+        ref,
+        action: 'failed',
+        message: `${formatObjectRef(ref)}: prune failed: ${e instanceof Error ? e.message : String(e)}`,
+      });
+    }
+  }
+  return { changes, kept };
+}

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+
+import { PathEscapeError } from '../errors.js';
+import type { Manifest } from '../manifest.js';
+import { RenderCache, renderCacheKey } from './index.js';
+import type { RenderSpec } from './index.js';
+
+const tree = 'a'.repeat(40);
+const base: RenderSpec = {
+  root: '/checkouts/abc',
+  path: 'apps/web',
+  type: 'helm',
+  helm: {
+    releaseName: 'web',
+    namespace: 'prod',
+    valueFiles: ['v.yaml'],
+    values: 'a: 1',
+    valuesObject: { b: { c: 1, d: 2 } },
+  },
+};
+
+const manifest = (name: string): Manifest => ({
+  object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } },
+  origin: { file: 'a.yaml', line: 1 },
+});
+
+describe('renderCacheKey', () => {
+  it('is a stable hex digest for the same inputs', () => {
+    expect(renderCacheKey(base, tree)).toMatch(/^[0-9a-f]{64}$/u);
+    expect(renderCacheKey(structuredClone(base), tree)).toBe(renderCacheKey(base, tree));
+  });
+
+  it('changes when the inputs tree hash changes', () => {
+    expect(renderCacheKey(base, 'b'.repeat(40))).not.toBe(renderCacheKey(base, tree));
+  });
+
+  it.each<[string, RenderSpec]>([
+    ['path', { ...base, path: 'apps/api' }],
+    ['type', { ...base, type: 'directory' }],
+    ['releaseName', { ...base, helm: { ...base.helm, releaseName: 'other' } }],
+    ['namespace', { ...base, helm: { ...base.helm, namespace: 'dev' } }],
+    ['valueFiles', { ...base, helm: { ...base.helm, valueFiles: ['v.yaml', 'w.yaml'] } }],
+    ['values', { ...base, helm: { ...base.helm, values: 'a: 2' } }],
+    ['valuesObject', { ...base, helm: { ...base.helm, valuesObject: { b: { c: 1, d: 3 } } } }],
+    ['kubeVersion', { ...base, helm: { ...base.helm, kubeVersion: '1.30.0' } }],
+    ['directory.recursive', { ...base, directory: { recursive: true } }],
+    ['directory.include', { ...base, directory: { include: ['*.yaml'] } }],
+    ['directory.exclude', { ...base, directory: { exclude: ['*.yaml'] } }],
+  ])('changes when %s changes', (_what, spec) => {
+    expect(renderCacheKey(spec, tree)).not.toBe(renderCacheKey(base, tree));
+  });
+
+  it('ignores the checkout location, spellings of the same path, key order and written-out defaults', () => {
+    const same: RenderSpec = {
+      root: '/elsewhere/xyz',
+      path: './apps//web/',
+      type: 'helm',
+      helm: {
+        valuesObject: { b: { d: 2, c: 1 } },
+        values: 'a: 1',
+        valueFiles: ['v.yaml'],
+        namespace: 'prod',
+        releaseName: 'web',
+      },
+    };
+    expect(renderCacheKey(same, tree)).toBe(renderCacheKey(base, tree));
+    const dir: RenderSpec = { root: '/r', path: '' };
+    expect(renderCacheKey({ ...dir, path: '.' }, tree)).toBe(renderCacheKey(dir, tree));
+    expect(renderCacheKey({ ...dir, directory: {} }, tree)).toBe(
+      renderCacheKey({ ...dir, directory: { recursive: false, include: [], exclude: [] } }, tree),
+    );
+  });
+
+  it('refuses an escaping path like render does', () => {
+    expect(() => renderCacheKey({ root: '/r', path: '../x' }, tree)).toThrow(PathEscapeError);
+  });
+});
+
+describe('RenderCache', () => {
+  it('returns what was set and undefined for unknown keys, including empty renders', () => {
+    const c = new RenderCache();
+    c.set('k', [manifest('a')]);
+    c.set('empty', []);
+    expect(c.get('k')).toEqual([manifest('a')]);
+    expect(c.get('empty')).toEqual([]);
+    expect(c.get('other')).toBeUndefined();
+  });
+
+  it('evicts the least recently used entry beyond maxEntries', () => {
+    const c = new RenderCache({ maxEntries: 2 });
+    c.set('a', [manifest('a')]);
+    c.set('b', [manifest('b')]);
+    c.get('a');
+    c.set('c', [manifest('c')]);
+    expect(c.size).toBe(2);
+    expect(c.get('b')).toBeUndefined();
+    expect(c.get('a')).toBeDefined();
+    expect(c.get('c')).toBeDefined();
+  });
+
+  it('is not corrupted when the caller mutates what it stored or got back', () => {
+    const c = new RenderCache();
+    const stored = [manifest('a')];
+    c.set('k', stored);
+    const first = stored[0];
+    if (first) first.object.metadata.name = 'changed-after-set';
+    const got = c.get('k');
+    expect(got?.[0]?.object.metadata.name).toBe('a');
+    got?.push(manifest('extra'));
+    expect(c.get('k')).toHaveLength(1);
+  });
+
+  it('refuses a maxEntries that is not a positive integer', () => {
+    expect(() => new RenderCache({ maxEntries: 0 })).toThrow(RangeError);
+    expect(() => new RenderCache({ maxEntries: 1.5 })).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,188 @@
+/**
+ * Runs kustomize and helm. Both read untrusted repositories, so every run is bounded: an argument
+ * array (never a shell string), a wall-clock timeout, a cap on stdout, a scrubbed environment
+ * built by the caller, and cancellation through the caller's AbortSignal.
+ */
+import { spawn } from 'node:child_process';
+
+import { RenderError } from '../errors.js';
+
+/** What bounds one renderer's tool run; filled from RenderOptions and their defaults. */
+export interface ToolLimits {
+  /** Path or name of the binary to run. */
+  binary: string;
+  timeoutMs: number;
+  maxOutputBytes: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** One bounded tool run. */
+export interface ToolRun {
+  /** Tool name for messages: 'kustomize' or 'helm'. */
+  tool: string;
+  /** Path or name (looked up on `env.PATH`) of the binary. */
+  binary: string;
+  args: readonly string[];
+  cwd: string;
+  /** The complete environment; nothing of the parent's is inherited. */
+  env: Record<string, string>;
+  timeoutMs: number;
+  maxOutputBytes: number;
+  signal?: AbortSignal | undefined;
+  /** Repository-relative file named by the errors this function raises. */
+  file: string;
+}
+
+/** The outcome of a run that finished on its own; a non-zero `exitCode` is for the caller to judge. */
+export interface ToolResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+}
+
+/** stderr kept in memory; tools that fail print a few lines, anything more is noise. */
+const STDERR_KEEP_BYTES = 64 * 1024;
+/** How much of stderr goes into an error message (which ends up in a CR's status). */
+export const STDERR_MESSAGE_BYTES = 2048;
+
+/**
+ * Runs the tool to completion. Resolves with its output even when it exits non-zero; rejects with
+ * RenderError when the binary is missing (`render.ToolMissing`), the timeout passes
+ * (`render.Timeout`), stdout exceeds the limit (`render.OutputTooLarge`) or the signal aborts
+ * (`render.Aborted`). In the last three cases the process is killed with SIGKILL.
+ */
+export async function runTool(run: ToolRun): Promise<ToolResult> {
+  throwIfAborted(run.signal, run.file);
+  return await new Promise<ToolResult>((resolvePromise, reject) => {
+    const child = spawn(run.binary, [...run.args], {
+      cwd: run.cwd,
+      env: run.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      shell: false,
+      // Own process group, so a kill reaches the tool's children too (see `kill`).
+      detached: true,
+      windowsHide: true,
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let stdoutBytes = 0;
+    let stderrBytes = 0;
+    let failure: RenderError | undefined;
+    let settled = false;
+
+    const finish = (outcome: { error: Error } | { result: ToolResult }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      run.signal?.removeEventListener('abort', onAbort);
+      if ('error' in outcome) reject(outcome.error);
+      else resolvePromise(outcome.result);
+    };
+    // Stop the process and report `error` once it has exited; 'exit' rather than 'close' because a
+    // grandchild (git under kustomize) could keep the pipes open. The child leads its own process
+    // group, so the whole group is killed, and our pipe ends are closed so nothing keeps writing.
+    const kill = (error: RenderError): void => {
+      if (failure) return;
+      failure = error;
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+    };
+    const onAbort = (): void =>
+      kill(
+        new RenderError(`${run.tool} was cancelled`, {
+          file: run.file,
+          code: 'render.Aborted',
+          cause: run.signal?.reason,
+        }),
+      );
+    const timer = setTimeout(
+      () =>
+        kill(
+          new RenderError(`${run.tool} did not finish within ${run.timeoutMs} ms`, {
+            file: run.file,
+            code: 'render.Timeout',
+          }),
+        ),
+      run.timeoutMs,
+    );
+    run.signal?.addEventListener('abort', onAbort, { once: true });
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > run.maxOutputBytes) {
+        kill(
+          new RenderError(`${run.tool} output exceeds the limit of ${run.maxOutputBytes} bytes`, {
+            file: run.file,
+            code: 'render.OutputTooLarge',
+          }),
+        );
+        return;
+      }
+      stdout.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (stderrBytes >= STDERR_KEEP_BYTES) return;
+      stderr.push(chunk.subarray(0, STDERR_KEEP_BYTES - stderrBytes));
+      stderrBytes += chunk.length;
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'EACCES') {
+        finish({
+          error: new RenderError(
+            `${run.tool} binary '${run.binary}' is missing or not executable: run scripts/build-tools.sh ` +
+              `(or set GITFLEET_${run.tool.toUpperCase()} to its path)`,
+            { file: run.file, code: 'render.ToolMissing', cause: err },
+          ),
+        });
+      } else {
+        finish({
+          error: new RenderError(`${run.tool} could not be started: ${err.message}`, {
+            file: run.file,
+            cause: err,
+          }),
+        });
+      }
+    });
+    child.on('exit', () => {
+      if (failure) finish({ error: failure });
+    });
+    child.on('close', (code) => {
+      if (failure) finish({ error: failure });
+      else
+        finish({
+          result: {
+            stdout: Buffer.concat(stdout).toString('utf8'),
+            stderr: Buffer.concat(stderr).toString('utf8'),
+            exitCode: code,
+          },
+        });
+    });
+  });
+}
+
+/** The tool's stderr trimmed for a message: leading `Error: ` dropped, at most ~2 KB. */
+export function stderrForMessage(stderr: string): string {
+  const t = stderr.trim().replace(/^Error:\s*/u, '');
+  if (t === '') return '(no error output)';
+  return t.length > STDERR_MESSAGE_BYTES ? `${t.slice(0, STDERR_MESSAGE_BYTES)}… (truncated)` : t;
+}
+
+/**
+ * Throws RenderError `render.Aborted` when the signal has fired. The signal's reason becomes the
+ * cause, so a caller's non-Error reason never escapes as a throw.
+ */
+export function throwIfAborted(signal: AbortSignal | undefined, file?: string): void {
+  if (signal?.aborted) {
+    throw new RenderError('render was cancelled', { file, code: 'render.Aborted', cause: signal.reason });
+  }
+}
+
+/** The environment variable PATH of this process, so tools given by name are still found. */
+export function inheritedPath(): string {
+  return process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+}

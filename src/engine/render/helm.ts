@@ -1,0 +1,303 @@
+/**
+ * The Helm renderer: runs the real `helm template` on a chart directory of the repository. Helm
+ * gets an empty HOME and empty cache/config/data directories, so no user repositories, plugins or
+ * registry credentials are used, and there is no network step: dependencies must be vendored in
+ * `charts/` (we never run `helm dependency build`).
+ */
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, posix } from 'node:path';
+
+import { parse as parseYaml } from 'yaml';
+
+import type { Manifest, Origin } from '../manifest.js';
+import { PathEscapeError, RenderError } from '../errors.js';
+import type { AppDir } from './confine.js';
+import { assertNoEscapingSymlinks, joinRel, normaliseRelPath, resolveConfined } from './confine.js';
+import type { ToolLimits } from './exec.js';
+import { inheritedPath, runTool, stderrForMessage } from './exec.js';
+import { stripRoot } from './kustomize.js';
+import type { ErrorLocation } from './yaml-docs.js';
+import { isRecord, parseManifests } from './yaml-docs.js';
+
+/** Helm options; see RenderSpec.helm. */
+export interface HelmOptions {
+  /** Default: the last segment of the app path (the chart's name when the app path is the root). */
+  releaseName?: string;
+  /** Default: 'default'. */
+  namespace?: string;
+  /** Relative to the chart directory; must stay inside the repository. Applied in order. */
+  valueFiles?: string[];
+  /** Inline YAML, applied after valueFiles. */
+  values?: string;
+  /** Applied last, so it wins over `values` (as in Argo CD). */
+  valuesObject?: Record<string, unknown>;
+  /** Passed as --kube-version (Capabilities.KubeVersion). */
+  kubeVersion?: string;
+}
+
+interface ChartMeta {
+  name: string;
+  dependencies: { name: string; file: string }[];
+}
+
+/**
+ * Renders a chart. Origins come from helm's `# Source: <chart>/<path>` comments mapped to
+ * repository paths when the file exists there (templates of a vendored .tgz subchart do not), else
+ * the chart's Chart.yaml; the line is 1 because rendered lines do not correspond to template lines.
+ * Errors carry helm's stderr and name the template helm blames, or Chart.yaml.
+ */
+export async function renderHelm(
+  rootReal: string,
+  app: AppDir,
+  opts: HelmOptions,
+  limits: ToolLimits,
+): Promise<Manifest[]> {
+  const chartFile = joinRel(app.rel, 'Chart.yaml');
+  // First, so not even Chart.yaml is read through a link that leaves the repository.
+  await assertNoEscapingSymlinks(rootReal, limits.signal);
+  const chart = await readChart(app, chartFile);
+  await assertDependenciesVendored(app, chart);
+  const valueFiles: string[] = [];
+  for (const f of opts.valueFiles ?? []) valueFiles.push(await resolveValueFile(rootReal, app, f));
+  const inline =
+    opts.values !== undefined && opts.values.trim() !== '' ? checkInlineValues(opts.values) : undefined;
+
+  const home = await mkdtemp(join(tmpdir(), 'gitfleet-helm-'));
+  try {
+    const env: Record<string, string> = { PATH: inheritedPath(), HOME: home };
+    for (const [key, sub] of [
+      ['HELM_CACHE_HOME', 'cache'],
+      ['HELM_CONFIG_HOME', 'config'],
+      ['HELM_DATA_HOME', 'data'],
+    ] as const) {
+      env[key] = join(home, sub);
+      await mkdir(env[key]);
+    }
+    const args = [
+      'template',
+      releaseName(app, chart, opts),
+      app.abs,
+      '--namespace',
+      opts.namespace ?? 'default',
+      '--include-crds',
+    ];
+    for (const f of valueFiles) args.push('--values', f);
+    if (inline !== undefined) {
+      const p = join(home, 'values-inline.yaml');
+      await writeFile(p, inline);
+      args.push('--values', p);
+    }
+    if (opts.valuesObject !== undefined) {
+      const p = join(home, 'values-object.json');
+      await writeFile(p, JSON.stringify(opts.valuesObject));
+      args.push('--values', p);
+    }
+    if (opts.kubeVersion !== undefined) args.push('--kube-version', opts.kubeVersion);
+
+    const result = await runTool({
+      tool: 'helm',
+      binary: limits.binary,
+      args,
+      cwd: home,
+      env,
+      timeoutMs: limits.timeoutMs,
+      maxOutputBytes: limits.maxOutputBytes,
+      signal: limits.signal,
+      file: chartFile,
+    });
+    if (result.exitCode !== 0) {
+      const stderr = stripRoot(result.stderr, home)
+        .replaceAll('values-inline.yaml', 'helm.values')
+        .replaceAll('values-object.json', 'helm.valuesObject');
+      throw await helmFailure(stripRoot(stderr, rootReal), app, chart, chartFile);
+    }
+    const sources = sourceLines(result.stdout);
+    const files = new Map<string, string>();
+    for (const s of sources) {
+      if (!files.has(s.path)) files.set(s.path, await chartPathToRepo(app, chart, s.path, chartFile));
+    }
+    const originFor = (line: number): Origin => {
+      const source = lastBefore(sources, line);
+      return { file: (source && files.get(source.path)) ?? chartFile, line: 1 };
+    };
+    // Rendered lines are not template lines: errors name the template and the line in helm's output.
+    const locate = (line: number): ErrorLocation => ({
+      file: originFor(line).file,
+      note: `line ${line} of the helm template output`,
+    });
+    return parseManifests(result.stdout, { file: chartFile, originFor, locate });
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+async function readChart(app: AppDir, chartFile: string): Promise<ChartMeta> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(await readFile(join(app.abs, 'Chart.yaml'), 'utf8'));
+  } catch (cause) {
+    const why = cause instanceof Error ? (cause.message.split('\n')[0] ?? '') : String(cause);
+    throw new RenderError(`Chart.yaml cannot be read or parsed: ${why}`, { file: chartFile, cause });
+  }
+  if (!isRecord(doc) || typeof doc.name !== 'string' || doc.name === '') {
+    throw new RenderError('Chart.yaml has no name', { file: chartFile });
+  }
+  const dependencies = depsOf(doc.dependencies, chartFile);
+  // apiVersion v1 charts list their dependencies in requirements.yaml.
+  const reqFile = joinRel(app.rel, 'requirements.yaml');
+  const req = await readFile(join(app.abs, 'requirements.yaml'), 'utf8').catch(() => undefined);
+  const parsed = req === undefined ? undefined : parseQuietly(req);
+  if (isRecord(parsed)) dependencies.push(...depsOf(parsed.dependencies, reqFile));
+  return { name: doc.name, dependencies };
+}
+
+/** Parsed YAML, or undefined when it does not parse (helm then reports the file itself). */
+function parseQuietly(text: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function depsOf(list: unknown, file: string): ChartMeta['dependencies'] {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((d: unknown) =>
+    isRecord(d) && typeof d.name === 'string' ? [{ name: d.name, file }] : [],
+  );
+}
+
+/**
+ * Refuses a chart whose dependencies are not in `charts/`: helm would need the network to fetch
+ * them, and a render must depend on the commit only. A dependency counts as vendored when
+ * `charts/` holds a chart directory of that name or a `<name>-<version>.tgz`.
+ */
+async function assertDependenciesVendored(app: AppDir, chart: ChartMeta): Promise<void> {
+  if (chart.dependencies.length === 0) return;
+  const chartsDir = join(app.abs, 'charts');
+  const entries = await readdir(chartsDir, { withFileTypes: true }).catch(() => []);
+  const vendored = new Set<string>();
+  const archives: string[] = [];
+  for (const e of entries) {
+    if (e.name.endsWith('.tgz')) archives.push(e.name);
+    else if (e.isDirectory() || e.isSymbolicLink()) {
+      const sub = await readFile(join(chartsDir, e.name, 'Chart.yaml'), 'utf8').catch(() => undefined);
+      const parsed = sub === undefined ? undefined : parseQuietly(sub);
+      vendored.add(isRecord(parsed) && typeof parsed.name === 'string' ? parsed.name : e.name);
+    }
+  }
+  const missing = chart.dependencies.filter(
+    (d) =>
+      !vendored.has(d.name) && !archives.some((a) => new RegExp(`^${escapeRe(d.name)}-v?\\d`, 'u').test(a)),
+  );
+  const first = missing[0];
+  if (first) {
+    throw new RenderError(
+      `chart dependencies are not vendored in charts/: ${missing.map((d) => d.name).join(', ')} ` +
+        '(gitfleet does not fetch dependencies; commit them with `helm dependency build`)',
+      { file: first.file, code: 'render.HelmDependencyMissing' },
+    );
+  }
+}
+
+/** A value file's real path; it must be relative to the chart directory and stay inside the repository. */
+async function resolveValueFile(rootReal: string, app: AppDir, file: string): Promise<string> {
+  if (isAbsolute(file) || posix.isAbsolute(file) || /^[a-z][a-z0-9+.-]*:\/\//iu.test(file)) {
+    throw new PathEscapeError(file, 'helm value files must be relative to the chart directory');
+  }
+  const rel = normaliseRelPath(posix.join(app.rel === '' ? '.' : app.rel, file), 'helm value file');
+  const abs = await resolveConfined(rootReal, rel, 'helm value file');
+  const info = await stat(abs);
+  if (!info.isFile()) throw new RenderError('helm value file is not a file', { file: rel });
+  return abs;
+}
+
+/** Checks inline values before helm sees them, so the error points at the field, not a temp file. */
+function checkInlineValues(values: string): string {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(values);
+  } catch (cause) {
+    throw new RenderError(
+      `helm.values is not valid YAML: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+  }
+  if (parsed !== null && !isRecord(parsed)) throw new RenderError('helm.values must be a YAML mapping');
+  return values;
+}
+
+function releaseName(app: AppDir, chart: ChartMeta, opts: HelmOptions): string {
+  if (opts.releaseName) return opts.releaseName;
+  const segments = app.rel.split('/');
+  return segments[segments.length - 1] || chart.name;
+}
+
+/** `# Source: <chart>/<path>` comments of helm's output with their 1-based lines. */
+function sourceLines(output: string): { line: number; path: string }[] {
+  const out: { line: number; path: string }[] = [];
+  output.split('\n').forEach((text, i) => {
+    const m = /^# Source: (.+?)\s*$/u.exec(text);
+    if (m?.[1]) out.push({ line: i + 1, path: m[1] });
+  });
+  return out;
+}
+
+/** The last entry with `line` before `line` (binary search; `sources` is in line order). */
+function lastBefore<T extends { line: number }>(sources: readonly T[], line: number): T | undefined {
+  let lo = 0;
+  let hi = sources.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const s = sources[mid];
+    if (s !== undefined && s.line < line) lo = mid + 1;
+    else hi = mid;
+  }
+  return sources[lo - 1];
+}
+
+/** Maps helm's `<chart>/templates/x.yaml` to a repository path when that file exists, else Chart.yaml. */
+async function chartPathToRepo(
+  app: AppDir,
+  chart: ChartMeta,
+  helmPath: string,
+  chartFile: string,
+): Promise<string> {
+  const prefix = `${chart.name}/`;
+  if (!helmPath.startsWith(prefix)) return chartFile;
+  const inChart = posix.normalize(helmPath.slice(prefix.length));
+  if (inChart.startsWith('../') || posix.isAbsolute(inChart)) return chartFile;
+  const info = await stat(join(app.abs, inChart)).catch(() => undefined);
+  return info?.isFile() ? joinRel(app.rel, inChart) : chartFile;
+}
+
+/** A RenderError for a failed `helm template`, naming the template (and line) helm blames if any. */
+async function helmFailure(
+  stderr: string,
+  app: AppDir,
+  chart: ChartMeta,
+  chartFile: string,
+): Promise<RenderError> {
+  // Helm's hint about --debug is for interactive users; gitfleet cannot pass it.
+  const why = stderrForMessage(stderr.replace(/^Use --debug flag.*$/gmu, ''));
+  if (/missing in charts\/ directory/u.test(stderr)) {
+    return new RenderError(`chart dependencies are missing: ${why}`, {
+      file: chartFile,
+      code: 'render.HelmDependencyMissing',
+    });
+  }
+  const m = new RegExp(`(${escapeRe(chart.name)}/[^\\s:()"]+)(?::(\\d+))?`, 'u').exec(stderr);
+  if (m?.[1]) {
+    const file = await chartPathToRepo(app, chart, m[1], chartFile);
+    const line = file === chartFile || m[2] === undefined ? undefined : Number(m[2]);
+    return new RenderError(`helm template failed: ${why}`, { file, line, code: 'render.ToolFailed' });
+  }
+  return new RenderError(`helm template failed: ${why}`, { file: chartFile, code: 'render.ToolFailed' });
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
+}

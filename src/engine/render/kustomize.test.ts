@@ -1,0 +1,206 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+// Tests use the harness's pinned tool builds; runtime code takes binaries from RenderOptions/env.
+import { toolPath } from '../../../test/harness/tools.js';
+import { PathEscapeError, RenderError } from '../errors.js';
+import { render } from './index.js';
+import type { RenderOptions } from './index.js';
+
+const testdata = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
+const opts: RenderOptions = { kustomizeBinary: toolPath('kustomize') };
+
+const temps: string[] = [];
+afterEach(() => {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A temporary repository: string values are files, `{ link }` values are symlinks. */
+function repo(entries: Record<string, string | { link: string }>): string {
+  const root = mkdtempSync(join(tmpdir(), 'gitfleet-render-kust-'));
+  temps.push(root);
+  for (const [p, v] of Object.entries(entries)) {
+    mkdirSync(dirname(join(root, p)), { recursive: true });
+    if (typeof v === 'string') writeFileSync(join(root, p), v);
+    else symlinkSync(v.link, join(root, p));
+  }
+  return root;
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => {
+      throw new Error('expected the render to fail');
+    },
+    (e: unknown) => e,
+  );
+}
+
+async function renderError(p: Promise<unknown>): Promise<RenderError> {
+  const err = await rejection(p);
+  if (err instanceof RenderError) return err;
+  throw new Error(`expected a RenderError, got ${String(err)}`);
+}
+
+const cm = (name: string): string => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n`;
+
+describe('render: kustomize', () => {
+  it('renders an overlay with a base and a patch, attributing objects to the overlay kustomization', async () => {
+    const out = await render({ root: testdata, path: 'kustomize/overlays/prod' }, opts);
+    const deployment = out.find((m) => m.object.kind === 'Deployment');
+    expect(deployment?.object.metadata).toMatchObject({ name: 'prod-web', namespace: 'prod' });
+    expect(deployment?.object.spec).toMatchObject({ replicas: 5 });
+    expect(out.map((m) => `${m.object.kind}/${m.object.metadata.name}`).sort()).toEqual([
+      'Deployment/prod-web',
+      'Service/prod-web',
+    ]);
+    for (const m of out) expect(m.origin.file).toBe('kustomize/overlays/prod/kustomization.yaml');
+    // Lines are positions in kustomize's output: the first object starts at line 1, the next later.
+    expect(out[0]?.origin.line).toBe(1);
+    expect(out[1]?.origin.line).toBeGreaterThan(1);
+  });
+
+  it('renders the base unpatched, and with type: kustomize given explicitly', async () => {
+    const out = await render({ root: testdata, path: 'kustomize/base', type: 'kustomize' }, opts);
+    expect(out.find((m) => m.object.kind === 'Deployment')?.object.spec).toMatchObject({ replicas: 1 });
+  });
+
+  it('names the kustomization file and carries kustomize stderr when the build fails', async () => {
+    const err = await renderError(render({ root: testdata, path: 'kustomize/broken' }, opts));
+    expect(err.code).toBe('render.ToolFailed');
+    expect(err.file).toBe('kustomize/broken/kustomization.yaml');
+    expect(err.message).toContain('kustomize build failed');
+    expect(err.message).toContain('does-not-exist.yaml');
+    // Host paths of the checkout do not leak into messages.
+    expect(err.message).not.toContain(testdata);
+  });
+
+  it('finds kustomization.yml and Kustomization too', async () => {
+    const root = repo({
+      'a/kustomization.yml': 'resources: [cm.yaml]\n',
+      'a/cm.yaml': cm('from-yml'),
+      'b/Kustomization': 'resources: [cm.yaml]\n',
+      'b/cm.yaml': cm('from-Kustomization'),
+    });
+    expect((await render({ root, path: 'a' }, opts))[0]?.origin.file).toBe('a/kustomization.yml');
+    expect((await render({ root, path: 'b' }, opts))[0]?.object.metadata.name).toBe('from-Kustomization');
+  });
+
+  it('returns [] for a kustomization without resources', async () => {
+    const root = repo({
+      'app/kustomization.yaml':
+        'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamePrefix: x-\n',
+    });
+    expect(await render({ root, path: 'app' }, opts)).toEqual([]);
+  });
+
+  it('fails clearly when type is kustomize but there is no kustomization', async () => {
+    const root = repo({ 'app/cm.yaml': cm('a') });
+    const err = await renderError(render({ root, path: 'app', type: 'kustomize' }, opts));
+    expect(err.message).toContain('no kustomization.yaml');
+  });
+
+  it('refuses a symlink escaping the root anywhere in the repository, before running kustomize', async () => {
+    const root = repo({
+      'app/kustomization.yaml': 'resources: [cm.yaml]\n',
+      'app/cm.yaml': cm('a'),
+      'elsewhere/etc': { link: '/etc' },
+    });
+    const err = await rejection(render({ root, path: 'app' }, opts));
+    expect(err).toBeInstanceOf(PathEscapeError);
+    expect(String(err)).toContain('elsewhere/etc');
+  });
+
+  it('refuses a resource directory outside the root, which the load restrictor would allow', async () => {
+    const outside = repo({ 'kustomization.yaml': 'resources: [cm.yaml]\n', 'cm.yaml': cm('outside') });
+    const root = repo({
+      'app/base/kustomization.yaml': `resources: [../../../${outside.split('/').pop() ?? ''}]\n`,
+    });
+    mkdirSync(join(root, 'app/overlay'));
+    writeFileSync(join(root, 'app/overlay/kustomization.yaml'), 'resources: [../base]\n');
+    const err = await rejection(render({ root, path: 'app/overlay' }, opts));
+    expect(err).toBeInstanceOf(PathEscapeError);
+    expect(String(err)).toContain('app/base/kustomization.yaml');
+  });
+
+  it('runs kustomize with an argument array, the root-only load restrictor, no plugins and a scrubbed env', async () => {
+    // A stand-in binary that reports how it was invoked; the real binary cannot show its env.
+    const bin = repo({
+      kustomize: [
+        '#!/bin/sh',
+        "printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: invocation\\ndata:\\n  args: |\\n'",
+        'for a in "$@"; do printf \'    %s\\n\' "$a"; done',
+        "printf '  env: |\\n'",
+        "env | sort | sed 's/^/    /'",
+        '',
+      ].join('\n'),
+    });
+    chmodSync(join(bin, 'kustomize'), 0o755);
+    process.env.GITFLEET_TEST_LEAK = 'must-not-reach-kustomize';
+    try {
+      const root = repo({ 'my app/kustomization.yaml': 'resources: []\n' });
+      const [m] = await render({ root, path: 'my app' }, { kustomizeBinary: join(bin, 'kustomize') });
+      const data = m?.object.data as { args: string; env: string };
+      expect(data.args.trim().split('\n')).toEqual([
+        'build',
+        'my app',
+        '--load-restrictor',
+        'LoadRestrictionsRootOnly',
+      ]);
+      expect(data.env).not.toContain('GITFLEET_TEST_LEAK');
+      const vars = Object.fromEntries(
+        data.env
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
+      expect(
+        Object.keys(vars).filter((k) => !['PATH', 'HOME', 'PWD', 'SHLVL', '_', 'OLDPWD'].includes(k)),
+      ).toEqual([]);
+      expect(vars.HOME).not.toBe(homedir());
+      expect(vars.HOME?.startsWith(tmpdir())).toBe(true);
+      // The temporary HOME is removed after the run.
+      expect(existsSync(vars.HOME ?? '/')).toBe(false);
+    } finally {
+      delete process.env.GITFLEET_TEST_LEAK;
+    }
+  });
+
+  it('reports a missing binary and how to build it', async () => {
+    const err = await renderError(
+      render({ root: testdata, path: 'kustomize/base' }, { kustomizeBinary: '/nonexistent/bin/kustomize' }),
+    );
+    expect(err.code).toBe('render.ToolMissing');
+    expect(err.message).toContain('/nonexistent/bin/kustomize');
+    expect(err.message).toContain('run scripts/build-tools.sh');
+  });
+
+  it('kills kustomize and fails when its output exceeds maxOutputBytes', async () => {
+    const err = await renderError(
+      render({ root: testdata, path: 'kustomize/overlays/prod' }, { ...opts, maxOutputBytes: 64 }),
+    );
+    expect(err.code).toBe('render.OutputTooLarge');
+    expect(err.file).toBe('kustomize/overlays/prod/kustomization.yaml');
+  });
+
+  it('kills kustomize and fails when it runs past timeoutMs', async () => {
+    const err = await renderError(
+      render({ root: testdata, path: 'kustomize/overlays/prod' }, { ...opts, timeoutMs: 1 }),
+    );
+    expect(err.code).toBe('render.Timeout');
+    expect(err.message).toContain('within 1 ms');
+  });
+
+  it('stops the kustomize render when the signal aborts', async () => {
+    const ac = new AbortController();
+    const p = render({ root: testdata, path: 'kustomize/overlays/prod' }, { ...opts, signal: ac.signal });
+    setImmediate(() => ac.abort(new Error('shutting down')));
+    const err = await renderError(p);
+    expect(err.code).toBe('render.Aborted');
+  });
+});

@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { chmod, lstat, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gitEnv, outcomeError, supervise, type ExecOptions, type Outcome } from './git-exec.js';
+import { archiveArgs } from './mirror.js';
+
+/** Whether a finished checkout is at `dir` (only complete checkouts are ever renamed there). */
+export async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes the tree of commit `sha` from the mirror `mirrorDir` into `final`, atomically: `git
+ * archive` is piped into `tar -x` in a temporary sibling directory, which is made read-only and
+ * then renamed to `final`. If another process got there first, its checkout is kept (same commit,
+ * same content) and ours is removed. Symlinks are extracted as symlinks; confinePath decides later
+ * whether following them is allowed. GNU tar already refuses members with `..` or absolute names
+ * and defers symlinks that point outside, so a crafted tree cannot write outside the directory.
+ */
+export async function extractCommit(
+  mirrorDir: string,
+  sha: string,
+  final: string,
+  checkoutsDir: string,
+  exec: ExecOptions,
+): Promise<void> {
+  const tmp = await mkdtemp(join(checkoutsDir, `.tmp-${sha}-`));
+  try {
+    await pipeArchive(mirrorDir, sha, tmp, exec);
+    await makeReadOnly(tmp);
+    try {
+      // Same parent directory, so renaming a read-only directory needs no write access to it.
+      await rename(tmp, final);
+    } catch (e) {
+      if (!(await isDirectory(final))) throw e;
+      await forceRemove(tmp);
+    }
+  } catch (e) {
+    await forceRemove(tmp);
+    throw e;
+  }
+}
+
+async function pipeArchive(mirrorDir: string, sha: string, dest: string, exec: ExecOptions): Promise<void> {
+  if (exec.signal?.aborted)
+    throw outcomeError('git archive', { code: null, stderr: '', stopped: 'aborted' }, exec);
+  const archive = spawn(exec.gitBinary, archiveArgs(mirrorDir, sha), {
+    env: gitEnv(exec.home, undefined),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // --no-same-owner: as root, tar would otherwise apply the archive's uid/gid.
+  const tar = spawn('tar', ['-x', '-f', '-', '-C', dest, '--no-same-owner', '--no-same-permissions'], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  // tar may exit early (its own error); git then sees EPIPE, which its exit status reports.
+  tar.stdin.on('error', () => undefined);
+  archive.stdout.pipe(tar.stdin);
+  const a = supervise(archive, exec);
+  const t = supervise(tar, exec);
+  const failed = (o: Outcome): boolean =>
+    o.code !== 0 || o.stopped !== undefined || o.spawnError !== undefined;
+  // Whichever side ends first takes the other down if it failed, so neither waits for the timeout
+  // (when the first one succeeded, the other is the only one left and ends on its own).
+  const first = await Promise.race([
+    a.done.then((o) => ({ o, other: t })),
+    t.done.then((o) => ({ o, other: a })),
+  ]);
+  if (failed(first.o)) first.other.stop('peer');
+  const [ao, to] = await Promise.all([a.done, t.done]);
+  if (failed(ao) && ao.stopped !== 'peer') throw outcomeError('git archive', ao, { ...exec, remote: false });
+  if (failed(to)) throw outcomeError('tar', to, { ...exec, remote: false });
+  if (failed(ao)) throw outcomeError('git archive', ao, { ...exec, remote: false });
+}
+
+/**
+ * Takes write permission away from everything under `dir` (executables stay executable), so a
+ * renderer that tries to write into a shared checkout fails instead of changing it for everyone.
+ * Symlinks are skipped: Linux has no permissions on links themselves.
+ */
+async function makeReadOnly(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await makeReadOnly(path);
+    else if (entry.isFile()) {
+      const { mode } = await lstat(path);
+      await chmod(path, mode & 0o111 ? 0o555 : 0o444);
+    }
+  }
+  await chmod(dir, 0o555);
+}
+
+/** rm -rf that also works on read-only trees when not running as root. */
+export async function forceRemove(dir: string): Promise<void> {
+  const makeWritable = async (d: string): Promise<void> => {
+    await chmod(d, 0o755);
+    for (const entry of await readdir(d, { withFileTypes: true }))
+      if (entry.isDirectory()) await makeWritable(join(d, entry.name));
+  };
+  await makeWritable(dir).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+}

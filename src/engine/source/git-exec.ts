@@ -1,0 +1,314 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { SourceError, redactUrl } from '../errors.js';
+
+/**
+ * Credentials for one repository. `bearerToken` wins over username/password. A password without a
+ * username is sent with the username `git` (GitHub, Gitea and GitLab accept any username next to
+ * a token). They reach git only through the child's environment, never argv, URLs or disk.
+ */
+export interface GitCredentials {
+  username?: string;
+  /** A password or an access token. */
+  password?: string;
+  bearerToken?: string;
+}
+
+/** How one git (or tar) child process is run. */
+export interface ExecOptions {
+  gitBinary: string;
+  /** Private HOME (under the cache directory): no user config, credential helpers or SSH keys. */
+  home: string;
+  /** Per command; the command is stopped (SIGTERM, then SIGKILL) when it passes. */
+  timeoutMs: number;
+  /** Used in error messages only, always redacted. */
+  repoUrl: string;
+  /** The bare repository to work in; passed as --git-dir so git never discovers another one. */
+  gitDir?: string;
+  creds?: GitCredentials;
+  signal?: AbortSignal;
+  /** Talks to the server: failures are classified as auth, not-found or network errors. */
+  remote?: boolean;
+  /** Default 64 MiB; more output stops the command (`source.OutputTooLarge`). */
+  maxOutputBytes?: number;
+}
+
+const DEFAULT_MAX_OUTPUT = 64 * 1024 * 1024;
+const MAX_STDERR = 64 * 1024;
+const KILL_GRACE_MS = 2_000;
+/** Passed through so deployments behind proxies or with private CAs keep working. */
+const PASS_THROUGH_ENV = [
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'all_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'ALL_PROXY',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'GIT_SSL_CAINFO',
+  'GIT_SSL_CAPATH',
+  'TMPDIR',
+];
+
+/**
+ * Config that keeps git on http(s) even if a server redirects elsewhere or a submodule asks for
+ * another transport: file:// could read the host's disk and ext:: runs commands.
+ */
+export const SAFE_CONFIG = [
+  '-c',
+  'protocol.file.allow=never',
+  '-c',
+  'protocol.ext.allow=never',
+  '-c',
+  'protocol.allow=never',
+  '-c',
+  'protocol.http.allow=always',
+  '-c',
+  'protocol.https.allow=always',
+];
+
+/** The value of the Authorization header for `creds`, or undefined when there is nothing to send. */
+export function authorization(creds: GitCredentials | undefined): string | undefined {
+  if (creds?.bearerToken) return `Bearer ${creds.bearerToken}`;
+  if (!creds?.password && !creds?.username) return undefined;
+  const basic = Buffer.from(`${creds.username || 'git'}:${creds.password ?? ''}`).toString('base64');
+  return `Basic ${basic}`;
+}
+
+/**
+ * A clean environment for git: nothing inherited except PATH and proxy/CA settings, no prompts,
+ * no system or global config, no SSH, English messages (errors are classified by their text), and
+ * the credentials as `http.extraHeader` through GIT_CONFIG_COUNT so they never appear in argv
+ * (readable by every user in /proc) or in a config file.
+ */
+export function gitEnv(home: string, creds: GitCredentials | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: home,
+    LC_ALL: 'C',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_ASKPASS: '',
+    SSH_ASKPASS: '',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_ALLOW_PROTOCOL: 'http:https',
+  };
+  for (const name of PASS_THROUGH_ENV) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  const header = authorization(creds);
+  if (header) {
+    env.GIT_CONFIG_COUNT = '1';
+    env.GIT_CONFIG_KEY_0 = 'http.extraHeader';
+    env.GIT_CONFIG_VALUE_0 = `Authorization: ${header}`;
+  }
+  return env;
+}
+
+/**
+ * Removes credential text from git output before it reaches an error message: the password or
+ * token, the encoded header value, `user:password`, userinfo in URLs, Authorization header values,
+ * and the username when it is long enough to be a token (short ones such as `git` would mangle
+ * every message and are not secret).
+ */
+export function scrubber(creds: GitCredentials | undefined): (text: string) => string {
+  const secrets = new Set<string>();
+  const header = authorization(creds);
+  if (header) secrets.add(header.slice(header.indexOf(' ') + 1));
+  if (creds?.password) secrets.add(creds.password);
+  if (creds?.bearerToken) secrets.add(creds.bearerToken);
+  if (creds?.username && creds.password) secrets.add(`${creds.username}:${creds.password}`);
+  if (creds?.username && creds.username.length >= 8) secrets.add(creds.username);
+  const ordered = [...secrets].filter((s) => s !== '').sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = text.replace(/(Authorization:\s*)[^\r\n]*/gi, '$1***').replace(/\/\/[^/@\s]*@/g, '//');
+    for (const s of ordered) out = out.split(s).join('***');
+    return out;
+  };
+}
+
+/** What a failed remote command means, from git's (C-locale) stderr. */
+export interface RemoteFailure {
+  code: 'source.AuthFailed' | 'source.RepoNotFound' | 'source.Unreachable' | 'source.FetchFailed';
+  transient: boolean;
+}
+
+/**
+ * Classifies a failed fetch/ls-remote. Refused credentials (401, 403, git asking for a username)
+ * and a missing repository are terminal: retrying cannot help until someone changes them. Network,
+ * TLS, 5xx and 429 are transient, and so is anything unrecognised from the server (cheap to retry).
+ */
+export function classifyRemoteFailure(stderr: string): RemoteFailure {
+  if (
+    /returned error: 40[13]|Authentication failed|could not read (Username|Password)|terminal prompts disabled|HTTP Basic: Access denied|Invalid username or password/i.test(
+      stderr,
+    )
+  )
+    return { code: 'source.AuthFailed', transient: false };
+  if (/returned error: 404|repository '[^']*' not found/i.test(stderr))
+    return { code: 'source.RepoNotFound', transient: false };
+  if (
+    /returned error: (5\d\d|429|408)|Could not resolve|Failed to connect|Couldn't connect|Connection (refused|reset|timed out)|timed out|Network is unreachable|No route to host|name resolution|SSL|TLS|gnutls|certificate|RPC failed|early EOF|unexpected disconnect|hung up|Empty reply/i.test(
+      stderr,
+    )
+  )
+    return { code: 'source.Unreachable', transient: true };
+  return { code: 'source.FetchFailed', transient: true };
+}
+
+/** The end of a supervised child process. */
+export interface Outcome {
+  code: number | null;
+  stderr: string;
+  /** Why we stopped it, if we did. */
+  stopped?: 'timeout' | 'aborted' | 'overflow' | 'peer';
+  spawnError?: Error;
+}
+
+/** A running child with a timeout and the caller's signal wired to it. */
+export interface Supervised {
+  done: Promise<Outcome>;
+  /** Stops the child (SIGTERM, SIGKILL after a grace period); the first reason given is kept. */
+  stop(reason: NonNullable<Outcome['stopped']>): void;
+}
+
+/**
+ * Watches a child: a timer for the per-command timeout, the caller's signal, a stderr tail. The
+ * timeout is a deadline for one process, not a clock the engine reasons with, so it uses real time.
+ */
+export function supervise(
+  child: ChildProcess,
+  opts: { timeoutMs: number; signal?: AbortSignal },
+): Supervised {
+  let stopped: Outcome['stopped'];
+  let stderr = '';
+  let exited = false;
+  const stop = (reason: NonNullable<Outcome['stopped']>): void => {
+    if (exited || stopped) return;
+    stopped = reason;
+    child.kill('SIGTERM');
+    setTimeout(() => {
+      if (!exited) child.kill('SIGKILL');
+    }, KILL_GRACE_MS).unref();
+  };
+  const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
+  const onAbort = (): void => stop('aborted');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString('utf8')).slice(-MAX_STDERR);
+  });
+  const done = new Promise<Outcome>((resolve) => {
+    const finish = (outcome: Omit<Outcome, 'stderr' | 'stopped'>): void => {
+      if (exited) return;
+      exited = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      resolve({ ...outcome, stderr, ...(stopped ? { stopped } : {}) });
+    };
+    child.on('error', (spawnError) => finish({ code: null, spawnError }));
+    child.on('close', (code) => finish({ code }));
+  });
+  if (opts.signal?.aborted) stop('aborted');
+  return { done, stop };
+}
+
+/**
+ * Turns a failed outcome into a SourceError with a scrubbed message. `what` names the command
+ * (`git fetch`, `tar`); remote commands are classified, local ones are terminal `source.GitFailed`.
+ */
+export function outcomeError(what: string, outcome: Outcome, opts: ExecOptions): SourceError {
+  const scrub = scrubber(opts.creds);
+  const url = opts.repoUrl;
+  if (outcome.spawnError)
+    return new SourceError(url, `cannot run ${what}: ${scrub(outcome.spawnError.message)}`, {
+      code: 'source.GitFailed',
+      cause: outcome.spawnError,
+    });
+  if (outcome.stopped === 'timeout')
+    return new SourceError(url, `${what} timed out after ${opts.timeoutMs} ms`, {
+      code: 'source.Timeout',
+      transient: true,
+    });
+  if (outcome.stopped === 'aborted')
+    return new SourceError(url, `${what} was cancelled`, {
+      code: 'source.Aborted',
+      transient: true,
+      cause: opts.signal?.reason,
+    });
+  if (outcome.stopped === 'overflow')
+    return new SourceError(
+      url,
+      `${what} wrote more than ${opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT} bytes`,
+      {
+        code: 'source.OutputTooLarge',
+      },
+    );
+  const detail = scrub(outcome.stderr.trim()).slice(-2000);
+  if (!opts.remote)
+    return new SourceError(url, `${what} failed (exit ${outcome.code ?? 'signal'}): ${detail}`, {
+      code: 'source.GitFailed',
+    });
+  const failure = classifyRemoteFailure(outcome.stderr);
+  const shown = redactUrl(url);
+  // SourceError already starts the message with the URL; only AuthFailed repeats it, so the
+  // sentence reads on its own in a status condition.
+  const message =
+    failure.code === 'source.AuthFailed'
+      ? `authentication failed for ${shown}${/returned error: 403/.test(outcome.stderr) ? ' (access denied, HTTP 403)' : ''}`
+      : failure.code === 'source.RepoNotFound'
+        ? 'repository not found (or not visible with these credentials)'
+        : failure.code === 'source.Unreachable'
+          ? `cannot reach the server: ${detail}`
+          : `${what} failed: ${detail}`;
+  return new SourceError(url, message, { code: failure.code, transient: failure.transient });
+}
+
+/** A git command that ran to completion, whatever its exit code. */
+export interface GitResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `git [--git-dir D] <safe config> <args…>` with an argument array (no shell), the clean
+ * environment, the timeout, the caller's signal and the output limit. Returns non-zero exits as
+ * data (for probes such as `rev-parse --verify`); throws SourceError only when the command could
+ * not run to its end (not found, timeout, cancelled, too much output). A signal that is already
+ * aborted spawns nothing.
+ */
+export async function runGitResult(args: string[], opts: ExecOptions): Promise<GitResult> {
+  const what = `git ${args[0] ?? ''}`.trim();
+  if (opts.signal?.aborted) throw outcomeError(what, { code: null, stderr: '', stopped: 'aborted' }, opts);
+  const child = spawn(opts.gitBinary, gitArgs(args, opts), {
+    env: gitEnv(opts.home, opts.creds),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const run = supervise(child, opts);
+  const max = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  child.stdout.on('data', (d: Buffer) => {
+    size += d.length;
+    if (size > max) run.stop('overflow');
+    else chunks.push(d);
+  });
+  const outcome = await run.done;
+  if (outcome.stopped || outcome.spawnError || outcome.code === null) throw outcomeError(what, outcome, opts);
+  return { exitCode: outcome.code, stdout: Buffer.concat(chunks).toString('utf8'), stderr: outcome.stderr };
+}
+
+/** runGitResult, with a non-zero exit turned into a SourceError (classified when `remote`). */
+export async function runGit(args: string[], opts: ExecOptions): Promise<string> {
+  const result = await runGitResult(args, opts);
+  if (result.exitCode === 0) return result.stdout;
+  throw outcomeError(`git ${args[0] ?? ''}`.trim(), { code: result.exitCode, stderr: result.stderr }, opts);
+}
+
+/** The full argv for a git command: the repository, the safety config, then the command. */
+export function gitArgs(args: string[], opts: Pick<ExecOptions, 'gitDir'>): string[] {
+  return [...(opts.gitDir ? ['--git-dir', opts.gitDir] : []), ...SAFE_CONFIG, ...args];
+}

@@ -1,0 +1,40 @@
+// The source stage of the engine: Git repositories in, commits and read-only files out.
+//
+// Algorithm
+// 1. Identity. normalizeRepoUrl() turns every spelling of a repository URL (case of the host,
+//    `.git`, trailing `/`, userinfo) into one key. A process keeps one bare mirror per key at
+//    `<cacheDir>/mirrors/<first 16 hex of sha256(key)>.git`, shared by every Application.
+// 2. Fetch. `git ls-remote --symref` (default branch, and a cheap credential check), then
+//    `git fetch --prune` of `+refs/heads/*` and `+refs/tags/*` with the URL on the command line (no
+//    remote in the config). The first fetch fills a temporary directory renamed into place, so a
+//    mirror exists only once complete. Fetches are throttled per repository (fetchIntervalMs,
+//    injected clock) unless forced (webhooks), and concurrent callers share one in-flight fetch.
+// 3. Resolve. One for-each-ref, then pure matching: default branch, ref name, branch, tag, commit
+//    id, semver range over tags (semver.ts, no dependency). Only object ids and ref names taken
+//    from the mirror reach git, always after --end-of-options.
+// 4. Checkout. `git archive <sha> | tar -x` into a temporary directory, made read-only and renamed
+//    to `<cacheDir>/checkouts/<sha>`: content-addressed, created once, shared. info/attributes
+//    disables export-ignore/export-subst and EOL/filter conversions so files are exactly as
+//    committed. confinePath() keeps renderers inside it (`..`, absolute paths, escaping symlinks).
+// 5. Tree hash. `rev-parse <sha>:<path>`: the render cache key, unchanged by commits elsewhere.
+// 6. Webhooks. parsePushWebhook() verifies GitHub/GitLab/Gitea signatures and returns the
+//    repository URLs to force-fetch; it is pure, the hub owns the HTTP endpoint.
+//
+// Safety: git runs with argument arrays (no shell), a timeout, an output limit, the caller's
+// AbortSignal, a clean environment (no prompts, no system/global config, private HOME, no SSH,
+// only the http(s) transports). Credentials travel as an `http.extraHeader` in GIT_CONFIG_* env
+// variables, never in argv, URLs, files or messages; git's stderr is scrubbed before it is quoted.
+export { confinePath } from './confine.js';
+export type { GitCredentials } from './git-exec.js';
+export { maxSatisfying, satisfiesRange } from './semver.js';
+export { defaultSourceOptions, GitSources, type Resolved, type SourceOptions } from './sources.js';
+export { normalizeRepoUrl } from './url.js';
+export {
+  parsePushWebhook,
+  WebhookAuthError,
+  WebhookIgnoredError,
+  WebhookPayloadError,
+  type PushEvent,
+  type WebhookProvider,
+  type WebhookSecrets,
+} from './webhook.js';

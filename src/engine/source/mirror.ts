@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gitArgs, runGit, runGitResult, type ExecOptions } from './git-exec.js';
+
+/**
+ * Overrides every in-tree `.gitattributes` (info/attributes has the highest precedence) so that
+ * `git archive` writes blobs exactly as committed: no export-ignore/export-subst, no EOL, ident or
+ * filter conversions. Renderers must see what is in Git, not a release tarball.
+ */
+const ATTRIBUTES = '* -export-ignore -export-subst -text -eol -ident -filter\n';
+
+/** Branches and tags only: other refs (pull requests, notes, …) are not revisions we resolve. */
+const REFSPECS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
+
+/** One branch or tag of a mirror. */
+export interface MirrorRef {
+  /** Full name: refs/heads/main, refs/tags/v1.2.0. */
+  name: string;
+  oid: string;
+  /** `commit`, or `tag` for an annotated tag (peel it), rarely `tree`/`blob`. */
+  type: string;
+}
+
+/** Whether `dir` is a mirror that has completed its first fetch (mirrors appear atomically). */
+export async function mirrorExists(dir: string): Promise<boolean> {
+  try {
+    return (await stat(join(dir, 'HEAD'))).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Fetches all branches and tags of `fetchUrl` into the bare mirror `dir` with `--prune` (deleted
+ * branches and tags disappear) and points the mirror's HEAD at the remote's default branch. The
+ * first fetch goes to a temporary directory that is renamed into place only when it succeeded, so a
+ * mirror that exists is always complete and a failed first fetch leaves nothing behind. The URL
+ * is given on the command line each time and no remote is configured: the mirror's config never
+ * holds a URL, let alone credentials.
+ */
+export async function fetchMirror(dir: string, fetchUrl: string, exec: ExecOptions): Promise<void> {
+  // ls-remote first: it is cheap, checks the credentials, and tells us the default branch, which
+  // a fetch into a bare repository does not record.
+  const head = await remoteHead(fetchUrl, exec);
+  if (await mirrorExists(dir)) {
+    await fetchInto(dir, fetchUrl, head, exec);
+    return;
+  }
+  const tmp = `${dir}.tmp-${randomBytes(6).toString('hex')}`;
+  try {
+    await runGit(['init', '--bare', '--quiet', '--template=', tmp], { ...exec, remote: false });
+    const local = { ...exec, gitDir: tmp, remote: false };
+    // A detached auto-gc would keep working in the temporary directory after the rename.
+    await runGit(['config', 'gc.autoDetach', 'false'], local);
+    await mkdir(join(tmp, 'info'), { recursive: true });
+    await writeFile(join(tmp, 'info', 'attributes'), ATTRIBUTES);
+    await fetchInto(tmp, fetchUrl, head, exec);
+    try {
+      await rename(tmp, dir);
+    } catch (e) {
+      // Another process created the mirror meanwhile: it is as good as ours.
+      if (!(await mirrorExists(dir))) throw e;
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+async function remoteHead(fetchUrl: string, exec: ExecOptions): Promise<string | undefined> {
+  const out = await runGit(['ls-remote', '--symref', fetchUrl, 'HEAD'], { ...exec, remote: true });
+  return /^ref: (refs\/heads\/\S+)\tHEAD$/m.exec(out)?.[1];
+}
+
+async function fetchInto(
+  dir: string,
+  fetchUrl: string,
+  head: string | undefined,
+  exec: ExecOptions,
+): Promise<void> {
+  await runGit(
+    [
+      'fetch',
+      '--quiet',
+      '--prune',
+      '--no-tags',
+      '--no-write-fetch-head',
+      '--no-recurse-submodules',
+      fetchUrl,
+      ...REFSPECS,
+    ],
+    { ...exec, gitDir: dir, remote: true },
+  );
+  // An empty repository advertises no HEAD: keep whatever the mirror had.
+  if (head) await runGit(['symbolic-ref', 'HEAD', head], { ...exec, gitDir: dir, remote: false });
+}
+
+/** All branches and tags with their object type (one for-each-ref, fast even with many tags). */
+export async function listRefs(dir: string, exec: ExecOptions): Promise<MirrorRef[]> {
+  const out = await runGit(
+    ['for-each-ref', '--format=%(objectname) %(objecttype) %(refname)', 'refs/heads', 'refs/tags'],
+    { ...exec, gitDir: dir, remote: false },
+  );
+  const refs: MirrorRef[] = [];
+  for (const line of out.split('\n')) {
+    const [oid, type, name] = line.split(' ');
+    if (oid && type && name) refs.push({ oid, type, name });
+  }
+  return refs;
+}
+
+/** The branch the mirror's HEAD names (the remote's default branch), if any. */
+export async function headRef(dir: string, exec: ExecOptions): Promise<string | undefined> {
+  const r = await runGitResult(['symbolic-ref', '-q', 'HEAD'], { ...exec, gitDir: dir, remote: false });
+  return (r.exitCode === 0 && r.stdout.trim()) || undefined;
+}
+
+/**
+ * The commit an object name leads to (annotated tags peeled, however deeply), or undefined when it
+ * names nothing in the mirror, is ambiguous, or is not a commit.
+ */
+export async function peelToCommit(
+  dir: string,
+  name: string,
+  exec: ExecOptions,
+): Promise<string | undefined> {
+  return objectId(dir, `${name}^{commit}`, exec);
+}
+
+/**
+ * The object id `spec` names (`<sha>^{tree}`, `<sha>:<path>`), or undefined when there is none.
+ * `--end-of-options` keeps a spec from ever being read as an option.
+ */
+export async function objectId(dir: string, spec: string, exec: ExecOptions): Promise<string | undefined> {
+  const r = await runGitResult(['rev-parse', '--verify', '--quiet', '--end-of-options', spec], {
+    ...exec,
+    gitDir: dir,
+    remote: false,
+  });
+  return (r.exitCode === 0 && r.stdout.trim()) || undefined;
+}
+
+/** argv for `git archive` of a commit in `dir`, for the checkout pipeline. */
+export function archiveArgs(dir: string, sha: string): string[] {
+  return gitArgs(['archive', '--format=tar', sha], { gitDir: dir });
+}

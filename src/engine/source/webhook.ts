@@ -1,0 +1,250 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { GitfleetError } from '../../core/errors.js';
+import { normalizeRepoUrl } from './url.js';
+
+/** Git hosting products whose push webhooks parsePushWebhook understands. */
+export type WebhookProvider = 'github' | 'gitlab' | 'gitea';
+
+/** A verified push: which repository changed, so the hub can force a fetch of its mirror. */
+export interface PushEvent {
+  provider: WebhookProvider;
+  /**
+   * Every URL of the repository in the payload (clone, web, SSH, …), each normalizeRepoUrl'd and
+   * deduplicated, to match against the normalised URLs of Applications.
+   */
+  repoUrls: string[];
+  /** The pushed ref, e.g. `refs/heads/main` or `refs/tags/v1.2.0`. */
+  ref?: string;
+  /** The new commit of `ref`; all zeros when the ref was deleted. */
+  after?: string;
+  /**
+   * Files added, modified or removed by the push (deduplicated). Undefined means unknown (a new or
+   * deleted ref, a force push, a tag, or a commit list the provider truncated): treat every path
+   * as possibly changed.
+   */
+  changedFiles?: string[];
+  /** Whether a signature or token was checked; false when no secret is configured for the provider. */
+  verified: boolean;
+}
+
+/** Per-provider webhook secrets; a configured secret makes its signature mandatory. */
+export interface WebhookSecrets {
+  github?: string;
+  gitlab?: string;
+  gitea?: string;
+}
+
+/** The signature or token is missing or wrong while a secret is configured: answer 401. Terminal. */
+export class WebhookAuthError extends GitfleetError {
+  readonly provider: WebhookProvider;
+  constructor(provider: WebhookProvider, why: string) {
+    super('webhook.Unauthorized', `${provider} webhook: ${why}`);
+    this.provider = provider;
+  }
+}
+
+/** The request is not a webhook we can read (no provider header, bad JSON, no repository): 400. */
+export class WebhookPayloadError extends GitfleetError {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super('webhook.BadPayload', message, opts);
+  }
+}
+
+/**
+ * An authentic webhook that is not a push (GitHub and Gitea `ping` when a hook is created, issues,
+ * merge requests, …): nothing to fetch. The caller answers 2xx and moves on; it is an error type
+ * only so that parsePushWebhook always returns a real push.
+ */
+export class WebhookIgnoredError extends GitfleetError {
+  readonly provider: WebhookProvider;
+  readonly event: string;
+  constructor(provider: WebhookProvider, event: string) {
+    super('webhook.Ignored', `${provider} webhook: event "${event}" is not a push; ignored`);
+    this.provider = provider;
+    this.event = event;
+  }
+}
+
+/**
+ * Verifies and parses a push webhook from GitHub, GitLab or Gitea. The provider comes from
+ * `x-gitea-event` (checked first: Gitea also sends GitHub's headers), `x-gitlab-event` or
+ * `x-github-event`. Verification happens before the body is parsed: GitHub `x-hub-signature-256`
+ * (`sha256=` + hex HMAC-SHA256 of the raw body), GitLab `x-gitlab-token` (the secret itself), Gitea
+ * `x-gitea-signature` (hex HMAC-SHA256), all compared in constant time; without a configured
+ * secret nothing is checked and `verified` is false. GitHub's form-encoded delivery
+ * (`payload=<json>`) is accepted too. `headers` must have lower-case names.
+ *
+ * Throws WebhookAuthError (bad or missing signature), WebhookIgnoredError (authentic, not a push:
+ * ping and other events), WebhookPayloadError (no provider header, malformed JSON, no repository).
+ */
+export function parsePushWebhook(
+  headers: Record<string, string | undefined>,
+  rawBody: Buffer,
+  secrets: WebhookSecrets,
+): PushEvent {
+  const provider = detectProvider(headers);
+  const secret = secrets[provider];
+  if (secret !== undefined) verify(provider, headers, rawBody, secret);
+  const event = (
+    headers[
+      provider === 'gitea' ? 'x-gitea-event' : provider === 'gitlab' ? 'x-gitlab-event' : 'x-github-event'
+    ] ?? ''
+  ).trim();
+  if (provider === 'github' || provider === 'gitea') {
+    if (event !== 'push') throw new WebhookIgnoredError(provider, event);
+  } else if (!['Push Hook', 'Tag Push Hook', 'System Hook'].includes(event)) {
+    throw new WebhookIgnoredError(provider, event);
+  }
+  const body = parseBody(provider, headers, rawBody);
+  if (provider === 'gitlab') {
+    // System hooks carry every kind of event; only pushes matter.
+    const kind = str(body, 'object_kind') ?? str(body, 'event_name') ?? '';
+    if (kind !== 'push' && kind !== 'tag_push') throw new WebhookIgnoredError(provider, kind || event);
+  }
+  const repoUrls = provider === 'gitlab' ? gitlabUrls(body) : githubLikeUrls(provider, body);
+  if (repoUrls.length === 0)
+    throw new WebhookPayloadError(`${provider} webhook: the payload names no repository`);
+  const ref = str(body, 'ref');
+  const after = str(body, 'after');
+  const changedFiles = changed(provider, body);
+  return {
+    provider,
+    repoUrls,
+    ...(ref !== undefined ? { ref } : {}),
+    ...(after !== undefined ? { after } : {}),
+    ...(changedFiles !== undefined ? { changedFiles } : {}),
+    verified: secret !== undefined,
+  };
+}
+
+function detectProvider(headers: Record<string, string | undefined>): WebhookProvider {
+  if (headers['x-gitea-event'] !== undefined) return 'gitea';
+  if (headers['x-gitlab-event'] !== undefined) return 'gitlab';
+  if (headers['x-github-event'] !== undefined) return 'github';
+  throw new WebhookPayloadError(
+    'not a GitHub, GitLab or Gitea webhook: no X-GitHub-Event, X-Gitlab-Event or X-Gitea-Event header',
+  );
+}
+
+function verify(
+  provider: WebhookProvider,
+  headers: Record<string, string | undefined>,
+  body: Buffer,
+  secret: string,
+): void {
+  if (provider === 'gitlab') {
+    const token = headers['x-gitlab-token'];
+    if (token === undefined) throw new WebhookAuthError(provider, 'missing X-Gitlab-Token header');
+    // Hash both sides so the comparison takes the same time whatever the token's length.
+    const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+    if (!timingSafeEqual(digest(token), digest(secret)))
+      throw new WebhookAuthError(provider, 'wrong X-Gitlab-Token');
+    return;
+  }
+  const header = provider === 'github' ? 'x-hub-signature-256' : 'x-gitea-signature';
+  const given = headers[header];
+  if (given === undefined) throw new WebhookAuthError(provider, `missing ${header} header`);
+  const hex = provider === 'github' ? (given.startsWith('sha256=') ? given.slice(7) : '') : given;
+  const expected = createHmac('sha256', secret).update(body).digest();
+  const actual = Buffer.from(hex.trim().toLowerCase(), 'hex');
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
+    throw new WebhookAuthError(provider, `${header} does not match the payload`);
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(o: Json | undefined, key: string): string | undefined {
+  const v = o?.[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function parseBody(
+  provider: WebhookProvider,
+  headers: Record<string, string | undefined>,
+  raw: Buffer,
+): Json {
+  let text = raw.toString('utf8');
+  if (
+    provider === 'github' &&
+    (headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
+  )
+    text = new URLSearchParams(text).get('payload') ?? '';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new WebhookPayloadError(`${provider} webhook: the body is not valid JSON`, { cause: e });
+  }
+  if (!isObject(parsed)) throw new WebhookPayloadError(`${provider} webhook: the body is not a JSON object`);
+  return parsed;
+}
+
+function normalizedUrls(candidates: unknown[]): string[] {
+  const out = new Set<string>();
+  for (const c of candidates) {
+    if (typeof c !== 'string' || c === '') continue;
+    try {
+      out.add(normalizeRepoUrl(c));
+    } catch {
+      // A field that is not a URL identifies nothing we could fetch.
+    }
+  }
+  return [...out];
+}
+
+function githubLikeUrls(provider: WebhookProvider, body: Json): string[] {
+  const repo = isObject(body.repository) ? body.repository : {};
+  // Gitea's `url` is its API address, not the repository's.
+  const keys =
+    provider === 'github'
+      ? ['clone_url', 'html_url', 'ssh_url', 'git_url', 'url']
+      : ['clone_url', 'html_url', 'ssh_url'];
+  return normalizedUrls(keys.map((k) => repo[k]));
+}
+
+function gitlabUrls(body: Json): string[] {
+  const project = isObject(body.project) ? body.project : {};
+  const repo = isObject(body.repository) ? body.repository : {};
+  return normalizedUrls([
+    project.git_http_url,
+    project.http_url,
+    project.web_url,
+    project.git_ssh_url,
+    project.ssh_url,
+    repo.git_http_url,
+    repo.homepage,
+    repo.git_ssh_url,
+    repo.url,
+  ]);
+}
+
+const ZERO = /^0+$/;
+/** GitHub lists at most 2048 commits in a push payload and does not say when it cut the list. */
+const GITHUB_MAX_COMMITS = 2048;
+
+function changed(provider: WebhookProvider, body: Json): string[] | undefined {
+  const ref = str(body, 'ref') ?? '';
+  const before = str(body, 'before') ?? '';
+  const after = str(body, 'after') ?? '';
+  // New or deleted refs and force pushes change files the commit list does not show.
+  if (!ref.startsWith('refs/heads/') || ZERO.test(before) || ZERO.test(after) || body.forced === true)
+    return undefined;
+  const commits = Array.isArray(body.commits) ? body.commits.filter(isObject) : [];
+  if (commits.length === 0) return undefined;
+  const total =
+    provider === 'gitlab' ? body.total_commits_count : provider === 'gitea' ? body.total_commits : undefined;
+  if (typeof total === 'number' && total > commits.length) return undefined;
+  if (provider === 'github' && commits.length >= GITHUB_MAX_COMMITS) return undefined;
+  const files = new Set<string>();
+  for (const commit of commits)
+    for (const key of ['added', 'modified', 'removed']) {
+      const list = commit[key];
+      if (!Array.isArray(list)) return undefined;
+      for (const f of list) if (typeof f === 'string') files.add(f);
+    }
+  return [...files];
+}

@@ -1,0 +1,110 @@
+import { refOf, type KubeClient } from '../../kube/client.js';
+import type { ObjectRef } from '../../core/object-ref.js';
+import { compareObject } from '../apply/apply-object.js';
+import type { IgnoreRule } from '../diff/diff.js';
+import { aggregateHealth, assessHealth } from '../health/index.js';
+import type { HealthResult } from '../health/types.js';
+import { refOfEntry } from '../inventory/inventory.js';
+import type { InventoryStore } from '../inventory/store.js';
+import type { Manifest } from '../manifest.js';
+import { isOwnedBy } from '../plan/ownership.js';
+import { planSync } from '../plan/plan.js';
+
+/** Sync state of one object, as shown in status and by `gitfleet app get`. */
+export interface ResourceState {
+  ref: ObjectRef;
+  status: 'Synced' | 'OutOfSync';
+  health?: HealthResult;
+  /** Redacted diff when OutOfSync; `requires pruning` for extraneous objects. */
+  diff?: string;
+  message?: string;
+}
+
+export interface Comparison {
+  status: 'Synced' | 'OutOfSync';
+  health: HealthResult;
+  resources: ResourceState[];
+}
+
+/**
+ * Compares what Git declares with the cluster without changing anything: server-side apply
+ * dry-run per object, plus owned objects Git no longer declares (extraneous, OutOfSync).
+ */
+export async function compareApp(
+  req: {
+    owner: string;
+    manifests: Manifest[];
+    defaultNamespace: string;
+    ignore: IgnoreRule[];
+    signal?: AbortSignal;
+  },
+  deps: { client: KubeClient; inventory: InventoryStore },
+): Promise<Comparison> {
+  const { client } = deps;
+  const previous = await deps.inventory.load(req.owner, req.signal);
+  const scopes = new Map<string, boolean | undefined>();
+  for (const m of req.manifests) {
+    const key = `${m.object.apiVersion}/${m.object.kind}`;
+    if (!scopes.has(key))
+      scopes.set(
+        key,
+        await client.resource(m.object.apiVersion, m.object.kind, req.signal).then(
+          (r) => r.namespaced,
+          () => undefined,
+        ),
+      );
+  }
+  const plan = planSync({
+    manifests: req.manifests,
+    owner: req.owner,
+    defaultNamespace: req.defaultNamespace,
+    isNamespaced: (a, k) => scopes.get(`${a}/${k}`),
+    previousInventory: previous,
+  });
+  const resources: ResourceState[] = [];
+  const opts = {
+    owner: req.owner,
+    forceConflicts: false,
+    takeover: false,
+    ignore: req.ignore,
+    dryRun: true,
+    signal: req.signal,
+  };
+  for (const step of plan.steps) {
+    for (const task of step.tasks) {
+      if (task.hook) continue;
+      const ref = refOf(task.object);
+      try {
+        const c = await compareObject(client, task, opts);
+        const health = c.live
+          ? assessHealth(c.live)
+          : { status: 'Missing' as const, message: 'object not found' };
+        resources.push({
+          ref,
+          status: c.modified ? 'OutOfSync' : 'Synced',
+          ...(health ? { health } : {}),
+          ...(c.modified && c.diff ? { diff: c.diff } : {}),
+          ...(c.refusal ? { message: c.refusal } : {}),
+        });
+      } catch (e) {
+        resources.push({
+          ref,
+          status: 'OutOfSync',
+          health: { status: 'Missing' },
+          message: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
+  }
+  for (const entry of plan.prune) {
+    const ref = refOfEntry(entry);
+    const live = await client.getOrUndefined(ref, req.signal).catch(() => undefined);
+    if (live && isOwnedBy(live, req.owner))
+      resources.push({ ref, status: 'OutOfSync', diff: 'requires pruning' });
+  }
+  return {
+    status: resources.some((r) => r.status === 'OutOfSync') ? 'OutOfSync' : 'Synced',
+    health: aggregateHealth(resources.map((r) => r.health)),
+    resources,
+  };
+}

@@ -1,0 +1,264 @@
+import { formatObjectRef } from '../../core/object-ref.js';
+import { GitfleetError } from '../../core/errors.js';
+import { refOf, type KubeClient } from '../../kube/client.js';
+import type { KubeObject } from '../../kube/types.js';
+import { applyObject, FIELD_MANAGER, type ApplyObjectOptions } from '../apply/apply-object.js';
+import type { ChangeSetEntry } from '../apply/changeset.js';
+import type { IgnoreRule } from '../diff/diff.js';
+import { assessHealth } from '../health/index.js';
+import type { HealthResult } from '../health/types.js';
+import { mergeInventories, type InventoryEntry } from '../inventory/inventory.js';
+import type { InventoryStore } from '../inventory/store.js';
+import type { Manifest } from '../manifest.js';
+import { planSync, type SyncPlan, type SyncStep, type SyncTask } from '../plan/plan.js';
+import { pruneStale } from '../prune/prune.js';
+
+export interface SyncRequest {
+  /** `<app namespace>/<app name>`: written into every object and checked before any prune. */
+  owner: string;
+  manifests: Manifest[];
+  defaultNamespace: string;
+  /** Delete what the previous inventory holds and Git no longer declares. Default false. */
+  prune: boolean;
+  /** Allow a render with no objects to prune everything. Default false. */
+  allowEmpty: boolean;
+  createNamespace: boolean;
+  forceConflicts: boolean;
+  ignore: IgnoreRule[];
+  /** Longest wait for one step's objects to become healthy; default 5 minutes. */
+  healthTimeoutMs?: number;
+  dryRun?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface SyncDeps {
+  client: KubeClient;
+  inventory: InventoryStore;
+  /** Sleep between health polls; injectable for tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface SyncResult {
+  phase: 'Succeeded' | 'Failed';
+  message: string;
+  changes: ChangeSetEntry[];
+  /** The inventory saved at the end: what the Application owns now. */
+  inventory: InventoryEntry[];
+}
+
+/** Nothing may be applied or pruned: the render came back empty and allowEmpty is off. */
+export class EmptyRenderError extends GitfleetError {
+  constructor() {
+    super(
+      'sync.EmptyRender',
+      'the source rendered no objects; refusing to sync (set allowEmpty to prune everything)',
+    );
+  }
+}
+
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      },
+      { once: true },
+    );
+  });
+
+/**
+ * Runs one sync: plan, then step by step (Namespaces and CRDs, PreSync hooks, Sync waves, prune,
+ * PostSync hooks) applying by server-side apply and waiting for each step to be healthy. A failed
+ * step stops the sync and runs the SyncFail hooks. The inventory is widened before anything is
+ * applied and narrowed only after prune, so a crash never leaves an owned object untracked.
+ */
+export async function runSync(req: SyncRequest, deps: SyncDeps): Promise<SyncResult> {
+  const { client } = deps;
+  const sleep = deps.sleep ?? defaultSleep;
+  if (req.manifests.length === 0 && !req.allowEmpty) throw new EmptyRenderError();
+  const previous = await deps.inventory.load(req.owner, req.signal);
+  const scopes = await discoverScopes(client, req.manifests, req.signal);
+  const plan: SyncPlan = planSync({
+    manifests: req.manifests,
+    owner: req.owner,
+    defaultNamespace: req.defaultNamespace,
+    isNamespaced: (apiVersion, kind) => scopes.get(`${apiVersion}/${kind}`),
+    previousInventory: previous,
+  });
+  const opts: ApplyObjectOptions = {
+    owner: req.owner,
+    forceConflicts: req.forceConflicts,
+    takeover: false,
+    ignore: req.ignore,
+    dryRun: req.dryRun ?? false,
+    signal: req.signal,
+  };
+  const changes: ChangeSetEntry[] = [];
+  const fail = async (message: string): Promise<SyncResult> => {
+    if (!opts.dryRun) {
+      for (const step of plan.syncFail) await runStep(step, client, opts, changes, req, sleep);
+    }
+    return { phase: 'Failed', message, changes, inventory: mergeInventories(plan.inventory, previous) };
+  };
+
+  if (!opts.dryRun) {
+    if (req.createNamespace) {
+      await client.apply(
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: req.defaultNamespace } },
+        { fieldManager: FIELD_MANAGER, signal: req.signal },
+      );
+    }
+    await deps.inventory.save(req.owner, mergeInventories(plan.inventory, previous), req.signal);
+  }
+
+  let pruned = false;
+  for (const step of plan.steps) {
+    if (step.phase === 'PostSync' && !pruned) {
+      pruned = true;
+      const r = await pruneStale(client, plan.prune, {
+        owner: req.owner,
+        enabled: req.prune,
+        dryRun: opts.dryRun,
+        signal: req.signal,
+      });
+      changes.push(...r.changes);
+    }
+    const err = await runStep(step, client, opts, changes, req, sleep);
+    if (err) return fail(err);
+    if (step.tasks.some((t) => t.object.kind === 'CustomResourceDefinition')) client.invalidateDiscovery();
+  }
+  let kept: InventoryEntry[] = [];
+  if (!pruned) {
+    const r = await pruneStale(client, plan.prune, {
+      owner: req.owner,
+      enabled: req.prune,
+      dryRun: opts.dryRun,
+      signal: req.signal,
+    });
+    changes.push(...r.changes);
+    kept = r.kept;
+  }
+  const inventory = mergeInventories(plan.inventory, kept);
+  if (!opts.dryRun) await deps.inventory.save(req.owner, inventory, req.signal);
+  const failed = changes.filter((c) => c.action === 'failed');
+  if (failed.length)
+    return { phase: 'Failed', message: failed.map((c) => c.message).join('; '), changes, inventory };
+  const n = changes.filter((c) => c.action !== 'unchanged').length;
+  return { phase: 'Succeeded', message: `${n} change(s) applied`, changes, inventory };
+}
+
+/** Scope of every kind the manifests use, from discovery; undefined for kinds not served yet. */
+async function discoverScopes(
+  client: KubeClient,
+  manifests: Manifest[],
+  signal?: AbortSignal,
+): Promise<Map<string, boolean>> {
+  const scopes = new Map<string, boolean>();
+  for (const m of manifests) {
+    const key = `${m.object.apiVersion}/${m.object.kind}`;
+    if (scopes.has(key)) continue;
+    try {
+      scopes.set(key, (await client.resource(m.object.apiVersion, m.object.kind, signal)).namespaced);
+    } catch {
+      // A kind this sync installs (its CRD is in the same render): the plan reads the CRD's scope.
+    }
+  }
+  return scopes;
+}
+
+/** Applies one step and waits for it; returns an error message, or undefined when the step succeeded. */
+async function runStep(
+  step: SyncStep,
+  client: KubeClient,
+  opts: ApplyObjectOptions,
+  changes: ChangeSetEntry[],
+  req: SyncRequest,
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+): Promise<string | undefined> {
+  const applied: SyncTask[] = [];
+  for (const task of step.tasks) {
+    if (task.hook && !opts.dryRun && task.deletePolicies.includes('BeforeHookCreation')) {
+      await deleteAndWait(client, task.object, sleep, req.signal);
+    }
+    const entry = await applyObject(client, task, opts);
+    changes.push(entry);
+    if (entry.action === 'failed')
+      return `${step.phase} wave ${step.wave === Number.MIN_SAFE_INTEGER ? '(namespaces and CRDs)' : step.wave}: ${entry.message ?? 'failed'}`;
+    applied.push(task);
+  }
+  if (opts.dryRun) return undefined;
+  const hookPhase = step.tasks.some((t) => t.hook);
+  const health = await waitHealthy(client, applied, req.healthTimeoutMs ?? 300_000, sleep, req.signal);
+  for (const task of applied) {
+    const h = health.results.get(task);
+    const entry = changes.find(
+      (c) =>
+        c.ref.name === task.object.metadata.name &&
+        c.ref.kind === task.object.kind &&
+        c.ref.namespace === task.object.metadata.namespace,
+    );
+    if (entry && h) entry.health = h;
+    if (task.hook) {
+      const succeeded = h?.status === 'Healthy' || h === undefined;
+      const policy = succeeded ? 'HookSucceeded' : 'HookFailed';
+      if (task.deletePolicies.includes(policy))
+        await client.delete(refOf(task.object), { propagationPolicy: 'Background', signal: req.signal });
+    }
+  }
+  if (health.error)
+    return `${step.phase}${hookPhase ? ' hook' : ''} wave ${step.wave === Number.MIN_SAFE_INTEGER ? '(namespaces and CRDs)' : step.wave}: ${health.error}`;
+  return undefined;
+}
+
+/**
+ * Polls the step's objects until every one with a health is Healthy or Suspended. Degraded ends
+ * the wait with an error at once; so does the timeout, naming what was still not healthy.
+ */
+async function waitHealthy(
+  client: KubeClient,
+  tasks: SyncTask[],
+  timeoutMs: number,
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<{ results: Map<SyncTask, HealthResult | undefined>; error?: string }> {
+  const deadline = Date.now() + timeoutMs;
+  const results = new Map<SyncTask, HealthResult | undefined>();
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+    const waiting: string[] = [];
+    for (const t of tasks) {
+      const live = await client.getOrUndefined(refOf(t.object), signal);
+      const h: HealthResult | undefined = live
+        ? assessHealth(live)
+        : { status: 'Missing', message: 'object not found' };
+      results.set(t, h);
+      if (h?.status === 'Degraded')
+        return {
+          results,
+          error: `${formatObjectRef(refOf(t.object))} is Degraded: ${h.message ?? ''}`.trim(),
+        };
+      if (h && h.status !== 'Healthy' && h.status !== 'Suspended')
+        waiting.push(`${formatObjectRef(refOf(t.object))} (${h.status}${h.message ? `: ${h.message}` : ''})`);
+    }
+    if (waiting.length === 0) return { results };
+    if (Date.now() > deadline)
+      return { results, error: `timed out after ${timeoutMs} ms waiting for ${waiting.join(', ')}` };
+    await sleep(delay, signal);
+  }
+}
+
+async function deleteAndWait(
+  client: KubeClient,
+  obj: KubeObject,
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const ref = refOf(obj);
+  if (!(await client.delete(ref, { propagationPolicy: 'Background', signal }))) return;
+  for (let i = 0; i < 300; i++) {
+    if (!(await client.getOrUndefined(ref, signal))) return;
+    await sleep(100, signal);
+  }
+}

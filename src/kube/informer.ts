@@ -1,0 +1,180 @@
+import { EventEmitter } from 'node:events';
+import type { KubeClient, WatchEvent } from './client.js';
+import { KubeApiError } from './errors.js';
+import type { KubeList, KubeObject } from './types.js';
+
+export interface InformerOptions {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  labelSelector?: string;
+  /** Ask for metadata only (PartialObjectMetadata): enough to see that something changed, far less memory. */
+  metadataOnly?: boolean;
+  /** Relist after this long even without errors, with ±10% jitter; default 10 minutes. */
+  resyncMs?: number;
+}
+
+export type InformerEvent =
+  | { type: 'added' | 'modified' | 'deleted'; object: KubeObject }
+  | { type: 'synced' }
+  | { type: 'error'; error: unknown };
+
+const META_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const META_ACCEPT_WATCH = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
+/**
+ * List-then-watch over one kind with a cache keyed by namespace/name. Supervises itself: relists
+ * on 410 Gone, on stream end and periodically, backing off on errors; callers only listen.
+ * `start()` begins the loop; `stop()` aborts it. Nothing runs in the constructor.
+ */
+export class Informer extends EventEmitter<{ event: [InformerEvent] }> {
+  readonly #client: KubeClient;
+  readonly #opts: InformerOptions;
+  readonly #cache = new Map<string, KubeObject>();
+  #abort: AbortController | undefined;
+  #synced = false;
+
+  constructor(client: KubeClient, opts: InformerOptions) {
+    super();
+    this.#client = client;
+    this.#opts = opts;
+  }
+
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  list(): KubeObject[] {
+    return [...this.#cache.values()];
+  }
+
+  get(namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.#cache.get(`${namespace ?? ''}/${name}`);
+  }
+
+  start(): void {
+    if (this.#abort) return;
+    this.#abort = new AbortController();
+    void this.#run(this.#abort.signal).catch((e: unknown) => this.emit('event', { type: 'error', error: e }));
+  }
+
+  stop(): void {
+    this.#abort?.abort();
+    this.#abort = undefined;
+  }
+
+  async #run(signal: AbortSignal): Promise<void> {
+    let backoff = 500;
+    while (!signal.aborted) {
+      try {
+        const rv = await this.#relist(signal);
+        backoff = 500;
+        await this.#watch(rv, signal);
+      } catch (e) {
+        if (signal.aborted) return;
+        this.emit('event', { type: 'error', error: e });
+        await delay(backoff, signal);
+        backoff = Math.min(backoff * 2, 30_000);
+      }
+    }
+  }
+
+  async #relist(signal: AbortSignal): Promise<string | undefined> {
+    const path = await this.#client.collectionPath(
+      this.#opts.apiVersion,
+      this.#opts.kind,
+      this.#opts.namespace,
+      signal,
+    );
+    const list = await this.#client.request<KubeList>({
+      method: 'GET',
+      path,
+      query: { labelSelector: this.#opts.labelSelector },
+      signal,
+      headers: this.#opts.metadataOnly ? { Accept: META_ACCEPT } : undefined,
+    });
+    const fresh = new Map<string, KubeObject>();
+    for (const item of list.items) fresh.set(key(item), this.#withKind(item));
+    for (const [k, old] of this.#cache)
+      if (!fresh.has(k)) this.emit('event', { type: 'deleted', object: old });
+    for (const [k, obj] of fresh) {
+      const old = this.#cache.get(k);
+      if (!old) this.emit('event', { type: 'added', object: obj });
+      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion)
+        this.emit('event', { type: 'modified', object: obj });
+    }
+    this.#cache.clear();
+    for (const [k, v] of fresh) this.#cache.set(k, v);
+    if (!this.#synced) {
+      this.#synced = true;
+      this.emit('event', { type: 'synced' });
+    }
+    return list.metadata.resourceVersion;
+  }
+
+  async #watch(resourceVersion: string | undefined, signal: AbortSignal): Promise<void> {
+    const path = await this.#client.collectionPath(
+      this.#opts.apiVersion,
+      this.#opts.kind,
+      this.#opts.namespace,
+      signal,
+    );
+    const resync = this.#opts.resyncMs ?? 600_000;
+    const local = AbortSignal.any([
+      signal,
+      AbortSignal.timeout(Math.round(resync * (0.9 + Math.random() * 0.2))),
+    ]);
+    const events = this.#client.watch(
+      path,
+      {
+        labelSelector: this.#opts.labelSelector,
+        resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: Math.round(resync / 1000),
+      },
+      local,
+      this.#opts.metadataOnly ? { Accept: META_ACCEPT_WATCH } : undefined,
+    );
+    for await (const ev of events as AsyncGenerator<WatchEvent>) {
+      if (ev.type === 'ERROR') {
+        const status = ev.object as unknown as { code?: number; message?: string };
+        if (status.code === 410) return; // too old: relist
+        throw new KubeApiError(`WATCH ${path}`, status.code ?? 500, undefined);
+      }
+      if (ev.type === 'BOOKMARK') continue;
+      const obj = this.#withKind(ev.object);
+      if (ev.type === 'DELETED') {
+        this.#cache.delete(key(obj));
+        this.emit('event', { type: 'deleted', object: obj });
+      } else {
+        this.#cache.set(key(obj), obj);
+        this.emit('event', { type: ev.type === 'ADDED' ? 'added' : 'modified', object: obj });
+      }
+    }
+  }
+
+  /** Metadata-only answers say PartialObjectMetadata: restore the kind the informer is about. */
+  #withKind(obj: KubeObject): KubeObject {
+    return obj.kind === this.#opts.kind
+      ? obj
+      : { ...obj, apiVersion: this.#opts.apiVersion, kind: this.#opts.kind };
+  }
+}
+
+function key(o: KubeObject): string {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
