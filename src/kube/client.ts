@@ -56,6 +56,8 @@ export class KubeClient {
   readonly #agent: http.Agent;
   readonly #resources = new Map<string, ResourceInfo>();
   readonly #discovered = new Set<string>();
+  /** Requests sent, by HTTP method (watches count as GET): for metrics and benchmarks. */
+  readonly requestCounts: Record<string, number> = {};
 
   constructor(conn: ClusterConnection) {
     this.server = conn.server;
@@ -272,6 +274,8 @@ export class KubeClient {
   }
 
   #send(spec: RequestSpec): Promise<http.IncomingMessage> {
+    const kind = spec.query?.dryRun ? `${spec.method} (dry run)` : spec.method;
+    this.requestCounts[kind] = (this.requestCounts[kind] ?? 0) + 1;
     const url = new URL(this.server + spec.path);
     for (const [k, v] of Object.entries(spec.query ?? {}))
       if (v !== undefined) url.searchParams.set(k, String(v));

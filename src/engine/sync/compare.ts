@@ -9,6 +9,10 @@ import type { InventoryStore } from '../inventory/store.js';
 import type { Manifest } from '../manifest.js';
 import { isOwnedBy } from '../plan/ownership.js';
 import { planSync } from '../plan/plan.js';
+import { mapLimit } from '../../core/concurrency.js';
+
+/** Objects compared at once: the dry-runs are independent. */
+const COMPARE_CONCURRENCY = 8;
 
 /** Sync state of one object, as shown in status and by `gitfleet app get`. */
 export interface ResourceState {
@@ -70,32 +74,24 @@ export async function compareApp(
     dryRun: true,
     signal: req.signal,
   };
-  for (const step of plan.steps) {
-    for (const task of step.tasks) {
-      if (task.hook) continue;
-      const ref = refOf(task.object);
-      try {
-        const c = await compareObject(client, task, opts);
-        const health = c.live
-          ? assessHealth(c.live)
-          : { status: 'Missing' as const, message: 'object not found' };
-        resources.push({
-          ref,
-          status: c.modified ? 'OutOfSync' : 'Synced',
-          ...(health ? { health } : {}),
-          ...(c.modified && c.diff ? { diff: c.diff } : {}),
-          ...(c.refusal ? { message: c.refusal } : {}),
-        });
-      } catch (e) {
-        resources.push({
-          ref,
-          status: 'OutOfSync',
-          health: { status: 'Missing' },
-          message: e instanceof Error ? e.message : String(e),
-        });
-      }
+  const tasks = plan.steps.flatMap((step) => step.tasks.filter((t) => !t.hook));
+  const states = await mapLimit(tasks, COMPARE_CONCURRENCY, async (task): Promise<ResourceState> => {
+    const ref = refOf(task.object);
+    try {
+      const c = await compareObject(client, task, opts);
+      const health = c.live ? assessHealth(c.live) : { status: 'Missing' as const, message: 'object not found' };
+      return {
+        ref,
+        status: c.modified ? 'OutOfSync' : 'Synced',
+        ...(health ? { health } : {}),
+        ...(c.modified && c.diff ? { diff: c.diff } : {}),
+        ...(c.refusal ? { message: c.refusal } : {}),
+      };
+    } catch (e) {
+      return { ref, status: 'OutOfSync', health: { status: 'Missing' }, message: e instanceof Error ? e.message : String(e) };
     }
-  }
+  });
+  resources.push(...states);
   for (const entry of plan.prune) {
     const ref = refOfEntry(entry);
     const live = await client.getOrUndefined(ref, req.signal).catch(() => undefined);

@@ -11,6 +11,8 @@ import { mergeInventories, type InventoryEntry } from '../inventory/inventory.js
 import type { InventoryStore } from '../inventory/store.js';
 import type { Manifest } from '../manifest.js';
 import { planSync, type SyncPlan, type SyncStep, type SyncTask } from '../plan/plan.js';
+import { kindRank } from '../plan/order.js';
+import { mapLimit } from '../../core/concurrency.js';
 import { pruneStale } from '../prune/prune.js';
 
 export interface SyncRequest {
@@ -169,6 +171,20 @@ async function discoverScopes(
   return scopes;
 }
 
+/** Objects applied at once within one kind of one step. */
+const APPLY_CONCURRENCY = 8;
+
+function groupByKindRank(tasks: SyncTask[]): SyncTask[][] {
+  const groups: SyncTask[][] = [];
+  for (const t of tasks) {
+    const last = groups[groups.length - 1];
+    const head = last?.[0];
+    if (last && head && kindRank(head.object.kind) === kindRank(t.object.kind)) last.push(t);
+    else groups.push([t]);
+  }
+  return groups;
+}
+
 /** Applies one step and waits for it; returns an error message, or undefined when the step succeeded. */
 async function runStep(
   step: SyncStep,
@@ -179,15 +195,19 @@ async function runStep(
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
 ): Promise<string | undefined> {
   const applied: SyncTask[] = [];
-  for (const task of step.tasks) {
-    if (task.hook && !opts.dryRun && task.deletePolicies.includes('BeforeHookCreation')) {
-      await deleteAndWait(client, task.object, sleep, req.signal);
-    }
-    const entry = await applyObject(client, task, opts);
-    changes.push(entry);
-    if (entry.action === 'failed')
-      return `${step.phase} wave ${step.wave === Number.MIN_SAFE_INTEGER ? '(namespaces and CRDs)' : step.wave}: ${entry.message ?? 'failed'}`;
-    applied.push(task);
+  // Kinds apply in order (a ServiceAccount before the Deployment that uses it); objects of one
+  // kind are independent and go in parallel.
+  for (const group of groupByKindRank(step.tasks)) {
+    const entries = await mapLimit(group, APPLY_CONCURRENCY, async (task) => {
+      if (task.hook && !opts.dryRun && task.deletePolicies.includes('BeforeHookCreation')) {
+        await deleteAndWait(client, task.object, sleep, req.signal);
+      }
+      return applyObject(client, task, opts);
+    });
+    changes.push(...entries);
+    const failed = entries.find((e) => e.action === 'failed');
+    if (failed) return `${step.phase} wave ${step.wave === Number.MIN_SAFE_INTEGER ? '(namespaces and CRDs)' : step.wave}: ${failed.message ?? 'failed'}`;
+    applied.push(...group);
   }
   if (opts.dryRun) return undefined;
   const hookPhase = step.tasks.some((t) => t.hook);
@@ -228,8 +248,9 @@ async function waitHealthy(
   const results = new Map<SyncTask, HealthResult | undefined>();
   for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
     const waiting: string[] = [];
-    for (const t of tasks) {
-      const live = await client.getOrUndefined(refOf(t.object), signal);
+    const lives = await mapLimit(tasks, APPLY_CONCURRENCY, (t) => client.getOrUndefined(refOf(t.object), signal));
+    for (const [i, t] of tasks.entries()) {
+      const live = lives[i];
       const h: HealthResult | undefined = live
         ? assessHealth(live)
         : { status: 'Missing', message: 'object not found' };
