@@ -39,6 +39,7 @@ demo: deps tools
 
 bench: deps tools
 	npx tsx bench/harness/main.ts
+	npx tsx bench/sync/main.ts
 
 clean:
 	rm -rf dist .gitfleet-run

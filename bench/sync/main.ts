@@ -41,7 +41,8 @@ const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0);
 };
-const cm = (name: string, data: Record<string, string>): string => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
+const cm = (name: string, data: Record<string, string>): string =>
+  JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
 
 const fleet = await startFleet({ clusters: ['bench'] });
 const [cluster] = fleet.clusters;
@@ -51,7 +52,12 @@ await installCrds(admin);
 const log = pino({ level: 'warn' });
 const credsSecret = async (ns: string): Promise<void> => {
   await admin.apply(
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'repo', namespace: ns }, stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'repo', namespace: ns },
+      stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
+    },
     { fieldManager: 'bench' },
   );
 };
@@ -61,32 +67,65 @@ const ns = async (name: string): Promise<string> => {
 };
 
 /** A controller of its own per scenario, so that one scenario's queue never delays another's. */
-async function controllerFor(appNs: string, poll: number): Promise<{ controller: ApplicationController; client: KubeClient; stop: () => Promise<void>; hubPort: number }> {
+async function controllerFor(
+  appNs: string,
+  poll: number,
+): Promise<{
+  controller: ApplicationController;
+  client: KubeClient;
+  stop: () => Promise<void>;
+  hubPort: number;
+}> {
   const client = new KubeClient(await loadConnection({ file: kubeconfig }));
   const controller = new ApplicationController({
     client,
     namespace: appNs,
-    sources: new GitSources({ cacheDir: mkdtempSync(join(tmpdir(), 'gitfleet-bench-')), fetchIntervalMs: poll }),
+    sources: new GitSources({
+      cacheDir: mkdtempSync(join(tmpdir(), 'gitfleet-bench-')),
+      fetchIntervalMs: poll,
+    }),
     pollIntervalMs: poll,
     renderOptions: { kustomizeBinary: toolPath('kustomize'), helmBinary: toolPath('helm') },
     concurrency: 4,
     log,
   });
   controller.start();
-  const hub = await startHubServer({ port: 0, webhookSecrets: { gitea: SECRET }, onPush: (u) => controller.onPush(u), log });
-  return { controller, client, hubPort: hub.port, stop: async () => (controller.stop(), await hub.close(), client.close()) };
+  const hub = await startHubServer({
+    port: 0,
+    webhookSecrets: { gitea: SECRET },
+    onPush: (u) => controller.onPush(u),
+    log,
+  });
+  return {
+    controller,
+    client,
+    hubPort: hub.port,
+    stop: async () => (controller.stop(), await hub.close(), client.close()),
+  };
 }
 
-async function createApp(appNs: string, name: string, repoUrl: string, path: string, destNs: string): Promise<void> {
+async function createApp(
+  appNs: string,
+  name: string,
+  repoUrl: string,
+  path: string,
+  destNs: string,
+): Promise<void> {
   await admin.create({
     apiVersion: API_VERSION,
     kind: 'Application',
     metadata: { name, namespace: appNs },
-    spec: { source: { repoURL: repoUrl, path, secretRef: { name: 'repo' } }, destination: { namespace: destNs }, syncPolicy: { automated: { prune: true, selfHeal: true } } },
+    spec: {
+      source: { repoURL: repoUrl, path, secretRef: { name: 'repo' } },
+      destination: { namespace: destNs },
+      syncPolicy: { automated: { prune: true, selfHeal: true } },
+    },
   } as KubeObject);
 }
 
-async function measureLatency(mode: 'webhook' | 'polling'): Promise<{ p50: number; p95: number; max: number }> {
+async function measureLatency(
+  mode: 'webhook' | 'polling',
+): Promise<{ p50: number; p95: number; max: number }> {
   const appNs = await ns(`bench-lat-${mode}`);
   const destNs = await ns(`bench-lat-${mode}-dest`);
   await credsSecret(appNs);
@@ -97,7 +136,10 @@ async function measureLatency(mode: 'webhook' | 'polling'): Promise<{ p50: numbe
   const ctl = await controllerFor(appNs, mode === 'polling' ? pollMs : 3_600_000);
   await createApp(appNs, 'app', url, 'app', destNs);
   const read = async (): Promise<string | undefined> =>
-    ((await admin.getOrUndefined({ apiVersion: 'v1', kind: 'ConfigMap', namespace: destNs, name: 'value' }))?.data as Record<string, string> | undefined)?.n;
+    (
+      (await admin.getOrUndefined({ apiVersion: 'v1', kind: 'ConfigMap', namespace: destNs, name: 'value' }))
+        ?.data as Record<string, string> | undefined
+    )?.n;
   await waitFor('first sync', async () => (await read()) === '0', { timeoutMs: 60_000, intervalMs: 50 });
   const latencies: number[] = [];
   for (let i = 1; i <= commits; i++) {
@@ -107,17 +149,26 @@ async function measureLatency(mode: 'webhook' | 'polling'): Promise<{ p50: numbe
       const body = JSON.stringify({ ref: 'refs/heads/main', repository: { clone_url: url } });
       const res = await fetch(`http://127.0.0.1:${ctl.hubPort}/api/webhook`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-gitea-event': 'push', 'x-gitea-signature': createHmac('sha256', SECRET).update(body).digest('hex') },
+        headers: {
+          'content-type': 'application/json',
+          'x-gitea-event': 'push',
+          'x-gitea-signature': createHmac('sha256', SECRET).update(body).digest('hex'),
+        },
         body,
       });
       if (res.status !== 202) throw new Error(`webhook answered ${res.status}`);
     }
-    await waitFor(`commit ${i} applied`, async () => (await read()) === String(i), { timeoutMs: pollMs * 3 + 30_000, intervalMs: 20 });
+    await waitFor(`commit ${i} applied`, async () => (await read()) === String(i), {
+      timeoutMs: pollMs * 3 + 30_000,
+      intervalMs: 20,
+    });
     latencies.push(performance.now() - t0);
   }
   await ctl.stop();
   const r = { p50: pct(latencies, 50), p95: pct(latencies, 95), max: Math.round(Math.max(...latencies)) };
-  console.log(`commit-to-applied (${mode}${mode === 'polling' ? `, interval ${pollMs} ms` : ''}) over ${commits} commits: p50 ${r.p50} ms, p95 ${r.p95} ms, max ${r.max} ms`);
+  console.log(
+    `commit-to-applied (${mode}${mode === 'polling' ? `, interval ${pollMs} ms` : ''}) over ${commits} commits: p50 ${r.p50} ms, p95 ${r.p95} ms, max ${r.max} ms`,
+  );
   return r;
 }
 
@@ -131,14 +182,27 @@ if (only.has('cold')) {
   const destNs = await ns('bench-cold-dest');
   await credsSecret(appNs);
   const files: Record<string, string> = {};
-  for (let i = 0; i < 150; i++) files[`big/cm-${i}.yaml`] = cm(`cm-${i}`, { index: String(i), payload: 'x'.repeat(200) });
+  for (let i = 0; i < 150; i++)
+    files[`big/cm-${i}.yaml`] = cm(`cm-${i}`, { index: String(i), payload: 'x'.repeat(200) });
   for (let i = 0; i < 25; i++) {
-    files[`big/svc-${i}.yaml`] = JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${i}` }, spec: { selector: { app: `d-${i}` }, ports: [{ port: 80 }] } });
+    files[`big/svc-${i}.yaml`] = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: `svc-${i}` },
+      spec: { selector: { app: `d-${i}` }, ports: [{ port: 80 }] },
+    });
     files[`big/deploy-${i}.yaml`] = JSON.stringify({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: `d-${i}` },
-      spec: { replicas: 1, selector: { matchLabels: { app: `d-${i}` } }, template: { metadata: { labels: { app: `d-${i}` } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: `d-${i}` } },
+        template: {
+          metadata: { labels: { app: `d-${i}` } },
+          spec: { containers: [{ name: 'c', image: 'nginx' }] },
+        },
+      },
     });
   }
   const url = await fleet.git.createRepo('cold');
@@ -146,16 +210,32 @@ if (only.has('cold')) {
   const ctl = await controllerFor(appNs, 3_600_000);
   const t0 = performance.now();
   await createApp(appNs, 'big', url, 'big', destNs);
-  const get = (): Promise<Application> => admin.get<Application>({ apiVersion: API_VERSION, kind: 'Application', namespace: appNs, name: 'big' });
-  await waitFor('200 objects Synced and Healthy', async () => {
-    const a = await get();
-    return a.status?.sync?.status === 'Synced' && a.status.health?.status === 'Healthy' && (a.status.resources?.length ?? 0) === 200;
-  }, { timeoutMs: 300_000, intervalMs: 100 });
+  const get = (): Promise<Application> =>
+    admin.get<Application>({ apiVersion: API_VERSION, kind: 'Application', namespace: appNs, name: 'big' });
+  await waitFor(
+    '200 objects Synced and Healthy',
+    async () => {
+      const a = await get();
+      return (
+        a.status?.sync?.status === 'Synced' &&
+        a.status.health?.status === 'Healthy' &&
+        (a.status.resources?.length ?? 0) === 200
+      );
+    },
+    { timeoutMs: 300_000, intervalMs: 100 },
+  );
   const coldMs = performance.now() - t0;
   const versions = async (): Promise<Map<string, string>> => {
     const out = new Map<string, string>();
-    for (const [v, k] of [['v1', 'ConfigMap'], ['v1', 'Service'], ['apps/v1', 'Deployment']] as const) {
-      for (const o of (await admin.list(v, k, { namespace: destNs, labelSelector: 'app.kubernetes.io/managed-by=gitfleet' })).items) out.set(`${k}/${o.metadata.name}`, o.metadata.resourceVersion ?? '');
+    for (const [v, k] of [
+      ['v1', 'ConfigMap'],
+      ['v1', 'Service'],
+      ['apps/v1', 'Deployment'],
+    ] as const) {
+      for (const o of (
+        await admin.list(v, k, { namespace: destNs, labelSelector: 'app.kubernetes.io/managed-by=gitfleet' })
+      ).items)
+        out.set(`${k}/${o.metadata.name}`, o.metadata.resourceVersion ?? '');
     }
     return out;
   };
@@ -165,17 +245,32 @@ if (only.has('cold')) {
   const counts0 = { ...ctl.client.requestCounts };
   const t1 = performance.now();
   ctl.controller.refresh(`${appNs}/big`);
-  await waitFor('no-op reconcile', async () => (await get()).status?.reconciledAt !== reconciledBefore, { timeoutMs: 120_000, intervalMs: 20 });
+  await waitFor('no-op reconcile', async () => (await get()).status?.reconciledAt !== reconciledBefore, {
+    timeoutMs: 120_000,
+    intervalMs: 20,
+  });
   const noopMs = performance.now() - t1;
   const after = await versions();
   const rewritten = [...before].filter(([k, v]) => after.get(k) !== v && !k.startsWith('Deployment/')).length;
-  const deploymentsTouched = [...before].filter(([k, v]) => k.startsWith('Deployment/') && after.get(k) !== v).length;
+  const deploymentsTouched = [...before].filter(
+    ([k, v]) => k.startsWith('Deployment/') && after.get(k) !== v,
+  ).length;
   const delta: Record<string, number> = {};
-  for (const [k, v] of Object.entries(ctl.client.requestCounts)) if (v - (counts0[k] ?? 0)) delta[k] = v - (counts0[k] ?? 0);
+  for (const [k, v] of Object.entries(ctl.client.requestCounts))
+    if (v - (counts0[k] ?? 0)) delta[k] = v - (counts0[k] ?? 0);
   await ctl.stop();
-  console.log(`cold sync of 200 objects (150 ConfigMaps, 25 Services, 25 Deployments) to Synced+Healthy: ${Math.round(coldMs)} ms`);
-  console.log(`no-op reconcile: ${Math.round(noopMs)} ms; objects rewritten: ${rewritten} (Deployments with a new resourceVersion: ${deploymentsTouched}, status only); requests: ${JSON.stringify(delta)}`);
-  result.cold200 = { coldSyncMs: Math.round(coldMs), noopReconcileMs: Math.round(noopMs), objectsRewritten: rewritten, requests: delta };
+  console.log(
+    `cold sync of 200 objects (150 ConfigMaps, 25 Services, 25 Deployments) to Synced+Healthy: ${Math.round(coldMs)} ms`,
+  );
+  console.log(
+    `no-op reconcile: ${Math.round(noopMs)} ms; objects rewritten: ${rewritten} (Deployments with a new resourceVersion: ${deploymentsTouched}, status only); requests: ${JSON.stringify(delta)}`,
+  );
+  result.cold200 = {
+    coldSyncMs: Math.round(coldMs),
+    noopReconcileMs: Math.round(noopMs),
+    objectsRewritten: rewritten,
+    requests: delta,
+  };
 }
 
 if (only.has('idle')) {
@@ -190,10 +285,17 @@ if (only.has('idle')) {
   const ctl = await controllerFor(appNs, 180_000);
   for (let i = 0; i < appCount; i++) await createApp(appNs, `a${i}`, url, `apps/a${i}`, destNs);
   const t0 = performance.now();
-  await waitFor(`${appCount} apps Synced`, async () => {
-    const l = await admin.list<Application>(API_VERSION, 'Application', { namespace: appNs });
-    return l.items.filter((a) => a.status?.sync?.status === 'Synced' && a.status.health?.status === 'Healthy').length === appCount;
-  }, { timeoutMs: 600_000, intervalMs: 500 });
+  await waitFor(
+    `${appCount} apps Synced`,
+    async () => {
+      const l = await admin.list<Application>(API_VERSION, 'Application', { namespace: appNs });
+      return (
+        l.items.filter((a) => a.status?.sync?.status === 'Synced' && a.status.health?.status === 'Healthy')
+          .length === appCount
+      );
+    },
+    { timeoutMs: 600_000, intervalMs: 500 },
+  );
   const syncAllMs = performance.now() - t0;
   global.gc?.();
   const cpu0 = process.cpuUsage();
@@ -204,8 +306,17 @@ if (only.has('idle')) {
   await ctl.stop();
   const cpuSeconds = Math.round(((cpu.user + cpu.system) / 1e6) * 100) / 100;
   console.log(`${appCount} Applications: all Synced+Healthy ${Math.round(syncAllMs)} ms after creation`);
-  console.log(`idle ${idleMs / 1000} s: controller CPU ${cpuSeconds} s, RSS ${Math.round(rssEnd / 1048576)} MiB (process before controller ${Math.round(rss0 / 1048576)} MiB, at idle start ${Math.round(rssStart / 1048576)} MiB)`);
-  result.idle = { apps: appCount, syncAllMs: Math.round(syncAllMs), idleSeconds: idleMs / 1000, cpuSeconds, rssMiB: Math.round(rssEnd / 1048576), rssBeforeControllerMiB: Math.round(rss0 / 1048576) };
+  console.log(
+    `idle ${idleMs / 1000} s: controller CPU ${cpuSeconds} s, RSS ${Math.round(rssEnd / 1048576)} MiB (process before controller ${Math.round(rss0 / 1048576)} MiB, at idle start ${Math.round(rssStart / 1048576)} MiB)`,
+  );
+  result.idle = {
+    apps: appCount,
+    syncAllMs: Math.round(syncAllMs),
+    idleSeconds: idleMs / 1000,
+    cpuSeconds,
+    rssMiB: Math.round(rssEnd / 1048576),
+    rssBeforeControllerMiB: Math.round(rss0 / 1048576),
+  };
 }
 
 await fleet.stop();

@@ -555,6 +555,109 @@ describe('Application: ordering, hooks and failures', () => {
     ).toBeUndefined();
   });
 
+  it('prunes nothing when the render comes back empty without allowEmpty', async () => {
+    const repo = uniqueName('empty');
+    const destNs = await createNamespace(mgmt.admin, 'empty');
+    await fleet.git.createRepo(repo);
+    await fleet.git.commit(repo, {
+      'app/cm.yaml': configMap('survivor', { a: 'b' }),
+      'app/README.md': 'docs',
+    });
+    await mgmt.admin.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${repo}-creds`, namespace: appNs },
+      stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
+    });
+    await createApp('empty', {
+      source: { repoURL: fleet.git.repoUrl(repo), path: 'app', secretRef: { name: `${repo}-creds` } },
+      destination: { namespace: destNs },
+      syncPolicy: { automated: { prune: true }, retry: { limit: 0 } },
+    });
+    await waitApp(
+      'empty',
+      'Synced',
+      (a) => a.status?.sync?.status === 'Synced' && a.status.operationState?.phase === 'Succeeded',
+    );
+    await fleet.git.commit(repo, { 'app/cm.yaml': null });
+    controller.refresh(`${appNs}/empty`);
+    const app = await waitApp(
+      'empty',
+      'refused the empty render',
+      (a) => a.status?.operationState?.phase === 'Failed',
+    );
+    expect(app.status?.operationState?.message).toMatch(/rendered no objects/);
+    expect(
+      await mgmt.admin.getOrUndefined({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: destNs,
+        name: 'survivor',
+      }),
+    ).toBeDefined();
+  });
+
+  it('waits for the Applications it depends on to be Healthy', async () => {
+    const repo = uniqueName('deps');
+    const destNs = await createNamespace(mgmt.admin, 'deps');
+    await fleet.git.createRepo(repo);
+    await fleet.git.commit(repo, {
+      'db/cm.yaml': configMap('db', { a: 'b' }),
+      'api/cm.yaml': configMap('api', { a: 'b' }),
+    });
+    await mgmt.admin.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${repo}-creds`, namespace: appNs },
+      stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
+    });
+    const source = (path: string): Record<string, unknown> => ({
+      repoURL: fleet.git.repoUrl(repo),
+      path,
+      secretRef: { name: `${repo}-creds` },
+    });
+    await createApp('api', {
+      source: source('api'),
+      destination: { namespace: destNs },
+      syncPolicy: { automated: {} },
+      dependsOn: [{ name: 'db' }],
+    });
+    const waiting = await waitApp(
+      'api',
+      'DependencyNotReady',
+      (a) => a.status?.conditions?.some((c) => c.type === 'DependencyNotReady') ?? false,
+    );
+    expect(waiting.status?.conditions?.find((c) => c.type === 'DependencyNotReady')?.message).toContain(
+      `${appNs}/db`,
+    );
+    expect(
+      await mgmt.admin.getOrUndefined({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: destNs,
+        name: 'api',
+      }),
+    ).toBeUndefined();
+    await createApp('db', {
+      source: source('db'),
+      destination: { namespace: destNs },
+      syncPolicy: { automated: {} },
+    });
+    await waitApp(
+      'api',
+      'Synced after db is Healthy',
+      (a) => a.status?.sync?.status === 'Synced' && a.status.operationState?.phase === 'Succeeded',
+    );
+    expect(
+      await mgmt.admin.getOrUndefined({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: destNs,
+        name: 'api',
+      }),
+    ).toBeDefined();
+  });
+
   it('refuses a symlink out of the repository', async () => {
     const repo = uniqueName('symlink');
     const destNs = await createNamespace(mgmt.admin, 'symlink');

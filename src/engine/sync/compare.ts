@@ -79,7 +79,9 @@ export async function compareApp(
     const ref = refOf(task.object);
     try {
       const c = await compareObject(client, task, opts);
-      const health = c.live ? assessHealth(c.live) : { status: 'Missing' as const, message: 'object not found' };
+      const health = c.live
+        ? assessHealth(c.live)
+        : { status: 'Missing' as const, message: 'object not found' };
       return {
         ref,
         status: c.modified ? 'OutOfSync' : 'Synced',
@@ -88,7 +90,12 @@ export async function compareApp(
         ...(c.refusal ? { message: c.refusal } : {}),
       };
     } catch (e) {
-      return { ref, status: 'OutOfSync', health: { status: 'Missing' }, message: e instanceof Error ? e.message : String(e) };
+      return {
+        ref,
+        status: 'OutOfSync',
+        health: { status: 'Missing' },
+        message: e instanceof Error ? e.message : String(e),
+      };
     }
   });
   resources.push(...states);

@@ -206,7 +206,8 @@ async function runStep(
     });
     changes.push(...entries);
     const failed = entries.find((e) => e.action === 'failed');
-    if (failed) return `${step.phase} wave ${step.wave === Number.MIN_SAFE_INTEGER ? '(namespaces and CRDs)' : step.wave}: ${failed.message ?? 'failed'}`;
+    if (failed)
+      return `${step.phase} wave ${step.wave === Number.MIN_SAFE_INTEGER ? '(namespaces and CRDs)' : step.wave}: ${failed.message ?? 'failed'}`;
     applied.push(...group);
   }
   if (opts.dryRun) return undefined;
@@ -248,7 +249,9 @@ async function waitHealthy(
   const results = new Map<SyncTask, HealthResult | undefined>();
   for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
     const waiting: string[] = [];
-    const lives = await mapLimit(tasks, APPLY_CONCURRENCY, (t) => client.getOrUndefined(refOf(t.object), signal));
+    const lives = await mapLimit(tasks, APPLY_CONCURRENCY, (t) =>
+      client.getOrUndefined(refOf(t.object), signal),
+    );
     for (const [i, t] of tasks.entries()) {
       const live = lives[i];
       const h: HealthResult | undefined = live
