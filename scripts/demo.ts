@@ -12,6 +12,8 @@ import { installCrds } from '../src/cli/commands/install.js';
 import { ApplicationController } from '../src/controllers/application/controller.js';
 import { GitSources } from '../src/engine/source/index.js';
 import { startHubServer } from '../src/hub/server.js';
+import { registerCluster } from '../src/controllers/cluster/register.js';
+import { loadConnection } from '../src/kube/kubeconfig.js';
 import { startFleet, type Fleet } from '../test/harness/fleet.js';
 import { killAllNow } from '../test/harness/process.js';
 import { repoRoot, toolPath } from '../test/harness/tools.js';
@@ -71,24 +73,14 @@ await fleet.git.commit('fleet-config', filesUnder(join(repoRoot, 'examples', 'fl
 });
 
 await installCrds(mgmt.admin);
-await mgmt.admin.apply(
-  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gitfleet-system' } },
-  { fieldManager: 'gitfleet-demo' },
-);
-for (const c of others) {
-  await mgmt.admin.apply(
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: {
-        name: `cluster-${c.name}`,
-        namespace: 'gitfleet-system',
-        labels: { 'gitfleet.dev/secret-type': 'cluster' },
-      },
-      data: { kubeconfig: Buffer.from(readFileSync(c.kubeconfig)).toString('base64') },
-    },
-    { fieldManager: 'gitfleet-demo' },
-  );
+// Every cluster is registered, the hub's own too, labelled by environment for generators and roll-outs.
+const envs = ['dev', 'staging', 'prod'];
+for (const [i, c] of fleet.clusters.entries()) {
+  await registerCluster(mgmt.admin, {
+    name: c.name,
+    connection: await loadConnection({ file: c.kubeconfig }),
+    labels: { env: envs[i] ?? `extra-${i}` },
+  });
 }
 await mgmt.admin.apply(
   {

@@ -2,6 +2,7 @@
 // The `gitfleet` command.
 import { GitfleetError } from '../core/errors.js';
 import { appCommand } from './commands/app.js';
+import { clusterCommand } from './commands/cluster.js';
 import { controllerCommand } from './commands/controller.js';
 import { diffCommand } from './commands/diff.js';
 import { installCommand } from './commands/install.js';
@@ -14,6 +15,7 @@ usage: gitfleet <command> [flags]
 
 commands:
   app         create|get|list|diff|sync|history|rollback|delete Applications
+  cluster     add|list|get|label|remove managed clusters
   render      render a local directory (plain YAML, Kustomize, Helm) offline
   diff        render a local directory and diff it against a cluster (server-side dry-run)
   controller  run the Application controller and the webhook endpoint
@@ -25,6 +27,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'app':
       return appCommand(rest);
+    case 'cluster':
+      return clusterCommand(rest);
     case 'render':
       return renderCommand(rest);
     case 'diff':

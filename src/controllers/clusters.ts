@@ -2,16 +2,16 @@ import { KubeClient } from '../kube/client.js';
 import { loadConnection } from '../kube/kubeconfig.js';
 import type { KubeObject } from '../kube/types.js';
 import { GitfleetError } from '../core/errors.js';
+import { API_VERSION } from '../api/application.js';
+import { CLUSTER_SECRET_LABEL, type Cluster } from '../api/cluster.js';
 
 /** The destination name that means "the cluster the controller runs against". */
 export const IN_CLUSTER = 'in-cluster';
-/** Label marking Secrets that register a cluster: `data.kubeconfig` holds its kubeconfig. */
-export const CLUSTER_SECRET_LABEL = 'gitfleet.dev/secret-type';
 
 /**
- * Turns destination names into clients. `in-cluster` is the management client; any other name
- * is a Secret `cluster-<name>` (label gitfleet.dev/secret-type=cluster) in the controller's
- * namespace whose `kubeconfig` key is read once and cached, until `forget(name)`.
+ * Turns destination names into clients, one pooled client per cluster. `in-cluster` is the
+ * management client; any other name is a Cluster in the controller's namespace whose credential
+ * Secret (`spec.secretRef`, key `kubeconfig`) is read once and cached until `forget(name)`.
  */
 export class ClusterResolver {
   readonly #mgmt: KubeClient;
@@ -57,15 +57,26 @@ export class ClusterResolver {
   }
 
   async #load(name: string, signal?: AbortSignal): Promise<KubeClient> {
+    const cluster = await this.#mgmt.getOrUndefined<Cluster>(
+      { apiVersion: API_VERSION, kind: 'Cluster', namespace: this.#namespace, name },
+      signal,
+    );
+    if (!cluster) {
+      throw new GitfleetError(
+        'cluster.NotFound',
+        `destination cluster "${name}" is not registered (no Cluster ${this.#namespace}/${name}; add it with 'gitfleet cluster add ${name} --kubeconfig …')`,
+      );
+    }
+    const secretName = cluster.spec.secretRef.name;
     const secret = await this.#mgmt.getOrUndefined<KubeObject & { data?: Record<string, string> }>(
-      { apiVersion: 'v1', kind: 'Secret', namespace: this.#namespace, name: `cluster-${name}` },
+      { apiVersion: 'v1', kind: 'Secret', namespace: this.#namespace, name: secretName },
       signal,
     );
     const data = secret?.data?.kubeconfig;
     if (!secret || secret.metadata.labels?.[CLUSTER_SECRET_LABEL] !== 'cluster' || !data) {
       throw new GitfleetError(
-        'cluster.NotFound',
-        `destination cluster "${name}" is not registered (expected Secret ${this.#namespace}/cluster-${name} labelled ${CLUSTER_SECRET_LABEL}=cluster with a kubeconfig key)`,
+        'cluster.CredentialsMissing',
+        `cluster "${name}": Secret ${this.#namespace}/${secretName} with a kubeconfig key and label ${CLUSTER_SECRET_LABEL}=cluster is missing`,
       );
     }
     return new KubeClient(await loadConnection({ yaml: Buffer.from(data, 'base64').toString('utf8') }));

@@ -10,3 +10,4 @@ export { KubeApiError, KubeConnectionError, isConflict, isForbidden, isNotFound 
 export { loadConnection, type ClusterConnection } from './kubeconfig.js';
 export type { KubeList, KubeObject, KubeStatus, ObjectMeta } from './types.js';
 export { Informer, type InformerEvent, type InformerOptions } from './informer.js';
+export { kubeconfigFor } from './kubeconfig-write.js';

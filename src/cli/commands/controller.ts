@@ -2,7 +2,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { FLEET_NAMESPACE } from '../../api/cluster.js';
 import { ApplicationController } from '../../controllers/application/controller.js';
+import { ClusterStatusController } from '../../controllers/cluster/health.js';
+import { ClusterResolver } from '../../controllers/clusters.js';
 import { parseDuration } from '../../controllers/application/status.js';
 import { GitSources } from '../../engine/source/index.js';
 import { startHubServer } from '../../hub/server.js';
@@ -34,8 +37,12 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     cacheDir: values['cache-dir'] ?? join(homedir(), '.cache', 'gitfleet', 'sources'),
     fetchIntervalMs: parseDuration(values['poll-interval']),
   });
+  const clusters = new ClusterResolver(client, FLEET_NAMESPACE);
+  const clusterStatus = new ClusterStatusController({ mgmt: client, resolver: clusters, log });
+  clusterStatus.start();
   const controller = new ApplicationController({
     client,
+    clusters,
     ...(values.namespace ? { namespace: values.namespace } : {}),
     sources,
     pollIntervalMs: parseDuration(values['poll-interval']),
@@ -59,6 +66,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   controller.stop();
+  clusterStatus.stop();
   await hub.close();
   client.close();
   return 0;

@@ -48,6 +48,8 @@ export interface ApplicationControllerOptions {
   concurrency?: number;
   /** Longest wait for a wave to become healthy; default 5 min. */
   healthTimeoutMs?: number;
+  /** Shared destination clients; one is made from `client` when absent. */
+  clusters?: ClusterResolver;
   log: Logger;
 }
 
@@ -58,7 +60,7 @@ type Key = string; // `<namespace>/<name>` = the owner string
  * in destination clusters arrives through watches on owned objects; pushes through `onPush`.
  */
 export class ApplicationController {
-  readonly #o: Required<Omit<ApplicationControllerOptions, 'namespace' | 'renderOptions'>> &
+  readonly #o: Required<Omit<ApplicationControllerOptions, 'namespace' | 'renderOptions' | 'clusters'>> &
     Pick<ApplicationControllerOptions, 'namespace' | 'renderOptions'>;
   readonly #queue: WorkQueue;
   readonly #clusters: ClusterResolver;
@@ -77,7 +79,7 @@ export class ApplicationController {
       healthTimeoutMs: 300_000,
       ...opts,
     };
-    this.#clusters = new ClusterResolver(opts.client, this.#o.controllerNamespace);
+    this.#clusters = opts.clusters ?? new ClusterResolver(opts.client, this.#o.controllerNamespace);
     this.#queue = new WorkQueue({
       concurrency: this.#o.concurrency,
       handler: (k) => this.#reconcile(k),

@@ -1,0 +1,113 @@
+import type { Logger } from 'pino';
+import { API_VERSION } from '../../api/application.js';
+import { FLEET_NAMESPACE, type Cluster } from '../../api/cluster.js';
+import type { KubeClient } from '../../kube/client.js';
+import { Informer } from '../../kube/informer.js';
+import type { ClusterResolver } from '../clusters.js';
+
+/**
+ * Keeps each Cluster's connection status current: reachable, server version, last check. Checks
+ * every cluster on an interval (default 30 s) and at once when a Cluster changes; a change also
+ * drops the pooled client so new credentials take effect. Emits `onChange` for generators.
+ */
+export class ClusterStatusController {
+  readonly #mgmt: KubeClient;
+  readonly #resolver: ClusterResolver;
+  readonly #log: Logger;
+  readonly #intervalMs: number;
+  readonly #namespace: string;
+  readonly #listeners: (() => void)[] = [];
+  readonly #seen = new Map<string, string>();
+  #informer: Informer | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(opts: {
+    mgmt: KubeClient;
+    resolver: ClusterResolver;
+    log: Logger;
+    intervalMs?: number;
+    namespace?: string;
+  }) {
+    this.#mgmt = opts.mgmt;
+    this.#resolver = opts.resolver;
+    this.#log = opts.log;
+    this.#intervalMs = opts.intervalMs ?? 30_000;
+    this.#namespace = opts.namespace ?? FLEET_NAMESPACE;
+  }
+
+  /** Called after any Cluster is added, changed or removed (labels matter to generators). */
+  onChange(fn: () => void): void {
+    this.#listeners.push(fn);
+  }
+
+  /** The Clusters as last seen. */
+  list(): Cluster[] {
+    return (this.#informer?.list() ?? []) as Cluster[];
+  }
+
+  start(): void {
+    this.#informer = new Informer(this.#mgmt, {
+      apiVersion: API_VERSION,
+      kind: 'Cluster',
+      namespace: this.#namespace,
+    });
+    this.#informer.on('event', (ev) => {
+      if (ev.type === 'error') {
+        this.#log.warn({ err: String(ev.error) }, 'cluster watch error');
+        return;
+      }
+      if (ev.type === 'synced') return;
+      const name = ev.object.metadata.name;
+      if (ev.type === 'added' || ev.type === 'deleted') this.#resolver.forget(name);
+      if (ev.type === 'added') void this.#check(ev.object as Cluster);
+      // Our own status writes change nothing generators read: only labels and spec count.
+      const c = ev.object as Cluster;
+      const fp =
+        ev.type === 'deleted'
+          ? ''
+          : JSON.stringify([c.metadata.labels ?? {}, c.metadata.annotations ?? {}, c.spec]);
+      if (this.#seen.get(name) === fp) return;
+      if (ev.type === 'deleted') this.#seen.delete(name);
+      else this.#seen.set(name, fp);
+      for (const l of this.#listeners) l();
+    });
+    this.#informer.start();
+    this.#timer = setInterval(() => {
+      for (const c of this.list()) void this.#check(c);
+    }, this.#intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#informer?.stop();
+    if (this.#timer) clearInterval(this.#timer);
+  }
+
+  async #check(c: Cluster): Promise<void> {
+    const status: NonNullable<Cluster['status']> = { lastCheck: new Date().toISOString() };
+    try {
+      const client = await this.#resolver.resolve(c.metadata.name);
+      const v = await client.request<{ gitVersion: string }>({
+        method: 'GET',
+        path: '/version',
+        timeoutMs: 5000,
+      });
+      status.reachable = true;
+      status.serverVersion = v.gitVersion;
+      status.message = '';
+    } catch (e) {
+      status.reachable = false;
+      status.message = e instanceof Error ? e.message : String(e);
+    }
+    try {
+      await this.#mgmt.request({
+        method: 'PATCH',
+        path: `/apis/${API_VERSION}/namespaces/${c.metadata.namespace}/clusters/${c.metadata.name}/status`,
+        body: { status },
+        contentType: 'application/merge-patch+json',
+      });
+    } catch (e) {
+      this.#log.debug({ cluster: c.metadata.name, err: String(e) }, 'cluster status write failed');
+    }
+  }
+}
