@@ -10,6 +10,10 @@ import { pino } from 'pino';
 import { API_VERSION, CASCADE_FINALIZER, type Application } from '../src/api/application.js';
 import { installCrds } from '../src/cli/commands/install.js';
 import { ApplicationController } from '../src/controllers/application/controller.js';
+import { ApplicationSetController } from '../src/controllers/applicationset/controller.js';
+import { ClusterStatusController } from '../src/controllers/cluster/health.js';
+import { ClusterResolver } from '../src/controllers/clusters.js';
+import { FLEET_NAMESPACE } from '../src/api/cluster.js';
 import { GitSources } from '../src/engine/source/index.js';
 import { startHubServer } from '../src/hub/server.js';
 import { registerCluster } from '../src/controllers/cluster/register.js';
@@ -20,7 +24,7 @@ import { repoRoot, toolPath } from '../test/harness/tools.js';
 import { waitFor } from '../test/harness/wait.js';
 
 const { values } = parseArgs({
-  options: { clusters: { type: 'string', default: '2' }, 'poll-interval': { type: 'string', default: '15' } },
+  options: { clusters: { type: 'string', default: '3' }, 'poll-interval': { type: 'string', default: '15' } },
 });
 const count = Number(values.clusters);
 if (!Number.isInteger(count) || count < 1 || count > 16) {
@@ -64,7 +68,7 @@ const fleet = await startFleet({
   clusters: Array.from({ length: count }, (_, i) => `demo-${i + 1}`),
 });
 running.fleet = fleet;
-const [mgmt, ...others] = fleet.clusters;
+const [mgmt] = fleet.clusters;
 if (!mgmt) throw new Error('no cluster started');
 
 const repo = await fleet.git.createRepo('fleet-config');
@@ -91,30 +95,80 @@ await mgmt.admin.apply(
   },
   { fieldManager: 'gitfleet-demo' },
 );
-const remote = others[0]?.name ?? 'in-cluster';
-const apps: [string, string, string, Record<string, unknown>?][] = [
-  ['guestbook', 'apps/guestbook', 'in-cluster'],
-  ['podinfo-staging', 'apps/podinfo/overlays/staging', 'in-cluster'],
-  ['podinfo-production', 'apps/podinfo/overlays/production', remote],
-  ['cache', 'charts/cache', remote, { helm: { releaseName: 'cache', values: 'replicas: 2\n' } }],
-];
-for (const [name, path, cluster, extra] of apps) {
-  const app: Application = {
+// One definition for every service on every cluster: clusters × services.
+await mgmt.admin.apply(
+  {
     apiVersion: API_VERSION,
-    kind: 'Application',
-    metadata: { name, namespace: 'default', finalizers: [CASCADE_FINALIZER] },
+    kind: 'ApplicationSet',
+    metadata: { name: 'services', namespace: 'default' },
     spec: {
-      source: { repoURL: repo, path, secretRef: { name: 'fleet-config-repo' }, ...extra },
-      destination: { name: cluster, namespace: name },
-      syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] },
+      generators: [
+        {
+          matrix: {
+            generators: [
+              { clusters: {} },
+              {
+                list: {
+                  elements: [
+                    { svc: 'guestbook', path: 'apps/guestbook' },
+                    { svc: 'podinfo', path: 'apps/podinfo/overlays/{{metadata.labels.env}}' },
+                  ],
+                },
+              },
+            ],
+          },
+        },
+      ],
+      template: {
+        metadata: { name: '{{svc}}-{{name}}' },
+        spec: {
+          source: { repoURL: repo, path: '{{path}}', secretRef: { name: 'fleet-config-repo' } },
+          destination: { name: '{{name}}', namespace: '{{svc}}' },
+          syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] },
+        },
+      },
     },
-  };
-  await mgmt.admin.apply(app, { fieldManager: 'gitfleet-demo', force: true });
-}
+  },
+  { fieldManager: 'gitfleet-demo', force: true },
+);
+const prod = fleet.clusters[2]?.name ?? fleet.clusters[fleet.clusters.length - 1]?.name ?? 'in-cluster';
+const cache: Application = {
+  apiVersion: API_VERSION,
+  kind: 'Application',
+  metadata: { name: 'cache', namespace: 'default', finalizers: [CASCADE_FINALIZER] },
+  spec: {
+    source: {
+      repoURL: repo,
+      path: 'charts/cache',
+      secretRef: { name: 'fleet-config-repo' },
+      helm: { releaseName: 'cache', values: 'replicas: 2\n' },
+    },
+    destination: { name: prod, namespace: 'cache' },
+    syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] },
+  },
+};
+await mgmt.admin.apply(cache, { fieldManager: 'gitfleet-demo', force: true });
+const expectedApps = fleet.clusters.length * 2 + 1;
 
 const log = pino({ level: process.env.GITFLEET_LOG_LEVEL ?? 'warn' });
+const sources = new GitSources({
+  cacheDir: mkdtempSync(join(tmpdir(), 'gitfleet-demo-')),
+  fetchIntervalMs: pollMs,
+});
+const clusters = new ClusterResolver(mgmt.admin, FLEET_NAMESPACE);
+const clusterStatus = new ClusterStatusController({ mgmt: mgmt.admin, resolver: clusters, log });
+clusterStatus.start();
+const appsets = new ApplicationSetController({
+  client: mgmt.admin,
+  sources,
+  clusters: clusterStatus,
+  pollIntervalMs: pollMs,
+  log,
+});
+appsets.start();
 const controller = new ApplicationController({
   client: mgmt.admin,
+  clusters,
   sources: new GitSources({
     cacheDir: mkdtempSync(join(tmpdir(), 'gitfleet-demo-')),
     fetchIntervalMs: pollMs,
@@ -127,6 +181,8 @@ controller.start();
 const hub = await startHubServer({ port: 0, webhookSecrets: {}, onPush: (u) => controller.onPush(u), log });
 running.stop = async () => {
   controller.stop();
+  appsets.stop();
+  clusterStatus.stop();
   await hub.close();
 };
 
@@ -135,7 +191,7 @@ await waitFor(
   async () => {
     const list = await mgmt.admin.list<Application>(API_VERSION, 'Application', { namespace: 'default' });
     return (
-      list.items.length === apps.length &&
+      list.items.length === expectedApps &&
       list.items.every((a) => a.status?.sync?.status === 'Synced' && a.status.health?.status === 'Healthy')
     );
   },
@@ -159,12 +215,15 @@ console.log(
 );
 console.log(`  logs         ${fleet.runDir}/logs\n`);
 console.log(
-  `Applications (management cluster ${mgmt.name}):\n  ${cli} app list ${kc}\n  ${cli} app get podinfo-production ${kc}\n`,
+  `Applications (management cluster ${mgmt.name}; ApplicationSet default/services = clusters × services):`,
 );
+console.log(`  ${cli} cluster list --hub-kubeconfig ${mgmt.kubeconfig}`);
+console.log(`  ${cli} app list ${kc}`);
+console.log(`  ${cli} app get podinfo-${prod} ${kc}\n`);
 console.log(`Change a file and watch it sync (polling every ${pollMs / 1000} s):`);
 console.log(`  git clone ${auth.toString()} /tmp/fleet-config && cd /tmp/fleet-config`);
 console.log(`  sed -i 's/count: 2/count: 4/' apps/podinfo/overlays/staging/kustomization.yaml`);
 console.log(`  git commit -am 'scale staging' && git push`);
-console.log(`  watch ${cli} app get podinfo-staging ${kc}\n`);
+console.log(`  watch ${cli} app get podinfo-${fleet.clusters[1]?.name ?? mgmt.name} ${kc}\n`);
 console.log('press Ctrl-C to stop and clean up');
 setInterval(() => undefined, 1 << 30);

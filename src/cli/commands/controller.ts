@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { FLEET_NAMESPACE } from '../../api/cluster.js';
 import { ApplicationController } from '../../controllers/application/controller.js';
+import { ApplicationSetController } from '../../controllers/applicationset/controller.js';
 import { ClusterStatusController } from '../../controllers/cluster/health.js';
 import { ClusterResolver } from '../../controllers/clusters.js';
 import { parseDuration } from '../../controllers/application/status.js';
@@ -50,6 +51,15 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     log,
   });
   controller.start();
+  const appsets = new ApplicationSetController({
+    client,
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+    sources,
+    clusters: clusterStatus,
+    pollIntervalMs: parseDuration(values['poll-interval']),
+    log,
+  });
+  appsets.start();
   const hub = await startHubServer({
     port: Number(values['webhook-port']),
     webhookSecrets: {
@@ -66,6 +76,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   controller.stop();
+  appsets.stop();
   clusterStatus.stop();
   await hub.close();
   client.close();

@@ -116,24 +116,10 @@ export async function runSync(req: SyncRequest, deps: SyncDeps): Promise<SyncRes
     await deps.inventory.save(req.owner, mergeInventories(plan.inventory, previous), req.signal);
   }
 
-  let pruned = false;
-  for (const step of plan.steps) {
-    if (step.phase === 'PostSync' && !pruned) {
-      pruned = true;
-      const r = await pruneStale(client, plan.prune, {
-        owner: req.owner,
-        enabled: req.prune,
-        dryRun: opts.dryRun,
-        signal: req.signal,
-      });
-      changes.push(...r.changes);
-    }
-    const err = await runStep(step, client, opts, changes, req, sleep);
-    if (err) return fail(err);
-    if (step.tasks.some((t) => t.object.kind === 'CustomResourceDefinition')) client.invalidateDiscovery();
-  }
-  let kept: InventoryEntry[] = [];
-  if (!pruned) {
+  // Prune runs once, after the Sync phase and before PostSync hooks (or at the end without any).
+  let kept: InventoryEntry[] | undefined;
+  const prune = async (): Promise<void> => {
+    if (kept) return;
     const r = await pruneStale(client, plan.prune, {
       owner: req.owner,
       enabled: req.prune,
@@ -142,8 +128,15 @@ export async function runSync(req: SyncRequest, deps: SyncDeps): Promise<SyncRes
     });
     changes.push(...r.changes);
     kept = r.kept;
+  };
+  for (const step of plan.steps) {
+    if (step.phase === 'PostSync') await prune();
+    const err = await runStep(step, client, opts, changes, req, sleep);
+    if (err) return fail(err);
+    if (step.tasks.some((t) => t.object.kind === 'CustomResourceDefinition')) client.invalidateDiscovery();
   }
-  const inventory = mergeInventories(plan.inventory, kept);
+  await prune();
+  const inventory = mergeInventories(plan.inventory, kept ?? []);
   if (!opts.dryRun) await deps.inventory.save(req.owner, inventory, req.signal);
   const failed = changes.filter((c) => c.action === 'failed');
   if (failed.length)

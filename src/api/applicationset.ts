@@ -1,0 +1,43 @@
+import type { KubeObject } from '../kube/types.js';
+import type { API_VERSION, ApplicationSpec, Condition } from './application.js';
+
+/** How an ApplicationSet treats the Applications it generated before. */
+export type ApplicationsSyncPolicy = 'create-only' | 'create-update' | 'create-delete' | 'sync';
+
+/**
+ * Generators + a template → Applications, one per parameter set. Generator specs are validated
+ * by src/fleet where they are used; here they are plain JSON.
+ */
+export interface ApplicationSet extends KubeObject {
+  apiVersion: typeof API_VERSION;
+  kind: 'ApplicationSet';
+  spec: {
+    generators: Record<string, unknown>[];
+    template: {
+      metadata: {
+        name: string;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+        finalizers?: string[];
+      };
+      spec: ApplicationSpec;
+    };
+    /** Go text/template syntax (`{{.name}}`) instead of `{{name}}`. */
+    goTemplate?: boolean;
+    goTemplateOptions?: string[];
+    syncPolicy?: {
+      /** Default `sync`: create, update, and delete Applications no longer generated. */
+      applicationsSync?: ApplicationsSyncPolicy;
+      /** Deleting the ApplicationSet (or an Application it drops) leaves the deployed resources. */
+      preserveResourcesOnDeletion?: boolean;
+    };
+  };
+  status?: {
+    conditions?: Condition[];
+    applications?: { name: string; created?: boolean }[];
+    observedGeneration?: number;
+  };
+}
+
+/** Label on every Application an ApplicationSet generated: the ApplicationSet's name. */
+export const APPLICATIONSET_LABEL = 'gitfleet.dev/applicationset';

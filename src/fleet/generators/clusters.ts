@@ -1,0 +1,43 @@
+import { GeneratorError } from '../errors.js';
+import { sanitizeName } from '../params.js';
+import type { ClusterInfo, ClustersGeneratorSpec, Params } from '../types.js';
+import { applyValues, callPort, interpolate } from './context.js';
+import type { GeneratorCall, GeneratorContext } from './context.js';
+import { matchesSelector, selectorProblem } from './selector.js';
+
+/**
+ * The params of one cluster: `name`, `nameNormalized`, `server`, and its labels and annotations,
+ * as flat `metadata.labels.<k>` keys (fasttemplate) or a nested `metadata` map (goTemplate).
+ */
+export function clusterParams(cluster: ClusterInfo, goTemplate: boolean): Params {
+  const base: Params = {
+    name: cluster.name,
+    nameNormalized: sanitizeName(cluster.name),
+    server: cluster.server,
+  };
+  const labels = { ...cluster.labels };
+  const annotations = { ...(cluster.annotations ?? {}) };
+  if (goTemplate) return { ...base, metadata: { labels, annotations } };
+  for (const [k, v] of Object.entries(annotations)) base[`metadata.annotations.${k}`] = v;
+  for (const [k, v] of Object.entries(labels)) base[`metadata.labels.${k}`] = v;
+  return base;
+}
+
+/**
+ * The clusters generator: one parameter set per cluster whose labels match `selector`, sorted by
+ * cluster name, plus `values`.
+ */
+export async function clustersParams(
+  spec: ClustersGeneratorSpec,
+  ctx: GeneratorContext,
+  call: GeneratorCall,
+): Promise<Params[]> {
+  const selector = interpolate(spec.selector, 'clusters.selector', ctx, call);
+  const problem = selectorProblem(selector);
+  if (problem) throw new GeneratorError(call.path, `clusters.selector.${problem}`);
+  const clusters = await callPort(call, 'listing clusters', () => ctx.ports.clusters());
+  return clusters
+    .filter((c) => matchesSelector(c.labels, selector))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((c) => applyValues(clusterParams(c, ctx.goTemplate), spec.values, ctx, call));
+}
