@@ -25,6 +25,25 @@ export interface ApplicationSet extends KubeObject {
     /** Go text/template syntax (`{{.name}}`) instead of `{{name}}`. */
     goTemplate?: boolean;
     goTemplateOptions?: string[];
+    /** Progressive roll-out of new Git revisions across clusters, step by step. */
+    strategy?: {
+      type: 'RollingSync';
+      rollingSync: {
+        steps: {
+          clusterSelector?: {
+            matchLabels?: Record<string, string>;
+            matchExpressions?: {
+              key: string;
+              operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+              values?: string[];
+            }[];
+          };
+          maxUpdate?: number;
+          soakSeconds?: number;
+          approval?: boolean;
+        }[];
+      };
+    };
     syncPolicy?: {
       /** Default `sync`: create, update, and delete Applications no longer generated. */
       applicationsSync?: ApplicationsSyncPolicy;
@@ -34,10 +53,22 @@ export interface ApplicationSet extends KubeObject {
   };
   status?: {
     conditions?: Condition[];
-    applications?: { name: string; created?: boolean }[];
+    applications?: { name: string; created?: boolean; step?: number; revision?: string }[];
+    rollout?: {
+      revision: string;
+      stableRevision: string;
+      phase: 'Progressing' | 'WaitingApproval' | 'Paused' | 'Halted' | 'Completed';
+      step: number;
+      message: string;
+      stepHealthySince?: string;
+    };
     observedGeneration?: number;
   };
 }
 
 /** Label on every Application an ApplicationSet generated: the ApplicationSet's name. */
 export const APPLICATIONSET_LABEL = 'gitfleet.dev/applicationset';
+/** Annotation that pauses a roll-out (`"true"`); `gitfleet rollout pause|resume` set it. */
+export const ROLLOUT_PAUSED_ANNOTATION = 'gitfleet.dev/rollout-paused';
+/** Annotation holding the highest approved step index; `gitfleet rollout approve` raises it. */
+export const ROLLOUT_APPROVED_ANNOTATION = 'gitfleet.dev/rollout-approved-step';

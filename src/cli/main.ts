@@ -7,6 +7,7 @@ import { controllerCommand } from './commands/controller.js';
 import { diffCommand } from './commands/diff.js';
 import { installCommand } from './commands/install.js';
 import { renderCommand } from './commands/render.js';
+import { rolloutCommand } from './commands/rollout.js';
 import { UsageError } from './output.js';
 
 const HELP = `gitfleet — GitOps for Kubernetes fleets
@@ -16,6 +17,7 @@ usage: gitfleet <command> [flags]
 commands:
   app         create|get|list|diff|sync|history|rollback|delete Applications
   cluster     add|list|get|label|remove managed clusters
+  rollout     status|pause|resume|approve the progressive roll-out of an ApplicationSet
   render      render a local directory (plain YAML, Kustomize, Helm) offline
   diff        render a local directory and diff it against a cluster (server-side dry-run)
   controller  run the Application controller and the webhook endpoint
@@ -31,6 +33,8 @@ export async function main(argv: string[]): Promise<number> {
       return clusterCommand(rest);
     case 'render':
       return renderCommand(rest);
+    case 'rollout':
+      return rolloutCommand(rest);
     case 'diff':
       return diffCommand(rest);
     case 'controller':

@@ -37,3 +37,12 @@ export type {
   PullRequestGeneratorSpec,
   SecretKeyRef,
 } from './types.js';
+export {
+  planRollout,
+  stepOf,
+  type RolloutApp,
+  type RolloutDecision,
+  type RolloutPhase,
+  type RolloutState,
+  type RolloutStep,
+} from './rollout.js';

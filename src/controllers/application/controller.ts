@@ -28,6 +28,8 @@ import { normalizeRepoUrl, type GitCredentials, type GitSources } from '../../en
 import { compareApp, type Comparison } from '../../engine/sync/compare.js';
 import { runSync, type SyncResult } from '../../engine/sync/sync.js';
 import { ClusterResolver } from '../clusters.js';
+import { replaceStatus } from '../status-write.js';
+import { repositoryCredentials, secretCredentials } from '../credentials.js';
 import { recordEvent } from '../events.js';
 import { WorkQueue } from '../queue.js';
 import { OwnedObjectsWatch } from './owned-watch.js';
@@ -369,30 +371,13 @@ export class ApplicationController {
     return manifests;
   }
 
-  async #credentials(app: Application): Promise<GitCredentials | undefined> {
+  #credentials(app: Application): Promise<GitCredentials | undefined> {
     const ref = app.spec.source.secretRef;
-    if (!ref) return undefined;
-    const s = await this.#o.client.getOrUndefined<KubeObject & { data?: Record<string, string> }>({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      namespace: app.metadata.namespace,
-      name: ref.name,
-    });
-    if (!s)
-      throw new GitfleetError(
-        'source.SecretNotFound',
-        `credentials Secret ${app.metadata.namespace}/${ref.name} not found`,
-      );
-    const get = (k: string): string | undefined =>
-      s.data?.[k] ? Buffer.from(s.data[k], 'base64').toString('utf8') : undefined;
-    const creds: GitCredentials = {};
-    const username = get('username');
-    const password = get('password');
-    const bearerToken = get('bearerToken');
-    if (username) creds.username = username;
-    if (password) creds.password = password;
-    if (bearerToken) creds.bearerToken = bearerToken;
-    return creds;
+    const ns = app.metadata.namespace ?? '';
+    // An explicit secretRef wins; otherwise a repository Secret matching the URL, if any.
+    return ref
+      ? secretCredentials(this.#o.client, ns, ref.name)
+      : repositoryCredentials(this.#o.client, ns, app.spec.source.repoURL);
   }
 
   async #failStage(
@@ -440,12 +425,11 @@ export class ApplicationController {
   }
 
   async #writeStatus(app: Application, status: ApplicationStatus): Promise<void> {
-    await this.#o.client.request({
-      method: 'PATCH',
-      path: `/apis/${API_VERSION}/namespaces/${app.metadata.namespace}/applications/${app.metadata.name}/status`,
-      body: { status },
-      contentType: 'application/merge-patch+json',
-    });
+    await replaceStatus(
+      this.#o.client,
+      `/apis/${API_VERSION}/namespaces/${app.metadata.namespace}/applications/${app.metadata.name}`,
+      status,
+    );
   }
 
   #watch(dest: KubeClient): OwnedObjectsWatch {

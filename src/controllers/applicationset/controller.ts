@@ -1,9 +1,23 @@
 import type { Logger } from 'pino';
 import { API_VERSION, CASCADE_FINALIZER, type Application } from '../../api/application.js';
-import { APPLICATIONSET_LABEL, type ApplicationSet } from '../../api/applicationset.js';
+import {
+  APPLICATIONSET_LABEL,
+  ROLLOUT_APPROVED_ANNOTATION,
+  ROLLOUT_PAUSED_ANNOTATION,
+  type ApplicationSet,
+} from '../../api/applicationset.js';
 import { GitfleetError } from '../../core/errors.js';
 import type { GitSources } from '../../engine/source/index.js';
-import { generate, renderTemplate, type GeneratorSpec, type FleetPorts } from '../../fleet/index.js';
+import {
+  generate,
+  planRollout,
+  renderTemplate,
+  type FleetPorts,
+  type GeneratorSpec,
+  type RolloutApp,
+  type RolloutDecision,
+  type RolloutState,
+} from '../../fleet/index.js';
 import type { KubeClient } from '../../kube/client.js';
 import { Informer } from '../../kube/informer.js';
 import type { KubeObject } from '../../kube/types.js';
@@ -11,6 +25,8 @@ import type { ClusterStatusController } from '../cluster/health.js';
 import { recordEvent } from '../events.js';
 import { WorkQueue } from '../queue.js';
 import { setCondition } from '../application/status.js';
+import { replaceStatus } from '../status-write.js';
+import { repositoryCredentials, secretCredentials } from '../credentials.js';
 import { fleetPorts } from './ports.js';
 
 const MANAGER = 'gitfleet-applicationset';
@@ -151,6 +167,29 @@ export class ApplicationSetController {
     const existing = new Map<string, Application>();
     for (const a of (await client.list<Application>(API_VERSION, 'Application', { namespace })).items)
       existing.set(a.metadata.name, a);
+    let rollout: RolloutState | undefined;
+    let recheckMs = this.#o.pollIntervalMs ?? 180_000;
+    if (set.spec.strategy?.type === 'RollingSync' && desired.length > 0) {
+      try {
+        const decision = await this.#planRollout(set, desired, existing);
+        rollout = decision.state;
+        for (const app of desired) {
+          const pin = decision.pins.get(app.metadata.name);
+          if (pin) app.spec.source.targetRevision = pin;
+        }
+        if (decision.recheckMs !== undefined) recheckMs = Math.min(recheckMs, decision.recheckMs);
+      } catch (e) {
+        const message = `ApplicationSet ${k}: roll-out: ${e instanceof Error ? e.message : String(e)}`;
+        const failed = setCondition(
+          set.status?.conditions,
+          { type: 'ErrorOccurred', status: 'True', reason: 'RolloutError', message },
+          now,
+        );
+        await this.#status(set, failed, set.status?.applications ?? []);
+        this.#queue.addAfter(k, 10_000);
+        return;
+      }
+    }
     const errors: string[] = [];
     const created: string[] = [];
     for (const app of desired) {
@@ -199,14 +238,73 @@ export class ApplicationSetController {
           },
           now,
         );
-    await this.#status(
-      set,
-      conditions,
-      desired.map((a) => ({ name: a.metadata.name })),
-    );
+    const listed = desired.map((a) => ({
+      name: a.metadata.name,
+      ...(rollout ? { revision: a.spec.source.targetRevision } : {}),
+    }));
+    await this.#status(set, conditions, listed, rollout);
     if (created.length)
       await recordEvent(client, set, 'Normal', 'ApplicationsCreated', `created ${created.join(', ')}`);
-    this.#queue.addAfter(k, this.#o.pollIntervalMs ?? 180_000);
+    if (rollout && set.status?.rollout?.phase !== rollout.phase) {
+      await recordEvent(
+        client,
+        set,
+        rollout.phase === 'Halted' ? 'Warning' : 'Normal',
+        `Rollout${rollout.phase}`,
+        rollout.message,
+      );
+    }
+    this.#queue.addAfter(k, recheckMs);
+  }
+
+  /**
+   * Resolves the template's revision to a commit and asks the planner which commit each
+   * Application is pinned to: the roll-out moves clusters step by step by pinning.
+   */
+  async #planRollout(
+    set: ApplicationSet,
+    desired: Application[],
+    existing: Map<string, Application>,
+  ): Promise<RolloutDecision> {
+    const first = desired[0];
+    if (!first) throw new Error('no Applications');
+    const src = first.spec.source;
+    const ns = set.metadata.namespace ?? '';
+    const creds = src.secretRef
+      ? await secretCredentials(this.#o.client, ns, src.secretRef.name)
+      : await repositoryCredentials(this.#o.client, ns, src.repoURL);
+    await this.#o.sources.fetch(src.repoURL, creds);
+    const latest = (await this.#o.sources.resolve(src.repoURL, src.targetRevision ?? 'HEAD', creds)).sha;
+    const labels = new Map(this.#o.clusters.list().map((c) => [c.metadata.name, c.metadata.labels ?? {}]));
+    const apps: RolloutApp[] = desired.map((a) => {
+      const cur = existing.get(a.metadata.name);
+      const cluster = a.spec.destination.name ?? 'in-cluster';
+      const degraded = cur?.status?.resources?.find((r) => r.health?.status === 'Degraded');
+      return {
+        name: a.metadata.name,
+        cluster,
+        clusterLabels: labels.get(cluster) ?? {},
+        ...(cur?.spec.source.targetRevision ? { pinned: cur.spec.source.targetRevision } : {}),
+        ...(cur?.status?.sync?.revision ? { syncedRevision: cur.status.sync.revision } : {}),
+        synced: cur?.status?.sync?.status === 'Synced',
+        ...(cur?.status?.health?.status ? { health: cur.status.health.status } : {}),
+        ...(degraded
+          ? {
+              degradedResource: `${degraded.kind}/${degraded.namespace ? `${degraded.namespace}/` : ''}${degraded.name}${degraded.health?.message ? `: ${degraded.health.message}` : ''}`,
+            }
+          : {}),
+      };
+    });
+    const approved = Number(set.metadata.annotations?.[ROLLOUT_APPROVED_ANNOTATION] ?? '-1');
+    return planRollout({
+      steps: set.spec.strategy?.rollingSync.steps ?? [],
+      apps,
+      latest,
+      previous: set.status?.rollout,
+      paused: set.metadata.annotations?.[ROLLOUT_PAUSED_ANNOTATION] === 'true',
+      approvedStep: Number.isInteger(approved) ? approved : -1,
+      now: Date.now(),
+    });
   }
 
   #toApplication(set: ApplicationSet, t: ApplicationSet['spec']['template']): Application {
@@ -252,14 +350,19 @@ export class ApplicationSetController {
   async #status(
     set: ApplicationSet,
     conditions: NonNullable<ApplicationSet['status']>['conditions'],
-    applications: { name: string }[],
+    applications: NonNullable<ApplicationSet['status']>['applications'],
+    rollout?: RolloutState,
   ): Promise<void> {
-    await this.#o.client.request({
-      method: 'PATCH',
-      path: `/apis/${API_VERSION}/namespaces/${set.metadata.namespace}/applicationsets/${set.metadata.name}/status`,
-      body: { status: { conditions, applications, observedGeneration: set.metadata.generation } },
-      contentType: 'application/merge-patch+json',
-    });
+    await replaceStatus(
+      this.#o.client,
+      `/apis/${API_VERSION}/namespaces/${set.metadata.namespace}/applicationsets/${set.metadata.name}`,
+      {
+        conditions,
+        applications,
+        observedGeneration: set.metadata.generation,
+        ...(rollout ? { rollout } : {}),
+      },
+    );
   }
 }
 

@@ -1,7 +1,8 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cluster } from '../../api/cluster.js';
-import { normalizeRepoUrl, type GitCredentials, type GitSources } from '../../engine/source/index.js';
+import type { GitSources } from '../../engine/source/index.js';
+import { repositoryCredentials } from '../credentials.js';
 import {
   matchGlob,
   type ClusterInfo,
@@ -12,9 +13,6 @@ import {
 import type { KubeClient } from '../../kube/client.js';
 import type { KubeObject } from '../../kube/types.js';
 import { GitfleetError } from '../../core/errors.js';
-
-/** Label marking repository credential Secrets (keys `url`, `username`, `password` or `bearerToken`). */
-export const REPOSITORY_SECRET_LABEL = 'gitfleet.dev/secret-type';
 
 /** Files read per Git files generator: beyond this the generator is surely pointed at the wrong path. */
 const MAX_FILES = 2000;
@@ -84,32 +82,6 @@ async function walk(root: string, rel: string, visit: (rel: string, isDir: boole
       await walk(root, child, visit);
     } else visit(child, false);
   }
-}
-
-/** Credentials for a repository URL from a labelled Secret, if one matches. */
-export async function repositoryCredentials(
-  mgmt: KubeClient,
-  namespace: string,
-  repoURL: string,
-): Promise<GitCredentials | undefined> {
-  const list = await mgmt.list<KubeObject & { data?: Record<string, string> }>('v1', 'Secret', {
-    namespace,
-    labelSelector: `${REPOSITORY_SECRET_LABEL}=repository`,
-  });
-  const want = normalizeRepoUrl(repoURL);
-  for (const s of list.items) {
-    const get = (k: string): string | undefined =>
-      s.data?.[k] ? Buffer.from(s.data[k], 'base64').toString('utf8') : undefined;
-    const url = get('url');
-    if (!url || normalizeRepoUrl(url) !== want) continue;
-    const creds: GitCredentials = {};
-    const [username, password, bearerToken] = [get('username'), get('password'), get('bearerToken')];
-    if (username) creds.username = username;
-    if (password) creds.password = password;
-    if (bearerToken) creds.bearerToken = bearerToken;
-    return creds;
-  }
-  return undefined;
 }
 
 /** Open pull requests from Gitea's API (GitHub and GitLab would implement the same mapping). */

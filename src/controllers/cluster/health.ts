@@ -4,6 +4,7 @@ import { FLEET_NAMESPACE, type Cluster } from '../../api/cluster.js';
 import type { KubeClient } from '../../kube/client.js';
 import { Informer } from '../../kube/informer.js';
 import type { ClusterResolver } from '../clusters.js';
+import { replaceStatus } from '../status-write.js';
 
 /**
  * Keeps each Cluster's connection status current: reachable, server version, last check. Checks
@@ -100,12 +101,11 @@ export class ClusterStatusController {
       status.message = e instanceof Error ? e.message : String(e);
     }
     try {
-      await this.#mgmt.request({
-        method: 'PATCH',
-        path: `/apis/${API_VERSION}/namespaces/${c.metadata.namespace}/clusters/${c.metadata.name}/status`,
-        body: { status },
-        contentType: 'application/merge-patch+json',
-      });
+      await replaceStatus(
+        this.#mgmt,
+        `/apis/${API_VERSION}/namespaces/${c.metadata.namespace}/clusters/${c.metadata.name}`,
+        status,
+      );
     } catch (e) {
       this.#log.debug({ cluster: c.metadata.name, err: String(e) }, 'cluster status write failed');
     }

@@ -1,0 +1,196 @@
+import { matchesSelector } from './generators/selector.js';
+import type { LabelSelector } from './types.js';
+
+/** One step of a progressive roll-out: the clusters it covers and how it may proceed. */
+export interface RolloutStep {
+  clusterSelector?: LabelSelector;
+  /** Clusters of this step updated at once; default all of them. */
+  maxUpdate?: number;
+  /** Seconds the step must stay Synced and Healthy before the next starts. */
+  soakSeconds?: number;
+  /** The step waits for `gitfleet rollout approve` before it starts. */
+  approval?: boolean;
+}
+
+export type RolloutPhase = 'Progressing' | 'WaitingApproval' | 'Paused' | 'Halted' | 'Completed';
+
+/** Roll-out progress, kept in the ApplicationSet's status. */
+export interface RolloutState {
+  /** The commit being rolled out. */
+  revision: string;
+  /** The commit every not-yet-updated Application stays on. */
+  stableRevision: string;
+  phase: RolloutPhase;
+  /** Index of the current step; steps.length once every step is done. */
+  step: number;
+  message: string;
+  /** When the current step first became Synced and Healthy (for soak time). */
+  stepHealthySince?: string;
+}
+
+/** What the planner needs to know about one generated Application. */
+export interface RolloutApp {
+  name: string;
+  clusterLabels: Record<string, string>;
+  /** The revision it is pinned to now (undefined: new Application). */
+  pinned?: string;
+  /** Observed: synced revision, sync status, health, and the worst resource when Degraded. */
+  syncedRevision?: string;
+  synced: boolean;
+  health?: string;
+  degradedResource?: string;
+  cluster: string;
+}
+
+export interface RolloutDecision {
+  state: RolloutState;
+  /** Revision each Application must be pinned to. */
+  pins: Map<string, string>;
+  /** Milliseconds until the planner wants to look again (soak, progress); undefined when idle. */
+  recheckMs?: number;
+}
+
+/** The step an Application belongs to: the first whose selector matches its cluster; else the last. */
+export function stepOf(app: RolloutApp, steps: RolloutStep[]): number {
+  const i = steps.findIndex((s) => matchesSelector(app.clusterLabels, s.clusterSelector));
+  return i < 0 ? Math.max(0, steps.length - 1) : i;
+}
+
+/**
+ * Decides, purely, which revision every Application is pinned to and how the roll-out advances.
+ * A new `latest` revision starts a roll-out from step 0; a step advances when all its
+ * Applications are Synced and Healthy on the new revision (after soak, and approval when
+ * required); a Degraded Application halts the roll-out and later steps keep the stable revision.
+ */
+export function planRollout(input: {
+  steps: RolloutStep[];
+  apps: RolloutApp[];
+  latest: string;
+  previous: RolloutState | undefined;
+  paused: boolean;
+  /** Highest step index approved with `gitfleet rollout approve`. */
+  approvedStep: number;
+  now: number;
+}): RolloutDecision {
+  const { steps, apps, latest, now } = input;
+  let state: RolloutState;
+  if (!input.previous) {
+    // The first revision an ApplicationSet sees has nothing to protect: everything gets it.
+    state = {
+      revision: latest,
+      stableRevision: latest,
+      phase: 'Completed',
+      step: steps.length,
+      message: 'initial revision',
+    };
+  } else if (input.previous.revision !== latest) {
+    const stable =
+      input.previous.phase === 'Completed' ? input.previous.revision : input.previous.stableRevision;
+    state = {
+      revision: latest,
+      stableRevision: stable,
+      phase: 'Progressing',
+      step: 0,
+      message: `rolling out ${latest.slice(0, 12)}`,
+    };
+  } else {
+    state = { ...input.previous };
+  }
+
+  const pins = new Map<string, string>();
+  const byStep = new Map<number, RolloutApp[]>();
+  for (const a of apps) {
+    const s = stepOf(a, steps);
+    byStep.set(s, [...(byStep.get(s) ?? []), a]);
+  }
+  const onNew = (a: RolloutApp): boolean => a.pinned === state.revision;
+  const done = (a: RolloutApp): boolean =>
+    onNew(a) && a.synced && a.syncedRevision === state.revision && a.health === 'Healthy';
+
+  // Halt on any Degraded Application already moved to the new revision.
+  if (state.phase !== 'Completed') {
+    const bad = apps.find((a) => onNew(a) && a.syncedRevision === state.revision && a.health === 'Degraded');
+    if (bad) {
+      state = {
+        ...state,
+        phase: 'Halted',
+        message: `halted: ${bad.name} on cluster ${bad.cluster} is Degraded${bad.degradedResource ? ` (${bad.degradedResource})` : ''}`,
+      };
+    }
+  }
+  if (input.paused && (state.phase === 'Progressing' || state.phase === 'WaitingApproval'))
+    state = { ...state, phase: 'Paused', message: 'paused' };
+  if (!input.paused && state.phase === 'Paused')
+    state = { ...state, phase: 'Progressing', message: 'resumed' };
+
+  let recheckMs: number | undefined;
+  if (state.phase === 'Progressing' || state.phase === 'WaitingApproval') {
+    // Advance through steps that are complete.
+    for (;;) {
+      if (state.step >= steps.length) {
+        state = {
+          ...state,
+          phase: 'Completed',
+          stableRevision: state.revision,
+          message: `rolled out ${state.revision.slice(0, 12)}`,
+        };
+        break;
+      }
+      const step = steps[state.step] ?? {};
+      if (step.approval && input.approvedStep < state.step) {
+        state = {
+          ...state,
+          phase: 'WaitingApproval',
+          message: `step ${state.step + 1} waits for approval (gitfleet rollout approve)`,
+        };
+        break;
+      }
+      if (state.phase === 'WaitingApproval') state = { ...state, phase: 'Progressing' };
+      const members = byStep.get(state.step) ?? [];
+      if (members.every(done)) {
+        const since = state.stepHealthySince ? Date.parse(state.stepHealthySince) : now;
+        const soakMs = (step.soakSeconds ?? 0) * 1000;
+        if (now - since < soakMs) {
+          state = {
+            ...state,
+            stepHealthySince: new Date(since).toISOString(),
+            message: `step ${state.step + 1} soaking`,
+          };
+          recheckMs = soakMs - (now - since);
+          break;
+        }
+        const { stepHealthySince: _finished, ...rest } = state;
+        state = { ...rest, step: state.step + 1 };
+        continue;
+      }
+      state = { ...state, message: `step ${state.step + 1} of ${steps.length} in progress` };
+      recheckMs = 2000;
+      break;
+    }
+  }
+
+  for (const [s, members] of byStep) {
+    if (state.phase === 'Completed' || s < state.step) {
+      for (const a of members) pins.set(a.name, state.revision);
+      continue;
+    }
+    if (s > state.step || state.phase === 'WaitingApproval') {
+      for (const a of members)
+        pins.set(a.name, a.pinned === state.revision ? state.revision : state.stableRevision);
+      continue;
+    }
+    // The current step: moved Applications stay moved; while not halted or paused, move up to
+    // maxUpdate at a time, the next ones only when the moved ones are done.
+    const max = steps[s]?.maxUpdate ?? members.length;
+    const moving = members.filter((a) => onNew(a) && !done(a)).length;
+    let budget = state.phase === 'Progressing' ? Math.max(0, max - moving) : 0;
+    for (const a of [...members].sort((x, y) => x.name.localeCompare(y.name))) {
+      if (onNew(a)) pins.set(a.name, state.revision);
+      else if (budget > 0) {
+        pins.set(a.name, state.revision);
+        budget--;
+      } else pins.set(a.name, state.stableRevision);
+    }
+  }
+  return recheckMs === undefined ? { state, pins } : { state, pins, recheckMs };
+}

@@ -1,0 +1,243 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_VERSION, type Application } from '../../src/api/application.js';
+import type { ApplicationSet } from '../../src/api/applicationset.js';
+import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
+import { installCrds } from '../../src/cli/commands/install.js';
+import { ApplicationController } from '../../src/controllers/application/controller.js';
+import { ApplicationSetController } from '../../src/controllers/applicationset/controller.js';
+import { ClusterStatusController } from '../../src/controllers/cluster/health.js';
+import { registerCluster } from '../../src/controllers/cluster/register.js';
+import { ClusterResolver } from '../../src/controllers/clusters.js';
+import { GitSources } from '../../src/engine/source/index.js';
+import { KubeClient, loadConnection, type KubeObject } from '../../src/kube/index.js';
+import {
+  createNamespace,
+  testFleet,
+  uniqueName,
+  type ClusterHandle,
+  type TestFleet,
+} from '../harness/context.js';
+import { repoRoot, toolPath } from '../harness/tools.js';
+import { waitFor } from '../harness/wait.js';
+
+let fleet: TestFleet;
+let hub: ClusterHandle;
+let other: ClusterHandle;
+let ns: string;
+let client: KubeClient;
+const stops: (() => void)[] = [];
+const cacheDir = mkdtempSync(join(tmpdir(), 'gitfleet-rollout-'));
+
+beforeAll(async () => {
+  fleet = await testFleet();
+  [hub, other] = fleet.clusters as [ClusterHandle, ClusterHandle];
+  await installCrds(hub.admin);
+  ns = await createNamespace(hub.admin, 'rollout');
+  client = new KubeClient(await loadConnection({ file: hub.kubeconfig }));
+  const log = pino({ level: 'warn' });
+  const sources = new GitSources({ cacheDir, fetchIntervalMs: 500 });
+  const clusters = new ClusterResolver(client, FLEET_NAMESPACE);
+  const status = new ClusterStatusController({ mgmt: client, resolver: clusters, log, intervalMs: 60_000 });
+  const appsets = new ApplicationSetController({
+    client,
+    namespace: ns,
+    sources,
+    clusters: status,
+    pollIntervalMs: 1000,
+    log,
+  });
+  const apps = new ApplicationController({
+    client,
+    clusters,
+    namespace: ns,
+    sources,
+    pollIntervalMs: 1000,
+    healthTimeoutMs: 30_000,
+    renderOptions: { kustomizeBinary: toolPath('kustomize'), helmBinary: toolPath('helm') },
+    log,
+  });
+  for (const c of [status, appsets, apps]) {
+    c.start();
+    stops.push(() => c.stop());
+  }
+});
+
+afterAll(() => {
+  for (const s of stops) s();
+  client?.close();
+  rmSync(cacheDir, { recursive: true, force: true });
+});
+
+function cli(args: string[]): { code: number | null; out: string } {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args, '--kubeconfig', hub.kubeconfig, '-n', ns],
+    {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+const files = (version: string, broken = false): Record<string, string> => ({
+  'app/cm.yaml': JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'version' },
+    data: { v: version },
+  }),
+  'app/deploy.yaml': JSON.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web' },
+    spec: {
+      progressDeadlineSeconds: 2,
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web', version } },
+        spec: {
+          ...(broken ? { nodeSelector: { 'no-such-node': 'x' } } : {}),
+          containers: [{ name: 'c', image: 'nginx' }],
+        },
+      },
+    },
+  }),
+});
+
+describe('progressive roll-out', () => {
+  it('rolls a revision out step by step, waits for approval, and halts on a Degraded app', async () => {
+    const mark = uniqueName('roll');
+    const names = { dev: uniqueName('dev'), staging: uniqueName('staging'), prod: uniqueName('prod') };
+    await registerCluster(hub.admin, {
+      name: names.dev,
+      connection: await loadConnection({ file: hub.kubeconfig }),
+      labels: { roll: mark, env: 'dev' },
+    });
+    for (const env of ['staging', 'prod'] as const) {
+      await registerCluster(hub.admin, {
+        name: names[env],
+        connection: await loadConnection({ file: other.kubeconfig }),
+        labels: { roll: mark, env },
+      });
+    }
+    const repo = uniqueName('svc');
+    await fleet.git.createRepo(repo);
+    await fleet.git.commit(repo, files('1'));
+    await hub.admin.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'repo', namespace: ns },
+      stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
+    });
+    await hub.admin.create({
+      apiVersion: API_VERSION,
+      kind: 'ApplicationSet',
+      metadata: { name: 'web', namespace: ns },
+      spec: {
+        generators: [{ clusters: { selector: { matchLabels: { roll: mark } } } }],
+        template: {
+          metadata: { name: 'web-{{metadata.labels.env}}' },
+          spec: {
+            source: {
+              repoURL: fleet.git.repoUrl(repo),
+              targetRevision: 'main',
+              path: 'app',
+              secretRef: { name: 'repo' },
+            },
+            destination: { name: '{{name}}', namespace: '{{name}}' },
+            syncPolicy: {
+              automated: { prune: true, selfHeal: true },
+              syncOptions: ['CreateNamespace=true'],
+              retry: { limit: 0 },
+            },
+          },
+        },
+        strategy: {
+          type: 'RollingSync',
+          rollingSync: {
+            steps: [
+              { clusterSelector: { matchLabels: { env: 'dev' } } },
+              { clusterSelector: { matchLabels: { env: 'staging' } } },
+              { clusterSelector: { matchLabels: { env: 'prod' } }, approval: true },
+            ],
+          },
+        },
+      },
+    } as KubeObject);
+
+    const set = (): Promise<ApplicationSet> =>
+      hub.admin.get<ApplicationSet>({
+        apiVersion: API_VERSION,
+        kind: 'ApplicationSet',
+        namespace: ns,
+        name: 'web',
+      });
+    const version = async (env: 'dev' | 'staging' | 'prod'): Promise<string | undefined> => {
+      const c = env === 'dev' ? hub : other;
+      const cm = await c.admin.getOrUndefined({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: names[env],
+        name: 'version',
+      });
+      return (cm?.data as Record<string, string> | undefined)?.v;
+    };
+    const versions = async (): Promise<string> =>
+      `${await version('dev')}/${await version('staging')}/${await version('prod')}`;
+    await waitFor('v1 everywhere', async () => (await versions()) === '1/1/1', {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
+
+    // v2: dev, then staging, then prod only after approval.
+    const v2 = await fleet.git.commit(repo, files('2'));
+    const waiting = await waitFor(
+      'waiting for approval before prod',
+      async () => {
+        const s = await set();
+        return s.status?.rollout?.phase === 'WaitingApproval' && s.status.rollout.revision === v2 && s;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(waiting.status?.rollout?.step).toBe(2);
+    expect(await versions()).toBe('2/2/1');
+    const status = cli(['rollout', 'status', 'web']);
+    expect(status.out).toContain('WaitingApproval');
+    expect(cli(['rollout', 'approve', 'web']).code).toBe(0);
+    await waitFor(
+      'v2 everywhere, roll-out complete',
+      async () => (await versions()) === '2/2/2' && (await set()).status?.rollout?.phase === 'Completed',
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+
+    // v3 is broken: dev goes Degraded, the roll-out halts, staging and prod keep v2.
+    await fleet.git.commit(repo, files('3', true));
+    const halted = await waitFor(
+      'halted',
+      async () => {
+        const s = await set();
+        return s.status?.rollout?.phase === 'Halted' && s;
+      },
+      { timeoutMs: 90_000, intervalMs: 250 },
+    );
+    expect(halted.status?.rollout?.message).toContain(names.dev);
+    expect(halted.status?.rollout?.message).toContain('Deployment');
+    expect(await versions()).toBe('3/2/2');
+    const prodApp = await hub.admin.get<Application>({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      namespace: ns,
+      name: 'web-prod',
+    });
+    expect(prodApp.spec.source.targetRevision).toBe(v2);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await versions()).toBe('3/2/2');
+  });
+});
