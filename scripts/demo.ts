@@ -127,6 +127,17 @@ await mgmt.admin.apply(
           syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] },
         },
       },
+      // New commits reach dev first, then staging, then prod once approved.
+      strategy: {
+        type: 'RollingSync',
+        rollingSync: {
+          steps: [
+            { clusterSelector: { matchLabels: { env: 'dev' } } },
+            { clusterSelector: { matchLabels: { env: 'staging' } }, soakSeconds: 10 },
+            { clusterSelector: { matchLabels: { env: 'prod' } }, approval: true },
+          ],
+        },
+      },
     },
   },
   { fieldManager: 'gitfleet-demo', force: true },
@@ -225,5 +236,8 @@ console.log(`  git clone ${auth.toString()} /tmp/fleet-config && cd /tmp/fleet-c
 console.log(`  sed -i 's/count: 2/count: 4/' apps/podinfo/overlays/staging/kustomization.yaml`);
 console.log(`  git commit -am 'scale staging' && git push`);
 console.log(`  watch ${cli} app get podinfo-${fleet.clusters[1]?.name ?? mgmt.name} ${kc}\n`);
+console.log(`Roll-out of a commit across dev → staging → prod (prod waits for approval):`);
+console.log(`  ${cli} rollout status services ${kc}`);
+console.log(`  ${cli} rollout approve services ${kc}\n`);
 console.log('press Ctrl-C to stop and clean up');
 setInterval(() => undefined, 1 << 30);
