@@ -22,6 +22,7 @@ tools=(
   "kwok|$KWOK_VERSION|bin/kwok stages/pod-ready.yaml stages/node-heartbeat.yaml"
   "helm|$HELM_VERSION|bin/helm"
   "kustomize|$KUSTOMIZE_VERSION|bin/kustomize"
+  "gitea|$GITEA_VERSION|bin/gitea share/templates/base/head.tmpl"
 )
 
 is_built() { # name version files...
@@ -70,6 +71,7 @@ build() { # name version
   }
   rm -rf "$out.tmp" && mkdir -p "$out.tmp" && mv "$work/bin" "$out.tmp/bin"
   [ -d "$work/stages" ] && mv "$work/stages" "$out.tmp/stages"
+  [ -d "$work/share" ] && mv "$work/share" "$out.tmp/share"
   rm -rf "$out" && mv "$out.tmp" "$out"
   echo "    done in $((SECONDS - t0))s: $(cd "$out" && ls bin/* stages/* 2>/dev/null | tr '\n' ' ')"
 }
@@ -134,6 +136,22 @@ build_kustomize() {
   go mod edit -require="sigs.k8s.io/kustomize/kustomize/v5@$1"
   go build -trimpath -ldflags "-s -w -X sigs.k8s.io/kustomize/api/provenance.version=$1" -o bin/kustomize sigs.k8s.io/kustomize/kustomize/v5
   bin/kustomize version
+}
+
+build_gitea() {
+  command -v gcc >/dev/null || { echo "gitea needs a C compiler for SQLite: apt-get install -y gcc libc6-dev" >&2; return 1; }
+  wrapper gitea
+  go mod edit -require="code.gitea.io/gitea@$1"
+  local upstream; upstream=$(go mod download -json "code.gitea.io/gitea@$1" | grep '"GoMod"' | cut -d'"' -f4)
+  go mod edit -go="$(grep -E '^go ' "$upstream" | awk '{print $2}')"
+  # Upstream's version-pinning replaces do not apply to a dependency: copy them.
+  grep -E '^replace [^ ]+ => [^ ]+ v' "$upstream" | awk '{print "-replace="$2"="$4"@"$5}' | while read -r r; do go mod edit "$r"; done
+  grep -E '^exclude ' "$upstream" | awk '{print "-exclude="$2"@"$3}' | while read -r r; do go mod edit "$r"; done
+  CGO_ENABLED=1 go build -trimpath -tags 'sqlite sqlite_unlock_notify' -ldflags "-s -w -X main.Version=${1#v}" -o bin/gitea code.gitea.io/gitea
+  # Without the frontend build (bindata) Gitea reads its templates and options from disk.
+  local src; src=$(go mod download -json "code.gitea.io/gitea@$1" | grep '"Dir"' | cut -d'"' -f4)
+  mkdir -p share && cp -r "$src/templates" "$src/options" "$src/public" share/ && chmod -R u+w share
+  bin/gitea --version
 }
 
 for t in "${tools[@]}"; do

@@ -24,6 +24,7 @@ const owners: Record<string, [tool: string, versionKey: string]> = {
   kwok: ['kwok', 'KWOK_VERSION'],
   helm: ['helm', 'HELM_VERSION'],
   kustomize: ['kustomize', 'KUSTOMIZE_VERSION'],
+  gitea: ['gitea', 'GITEA_VERSION'],
 };
 
 /**
