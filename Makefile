@@ -33,8 +33,9 @@ unit: deps
 e2e: deps tools
 	npx vitest run --project e2e
 
-## demo: a local fleet (clusters + Git server) that stays up until Ctrl-C
-demo: deps tools
+## demo: a local fleet (clusters + Git server + controllers) that stays up until Ctrl-C
+demo: deps
+	scripts/build-tools.sh etcd kubernetes kwok helm kustomize
 	npx tsx scripts/demo.ts
 
 bench: deps tools

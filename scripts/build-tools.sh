@@ -3,6 +3,7 @@
 # versioned cache, skipping what is already built.
 #
 #   scripts/build-tools.sh            build everything missing
+#   scripts/build-tools.sh NAME...    build only these (etcd kubernetes kwok helm kustomize gitea)
 #   scripts/build-tools.sh --print    print the bin directory of every tool (after building)
 #   scripts/build-tools.sh --check    exit 1 naming what is missing, build nothing
 #
@@ -13,7 +14,16 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/versions.env"
 tools_dir=${GITFLEET_TOOLS_DIR:-$HOME/.cache/gitfleet/tools}
 mode=build
-case "${1:-}" in --print) mode=print ;; --check) mode=check ;; "") ;; *) echo "usage: $0 [--print|--check]" >&2; exit 2 ;; esac
+only=()
+for arg in "$@"; do
+  case "$arg" in
+    --print) mode=print ;;
+    --check) mode=check ;;
+    etcd|kubernetes|kwok|helm|kustomize|gitea) only+=("$arg") ;;
+    *) echo "usage: $0 [--print|--check] [etcd|kubernetes|kwok|helm|kustomize|gitea]..." >&2; exit 2 ;;
+  esac
+done
+wanted() { [ ${#only[@]} -eq 0 ] || [[ " ${only[*]} " == *" $1 "* ]]; }
 
 # name|version|files the build leaves in <name>-<version>/
 tools=(
@@ -33,6 +43,7 @@ is_built() { # name version files...
 missing=()
 for t in "${tools[@]}"; do
   IFS='|' read -r name ver bins <<<"$t"
+  wanted "$name" || continue
   # shellcheck disable=SC2086
   is_built "$name" "$ver" $bins || missing+=("$name")
 done
@@ -156,6 +167,7 @@ build_gitea() {
 
 for t in "${tools[@]}"; do
   IFS='|' read -r name ver bins <<<"$t"
+  wanted "$name" || continue
   # shellcheck disable=SC2086
   is_built "$name" "$ver" $bins || build "$name" "$ver"
 done
