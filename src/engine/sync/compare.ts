@@ -10,6 +10,7 @@ import type { Manifest } from '../manifest.js';
 import { isOwnedBy } from '../plan/ownership.js';
 import { planSync } from '../plan/plan.js';
 import { mapLimit } from '../../core/concurrency.js';
+import { discoverScopes } from './scopes.js';
 
 /** Objects compared at once: the dry-runs are independent. */
 const COMPARE_CONCURRENCY = 8;
@@ -46,23 +47,11 @@ export async function compareApp(
 ): Promise<Comparison> {
   const { client } = deps;
   const previous = await deps.inventory.load(req.owner, req.signal);
-  const scopes = new Map<string, boolean | undefined>();
-  for (const m of req.manifests) {
-    const key = `${m.object.apiVersion}/${m.object.kind}`;
-    if (!scopes.has(key))
-      scopes.set(
-        key,
-        await client.resource(m.object.apiVersion, m.object.kind, req.signal).then(
-          (r) => r.namespaced,
-          () => undefined,
-        ),
-      );
-  }
   const plan = planSync({
     manifests: req.manifests,
     owner: req.owner,
     defaultNamespace: req.defaultNamespace,
-    isNamespaced: (a, k) => scopes.get(`${a}/${k}`),
+    isNamespaced: await discoverScopes(client, req.manifests, req.signal),
     previousInventory: previous,
   });
   const resources: ResourceState[] = [];

@@ -13,6 +13,7 @@ import type { Manifest } from '../manifest.js';
 import { planSync, type SyncPlan, type SyncStep, type SyncTask } from '../plan/plan.js';
 import { kindRank } from '../plan/order.js';
 import { mapLimit } from '../../core/concurrency.js';
+import { discoverScopes } from './scopes.js';
 import { pruneStale } from '../prune/prune.js';
 
 export interface SyncRequest {
@@ -82,12 +83,11 @@ export async function runSync(req: SyncRequest, deps: SyncDeps): Promise<SyncRes
   const sleep = deps.sleep ?? defaultSleep;
   if (req.manifests.length === 0 && !req.allowEmpty) throw new EmptyRenderError();
   const previous = await deps.inventory.load(req.owner, req.signal);
-  const scopes = await discoverScopes(client, req.manifests, req.signal);
   const plan: SyncPlan = planSync({
     manifests: req.manifests,
     owner: req.owner,
     defaultNamespace: req.defaultNamespace,
-    isNamespaced: (apiVersion, kind) => scopes.get(`${apiVersion}/${kind}`),
+    isNamespaced: await discoverScopes(client, req.manifests, req.signal),
     previousInventory: previous,
   });
   const opts: ApplyObjectOptions = {
@@ -143,25 +143,6 @@ export async function runSync(req: SyncRequest, deps: SyncDeps): Promise<SyncRes
     return { phase: 'Failed', message: failed.map((c) => c.message).join('; '), changes, inventory };
   const n = changes.filter((c) => c.action !== 'unchanged').length;
   return { phase: 'Succeeded', message: `${n} change(s) applied`, changes, inventory };
-}
-
-/** Scope of every kind the manifests use, from discovery; undefined for kinds not served yet. */
-async function discoverScopes(
-  client: KubeClient,
-  manifests: Manifest[],
-  signal?: AbortSignal,
-): Promise<Map<string, boolean>> {
-  const scopes = new Map<string, boolean>();
-  for (const m of manifests) {
-    const key = `${m.object.apiVersion}/${m.object.kind}`;
-    if (scopes.has(key)) continue;
-    try {
-      scopes.set(key, (await client.resource(m.object.apiVersion, m.object.kind, signal)).namespaced);
-    } catch {
-      // A kind this sync installs (its CRD is in the same render): the plan reads the CRD's scope.
-    }
-  }
-  return scopes;
 }
 
 /** Objects applied at once within one kind of one step. */
