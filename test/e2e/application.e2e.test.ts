@@ -254,7 +254,7 @@ describe('Application: Git to cluster, continuously', () => {
     await waitFor(
       'settings healed back to green',
       async () => ((await cm('settings'))?.data as Record<string, string>)?.color === 'green',
-      { timeoutMs: 10_000 },
+      { timeoutMs: 30_000 },
     );
     await mgmt.admin.delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: destNs, name: 'web' });
     await waitFor(
@@ -268,7 +268,7 @@ describe('Application: Git to cluster, continuously', () => {
         });
         return d !== undefined && !d.metadata.deletionTimestamp;
       },
-      { timeoutMs: 15_000 },
+      { timeoutMs: 30_000 },
     );
   });
 
