@@ -1,18 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, type Application } from '../../src/api/application.js';
 import type { ApplicationSet } from '../../src/api/applicationset.js';
 import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
 import { installCrds } from '../../src/cli/commands/install.js';
-import { ApplicationSetController } from '../../src/controllers/applicationset/controller.js';
-import { ClusterStatusController } from '../../src/controllers/cluster/health.js';
 import { registerCluster } from '../../src/controllers/cluster/register.js';
-import { ClusterResolver } from '../../src/controllers/clusters.js';
-import { GitSources } from '../../src/engine/source/index.js';
-import { KubeClient, loadConnection, type ClusterConnection, type KubeObject } from '../../src/kube/index.js';
+import { loadConnection, type ClusterConnection, type KubeObject } from '../../src/kube/index.js';
 import {
   createNamespace,
   testFleet,
@@ -20,14 +15,13 @@ import {
   type ClusterHandle,
   type TestFleet,
 } from '../harness/context.js';
+import { startControllers, type TestControllers } from '../harness/controllers.js';
 import { waitFor } from '../harness/wait.js';
 
 let fleet: TestFleet;
 let hub: ClusterHandle;
 let ns: string;
-let client: KubeClient;
-let status: ClusterStatusController;
-let controller: ApplicationSetController;
+let controllers: TestControllers;
 let remoteConn: ClusterConnection;
 const cacheDir = mkdtempSync(join(tmpdir(), 'gitfleet-appset-'));
 
@@ -37,30 +31,16 @@ beforeAll(async () => {
   remoteConn = await loadConnection({ file: (fleet.clusters[1] as ClusterHandle).kubeconfig });
   await installCrds(hub.admin);
   ns = await createNamespace(hub.admin, 'appset');
-  client = new KubeClient(await loadConnection({ file: hub.kubeconfig }));
-  const log = pino({ level: 'warn' });
-  status = new ClusterStatusController({
-    mgmt: client,
-    resolver: new ClusterResolver(client, FLEET_NAMESPACE),
-    log,
-    intervalMs: 60_000,
-  });
-  status.start();
-  controller = new ApplicationSetController({
-    client,
+  controllers = await startControllers({
+    kubeconfig: hub.kubeconfig,
     namespace: ns,
-    sources: new GitSources({ cacheDir, fetchIntervalMs: 1000 }),
-    clusters: status,
-    pollIntervalMs: 2000,
-    log,
+    cacheDir,
+    appsets: true,
   });
-  controller.start();
 });
 
 afterAll(() => {
-  controller?.stop();
-  status?.stop();
-  client?.close();
+  controllers?.stop();
   rmSync(cacheDir, { recursive: true, force: true });
 });
 

@@ -1,27 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, type Application } from '../../src/api/application.js';
-import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
 import { installCrds } from '../../src/cli/commands/install.js';
-import { ApplicationSetController } from '../../src/controllers/applicationset/controller.js';
-import { ClusterStatusController } from '../../src/controllers/cluster/health.js';
-import { ClusterResolver } from '../../src/controllers/clusters.js';
-import { GitSources } from '../../src/engine/source/index.js';
-import { KubeClient, loadConnection, type KubeObject } from '../../src/kube/index.js';
+import { type KubeObject } from '../../src/kube/index.js';
 import { createNamespace, testFleet, type ClusterHandle } from '../harness/context.js';
 import { startGitea, type Gitea } from '../harness/gitea.js';
 import { installExitHooks } from '../harness/process.js';
+import { startControllers, type TestControllers } from '../harness/controllers.js';
 import { waitFor } from '../harness/wait.js';
 
 let gitea: Gitea;
 let hub: ClusterHandle;
 let ns: string;
-let client: KubeClient;
-let status: ClusterStatusController;
-let controller: ApplicationSetController;
+let controllers: TestControllers;
 const dir = mkdtempSync(join(tmpdir(), 'gitfleet-gitea-'));
 
 beforeAll(async () => {
@@ -31,30 +24,16 @@ beforeAll(async () => {
   gitea = await startGitea(join(dir, 'gitea'), join(fleet.info.runDir, 'logs'));
   await installCrds(hub.admin);
   ns = await createNamespace(hub.admin, 'prs');
-  client = new KubeClient(await loadConnection({ file: hub.kubeconfig }));
-  const log = pino({ level: 'warn' });
-  status = new ClusterStatusController({
-    mgmt: client,
-    resolver: new ClusterResolver(client, FLEET_NAMESPACE),
-    log,
-    intervalMs: 60_000,
-  });
-  status.start();
-  controller = new ApplicationSetController({
-    client,
+  controllers = await startControllers({
+    kubeconfig: hub.kubeconfig,
     namespace: ns,
-    sources: new GitSources({ cacheDir: join(dir, 'sources') }),
-    clusters: status,
-    pollIntervalMs: 1000,
-    log,
+    cacheDir: join(dir, 'sources'),
+    appsets: true,
   });
-  controller.start();
 });
 
 afterAll(async () => {
-  controller?.stop();
-  status?.stop();
-  client?.close();
+  controllers?.stop();
   await gitea?.stop();
   rmSync(dir, { recursive: true, force: true });
 });

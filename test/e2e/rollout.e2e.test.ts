@@ -2,19 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, type Application } from '../../src/api/application.js';
 import type { ApplicationSet } from '../../src/api/applicationset.js';
-import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
 import { installCrds } from '../../src/cli/commands/install.js';
-import { ApplicationController } from '../../src/controllers/application/controller.js';
-import { ApplicationSetController } from '../../src/controllers/applicationset/controller.js';
-import { ClusterStatusController } from '../../src/controllers/cluster/health.js';
 import { registerCluster } from '../../src/controllers/cluster/register.js';
-import { ClusterResolver } from '../../src/controllers/clusters.js';
-import { GitSources } from '../../src/engine/source/index.js';
-import { KubeClient, loadConnection, type KubeObject } from '../../src/kube/index.js';
+import { loadConnection, type KubeObject } from '../../src/kube/index.js';
 import {
   createNamespace,
   testFleet,
@@ -22,15 +15,15 @@ import {
   type ClusterHandle,
   type TestFleet,
 } from '../harness/context.js';
-import { repoRoot, toolPath } from '../harness/tools.js';
+import { repoRoot } from '../harness/tools.js';
+import { startControllers, type TestControllers } from '../harness/controllers.js';
 import { waitFor } from '../harness/wait.js';
 
 let fleet: TestFleet;
 let hub: ClusterHandle;
 let other: ClusterHandle;
 let ns: string;
-let client: KubeClient;
-const stops: (() => void)[] = [];
+let controllers: TestControllers;
 const cacheDir = mkdtempSync(join(tmpdir(), 'gitfleet-rollout-'));
 
 beforeAll(async () => {
@@ -38,38 +31,19 @@ beforeAll(async () => {
   [hub, other] = fleet.clusters as [ClusterHandle, ClusterHandle];
   await installCrds(hub.admin);
   ns = await createNamespace(hub.admin, 'rollout');
-  client = new KubeClient(await loadConnection({ file: hub.kubeconfig }));
-  const log = pino({ level: 'warn' });
-  const sources = new GitSources({ cacheDir, fetchIntervalMs: 500 });
-  const clusters = new ClusterResolver(client, FLEET_NAMESPACE);
-  const status = new ClusterStatusController({ mgmt: client, resolver: clusters, log, intervalMs: 60_000 });
-  const appsets = new ApplicationSetController({
-    client,
+  controllers = await startControllers({
+    kubeconfig: hub.kubeconfig,
     namespace: ns,
-    sources,
-    clusters: status,
+    cacheDir,
+    apps: true,
+    appsets: true,
     pollIntervalMs: 1000,
-    log,
+    fetchIntervalMs: 500,
   });
-  const apps = new ApplicationController({
-    client,
-    clusters,
-    namespace: ns,
-    sources,
-    pollIntervalMs: 1000,
-    healthTimeoutMs: 30_000,
-    renderOptions: { kustomizeBinary: toolPath('kustomize'), helmBinary: toolPath('helm') },
-    log,
-  });
-  for (const c of [status, appsets, apps]) {
-    c.start();
-    stops.push(() => c.stop());
-  }
 });
 
 afterAll(() => {
-  for (const s of stops) s();
-  client?.close();
+  controllers?.stop();
   rmSync(cacheDir, { recursive: true, force: true });
 });
 
