@@ -87,6 +87,16 @@ async function waitApp(
   });
 }
 
+/** A Secret in the Applications' namespace holding the Git server admin's credentials. */
+async function adminCredentials(name: string): Promise<void> {
+  await mgmt.admin.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: appNs },
+    stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
+  });
+}
+
 async function createApp(name: string, spec: Record<string, unknown>): Promise<void> {
   await mgmt.admin.create({
     apiVersion: API_VERSION,
@@ -421,12 +431,7 @@ describe('Application: ordering, hooks and failures', () => {
       'wave0.yaml': deployment('db', 1, { annotations: { 'gitfleet.dev/sync-wave': '0' } }),
       'wave1.yaml': configMap('after-db', { ok: 'yes' }, { 'gitfleet.dev/sync-wave': '1' }),
     });
-    await mgmt.admin.create({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: `${repo}-creds`, namespace: appNs },
-      stringData: { username: git.info.admin.username, password: git.info.admin.password },
-    });
+    await adminCredentials(`${repo}-creds`);
     await createApp('ordered', {
       source: { repoURL: git.repoUrl(repo), secretRef: { name: `${repo}-creds` } },
       destination: { namespace: destNs },
@@ -493,12 +498,7 @@ describe('Application: ordering, hooks and failures', () => {
       }),
       'later.yaml': configMap('later', { a: 'b' }, { 'gitfleet.dev/sync-wave': '1' }),
     });
-    await mgmt.admin.create({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: `${repo}-creds`, namespace: appNs },
-      stringData: { username: git.info.admin.username, password: git.info.admin.password },
-    });
+    await adminCredentials(`${repo}-creds`);
     await createApp('waves', {
       source: { repoURL: git.repoUrl(repo), secretRef: { name: `${repo}-creds` } },
       destination: { namespace: destNs },
@@ -563,12 +563,7 @@ describe('Application: ordering, hooks and failures', () => {
       'app/cm.yaml': configMap('survivor', { a: 'b' }),
       'app/README.md': 'docs',
     });
-    await mgmt.admin.create({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: `${repo}-creds`, namespace: appNs },
-      stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
-    });
+    await adminCredentials(`${repo}-creds`);
     await createApp('empty', {
       source: { repoURL: fleet.git.repoUrl(repo), path: 'app', secretRef: { name: `${repo}-creds` } },
       destination: { namespace: destNs },
@@ -605,12 +600,7 @@ describe('Application: ordering, hooks and failures', () => {
       'db/cm.yaml': configMap('db', { a: 'b' }),
       'api/cm.yaml': configMap('api', { a: 'b' }),
     });
-    await mgmt.admin.create({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: `${repo}-creds`, namespace: appNs },
-      stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
-    });
+    await adminCredentials(`${repo}-creds`);
     const source = (path: string): Record<string, unknown> => ({
       repoURL: fleet.git.repoUrl(repo),
       path,
@@ -666,12 +656,7 @@ describe('Application: ordering, hooks and failures', () => {
       'app/passwd.yaml': { symlink: '/etc/passwd' },
       'app/ok.yaml': configMap('ok', { a: 'b' }),
     });
-    await mgmt.admin.create({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: `${repo}-creds`, namespace: appNs },
-      stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
-    });
+    await adminCredentials(`${repo}-creds`);
     await createApp('symlink', {
       source: { repoURL: fleet.git.repoUrl(repo), path: 'app', secretRef: { name: `${repo}-creds` } },
       destination: { namespace: destNs },
