@@ -11,6 +11,8 @@ export interface HubServerOptions {
   webhookSecrets: { github?: string; gitlab?: string; gitea?: string };
   /** Called with the repository URLs of a verified push; returns the Applications it refreshed. */
   onPush: (repoUrls: string[]) => string[];
+  /** Served at GET /metrics in the Prometheus text format when given. */
+  metrics?: { contentType: string; metrics(): Promise<string> };
   log: Logger;
 }
 
@@ -18,6 +20,12 @@ export interface HubServerOptions {
 export function createHubApp(opts: HubServerOptions): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.text('ok'));
+  const registry = opts.metrics;
+  if (registry) {
+    app.get('/metrics', async (c) =>
+      c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType }),
+    );
+  }
   app.post('/api/webhook', async (c) => {
     const raw = Buffer.from(await c.req.arrayBuffer());
     const headers: Record<string, string | undefined> = {};

@@ -4,6 +4,7 @@ import { ApplicationController } from '../../src/controllers/application/control
 import { ApplicationSetController } from '../../src/controllers/applicationset/controller.js';
 import { ClusterStatusController } from '../../src/controllers/cluster/health.js';
 import { ClusterResolver } from '../../src/controllers/clusters.js';
+import type { ControllerMetrics } from '../../src/controllers/metrics.js';
 import { GitSources } from '../../src/engine/source/index.js';
 import { KubeClient, loadConnection } from '../../src/kube/index.js';
 import { toolPath } from './tools.js';
@@ -31,12 +32,19 @@ export async function startControllers(opts: {
   fetchIntervalMs?: number;
   healthTimeoutMs?: number;
   log?: Logger;
+  metrics?: ControllerMetrics;
 }): Promise<TestControllers> {
   const client = new KubeClient(await loadConnection({ file: opts.kubeconfig }));
   const log = opts.log ?? pino({ level: 'warn' });
   const sources = new GitSources({ cacheDir: opts.cacheDir, fetchIntervalMs: opts.fetchIntervalMs ?? 1000 });
   const resolver = new ClusterResolver(client, FLEET_NAMESPACE);
-  const clusterStatus = new ClusterStatusController({ mgmt: client, resolver, log, intervalMs: 1000 });
+  const clusterStatus = new ClusterStatusController({
+    mgmt: client,
+    resolver,
+    log,
+    intervalMs: 1000,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+  });
   const pollIntervalMs = opts.pollIntervalMs ?? 2000;
   const apps = opts.apps
     ? new ApplicationController({
@@ -47,6 +55,7 @@ export async function startControllers(opts: {
         pollIntervalMs,
         healthTimeoutMs: opts.healthTimeoutMs ?? 30_000,
         renderOptions: { kustomizeBinary: toolPath('kustomize'), helmBinary: toolPath('helm') },
+        ...(opts.metrics ? { metrics: opts.metrics } : {}),
         log,
       })
     : undefined;

@@ -7,6 +7,7 @@ import { ApplicationController } from '../../controllers/application/controller.
 import { ApplicationSetController } from '../../controllers/applicationset/controller.js';
 import { ClusterStatusController } from '../../controllers/cluster/health.js';
 import { ClusterResolver } from '../../controllers/clusters.js';
+import { ControllerMetrics } from '../../controllers/metrics.js';
 import { parseDuration } from '../../controllers/application/status.js';
 import { GitSources } from '../../engine/source/index.js';
 import { startHubServer } from '../../hub/server.js';
@@ -38,12 +39,14 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     cacheDir: values['cache-dir'] ?? join(homedir(), '.cache', 'gitfleet', 'sources'),
     fetchIntervalMs: parseDuration(values['poll-interval']),
   });
+  const metrics = new ControllerMetrics();
   const clusters = new ClusterResolver(client, FLEET_NAMESPACE);
-  const clusterStatus = new ClusterStatusController({ mgmt: client, resolver: clusters, log });
+  const clusterStatus = new ClusterStatusController({ mgmt: client, resolver: clusters, log, metrics });
   clusterStatus.start();
   const controller = new ApplicationController({
     client,
     clusters,
+    metrics,
     ...(values.namespace ? { namespace: values.namespace } : {}),
     sources,
     pollIntervalMs: parseDuration(values['poll-interval']),
@@ -68,6 +71,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       gitea: process.env.GITFLEET_WEBHOOK_GITEA_SECRET,
     },
     onPush: (urls) => controller.onPush(urls),
+    metrics: metrics.registry,
     log,
   });
   log.info({ webhookPort: hub.port, namespace: values.namespace ?? '(all)' }, 'gitfleet controller started');

@@ -31,6 +31,7 @@ import { ClusterResolver } from '../clusters.js';
 import { replaceStatus } from '../status-write.js';
 import { repositoryCredentials, secretCredentials } from '../credentials.js';
 import { recordEvent } from '../events.js';
+import type { ControllerMetrics } from '../metrics.js';
 import { WorkQueue } from '../queue.js';
 import { OwnedObjectsWatch } from './owned-watch.js';
 import { removeCondition, retryDelayMs, setCondition } from './status.js';
@@ -52,6 +53,8 @@ export interface ApplicationControllerOptions {
   healthTimeoutMs?: number;
   /** Shared destination clients; one is made from `client` when absent. */
   clusters?: ClusterResolver;
+  /** Where to report Prometheus metrics; none when absent. */
+  metrics?: ControllerMetrics;
   log: Logger;
 }
 
@@ -62,8 +65,10 @@ type Key = string; // `<namespace>/<name>` = the owner string
  * in destination clusters arrives through watches on owned objects; pushes through `onPush`.
  */
 export class ApplicationController {
-  readonly #o: Required<Omit<ApplicationControllerOptions, 'namespace' | 'renderOptions' | 'clusters'>> &
-    Pick<ApplicationControllerOptions, 'namespace' | 'renderOptions'>;
+  readonly #o: Required<
+    Omit<ApplicationControllerOptions, 'namespace' | 'renderOptions' | 'clusters' | 'metrics'>
+  > &
+    Pick<ApplicationControllerOptions, 'namespace' | 'renderOptions' | 'metrics'>;
   readonly #queue: WorkQueue;
   readonly #clusters: ClusterResolver;
   readonly #renderCache = new RenderCache();
@@ -84,7 +89,7 @@ export class ApplicationController {
     this.#clusters = opts.clusters ?? new ClusterResolver(opts.client, this.#o.controllerNamespace);
     this.#queue = new WorkQueue({
       concurrency: this.#o.concurrency,
-      handler: (k) => this.#reconcile(k),
+      handler: (k) => this.#timed(k),
       onError: (k, e) => {
         this.#o.log.error({ app: k, err: e instanceof Error ? e.message : String(e) }, 'reconcile failed');
         this.#queue.addAfter(k, 5000);
@@ -152,6 +157,19 @@ export class ApplicationController {
     return this.#queue.idle();
   }
 
+  async #timed(key: Key): Promise<void> {
+    const m = this.#o.metrics;
+    m?.queueDepth.set({ controller: 'application' }, this.#queue.length);
+    const end = m?.reconcileDuration.startTimer();
+    try {
+      await this.#reconcile(key);
+      end?.({ outcome: 'ok' });
+    } catch (e) {
+      end?.({ outcome: 'error' });
+      throw e;
+    }
+  }
+
   async #reconcile(key: Key): Promise<void> {
     const [namespace = '', name = ''] = key.split('/');
     const client = this.#o.client;
@@ -202,7 +220,14 @@ export class ApplicationController {
     try {
       const creds = await this.#credentials(app);
       const force = this.#forceFetch.delete(key);
-      await this.#o.sources.fetch(spec.source.repoURL, creds, { force });
+      const stopFetch = this.#o.metrics?.gitFetchDuration.startTimer();
+      const fetched = await this.#o.sources
+        .fetch(spec.source.repoURL, creds, { force })
+        .catch((e: unknown) => {
+          this.#o.metrics?.gitFetchFailures.inc();
+          throw e;
+        });
+      if (fetched) stopFetch?.();
       sha = (await this.#o.sources.resolve(spec.source.repoURL, spec.source.targetRevision ?? 'HEAD', creds))
         .sha;
       status.conditions = removeCondition(status.conditions, 'SourceFailed');
@@ -251,6 +276,9 @@ export class ApplicationController {
       cmp.status === 'OutOfSync' &&
       (sha !== lastSynced || !!auto.selfHeal || !!failedHere) &&
       retriesLeft;
+    // Out of sync at the revision last synced: something changed in the cluster, not in Git.
+    const drift = cmp.status === 'OutOfSync' && sha === lastSynced && status.sync?.status === 'Synced';
+    if (drift) this.#o.metrics?.driftDetected.inc();
 
     if (manual || wantAuto) {
       const retryCount = failedHere && !manual ? (op.retryCount ?? 0) + 1 : 0;
@@ -281,6 +309,8 @@ export class ApplicationController {
         };
       }
       status.operationState = toOperationState(result, sha, started, retryCount);
+      this.#o.metrics?.syncs.inc({ namespace, name, phase: result.phase });
+      if (drift && result.phase === 'Succeeded') this.#o.metrics?.driftHealed.inc();
       if (manual) (status as { handledSyncRequest?: string }).handledSyncRequest = requested;
       if (result.phase === 'Succeeded') {
         status.history = pushHistory(
@@ -338,6 +368,7 @@ export class ApplicationController {
       );
     }
     await this.#writeStatus(app, status);
+    this.#o.metrics?.appState(namespace, name, cmp.status, cmp.health.status);
     // Progressing apps are re-checked soon; the rest at the poll interval with jitter.
     const next =
       cmp.health.status === 'Progressing' ? 2000 : this.#o.pollIntervalMs * (0.9 + Math.random() * 0.2);
@@ -389,6 +420,7 @@ export class ApplicationController {
   ): Promise<void> {
     const message = e instanceof Error ? e.message : String(e);
     status.conditions = setCondition(status.conditions, { type, status: 'True', reason: type, message }, now);
+    this.#o.metrics?.errors.inc({ reason: type });
     if (!status.sync) status.sync = { status: 'Unknown' };
     status.reconciledAt = now;
     await this.#writeStatus(app, status);

@@ -4,6 +4,7 @@ import { FLEET_NAMESPACE, type Cluster } from '../../api/cluster.js';
 import type { KubeClient } from '../../kube/client.js';
 import { Informer } from '../../kube/informer.js';
 import type { ClusterResolver } from '../clusters.js';
+import type { ControllerMetrics } from '../metrics.js';
 import { replaceStatus } from '../status-write.js';
 
 /**
@@ -21,6 +22,7 @@ export class ClusterStatusController {
   readonly #seen = new Map<string, string>();
   #informer: Informer | undefined;
   #timer: NodeJS.Timeout | undefined;
+  readonly #metrics: ControllerMetrics | undefined;
 
   constructor(opts: {
     mgmt: KubeClient;
@@ -28,7 +30,9 @@ export class ClusterStatusController {
     log: Logger;
     intervalMs?: number;
     namespace?: string;
+    metrics?: ControllerMetrics;
   }) {
+    this.#metrics = opts.metrics;
     this.#mgmt = opts.mgmt;
     this.#resolver = opts.resolver;
     this.#log = opts.log;
@@ -100,6 +104,7 @@ export class ClusterStatusController {
       status.reachable = false;
       status.message = e instanceof Error ? e.message : String(e);
     }
+    this.#metrics?.clusterReachable.set({ cluster: c.metadata.name }, status.reachable ? 1 : 0);
     try {
       await replaceStatus(
         this.#mgmt,
