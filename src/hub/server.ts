@@ -3,6 +3,9 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { GitfleetError } from '../core/errors.js';
 import { parsePushWebhook, WebhookIgnoredError } from '../engine/source/index.js';
+import type { KubeClient } from '../kube/client.js';
+import { KubeApiError } from '../kube/errors.js';
+import { mountApi } from './api.js';
 
 export interface HubServerOptions {
   port: number;
@@ -11,14 +14,24 @@ export interface HubServerOptions {
   webhookSecrets: { github?: string; gitlab?: string; gitea?: string };
   /** Called with the repository URLs of a verified push; returns the Applications it refreshed. */
   onPush: (repoUrls: string[]) => string[];
+  /** Enables the read API at /api/v1 (bearer tokens required). */
+  api?: { client: KubeClient; tokens: string[] };
   /** Served at GET /metrics in the Prometheus text format when given. */
   metrics?: { contentType: string; metrics(): Promise<string> };
   log: Logger;
 }
 
-/** The hub's HTTP surface. Today: health and the Git push webhook (`POST /api/webhook`). */
-export function createHubApp(opts: HubServerOptions): Hono {
+/** The hub's HTTP surface: health, metrics, the Git push webhook and the read API. */
+export function createHubApp(opts: HubServerOptions): { app: Hono; stop(): void } {
   const app = new Hono();
+  const api = opts.api ? mountApi(app, opts.api) : undefined;
+  // The API server's answer decides ours: a missing kind or a store still starting is not our bug.
+  app.onError((e, c) => {
+    if (e instanceof KubeApiError)
+      return c.json({ error: e.message }, e.transient || e.status === 404 ? 503 : 502);
+    opts.log.error({ err: e.message }, 'hub request failed');
+    return c.json({ error: 'internal error' }, 500);
+  });
   app.get('/healthz', (c) => c.text('ok'));
   const registry = opts.metrics;
   if (registry) {
@@ -49,19 +62,25 @@ export function createHubApp(opts: HubServerOptions): Hono {
       throw e;
     }
   });
-  return app;
+  return { app, stop: () => api?.stop() };
 }
 
 /** Starts the hub HTTP server; resolves once it listens. */
 export function startHubServer(
   opts: HubServerOptions,
 ): Promise<{ server: ServerType; port: number; close(): Promise<void> }> {
-  const app = createHubApp(opts);
+  const { app, stop } = createHubApp(opts);
   return new Promise((resolve) => {
     const server = serve(
       { fetch: app.fetch, port: opts.port, hostname: opts.host ?? '127.0.0.1' },
       (info) => {
-        resolve({ server, port: info.port, close: () => new Promise((r) => server.close(() => r())) });
+        const close = (): Promise<void> => {
+          stop();
+          // Event streams stay open as long as clients listen: end them, then stop listening.
+          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+          return new Promise((r) => server.close(() => r()));
+        };
+        resolve({ server, port: info.port, close });
       },
     );
   });

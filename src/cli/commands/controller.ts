@@ -40,6 +40,10 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     fetchIntervalMs: parseDuration(values['poll-interval']),
   });
   const metrics = new ControllerMetrics();
+  const apiTokens = (process.env.GITFLEET_API_TOKENS ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const clusters = new ClusterResolver(client, FLEET_NAMESPACE);
   const clusterStatus = new ClusterStatusController({ mgmt: client, resolver: clusters, log, metrics });
   clusterStatus.start();
@@ -72,6 +76,8 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     },
     onPush: (urls) => controller.onPush(urls),
     metrics: metrics.registry,
+    // The read API is on only when tokens are configured: it is never served unauthenticated.
+    ...(apiTokens.length ? { api: { client, tokens: apiTokens } } : {}),
     log,
   });
   log.info({ webhookPort: hub.port, namespace: values.namespace ?? '(all)' }, 'gitfleet controller started');

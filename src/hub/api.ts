@@ -1,0 +1,149 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { API_VERSION, type Application } from '../api/application.js';
+import type { ApplicationSet } from '../api/applicationset.js';
+import { FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
+import type { KubeClient } from '../kube/client.js';
+import { Informer } from '../kube/informer.js';
+import type { KubeList } from '../kube/types.js';
+
+/** One line of the fleet view: what a list of Applications shows. */
+export interface ApplicationSummary {
+  namespace: string;
+  name: string;
+  repoURL: string;
+  path: string;
+  targetRevision: string;
+  destination: { cluster: string; namespace: string };
+  sync: string;
+  health: string;
+  revision?: string;
+  applicationSet?: string;
+}
+
+export function summarize(a: Application): ApplicationSummary {
+  return {
+    namespace: a.metadata.namespace ?? '',
+    name: a.metadata.name,
+    repoURL: a.spec.source.repoURL,
+    path: a.spec.source.path ?? '',
+    targetRevision: a.spec.source.targetRevision ?? 'HEAD',
+    destination: {
+      cluster: a.spec.destination.name ?? 'in-cluster',
+      namespace: a.spec.destination.namespace ?? a.metadata.namespace ?? '',
+    },
+    sync: a.status?.sync?.status ?? 'Unknown',
+    health: a.status?.health?.status ?? 'Unknown',
+    ...(a.status?.sync?.revision ? { revision: a.status.sync.revision } : {}),
+    ...(a.metadata.labels?.['gitfleet.dev/applicationset']
+      ? { applicationSet: a.metadata.labels['gitfleet.dev/applicationset'] }
+      : {}),
+  };
+}
+
+/**
+ * The hub's read API (`/api/v1`), for the CLI and the UI: Applications, ApplicationSets and
+ * Clusters, and a server-sent event stream of Application changes. Every route needs a bearer
+ * token from `tokens`; Secret data never passes through (status diffs are redacted upstream,
+ * Cluster credentials are never read here).
+ */
+export function mountApi(app: Hono, opts: { client: KubeClient; tokens: string[] }): { stop(): void } {
+  const tokens = opts.tokens.map((t) => Buffer.from(t));
+  const allowed = (header: string | undefined): boolean => {
+    if (!header?.startsWith('Bearer ')) return false;
+    const got = Buffer.from(header.slice(7));
+    return tokens.some((t) => t.length === got.length && timingSafeEqual(t, got));
+  };
+  app.use('/api/v1/*', async (c, next) => {
+    if (!allowed(c.req.header('authorization')))
+      return c.json({ error: 'a valid bearer token is required' }, 401);
+    await next();
+  });
+
+  // One informer feeds the event stream; lists are read from the API server each time.
+  const apps = new Informer(opts.client, { apiVersion: API_VERSION, kind: 'Application' });
+  const listeners = new Set<(a: ApplicationSummary, deleted: boolean) => void>();
+  apps.on('event', (ev) => {
+    if (ev.type === 'added' || ev.type === 'modified' || ev.type === 'deleted') {
+      for (const l of listeners) l(summarize(ev.object as Application), ev.type === 'deleted');
+    }
+  });
+  apps.start();
+
+  app.get('/api/v1/applications', async (c) => {
+    const list = await opts.client.request<KubeList<Application>>({
+      method: 'GET',
+      path: `/apis/${API_VERSION}/applications`,
+    });
+    return c.json({ items: list.items.map(summarize) });
+  });
+  app.get('/api/v1/applications/:namespace/:name', async (c) => {
+    const a = await opts.client.getOrUndefined<Application>({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      namespace: c.req.param('namespace'),
+      name: c.req.param('name'),
+    });
+    return a ? c.json(a) : c.json({ error: 'not found' }, 404);
+  });
+  app.get('/api/v1/applicationsets', async (c) => {
+    const list = await opts.client.request<KubeList<ApplicationSet>>({
+      method: 'GET',
+      path: `/apis/${API_VERSION}/applicationsets`,
+    });
+    return c.json({
+      items: list.items.map((s) => ({
+        namespace: s.metadata.namespace,
+        name: s.metadata.name,
+        applications: (s.status?.applications ?? []).map((a) => a.name),
+        rollout: s.status?.rollout ?? null,
+      })),
+    });
+  });
+  app.get('/api/v1/clusters', async (c) => {
+    const list = await opts.client.request<KubeList<Cluster>>({
+      method: 'GET',
+      path: `/apis/${API_VERSION}/namespaces/${FLEET_NAMESPACE}/clusters`,
+    });
+    return c.json({
+      items: list.items.map((cl) => ({
+        name: cl.metadata.name,
+        server: cl.spec.server,
+        labels: cl.metadata.labels ?? {},
+        status: cl.status ?? {},
+      })),
+    });
+  });
+  app.get('/api/v1/events', (c) =>
+    streamSSE(c, async (stream) => {
+      const queue: { a: ApplicationSummary; deleted: boolean }[] = [];
+      let wake: (() => void) | undefined;
+      const listener = (a: ApplicationSummary, deleted: boolean): void => {
+        queue.push({ a, deleted });
+        wake?.();
+      };
+      listeners.add(listener);
+      stream.onAbort(() => {
+        listeners.delete(listener);
+        wake?.();
+      });
+      while (!stream.aborted) {
+        const next = queue.shift();
+        if (next) {
+          await stream.writeSSE({
+            event: next.deleted ? 'application-deleted' : 'application',
+            data: JSON.stringify(next.a),
+          });
+          continue;
+        }
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 15_000).unref();
+        });
+        if (!queue.length && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '' });
+      }
+    }),
+  );
+  return { stop: () => apps.stop() };
+}
