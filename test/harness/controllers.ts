@@ -5,6 +5,7 @@ import { ApplicationSetController } from '../../src/controllers/applicationset/c
 import { ClusterStatusController } from '../../src/controllers/cluster/health.js';
 import { ClusterResolver } from '../../src/controllers/clusters.js';
 import type { ControllerMetrics } from '../../src/controllers/metrics.js';
+import type { Notifier } from '../../src/controllers/notify/notifier.js';
 import { GitSources } from '../../src/engine/source/index.js';
 import { KubeClient, loadConnection } from '../../src/kube/index.js';
 import { toolPath } from './tools.js';
@@ -33,6 +34,7 @@ export async function startControllers(opts: {
   healthTimeoutMs?: number;
   log?: Logger;
   metrics?: ControllerMetrics;
+  notifier?: Notifier;
 }): Promise<TestControllers> {
   const client = new KubeClient(await loadConnection({ file: opts.kubeconfig }));
   const log = opts.log ?? pino({ level: 'warn' });
@@ -56,6 +58,7 @@ export async function startControllers(opts: {
         healthTimeoutMs: opts.healthTimeoutMs ?? 30_000,
         renderOptions: { kustomizeBinary: toolPath('kustomize'), helmBinary: toolPath('helm') },
         ...(opts.metrics ? { metrics: opts.metrics } : {}),
+        ...(opts.notifier ? { notifier: opts.notifier } : {}),
         log,
       })
     : undefined;

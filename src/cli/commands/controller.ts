@@ -8,6 +8,7 @@ import { ApplicationSetController } from '../../controllers/applicationset/contr
 import { ClusterStatusController } from '../../controllers/cluster/health.js';
 import { ClusterResolver } from '../../controllers/clusters.js';
 import { ControllerMetrics } from '../../controllers/metrics.js';
+import { Notifier } from '../../controllers/notify/notifier.js';
 import { parseDuration } from '../../controllers/application/status.js';
 import { GitSources } from '../../engine/source/index.js';
 import { startHubServer } from '../../hub/server.js';
@@ -47,10 +48,12 @@ export async function controllerCommand(argv: string[]): Promise<number> {
   const clusters = new ClusterResolver(client, FLEET_NAMESPACE);
   const clusterStatus = new ClusterStatusController({ mgmt: client, resolver: clusters, log, metrics });
   clusterStatus.start();
+  const notifier = new Notifier({ client, log });
   const controller = new ApplicationController({
     client,
     clusters,
     metrics,
+    notifier,
     ...(values.namespace ? { namespace: values.namespace } : {}),
     sources,
     pollIntervalMs: parseDuration(values['poll-interval']),
@@ -64,6 +67,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     sources,
     clusters: clusterStatus,
     pollIntervalMs: parseDuration(values['poll-interval']),
+    notifier,
     log,
   });
   appsets.start();

@@ -32,6 +32,8 @@ import { replaceStatus } from '../status-write.js';
 import { repositoryCredentials, secretCredentials } from '../credentials.js';
 import { recordEvent } from '../events.js';
 import type { ControllerMetrics } from '../metrics.js';
+import type { Notifier } from '../notify/notifier.js';
+import type { NotificationTrigger } from '../../api/notification.js';
 import { WorkQueue } from '../queue.js';
 import { OwnedObjectsWatch } from './owned-watch.js';
 import { removeCondition, retryDelayMs, setCondition } from './status.js';
@@ -55,6 +57,8 @@ export interface ApplicationControllerOptions {
   clusters?: ClusterResolver;
   /** Where to report Prometheus metrics; none when absent. */
   metrics?: ControllerMetrics;
+  /** Sends notifications for sync results, drift and degraded health; none when absent. */
+  notifier?: Notifier;
   log: Logger;
 }
 
@@ -66,9 +70,9 @@ type Key = string; // `<namespace>/<name>` = the owner string
  */
 export class ApplicationController {
   readonly #o: Required<
-    Omit<ApplicationControllerOptions, 'namespace' | 'renderOptions' | 'clusters' | 'metrics'>
+    Omit<ApplicationControllerOptions, 'namespace' | 'renderOptions' | 'clusters' | 'metrics' | 'notifier'>
   > &
-    Pick<ApplicationControllerOptions, 'namespace' | 'renderOptions' | 'metrics'>;
+    Pick<ApplicationControllerOptions, 'namespace' | 'renderOptions' | 'metrics' | 'notifier'>;
   readonly #queue: WorkQueue;
   readonly #clusters: ClusterResolver;
   readonly #renderCache = new RenderCache();
@@ -278,7 +282,22 @@ export class ApplicationController {
       retriesLeft;
     // Out of sync at the revision last synced: something changed in the cluster, not in Git.
     const drift = cmp.status === 'OutOfSync' && sha === lastSynced && status.sync?.status === 'Synced';
-    if (drift) this.#o.metrics?.driftDetected.inc();
+    const notify = (trigger: NotificationTrigger, message: string): void =>
+      this.#o.notifier?.notify({
+        trigger,
+        namespace,
+        app: name,
+        labels: app.metadata.labels ?? {},
+        message,
+        revision: sha,
+      });
+    if (drift) {
+      this.#o.metrics?.driftDetected.inc();
+      const drifted = cmp.resources
+        .filter((r) => r.status === 'OutOfSync')
+        .map((r) => formatObjectRef(r.ref));
+      notify('DriftDetected', `changed outside Git: ${drifted.slice(0, 5).join(', ')}`);
+    }
 
     if (manual || wantAuto) {
       const retryCount = failedHere && !manual ? (op.retryCount ?? 0) + 1 : 0;
@@ -310,6 +329,7 @@ export class ApplicationController {
       }
       status.operationState = toOperationState(result, sha, started, retryCount);
       this.#o.metrics?.syncs.inc({ namespace, name, phase: result.phase });
+      notify(result.phase === 'Succeeded' ? 'SyncSucceeded' : 'SyncFailed', result.message);
       if (drift && result.phase === 'Succeeded') this.#o.metrics?.driftHealed.inc();
       if (manual) (status as { handledSyncRequest?: string }).handledSyncRequest = requested;
       if (result.phase === 'Succeeded') {
@@ -347,6 +367,9 @@ export class ApplicationController {
     }
 
     const wasSync = status.sync?.status;
+    if (cmp.health.status === 'Degraded' && status.health?.status !== 'Degraded') {
+      notify('HealthDegraded', cmp.health.message ?? 'an object is Degraded');
+    }
     status.sync = { status: cmp.status, revision: sha };
     status.health = {
       status: cmp.health.status,

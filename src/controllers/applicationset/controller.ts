@@ -23,6 +23,7 @@ import { Informer } from '../../kube/informer.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { ClusterStatusController } from '../cluster/health.js';
 import { recordEvent } from '../events.js';
+import type { Notifier } from '../notify/notifier.js';
 import { WorkQueue } from '../queue.js';
 import { setCondition } from '../application/status.js';
 import { replaceStatus } from '../status-write.js';
@@ -39,6 +40,8 @@ export interface ApplicationSetControllerOptions {
   /** Re-generation interval (Git generators); default 3 min. */
   pollIntervalMs?: number;
   log: Logger;
+  /** Sends RolloutHalted notifications; none when absent. */
+  notifier?: Notifier;
   /** Replaces the real ports (tests of pure behaviour only). */
   ports?: (namespace: string) => FleetPorts;
 }
@@ -245,6 +248,16 @@ export class ApplicationSetController {
     await this.#status(set, conditions, listed, rollout);
     if (created.length)
       await recordEvent(client, set, 'Normal', 'ApplicationsCreated', `created ${created.join(', ')}`);
+    if (rollout?.phase === 'Halted' && set.status?.rollout?.phase !== 'Halted') {
+      this.#o.notifier?.notify({
+        trigger: 'RolloutHalted',
+        namespace,
+        app: name,
+        labels: set.metadata.labels ?? {},
+        message: rollout.message,
+        revision: rollout.revision,
+      });
+    }
     if (rollout && set.status?.rollout?.phase !== rollout.phase) {
       await recordEvent(
         client,
