@@ -32,6 +32,9 @@ import { replaceStatus } from '../status-write.js';
 import { repositoryCredentials, secretCredentials } from '../credentials.js';
 import { recordEvent } from '../events.js';
 import type { ControllerMetrics } from '../metrics.js';
+import type { Project } from '../../api/project.js';
+import { checkProject } from '../../governance/project.js';
+import { discoverScopes } from '../../engine/sync/scopes.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { NotificationTrigger } from '../../api/notification.js';
 import { WorkQueue } from '../queue.js';
@@ -253,6 +256,15 @@ export class ApplicationController {
     } catch (e) {
       return this.#failStage(app, status, 'DestinationFailed', e, now);
     }
+    // Governance: the project decides which sources, destinations and kinds are allowed, before
+    // anything is compared or applied.
+    try {
+      const violations = await this.#projectViolations(app, manifests, dest);
+      if (violations.length) throw new GitfleetError('project.Violation', violations.join('; '));
+      status.conditions = removeCondition(status.conditions, 'ProjectViolation');
+    } catch (e) {
+      return this.#failStage(app, status, 'ProjectViolation', e, now);
+    }
     const inventory = new InventoryStore(dest);
     const ignore = spec.ignoreDifferences ?? [];
     const defaultNamespace = spec.destination.namespace ?? namespace;
@@ -432,6 +444,37 @@ export class ApplicationController {
     return ref
       ? secretCredentials(this.#o.client, ns, ref.name)
       : repositoryCredentials(this.#o.client, ns, app.spec.source.repoURL);
+  }
+
+  async #projectViolations(app: Application, manifests: Manifest[], dest: KubeClient): Promise<string[]> {
+    const name = app.spec.project ?? 'default';
+    const project = await this.#o.client.getOrUndefined<Project>({
+      apiVersion: API_VERSION,
+      kind: 'Project',
+      namespace: this.#o.controllerNamespace,
+      name,
+    });
+    if (!project) {
+      // Without a Project named default, the default project allows everything (as Argo CD's).
+      return name === 'default' ? [] : [`project ${name} does not exist in ${this.#o.controllerNamespace}`];
+    }
+    const isNamespaced = await discoverScopes(dest, manifests);
+    const destNs = app.spec.destination.namespace ?? app.metadata.namespace ?? '';
+    return checkProject(project, {
+      repoURL: app.spec.source.repoURL,
+      cluster: app.spec.destination.name ?? 'in-cluster',
+      namespace: destNs,
+      objects: manifests.map(({ object: o }) => {
+        const namespaced = isNamespaced(o.apiVersion, o.kind) ?? true;
+        return {
+          group: groupOf(o.apiVersion),
+          kind: o.kind,
+          name: o.metadata.name,
+          namespaced,
+          ...(namespaced ? { namespace: o.metadata.namespace ?? destNs } : {}),
+        };
+      }),
+    });
   }
 
   async #failStage(
