@@ -49,3 +49,18 @@ export async function repositoryCredentials(
   });
   return s ? credentialsOf(s) : undefined;
 }
+
+/**
+ * Credentials for an Application source: its `secretRef` when it names one, otherwise a
+ * repository Secret matching the URL, if any. The one rule both the Application controller and
+ * the roll-out planner follow.
+ */
+export function sourceCredentials(
+  mgmt: KubeClient,
+  namespace: string,
+  source: { repoURL: string; secretRef?: { name: string } },
+): Promise<GitCredentials | undefined> {
+  return source.secretRef
+    ? secretCredentials(mgmt, namespace, source.secretRef.name)
+    : repositoryCredentials(mgmt, namespace, source.repoURL);
+}

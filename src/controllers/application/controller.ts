@@ -24,12 +24,12 @@ import {
   type RenderOptions,
   type RenderSpec,
 } from '../../engine/render/index.js';
-import { normalizeRepoUrl, type GitCredentials, type GitSources } from '../../engine/source/index.js';
+import { normalizeRepoUrl, type GitSources } from '../../engine/source/index.js';
 import { compareApp, type Comparison } from '../../engine/sync/compare.js';
 import { runSync, type SyncResult } from '../../engine/sync/sync.js';
 import { ClusterResolver } from '../clusters.js';
 import { replaceStatus } from '../status-write.js';
-import { repositoryCredentials, secretCredentials } from '../credentials.js';
+import { sourceCredentials } from '../credentials.js';
 import { recordEvent } from '../events.js';
 import type { ControllerMetrics } from '../metrics.js';
 import type { Project } from '../../api/project.js';
@@ -225,7 +225,7 @@ export class ApplicationController {
     let sha: string;
     let manifests: Manifest[];
     try {
-      const creds = await this.#credentials(app);
+      const creds = await sourceCredentials(this.#o.client, namespace, spec.source);
       const force = this.#forceFetch.delete(key);
       const stopFetch = this.#o.metrics?.gitFetchDuration.startTimer();
       const fetched = await this.#o.sources
@@ -435,15 +435,6 @@ export class ApplicationController {
     const manifests = await render(spec, this.#o.renderOptions);
     this.#renderCache.set(cacheKey, manifests);
     return manifests;
-  }
-
-  #credentials(app: Application): Promise<GitCredentials | undefined> {
-    const ref = app.spec.source.secretRef;
-    const ns = app.metadata.namespace ?? '';
-    // An explicit secretRef wins; otherwise a repository Secret matching the URL, if any.
-    return ref
-      ? secretCredentials(this.#o.client, ns, ref.name)
-      : repositoryCredentials(this.#o.client, ns, app.spec.source.repoURL);
   }
 
   async #projectViolations(app: Application, manifests: Manifest[], dest: KubeClient): Promise<string[]> {

@@ -27,7 +27,7 @@ import type { Notifier } from '../notify/notifier.js';
 import { WorkQueue } from '../queue.js';
 import { setCondition } from '../application/status.js';
 import { replaceStatus } from '../status-write.js';
-import { repositoryCredentials, secretCredentials } from '../credentials.js';
+import { sourceCredentials } from '../credentials.js';
 import { fleetPorts } from './ports.js';
 
 const MANAGER = 'gitfleet-applicationset';
@@ -283,9 +283,7 @@ export class ApplicationSetController {
     if (!first) throw new Error('no Applications');
     const src = first.spec.source;
     const ns = set.metadata.namespace ?? '';
-    const creds = src.secretRef
-      ? await secretCredentials(this.#o.client, ns, src.secretRef.name)
-      : await repositoryCredentials(this.#o.client, ns, src.repoURL);
+    const creds = await sourceCredentials(this.#o.client, ns, src);
     await this.#o.sources.fetch(src.repoURL, creds);
     const latest = (await this.#o.sources.resolve(src.repoURL, src.targetRevision ?? 'HEAD', creds)).sha;
     const labels = new Map(this.#o.clusters.list().map((c) => [c.metadata.name, c.metadata.labels ?? {}]));
