@@ -17,7 +17,7 @@ export async function isDirectory(dir: string): Promise<boolean> {
  * Writes the tree of commit `sha` from the mirror `mirrorDir` into `final`, atomically: `git
  * archive` is piped into `tar -x` in a temporary sibling directory, which is made read-only and
  * then renamed to `final`. If another process got there first, its checkout is kept (same commit,
- * same content) and ours is removed. Symlinks are extracted as symlinks; confinePath decides later
+ * same content) and ours is removed. Symlinks are extracted as symlinks; the render stage's confinement decides later
  * whether following them is allowed. GNU tar already refuses members with `..` or absolute names
  * and defers symlinks that point outside, so a crafted tree cannot write outside the directory.
  */

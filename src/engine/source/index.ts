@@ -15,7 +15,8 @@
 // 4. Checkout. `git archive <sha> | tar -x` into a temporary directory, made read-only and renamed
 //    to `<cacheDir>/checkouts/<sha>`: content-addressed, created once, shared. info/attributes
 //    disables export-ignore/export-subst and EOL/filter conversions so files are exactly as
-//    committed. confinePath() keeps renderers inside it (`..`, absolute paths, escaping symlinks).
+//    committed. The render stage (render/confine.ts) keeps reads inside it (`..`, absolute paths,
+//    escaping symlinks).
 // 5. Tree hash. `rev-parse <sha>:<path>`: the render cache key, unchanged by commits elsewhere.
 // 6. Webhooks. parsePushWebhook() verifies GitHub/GitLab/Gitea signatures and returns the
 //    repository URLs to force-fetch; it is pure, the hub owns the HTTP endpoint.
@@ -24,7 +25,6 @@
 // AbortSignal, a clean environment (no prompts, no system/global config, private HOME, no SSH,
 // only the http(s) transports). Credentials travel as an `http.extraHeader` in GIT_CONFIG_* env
 // variables, never in argv, URLs, files or messages; git's stderr is scrubbed before it is quoted.
-export { confinePath } from './confine.js';
 export type { GitCredentials } from './git-exec.js';
 export { maxSatisfying, satisfiesRange } from './semver.js';
 export { defaultSourceOptions, GitSources, type Resolved, type SourceOptions } from './sources.js';
