@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { API_VERSION, type Application } from '../api/application.js';
 import type { ApplicationSet } from '../api/applicationset.js';
@@ -7,6 +7,16 @@ import { FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import type { KubeList } from '../kube/types.js';
+import type { ClusterResolver } from '../controllers/clusters.js';
+import {
+  ADMIN_GROUP,
+  builtinAuthorizer,
+  type ApiAction,
+  type ApiTarget,
+  type Authorizer,
+  type HubEnv,
+  type Principal,
+} from './principal.js';
 
 /** One line of the fleet view: what a list of Applications shows. */
 export interface ApplicationSummary {
@@ -48,16 +58,46 @@ export function summarize(a: Application): ApplicationSummary {
  * token from `tokens`; Secret data never passes through (status diffs are redacted upstream,
  * Cluster credentials are never read here).
  */
-export function mountApi(app: Hono, opts: { client: KubeClient; tokens: string[] }): { stop(): void } {
+export interface ApiDeps {
+  /** Client of the management cluster (Applications, Clusters, Projects live there). */
+  client: KubeClient;
+  /** Bootstrap admin tokens (GITFLEET_API_TOKENS). */
+  tokens: string[];
+  /** Destination clients, for views that read live objects of push-mode clusters. */
+  clusters?: ClusterResolver;
+  /** Decides what each caller may do; the built-in one when absent. */
+  authorizer?: Authorizer;
+}
+
+/**
+ * Answers 403 with the reason unless the caller may do `action` on `target`; routes call it
+ * before touching anything.
+ */
+export function forbidden(
+  c: Context<HubEnv>,
+  authorizer: Authorizer,
+  action: ApiAction,
+  target: ApiTarget,
+): Response | undefined {
+  const d = authorizer.authorize(c.get('principal'), action, target);
+  return d.allowed ? undefined : c.json({ error: d.reason }, 403);
+}
+
+export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
   const tokens = opts.tokens.map((t) => Buffer.from(t));
-  const allowed = (header: string | undefined): boolean => {
-    if (!header?.startsWith('Bearer ')) return false;
+  const authenticate = (header: string | undefined): Principal | undefined => {
+    if (!header?.startsWith('Bearer ')) return undefined;
     const got = Buffer.from(header.slice(7));
-    return tokens.some((t) => t.length === got.length && timingSafeEqual(t, got));
+    if (tokens.some((t) => t.length === got.length && timingSafeEqual(t, got)))
+      return { kind: 'user', name: 'admin', groups: [ADMIN_GROUP] };
+    return undefined;
   };
+  const authorizer = opts.authorizer ?? builtinAuthorizer;
+  void authorizer;
   app.use('/api/v1/*', async (c, next) => {
-    if (!allowed(c.req.header('authorization')))
-      return c.json({ error: 'a valid bearer token is required' }, 401);
+    const p = authenticate(c.req.header('authorization'));
+    if (!p) return c.json({ error: 'a valid bearer token is required' }, 401);
+    c.set('principal', p);
     await next();
   });
 

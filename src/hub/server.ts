@@ -5,7 +5,8 @@ import { GitfleetError } from '../core/errors.js';
 import { parsePushWebhook, WebhookIgnoredError } from '../engine/source/index.js';
 import type { KubeClient } from '../kube/client.js';
 import { KubeApiError } from '../kube/errors.js';
-import { mountApi } from './api.js';
+import { mountApi, type ApiDeps } from './api.js';
+import type { HubEnv } from './principal.js';
 
 export interface HubServerOptions {
   port: number;
@@ -15,15 +16,15 @@ export interface HubServerOptions {
   /** Called with the repository URLs of a verified push; returns the Applications it refreshed. */
   onPush: (repoUrls: string[]) => string[];
   /** Enables the read API at /api/v1 (bearer tokens required). */
-  api?: { client: KubeClient; tokens: string[] };
+  api?: ApiDeps;
   /** Served at GET /metrics in the Prometheus text format when given. */
   metrics?: { contentType: string; metrics(): Promise<string> };
   log: Logger;
 }
 
 /** The hub's HTTP surface: health, metrics, the Git push webhook and the read API. */
-export function createHubApp(opts: HubServerOptions): { app: Hono; stop(): void } {
-  const app = new Hono();
+export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(): void } {
+  const app = new Hono<HubEnv>();
   const api = opts.api ? mountApi(app, opts.api) : undefined;
   // The API server's answer decides ours: a missing kind or a store still starting is not our bug.
   app.onError((e, c) => {

@@ -62,6 +62,12 @@ export interface ApplicationControllerOptions {
   metrics?: ControllerMetrics;
   /** Sends notifications for sync results, drift and degraded health; none when absent. */
   notifier?: Notifier;
+  /**
+   * Whether this controller drives an Application. The hub answers false for apps on agent-mode
+   * clusters (their agent drives them) and on clusters sharded to another hub replica. Apps it
+   * refuses are left untouched, status included. All when absent.
+   */
+  responsibleFor?: (app: Application) => boolean;
   log: Logger;
 }
 
@@ -73,9 +79,15 @@ type Key = string; // `<namespace>/<name>` = the owner string
  */
 export class ApplicationController {
   readonly #o: Required<
-    Omit<ApplicationControllerOptions, 'namespace' | 'renderOptions' | 'clusters' | 'metrics' | 'notifier'>
+    Omit<
+      ApplicationControllerOptions,
+      'namespace' | 'renderOptions' | 'clusters' | 'metrics' | 'notifier' | 'responsibleFor'
+    >
   > &
-    Pick<ApplicationControllerOptions, 'namespace' | 'renderOptions' | 'metrics' | 'notifier'>;
+    Pick<
+      ApplicationControllerOptions,
+      'namespace' | 'renderOptions' | 'metrics' | 'notifier' | 'responsibleFor'
+    >;
   readonly #queue: WorkQueue;
   readonly #clusters: ClusterResolver;
   readonly #renderCache = new RenderCache();
@@ -164,6 +176,11 @@ export class ApplicationController {
     return this.#queue.idle();
   }
 
+  /** Re-examines every known Application, e.g. after `responsibleFor` changed its answers. */
+  requeueAll(): void {
+    for (const o of this.#informer?.list() ?? []) this.#queue.add(keyOf(o));
+  }
+
   async #timed(key: Key): Promise<void> {
     const m = this.#o.metrics;
     m?.queueDepth.set({ controller: 'application' }, this.#queue.length);
@@ -187,6 +204,7 @@ export class ApplicationController {
       name,
     });
     if (!app) return;
+    if (this.#o.responsibleFor && !this.#o.responsibleFor(app)) return;
     if (app.metadata.deletionTimestamp) return this.#finalize(app);
 
     const now = new Date().toISOString();
