@@ -3,7 +3,6 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { GitfleetError } from '../core/errors.js';
 import { parsePushWebhook, WebhookIgnoredError } from '../engine/source/index.js';
-import type { KubeClient } from '../kube/client.js';
 import { KubeApiError } from '../kube/errors.js';
 import { mountApi, type ApiDeps } from './api.js';
 import type { HubEnv } from './principal.js';
