@@ -34,6 +34,7 @@ import { recordEvent } from '../events.js';
 import type { ControllerMetrics } from '../metrics.js';
 import type { Project } from '../../api/project.js';
 import { checkProject } from '../../governance/project.js';
+import { auditRecordOf, recordSafely, type AuditSink } from '../../governance/audit/index.js';
 import { discoverScopes } from '../../engine/sync/scopes.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { NotificationTrigger } from '../../api/notification.js';
@@ -68,6 +69,8 @@ export interface ApplicationControllerOptions {
    * refuses are left untouched, status included. All when absent.
    */
   responsibleFor?: (app: Application) => boolean;
+  /** Where every sync operation is recorded (append-only audit trail); none when absent. */
+  audit?: AuditSink;
   log: Logger;
 }
 
@@ -81,12 +84,12 @@ export class ApplicationController {
   readonly #o: Required<
     Omit<
       ApplicationControllerOptions,
-      'namespace' | 'renderOptions' | 'clusters' | 'metrics' | 'notifier' | 'responsibleFor'
+      'namespace' | 'renderOptions' | 'clusters' | 'metrics' | 'notifier' | 'responsibleFor' | 'audit'
     >
   > &
     Pick<
       ApplicationControllerOptions,
-      'namespace' | 'renderOptions' | 'metrics' | 'notifier' | 'responsibleFor'
+      'namespace' | 'renderOptions' | 'metrics' | 'notifier' | 'responsibleFor' | 'audit'
     >;
   readonly #queue: WorkQueue;
   readonly #clusters: ClusterResolver;
@@ -358,6 +361,21 @@ export class ApplicationController {
         };
       }
       status.operationState = toOperationState(result, sha, started, retryCount);
+      // Audit before status: a crash between the two leaves a recorded sync, never an unrecorded one.
+      await recordSafely(
+        this.#o.audit,
+        () =>
+          auditRecordOf({
+            app,
+            revision: sha,
+            manual,
+            startedAt: new Date(started),
+            finishedAt: new Date(),
+            result,
+            manifests,
+          }),
+        (e) => log.error({ err: e instanceof Error ? e.message : String(e) }, 'audit record failed'),
+      );
       this.#o.metrics?.syncs.inc({ namespace, name, phase: result.phase });
       notify(result.phase === 'Succeeded' ? 'SyncSucceeded' : 'SyncFailed', result.message);
       if (drift && result.phase === 'Succeeded') this.#o.metrics?.driftHealed.inc();

@@ -1,0 +1,21 @@
+// The audit trail: append-only records of every sync, in an embedded PostgreSQL (PGlite) or a
+// PostgreSQL server. See docs/audit.md.
+export type {
+  AuditEntry,
+  AuditObject,
+  AuditOperation,
+  AuditQuery,
+  AuditRecord,
+  AuditSink,
+  AuditStore,
+} from './types.js';
+export { AuditQueryError, SqlAuditStore, type SqlDriver } from './sql-store.js';
+export { isPostgresUrl, openAuditStore } from './open.js';
+export {
+  auditRecordOf,
+  maskSecretValues,
+  recordSafely,
+  SYNC_OPERATION_ANNOTATION,
+  SYNC_REQUESTED_BY_ANNOTATION,
+  type SyncAuditInput,
+} from './record.js';

@@ -1,0 +1,119 @@
+import type { Application } from '../../api/application.js';
+import type { ChangeSetEntry } from '../../engine/apply/changeset.js';
+import type { Manifest } from '../../engine/manifest.js';
+import type { AuditObject, AuditOperation, AuditRecord, AuditSink } from './types.js';
+
+/** Who asked for a manual sync; set by the hub API (and the CLI) next to `gitfleet.dev/sync-requested`. */
+export const SYNC_REQUESTED_BY_ANNOTATION = 'gitfleet.dev/sync-requested-by';
+/** What a manual sync is for: `rollback` when it rolls back to a history entry; a plain sync otherwise. */
+export const SYNC_OPERATION_ANNOTATION = 'gitfleet.dev/sync-operation';
+
+/** One finished sync of an Application, as the controller knows it. */
+export interface SyncAuditInput {
+  app: Application;
+  revision: string;
+  /** Requested by a person (the sync-requested annotation), not started by automated sync. */
+  manual: boolean;
+  startedAt: Date;
+  finishedAt: Date;
+  result: { phase: 'Succeeded' | 'Failed'; message: string; changes: ChangeSetEntry[] };
+  /** The render that was synced: only to mask its Secret values out of the message. */
+  manifests: Manifest[];
+}
+
+const MAX_MESSAGE = 2000;
+
+/**
+ * The audit record of one sync. Pure. Objects are reduced to kind, namespace, name and action:
+ * diffs, per-object messages and content are dropped on purpose, and the summary message has every
+ * Secret value of the render masked, because API-server errors may echo a field's value.
+ */
+export function auditRecordOf(input: SyncAuditInput): AuditRecord {
+  const { app, manual } = input;
+  const ann = app.metadata.annotations ?? {};
+  const user = manual ? ann[SYNC_REQUESTED_BY_ANNOTATION] : undefined;
+  const operation: AuditOperation = !manual
+    ? 'auto-sync'
+    : ann[SYNC_OPERATION_ANNOTATION] === 'rollback'
+      ? 'rollback'
+      : 'manual-sync';
+  const objects: AuditObject[] = [];
+  let unchanged = 0;
+  for (const c of input.result.changes) {
+    if (c.action === 'unchanged') {
+      unchanged += 1;
+      continue;
+    }
+    objects.push({
+      kind: c.ref.kind,
+      ...(c.ref.namespace ? { namespace: c.ref.namespace } : {}),
+      name: c.ref.name,
+      action: c.action,
+      ...(c.hook ? { hook: true } : {}),
+    });
+  }
+  const message = maskSecretValues(input.result.message, input.manifests);
+  return {
+    operation,
+    trigger: manual ? 'user' : 'automated',
+    ...(user ? { user } : {}),
+    appNamespace: app.metadata.namespace ?? '',
+    app: app.metadata.name,
+    project: app.spec.project ?? 'default',
+    cluster: app.spec.destination.name ?? 'in-cluster',
+    namespace: app.spec.destination.namespace ?? app.metadata.namespace ?? '',
+    revision: input.revision,
+    repoURL: app.spec.source.repoURL,
+    result: input.result.phase,
+    message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message,
+    startedAt: input.startedAt,
+    durationMs: Math.max(0, input.finishedAt.getTime() - input.startedAt.getTime()),
+    objects,
+    unchanged,
+  };
+}
+
+/**
+ * Replaces every value of every Secret in `manifests` (as written in stringData, as stored in
+ * data, and decoded) with `***`. Values shorter than 4 characters are left: masking "1" or "yes"
+ * would wreck the message and reveals nothing.
+ */
+export function maskSecretValues(text: string, manifests: Manifest[]): string {
+  const values = new Set<string>();
+  for (const { object: o } of manifests) {
+    if (o.kind !== 'Secret') continue;
+    for (const field of ['data', 'stringData'] as const) {
+      const map = (o as Record<string, unknown>)[field];
+      if (!map || typeof map !== 'object') continue;
+      for (const v of Object.values(map)) {
+        if (typeof v !== 'string') continue;
+        values.add(v);
+        values.add(
+          field === 'data' ? Buffer.from(v, 'base64').toString('utf8') : Buffer.from(v).toString('base64'),
+        );
+      }
+    }
+  }
+  let out = text;
+  for (const v of [...values].sort((a, b) => b.length - a.length)) {
+    if (v.length >= 4) out = out.split(v).join('***');
+  }
+  return out;
+}
+
+/**
+ * Records an entry without ever failing the caller: the audit trail must not stop a reconcile,
+ * so a store error is reported through `onError` (the controller logs it) and swallowed.
+ */
+export async function recordSafely(
+  sink: AuditSink | undefined,
+  record: () => AuditRecord,
+  onError: (e: unknown) => void,
+): Promise<void> {
+  if (!sink) return;
+  try {
+    await sink.record(record());
+  } catch (e) {
+    onError(e);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The audit trail's data: one entry per operation the controller carried out on a destination.
+ * Entries name objects (kind, namespace, name) and what happened to them; they never hold object
+ * content, so no Secret data can reach the store.
+ */
+
+/** What kind of operation an entry records. */
+export type AuditOperation = 'auto-sync' | 'manual-sync' | 'rollback';
+
+/** What happened to one object: pruned objects are `deleted`; hooks carry `hook: true`. */
+export interface AuditObject {
+  kind: string;
+  namespace?: string;
+  name: string;
+  action: 'created' | 'configured' | 'deleted' | 'skipped' | 'failed';
+  hook?: boolean;
+}
+
+/** One recorded operation, as written. */
+export interface AuditRecord {
+  operation: AuditOperation;
+  /** `automated` for the controller's own syncs, `user` when a person asked for it. */
+  trigger: 'automated' | 'user';
+  /** Who asked (from `gitfleet.dev/sync-requested-by`), when known. */
+  user?: string;
+  appNamespace: string;
+  app: string;
+  project: string;
+  cluster: string;
+  /** Destination namespace. */
+  namespace: string;
+  /** The commit synced (full SHA). */
+  revision: string;
+  repoURL: string;
+  result: 'Succeeded' | 'Failed';
+  /** The sync's summary or error, with every Secret value of the render masked. */
+  message: string;
+  startedAt: Date;
+  durationMs: number;
+  /** Objects created, changed, pruned, skipped or failed; unchanged ones are only counted. */
+  objects: AuditObject[];
+  unchanged: number;
+}
+
+/** A stored entry: the record plus the store's sequence number. */
+export interface AuditEntry extends AuditRecord {
+  id: number;
+}
+
+/** Filters of an audit query; every one given must match. */
+export interface AuditQuery {
+  /** `name` or `namespace/name`. */
+  app?: string;
+  cluster?: string;
+  /** A commit SHA or a prefix of at least 4 characters. */
+  commit?: string;
+  user?: string;
+  project?: string;
+  since?: Date;
+  until?: Date;
+  /** Newest first; default 100, at most 1000. */
+  limit?: number;
+}
+
+/** Where the controller writes entries. */
+export interface AuditSink {
+  record(entry: AuditRecord): Promise<void>;
+}
+
+/** An append-only audit store: there is deliberately no way to change or remove an entry. */
+export interface AuditStore extends AuditSink {
+  query(q: AuditQuery): Promise<AuditEntry[]>;
+  close(): Promise<void>;
+}
