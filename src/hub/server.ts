@@ -4,8 +4,11 @@ import type { Logger } from 'pino';
 import { GitfleetError } from '../core/errors.js';
 import { parsePushWebhook, WebhookIgnoredError } from '../engine/source/index.js';
 import { KubeApiError } from '../kube/errors.js';
+import { mountActions } from './actions.js';
 import { mountApi, type ApiDeps } from './api.js';
 import type { HubEnv } from './principal.js';
+import { mountStatic } from './static.js';
+import { mountViews } from './views.js';
 
 export interface HubServerOptions {
   port: number;
@@ -16,6 +19,11 @@ export interface HubServerOptions {
   onPush: (repoUrls: string[]) => string[];
   /** Enables the read API at /api/v1 (bearer tokens required). */
   api?: ApiDeps;
+  /**
+   * The web UI (web/dist) at `/`, served when the API is enabled; `false` turns it off, `dir`
+   * serves another build.
+   */
+  ui?: { dir?: string } | false;
   /** Served at GET /metrics in the Prometheus text format when given. */
   metrics?: { contentType: string; metrics(): Promise<string> };
   log: Logger;
@@ -25,6 +33,11 @@ export interface HubServerOptions {
 export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(): void } {
   const app = new Hono<HubEnv>();
   const api = opts.api ? mountApi(app, opts.api) : undefined;
+  // After mountApi: its middleware authenticates every /api/v1 route, these included.
+  if (opts.api) {
+    mountViews(app, opts.api);
+    mountActions(app, opts.api);
+  }
   // The API server's answer decides ours: a missing kind or a store still starting is not our bug.
   app.onError((e, c) => {
     if (e instanceof KubeApiError)
@@ -62,6 +75,8 @@ export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(
       throw e;
     }
   });
+  // Last: the UI answers every GET no route above claimed (its own client-side routes).
+  if (opts.api && opts.ui !== false) mountStatic(app, opts.ui ?? {});
   return { app, stop: () => api?.stop() };
 }
 

@@ -1,0 +1,193 @@
+import type { Context, Hono } from 'hono';
+import { API_VERSION, type Application } from '../api/application.js';
+import {
+  APPLICATIONSET_LABEL,
+  ROLLOUT_PAUSED_ANNOTATION,
+  type ApplicationSet,
+} from '../api/applicationset.js';
+import { FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
+import { ClusterResolver } from '../controllers/clusters.js';
+import type { KubeList, KubeObject } from '../kube/types.js';
+import { forbidden, type ApiDeps } from './api.js';
+import { buildFleetMatrix, cellOf, destinationOf } from './fleet-matrix.js';
+import { builtinAuthorizer, type HubEnv } from './principal.js';
+import { liveTree, treeFromStatus } from './resource-tree.js';
+
+/** How long the tree waits for a destination before showing the recorded state instead. */
+const LIVE_TREE_TIMEOUT_MS = 5000;
+
+/** One Kubernetes Event as the UI shows it. */
+export interface EventView {
+  type: string;
+  reason: string;
+  message: string;
+  count: number;
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+}
+
+/**
+ * Read views shaped for the UI, each answering one screen with one request: the fleet matrix,
+ * an Application's live resource tree and its Events, one Cluster, and one ApplicationSet's
+ * roll-out. Mounted after mountApi (its middleware authenticates `/api/v1/*`). Objects are
+ * summarised field by field; no Secret is ever read here apart from the cluster credentials the
+ * resolver uses to connect, and none is returned.
+ */
+export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): void {
+  const authorizer = deps.authorizer ?? builtinAuthorizer;
+  const client = deps.client;
+  const clusters = deps.clusters ?? new ClusterResolver(client, FLEET_NAMESPACE);
+
+  const listApps = async (namespace?: string, labelSelector?: string): Promise<Application[]> => {
+    const base = namespace
+      ? `/apis/${API_VERSION}/namespaces/${encodeURIComponent(namespace)}/applications`
+      : `/apis/${API_VERSION}/applications`;
+    const list = await client.request<KubeList<Application>>({
+      method: 'GET',
+      path: base,
+      query: { labelSelector },
+    });
+    return list.items;
+  };
+  const listClusters = async (): Promise<Cluster[]> =>
+    (
+      await client.request<KubeList<Cluster>>({
+        method: 'GET',
+        path: `/apis/${API_VERSION}/namespaces/${FLEET_NAMESPACE}/clusters`,
+      })
+    ).items;
+  const may = (c: Context<HubEnv>, a: Application): boolean =>
+    authorizer.authorize(c.get('principal'), 'get', {
+      resource: 'applications',
+      namespace: a.metadata.namespace ?? '',
+      name: a.metadata.name,
+      ...(a.spec.project ? { project: a.spec.project } : {}),
+    }).allowed;
+
+  /** Loads an Application the caller may read; answers the 403/404 itself. */
+  const readableApp = async (c: Context<HubEnv>): Promise<Application | Response> => {
+    const ns = c.req.param('namespace') ?? '';
+    const name = c.req.param('name') ?? '';
+    const early = forbidden(c, authorizer, 'get', { resource: 'applications', namespace: ns, name });
+    if (early) return early;
+    const a = await client.getOrUndefined<Application>({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      namespace: ns,
+      name,
+    });
+    if (!a) return c.json({ error: `application ${ns}/${name} not found` }, 404);
+    return may(c, a) ? a : c.json({ error: `you may not read application ${ns}/${name}` }, 403);
+  };
+
+  app.get('/api/v1/fleet', async (c) => {
+    const [apps, cls] = await Promise.all([listApps(), listClusters()]);
+    // Rows the caller may not read are left out rather than refused: the matrix is everyone's entry point.
+    const matrix = buildFleetMatrix(
+      apps.filter((a) => may(c, a)),
+      cls,
+    );
+    return c.json({ ...matrix, generatedAt: new Date().toISOString() });
+  });
+
+  app.get('/api/v1/applications/:namespace/:name/tree', async (c) => {
+    const a = await readableApp(c);
+    if (a instanceof Response) return a;
+    const dest = destinationOf(a);
+    const signal = AbortSignal.timeout(LIVE_TREE_TIMEOUT_MS);
+    try {
+      const destClient = await clusters.resolve(dest, signal);
+      return c.json(await liveTree(a, destClient, signal));
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      return c.json(
+        treeFromStatus(a, `cluster ${dest} could not be read (${why}); showing the last recorded state`),
+      );
+    }
+  });
+
+  app.get('/api/v1/applications/:namespace/:name/events', async (c) => {
+    const a = await readableApp(c);
+    if (a instanceof Response) return a;
+    const list = await client.request<KubeList<KubeObject>>({
+      method: 'GET',
+      path: `/api/v1/namespaces/${encodeURIComponent(a.metadata.namespace ?? 'default')}/events`,
+      query: { fieldSelector: `involvedObject.kind=Application,involvedObject.name=${a.metadata.name}` },
+    });
+    const items: EventView[] = list.items.map((e) => ({
+      type: str(e.type) ?? 'Normal',
+      reason: str(e.reason) ?? '',
+      message: str(e.message) ?? '',
+      count: typeof e.count === 'number' ? e.count : 1,
+      ...(str(e.firstTimestamp) ? { firstTimestamp: str(e.firstTimestamp) } : {}),
+      ...(str(e.lastTimestamp) ? { lastTimestamp: str(e.lastTimestamp) } : {}),
+    }));
+    items.sort((x, y) => (y.lastTimestamp ?? '').localeCompare(x.lastTimestamp ?? ''));
+    return c.json({ items: items.slice(0, 100) });
+  });
+
+  app.get('/api/v1/clusters/:name', async (c) => {
+    const name = c.req.param('name');
+    const denied = forbidden(c, authorizer, 'get', { resource: 'clusters', name });
+    if (denied) return denied;
+    const cl = await client.getOrUndefined<Cluster>({
+      apiVersion: API_VERSION,
+      kind: 'Cluster',
+      namespace: FLEET_NAMESPACE,
+      name,
+    });
+    const apps = (await listApps()).filter((a) => destinationOf(a) === name && may(c, a));
+    if (!cl && !apps.length) return c.json({ error: `cluster ${name} not found` }, 404);
+    return c.json({
+      name,
+      registered: !!cl,
+      // Only these fields: spec.secretRef names the credential Secret, which the UI has no use for.
+      server: cl?.spec.server ?? '',
+      mode: cl?.spec.mode ?? 'push',
+      labels: cl?.metadata.labels ?? {},
+      status: cl?.status ?? {},
+      applications: apps.map(cellOf),
+    });
+  });
+
+  app.get('/api/v1/applicationsets/:namespace/:name', async (c) => {
+    const ns = c.req.param('namespace');
+    const name = c.req.param('name');
+    const denied = forbidden(c, authorizer, 'get', { resource: 'applicationsets', namespace: ns, name });
+    if (denied) return denied;
+    const set = await client.getOrUndefined<ApplicationSet>({
+      apiVersion: API_VERSION,
+      kind: 'ApplicationSet',
+      namespace: ns,
+      name,
+    });
+    if (!set) return c.json({ error: `applicationset ${ns}/${name} not found` }, 404);
+    const apps = await listApps(ns, `${APPLICATIONSET_LABEL}=${name}`);
+    const byName = new Map(apps.map((a) => [a.metadata.name, a]));
+    const generated = set.status?.applications ?? apps.map((a) => ({ name: a.metadata.name }));
+    return c.json({
+      namespace: ns,
+      name,
+      steps: (set.spec.strategy?.rollingSync.steps ?? []).map((s) => ({
+        matchLabels: s.clusterSelector?.matchLabels ?? {},
+        matchExpressions: s.clusterSelector?.matchExpressions ?? [],
+        ...(s.maxUpdate !== undefined ? { maxUpdate: s.maxUpdate } : {}),
+        ...(s.soakSeconds !== undefined ? { soakSeconds: s.soakSeconds } : {}),
+        approval: !!s.approval,
+      })),
+      rollout: set.status?.rollout ?? null,
+      paused: set.metadata.annotations?.[ROLLOUT_PAUSED_ANNOTATION] === 'true',
+      conditions: set.status?.conditions ?? [],
+      applications: generated.map((g) => {
+        const a = byName.get(g.name);
+        return {
+          name: g.name,
+          ...('step' in g && g.step !== undefined ? { step: g.step } : {}),
+          ...(a ? { cluster: destinationOf(a), cell: cellOf(a) } : {}),
+        };
+      }),
+    });
+  });
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
