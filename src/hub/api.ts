@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { API_VERSION, type Application } from '../api/application.js';
@@ -8,20 +8,23 @@ import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import type { KubeList } from '../kube/types.js';
 import type { ClusterResolver } from '../controllers/clusters.js';
+import type { AuditStore } from '../governance/audit/index.js';
+import { mountAuditRoutes } from './audit-routes.js';
+import { mountAgentRoutes } from './agents.js';
+import { TokenAuthenticator, type ExternalTokenVerifier } from './auth.js';
 import {
-  ADMIN_GROUP,
   builtinAuthorizer,
   type ApiAction,
   type ApiTarget,
   type Authorizer,
   type HubEnv,
-  type Principal,
 } from './principal.js';
 
 /** One line of the fleet view: what a list of Applications shows. */
 export interface ApplicationSummary {
   namespace: string;
   name: string;
+  project: string;
   repoURL: string;
   path: string;
   targetRevision: string;
@@ -36,6 +39,7 @@ export function summarize(a: Application): ApplicationSummary {
   return {
     namespace: a.metadata.namespace ?? '',
     name: a.metadata.name,
+    project: a.spec.project ?? 'default',
     repoURL: a.spec.source.repoURL,
     path: a.spec.source.path ?? '',
     targetRevision: a.spec.source.targetRevision ?? 'HEAD',
@@ -67,6 +71,25 @@ export interface ApiDeps {
   clusters?: ClusterResolver;
   /** Decides what each caller may do; the built-in one when absent. */
   authorizer?: Authorizer;
+  /** Serves the audit trail at /api/v1/audit when given. */
+  audit?: AuditStore;
+  /** Verifies tokens that are not gitfleet's own (OIDC ID tokens). */
+  externalTokens?: ExternalTokenVerifier;
+  log: Logger;
+}
+
+/** What authorization sees of an Application. */
+export function appTarget(a: Application): ApiTarget {
+  return {
+    resource: 'applications',
+    project: a.spec.project ?? 'default',
+    namespace: a.metadata.namespace ?? '',
+    name: a.metadata.name,
+  };
+}
+
+function summaryTarget(a: ApplicationSummary): ApiTarget {
+  return { resource: 'applications', project: a.project, namespace: a.namespace, name: a.name };
 }
 
 /**
@@ -84,18 +107,15 @@ export function forbidden(
 }
 
 export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
-  const tokens = opts.tokens.map((t) => Buffer.from(t));
-  const authenticate = (header: string | undefined): Principal | undefined => {
-    if (!header?.startsWith('Bearer ')) return undefined;
-    const got = Buffer.from(header.slice(7));
-    if (tokens.some((t) => t.length === got.length && timingSafeEqual(t, got)))
-      return { kind: 'user', name: 'admin', groups: [ADMIN_GROUP] };
-    return undefined;
-  };
+  const auth = new TokenAuthenticator({
+    client: opts.client,
+    bootstrapTokens: opts.tokens,
+    ...(opts.externalTokens ? { external: opts.externalTokens } : {}),
+    log: opts.log,
+  });
   const authorizer = opts.authorizer ?? builtinAuthorizer;
-  void authorizer;
   app.use('/api/v1/*', async (c, next) => {
-    const p = authenticate(c.req.header('authorization'));
+    const p = await auth.authenticate(c.req.header('authorization'));
     if (!p) return c.json({ error: 'a valid bearer token is required' }, 401);
     c.set('principal', p);
     await next();
@@ -109,14 +129,25 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
       for (const l of listeners) l(summarize(ev.object as Application), ev.type === 'deleted');
     }
   });
+  const clusters = new Informer(opts.client, {
+    apiVersion: API_VERSION,
+    kind: 'Cluster',
+    namespace: FLEET_NAMESPACE,
+  });
   apps.start();
+  if (opts.audit) mountAuditRoutes(app, { store: opts.audit, authorizer });
+  clusters.start();
+  const agents = mountAgentRoutes(app, { client: opts.client, apps, clusters, log: opts.log });
 
   app.get('/api/v1/applications', async (c) => {
     const list = await opts.client.request<KubeList<Application>>({
       method: 'GET',
       path: `/apis/${API_VERSION}/applications`,
     });
-    return c.json({ items: list.items.map(summarize) });
+    const p = c.get('principal');
+    return c.json({
+      items: list.items.filter((a) => authorizer.authorize(p, 'get', appTarget(a)).allowed).map(summarize),
+    });
   });
   app.get('/api/v1/applications/:namespace/:name', async (c) => {
     const a = await opts.client.getOrUndefined<Application>({
@@ -125,9 +156,12 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
       namespace: c.req.param('namespace'),
       name: c.req.param('name'),
     });
-    return a ? c.json(a) : c.json({ error: 'not found' }, 404);
+    if (!a) return c.json({ error: 'not found' }, 404);
+    return forbidden(c, authorizer, 'get', appTarget(a)) ?? c.json(a);
   });
   app.get('/api/v1/applicationsets', async (c) => {
+    const refused = forbidden(c, authorizer, 'get', { resource: 'applicationsets' });
+    if (refused) return refused;
     const list = await opts.client.request<KubeList<ApplicationSet>>({
       method: 'GET',
       path: `/apis/${API_VERSION}/applicationsets`,
@@ -142,6 +176,8 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
     });
   });
   app.get('/api/v1/clusters', async (c) => {
+    const refused = forbidden(c, authorizer, 'get', { resource: 'clusters' });
+    if (refused) return refused;
     const list = await opts.client.request<KubeList<Cluster>>({
       method: 'GET',
       path: `/apis/${API_VERSION}/namespaces/${FLEET_NAMESPACE}/clusters`,
@@ -150,6 +186,7 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
       items: list.items.map((cl) => ({
         name: cl.metadata.name,
         server: cl.spec.server,
+        mode: cl.spec.mode ?? 'push',
         labels: cl.metadata.labels ?? {},
         status: cl.status ?? {},
       })),
@@ -159,7 +196,9 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
     streamSSE(c, async (stream) => {
       const queue: { a: ApplicationSummary; deleted: boolean }[] = [];
       let wake: (() => void) | undefined;
+      const p = c.get('principal');
       const listener = (a: ApplicationSummary, deleted: boolean): void => {
+        if (!authorizer.authorize(p, 'get', summaryTarget(a)).allowed) return;
         queue.push({ a, deleted });
         wake?.();
       };
@@ -185,5 +224,12 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
       }
     }),
   );
-  return { stop: () => apps.stop() };
+  return {
+    stop: () => {
+      agents.stop();
+      apps.stop();
+      clusters.stop();
+      auth.stop();
+    },
+  };
 }

@@ -18,7 +18,7 @@ export interface HubServerOptions {
   /** Called with the repository URLs of a verified push; returns the Applications it refreshed. */
   onPush: (repoUrls: string[]) => string[];
   /** Enables the read API at /api/v1 (bearer tokens required). */
-  api?: ApiDeps;
+  api?: Omit<ApiDeps, 'log'>;
   /**
    * The web UI (web/dist) at `/`, served when the API is enabled; `false` turns it off, `dir`
    * serves another build.
@@ -32,11 +32,12 @@ export interface HubServerOptions {
 /** The hub's HTTP surface: health, metrics, the Git push webhook and the read API. */
 export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(): void } {
   const app = new Hono<HubEnv>();
-  const api = opts.api ? mountApi(app, opts.api) : undefined;
+  const deps: ApiDeps | undefined = opts.api ? { ...opts.api, log: opts.log } : undefined;
+  const api = deps ? mountApi(app, deps) : undefined;
   // After mountApi: its middleware authenticates every /api/v1 route, these included.
-  if (opts.api) {
-    mountViews(app, opts.api);
-    mountActions(app, opts.api);
+  if (deps) {
+    mountViews(app, deps);
+    mountActions(app, deps);
   }
   // The API server's answer decides ours: a missing kind or a store still starting is not our bug.
   app.onError((e, c) => {

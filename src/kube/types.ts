@@ -15,6 +15,7 @@ export interface ObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   deletionTimestamp?: string;
+  finalizers?: string[];
   [field: string]: unknown;
 }
 

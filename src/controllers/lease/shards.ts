@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { FLEET_NAMESPACE } from '../../api/cluster.js';
+import type { KubeClient } from '../../kube/client.js';
+import type { KubeList } from '../../kube/types.js';
+import { leaseHeld, releaseLease, tryAcquireLease, type Lease } from './lease.js';
+
+const MEMBER_LABEL = 'gitfleet.dev/hub-member';
+const LEADER_LEASE = 'gitfleet-hub-leader';
+
+export interface HubMembershipOptions {
+  client: KubeClient;
+  /** This replica's identity (pod name); unique among replicas. */
+  identity: string;
+  /** Seconds a replica stays a member (and leader) after its last renewal; default 15. */
+  leaseSeconds?: number;
+  log: Logger;
+}
+
+/**
+ * Hub replicas sharing one management cluster. Each replica renews a member Lease; the live
+ * members split the clusters between them by rendezvous hashing (each cluster goes to the member
+ * with the highest hash of member+cluster), so a member's death moves only its own clusters, and
+ * every replica computes the same answer from the same Leases without talking to the others.
+ * One member also holds the leader Lease and runs the singleton controllers (ApplicationSets,
+ * cluster health). Emits `change` when the member set or leadership changes.
+ */
+export class HubMembership extends EventEmitter<{ change: [] }> {
+  readonly #o: Required<HubMembershipOptions>;
+  #members: string[] = [];
+  #leader = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(opts: HubMembershipOptions) {
+    super();
+    this.#o = { leaseSeconds: 15, ...opts };
+  }
+
+  get members(): readonly string[] {
+    return this.#members;
+  }
+
+  get isLeader(): boolean {
+    return this.#leader;
+  }
+
+  /** Whether this replica drives `cluster` (a destination name; `in-cluster` included). */
+  owns(cluster: string): boolean {
+    return ownerOf(cluster, this.#members.length ? this.#members : [this.#o.identity]) === this.#o.identity;
+  }
+
+  /** Joins and does a first round, so `owns` answers correctly once this resolves. */
+  async start(): Promise<void> {
+    await this.#round();
+    const every = Math.max(1000, (this.#o.leaseSeconds * 1000) / 3);
+    this.#timer = setInterval(() => {
+      this.#round().catch((e: unknown) =>
+        this.#o.log.warn({ err: String(e) }, 'hub membership renewal failed'),
+      );
+    }, every);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    const c = this.#o.client;
+    await releaseLease(
+      c,
+      { namespace: FLEET_NAMESPACE, name: memberLease(this.#o.identity) },
+      this.#o.identity,
+    );
+    if (this.#leader)
+      await releaseLease(c, { namespace: FLEET_NAMESPACE, name: LEADER_LEASE }, this.#o.identity);
+  }
+
+  async #round(): Promise<void> {
+    const { client, identity, leaseSeconds } = this.#o;
+    await tryAcquireLease(
+      client,
+      { namespace: FLEET_NAMESPACE, name: memberLease(identity), labels: { [MEMBER_LABEL]: 'true' } },
+      identity,
+      leaseSeconds,
+    );
+    const leader = await tryAcquireLease(
+      client,
+      { namespace: FLEET_NAMESPACE, name: LEADER_LEASE },
+      identity,
+      leaseSeconds,
+    );
+    const list = await client.request<KubeList<Lease>>({
+      method: 'GET',
+      path: `/apis/coordination.k8s.io/v1/namespaces/${FLEET_NAMESPACE}/leases`,
+      query: { labelSelector: `${MEMBER_LABEL}=true` },
+    });
+    const now = Date.now();
+    const members = list.items
+      .filter((l) => leaseHeld(l, now))
+      .map((l) => l.spec?.holderIdentity ?? '')
+      .filter(Boolean)
+      .sort();
+    const changed = members.join(',') !== this.#members.join(',') || leader.acquired !== this.#leader;
+    this.#members = members;
+    this.#leader = leader.acquired;
+    if (changed) {
+      this.#o.log.info({ members, leader: this.#leader }, 'hub membership changed');
+      this.emit('change');
+    }
+  }
+}
+
+function memberLease(identity: string): string {
+  const safe = identity
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-')
+    .slice(0, 40);
+  return `gitfleet-hub-${safe}-${createHash('sha256').update(identity).digest('hex').slice(0, 8)}`;
+}
+
+/** Rendezvous hashing: the member with the highest hash of (member, key) owns the key. */
+export function ownerOf(key: string, members: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = '';
+  for (const m of members) {
+    const score = createHash('sha256').update(`${m}\u0000${key}`).digest('hex');
+    if (score > bestScore) {
+      bestScore = score;
+      best = m;
+    }
+  }
+  return best;
+}
