@@ -1,27 +1,125 @@
 import type { KubeObject } from '../kube/types.js';
 import type { API_VERSION } from './application.js';
 
-/** A group/kind pair; `*` matches any. */
+/** A group/kind pair; `*` matches any run of characters in either. The core group is `""`. */
 export interface GroupKind {
   group: string;
   kind: string;
 }
 
+/** A Kubernetes label selector (`matchLabels` and `matchExpressions`, ANDed). */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: {
+    key: string;
+    operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    values?: string[];
+  }[];
+}
+
 /**
- * Governance for a team: where its Applications may come from, where they may go, and which kinds
- * they may manage. Lives in gitfleet-system; Applications name it in `spec.project`.
+ * One place Applications of the project may deploy to. The cluster matches by name glob
+ * (`cluster`) and, when given, by the Cluster's labels (`clusterSelector`); both must hold.
+ */
+export interface ProjectDestination {
+  /** Cluster name glob; default `*`. `in-cluster` is the cluster the controller runs in. */
+  cluster?: string;
+  /** Labels of the registered Cluster (`in-cluster` has none unless a Cluster object names it). */
+  clusterSelector?: LabelSelector;
+  /** Namespace glob; default `*`. */
+  namespace?: string;
+}
+
+/**
+ * The ServiceAccount the engine acts as for a destination, so that the destination cluster's own
+ * RBAC decides what the project may change. The first entry whose globs match is used.
+ */
+export interface DestinationServiceAccount {
+  /** Cluster name glob; default `*`. */
+  cluster?: string;
+  /** Destination namespace glob; default `*`. */
+  namespace?: string;
+  /** `name` (in the destination namespace) or `namespace:name`. */
+  serviceAccount: string;
+}
+
+/** A recurring period in which syncs are allowed or denied (Argo CD semantics, see docs/governance.md). */
+export interface SyncWindow {
+  kind: 'allow' | 'deny';
+  /** Cron, 5 fields (minute hour day-of-month month day-of-week), in `timeZone`. */
+  schedule: string;
+  /** How long the window stays open after each start: `30m`, `1h`, `1h30m`. */
+  duration: string;
+  /** IANA zone such as `Europe/Berlin`; default UTC. */
+  timeZone?: string;
+  /** Application name globs. A window applies when any of its three lists matches. */
+  applications?: string[];
+  /** Destination cluster name globs. */
+  clusters?: string[];
+  /** Destination namespace globs. */
+  namespaces?: string[];
+  /** Let manual syncs (`gitfleet app sync`) through while this window blocks. Default false. */
+  manualSync?: boolean;
+}
+
+/** A rule evaluated on every rendered object before anything is applied. */
+export interface ProjectPolicy {
+  /** Unique within the project; shown in status. */
+  name: string;
+  /**
+   * A built-in rule name (`requireResources`, `disallowLatestTag`, `disallowPrivileged`,
+   * `disallowHostNamespaces`, `requireLabels`) or a CEL expression over `object` that is true when
+   * the object complies.
+   */
+  rule: string;
+  /** `enforce` (default): a violation fails the sync. `warn`: applied, with a warning. */
+  mode?: 'enforce' | 'warn';
+  /** Kind globs the rule applies to; all kinds when absent. */
+  kinds?: string[];
+  /** Message for a CEL rule's violation; default names the expression. */
+  message?: string;
+  /** Field a CEL rule is about, shown in results; default `(object)`. */
+  field?: string;
+  /** Parameters of built-in rules, e.g. `{labels: [team]}` for requireLabels. */
+  parameters?: Record<string, unknown>;
+}
+
+/**
+ * Governance for a team: where its Applications may come from, where they may go, which kinds
+ * they may manage, as whom, when, and which policies their manifests must meet. Lives in
+ * gitfleet-system; Applications name it in `spec.project`.
  */
 export interface Project extends KubeObject {
   apiVersion: typeof API_VERSION;
   kind: 'Project';
-  spec: {
-    /** Repository URL patterns (`*` wildcard); empty allows none. */
-    sourceRepos?: string[];
-    /** Allowed destinations; `*` wildcards in both fields. */
-    destinations?: { cluster?: string; namespace?: string }[];
-    /** Cluster-scoped kinds Applications may manage; none unless listed (as Argo CD). */
-    clusterResourceWhitelist?: GroupKind[];
-    /** Namespaced kinds Applications may not manage. */
-    namespaceResourceBlacklist?: GroupKind[];
-  };
+  spec: ProjectSpec;
+}
+
+export interface ProjectSpec {
+  /** Repository URL patterns (`*` wildcard); empty allows none. */
+  sourceRepos?: string[];
+  /** Allowed destinations; empty allows none. */
+  destinations?: ProjectDestination[];
+  /** Cluster-scoped kinds Applications may manage; none unless listed (as Argo CD). */
+  clusterResourceWhitelist?: GroupKind[];
+  /** Cluster-scoped kinds refused even when whitelisted. */
+  clusterResourceBlacklist?: GroupKind[];
+  /** Namespaced kinds Applications may manage; all when absent. */
+  namespaceResourceWhitelist?: GroupKind[];
+  /** Namespaced kinds Applications may not manage. */
+  namespaceResourceBlacklist?: GroupKind[];
+  destinationServiceAccounts?: DestinationServiceAccount[];
+  syncWindows?: SyncWindow[];
+  policies?: ProjectPolicy[];
+}
+
+/** One policy finding on one object, as kept in Application status. */
+export interface PolicyResult {
+  policy: string;
+  /** `Kind/namespace/name`. */
+  object: string;
+  /** Dotted path such as `spec.template.spec.containers[0].image`. */
+  field: string;
+  message: string;
+  mode: 'enforce' | 'warn';
 }

@@ -54,26 +54,54 @@ export class KubeClient {
   readonly server: string;
   readonly #conn: ClusterConnection;
   readonly #agent: http.Agent;
-  readonly #resources = new Map<string, ResourceInfo>();
-  readonly #discovered = new Set<string>();
+  readonly #resources: Map<string, ResourceInfo>;
+  readonly #discovered: Set<string>;
+  /** The user this client acts as (`Impersonate-User`); undefined for the connection's own identity. */
+  readonly impersonatedUser: string | undefined;
+  readonly #impersonators = new Map<string, KubeClient>();
   /** Requests sent, by HTTP method (watches count as GET): for metrics and benchmarks. */
-  readonly requestCounts: Record<string, number> = {};
+  readonly requestCounts: Record<string, number>;
 
-  constructor(conn: ClusterConnection) {
+  /**
+   * `base` and `user` are for `impersonating()` only: the new client shares the base's connection
+   * pool, discovery cache and request counts, and adds the Impersonate-User header.
+   */
+  constructor(conn: ClusterConnection, base?: KubeClient, user?: string) {
     this.server = conn.server;
     this.#conn = conn;
-    this.#agent = conn.server.startsWith('https:')
-      ? new https.Agent({
-          keepAlive: true,
-          ca: conn.ca,
-          cert: conn.cert,
-          key: conn.key,
-          rejectUnauthorized: conn.rejectUnauthorized,
-        })
-      : new http.Agent({ keepAlive: true });
+    this.impersonatedUser = user;
+    this.#resources = base ? base.#resources : new Map();
+    this.#discovered = base ? base.#discovered : new Set();
+    this.requestCounts = base ? base.requestCounts : {};
+    this.#agent = base
+      ? base.#agent
+      : conn.server.startsWith('https:')
+        ? new https.Agent({
+            keepAlive: true,
+            ca: conn.ca,
+            cert: conn.cert,
+            key: conn.key,
+            rejectUnauthorized: conn.rejectUnauthorized,
+          })
+        : new http.Agent({ keepAlive: true });
   }
 
-  /** Closes pooled connections. */
+  /**
+   * A client that acts as `user` (e.g. `system:serviceaccount:ns:name`) through the
+   * Impersonate-User header, so the API server's RBAC judges every request as that user. It shares
+   * this client's connections and discovery cache; one client per user is kept and reused. The
+   * connection's own identity needs the `impersonate` verb on that user.
+   */
+  impersonating(user: string): KubeClient {
+    let c = this.#impersonators.get(user);
+    if (!c) {
+      c = new KubeClient(this.#conn, this, user);
+      this.#impersonators.set(user, c);
+    }
+    return c;
+  }
+
+  /** Closes pooled connections (shared with impersonating clients). */
   close(): void {
     this.#agent.destroy();
   }
@@ -283,6 +311,7 @@ export class KubeClient {
     const headers: Record<string, string> = {
       Accept: 'application/json',
       ...this.#conn.headers,
+      ...(this.impersonatedUser ? { 'Impersonate-User': this.impersonatedUser } : {}),
       ...spec.headers,
     };
     if (payload) {

@@ -1,0 +1,20 @@
+// The public surface of governance for controllers and the CLI. Audit, RBAC and OIDC export
+// from their own modules.
+export { assessGovernance, loadProject, type GovernanceVerdict } from './assess.js';
+export { builtinDefaultProject, DEFAULT_PROJECT_NAME } from './default-project.js';
+export { impersonatedUser } from './impersonation.js';
+export { checkProject, destinationAllows, wildcard, type ProjectRequest } from './project.js';
+export {
+  compilePolicies,
+  evaluatePolicies,
+  formatPolicyResults,
+  type PolicySubject,
+} from './policy/evaluate.js';
+export {
+  describeWindow,
+  syncGate,
+  windowStates,
+  type SyncGate,
+  type WindowState,
+  type WindowTarget,
+} from './windows.js';

@@ -1,0 +1,157 @@
+import type { Project, SyncWindow } from '../api/project.js';
+import { GitfleetError } from '../core/errors.js';
+import { checkTimeZone, nextCronMatch, parseCron, type CronSchedule } from './cron.js';
+import { parseWindowDuration } from './duration.js';
+import { anyWildcard } from './glob.js';
+
+/** What a window is matched against. */
+export interface WindowTarget {
+  application: string;
+  cluster: string;
+  namespace: string;
+}
+
+/** One window at one instant. */
+export interface WindowState {
+  index: number;
+  window: SyncWindow;
+  active: boolean;
+  /** When an active window closes or an inactive one next opens; undefined if not within a year. */
+  nextChange?: Date;
+}
+
+/** The verdict for one sync attempt. */
+export interface SyncGate {
+  allowed: boolean;
+  /** Why the sync may not run, naming the window(s) and when that changes. */
+  reason?: string;
+  /** When to look again: the earliest instant the verdict can change. */
+  retryAt?: Date;
+}
+
+const YEAR = 366 * 24 * 3_600_000;
+
+interface ParsedWindow {
+  schedule: CronSchedule;
+  durationMs: number;
+  timeZone: string;
+}
+
+/** Validates one window; errors name the project and field (`spec.syncWindows[2].schedule`). */
+function parseWindow(project: string, index: number, w: SyncWindow): ParsedWindow {
+  const field = (f: string): string => `Project ${project}: spec.syncWindows[${index}].${f}`;
+  const wrap = <T>(f: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      throw new GitfleetError(
+        'project.InvalidSpec',
+        `${field(f)}: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  };
+  if (w.kind !== 'allow' && w.kind !== 'deny')
+    throw new GitfleetError(
+      'project.InvalidSpec',
+      `${field('kind')}: must be allow or deny, not "${String(w.kind)}"`,
+    );
+  const timeZone = w.timeZone ?? 'UTC';
+  return {
+    schedule: wrap('schedule', () => parseCron(w.schedule)),
+    durationMs: wrap('duration', () => parseWindowDuration(w.duration, 'duration')),
+    timeZone: wrap('timeZone', () => {
+      checkTimeZone(timeZone);
+      return timeZone;
+    }),
+  };
+}
+
+/**
+ * Whether a window is open at `now`, and when that changes. A window is open during
+ * [start, start + duration) for every instant `start` its schedule fires; overlapping
+ * occurrences (a duration longer than the gap between starts) join into one open period.
+ */
+function stateAt(p: ParsedWindow, now: Date): { active: boolean; nextChange?: Date } {
+  const nowMs = now.getTime();
+  const first = nextCronMatch(
+    p.schedule,
+    new Date(nowMs - p.durationMs + 1),
+    p.timeZone,
+    new Date(nowMs + 1),
+  );
+  if (!first) {
+    const opens = nextCronMatch(p.schedule, now, p.timeZone, new Date(nowMs + YEAR));
+    return opens ? { active: false, nextChange: opens } : { active: false };
+  }
+  let start = first.getTime();
+  let end = start + p.durationMs;
+  // Later starts before the current end extend the open period.
+  for (;;) {
+    if (end > nowMs + YEAR) return { active: true };
+    const next = nextCronMatch(p.schedule, new Date(start + 60_000), p.timeZone, new Date(end));
+    if (!next) return { active: true, nextChange: new Date(end) };
+    start = next.getTime();
+    end = Math.max(end, start + p.durationMs);
+  }
+}
+
+/** Whether a window applies to a target: any of its application, cluster or namespace globs matches. */
+export function windowMatches(w: SyncWindow, t: WindowTarget): boolean {
+  return (
+    anyWildcard(w.applications, t.application) ||
+    anyWildcard(w.clusters, t.cluster) ||
+    anyWildcard(w.namespaces, t.namespace)
+  );
+}
+
+/** Every window of the project (only those matching `target`, when given) at `now`. */
+export function windowStates(project: Project, now: Date, target?: WindowTarget): WindowState[] {
+  const out: WindowState[] = [];
+  for (const [index, window] of (project.spec.syncWindows ?? []).entries()) {
+    const parsed = parseWindow(project.metadata.name, index, window);
+    if (target && !windowMatches(window, target)) continue;
+    out.push({ index, window, ...stateAt(parsed, now) });
+  }
+  return out;
+}
+
+/** `deny window #1 "0 9 * * 1-5" for 8h (Europe/Berlin)`: how status and the CLI name a window. */
+export function describeWindow(s: Pick<WindowState, 'index' | 'window'>): string {
+  const w = s.window;
+  return `${w.kind} window #${s.index} "${w.schedule}" for ${w.duration} (${w.timeZone ?? 'UTC'})`;
+}
+
+const when = (d: Date | undefined): string => (d ? d.toISOString() : 'not within a year');
+
+/**
+ * Decides whether a sync may run now, with Argo CD's rules: no matching window → allowed; an
+ * active matching deny window → denied (deny beats allow); matching allow windows but none
+ * active → denied. A manual sync passes a blocking deny only if every active deny window has
+ * `manualSync` (one team's override must not lift another's freeze), and passes outside allow
+ * windows if any matching allow window has `manualSync`.
+ */
+export function syncGate(project: Project, target: WindowTarget, now: Date, manual: boolean): SyncGate {
+  const states = windowStates(project, now, target);
+  const denies = states.filter((s) => s.window.kind === 'deny' && s.active);
+  if (denies.length) {
+    if (manual && denies.every((s) => s.window.manualSync)) return { allowed: true };
+    const closes = denies.map((s) => s.nextChange?.getTime() ?? Infinity);
+    const retry = Math.max(...closes);
+    return {
+      allowed: false,
+      reason: `${denies.map((s) => `${describeWindow(s)} is active until ${when(s.nextChange)}`).join('; ')}${manual ? ' and does not allow manual sync' : ''}`,
+      ...(Number.isFinite(retry) ? { retryAt: new Date(retry) } : {}),
+    };
+  }
+  const allows = states.filter((s) => s.window.kind === 'allow');
+  if (!allows.length || allows.some((s) => s.active)) return { allowed: true };
+  if (manual && allows.some((s) => s.window.manualSync)) return { allowed: true };
+  const opens = Math.min(...allows.map((s) => s.nextChange?.getTime() ?? Infinity));
+  return {
+    allowed: false,
+    reason: `no allow window is active; the next (${allows
+      .map(describeWindow)
+      .join(', ')}) opens ${Number.isFinite(opens) ? new Date(opens).toISOString() : 'not within a year'}`,
+    ...(Number.isFinite(opens) ? { retryAt: new Date(opens) } : {}),
+  };
+}
