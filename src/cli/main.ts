@@ -2,6 +2,7 @@
 // The `gitfleet` command.
 import { GitfleetError } from '../core/errors.js';
 import { appCommand } from './commands/app.js';
+import { auditCommand } from './commands/audit.js';
 import { clusterCommand } from './commands/cluster.js';
 import { controllerCommand } from './commands/controller.js';
 import { diffCommand } from './commands/diff.js';
@@ -18,6 +19,7 @@ commands:
   app         create|get|list|diff|sync|history|rollback|delete Applications
   cluster     add|list|get|label|remove managed clusters
   rollout     status|pause|resume|approve the progressive roll-out of an ApplicationSet
+  audit       who synced what, where and when (the hub's audit trail)
   render      render a local directory (plain YAML, Kustomize, Helm) offline
   diff        render a local directory and diff it against a cluster (server-side dry-run)
   controller  run the Application controller and the webhook endpoint
@@ -31,6 +33,8 @@ export async function main(argv: string[]): Promise<number> {
       return appCommand(rest);
     case 'cluster':
       return clusterCommand(rest);
+    case 'audit':
+      return auditCommand(rest);
     case 'render':
       return renderCommand(rest);
     case 'rollout':
