@@ -111,6 +111,18 @@ export interface ProjectSpec {
   destinationServiceAccounts?: DestinationServiceAccount[];
   syncWindows?: SyncWindow[];
   policies?: ProjectPolicy[];
+  /** Team self-service: roles granting rights inside this project to the listed groups (see docs/rbac.md). */
+  roles?: ProjectRole[];
+}
+
+/** A project role: policy lines in policy.csv form, confined to this project, bound to groups. */
+export interface ProjectRole {
+  name: string;
+  description?: string;
+  /** `p, proj:<project>:<role>, <resource>, <action>, <project>/<object glob>, allow|deny`. */
+  policies?: string[];
+  /** Groups (or user names) that hold the role. */
+  groups?: string[];
 }
 
 /** One policy finding on one object, as kept in Application status. */
