@@ -1,7 +1,7 @@
 import { GitfleetError } from '../core/errors.js';
 
 /** Parses Go-style durations (`30m`, `1h`, `1h30m`, `90s`) into milliseconds; throws naming the text. */
-export function parseWindowDuration(s: string, field: string): number {
+export function parseWindowDuration(s: string): number {
   let total = 0;
   let consumed = 0;
   for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
@@ -13,7 +13,7 @@ export function parseWindowDuration(s: string, field: string): number {
   if (consumed !== s.length || total <= 0)
     throw new GitfleetError(
       'governance.InvalidDuration',
-      `${field}: invalid duration "${s}" (expected e.g. 30m, 1h, 1h30m)`,
+      `invalid duration "${s}" (expected e.g. 30m, 1h, 1h30m)`,
     );
   return total;
 }

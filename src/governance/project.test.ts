@@ -52,6 +52,76 @@ describe('checkProject', () => {
     ]);
   });
 
+  it('applies allow and deny lists for both scopes', () => {
+    const strict: Project = {
+      ...project,
+      spec: {
+        ...project.spec,
+        clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+        clusterResourceBlacklist: [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole*' }],
+        namespaceResourceWhitelist: [
+          { group: '', kind: 'ConfigMap' },
+          { group: 'apps', kind: '*' },
+        ],
+      },
+    };
+    expect(
+      checkProject(strict, {
+        ...ok,
+        objects: [
+          { group: '', kind: 'ConfigMap', name: 'c', namespace: 'team-a-api', namespaced: true },
+          { group: 'apps', kind: 'StatefulSet', name: 'db', namespace: 'team-a-api', namespaced: true },
+          { group: 'batch', kind: 'Job', name: 'j', namespace: 'team-a-api', namespaced: true },
+          { group: '', kind: 'Namespace', name: 'team-a-new', namespaced: false },
+          {
+            group: 'rbac.authorization.k8s.io',
+            kind: 'ClusterRoleBinding',
+            name: 'admin',
+            namespaced: false,
+          },
+        ],
+      }),
+    ).toEqual([
+      "Job/team-a-api/j: batch/Job is not in project team-a's namespaceResourceWhitelist",
+      "ClusterRoleBinding/admin: cluster-scoped rbac.authorization.k8s.io/ClusterRoleBinding is in project team-a's clusterResourceBlacklist",
+    ]);
+    // An empty namespaced whitelist allows no namespaced kind at all.
+    const none: Project = { ...project, spec: { ...project.spec, namespaceResourceWhitelist: [] } };
+    expect(
+      checkProject(none, {
+        ...ok,
+        objects: [{ group: '', kind: 'ConfigMap', name: 'c', namespace: 'team-a-api', namespaced: true }],
+      }),
+    ).toEqual([
+      "ConfigMap/team-a-api/c: core/ConfigMap is not in project team-a's namespaceResourceWhitelist",
+    ]);
+  });
+
+  it('matches destination clusters by label selector as well as name', () => {
+    const byLabel: Project = {
+      ...project,
+      spec: {
+        ...project.spec,
+        destinations: [
+          {
+            cluster: '*',
+            clusterSelector: {
+              matchLabels: { env: 'prod' },
+              matchExpressions: [{ key: 'region', operator: 'In', values: ['eu', 'us'] }],
+            },
+            namespace: 'team-a-*',
+          },
+        ],
+      },
+    };
+    const req = { ...ok, cluster: 'anything' };
+    expect(checkProject(byLabel, { ...req, clusterLabels: { env: 'prod', region: 'eu' } })).toEqual([]);
+    expect(checkProject(byLabel, { ...req, clusterLabels: { env: 'prod', region: 'ap' } })).toEqual([
+      "destination anything/team-a-api is not in project team-a's destinations",
+    ]);
+    expect(checkProject(byLabel, req)).toHaveLength(1);
+  });
+
   it('matches wildcards literally apart from *', () => {
     expect(wildcard('team-a-*', 'team-a-x')).toBe(true);
     expect(wildcard('a.b', 'axb')).toBe(false);

@@ -58,7 +58,7 @@ function parseWindow(project: string, index: number, w: SyncWindow): ParsedWindo
   const timeZone = w.timeZone ?? 'UTC';
   return {
     schedule: wrap('schedule', () => parseCron(w.schedule)),
-    durationMs: wrap('duration', () => parseWindowDuration(w.duration, 'duration')),
+    durationMs: wrap('duration', () => parseWindowDuration(w.duration)),
     timeZone: wrap('timeZone', () => {
       checkTimeZone(timeZone);
       return timeZone;
@@ -85,14 +85,17 @@ function stateAt(p: ParsedWindow, now: Date): { active: boolean; nextChange?: Da
   }
   let start = first.getTime();
   let end = start + p.durationMs;
-  // Later starts before the current end extend the open period.
-  for (;;) {
+  // Later starts up to the current end (a start right at the end continues without a gap)
+  // extend the open period. Bounded: a window open for more than a year, or made of thousands of
+  // back-to-back occurrences, is reported as open with no known end.
+  for (let i = 0; i < 5000; i++) {
     if (end > nowMs + YEAR) return { active: true };
-    const next = nextCronMatch(p.schedule, new Date(start + 60_000), p.timeZone, new Date(end));
+    const next = nextCronMatch(p.schedule, new Date(start + 60_000), p.timeZone, new Date(end + 1));
     if (!next) return { active: true, nextChange: new Date(end) };
     start = next.getTime();
     end = Math.max(end, start + p.durationMs);
   }
+  return { active: true };
 }
 
 /** Whether a window applies to a target: any of its application, cluster or namespace globs matches. */

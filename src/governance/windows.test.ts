@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import type { Project, SyncWindow } from '../api/project.js';
+import { syncGate, windowStates } from './windows.js';
+
+const project = (syncWindows: SyncWindow[]): Project => ({
+  apiVersion: 'gitfleet.dev/v1alpha1',
+  kind: 'Project',
+  metadata: { name: 'team-a' },
+  spec: { syncWindows },
+});
+const app = { application: 'web', cluster: 'prod-eu', namespace: 'team-a' };
+// A Wednesday, 10:00 UTC (11:00 in Berlin).
+const now = new Date('2026-11-25T10:00:00Z');
+const workHours: SyncWindow = {
+  kind: 'deny',
+  schedule: '0 9 * * 1-5',
+  duration: '8h',
+  timeZone: 'Europe/Berlin',
+  applications: ['*'],
+};
+
+describe('sync windows', () => {
+  it('allows everything when no window matches the application', () => {
+    const p = project([{ ...workHours, applications: ['other-*'] }]);
+    expect(syncGate(p, app, now, false)).toEqual({ allowed: true });
+  });
+
+  it('blocks while a deny window is active, saying which and until when', () => {
+    const gate = syncGate(project([workHours]), app, now, false);
+    expect(gate.allowed).toBe(false);
+    expect(gate.reason).toBe(
+      'deny window #0 "0 9 * * 1-5" for 8h (Europe/Berlin) is active until 2026-11-25T16:00:00.000Z',
+    );
+    expect(gate.retryAt?.toISOString()).toBe('2026-11-25T16:00:00.000Z');
+    expect(syncGate(project([workHours]), app, new Date('2026-11-25T16:00:00Z'), false).allowed).toBe(true);
+  });
+
+  it('lets a manual sync through a deny window only with manualSync', () => {
+    expect(syncGate(project([workHours]), app, now, true).allowed).toBe(false);
+    expect(syncGate(project([{ ...workHours, manualSync: true }]), app, now, true).allowed).toBe(true);
+    expect(syncGate(project([{ ...workHours, manualSync: true }]), app, now, false).allowed).toBe(false);
+    // Another active deny window without the override still blocks.
+    const both = project([
+      { ...workHours, manualSync: true },
+      { ...workHours, namespaces: ['team-*'] },
+    ]);
+    expect(syncGate(both, app, now, true).allowed).toBe(false);
+  });
+
+  it('syncs only inside an allow window once one matches, and deny beats allow', () => {
+    const nightly: SyncWindow = {
+      kind: 'allow',
+      schedule: '0 22 * * *',
+      duration: '2h',
+      clusters: ['prod-*'],
+    };
+    const gate = syncGate(project([nightly]), app, now, false);
+    expect(gate.allowed).toBe(false);
+    expect(gate.reason).toContain('no allow window is active');
+    expect(gate.retryAt?.toISOString()).toBe('2026-11-25T22:00:00.000Z');
+    expect(syncGate(project([nightly]), app, new Date('2026-11-25T23:59:00Z'), false).allowed).toBe(true);
+    expect(syncGate(project([{ ...nightly, manualSync: true }]), app, now, true).allowed).toBe(true);
+    const always: SyncWindow = { kind: 'allow', schedule: '0 * * * *', duration: '1h', namespaces: ['*'] };
+    expect(syncGate(project([always, workHours]), app, now, false).allowed).toBe(false);
+  });
+
+  it('joins overlapping occurrences into one open period', () => {
+    const [s] = windowStates(
+      project([{ kind: 'deny', schedule: '0 * * * *', duration: '90m', applications: ['*'] }]),
+      now,
+    );
+    expect(s?.active).toBe(true);
+    expect(s?.nextChange).toBeUndefined(); // open around the clock
+  });
+
+  it('reports inactive windows with their next opening', () => {
+    const [s] = windowStates(project([{ ...workHours, schedule: '0 9 * * sat' }]), now);
+    expect(s).toMatchObject({ active: false, nextChange: new Date('2026-11-28T08:00:00Z') });
+  });
+
+  it('names the project and field of a malformed window', () => {
+    expect(() => windowStates(project([{ ...workHours, duration: '1 hour' }]), now)).toThrow(
+      'Project team-a: spec.syncWindows[0].duration: invalid duration "1 hour"',
+    );
+    expect(() => windowStates(project([{ ...workHours, timeZone: 'Berlin' }]), now)).toThrow(
+      'spec.syncWindows[0].timeZone: unknown time zone "Berlin"',
+    );
+    expect(() => windowStates(project([{ ...workHours, schedule: '0 9 * *' }]), now)).toThrow(
+      /spec\.syncWindows\[0\]\.schedule: cron "0 9 \* \*" must have 5 fields/,
+    );
+  });
+});
