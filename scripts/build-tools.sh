@@ -4,6 +4,8 @@
 #
 #   scripts/build-tools.sh            build everything missing
 #   scripts/build-tools.sh NAME...    build only these (etcd kubernetes kwok helm kustomize gitea)
+#   scripts/build-tools.sh flux       optional, never built by default (bench/peers only): Flux's
+#                                     source-controller and kustomize-controller, CRDs in share/crds
 #   scripts/build-tools.sh --print    print the bin directory of every tool (after building)
 #   scripts/build-tools.sh --check    exit 1 naming what is missing, build nothing
 #
@@ -20,7 +22,9 @@ for arg in "$@"; do
     --print) mode=print ;;
     --check) mode=check ;;
     etcd|kubernetes|kwok|helm|kustomize|gitea) only+=("$arg") ;;
-    *) echo "usage: $0 [--print|--check] [etcd|kubernetes|kwok|helm|kustomize|gitea]..." >&2; exit 2 ;;
+    flux) only+=(flux-source-controller flux-kustomize-controller) ;;
+    flux-source-controller|flux-kustomize-controller) only+=("$arg") ;;
+    *) echo "usage: $0 [--print|--check] [etcd|kubernetes|kwok|helm|kustomize|gitea|flux]..." >&2; exit 2 ;;
   esac
 done
 wanted() { [ ${#only[@]} -eq 0 ] || [[ " ${only[*]} " == *" $1 "* ]]; }
@@ -34,6 +38,13 @@ tools=(
   "kustomize|$KUSTOMIZE_VERSION|bin/kustomize"
   "gitea|$GITEA_VERSION|bin/gitea share/templates/base/head.tmpl"
 )
+# Optional tools: considered only when named (so `make test`, `make demo` and .ci/run never build them).
+for o in "${only[@]}"; do
+  case "$o" in
+    flux-source-controller) tools+=("$o|$FLUX_SOURCE_CONTROLLER_VERSION|bin/source-controller share/crds/source.toolkit.fluxcd.io_gitrepositories.yaml") ;;
+    flux-kustomize-controller) tools+=("$o|$FLUX_KUSTOMIZE_CONTROLLER_VERSION|bin/kustomize-controller share/crds/kustomize.toolkit.fluxcd.io_kustomizations.yaml") ;;
+  esac
+done
 
 is_built() { # name version files...
   local dir="$tools_dir/$1-$2"; shift 2
@@ -164,6 +175,38 @@ build_gitea() {
   mkdir -p share && cp -r "$src/templates" "$src/options" "$src/public" share/ && chmod -R u+w share
   bin/gitea --version
 }
+
+# Copies an upstream go.mod's module-version replaces and its excludes (ignored in a dependency) into
+# the wrapper; local-path replaces (`=> ./api`) are dropped, so the required version of that module
+# resolves from the proxy.
+copy_replaces() { # upstream-go.mod
+  go mod edit -json "$1" | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const j = JSON.parse(s);
+      for (const r of j.Replace ?? []) {
+        if (!r.New.Version) continue;
+        const old = r.Old.Version ? `${r.Old.Path}@${r.Old.Version}` : r.Old.Path;
+        console.log(`-replace=${old}=${r.New.Path}@${r.New.Version}`);
+      }
+      for (const e of j.Exclude ?? []) console.log(`-exclude=${e.Path}@${e.Version}`);
+    });' | while read -r r; do go mod edit "$r"; done
+}
+
+# Flux controllers: module root is the main package; CRDs ship in the module zip.
+build_flux() { # module version binary
+  local mod=$1 ver=$2 bin=$3
+  wrapper "$bin"
+  go mod edit -require="$mod@$ver"
+  local upstream; upstream=$(go mod download -json "$mod@$ver" | grep '"GoMod"' | cut -d'"' -f4)
+  go mod edit -go="$(grep -E '^go ' "$upstream" | awk '{print $2}')"
+  copy_replaces "$upstream"
+  go build -trimpath -ldflags "-s -w" -o "bin/$bin" "$mod" || return 1
+  local src; src=$(go mod download -json "$mod@$ver" | grep '"Dir"' | cut -d'"' -f4)
+  mkdir -p share/crds && cp "$src"/config/crd/bases/*.yaml share/crds/ && chmod 644 share/crds/* || return 1
+  [ -x "bin/$bin" ] && ls share/crds
+}
+build_flux-source-controller() { build_flux github.com/fluxcd/source-controller "$1" source-controller; }
+build_flux-kustomize-controller() { build_flux github.com/fluxcd/kustomize-controller "$1" kustomize-controller; }
 
 for t in "${tools[@]}"; do
   IFS='|' read -r name ver bins <<<"$t"

@@ -1,0 +1,203 @@
+// CPU profile of gitfleet's cold sync: the compiled hub runs with `node --cpu-prof`, N apps of the
+// bench/peers fleet are created, and once all are Synced+Healthy the hub is stopped (which writes
+// the profile). Prints self time by function and by module, the share the hub spent idle, and the
+// CPU its children (kustomize, git) used.
+//   npx tsx bench/peers/profile.ts [--services 100] [--top 15]
+//   npx tsx bench/peers/profile.ts --summarise FILE.cpuprofile
+// Last line: `RESULT {json}`.
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { installCrds } from '../../src/cli/commands/install.js';
+import { startFleet } from '../../test/harness/fleet.js';
+import {
+  compileHub,
+  createGitfleetApps,
+  fleetRepoFiles,
+  gitfleetReady,
+  procSample,
+  startHub,
+  waitCount,
+} from './lib.js';
+
+const { values } = parseArgs({
+  options: {
+    services: { type: 'string', default: '100' },
+    top: { type: 'string', default: '15' },
+    summarise: { type: 'string' },
+  },
+});
+const top = Number(values.top);
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  hitCount?: number;
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** Groups a script URL into a module: a package of node_modules, a folder of src/, or node itself. */
+function moduleOf(url: string): string {
+  if (!url) return '(native/V8)';
+  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0] ?? ''}`;
+  const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (nm?.[1]) return nm[1];
+  const src = /\/src\/([^/]+)\/(?:([^/]+)\/)?/.exec(url);
+  if (src?.[1]) return src[2] && !src[2].endsWith('.js') ? `src/${src[1]}/${src[2]}` : `src/${src[1]}`;
+  return url;
+}
+
+export interface ProfileSummary {
+  totalMs: number;
+  idleMs: number;
+  gcMs: number;
+  functions: { name: string; module: string; selfMs: number; pct: number }[];
+  modules: { module: string; selfMs: number; pct: number }[];
+}
+
+export function summarise(profile: CpuProfile, limit: number): ProfileSummary {
+  const selfUs = new Map<number, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (deltas[i] ?? 0)));
+  const totalUs = profile.endTime - profile.startTime;
+  const byFn = new Map<string, { name: string; module: string; us: number }>();
+  const byModule = new Map<string, number>();
+  let idleUs = 0;
+  let gcUs = 0;
+  for (const n of profile.nodes) {
+    const us = selfUs.get(n.id) ?? 0;
+    if (!us) continue;
+    const { functionName, url, lineNumber } = n.callFrame;
+    if (functionName === '(idle)') {
+      idleUs += us;
+      continue;
+    }
+    if (functionName === '(garbage collector)') gcUs += us;
+    const mod = functionName.startsWith('(') ? functionName : moduleOf(url);
+    const name = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|src)\//, '$1/')}:${lineNumber + 1}` : ''}`;
+    const f = byFn.get(name) ?? { name, module: mod, us: 0 };
+    f.us += us;
+    byFn.set(name, f);
+    byModule.set(mod, (byModule.get(mod) ?? 0) + us);
+  }
+  const busyUs = totalUs - idleUs;
+  const pct = (us: number): number => Math.round((us / Math.max(1, busyUs)) * 1000) / 10;
+  return {
+    totalMs: Math.round(totalUs / 1000),
+    idleMs: Math.round(idleUs / 1000),
+    gcMs: Math.round(gcUs / 1000),
+    functions: [...byFn.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, limit)
+      .map((f) => ({ name: f.name, module: f.module, selfMs: Math.round(f.us / 1000), pct: pct(f.us) })),
+    modules: [...byModule.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, limit)
+      .map(([module, us]) => ({ module, selfMs: Math.round(us / 1000), pct: pct(us) })),
+  };
+}
+
+function print(s: ProfileSummary): void {
+  console.log(
+    `profile: ${s.totalMs} ms wall, ${s.totalMs - s.idleMs} ms on the main thread (${s.idleMs} ms idle), GC ${s.gcMs} ms`,
+  );
+  console.log('top self time by module (% of busy main-thread time):');
+  for (const m of s.modules)
+    console.log(`  ${String(m.selfMs).padStart(7)} ms ${String(m.pct).padStart(5)}%  ${m.module}`);
+  console.log('top self time by function:');
+  for (const f of s.functions)
+    console.log(`  ${String(f.selfMs).padStart(7)} ms ${String(f.pct).padStart(5)}%  ${f.name}`);
+}
+
+if (values.summarise) {
+  const s = summarise(JSON.parse(readFileSync(values.summarise, 'utf8')) as CpuProfile, top);
+  print(s);
+  console.log(`RESULT ${JSON.stringify({ bench: 'peers-profile', ...s })}`);
+  process.exit(0);
+}
+
+const services = Number(values.services);
+const fleet = await startFleet({ clusters: ['prof'], nodesPerCluster: Math.ceil(services / 100) + 1 });
+const [cluster] = fleet.clusters;
+if (!cluster) throw new Error('no cluster');
+const stamp = Date.now().toString(36);
+const { entry } = compileHub();
+const profDir = join(fleet.runDir, 'cpu-profile');
+mkdirSync(profDir, { recursive: true });
+await installCrds(cluster.admin);
+const repoUrl = await fleet.git.createRepo('fleet');
+await fleet.git.commit('fleet', fleetRepoFiles(services));
+const ns = `prof-${stamp}`;
+for (const name of [ns, `${ns}-dest`])
+  await cluster.admin.apply(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+    { fieldManager: 'bench' },
+  );
+await cluster.admin.create({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 'repo', namespace: ns },
+  stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
+});
+const hub = await startHub({
+  name: `hub-prof-${stamp}`,
+  runDir: fleet.runDir,
+  entry,
+  kubeconfig: cluster.kubeconfig,
+  namespace: ns,
+  pollInterval: '1m',
+  nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '1000'],
+});
+const apiPid = cluster.processes[0]?.pid ?? 0;
+const p0 = procSample(hub.process.pid);
+const a0 = procSample(apiPid);
+const t0 = performance.now();
+await createGitfleetApps(
+  cluster.admin,
+  ns,
+  repoUrl,
+  Array.from({ length: services }, (_, i) => ({ index: i, destNamespace: `${ns}-dest` })),
+);
+const coldMs = await waitCount(
+  `${services} apps ready`,
+  () => gitfleetReady(cluster.admin, ns),
+  services,
+  t0,
+  {
+    timeoutMs: 1_800_000,
+    intervalMs: 250,
+    alive: () => hub.process.running,
+  },
+);
+const p1 = procSample(hub.process.pid);
+const a1 = procSample(apiPid);
+await hub.stop();
+await fleet.stop();
+const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+if (!file) throw new Error(`no profile written in ${profDir}`);
+const s = summarise(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile, top);
+const cpu = {
+  coldMs: Math.round(coldMs),
+  hubCpuS: Math.round((p1.cpuS - p0.cpuS) * 100) / 100,
+  childrenCpuS: Math.round((p1.childCpuS - p0.childCpuS) * 100) / 100,
+  apiserverCpuS: Math.round((a1.cpuS - a0.cpuS) * 100) / 100,
+};
+console.log(
+  `cold sync of ${services} apps (${services * 10} objects): ${(coldMs / 1000).toFixed(1)} s; hub CPU ${cpu.hubCpuS} s, its children (kustomize, git) ${cpu.childrenCpuS} s, kube-apiserver ${cpu.apiserverCpuS} s`,
+);
+print(s);
+console.log(`profile file: ${join(profDir, file)}`);
+console.log(`RESULT ${JSON.stringify({ bench: 'peers-profile', services, ...cpu, profile: s })}`);
+process.exit(0);
