@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: deps tools build lint typecheck test unit e2e demo bench clean
+.PHONY: deps tools ui build lint typecheck test unit e2e demo bench clean
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -13,34 +13,43 @@ deps: $(NPM_STAMP)
 tools:
 	scripts/build-tools.sh
 
-build: deps
+## ui: build the web UI (React + Vite) into web/dist, which the hub serves at /; skipped when up to date
+UI_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+web/dist/index.html: $(NPM_STAMP) $(UI_SOURCES)
+	npx vite build web --logLevel warn
+
+ui: web/dist/index.html
+
+build: deps ui
 	npx tsc -p tsconfig.build.json
 
 typecheck: deps
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p web/tsconfig.json --noEmit
 
 lint: deps
 	npx eslint .
 	npx prettier --check .
 
 ## test: type check, lint, then unit and e2e tests against real clusters and a real Git server
-test: deps tools typecheck lint
+test: deps tools typecheck lint ui
 	npx vitest run
 
 unit: deps
 	npx vitest run --project unit
 
-e2e: deps tools
+e2e: deps tools ui
 	npx vitest run --project e2e
 
 ## demo: a local fleet (clusters + Git server + controllers) that stays up until Ctrl-C
-demo: deps
+demo: deps ui
 	scripts/build-tools.sh etcd kubernetes kwok helm kustomize
 	npx tsx scripts/demo.ts
 
-bench: deps tools
+bench: deps tools ui
 	npx tsx bench/harness/main.ts
 	npx tsx bench/sync/main.ts
+	npx tsx bench/ui/main.ts
 
 clean:
-	rm -rf dist .gitfleet-run
+	rm -rf dist web/dist .gitfleet-run

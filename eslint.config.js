@@ -1,6 +1,7 @@
 // Lint encodes the house rules that the compiler does not: no `any`, no non-null `!`, named
 // exports, and the architecture's import direction (see ARCHITECTURE.md "Folders").
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 const layer = (from, forbidden) => ({
@@ -48,4 +49,25 @@ export default tseslint.config(
   layer('agent', ['hub', 'cli', 'harness']),
   layer('cli', ['harness']),
   { files: ['eslint.config.js', 'vitest.config.ts'], rules: { 'no-restricted-syntax': 'off' } },
+  // The web UI runs in the browser and talks only to the hub API: it never imports src/.
+  {
+    files: ['web/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(src|test|bench|scripts)(/|$)',
+              message:
+                'web/ must not import the server code (ARCHITECTURE.md: web talks only to the hub API)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // Vite finds its configuration by the default export.
+  { files: ['web/vite.config.ts'], rules: { 'no-restricted-syntax': 'off' } },
 );

@@ -1,0 +1,55 @@
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { HubClient, HubError } from '../../api/client';
+
+/** Asks for an API token and checks it against the hub before keeping it. */
+export function LoginPage(props: { onSignedIn: (token: string) => void; notice: string }): ReactNode {
+  const [token, setToken] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent): Promise<void> => {
+    e.preventDefault();
+    const t = token.trim();
+    if (!t) return;
+    setBusy(true);
+    setError('');
+    try {
+      // The cheapest authenticated request: it proves the token without loading the fleet.
+      await new HubClient(t).get('/api/v1/applicationsets');
+      props.onSignedIn(t);
+    } catch (err) {
+      if (err instanceof HubError && err.kind === 'unauthorized') setError('The hub refused this token.');
+      else if (err instanceof HubError && err.kind === 'unreachable') setError('The hub is unreachable.');
+      else setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="login">
+      <form onSubmit={(e) => void submit(e)}>
+        <h1>gitfleet</h1>
+        <p className="muted">Sign in with an API token of this hub (GITFLEET_API_TOKENS).</p>
+        {props.notice && <p className="notice">{props.notice}</p>}
+        <label htmlFor="token">Token</label>
+        <input
+          id="token"
+          type="password"
+          autoComplete="current-password"
+          value={token}
+          onChange={(e) => setToken(e.target.value)}
+          autoFocus
+        />
+        {error && (
+          <p className="form-error" role="alert" data-testid="login-error">
+            {error}
+          </p>
+        )}
+        <button className="primary" type="submit" disabled={busy || !token.trim()}>
+          {busy ? 'Checking…' : 'Sign in'}
+        </button>
+      </form>
+    </div>
+  );
+}
