@@ -112,16 +112,14 @@ export function procSample(pid: number): ProcSample {
 
 /** Sums samples of several processes (Flux's two controllers). */
 export function procSum(pids: number[]): ProcSample {
-  return pids
-    .map(procSample)
-    .reduce(
-      (a, s) => ({
-        cpuS: a.cpuS + s.cpuS,
-        childCpuS: a.childCpuS + s.childCpuS,
-        rssMiB: a.rssMiB + s.rssMiB,
-      }),
-      { cpuS: 0, childCpuS: 0, rssMiB: 0 },
-    );
+  return pids.map(procSample).reduce(
+    (a, s) => ({
+      cpuS: a.cpuS + s.cpuS,
+      childCpuS: a.childCpuS + s.childCpuS,
+      rssMiB: a.rssMiB + s.rssMiB,
+    }),
+    { cpuS: 0, childCpuS: 0, rssMiB: 0 },
+  );
 }
 
 /** Samples RSS every `everyMs` in the background; `peak()` is the largest seen. */
