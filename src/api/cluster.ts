@@ -8,7 +8,8 @@ export const CLUSTER_SECRET_LABEL = 'gitfleet.dev/secret-type';
 
 /**
  * A managed cluster. Its labels (metadata.labels) are what cluster generators and roll-out steps
- * select on. In push mode the hub drives it with the kubeconfig in `spec.secretRef`.
+ * select on. In push mode the hub drives it with the kubeconfig in `spec.secretRef`; in agent
+ * mode an agent inside it drives it and reports to the hub (it holds no credentials of the cluster).
  */
 export interface Cluster extends KubeObject {
   apiVersion: typeof API_VERSION;
@@ -17,13 +18,16 @@ export interface Cluster extends KubeObject {
     mode?: 'push' | 'agent';
     /** API server URL, for display and generators (`server` parameter). */
     server: string;
-    /** Secret in gitfleet-system with a `kubeconfig` key. */
-    secretRef: { name: string };
+    /** Secret in gitfleet-system with a `kubeconfig` key (push mode; agent-mode clusters have none). */
+    secretRef?: { name: string };
   };
   status?: {
     reachable?: boolean;
     serverVersion?: string;
     lastCheck?: string;
     message?: string;
+    /** Agent mode: when the agent last talked to the hub, and its version. */
+    lastHeartbeat?: string;
+    agentVersion?: string;
   };
 }

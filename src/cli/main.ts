@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `gitfleet` command.
 import { GitfleetError } from '../core/errors.js';
+import { agentCommand } from './commands/agent.js';
 import { appCommand } from './commands/app.js';
 import { auditCommand } from './commands/audit.js';
 import { clusterCommand } from './commands/cluster.js';
@@ -22,7 +23,8 @@ commands:
   audit       who synced what, where and when (the hub's audit trail)
   render      render a local directory (plain YAML, Kustomize, Helm) offline
   diff        render a local directory and diff it against a cluster (server-side dry-run)
-  controller  run the Application controller and the webhook endpoint
+  controller  run the hub: controllers, API, agent endpoints, webhook, metrics
+  agent       drive the cluster it runs in from the hub's assignments, and report to the hub
   install     apply gitfleet's CRDs to a cluster
   version     print the version`;
 
@@ -43,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
       return diffCommand(rest);
     case 'controller':
       return controllerCommand(rest);
+    case 'agent':
+      return agentCommand(rest);
     case 'install':
       return installCommand(rest);
     case 'version':

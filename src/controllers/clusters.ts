@@ -2,8 +2,12 @@ import { KubeClient } from '../kube/client.js';
 import { loadConnection } from '../kube/kubeconfig.js';
 import type { KubeObject } from '../kube/types.js';
 import { GitfleetError } from '../core/errors.js';
+import { claimDriver } from './lease/driver.js';
 import { API_VERSION } from '../api/application.js';
 import { CLUSTER_SECRET_LABEL, type Cluster } from '../api/cluster.js';
+
+/** The driver identity all hub replicas share when they push to a cluster. */
+export const HUB_DRIVER = 'hub';
 
 /** The destination name that means "the cluster the controller runs against". */
 export const IN_CLUSTER = 'in-cluster';
@@ -67,6 +71,12 @@ export class ClusterResolver {
         `destination cluster "${name}" is not registered (no Cluster ${this.#namespace}/${name}; add it with 'gitfleet cluster add ${name} --kubeconfig …')`,
       );
     }
+    if (cluster.spec.mode === 'agent' || !cluster.spec.secretRef) {
+      throw new GitfleetError(
+        'cluster.AgentMode',
+        `cluster "${name}" is driven by its agent (spec.mode: agent); the hub has no credentials for it`,
+      );
+    }
     const secretName = cluster.spec.secretRef.name;
     const secret = await this.#mgmt.getOrUndefined<KubeObject & { data?: Record<string, string> }>(
       { apiVersion: 'v1', kind: 'Secret', namespace: this.#namespace, name: secretName },
@@ -79,6 +89,16 @@ export class ClusterResolver {
         `cluster "${name}": Secret ${this.#namespace}/${secretName} with a kubeconfig key and label ${CLUSTER_SECRET_LABEL}=cluster is missing`,
       );
     }
-    return new KubeClient(await loadConnection({ yaml: Buffer.from(data, 'base64').toString('utf8') }));
+    const client = new KubeClient(
+      await loadConnection({ yaml: Buffer.from(data, 'base64').toString('utf8') }),
+    );
+    // One driver per cluster: a hub pushing to a cluster its agent drives would fight it.
+    try {
+      await claimDriver(client, name, HUB_DRIVER);
+    } catch (e) {
+      client.close();
+      throw e;
+    }
+    return client;
   }
 }

@@ -1,3 +1,4 @@
+import { createServer as createHttpsServer } from 'node:https';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
@@ -13,6 +14,8 @@ import { mountViews } from './views.js';
 export interface HubServerOptions {
   port: number;
   host?: string;
+  /** Serve HTTPS with this PEM certificate and key. */
+  tls?: { cert: string; key: string };
   /** Shared secrets per provider; a provider without one is refused (never accept unsigned pushes). */
   webhookSecrets: { github?: string; gitlab?: string; gitea?: string };
   /** Called with the repository URLs of a verified push; returns the Applications it refreshed. */
@@ -88,7 +91,12 @@ export function startHubServer(
   const { app, stop } = createHubApp(opts);
   return new Promise((resolve) => {
     const server = serve(
-      { fetch: app.fetch, port: opts.port, hostname: opts.host ?? '127.0.0.1' },
+      {
+        fetch: app.fetch,
+        port: opts.port,
+        hostname: opts.host ?? '127.0.0.1',
+        ...(opts.tls ? { createServer: createHttpsServer, serverOptions: opts.tls } : {}),
+      },
       (info) => {
         const close = (): Promise<void> => {
           stop();

@@ -8,6 +8,7 @@ export interface InformerOptions {
   kind: string;
   namespace?: string;
   labelSelector?: string;
+  fieldSelector?: string;
   /** Ask for metadata only (PartialObjectMetadata): enough to see that something changed, far less memory. */
   metadataOnly?: boolean;
   /** Relist after this long even without errors, with ±10% jitter; default 10 minutes. */
@@ -89,7 +90,7 @@ export class Informer extends EventEmitter<{ event: [InformerEvent] }> {
     const list = await this.#client.request<KubeList>({
       method: 'GET',
       path,
-      query: { labelSelector: this.#opts.labelSelector },
+      query: { labelSelector: this.#opts.labelSelector, fieldSelector: this.#opts.fieldSelector },
       signal,
       headers: this.#opts.metadataOnly ? { Accept: META_ACCEPT } : undefined,
     });
@@ -128,6 +129,7 @@ export class Informer extends EventEmitter<{ event: [InformerEvent] }> {
       path,
       {
         labelSelector: this.#opts.labelSelector,
+        fieldSelector: this.#opts.fieldSelector,
         resourceVersion,
         allowWatchBookmarks: true,
         timeoutSeconds: Math.round(resync / 1000),

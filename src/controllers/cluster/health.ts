@@ -5,6 +5,8 @@ import type { KubeClient } from '../../kube/client.js';
 import { Informer } from '../../kube/informer.js';
 import type { ClusterResolver } from '../clusters.js';
 import type { ControllerMetrics } from '../metrics.js';
+import { claimDriver } from '../lease/driver.js';
+import { HUB_DRIVER } from '../clusters.js';
 import { replaceStatus } from '../status-write.js';
 
 /**
@@ -12,6 +14,9 @@ import { replaceStatus } from '../status-write.js';
  * every cluster on an interval (default 30 s) and at once when a Cluster changes; a change also
  * drops the pooled client so new credentials take effect. Emits `onChange` for generators.
  */
+/** How long an agent may stay silent before its cluster counts as unreachable. */
+export const AGENT_SILENCE_MS = 90_000;
+
 export class ClusterStatusController {
   readonly #mgmt: KubeClient;
   readonly #resolver: ClusterResolver;
@@ -45,6 +50,11 @@ export class ClusterStatusController {
     this.#listeners.push(fn);
   }
 
+  /** Whether the first list of Clusters has arrived (before it, `list()` is not the truth). */
+  get synced(): boolean {
+    return this.#informer?.synced ?? false;
+  }
+
   /** The Clusters as last seen. */
   list(): Cluster[] {
     return (this.#informer?.list() ?? []) as Cluster[];
@@ -73,7 +83,11 @@ export class ClusterStatusController {
           : JSON.stringify([c.metadata.labels ?? {}, c.metadata.annotations ?? {}, c.spec]);
       if (this.#seen.get(name) === fp) return;
       if (ev.type === 'deleted') this.#seen.delete(name);
-      else this.#seen.set(name, fp);
+      else {
+        // A changed spec (mode, credentials) needs a fresh client, or none at all.
+        if (ev.type === 'modified' && this.#seen.has(name)) this.#resolver.forget(name);
+        this.#seen.set(name, fp);
+      }
       for (const l of this.#listeners) l();
     });
     this.#informer.start();
@@ -89,9 +103,15 @@ export class ClusterStatusController {
   }
 
   async #check(c: Cluster): Promise<void> {
+    if (c.spec.mode === 'agent') return this.#checkAgent(c);
     const status: NonNullable<Cluster['status']> = { lastCheck: new Date().toISOString() };
     try {
       const client = await this.#resolver.resolve(c.metadata.name);
+      // Renew the claim to drive it; if its agent took it meanwhile, stop pushing.
+      await claimDriver(client, c.metadata.name, HUB_DRIVER).catch((e: unknown) => {
+        this.#resolver.forget(c.metadata.name);
+        throw e;
+      });
       const v = await client.request<{ gitVersion: string }>({
         method: 'GET',
         path: '/version',
@@ -105,6 +125,29 @@ export class ClusterStatusController {
       status.message = e instanceof Error ? e.message : String(e);
     }
     this.#metrics?.clusterReachable.set({ cluster: c.metadata.name }, status.reachable ? 1 : 0);
+    await this.#write(c, status);
+  }
+
+  /**
+   * An agent-mode cluster is reachable while its agent keeps talking to the hub (the hub's agent
+   * endpoints write lastHeartbeat); silence for AGENT_SILENCE_MS marks it unreachable.
+   */
+  async #checkAgent(c: Cluster): Promise<void> {
+    const last = c.status?.lastHeartbeat ? Date.parse(c.status.lastHeartbeat) : 0;
+    const alive = Date.now() - last < AGENT_SILENCE_MS;
+    this.#metrics?.clusterReachable.set({ cluster: c.metadata.name }, alive ? 1 : 0);
+    if (alive || c.status?.reachable === false) return;
+    await this.#write(c, {
+      ...c.status,
+      reachable: false,
+      lastCheck: new Date().toISOString(),
+      message: last
+        ? `agent silent since ${new Date(last).toISOString()}`
+        : 'no agent has connected yet (run gitfleet agent in the cluster with its token)',
+    });
+  }
+
+  async #write(c: Cluster, status: NonNullable<Cluster['status']>): Promise<void> {
     try {
       await replaceStatus(
         this.#mgmt,
