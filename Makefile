@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: deps tools ui build lint typecheck test unit e2e demo bench clean
+.PHONY: deps tools ui build lint typecheck test unit e2e demo bench bench-peers bench-limit clean
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -50,6 +50,15 @@ bench: deps tools ui
 	npx tsx bench/harness/main.ts
 	npx tsx bench/sync/main.ts
 	npx tsx bench/ui/main.ts
+	$(MAKE) bench-limit bench-peers
+
+## bench-peers: gitfleet side by side with Flux (builds Flux's controllers once; see bench/README.md)
+bench-peers: deps tools
+	scripts/build-tools.sh flux
+	npx tsx bench/peers/main.ts
+
+bench-limit: deps tools
+	npx tsx bench/limit/main.ts
 
 clean:
 	rm -rf dist web/dist .gitfleet-run
