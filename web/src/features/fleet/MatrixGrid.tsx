@@ -96,6 +96,7 @@ const Cell = memo(function Cell(props: { cell: FleetCell; cluster: string; dim: 
         data-sync={c.sync}
         data-health={c.health}
         data-drift={c.drift ? 'true' : 'false'}
+        data-revision={c.revision ?? ''}
       >
         <span className="cell-sync">
           {c.sync}
