@@ -27,10 +27,11 @@ export function tone(status: string | undefined): string {
   }
 }
 
-export function StatusBadge(props: { status: string | undefined; title?: string }): ReactNode {
+/** A state as a coloured pill; `tone` overrides the colour for words outside the palette (Normal, Warning). */
+export function StatusBadge(props: { status: string | undefined; title?: string; tone?: string }): ReactNode {
   const s = props.status ?? 'Unknown';
   return (
-    <span className={`badge ${tone(s)}`} title={props.title}>
+    <span className={`badge ${props.tone ?? tone(s)}`} title={props.title}>
       {s}
     </span>
   );

@@ -139,9 +139,12 @@ export function ApplicationPage(props: { namespace: string; name: string }): Rea
               {(st.conditions ?? []).map((c) => (
                 <tr key={c.type}>
                   <td>
-                    <StatusBadge status={c.status === 'True' ? 'Degraded' : 'Healthy'} title={c.status} />
+                    <StatusBadge
+                      status={c.type}
+                      tone={c.status === 'True' ? 'bad' : 'ok'}
+                      title={`status ${c.status}`}
+                    />
                   </td>
-                  <td>{c.type}</td>
                   <td className="wrap">{c.message}</td>
                   <td className="muted small">{c.lastTransitionTime}</td>
                 </tr>
@@ -220,7 +223,7 @@ export function ApplicationPage(props: { namespace: string; name: string }): Rea
             {(events.data?.items ?? []).map((e, i) => (
               <tr key={i}>
                 <td>
-                  <StatusBadge status={e.type === 'Warning' ? 'Degraded' : 'Healthy'} title={e.type} />
+                  <StatusBadge status={e.type} tone={e.type === 'Warning' ? 'bad' : 'unknown'} />
                 </td>
                 <td>{e.reason}</td>
                 <td className="wrap">{e.message}</td>
