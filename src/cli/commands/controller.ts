@@ -15,6 +15,9 @@ import { Notifier } from '../../controllers/notify/notifier.js';
 import { parseDuration } from '../../controllers/application/status.js';
 import { GitSources } from '../../engine/source/index.js';
 import { startHubServer } from '../../hub/server.js';
+import { openAuditStore } from '../../governance/audit/index.js';
+import { OidcVerifier } from '../../governance/oidc.js';
+import { loadRbac } from '../../governance/rbac-loader.js';
 import { clientFrom } from '../connect.js';
 import { installCrds } from './install.js';
 
@@ -34,6 +37,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       'webhook-port': { type: 'string', default: '8080' },
       'install-crds': { type: 'boolean' },
       concurrency: { type: 'string', default: '4' },
+      'audit-store': { type: 'string' },
       'replica-id': { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
       'tls-cert': { type: 'string' },
@@ -71,6 +75,29 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     return membership.owns(dest);
   };
   const notifier = new Notifier({ client, log });
+  // Audit trail: a postgres:// URL, else the embedded store's data directory (`off` disables it).
+  // The default sits beside --cache-dir, so replicas started with their own cache never share it.
+  const auditLocation =
+    values['audit-store'] ??
+    process.env.GITFLEET_AUDIT_STORE ??
+    (values['cache-dir']
+      ? `${values['cache-dir']}-audit`
+      : join(homedir(), '.local', 'share', 'gitfleet', 'audit'));
+  const audit = auditLocation === 'off' ? undefined : await openAuditStore(auditLocation);
+  // RBAC from ConfigMap gitfleet-rbac and the Projects' roles, re-read while running.
+  const rbac = await loadRbac(client, { namespace: FLEET_NAMESPACE, log });
+  const oidcIssuer = process.env.GITFLEET_OIDC_ISSUER;
+  const oidcClientId = process.env.GITFLEET_OIDC_CLIENT_ID;
+  const oidc =
+    oidcIssuer && oidcClientId
+      ? new OidcVerifier({
+          issuer: oidcIssuer,
+          clientId: oidcClientId,
+          ...(process.env.GITFLEET_OIDC_GROUPS_CLAIM
+            ? { groupsClaim: process.env.GITFLEET_OIDC_GROUPS_CLAIM }
+            : {}),
+        })
+      : undefined;
   const controller = new ApplicationController({
     client,
     clusters,
@@ -81,6 +108,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     pollIntervalMs: parseDuration(values['poll-interval']),
     concurrency: Number(values.concurrency),
     responsibleFor,
+    ...(audit ? { audit } : {}),
     log,
   });
   controller.start();
@@ -128,7 +156,14 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     onPush: (urls) => controller.onPush(urls),
     metrics: metrics.registry,
     // Every API route needs a token: bootstrap ones from the environment, or stored hashed ones.
-    api: { client, tokens: apiTokens, clusters },
+    api: {
+      client,
+      tokens: apiTokens,
+      clusters,
+      authorizer: rbac.authorizer,
+      ...(audit ? { audit } : {}),
+      ...(oidc ? { externalTokens: oidc } : {}),
+    },
     log,
   });
   log.info({ webhookPort: hub.port, namespace: values.namespace ?? '(all)' }, 'gitfleet controller started');
@@ -141,6 +176,8 @@ export async function controllerCommand(argv: string[]): Promise<number> {
   clusterStatus.stop();
   await membership.stop().catch(() => undefined);
   await hub.close();
+  rbac.stop();
+  await audit?.close();
   client.close();
   return 0;
 }
