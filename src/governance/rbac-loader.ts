@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { API_VERSION } from '../api/application.js';
 import type { Project } from '../api/project.js';
 import type { KubeClient } from '../kube/client.js';
+import { KubeApiError } from '../kube/errors.js';
 import type { KubeList, KubeObject } from '../kube/types.js';
 import {
   decide,
@@ -93,7 +94,12 @@ export async function loadRbac(client: KubeClient, opts: RbacLoaderOptions): Pro
       }),
       client
         .request<KubeList<Project>>({ method: 'GET', path: `/apis/${API_VERSION}/namespaces/${ns}/projects` })
-        .then((l) => l.items),
+        .then((l) => l.items)
+        // Without the Project CRD there are no project roles, not an outage.
+        .catch((e: unknown) => {
+          if (e instanceof KubeApiError && e.status === 404) return [];
+          throw e;
+        }),
     ]);
     const versions = JSON.stringify([
       cm?.metadata.resourceVersion,
@@ -113,7 +119,13 @@ export async function loadRbac(client: KubeClient, opts: RbacLoaderOptions): Pro
     );
   };
 
-  await reload();
+  // An API server that cannot be read at start leaves the admins-only policy until a poll succeeds.
+  await reload().catch((e: unknown) =>
+    opts.log.error(
+      { err: e instanceof Error ? e.message : String(e) },
+      'RBAC policy could not be read; admins only until it can',
+    ),
+  );
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
