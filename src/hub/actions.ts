@@ -71,7 +71,8 @@ export function mountActions(app: Hono<HubEnv>, deps: ApiDeps): void {
       resource: 'applications',
       namespace: ns,
       name,
-      ...(a.spec.project ? { project: a.spec.project } : {}),
+      // Always with a project: a target without one is only a pre-check to RBAC.
+      project: a.spec.project ?? 'default',
     });
     return denied ?? { app: a, ns, name };
   };
