@@ -5,7 +5,7 @@ import type { AuditObject, AuditOperation, AuditRecord, AuditSink } from './type
 
 /** Who asked for a manual sync; set by the hub API (and the CLI) next to `gitfleet.dev/sync-requested`. */
 export const SYNC_REQUESTED_BY_ANNOTATION = 'gitfleet.dev/sync-requested-by';
-/** What a manual sync is for: `rollback` when it rolls back to a history entry; a plain sync otherwise. */
+/** Marks a manual sync as a rollback explicitly; rollbacks are also recognised without it (see isRollback). */
 export const SYNC_OPERATION_ANNOTATION = 'gitfleet.dev/sync-operation';
 
 /** One finished sync of an Application, as the controller knows it. */
@@ -34,7 +34,7 @@ export function auditRecordOf(input: SyncAuditInput): AuditRecord {
   const user = manual ? ann[SYNC_REQUESTED_BY_ANNOTATION] : undefined;
   const operation: AuditOperation = !manual
     ? 'auto-sync'
-    : ann[SYNC_OPERATION_ANNOTATION] === 'rollback'
+    : ann[SYNC_OPERATION_ANNOTATION] === 'rollback' || isRollback(app, input.revision)
       ? 'rollback'
       : 'manual-sync';
   const objects: AuditObject[] = [];
@@ -71,6 +71,20 @@ export function auditRecordOf(input: SyncAuditInput): AuditRecord {
     objects,
     unchanged,
   };
+}
+
+/**
+ * A rollback (`gitfleet app rollback`, the hub's rollback action) pins the source to the full SHA
+ * of an earlier history entry and asks for a sync: that is how it is recognised, with no extra
+ * annotation to go stale on later syncs.
+ */
+function isRollback(app: Application, revision: string): boolean {
+  const history = app.status?.history ?? [];
+  return (
+    app.spec.source.targetRevision === revision &&
+    history.slice(0, -1).some((h) => h.revision === revision) &&
+    history[history.length - 1]?.revision !== revision
+  );
 }
 
 /**

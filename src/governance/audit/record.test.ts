@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import type { Application } from '../../api/application.js';
+import { auditRecordOf, maskSecretValues, SYNC_REQUESTED_BY_ANNOTATION } from './record.js';
+
+const sha = (c: string): string => c.repeat(40);
+
+function app(
+  opts: { annotations?: Record<string, string>; targetRevision?: string; history?: string[] } = {},
+): Application {
+  return {
+    apiVersion: 'gitfleet.dev/v1alpha1',
+    kind: 'Application',
+    metadata: {
+      name: 'web',
+      namespace: 'apps',
+      ...(opts.annotations ? { annotations: opts.annotations } : {}),
+    },
+    spec: {
+      project: 'team-a',
+      source: {
+        repoURL: 'https://git.example/web.git',
+        ...(opts.targetRevision ? { targetRevision: opts.targetRevision } : {}),
+      },
+      destination: { name: 'prod', namespace: 'web' },
+    },
+    status: {
+      history: (opts.history ?? []).map((revision, id) => ({
+        id,
+        revision,
+        deployedAt: '2026-01-01T00:00:00Z',
+        source: { repoURL: 'https://git.example/web.git' },
+      })),
+    },
+  };
+}
+
+const ref = (kind: string, name: string) => ({ apiVersion: 'v1', kind, namespace: 'web', name });
+const input = (a: Application, manual: boolean, message = 'ok') => ({
+  app: a,
+  revision: sha('b'),
+  manual,
+  startedAt: new Date('2026-01-01T00:00:00Z'),
+  finishedAt: new Date('2026-01-01T00:00:02.5Z'),
+  result: {
+    phase: 'Succeeded' as const,
+    message,
+    changes: [
+      { ref: ref('ConfigMap', 'a'), action: 'configured' as const, diff: '- value: old\n+ value: new' },
+      { ref: ref('Secret', 's'), action: 'unchanged' as const },
+      { ref: ref('ConfigMap', 'gone'), action: 'deleted' as const },
+      { ref: ref('Job', 'migrate'), action: 'created' as const, hook: true, message: 'hook ran' },
+    ],
+  },
+  manifests: [
+    {
+      object: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 's' },
+        stringData: { password: 'hunter2-long' },
+      },
+      origin: { file: 's.yaml', line: 1 },
+    },
+    {
+      object: {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 't' },
+        data: { token: Buffer.from('tok-en-9').toString('base64') },
+      },
+      origin: { file: 't.yaml', line: 1 },
+    },
+  ],
+});
+
+describe('audit records', () => {
+  it('names objects and actions only: no diffs, no per-object messages, unchanged ones counted', () => {
+    const r = auditRecordOf(input(app(), false));
+    expect(r).toMatchObject({
+      operation: 'auto-sync',
+      trigger: 'automated',
+      appNamespace: 'apps',
+      app: 'web',
+      project: 'team-a',
+      cluster: 'prod',
+      namespace: 'web',
+      revision: sha('b'),
+      durationMs: 2500,
+      unchanged: 1,
+    });
+    expect(r.objects).toEqual([
+      { kind: 'ConfigMap', namespace: 'web', name: 'a', action: 'configured' },
+      { kind: 'ConfigMap', namespace: 'web', name: 'gone', action: 'deleted' },
+      { kind: 'Job', namespace: 'web', name: 'migrate', action: 'created', hook: true },
+    ]);
+    expect(JSON.stringify(r)).not.toContain('old');
+  });
+
+  it('takes the user only for a manual sync', () => {
+    const annotations = { [SYNC_REQUESTED_BY_ANNOTATION]: 'alice' };
+    expect(auditRecordOf(input(app({ annotations }), true))).toMatchObject({
+      operation: 'manual-sync',
+      trigger: 'user',
+      user: 'alice',
+    });
+    // The annotation stays on the Application; a later automated sync is not alice's.
+    expect(auditRecordOf(input(app({ annotations }), false)).user).toBeUndefined();
+  });
+
+  it('recognises a rollback: a manual sync pinned to an earlier revision from history', () => {
+    const back = app({ targetRevision: sha('b'), history: [sha('b'), sha('c')] });
+    expect(auditRecordOf(input(back, true)).operation).toBe('rollback');
+    const again = app({ targetRevision: sha('b'), history: [sha('c'), sha('b')] });
+    expect(auditRecordOf(input(again, true)).operation).toBe('manual-sync');
+  });
+
+  it('masks Secret values out of the message, raw and encoded', () => {
+    const msg = `apply failed: invalid value "hunter2-long" and ${Buffer.from('hunter2-long').toString('base64')} and tok-en-9`;
+    const r = auditRecordOf(input(app(), false, msg));
+    expect(r.message).toBe('apply failed: invalid value "***" and *** and ***');
+  });
+
+  it('leaves very short values alone rather than wrecking the message', () => {
+    const m = [
+      {
+        object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' }, stringData: { on: 'yes' } },
+        origin: { file: 'x', line: 1 },
+      },
+    ];
+    expect(maskSecretValues('yes, it synced', m)).toBe('yes, it synced');
+  });
+});
