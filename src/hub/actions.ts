@@ -158,7 +158,7 @@ export function mountActions(app: Hono<HubEnv>, deps: ApiDeps): void {
       resource: 'rollouts',
       namespace: ns,
       name,
-      ...(project ? { project } : {}),
+      project: project ?? 'default',
     });
     return denied ?? { set, ns, name };
   };

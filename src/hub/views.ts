@@ -61,7 +61,8 @@ export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): void {
       resource: 'applications',
       namespace: a.metadata.namespace ?? '',
       name: a.metadata.name,
-      ...(a.spec.project ? { project: a.spec.project } : {}),
+      // Always with a project: a target without one is only a pre-check to RBAC.
+      project: a.spec.project ?? 'default',
     }).allowed;
 
   /** Loads an Application the caller may read; answers the 403/404 itself. */
