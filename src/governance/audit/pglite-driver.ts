@@ -17,7 +17,8 @@ export async function openPgliteDriver(dataDir: string): Promise<SqlDriver> {
   takeLock(lock);
   let db: PGlite;
   try {
-    db = await PGlite.create(dataDir);
+    // An audit log needs little cache: 16 MB of shared buffers instead of 128 MB saves ~120 MB RSS.
+    db = await PGlite.create(dataDir, { postgresqlconf: 'shared_buffers = 16MB\nwork_mem = 1MB\n' });
   } catch (e) {
     rmSync(lock, { force: true });
     throw e;
