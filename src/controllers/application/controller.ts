@@ -32,10 +32,17 @@ import { replaceStatus } from '../status-write.js';
 import { sourceCredentials } from '../credentials.js';
 import { recordEvent } from '../events.js';
 import type { ControllerMetrics } from '../metrics.js';
-import type { Project } from '../../api/project.js';
-import { checkProject } from '../../governance/project.js';
+import type { PolicyResult } from '../../api/project.js';
+import {
+  assessGovernance,
+  formatPolicyResults,
+  impersonatedUser,
+  loadProject,
+  syncGate,
+  type GovernanceVerdict,
+  type SyncGate,
+} from '../../governance/index.js';
 import { auditRecordOf, recordSafely, type AuditSink } from '../../governance/audit/index.js';
-import { discoverScopes } from '../../engine/sync/scopes.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { NotificationTrigger } from '../../api/notification.js';
 import { WorkQueue } from '../queue.js';
@@ -277,23 +284,57 @@ export class ApplicationController {
     } catch (e) {
       return this.#failStage(app, status, 'DestinationFailed', e, now);
     }
-    // Governance: the project decides which sources, destinations and kinds are allowed, before
-    // anything is compared or applied.
+    // Governance: the project decides which sources, destinations and kinds are allowed, which
+    // policies the manifests must meet and as whom the engine acts, before anything is compared
+    // or applied.
+    let governance: GovernanceVerdict;
     try {
-      const violations = await this.#projectViolations(app, manifests, dest);
-      if (violations.length) throw new GitfleetError('project.Violation', violations.join('; '));
+      governance = await assessGovernance({
+        mgmt: client,
+        controllerNamespace: this.#o.controllerNamespace,
+        app,
+        manifests,
+        dest,
+      });
+      if (governance.violations.length)
+        throw new GitfleetError('project.Violation', governance.violations.join('; '));
       status.conditions = removeCondition(status.conditions, 'ProjectViolation');
     } catch (e) {
       return this.#failStage(app, status, 'ProjectViolation', e, now);
     }
+    const policyStatus = status as ApplicationStatus & { policy?: PolicyResult[] };
+    if (governance.policy.length) policyStatus.policy = governance.policy;
+    else delete policyStatus.policy;
+    const enforced = governance.policy.filter((r) => r.mode === 'enforce');
+    if (enforced.length) {
+      const e = new GitfleetError('policy.Violation', formatPolicyResults(enforced));
+      return this.#failStage(app, status, 'PolicyViolation', e, now);
+    }
+    status.conditions = removeCondition(status.conditions, 'PolicyViolation');
+    const warned = governance.policy.filter((r) => r.mode === 'warn');
+    status.conditions = warned.length
+      ? setCondition(
+          status.conditions,
+          {
+            type: 'PolicyWarning',
+            status: 'True',
+            reason: 'PolicyWarning',
+            message: formatPolicyResults(warned),
+          },
+          now,
+        )
+      : removeCondition(status.conditions, 'PolicyWarning');
+    // The inventory is gitfleet's own bookkeeping in gitfleet-system: kept as the controller, so a
+    // project's ServiceAccount needs no rights there. Everything else acts as the project says.
     const inventory = new InventoryStore(dest);
+    const destAs = governance.impersonate ? dest.impersonating(governance.impersonate) : dest;
     const ignore = spec.ignoreDifferences ?? [];
     const defaultNamespace = spec.destination.namespace ?? namespace;
     const owner = key;
 
     let cmp: Comparison;
     try {
-      cmp = await compareApp({ owner, manifests, defaultNamespace, ignore }, { client: dest, inventory });
+      cmp = await compareApp({ owner, manifests, defaultNamespace, ignore }, { client: destAs, inventory });
       status.conditions = removeCondition(status.conditions, 'ComparisonError');
     } catch (e) {
       return this.#failStage(app, status, 'ComparisonError', e, now);
@@ -332,7 +373,33 @@ export class ApplicationController {
       notify('DriftDetected', `changed outside Git: ${drifted.slice(0, 5).join(', ')}`);
     }
 
+    // Sync windows: a sync the project's windows forbid now waits (automated) or is refused
+    // (manual) with a condition naming the window and when it changes.
+    let gate: SyncGate = { allowed: true };
     if (manual || wantAuto) {
+      try {
+        gate = syncGate(
+          governance.project,
+          { application: name, cluster: spec.destination.name ?? 'in-cluster', namespace: defaultNamespace },
+          new Date(),
+          manual,
+        );
+      } catch (e) {
+        return this.#failStage(app, status, 'ProjectViolation', e, now);
+      }
+    }
+    if (!gate.allowed) {
+      const message = `${manual ? 'manual' : 'automated'} sync blocked: ${gate.reason ?? 'sync window'}`;
+      status.conditions = setCondition(
+        status.conditions,
+        { type: 'SyncWindowBlocked', status: 'True', reason: 'SyncWindowBlocked', message },
+        now,
+      );
+      // A refused manual request is answered, not queued: it must not fire hours later.
+      if (manual) (status as { handledSyncRequest?: string }).handledSyncRequest = requested;
+    } else status.conditions = removeCondition(status.conditions, 'SyncWindowBlocked');
+
+    if ((manual || wantAuto) && gate.allowed) {
       const retryCount = failedHere && !manual ? (op.retryCount ?? 0) + 1 : 0;
       const started = new Date().toISOString();
       const opts = new Set(spec.syncPolicy?.syncOptions ?? []);
@@ -350,7 +417,7 @@ export class ApplicationController {
             ignore,
             healthTimeoutMs: this.#o.healthTimeoutMs,
           },
-          { client: dest, inventory },
+          { client: destAs, inventory },
         );
       } catch (e) {
         result = {
@@ -409,7 +476,7 @@ export class ApplicationController {
         this.#queue.addAfter(key, retryDelayMs(retryCount, spec.syncPolicy?.retry?.backoff));
       }
       this.#watch(dest).ensure(result.inventory);
-      cmp = await compareApp({ owner, manifests, defaultNamespace, ignore }, { client: dest, inventory });
+      cmp = await compareApp({ owner, manifests, defaultNamespace, ignore }, { client: destAs, inventory });
     } else {
       this.#watch(dest).ensure(await inventory.load(owner));
     }
@@ -444,6 +511,9 @@ export class ApplicationController {
     const next =
       cmp.health.status === 'Progressing' ? 2000 : this.#o.pollIntervalMs * (0.9 + Math.random() * 0.2);
     this.#queue.addAfter(key, next);
+    // A blocked sync is retried the moment its window changes (the queue keeps the earliest).
+    if (gate.retryAt)
+      this.#queue.addAfter(key, Math.min(next, Math.max(1000, gate.retryAt.getTime() - Date.now())));
   }
 
   async #render(app: Application, sha: string): Promise<Manifest[]> {
@@ -473,35 +543,20 @@ export class ApplicationController {
     return manifests;
   }
 
-  async #projectViolations(app: Application, manifests: Manifest[], dest: KubeClient): Promise<string[]> {
-    const name = app.spec.project ?? 'default';
-    const project = await this.#o.client.getOrUndefined<Project>({
-      apiVersion: API_VERSION,
-      kind: 'Project',
-      namespace: this.#o.controllerNamespace,
-      name,
-    });
-    if (!project) {
-      // Without a Project named default, the default project allows everything (as Argo CD's).
-      return name === 'default' ? [] : [`project ${name} does not exist in ${this.#o.controllerNamespace}`];
-    }
-    const isNamespaced = await discoverScopes(dest, manifests);
-    const destNs = app.spec.destination.namespace ?? app.metadata.namespace ?? '';
-    return checkProject(project, {
-      repoURL: app.spec.source.repoURL,
-      cluster: app.spec.destination.name ?? 'in-cluster',
-      namespace: destNs,
-      objects: manifests.map(({ object: o }) => {
-        const namespaced = isNamespaced(o.apiVersion, o.kind) ?? true;
-        return {
-          group: groupOf(o.apiVersion),
-          kind: o.kind,
-          name: o.metadata.name,
-          namespaced,
-          ...(namespaced ? { namespace: o.metadata.namespace ?? destNs } : {}),
-        };
-      }),
-    });
+  /** The destination client acting as the project's ServiceAccount for this app, if it names one. */
+  async #actingAs(app: Application, dest: KubeClient): Promise<KubeClient> {
+    const project = await loadProject(
+      this.#o.client,
+      this.#o.controllerNamespace,
+      app.spec.project ?? 'default',
+    );
+    if (!project) return dest;
+    const user = impersonatedUser(
+      project,
+      app.spec.destination.name ?? 'in-cluster',
+      app.spec.destination.namespace ?? app.metadata.namespace ?? '',
+    );
+    return user ? dest.impersonating(user) : dest;
   }
 
   async #failStage(
@@ -530,7 +585,11 @@ export class ApplicationController {
     const dest = await this.#clusters.resolve(app.spec.destination.name);
     const store = new InventoryStore(dest);
     const entries = await store.load(owner);
-    const r = await pruneStale(dest, entries, { owner, enabled: true, dryRun: false });
+    const r = await pruneStale(await this.#actingAs(app, dest), entries, {
+      owner,
+      enabled: true,
+      dryRun: false,
+    });
     if (r.kept.length)
       throw new GitfleetError('finalize.PruneFailed', `could not delete ${r.kept.length} owned object(s)`, {
         transient: true,
