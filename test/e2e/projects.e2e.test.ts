@@ -143,4 +143,94 @@ describe('projects', () => {
       false,
     );
   });
+
+  it("refuse another team's namespace, a forbidden kind and an unlisted repository, applying nothing", async () => {
+    const project = uniqueName('team-a');
+    const mine = await createNamespace(hub.admin, 'team-a');
+    const theirs = await createNamespace(hub.admin, 'team-b');
+    const allowedRepo = uniqueName('team-a-repo');
+    const otherRepo = uniqueName('team-b-repo');
+    await hub.admin.create({
+      apiVersion: API_VERSION,
+      kind: 'Project',
+      metadata: { name: project, namespace: FLEET_NAMESPACE },
+      spec: {
+        sourceRepos: [`${fleet.git.info.url}/${allowedRepo}*`],
+        destinations: [{ cluster: 'in-cluster', namespace: mine }],
+        clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+        clusterResourceBlacklist: [{ group: 'rbac.authorization.k8s.io', kind: 'ClusterRole*' }],
+        namespaceResourceWhitelist: [{ group: '', kind: 'ConfigMap' }],
+      },
+    } as KubeObject);
+    await hub.admin.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'creds-a', namespace: ns },
+      stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
+    });
+    const cm = (name: string, namespace?: string): string =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${namespace ? `  namespace: ${namespace}\n` : ''}data: {a: b}\n`;
+    for (const repo of [allowedRepo, otherRepo]) await fleet.git.createRepo(repo);
+    await fleet.git.commit(allowedRepo, {
+      'cm.yaml': cm('mine'),
+      'theirs.yaml': cm('intruder', theirs),
+      'role.yaml':
+        'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: escalate\nrules: []\n',
+      'sa.yaml': 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: robot\n',
+    });
+    await fleet.git.commit(otherRepo, { 'cm.yaml': cm('borrowed') });
+    const create = async (name: string, repo: string): Promise<void> => {
+      await hub.admin.create({
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        metadata: { name, namespace: ns },
+        spec: {
+          project,
+          source: { repoURL: fleet.git.repoUrl(repo), secretRef: { name: 'creds-a' } },
+          destination: { namespace: mine },
+          syncPolicy: { automated: {} },
+        },
+      } as KubeObject);
+    };
+    await create('team-a-app', allowedRepo);
+    await create('team-a-borrows', otherRepo);
+
+    const app = await violation('team-a-app');
+    expect(app).toContain(
+      `ConfigMap/${theirs}/intruder: namespace ${theirs} is not in project ${project}'s destinations`,
+    );
+    expect(app).toContain(
+      `ClusterRole/escalate: cluster-scoped rbac.authorization.k8s.io/ClusterRole is in project ${project}'s clusterResourceBlacklist`,
+    );
+    expect(app).toContain(
+      `ServiceAccount/${mine}/robot: core/ServiceAccount is not in project ${project}'s namespaceResourceWhitelist`,
+    );
+    expect(await violation('team-a-borrows')).toBe(
+      `source ${fleet.git.repoUrl(otherRepo)} is not in project ${project}'s sourceRepos`,
+    );
+    // Nothing of either app reached the cluster, not even the objects that were allowed.
+    for (const [namespace, name] of [
+      [mine, 'mine'],
+      [theirs, 'intruder'],
+      [mine, 'borrowed'],
+    ] as const)
+      expect(
+        await hub.admin.getOrUndefined({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name }),
+      ).toBeUndefined();
+    expect(
+      await hub.admin.getOrUndefined({
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        namespace: mine,
+        name: 'robot',
+      }),
+    ).toBeUndefined();
+    expect(
+      await hub.admin.getOrUndefined({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        name: 'escalate',
+      }),
+    ).toBeUndefined();
+  });
 });
