@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, type Application } from '../../src/api/application.js';
 import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
+import type { Project } from '../../src/api/project.js';
 import { installCrds } from '../../src/cli/commands/install.js';
 import { issueUserToken } from '../../src/controllers/tokens.js';
 import {
@@ -201,6 +202,14 @@ describe('RBAC on the hub API', () => {
   });
 
   it('gives a project role its own project and nothing else', async () => {
+    // The CRD schema must keep spec.roles, or the API server drops them silently.
+    const stored = await hub.admin.get<Project>({
+      apiVersion: API_VERSION,
+      kind: 'Project',
+      namespace: rbacNs,
+      name: project,
+    });
+    expect(stored.spec.roles?.map((r) => r.name)).toEqual(['deployer']);
     expect((await call('teamp', 'POST', `/api/v1/applications/${ns}/team-app/sync`)).status).toBe(202);
     expect((await call('teamp', 'POST', `/api/v1/applications/${ns}/web/sync`)).status).toBe(403);
   });
