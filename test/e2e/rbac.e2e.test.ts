@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +19,7 @@ import {
   type AuditRecord,
   type AuditStore,
 } from '../../src/governance/audit/index.js';
+import { OidcVerifier } from '../../src/governance/oidc.js';
 import { loadRbac, RBAC_CONFIGMAP, type LoadedRbac } from '../../src/governance/rbac-loader.js';
 import { startHubServer } from '../../src/hub/server.js';
 import { KubeApiError } from '../../src/kube/errors.js';
@@ -37,6 +41,21 @@ let server: Awaited<ReturnType<typeof startHubServer>>;
 const tokens: Record<'viewer' | 'syncer' | 'teamp', string> = { viewer: '', syncer: '', teamp: '' };
 const tokenSecrets: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'gitfleet-rbac-'));
+
+// A local OIDC issuer: discovery and JWKS over node:http, ID tokens signed with node:crypto.
+const idp = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+let issuerServer: Server;
+let issuer = '';
+const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+function idToken(claims: Record<string, unknown>): string {
+  const body = `${b64({ alg: 'ES256', kid: 'k1' })}.${b64({
+    iss: issuer,
+    aud: 'gitfleet',
+    exp: Math.floor(Date.now() / 1000) + 300,
+    ...claims,
+  })}`;
+  return `${body}.${sign('sha256', Buffer.from(body), { key: idp.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+}
 
 const policyCsv = (extra = ''): string => `
 p, role:viewer, applications, get, *, allow
@@ -141,11 +160,28 @@ beforeAll(async () => {
   };
   await store.record({ ...entry, app: 'web', project: 'default' });
   await store.record({ ...entry, app: 'team-app', project });
+  issuerServer = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.url === '/.well-known/openid-configuration')
+      res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
+    else
+      res.end(
+        JSON.stringify({ keys: [{ ...idp.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig' }] }),
+      );
+  });
+  await new Promise<void>((r) => issuerServer.listen(0, '127.0.0.1', r));
+  issuer = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}`;
   server = await startHubServer({
     port: 0,
     webhookSecrets: {},
     onPush: () => [],
-    api: { client, tokens: [], authorizer: rbac.authorizer, audit: store },
+    api: {
+      client,
+      tokens: [],
+      authorizer: rbac.authorizer,
+      audit: store,
+      externalTokens: new OidcVerifier({ issuer, clientId: 'gitfleet' }),
+    },
     log,
   });
   const issue = async (user: string, group: string): Promise<string> => {
@@ -166,6 +202,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
+  issuerServer?.close();
   rbac?.stop();
   await store?.close();
   client?.close();
@@ -252,5 +289,24 @@ describe('RBAC on the hub API', () => {
     expect(out.stderr).toContain(
       `forbidden: user "viewer-${rbacNs}" may not get audit: no policy of role:viewer allows it`,
     );
+  });
+
+  it('logs in an OIDC user by ID token, with the groups the issuer gave', async () => {
+    const post = (token: string): Promise<Response> =>
+      fetch(`http://127.0.0.1:${server.port}/api/v1/applications/${ns}/web/sync`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: '{}',
+      });
+    const email = `dana-${rbacNs}@example.com`;
+    expect((await post(idToken({ sub: 'dana', email, groups: [`syncers-${rbacNs}`] }))).status).toBe(202);
+    expect(await requestedBy('web')).toBe(email);
+    const viewer = await post(idToken({ sub: 'erin', groups: [`viewers-${rbacNs}`] }));
+    expect(viewer.status).toBe(403);
+    expect(((await viewer.json()) as { error: string }).error).toContain('user "erin" may not sync');
+    // Signed by the issuer but for another client: not a login.
+    expect(
+      (await post(idToken({ sub: 'dana', email, aud: 'other-app', groups: [`syncers-${rbacNs}`] }))).status,
+    ).toBe(401);
   });
 });
