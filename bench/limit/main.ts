@@ -5,6 +5,7 @@
 // own process), alternating floor / gitfleet on fresh namespaces.
 //   npx tsx bench/limit/main.ts [--services 100] [--rounds 2] [--concurrency 8,32]
 // Prints figures and, last, `RESULT {json}` with gitfleet's cold time as a ratio of the floor.
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installCrds } from '../../src/cli/commands/install.js';
 import { mapLimit } from '../../src/core/concurrency.js';
@@ -21,6 +22,7 @@ import {
   serviceObjects,
   startHub,
   waitCount,
+  benchDir,
 } from '../peers/lib.js';
 
 const { values } = parseArgs({
@@ -40,7 +42,11 @@ const median = (xs: number[]): number => {
 };
 
 const { entry, commit } = compileHub();
-const fleet = await startFleet({ clusters: ['limit'], nodesPerCluster: Math.ceil(services / 100) + 1 });
+const fleet = await startFleet({
+  baseDir: join(benchDir, 'runs'),
+  clusters: ['limit'],
+  nodesPerCluster: Math.ceil(services / 100) + 1,
+});
 const [cluster] = fleet.clusters;
 if (!cluster) throw new Error('no cluster');
 const admin = cluster.admin;

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_VERSION, type Application } from '../../src/api/application.js';
 import { mapLimit } from '../../src/core/concurrency.js';
@@ -129,13 +130,20 @@ export function rssPeakSampler(pids: () => number[], everyMs = 500): { peak(): n
   return { peak: () => peak, stop: () => clearInterval(t) };
 }
 
+/**
+ * Where these benchmarks keep their runs and compiled hubs: outside `.gitfleet-run`, whose
+ * keep-the-newest-5 pruning (run by every harness start, other people's test runs included) would
+ * delete a long benchmark's run directory while it is in use.
+ */
+export const benchDir = process.env.GITFLEET_BENCH_DIR ?? join(tmpdir(), 'gitfleet-bench');
+
 // ---------------------------------------------------------------------------------------------
 // gitfleet: the hub as it ships (compiled JavaScript, its own process)
 
 /**
  * Compiles the hub from the last commit (`git archive`, so that uncommitted edits other people make
  * to src/ during a run neither break the build nor change what is measured) into
- * `.gitfleet-run/bench-hub-<commit>/`, reused while that commit stays. If HEAD does not compile (a
+ * `<benchDir>/hub-<commit>/`, reused while that commit stays. If HEAD does not compile (a
  * half-landed change in the shared tree), the parents are tried, up to 5 back, and the commit
  * measured is returned and printed. Returns the CLI entry point.
  */
@@ -145,7 +153,7 @@ export function compileHub(): { entry: string; commit: string } {
     .split('\n');
   for (const rev of revs) {
     const commit = rev.slice(0, 12);
-    const dir = join(repoRoot, '.gitfleet-run', `bench-hub-${commit}`);
+    const dir = join(benchDir, `hub-${commit}`);
     const entry = join(dir, 'dist/src/cli/main.js');
     if (existsSync(join(dir, 'ok'))) return { entry, commit };
     rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@
 //   npx tsx bench/peers/main.ts [--quick] [--sizes 10,100] [--rounds 2] [--idle-ms 120000]
 //        [--clusters 1,2,4] [--cluster-services 20] [--flux-interval 10s] [--only scale,clusters]
 // Prints a table and, last, `RESULT {json}` with ratios gitfleet/Flux (below 1: gitfleet better).
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installCrds } from '../../src/cli/commands/install.js';
 import { registerCluster } from '../../src/controllers/cluster/register.js';
@@ -36,6 +37,7 @@ import {
   waitCount,
   type AppSpec,
   type ProcSample,
+  benchDir,
 } from './lib.js';
 
 const { values } = parseArgs({
@@ -346,7 +348,11 @@ async function round(o: RoundOpts): Promise<Row> {
 
 if (only.has('scale')) {
   const maxN = Math.max(...sizes);
-  const fleet = await startFleet({ clusters: ['peers'], nodesPerCluster: Math.ceil(maxN / 100) + 1 });
+  const fleet = await startFleet({
+    baseDir: join(benchDir, 'runs'),
+    clusters: ['peers'],
+    nodesPerCluster: Math.ceil(maxN / 100) + 1,
+  });
   try {
     const { repoUrl } = await setupFleet(fleet, maxN);
     for (const n of sizes)
@@ -374,6 +380,7 @@ if (only.has('scale')) {
 if (only.has('clusters')) {
   const maxC = Math.max(...clusterCounts);
   const fleet = await startFleet({
+    baseDir: join(benchDir, 'runs'),
     clusters: Array.from({ length: maxC }, (_, i) => `peer-${i + 1}`),
     nodesPerCluster: 1,
   });

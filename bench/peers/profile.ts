@@ -18,6 +18,7 @@ import {
   procSample,
   startHub,
   waitCount,
+  benchDir,
 } from './lib.js';
 
 const { values } = parseArgs({
@@ -38,6 +39,7 @@ interface ProfileNode {
   id: number;
   callFrame: CallFrame;
   hitCount?: number;
+  children?: number[];
 }
 interface CpuProfile {
   nodes: ProfileNode[];
@@ -64,6 +66,8 @@ export interface ProfileSummary {
   gcMs: number;
   functions: { name: string; module: string; selfMs: number; pct: number }[];
   modules: { module: string; selfMs: number; pct: number }[];
+  /** Self time of everything (node internals included) charged to the nearest gitfleet frame (src/). */
+  bySrcCaller: { caller: string; selfMs: number; pct: number }[];
 }
 
 export function summarise(profile: CpuProfile, limit: number): ProfileSummary {
@@ -74,6 +78,21 @@ export function summarise(profile: CpuProfile, limit: number): ProfileSummary {
   const totalUs = profile.endTime - profile.startTime;
   const byFn = new Map<string, { name: string; module: string; us: number }>();
   const byModule = new Map<string, number>();
+  const parent = new Map<number, ProfileNode>();
+  const byId = new Map<number, ProfileNode>();
+  for (const n of profile.nodes) {
+    byId.set(n.id, n);
+    for (const c of n.children ?? []) parent.set(c, n);
+  }
+  const srcCaller = (n: ProfileNode): string => {
+    for (let cur: ProfileNode | undefined = n; cur; cur = parent.get(cur.id)) {
+      const { url, functionName, lineNumber } = cur.callFrame;
+      const m = /\/dist\/src\/(.*)$/.exec(url);
+      if (m?.[1]) return `${functionName || '(anonymous)'} src/${m[1]}:${lineNumber + 1}`;
+    }
+    return '(no gitfleet frame: event loop, timers, GC)';
+  };
+  const byCaller = new Map<string, number>();
   let idleUs = 0;
   let gcUs = 0;
   for (const n of profile.nodes) {
@@ -91,6 +110,8 @@ export function summarise(profile: CpuProfile, limit: number): ProfileSummary {
     f.us += us;
     byFn.set(name, f);
     byModule.set(mod, (byModule.get(mod) ?? 0) + us);
+    const caller = srcCaller(byId.get(n.id) ?? n);
+    byCaller.set(caller, (byCaller.get(caller) ?? 0) + us);
   }
   const busyUs = totalUs - idleUs;
   const pct = (us: number): number => Math.round((us / Math.max(1, busyUs)) * 1000) / 10;
@@ -106,6 +127,10 @@ export function summarise(profile: CpuProfile, limit: number): ProfileSummary {
       .sort((a, b) => b[1] - a[1])
       .slice(0, limit)
       .map(([module, us]) => ({ module, selfMs: Math.round(us / 1000), pct: pct(us) })),
+    bySrcCaller: [...byCaller.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, limit)
+      .map(([caller, us]) => ({ caller, selfMs: Math.round(us / 1000), pct: pct(us) })),
   };
 }
 
@@ -116,6 +141,9 @@ function print(s: ProfileSummary): void {
   console.log('top self time by module (% of busy main-thread time):');
   for (const m of s.modules)
     console.log(`  ${String(m.selfMs).padStart(7)} ms ${String(m.pct).padStart(5)}%  ${m.module}`);
+  console.log('self time charged to the nearest gitfleet function (src/):');
+  for (const c of s.bySrcCaller)
+    console.log(`  ${String(c.selfMs).padStart(7)} ms ${String(c.pct).padStart(5)}%  ${c.caller}`);
   console.log('top self time by function:');
   for (const f of s.functions)
     console.log(`  ${String(f.selfMs).padStart(7)} ms ${String(f.pct).padStart(5)}%  ${f.name}`);
@@ -129,7 +157,11 @@ if (values.summarise) {
 }
 
 const services = Number(values.services);
-const fleet = await startFleet({ clusters: ['prof'], nodesPerCluster: Math.ceil(services / 100) + 1 });
+const fleet = await startFleet({
+  baseDir: join(benchDir, 'runs'),
+  clusters: ['prof'],
+  nodesPerCluster: Math.ceil(services / 100) + 1,
+});
 const [cluster] = fleet.clusters;
 if (!cluster) throw new Error('no cluster');
 const stamp = Date.now().toString(36);
