@@ -10,6 +10,7 @@ import type { KubeList } from '../kube/types.js';
 import type { ClusterResolver } from '../controllers/clusters.js';
 import type { AuditStore } from '../governance/audit/index.js';
 import { mountAuditRoutes } from './audit-routes.js';
+import { AGENT_API } from '../api/agent.js';
 import { mountAgentRoutes } from './agents.js';
 import { TokenAuthenticator, type ExternalTokenVerifier } from './auth.js';
 import {
@@ -117,6 +118,9 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
   app.use('/api/v1/*', async (c, next) => {
     const p = await auth.authenticate(c.req.header('authorization'));
     if (!p) return c.json({ error: 'a valid bearer token is required' }, 401);
+    // An agent token opens the agent protocol and nothing else, whatever RBAC says.
+    if (p.kind === 'agent' && !c.req.path.startsWith(`${AGENT_API}/`))
+      return c.json({ error: 'agent tokens may only use the agent endpoints' }, 403);
     c.set('principal', p);
     await next();
   });

@@ -21,7 +21,8 @@ export class TokenAuthenticator {
   readonly #bootstrap: Buffer[];
   readonly #informer: Informer | undefined;
   readonly #external: ExternalTokenVerifier | undefined;
-  #byHash = new Map<string, Principal>();
+  readonly #byHash = new Map<string, Principal>();
+  readonly #hashOf = new Map<string, string>();
 
   constructor(opts: {
     client?: KubeClient;
@@ -40,7 +41,8 @@ export class TokenAuthenticator {
       });
       this.#informer.on('event', (ev) => {
         if (ev.type === 'error') opts.log?.warn({ err: String(ev.error) }, 'token watch error');
-        else if (ev.type !== 'synced') this.#rebuild();
+        else if (ev.type === 'added' || ev.type === 'modified') this.#remember(ev.object as TokenSecret);
+        else if (ev.type === 'deleted') this.#forget(ev.object.metadata.name);
       });
       this.#informer.start();
     }
@@ -62,26 +64,33 @@ export class TokenAuthenticator {
     return this.#external?.verify(token).catch(() => undefined);
   }
 
-  #rebuild(): void {
-    const next = new Map<string, Principal>();
-    for (const o of this.#informer?.list() ?? []) {
-      const s = o as TokenSecret;
-      const d = (k: string): string => Buffer.from(s.data?.[k] ?? '', 'base64').toString();
-      const hash = d('tokenHash');
-      if (!hash) continue;
-      if (s.metadata.labels?.[TOKEN_SECRET_LABEL] === 'agent-token') {
-        const cluster = d('cluster');
-        if (cluster) next.set(hash, { kind: 'agent', name: cluster, groups: [], cluster });
-      } else {
-        const user = d('user');
-        const groups = d('groups')
-          .split(',')
-          .map((g) => g.trim())
-          .filter(Boolean);
-        if (user) next.set(hash, { kind: 'user', name: user, groups });
-      }
+  // Kept per Secret from the watch events themselves (the informer's cache may lag its events).
+  #remember(s: TokenSecret): void {
+    this.#forget(s.metadata.name);
+    const d = (k: string): string => Buffer.from(s.data?.[k] ?? '', 'base64').toString();
+    const hash = d('tokenHash');
+    if (!hash) return;
+    let p: Principal | undefined;
+    if (s.metadata.labels?.[TOKEN_SECRET_LABEL] === 'agent-token') {
+      const cluster = d('cluster');
+      if (cluster) p = { kind: 'agent', name: cluster, groups: [], cluster };
+    } else {
+      const user = d('user');
+      const groups = d('groups')
+        .split(',')
+        .map((g) => g.trim())
+        .filter(Boolean);
+      if (user) p = { kind: 'user', name: user, groups };
     }
-    this.#byHash = next;
+    if (!p) return;
+    this.#byHash.set(hash, p);
+    this.#hashOf.set(s.metadata.name, hash);
+  }
+
+  #forget(secret: string): void {
+    const old = this.#hashOf.get(secret);
+    if (old) this.#byHash.delete(old);
+    this.#hashOf.delete(secret);
   }
 }
 

@@ -4,7 +4,7 @@ import { startCluster, type TestCluster } from './cluster.js';
 import { startEtcd, type Etcd } from './etcd.js';
 import { startGitServer, type GitInfo, type GitServer } from './git.js';
 import { createPki, type Pki } from './pki.js';
-import { installExitHooks, reapOrphans } from './process.js';
+import { installExitHooks, pidAlive, reapOrphans } from './process.js';
 import { repoRoot } from './tools.js';
 
 /** Everything one test run (or `make demo`) shares: an etcd, N clusters and a Git server. */
@@ -24,6 +24,9 @@ export interface Fleet {
 /** What test workers need to reach the fleet: serializable, no handles. */
 export interface FleetInfo {
   runDir: string;
+  runId: string;
+  /** The shared etcd, so a test can start a cluster of its own on it. */
+  etcdUrl: string;
   pki: Pki;
   clusters: { name: string; server: string; kubeconfig: string }[];
   git: GitInfo;
@@ -86,6 +89,8 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
     const clusters = started.clusters;
     const info = (): FleetInfo => ({
       runDir,
+      runId,
+      etcdUrl: etcd.url,
       pki,
       clusters: clusters.map((c) => ({ name: c.name, server: c.server, kubeconfig: c.kubeconfig })),
       git: git.info,
@@ -99,7 +104,13 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
 }
 
 function pruneOldRuns(base: string, keep: number): void {
-  const runs = readdirSync(base).sort();
-  for (const old of runs.slice(0, Math.max(0, runs.length - keep)))
+  const runs = readdirSync(base)
+    .filter((r) => /^\d{8}T\d{6}-\d+$/.test(r))
+    .sort();
+  for (const old of runs.slice(0, Math.max(0, runs.length - keep))) {
+    // A run whose owner (the pid in its name) still lives is in use by a concurrent run: keep it.
+    const owner = Number(old.split('-').pop());
+    if (pidAlive(owner)) continue;
     rmSync(join(base, old), { recursive: true, force: true });
+  }
 }

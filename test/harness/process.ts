@@ -89,6 +89,13 @@ export class ManagedProcess {
     }
   }
 
+  /** SIGKILL at once, as a crash or a lost node would; resolves when the process is gone. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    signalPid(this.pid, 'SIGKILL');
+    await this.exited;
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
   async stop(graceMs = 5000): Promise<void> {
     if (!this.running) return;

@@ -16,7 +16,7 @@ const USAGE = `usage: gitfleet agent --hub URL --cluster NAME --token-file FILE 
   --token-file FILE      the agent token printed by 'gitfleet cluster add NAME --mode agent'
   --hub-ca FILE          PEM CA of the hub's certificate when it is private
   --kubeconfig FILE      the cluster to drive (default: in-cluster config or $KUBECONFIG)
-  --metrics-port N       serve /metrics and /healthz (default 8081; -1 = off)
+  --metrics-port N       serve /metrics and /healthz (default 8081; 0 = any free port; off = none)
   --poll-interval 3m     how often apps are checked against Git
   --install-crds         apply gitfleet's CRDs to this cluster first`;
 
@@ -45,7 +45,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const client = await clientFrom(values);
   if (values['install-crds']) await installCrds(client);
   const interval = parseDuration(values['poll-interval']);
-  const metricsPort = Number(values['metrics-port']);
+  const metricsPort = values['metrics-port'] === 'off' ? -1 : Number(values['metrics-port']);
   const agent = await startAgent({
     hubUrl: values.hub,
     token,

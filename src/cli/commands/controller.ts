@@ -39,6 +39,8 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       concurrency: { type: 'string', default: '4' },
       'audit-store': { type: 'string' },
       'replica-id': { type: 'string' },
+      'shard-group': { type: 'string', default: 'default' },
+      'lease-duration': { type: 'string', default: '15s' },
       host: { type: 'string', default: '127.0.0.1' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
@@ -63,6 +65,8 @@ export async function controllerCommand(argv: string[]): Promise<number> {
   const membership = new HubMembership({
     client,
     identity: values['replica-id'] ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+    group: values['shard-group'],
+    leaseSeconds: Math.max(3, Math.round(parseDuration(values['lease-duration']) / 1000)),
     log,
   });
   await membership.start();

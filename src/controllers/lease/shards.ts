@@ -7,7 +7,6 @@ import type { KubeList } from '../../kube/types.js';
 import { leaseHeld, releaseLease, tryAcquireLease, type Lease } from './lease.js';
 
 const MEMBER_LABEL = 'gitfleet.dev/hub-member';
-const LEADER_LEASE = 'gitfleet-hub-leader';
 
 export interface HubMembershipOptions {
   client: KubeClient;
@@ -15,6 +14,8 @@ export interface HubMembershipOptions {
   identity: string;
   /** Seconds a replica stays a member (and leader) after its last renewal; default 15. */
   leaseSeconds?: number;
+  /** Replicas of one hub share a group; hubs of different groups ignore each other. Default `default`. */
+  group?: string;
   log: Logger;
 }
 
@@ -34,7 +35,7 @@ export class HubMembership extends EventEmitter<{ change: [] }> {
 
   constructor(opts: HubMembershipOptions) {
     super();
-    this.#o = { leaseSeconds: 15, ...opts };
+    this.#o = { leaseSeconds: 15, group: 'default', ...opts };
   }
 
   get members(): readonly string[] {
@@ -67,31 +68,35 @@ export class HubMembership extends EventEmitter<{ change: [] }> {
     const c = this.#o.client;
     await releaseLease(
       c,
-      { namespace: FLEET_NAMESPACE, name: memberLease(this.#o.identity) },
+      { namespace: FLEET_NAMESPACE, name: memberLease(this.#o.group, this.#o.identity) },
       this.#o.identity,
     );
     if (this.#leader)
-      await releaseLease(c, { namespace: FLEET_NAMESPACE, name: LEADER_LEASE }, this.#o.identity);
+      await releaseLease(
+        c,
+        { namespace: FLEET_NAMESPACE, name: leaderLease(this.#o.group) },
+        this.#o.identity,
+      );
   }
 
   async #round(): Promise<void> {
-    const { client, identity, leaseSeconds } = this.#o;
+    const { client, identity, leaseSeconds, group } = this.#o;
     await tryAcquireLease(
       client,
-      { namespace: FLEET_NAMESPACE, name: memberLease(identity), labels: { [MEMBER_LABEL]: 'true' } },
+      { namespace: FLEET_NAMESPACE, name: memberLease(group, identity), labels: { [MEMBER_LABEL]: group } },
       identity,
       leaseSeconds,
     );
     const leader = await tryAcquireLease(
       client,
-      { namespace: FLEET_NAMESPACE, name: LEADER_LEASE },
+      { namespace: FLEET_NAMESPACE, name: leaderLease(group) },
       identity,
       leaseSeconds,
     );
     const list = await client.request<KubeList<Lease>>({
       method: 'GET',
       path: `/apis/coordination.k8s.io/v1/namespaces/${FLEET_NAMESPACE}/leases`,
-      query: { labelSelector: `${MEMBER_LABEL}=true` },
+      query: { labelSelector: `${MEMBER_LABEL}=${group}` },
     });
     const now = Date.now();
     const members = list.items
@@ -109,12 +114,17 @@ export class HubMembership extends EventEmitter<{ change: [] }> {
   }
 }
 
-function memberLease(identity: string): string {
+function memberLease(group: string, identity: string): string {
   const safe = identity
     .toLowerCase()
     .replace(/[^a-z0-9.-]/g, '-')
     .slice(0, 40);
-  return `gitfleet-hub-${safe}-${createHash('sha256').update(identity).digest('hex').slice(0, 8)}`;
+  const id = createHash('sha256').update(`${group}/${identity}`).digest('hex').slice(0, 8);
+  return `gitfleet-hub-${safe}-${id}`;
+}
+
+function leaderLease(group: string): string {
+  return group === 'default' ? 'gitfleet-hub-leader' : `gitfleet-hub-leader-${group}`;
 }
 
 /** Rendezvous hashing: the member with the highest hash of (member, key) owns the key. */

@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import { startProcess, type ManagedProcess } from './process.js';
+import { toolPath } from './tools.js';
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+
+/**
+ * Runs the `gitfleet` command as a process of its own (TypeScript through tsx), so a test can kill
+ * it by PID the way a node failure would. Its log is `<logDir>/<name>.log`.
+ */
+export function startGitfleet(opts: {
+  name: string;
+  args: string[];
+  logDir: string;
+  env?: Record<string, string>;
+}): ManagedProcess {
+  return startProcess({
+    name: opts.name,
+    command: process.execPath,
+    args: ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts'), ...opts.args],
+    cwd: repoRoot,
+    logDir: opts.logDir,
+    env: {
+      GITFLEET_KUSTOMIZE: toolPath('kustomize'),
+      GITFLEET_HELM: toolPath('helm'),
+      GITFLEET_LOG_LEVEL: 'info',
+      ...opts.env,
+    },
+  });
+}
