@@ -38,10 +38,8 @@ export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(
   const deps: ApiDeps | undefined = opts.api ? { ...opts.api, log: opts.log } : undefined;
   const api = deps ? mountApi(app, deps) : undefined;
   // After mountApi: its middleware authenticates every /api/v1 route, these included.
-  if (deps) {
-    mountViews(app, deps);
-    mountActions(app, deps);
-  }
+  const views = deps ? mountViews(app, deps) : undefined;
+  if (deps) mountActions(app, deps);
   // The API server's answer decides ours: a missing kind or a store still starting is not our bug.
   app.onError((e, c) => {
     if (e instanceof KubeApiError)
@@ -81,7 +79,13 @@ export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(
   });
   // Last: the UI answers every GET no route above claimed (its own client-side routes).
   if (opts.api && opts.ui !== false) mountStatic(app, opts.ui ?? {});
-  return { app, stop: () => api?.stop() };
+  return {
+    app,
+    stop: () => {
+      api?.stop();
+      views?.stop();
+    },
+  };
 }
 
 /** Starts the hub HTTP server; resolves once it listens. */

@@ -2,6 +2,9 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { HubError } from '../api/client';
 import { useHub } from './hub-context';
 
+/** Wait before a failed load is tried again (hub down, API server busy). */
+const RETRY_MS = 3000;
+
 export interface Resource<T> {
   data: T | undefined;
   error: HubError | undefined;
@@ -22,6 +25,7 @@ export function useResource<T>(path: string): Resource<T> {
 
   useEffect(() => {
     const ac = new AbortController();
+    let retry: ReturnType<typeof setTimeout> | undefined;
     setLoading(true);
     client
       .get<T>(path, ac.signal)
@@ -31,12 +35,20 @@ export function useResource<T>(path: string): Resource<T> {
       })
       .catch((e: unknown) => {
         if (ac.signal.aborted) return;
-        setError(e instanceof HubError ? e : new HubError('http', 0, String(e)));
+        const err = e instanceof HubError ? e : new HubError('http', 0, String(e));
+        setError(err);
+        // A hub that is down or whose API server is busy will answer again: try later by
+        // itself. 4xx answers (forbidden, not found) stay until something changes.
+        if (err.kind === 'unreachable' || err.status >= 500)
+          retry = setTimeout(() => setTick((t) => t + 1), RETRY_MS);
       })
       .finally(() => {
         if (!ac.signal.aborted) setLoading(false);
       });
-    return () => ac.abort();
+    return () => {
+      ac.abort();
+      clearTimeout(retry);
+    };
   }, [client, path, tick]);
 
   // A different path starts from nothing: another page's data must not show under this one.
