@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Gauge } from 'prom-client';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -70,6 +71,22 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     log,
   });
   await membership.start();
+  new Gauge({
+    name: 'gitfleet_hub_members',
+    help: 'Hub replicas alive in this replica’s shard group (by member Lease).',
+    registers: [metrics.registry],
+    collect() {
+      this.set(membership.members.length);
+    },
+  });
+  new Gauge({
+    name: 'gitfleet_hub_leader',
+    help: 'Whether this replica holds the leader Lease (runs ApplicationSets).',
+    registers: [metrics.registry],
+    collect() {
+      this.set(membership.isLeader ? 1 : 0);
+    },
+  });
   const responsibleFor = (app: Application): boolean => {
     // Until the Clusters are known, an agent-mode destination cannot be told apart: wait.
     if (!clusterStatus.synced) return false;

@@ -214,7 +214,11 @@ export class ApplicationController {
       name,
     });
     if (!app) return;
-    if (this.#o.responsibleFor && !this.#o.responsibleFor(app)) return;
+    if (this.#o.responsibleFor && !this.#o.responsibleFor(app)) {
+      // Another replica (or the app's agent) drives it now: this one stops reporting it.
+      this.#o.metrics?.appGone(namespace, name);
+      return;
+    }
     if (app.metadata.deletionTimestamp) return this.#finalize(app);
 
     const now = new Date().toISOString();
