@@ -1,4 +1,4 @@
-import { useEffect, useState, type MouseEvent, type ReactNode } from 'react';
+import { useEffect, useState, type CSSProperties, type MouseEvent, type ReactNode } from 'react';
 
 const NAVIGATE = 'gitfleet:navigate';
 
@@ -28,6 +28,7 @@ export function Link(props: {
   to: string;
   className?: string;
   title?: string;
+  style?: CSSProperties;
   children: ReactNode;
 }): ReactNode {
   const onClick = (e: MouseEvent<HTMLAnchorElement>): void => {
@@ -36,7 +37,7 @@ export function Link(props: {
     navigate(props.to);
   };
   return (
-    <a href={props.to} className={props.className} title={props.title} onClick={onClick}>
+    <a href={props.to} className={props.className} title={props.title} style={props.style} onClick={onClick}>
       {props.children}
     </a>
   );

@@ -27,8 +27,10 @@ export function ClusterPage(props: { name: string }): ReactNode {
       <div className="page-head">
         <h1>{c.name}</h1>
         <StatusBadge
-          status={st.reachable === undefined ? 'Unknown' : st.reachable ? 'Healthy' : 'Degraded'}
-          title="reachability"
+          status={
+            st.reachable === undefined ? 'reachability unknown' : st.reachable ? 'Reachable' : 'Unreachable'
+          }
+          tone={st.reachable === undefined ? 'unknown' : st.reachable ? 'ok' : 'bad'}
         />
       </div>
       {!c.registered && (

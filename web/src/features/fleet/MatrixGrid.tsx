@@ -86,12 +86,12 @@ const Cell = memo(function Cell(props: { cell: FleetCell; cluster: string; dim: 
   return (
     <Link
       to={appPath(c.namespace, c.name)}
+      style={{ width: CELL_WIDTH }}
       className={`cell ${worst} sync-${tone(c.sync)} ${c.drift ? 'drift' : ''} ${props.dim ? 'dim' : ''}`}
       title={`${c.namespace}/${c.name} on ${props.cluster}\n${c.sync} · ${c.health}${c.drift ? ' · drift (changed in the cluster)' : ''}${c.revision ? `\nrevision ${c.revision.slice(0, 12)}` : ''}`}
     >
       <span
         className="cell-inner"
-        style={{ width: CELL_WIDTH }}
         data-testid={`cell-${c.namespace}-${c.name}`}
         data-sync={c.sync}
         data-health={c.health}

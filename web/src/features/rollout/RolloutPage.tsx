@@ -120,7 +120,7 @@ export function RolloutPage(props: { namespace: string; name: string }): ReactNo
                   <div className="step-apps">
                     {apps.map((a) => (
                       <Link key={a.name} to={appPath(d.namespace, a.name)} className="step-app">
-                        {a.cluster ?? a.name}
+                        <span title={a.cluster ? `on ${a.cluster}` : undefined}>{a.name}</span>
                         {a.cell && (
                           <>
                             <StatusBadge status={a.cell.sync} />
