@@ -174,8 +174,8 @@ export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): { stop(): void } {
   app.get('/api/v1/applicationsets/:namespace/:name', async (c) => {
     const ns = c.req.param('namespace');
     const name = c.req.param('name');
-    const denied = forbidden(c, authorizer, 'get', { resource: 'applicationsets', namespace: ns, name });
-    if (denied) return denied;
+    const early = forbidden(c, authorizer, 'get', { resource: 'applicationsets', namespace: ns, name });
+    if (early) return early;
     const set = await client.getOrUndefined<ApplicationSet>({
       apiVersion: API_VERSION,
       kind: 'ApplicationSet',
@@ -183,6 +183,14 @@ export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): { stop(): void } {
       name,
     });
     if (!set) return c.json({ error: `applicationset ${ns}/${name} not found` }, 404);
+    // With its project: a target without one is only a pre-check to RBAC.
+    const denied = forbidden(c, authorizer, 'get', {
+      resource: 'applicationsets',
+      namespace: ns,
+      name,
+      project: set.spec.template.spec.project ?? 'default',
+    });
+    if (denied) return denied;
     const apps = await listApps(ns, `${APPLICATIONSET_LABEL}=${name}`);
     const byName = new Map(apps.map((a) => [a.metadata.name, a]));
     const generated = set.status?.applications ?? apps.map((a) => ({ name: a.metadata.name }));
