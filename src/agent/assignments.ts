@@ -102,6 +102,8 @@ export class AssignmentSync {
             name: a.name,
             namespace: a.namespace,
             labels: { ...a.labels, [ASSIGNED_LABEL]: 'true' },
+            // Requests made on the hub (sync, refresh) travel as annotations; the hub's view wins.
+            annotations: a.annotations ?? {},
           },
           spec: a.spec,
         },

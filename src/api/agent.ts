@@ -17,6 +17,8 @@ export interface Assignment {
   /** The hub's spec with `destination.name` removed: on the agent, the destination is in-cluster. */
   spec: ApplicationSpec;
   labels: Record<string, string>;
+  /** The hub's `gitfleet.dev/` annotations: how a sync, refresh or rollback asked on the hub reaches the agent. */
+  annotations: Record<string, string>;
 }
 
 /** GET /api/v1/agent/assignments?cluster=C&version=V → answered at once when V is stale, else on change or after `wait` seconds. */

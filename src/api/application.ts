@@ -115,6 +115,8 @@ export interface ApplicationStatus {
   operationState?: OperationState;
   history?: HistoryEntry[];
   reconciledAt?: string;
+  /** The last sync request (REFRESH_ANNOTATION value) the controller acted on. */
+  handledSyncRequest?: string;
 }
 
 export interface Application extends KubeObject {

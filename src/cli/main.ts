@@ -2,6 +2,10 @@
 // The `gitfleet` command.
 import { GitfleetError } from '../core/errors.js';
 import { agentCommand } from './commands/agent.js';
+import { appHubCommand } from './commands/app-hub.js';
+import { fleetCommand } from './commands/fleet.js';
+import { loginCommand } from './commands/login.js';
+import { wantsHub } from './hub.js';
 import { appCommand } from './commands/app.js';
 import { auditCommand } from './commands/audit.js';
 import { clusterCommand } from './commands/cluster.js';
@@ -9,6 +13,7 @@ import { controllerCommand } from './commands/controller.js';
 import { diffCommand } from './commands/diff.js';
 import { installCommand } from './commands/install.js';
 import { renderCommand } from './commands/render.js';
+import { projectCommand } from './commands/project.js';
 import { rolloutCommand } from './commands/rollout.js';
 import { UsageError } from './output.js';
 
@@ -17,9 +22,12 @@ const HELP = `gitfleet — GitOps for Kubernetes fleets
 usage: gitfleet <command> [flags]
 
 commands:
-  app         create|get|list|diff|sync|history|rollback|delete Applications
+  login       check a hub token and remember it (then commands go through the hub API)
+  fleet       status [--watch]: clusters × applications with sync, health, revision, drift
+  app         create|get|list|diff|sync|refresh|history|rollback|delete Applications (--hub URL: via the hub)
   cluster     add|list|get|label|remove managed clusters
   rollout     status|pause|resume|approve the progressive roll-out of an ApplicationSet
+  project     list|get|windows Projects: what teams may deploy, where, when and as whom
   audit       who synced what, where and when (the hub's audit trail)
   render      render a local directory (plain YAML, Kustomize, Helm) offline
   diff        render a local directory and diff it against a cluster (server-side dry-run)
@@ -32,13 +40,23 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'app':
-      return appCommand(rest);
+      // Through the hub when asked (--hub, or a login and no kubeconfig), else Kubernetes directly.
+      return wantsHub(rest) &&
+        ['list', 'get', 'sync', 'refresh', 'history', 'rollback'].includes(rest[0] ?? '')
+        ? appHubCommand(rest)
+        : appCommand(rest);
+    case 'fleet':
+      return fleetCommand(rest);
+    case 'login':
+      return loginCommand(rest);
     case 'cluster':
       return clusterCommand(rest);
     case 'audit':
       return auditCommand(rest);
     case 'render':
       return renderCommand(rest);
+    case 'project':
+      return projectCommand(rest);
     case 'rollout':
       return rolloutCommand(rest);
     case 'diff':

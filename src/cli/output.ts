@@ -8,16 +8,19 @@ export function parseFormat(v: string | undefined): OutputFormat {
   throw new UsageError(`-o/--output must be json, yaml or table, not "${v}"`);
 }
 
-/** Prints rows as an aligned table with an upper-case header. */
-export function printTable(header: string[], rows: string[][]): void {
+/** Rows as an aligned table with an upper-case header. */
+export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
     cells
       .map((c, i) => c.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd();
-  console.log(line(header.map((h) => h.toUpperCase())));
-  for (const r of rows) console.log(line(r));
+  return [line(header.map((h) => h.toUpperCase())), ...rows.map(line)].join('\n');
+}
+
+export function printTable(header: string[], rows: string[][]): void {
+  console.log(formatTable(header, rows));
 }
 
 export function printData(data: unknown, format: 'json' | 'yaml'): void {

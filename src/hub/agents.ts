@@ -267,6 +267,9 @@ function assignments(apps: Informer, index: ClusterIndex, cluster: string): Assi
       name,
       spec: { ...a.spec, destination },
       labels: a.metadata.labels ?? {},
+      annotations: Object.fromEntries(
+        Object.entries(a.metadata.annotations ?? {}).filter(([k]) => k.startsWith('gitfleet.dev/')),
+      ),
     });
   }
   const version = createHash('sha256').update(JSON.stringify(items)).digest('hex').slice(0, 16);

@@ -143,6 +143,10 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
   clusters.start();
   const agents = mountAgentRoutes(app, { client: opts.client, apps, clusters, log: opts.log });
 
+  app.get('/api/v1/whoami', (c) => {
+    const p = c.get('principal');
+    return c.json({ kind: p.kind, name: p.name, groups: p.groups });
+  });
   app.get('/api/v1/applications', async (c) => {
     const list = await opts.client.request<KubeList<Application>>({
       method: 'GET',

@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_API } from '../../src/api/agent.js';
@@ -40,6 +41,19 @@ let agent: ManagedProcess | undefined;
 let api: HubClient;
 let repo: string;
 const group = uniqueName('shard');
+
+/** Runs the real CLI with its own login file; resolves with exit code and output. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts'), ...args],
+      { env: { ...process.env, GITFLEET_CONFIG: join(logDir, 'cli-config.json'), ...env }, timeout: 120_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    );
+  });
+}
 
 const cm = (name: string, data: Record<string, string>): string =>
   JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
@@ -384,6 +398,27 @@ describe('hub and agent', () => {
       'the hub to see it',
       async () => (await hubApp('edge-app'))?.status?.sync?.revision === sha,
     );
+  });
+
+  it('the CLI logs in to the hub, shows the fleet, and syncs an agent’s app through the hub', async () => {
+    const hubUrl = `http://127.0.0.1:${hubPort}`;
+    const bad = await cli(['login', '--hub', hubUrl, '--token', 'wrong']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.out).toContain('401');
+    const login = await cli(['login', '--hub', hubUrl, '--token', ADMIN]);
+    expect(login.out).toContain('as admin');
+    expect(login.code).toBe(0);
+    expect(statSync(join(logDir, 'cli-config.json')).mode & 0o777).toBe(0o600);
+    const fleetView = await cli(['fleet', 'status']);
+    expect(fleetView.code).toBe(0);
+    expect(fleetView.out).toContain(clusterName);
+    expect(fleetView.out).toMatch(new RegExp(`${ns}/edge-app\\s+.*Synced/Healthy`));
+    const list = await cli(['app', 'list', '-n', ns]);
+    expect(list.out).toMatch(/edge-app\s+default\s+edge-\S+\s+Synced\s+Healthy/);
+    // A manual sync asked on the hub travels to the agent (as an annotation) and back (as status).
+    const synced = await cli(['app', 'sync', 'edge-app', '-n', ns, '--wait', '--timeout', '60']);
+    expect(synced.out).toContain('Succeeded');
+    expect(synced.code).toBe(0);
   });
 
   it('Applications defined in the agent’s cluster are reconciled there and reported to the hub', async () => {
