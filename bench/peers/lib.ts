@@ -198,7 +198,15 @@ export interface Hub {
   pids(): number[];
   /** Sends a signed Gitea push event for `repoUrl`, as the Git host would. */
   push(repoUrl: string): Promise<void>;
+  /** The hub's own view of its memory (prom-client process metrics), MiB. */
+  memory(): Promise<HubMemory>;
   stop(): Promise<void>;
+}
+
+export interface HubMemory {
+  heapUsedMiB: number;
+  heapTotalMiB: number;
+  externalMiB: number;
 }
 
 export async function startHub(opts: {
@@ -266,6 +274,18 @@ export async function startHub(opts: {
         body,
       });
       if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
+    },
+    async memory() {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const mib = (name: string): number => {
+        const m = new RegExp(`^gitfleet_${name} (\\S+)$`, 'm').exec(text);
+        return m?.[1] ? Math.round(Number(m[1]) / 1048576) : NaN;
+      };
+      return {
+        heapUsedMiB: mib('nodejs_heap_size_used_bytes'),
+        heapTotalMiB: mib('nodejs_heap_size_total_bytes'),
+        externalMiB: mib('nodejs_external_memory_bytes'),
+      };
     },
     stop: () => proc.stop(10_000),
   };

@@ -9,7 +9,7 @@
 //   idle    CPU seconds (self + children) and resident memory over the idle window
 //   scale   N = --sizes on one cluster; then hub memory across --clusters clusters
 //   npx tsx bench/peers/main.ts [--quick] [--sizes 10,100] [--rounds 2] [--idle-ms 120000]
-//        [--clusters 1,2,4] [--cluster-services 20] [--flux-interval 10s] [--only scale,clusters]
+//        [--clusters 1,2,4] [--cluster-services 20] [--cluster-rounds 2] [--flux-interval 10s] [--only scale,clusters]
 // Prints a table and, last, `RESULT {json}` with ratios gitfleet/Flux (below 1: gitfleet better).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,6 +36,7 @@ import {
   startHub,
   waitCount,
   type AppSpec,
+  type HubMemory,
   type ProcSample,
   benchDir,
 } from './lib.js';
@@ -51,6 +52,7 @@ const { values } = parseArgs({
     clusters: { type: 'string' },
     'cluster-services': { type: 'string' },
     'cluster-idle-ms': { type: 'string' },
+    'cluster-rounds': { type: 'string' },
     'flux-interval': { type: 'string', default: '10s' },
     'poll-interval': { type: 'string', default: '1m' },
     only: { type: 'string', default: 'scale,clusters' },
@@ -65,6 +67,7 @@ const drifts = Number(values.drifts ?? (quick ? 2 : 3));
 const clusterCounts = (values.clusters ?? (quick ? '1,2' : '1,2,4')).split(',').map(Number);
 const clusterServices = Number(values['cluster-services'] ?? (quick ? 5 : 20));
 const clusterIdleMs = Number(values['cluster-idle-ms'] ?? (quick ? 10_000 : 60_000));
+const clusterRounds = Number(values['cluster-rounds'] ?? rounds);
 const fluxInterval = values['flux-interval'];
 const pollInterval = values['poll-interval'];
 const only = new Set(values.only.split(','));
@@ -90,8 +93,12 @@ interface Row {
   idleApiserverCpuS: number;
   idleRssMiB: number;
   peakRssMiB: number;
+  /** RSS of the freshly started processes, before any app exists. */
+  startRssMiB: number;
   /** Per process, for Flux (source, kustomize). */
   idleRssByProcessMiB: number[];
+  /** gitfleet only: V8 heap and external memory at the end of idle (from the hub's /metrics). */
+  hubMemory?: HubMemory;
 }
 
 const rows: Row[] = [];
@@ -192,6 +199,7 @@ async function round(o: RoundOpts): Promise<Row> {
   let trigger: () => Promise<void>;
   let ready: () => Promise<number>;
   let create: () => Promise<void>;
+  let memory: () => Promise<HubMemory | undefined> = () => Promise.resolve(undefined);
   if (o.tool === 'gitfleet') {
     const h = await startHub({
       name: `hub-${ns}`,
@@ -207,6 +215,7 @@ async function round(o: RoundOpts): Promise<Row> {
     trigger = () => h.push(o.repoUrl);
     ready = () => gitfleetReady(hub, ns);
     create = () => createGitfleetApps(hub, ns, o.repoUrl, apps);
+    memory = () => h.memory();
   } else {
     const f = await startFlux({
       name: `flux-${ns}`,
@@ -228,6 +237,7 @@ async function round(o: RoundOpts): Promise<Row> {
     // ---- cold
     const peak = rssPeakSampler(pids);
     const cpu0 = procSum(pids());
+    const startRssMiB = Math.round(cpu0.rssMiB);
     const api0 = procSum(apiPids());
     const t0 = performance.now();
     await create();
@@ -318,6 +328,7 @@ async function round(o: RoundOpts): Promise<Row> {
     const idleApiserverCpuS = minus(procSum(apiPids()), idleApi0);
     const idleRssByProcessMiB = pids().map((p) => Math.round(procSum([p]).rssMiB));
     peak.stop();
+    const hubMemory = await memory();
     const row: Row = {
       tool: o.tool,
       phase: o.phase,
@@ -334,10 +345,12 @@ async function round(o: RoundOpts): Promise<Row> {
       idleApiserverCpuS: r2(idleApiserverCpuS),
       idleRssMiB: Math.round(idle1.rssMiB),
       peakRssMiB: Math.round(Math.max(peak.peak(), idle1.rssMiB)),
+      startRssMiB,
       idleRssByProcessMiB,
+      ...(hubMemory ? { hubMemory } : {}),
     };
     console.log(
-      `${label}: idle ${o.idleMs / 1000} s: CPU ${row.idleCpuS} s (apiserver ${row.idleApiserverCpuS} s), RSS ${row.idleRssMiB} MiB [${idleRssByProcessMiB.join(' + ')}], peak ${row.peakRssMiB} MiB`,
+      `${label}: idle ${o.idleMs / 1000} s: CPU ${row.idleCpuS} s (apiserver ${row.idleApiserverCpuS} s), RSS ${row.idleRssMiB} MiB [${idleRssByProcessMiB.join(' + ')}], peak ${row.peakRssMiB} MiB${hubMemory ? ` (V8 heap used ${hubMemory.heapUsedMiB} of ${hubMemory.heapTotalMiB} MiB, external ${hubMemory.externalMiB} MiB)` : ''}`,
     );
     return row;
   } finally {
@@ -387,7 +400,7 @@ if (only.has('clusters')) {
   try {
     const { repoUrl } = await setupFleet(fleet, clusterServices);
     for (const c of clusterCounts)
-      for (let r = 1; r <= rounds; r++)
+      for (let r = 1; r <= clusterRounds; r++)
         for (const tool of TOOLS)
           rows.push(
             await round({
@@ -545,6 +558,7 @@ console.log(
       clusterCounts,
       clusterServices,
       clusterIdleMs,
+      clusterRounds,
       fluxInterval,
       pollInterval,
       changes,
