@@ -136,6 +136,21 @@ async function signInOk(token: string): Promise<void> {
 }
 
 describe('web UI in Chromium', () => {
+  it('is served for its own routes, and leaves the API and missing assets alone', async () => {
+    for (const path of ['/', `/apps/${ns}/${app}`, '/rollouts']) {
+      const res = await fetch(url(path));
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type'), path).toContain('text/html');
+      expect(await res.text(), path).toContain('<div id="root">');
+    }
+    const api = await fetch(url('/api/v1/no-such-route'), { headers: { Authorization: `Bearer ${TOKEN}` } });
+    expect(api.status).toBe(404);
+    expect(api.headers.get('content-type')).toContain('application/json');
+    expect((await fetch(url('/assets/no-such-file.js'))).status).toBe(404);
+    expect((await fetch(url('/../../package.json'))).status).not.toBe(500);
+    expect(await (await fetch(url('/healthz'))).text()).toBe('ok');
+  });
+
   it('shows an error for a wrong token and keeps the login screen', async () => {
     await signIn('not-the-token');
     const error = page.locator('[data-testid="login-error"]');
@@ -197,6 +212,11 @@ describe('web UI in Chromium', () => {
       .first()
       .waitFor({ timeout: 30_000 });
     await shot('06-app-synced');
+    // A reload keeps the page: the hub serves index.html for it and the token survives in the tab.
+    await page.reload();
+    await page
+      .locator('[data-testid="app-sync"] .badge', { hasText: /^Synced$/ })
+      .waitFor({ timeout: 20_000 });
     await page.click('a.brand');
     await page.fill('input[aria-label="name filter"]', app);
     await page.locator(`${cell()}[data-sync="Synced"][data-drift="false"]`).waitFor({ timeout: 30_000 });
