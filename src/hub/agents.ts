@@ -21,7 +21,7 @@ import type { HubEnv } from './principal.js';
 export const AGENT_CLUSTER_LABEL = 'gitfleet.dev/agent-cluster';
 export const ORIGIN_LABEL = 'gitfleet.dev/origin';
 
-const HEARTBEAT_EVERY_MS = 10_000;
+const HEARTBEAT_EVERY_MS = 30_000;
 const MAX_WAIT_S = 60;
 
 export interface AgentRoutesDeps {
