@@ -9,7 +9,7 @@ export default defineConfig({
         // Unit tests run first, on their own: they need no fleet.
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'test/harness/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'test/harness/**/*.test.ts', 'web/src/**/*.test.ts'],
           sequence: { groupOrder: 0 },
         },
       },

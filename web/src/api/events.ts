@@ -43,7 +43,11 @@ export async function followEvents(
   }
 }
 
-async function readEvents(body: ReadableStream<Uint8Array>, handlers: EventStreamHandlers): Promise<void> {
+/** Reads server-sent events until the stream ends; exported for its tests. */
+export async function readEvents(
+  body: ReadableStream<Uint8Array>,
+  handlers: Pick<EventStreamHandlers, 'onApplication'>,
+): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buf = '';
@@ -60,7 +64,7 @@ async function readEvents(body: ReadableStream<Uint8Array>, handlers: EventStrea
   }
 }
 
-function dispatch(block: string, handlers: EventStreamHandlers): void {
+function dispatch(block: string, handlers: Pick<EventStreamHandlers, 'onApplication'>): void {
   let event = 'message';
   const data: string[] = [];
   for (const line of block.split('\n')) {
