@@ -5,9 +5,9 @@
 // status subresource; the clusters are Cluster objects only (nothing is synced).
 //   npx tsx bench/ui/main.ts [--services 200] [--clusters 10] [--requests 60] [--renders 5]
 // Prints figures and, last, `RESULT {json}`.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { chromium } from 'playwright-core';
@@ -35,6 +35,7 @@ const renders = Number(values.renders);
 const TOKEN = 'bench-ui-token';
 const NS = 'bench-ui';
 const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = resolve('.gitfleet-run/screenshots');
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -142,6 +143,50 @@ console.log(
   `${apps.length} Applications (${services} services × ${clusterCount} clusters) created with statuses in ${Math.round(performance.now() - tCreate)} ms`,
 );
 
+// One ApplicationSet with a roll-out in progress, so the screenshots show the roll-out page too.
+await admin.create({
+  apiVersion: API_VERSION,
+  kind: 'ApplicationSet',
+  metadata: { name: 'services', namespace: NS },
+  spec: {
+    generators: [{ clusters: {} }],
+    template: {
+      metadata: { name: '{{name}}' },
+      spec: { source: { repoURL: 'http://git.example/fleet.git' }, destination: { name: '{{name}}' } },
+    },
+    strategy: {
+      type: 'RollingSync',
+      rollingSync: {
+        steps: envs.map((env) => ({
+          clusterSelector: { matchLabels: { env } },
+          ...(env === 'prod' ? { approval: true } : { soakSeconds: 60 }),
+        })),
+      },
+    },
+  },
+});
+await admin.request({
+  method: 'PATCH',
+  path: `/apis/${API_VERSION}/namespaces/${NS}/applicationsets/services/status`,
+  body: {
+    status: {
+      applications: apps.slice(0, 40).map((a) => ({
+        name: a.name,
+        // Step i selects env=envs[i]; cluster cN carries envs[N % 3].
+        step: Number(a.cluster.slice(1)) % envs.length,
+      })),
+      rollout: {
+        revision: 'b'.repeat(40),
+        stableRevision: 'a'.repeat(40),
+        phase: 'WaitingApproval',
+        step: 2,
+        message: 'step 3 (env=prod) waits for approval',
+      },
+    },
+  },
+  contentType: 'application/merge-patch+json',
+});
+
 const client = new KubeClient(await loadConnection({ file: cluster.kubeconfig }));
 const hub = await startHubServer({
   port: 0,
@@ -194,6 +239,17 @@ try {
     });
     renderMs.push(await page.evaluate<number>('performance.now()'));
     domCells = await page.evaluate<number>(`document.querySelectorAll('[data-testid^="cell-"]').length`);
+    if (i === 0) {
+      // Pictures to look at, not measured: the matrix at scale, a cluster and the roll-out.
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'bench-matrix.png') });
+      await page.goto(`http://127.0.0.1:${hub.port}/clusters/${clusterNames[0] ?? ''}`);
+      await page.waitForSelector('[data-testid="cluster-reachable"]');
+      await page.screenshot({ path: join(SHOTS, 'bench-cluster.png') });
+      await page.goto(`http://127.0.0.1:${hub.port}/rollouts/${NS}/services`);
+      await page.waitForSelector('.steps');
+      await page.screenshot({ path: join(SHOTS, 'bench-rollout.png'), fullPage: true });
+    }
     await context.close();
   }
 } finally {
