@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_API } from '../../src/api/agent.js';
@@ -419,6 +420,23 @@ describe('hub and agent', () => {
     const synced = await cli(['app', 'sync', 'edge-app', '-n', ns, '--wait', '--timeout', '60']);
     expect(synced.out).toContain('Succeeded');
     expect(synced.code).toBe(0);
+  });
+
+  it('the agent manifests in deploy/agent are accepted by a real API server (server-side dry-run)', async () => {
+    const docs = parseAllDocuments(
+      readFileSync(join(import.meta.dirname, '../../deploy/agent/agent.yaml'), 'utf8'),
+    )
+      .map((d) => d.toJS() as KubeObject)
+      .filter(Boolean);
+    expect(docs.map((d) => d.kind)).toEqual([
+      'Namespace',
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Deployment',
+    ]);
+    for (const d of docs)
+      await edge.admin.apply(d, { fieldManager: 'dry-run-test', dryRun: true, force: true });
   });
 
   it('Applications defined in the agent’s cluster are reconciled there and reported to the hub', async () => {
