@@ -162,6 +162,7 @@ describe('web UI in Chromium', () => {
 
   it('shows a pushed change turning Synced in the matrix, without a reload', async () => {
     await signInOk(TOKEN);
+    await page.locator('[data-testid="whoami"]', { hasText: 'admin' }).waitFor({ timeout: 10_000 });
     // The fleet is shared by every e2e file: narrow the matrix to this test's row.
     await page.fill('input[aria-label="name filter"]', app);
     await page.locator(`${cell()}[data-sync="Synced"]`).waitFor({ timeout: 60_000 });

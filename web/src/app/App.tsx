@@ -70,6 +70,13 @@ function Session(props: { token: string; onSignOut: (why: string) => void }): Re
     }),
     [client, live],
   );
+  const [me, setMe] = useState('');
+  useEffect(() => {
+    client.get<{ name: string }>('/api/v1/whoami').then(
+      (w) => setMe(w.name),
+      () => undefined,
+    );
+  }, [client]);
   const path = usePath();
   const route = parseRoute(path);
 
@@ -90,6 +97,11 @@ function Session(props: { token: string; onSignOut: (why: string) => void }): Re
         <span className={`live ${live ? 'on' : 'off'}`} title="live updates from the hub">
           {live ? '● live' : '○ offline'}
         </span>
+        {me && (
+          <span className="me" data-testid="whoami">
+            {me}
+          </span>
+        )}
         <button className="link" onClick={() => onSignOut('Signed out.')}>
           Sign out
         </button>

@@ -14,9 +14,9 @@ export function LoginPage(props: { onSignedIn: (token: string) => void; notice: 
     setBusy(true);
     setError('');
     try {
-      // A cheap authenticated request. Only 401 says the token is wrong: a 403 or a 5xx comes
-      // after authentication succeeded, and the pages report those themselves.
-      await new HubClient(t).get('/api/v1/applicationsets');
+      // whoami only authenticates. Only 401 says the token is wrong: a 403 or a 5xx comes after
+      // authentication succeeded, and the pages report those themselves.
+      await new HubClient(t).get('/api/v1/whoami');
       props.onSignedIn(t);
     } catch (err) {
       if (err instanceof HubError && err.kind === 'unauthorized') setError('The hub refused this token.');
