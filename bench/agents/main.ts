@@ -17,7 +17,7 @@ import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
 import { installCrds } from '../../src/cli/commands/install.js';
 import { agentTokenSecretName, hashToken, newToken } from '../../src/controllers/tokens.js';
 import { mapLimit } from '../../src/core/concurrency.js';
-import type { KubeClient } from '../../src/kube/index.js';
+import type { KubeClient, KubeList } from '../../src/kube/index.js';
 import { startFleet } from '../../test/harness/fleet.js';
 import { freePort } from '../../test/harness/ports.js';
 import { repoRoot } from '../../test/harness/tools.js';
@@ -54,7 +54,7 @@ const pct = (xs: number[], p: number): number => {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!(await probe())) {
+  while (!(await probe().catch(() => false))) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(500);
   }
@@ -177,11 +177,20 @@ for (let w = 0; w < W; w++) {
   for (const a of mine) workerOf.set(a.cluster, child);
   workers.push(child);
 }
+/** Applications with a reported health, listed 2,000 at a time (one 20,000-item answer is too big). */
 const reported = async (): Promise<number> => {
-  const list = await kube.list<{ status?: { health?: { status?: string } } }>(API_VERSION, 'Application', {
-    namespace: NS,
-  });
-  return list.items.filter((a) => a.status?.health?.status).length;
+  let n = 0;
+  let cont: string | undefined;
+  do {
+    const page: KubeList<{ status?: { health?: { status?: string } } }> = await kube.request({
+      method: 'GET',
+      path: `/apis/${API_VERSION}/namespaces/${NS}/applications`,
+      query: { limit: 2000, continue: cont },
+    });
+    n += page.items.filter((a) => a.status?.health?.status).length;
+    cont = page.metadata.continue || undefined;
+  } while (cont);
+  return n;
 };
 await until(
   'every agent’s first report in the hub',

@@ -125,7 +125,7 @@ process.on('message', (m: Command) => {
       sims.set(a.cluster, s);
       s.start();
     }
-    process.send?.({ type: 'started' });
+    if (process.connected) process.send?.({ type: 'started' });
   } else if (m.type === 'set') {
     sims.get(m.cluster)?.report(m.app, m.health);
   } else {
@@ -136,6 +136,7 @@ process.on('message', (m: Command) => {
     process.exit(0);
   }
 });
+process.on('disconnect', () => process.exit(0));
 setInterval(() => {
   let pending = 0;
   let assigned = 0;
@@ -143,5 +144,5 @@ setInterval(() => {
     pending += s.queue.length;
     assigned += s.assignments;
   }
-  process.send?.({ type: 'stats', pending, assigned });
+  if (process.connected) process.send?.({ type: 'stats', pending, assigned });
 }, 1000);
