@@ -22,6 +22,15 @@ import { startFleet, type Fleet } from '../test/harness/fleet.js';
 import { killAllNow } from '../test/harness/process.js';
 import { repoRoot, toolPath } from '../test/harness/tools.js';
 import { waitFor } from '../test/harness/wait.js';
+import { createServer } from 'node:net';
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
 
 const { values } = parseArgs({
   options: { clusters: { type: 'string', default: '3' }, 'poll-interval': { type: 'string', default: '15' } },
@@ -189,7 +198,15 @@ const controller = new ApplicationController({
   log,
 });
 controller.start();
-const hub = await startHubServer({ port: 0, webhookSecrets: {}, onPush: (u) => controller.onPush(u), log });
+// The UI and API: a fixed port when free (bookmarkable), else any; the token is printed below.
+const demoToken = 'gitfleet-demo';
+const hub = await startHubServer({
+  port: (await portFree(8080)) ? 8080 : 0,
+  webhookSecrets: {},
+  onPush: (u) => controller.onPush(u),
+  api: { client: mgmt.admin, tokens: [demoToken], clusters },
+  log,
+});
 running.stop = async () => {
   controller.stop();
   appsets.stop();
@@ -224,6 +241,8 @@ console.log(`  repository   ${repo}`);
 console.log(
   `  webhook      http://127.0.0.1:${hub.port}/api/webhook (unsigned pushes are refused: no secret is configured in the demo)`,
 );
+console.log(`  web UI       http://127.0.0.1:${hub.port}/   (token: ${demoToken})`);
+console.log(`  fleet view   ${cli} fleet status --hub http://127.0.0.1:${hub.port} --token ${demoToken}`);
 console.log(`  logs         ${fleet.runDir}/logs\n`);
 console.log(
   `Applications (management cluster ${mgmt.name}; ApplicationSet default/services = clusters × services):`,
