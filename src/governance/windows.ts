@@ -124,8 +124,6 @@ export function describeWindow(s: Pick<WindowState, 'index' | 'window'>): string
   return `${w.kind} window #${s.index} "${w.schedule}" for ${w.duration} (${w.timeZone ?? 'UTC'})`;
 }
 
-const when = (d: Date | undefined): string => (d ? d.toISOString() : 'not within a year');
-
 /**
  * Decides whether a sync may run now, with Argo CD's rules: no matching window → allowed; an
  * active matching deny window → denied (deny beats allow); matching allow windows but none
@@ -142,7 +140,12 @@ export function syncGate(project: Project, target: WindowTarget, now: Date, manu
     const retry = Math.max(...closes);
     return {
       allowed: false,
-      reason: `${denies.map((s) => `${describeWindow(s)} is active until ${when(s.nextChange)}`).join('; ')}${manual ? ' and does not allow manual sync' : ''}`,
+      reason: `${denies
+        .map(
+          (s) =>
+            `${describeWindow(s)} is active ${s.nextChange ? `until ${s.nextChange.toISOString()}` : 'and does not close within a year'}`,
+        )
+        .join('; ')}${manual ? ' and does not allow manual sync' : ''}`,
       ...(Number.isFinite(retry) ? { retryAt: new Date(retry) } : {}),
     };
   }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import {
   type TestFleet,
 } from '../harness/context.js';
 import { startControllers, type TestControllers } from '../harness/controllers.js';
+import { repoRoot } from '../harness/tools.js';
 import { waitFor } from '../harness/wait.js';
 
 // Impersonation, sync windows and policy checks, each against a real API server with RBAC.
@@ -200,7 +202,7 @@ describe('sync windows', () => {
       },
     );
     expect(auto).toMatch(
-      /^automated sync blocked: deny window #0 "\* \* \* \* \*" for 1h \(UTC\) is active until /,
+      /^automated sync blocked: deny window #0 "\* \* \* \* \*" for 1h \(UTC\) is active and does not close within a year$/,
     );
     expect((await getApp(name)).status?.sync?.status).toBe('OutOfSync');
     expect(await configMap(destNs, 'frozen')).toBeUndefined();
@@ -213,6 +215,24 @@ describe('sync windows', () => {
     expect(manual).toContain('manual sync blocked: deny window #0');
     expect(manual).toContain('does not allow manual sync');
     expect(await configMap(destNs, 'frozen')).toBeUndefined();
+
+    // The CLI shows the window, that it is active, and why this app waits.
+    const cli = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'project', 'windows', proj, '--app', name, '-n', ns],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, KUBECONFIG: hub.kubeconfig },
+      },
+    );
+    expect(cli.stderr).toBe('');
+    expect(cli.stdout).toMatch(
+      /^0 +deny +\* \* \* \* \* +1h +UTC +ns:\S+ +blocked +yes +does not close within a year$/m,
+    );
+    expect(cli.stdout).toContain(`automated sync of ${ns}/${name}: blocked: deny window #0`);
+    expect(cli.stdout).toContain(`manual sync of ${ns}/${name}: blocked: deny window #0`);
 
     await patchProject(proj, { syncWindows: alwaysDeny(destNs, true) });
     const again = await requestSync(name);
