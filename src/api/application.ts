@@ -104,6 +104,9 @@ export interface HistoryEntry {
   revision: string;
   deployedAt: string;
   source: ApplicationSource;
+  /** The commit's author (`Name <email>`) and subject line, when the mirror had them. */
+  author?: string;
+  message?: string;
 }
 
 export interface ApplicationStatus {

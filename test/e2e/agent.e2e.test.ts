@@ -347,6 +347,10 @@ describe('hub and agent', () => {
     const revisions = (converged.status?.history ?? []).slice(historyBefore).map((h) => h.revision);
     expect(revisions.indexOf(v2)).toBeGreaterThanOrEqual(0);
     expect(revisions.indexOf(v3)).toBeGreaterThan(revisions.indexOf(v2));
+    // Each entry names the commit's author and subject, read from the agent's mirror.
+    const last = converged.status?.history?.at(-1);
+    expect(last?.author).toBe('gitfleet test <test@gitfleet.dev>');
+    expect(last?.message).toBeTruthy();
   });
 
   it('an agent killed mid-sync is finished by the next run, with nothing lost or written twice', async () => {

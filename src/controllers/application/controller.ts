@@ -83,6 +83,9 @@ export interface ApplicationControllerOptions {
 
 type Key = string; // `<namespace>/<name>` = the owner string
 
+/** Set by the hub's refresh action; a new value forces a Git fetch before comparing. */
+const REFRESH_REQUESTED = 'gitfleet.dev/refresh-requested';
+
 /**
  * Reconciles Applications: source → render → compare → (auto)sync → status, continuously. Drift
  * in destination clusters arrives through watches on owned objects; pushes through `onPush`.
@@ -103,6 +106,7 @@ export class ApplicationController {
   readonly #renderCache = new RenderCache();
   readonly #watches = new Map<KubeClient, OwnedObjectsWatch>();
   readonly #forceFetch = new Set<Key>();
+  readonly #refreshSeen = new Map<Key, string>();
   /** What of each Application last triggered a reconcile; status-only updates (our own writes) do not. */
   readonly #seen = new Map<Key, string>();
   #informer: Informer | undefined;
@@ -135,7 +139,16 @@ export class ApplicationController {
     this.#informer.on('event', (ev) => {
       if (ev.type === 'error') this.#o.log.warn({ err: String(ev.error) }, 'application watch error');
       else if (ev.type === 'deleted') this.#seen.delete(keyOf(ev.object));
-      else if (ev.type !== 'synced' && this.#changed(ev.object)) this.#queue.add(keyOf(ev.object));
+      else if (ev.type !== 'synced' && this.#changed(ev.object)) {
+        // A refresh asked through the API (annotation) means "look at Git now", not at the cache.
+        const asked = ev.object.metadata.annotations?.[REFRESH_REQUESTED];
+        const k = keyOf(ev.object);
+        if (asked && this.#refreshSeen.get(k) !== asked) {
+          if (this.#refreshSeen.has(k) || ev.type === 'modified') this.#forceFetch.add(k);
+          this.#refreshSeen.set(k, asked);
+        }
+        this.#queue.add(k);
+      }
     });
     this.#informer.start();
   }
@@ -452,9 +465,15 @@ export class ApplicationController {
       if (drift && result.phase === 'Succeeded') this.#o.metrics?.driftHealed.inc();
       if (manual) (status as { handledSyncRequest?: string }).handledSyncRequest = requested;
       if (result.phase === 'Succeeded') {
+        const commit = await this.#o.sources.commitInfo(spec.source.repoURL, sha).catch(() => undefined);
         status.history = pushHistory(
           status.history,
-          { revision: sha, deployedAt: new Date().toISOString(), source: spec.source },
+          {
+            revision: sha,
+            deployedAt: new Date().toISOString(),
+            source: spec.source,
+            ...(commit ? { author: commit.author, message: commit.message } : {}),
+          },
           spec.revisionHistoryLimit ?? 10,
         );
         await recordEvent(

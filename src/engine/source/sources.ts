@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SourceError } from '../errors.js';
 import { extractCommit, isDirectory } from './checkout.js';
-import type { ExecOptions, GitCredentials } from './git-exec.js';
+import { runGitResult, type ExecOptions, type GitCredentials } from './git-exec.js';
 import {
   fetchMirror,
   headRef,
@@ -206,6 +206,27 @@ export class GitSources {
     throw new SourceError(loc.fetchUrl, `path "${path}" does not exist in commit ${id}`, {
       code: 'source.PathNotFound',
     });
+  }
+
+  /**
+   * Author, date and subject of a commit in the mirror, for history and audit; undefined when the
+   * mirror lacks it. The subject is cut at 200 characters.
+   */
+  async commitInfo(
+    url: string,
+    sha: string,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<{ author: string; date: string; message: string } | undefined> {
+    const loc = locateRepo(url);
+    const id = fullSha(loc, sha);
+    const r = await runGitResult(['show', '-s', '--format=%an <%ae>%x00%aI%x00%s', '--end-of-options', id], {
+      ...this.#exec(loc, opts.signal),
+      gitDir: this.#mirrorDir(loc),
+      remote: false,
+    });
+    if (r.exitCode !== 0) return undefined;
+    const [author = '', date = '', message = ''] = r.stdout.trim().split('\u0000');
+    return { author, date, message: message.slice(0, 200) };
   }
 
   /** How many fetches of this repository ran in this process (any URL form; 0 if none or invalid). */
