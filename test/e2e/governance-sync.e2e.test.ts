@@ -233,6 +233,15 @@ describe('sync windows', () => {
     );
     expect(cli.stdout).toContain(`automated sync of ${ns}/${name}: blocked: deny window #0`);
     expect(cli.stdout).toContain(`manual sync of ${ns}/${name}: blocked: deny window #0`);
+    const listed = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'project', 'list'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, KUBECONFIG: hub.kubeconfig },
+    });
+    expect(listed.stdout).toMatch(new RegExp(`^${proj} +\\S+ +\\*/\\* +1 +0 +no$`, 'm'));
+    // The built-in default is listed unless some test defined a Project named default.
+    expect(listed.stdout).toMatch(/^default( \(built-in\))? /m);
 
     await patchProject(proj, { syncWindows: alwaysDeny(destNs, true) });
     const again = await requestSync(name);
