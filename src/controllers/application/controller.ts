@@ -110,6 +110,7 @@ export class ApplicationController {
   /** What of each Application last triggered a reconcile; status-only updates (our own writes) do not. */
   readonly #seen = new Map<Key, string>();
   #informer: Informer | undefined;
+  #projects: Informer | undefined;
 
   constructor(opts: ApplicationControllerOptions) {
     this.#o = {
@@ -151,10 +152,25 @@ export class ApplicationController {
       }
     });
     this.#informer.start();
+    // A Project change (a rule, a window, a policy) re-examines its Applications at once, not at
+    // the next poll. Errors (no Project CRD yet) are retried by the informer itself.
+    this.#projects = new Informer(this.#o.client, {
+      apiVersion: API_VERSION,
+      kind: 'Project',
+      namespace: this.#o.controllerNamespace,
+    });
+    this.#projects.on('event', (ev) => {
+      if (ev.type === 'error' || ev.type === 'synced') return;
+      for (const a of this.#informer?.list() ?? [])
+        if (((a as Application).spec?.project ?? 'default') === ev.object.metadata.name)
+          this.#queue.add(keyOf(a));
+    });
+    this.#projects.start();
   }
 
   stop(): void {
     this.#informer?.stop();
+    this.#projects?.stop();
     this.#queue.stop();
     for (const w of this.#watches.values()) w.stop();
   }
