@@ -128,8 +128,6 @@ const startHub = (): ChildProcess =>
       'controller',
       '--kubeconfig',
       hubCluster.kubeconfig,
-      '--namespace',
-      NS,
       '--webhook-port',
       String(port),
       '--poll-interval',

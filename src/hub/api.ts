@@ -74,6 +74,11 @@ export interface ApiDeps {
   authorizer?: Authorizer;
   /** Serves the audit trail at /api/v1/audit when given. */
   audit?: AuditStore;
+  /**
+   * Every Application of the management cluster, watched: shared with the controller when it
+   * watches all namespaces, so the hub holds one copy of each. The API makes its own when absent.
+   */
+  apps?: Informer;
   /** Verifies tokens that are not gitfleet's own (OIDC ID tokens). */
   externalTokens?: ExternalTokenVerifier;
   log: Logger;
@@ -126,7 +131,7 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
   });
 
   // One informer feeds the event stream; lists are read from the API server each time.
-  const apps = new Informer(opts.client, { apiVersion: API_VERSION, kind: 'Application' });
+  const apps = opts.apps ?? new Informer(opts.client, { apiVersion: API_VERSION, kind: 'Application' });
   const listeners = new Set<(a: ApplicationSummary, deleted: boolean) => void>();
   apps.on('event', (ev) => {
     if (ev.type === 'added' || ev.type === 'modified' || ev.type === 'deleted') {
@@ -235,7 +240,7 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
   return {
     stop: () => {
       agents.stop();
-      apps.stop();
+      if (!opts.apps) apps.stop();
       clusters.stop();
       auth.stop();
     },

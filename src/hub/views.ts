@@ -41,7 +41,9 @@ export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): { stop(): void } {
   // The matrix is the UI's entry point and its heaviest read: answering it from a watched cache
   // instead of listing 2,000 Applications per request keeps it fast however many tabs poll it.
   // The matrix is rebuilt only after a change (version), not per request.
-  const appCache = new Informer(client, { apiVersion: API_VERSION, kind: 'Application' });
+  // One cache of Applications per hub process: the API's, when it shares one.
+  const ownCache = !deps.apps;
+  const appCache = deps.apps ?? new Informer(client, { apiVersion: API_VERSION, kind: 'Application' });
   let version = 0;
   let built: { version: number; clusters: string; matrix: FleetMatrix } | undefined;
   appCache.on('event', (ev) => {
@@ -217,7 +219,7 @@ export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): { stop(): void } {
       }),
     });
   });
-  return { stop: () => appCache.stop() };
+  return { stop: () => (ownCache ? appCache.stop() : undefined) };
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);

@@ -10,7 +10,8 @@ import { ApplicationSetController } from '../../controllers/applicationset/contr
 import { ClusterStatusController } from '../../controllers/cluster/health.js';
 import { ClusterResolver, IN_CLUSTER } from '../../controllers/clusters.js';
 import { HubMembership } from '../../controllers/lease/shards.js';
-import type { Application } from '../../api/application.js';
+import { API_VERSION, type Application } from '../../api/application.js';
+import { Informer } from '../../kube/informer.js';
 import { ControllerMetrics } from '../../controllers/metrics.js';
 import { Notifier } from '../../controllers/notify/notifier.js';
 import { parseDuration } from '../../controllers/application/status.js';
@@ -119,6 +120,10 @@ export async function controllerCommand(argv: string[]): Promise<number> {
             : {}),
         })
       : undefined;
+  // Watching every namespace, the controller and the API share one cache of Applications.
+  const sharedApps = values.namespace
+    ? undefined
+    : new Informer(client, { apiVersion: API_VERSION, kind: 'Application' });
   const controller = new ApplicationController({
     client,
     clusters,
@@ -130,6 +135,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     concurrency: Number(values.concurrency),
     responsibleFor,
     ...(audit ? { audit } : {}),
+    ...(sharedApps ? { informer: sharedApps } : {}),
     log,
   });
   controller.start();
@@ -181,6 +187,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       client,
       tokens: apiTokens,
       clusters,
+      ...(sharedApps ? { apps: sharedApps } : {}),
       authorizer: rbac.authorizer,
       ...(audit ? { audit } : {}),
       ...(oidc ? { externalTokens: oidc } : {}),

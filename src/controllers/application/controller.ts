@@ -78,6 +78,8 @@ export interface ApplicationControllerOptions {
   responsibleFor?: (app: Application) => boolean;
   /** Where every sync operation is recorded (append-only audit trail); none when absent. */
   audit?: AuditSink;
+  /** A shared informer of the Applications in `namespace` (all when unset); one is made when absent. */
+  informer?: Informer;
   log: Logger;
 }
 
@@ -94,12 +96,19 @@ export class ApplicationController {
   readonly #o: Required<
     Omit<
       ApplicationControllerOptions,
-      'namespace' | 'renderOptions' | 'clusters' | 'metrics' | 'notifier' | 'responsibleFor' | 'audit'
+      | 'namespace'
+      | 'renderOptions'
+      | 'clusters'
+      | 'metrics'
+      | 'notifier'
+      | 'responsibleFor'
+      | 'audit'
+      | 'informer'
     >
   > &
     Pick<
       ApplicationControllerOptions,
-      'namespace' | 'renderOptions' | 'metrics' | 'notifier' | 'responsibleFor' | 'audit'
+      'namespace' | 'renderOptions' | 'metrics' | 'notifier' | 'responsibleFor' | 'audit' | 'informer'
     >;
   readonly #queue: WorkQueue;
   readonly #clusters: ClusterResolver;
@@ -132,11 +141,13 @@ export class ApplicationController {
   }
 
   start(): void {
-    this.#informer = new Informer(this.#o.client, {
-      apiVersion: API_VERSION,
-      kind: 'Application',
-      namespace: this.#o.namespace,
-    });
+    this.#informer =
+      this.#o.informer ??
+      new Informer(this.#o.client, {
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        namespace: this.#o.namespace,
+      });
     this.#informer.on('event', (ev) => {
       if (ev.type === 'error') this.#o.log.warn({ err: String(ev.error) }, 'application watch error');
       else if (ev.type === 'deleted') this.#seen.delete(keyOf(ev.object));
