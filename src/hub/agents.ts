@@ -21,7 +21,8 @@ import type { HubEnv } from './principal.js';
 export const AGENT_CLUSTER_LABEL = 'gitfleet.dev/agent-cluster';
 export const ORIGIN_LABEL = 'gitfleet.dev/origin';
 
-const HEARTBEAT_EVERY_MS = 30_000;
+/** How often an agent's contact is written to its Cluster; AGENT_SILENCE_MS is three of these. */
+const HEARTBEAT_EVERY_MS = 60_000;
 const MAX_WAIT_S = 60;
 
 export interface AgentRoutesDeps {

@@ -247,6 +247,12 @@ export class ApplicationController {
   async #reconcile(key: Key): Promise<void> {
     const [namespace = '', name = ''] = key.split('/');
     const client = this.#o.client;
+    // Apps driven elsewhere (agents, other replicas) are dropped from the cache's copy, with no read.
+    const cached = this.#informer?.get(namespace, name) as Application | undefined;
+    if (cached && this.#o.responsibleFor && !this.#o.responsibleFor(cached)) {
+      this.#o.metrics?.appGone(namespace, name);
+      return;
+    }
     const app = await client.getOrUndefined<Application>({
       apiVersion: API_VERSION,
       kind: 'Application',

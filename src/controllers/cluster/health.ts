@@ -15,7 +15,7 @@ import { replaceStatus } from '../status-write.js';
  * drops the pooled client so new credentials take effect. Emits `onChange` for generators.
  */
 /** How long an agent may stay silent before its cluster counts as unreachable. */
-export const AGENT_SILENCE_MS = 90_000;
+export const AGENT_SILENCE_MS = 180_000;
 
 export class ClusterStatusController {
   readonly #mgmt: KubeClient;
