@@ -1,7 +1,9 @@
 import http from 'node:http';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
+import { FLEET_NAMESPACE } from '../api/cluster.js';
 import { ApplicationController } from '../controllers/application/controller.js';
+import { ClusterResolver } from '../controllers/clusters.js';
 import { claimDriver } from '../controllers/lease/driver.js';
 import { releaseLease } from '../controllers/lease/lease.js';
 import { DRIVER_LEASE } from '../controllers/lease/driver.js';
@@ -68,6 +70,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const onConnected = (up: boolean): void => connected.set(up ? 1 : 0);
   const controller = new ApplicationController({
     client: o.client,
+    // Assignments keep the hub's destination name (Projects match on it): it means this cluster.
+    clusters: new ClusterResolver(o.client, FLEET_NAMESPACE, { self: o.cluster }),
     sources: o.sources,
     metrics,
     log: o.log.child({ component: 'controller' }),

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { AGENT_API, type AssignmentList } from '../api/agent.js';
 import { API_VERSION, type Application } from '../api/application.js';
+import { FLEET_NAMESPACE } from '../api/cluster.js';
 import { ensureNamespace } from '../controllers/lease/lease.js';
 import type { HubClient } from '../core/hub-client.js';
 import type { KubeClient } from '../kube/client.js';
@@ -110,6 +111,7 @@ export class AssignmentSync {
         { fieldManager: 'gitfleet-agent', force: true },
       );
     }
+    await this.#storeGovernance(list);
     const stored = await this.#client.list<Application>(API_VERSION, 'Application', {
       labelSelector: `${ASSIGNED_LABEL}=true`,
     });
@@ -129,6 +131,54 @@ export class AssignmentSync {
     }
     this.#count = list.items.length;
     this.#log.info({ assignments: list.items.length, version: list.version }, 'assignments stored');
+  }
+
+  /**
+   * The hub's Projects for these assignments, and this cluster's own Cluster object (for its
+   * labels), stored where the controller looks for them. Projects the hub no longer sends are
+   * deleted; Projects made locally (without the label) are never touched.
+   */
+  async #storeGovernance(list: AssignmentList): Promise<void> {
+    await ensureNamespace(this.#client, FLEET_NAMESPACE);
+    const labels = { [ASSIGNED_LABEL]: 'true' };
+    await this.#client.apply(
+      {
+        apiVersion: API_VERSION,
+        kind: 'Cluster',
+        metadata: {
+          name: this.#cluster,
+          namespace: FLEET_NAMESPACE,
+          labels: { ...(list.labels ?? {}), ...labels },
+        },
+        spec: { mode: 'agent', server: '' },
+      },
+      { fieldManager: 'gitfleet-agent', force: true },
+    );
+    const sent = new Set<string>();
+    for (const p of list.projects ?? []) {
+      sent.add(p.name);
+      await this.#client.apply(
+        {
+          apiVersion: API_VERSION,
+          kind: 'Project',
+          metadata: { name: p.name, namespace: FLEET_NAMESPACE, labels },
+          spec: p.spec,
+        },
+        { fieldManager: 'gitfleet-agent', force: true },
+      );
+    }
+    const local = await this.#client.list(API_VERSION, 'Project', {
+      namespace: FLEET_NAMESPACE,
+      labelSelector: `${ASSIGNED_LABEL}=true`,
+    });
+    for (const p of local.items)
+      if (!sent.has(p.metadata.name))
+        await this.#client.delete({
+          apiVersion: API_VERSION,
+          kind: 'Project',
+          namespace: FLEET_NAMESPACE,
+          name: p.metadata.name,
+        });
   }
 }
 

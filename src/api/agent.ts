@@ -14,7 +14,7 @@ export interface Assignment {
   /** Namespace and name on the hub; the agent uses the same ones locally. */
   namespace: string;
   name: string;
-  /** The hub's spec with `destination.name` removed: on the agent, the destination is in-cluster. */
+  /** The hub's spec; `destination.name` is this cluster's name, which the agent resolves to itself. */
   spec: ApplicationSpec;
   labels: Record<string, string>;
   /** The hub's `gitfleet.dev/` annotations: how a sync, refresh or rollback asked on the hub reaches the agent. */
@@ -24,9 +24,16 @@ export interface Assignment {
 /** GET /api/v1/agent/assignments?cluster=C&version=V → answered at once when V is stale, else on change or after `wait` seconds. */
 export interface AssignmentList {
   cluster: string;
-  /** Changes whenever the set or any spec changes; the agent echoes it to long-poll. */
+  /** Changes whenever the set, any spec, a Project or the cluster's labels change; the agent echoes it to long-poll. */
   version: string;
   items: Assignment[];
+  /**
+   * The hub's Projects that these Applications name: governance (allowed sources, destinations,
+   * kinds, sync windows, policies, impersonation) is the hub's, and the agent enforces it locally.
+   */
+  projects: { name: string; spec: unknown }[];
+  /** This cluster's labels on the hub, for Project destinations that select clusters by label. */
+  labels: Record<string, string>;
 }
 
 /** One Application's state as the agent sees it. */

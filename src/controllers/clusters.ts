@@ -22,14 +22,18 @@ export class ClusterResolver {
   readonly #namespace: string;
   readonly #clients = new Map<string, Promise<KubeClient>>();
 
-  constructor(mgmt: KubeClient, controllerNamespace: string) {
+  readonly #self: string | undefined;
+
+  /** `self`: the name this cluster has on the hub, which an agent resolves to its own cluster. */
+  constructor(mgmt: KubeClient, controllerNamespace: string, opts: { self?: string } = {}) {
     this.#mgmt = mgmt;
     this.#namespace = controllerNamespace;
+    this.#self = opts.self;
   }
 
   resolve(name: string | undefined, signal?: AbortSignal): Promise<KubeClient> {
     const n = name && name !== '' ? name : IN_CLUSTER;
-    if (n === IN_CLUSTER) return Promise.resolve(this.#mgmt);
+    if (n === IN_CLUSTER || n === this.#self) return Promise.resolve(this.#mgmt);
     let p = this.#clients.get(n);
     if (!p) {
       p = this.#load(n, signal);

@@ -15,6 +15,7 @@ import { recordEvent } from '../controllers/events.js';
 import { replaceStatus } from '../controllers/status-write.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Informer } from '../kube/informer.js';
+import type { KubeObject } from '../kube/types.js';
 import type { HubEnv } from './principal.js';
 
 /** Labels of the hub's copy of an agent's autonomous Application. */
@@ -31,6 +32,8 @@ export interface AgentRoutesDeps {
   apps: Informer;
   /** Clusters in gitfleet-system. */
   clusters: Informer;
+  /** Projects in gitfleet-system (shipped to agents with the assignments that name them). */
+  projects: Informer;
   log: Logger;
 }
 
@@ -50,6 +53,14 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
     for (const c of index.update(a, ev.type === 'deleted')) wake(c);
   });
   for (const a of deps.apps.list()) index.update(a as Application, false);
+  // A Project or a cluster's labels change what agents enforce: wake who may be concerned.
+  deps.projects.on('event', (ev) => {
+    if (ev.type === 'added' || ev.type === 'modified' || ev.type === 'deleted')
+      for (const c of waiters.keys()) wake(c);
+  });
+  deps.clusters.on('event', (ev) => {
+    if (ev.type === 'added' || ev.type === 'modified') wake(ev.object.metadata.name);
+  });
 
   const lastBatch = new Map<string, { bootId: string; seq: number }>();
   const chains = new Map<string, Promise<unknown>>();
@@ -99,7 +110,7 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
     const since = c.req.query('version');
     const waitS = Math.min(Number(c.req.query('wait') ?? '0') || 0, MAX_WAIT_S);
     void heartbeat(cluster, c.req.header('x-gitfleet-agent-version'), false);
-    let list = assignments(deps.apps, index, cluster);
+    let list = assignments(deps, index, cluster);
     if (since && list.version === since && waitS > 0) {
       await new Promise<void>((resolve) => {
         const set = waiters.get(cluster) ?? new Set();
@@ -113,7 +124,7 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
         c.req.raw.signal.addEventListener('abort', done, { once: true });
         set.add(done);
       });
-      list = assignments(deps.apps, index, cluster);
+      list = assignments(deps, index, cluster);
     }
     return c.json(list);
   });
@@ -256,23 +267,31 @@ class ClusterIndex {
   }
 }
 
-function assignments(apps: Informer, index: ClusterIndex, cluster: string): AssignmentList {
+function assignments(deps: AgentRoutesDeps, index: ClusterIndex, cluster: string): AssignmentList {
   const items: Assignment[] = [];
   for (const key of index.keys(cluster)) {
     const [ns = '', name = ''] = key.split('/');
-    const a = apps.get(ns, name) as Application | undefined;
+    const a = deps.apps.get(ns, name) as Application | undefined;
     if (!a || a.metadata.deletionTimestamp) continue;
-    const { name: _dest, ...destination } = a.spec.destination;
     items.push({
       namespace: ns,
       name,
-      spec: { ...a.spec, destination },
+      spec: a.spec,
       labels: a.metadata.labels ?? {},
       annotations: Object.fromEntries(
         Object.entries(a.metadata.annotations ?? {}).filter(([k]) => k.startsWith('gitfleet.dev/')),
       ),
     });
   }
-  const version = createHash('sha256').update(JSON.stringify(items)).digest('hex').slice(0, 16);
-  return { cluster, version, items };
+  const names = [...new Set(items.map((i) => i.spec.project ?? 'default'))].sort();
+  const projects = names.flatMap((n) => {
+    const p = deps.projects.get(FLEET_NAMESPACE, n) as (KubeObject & { spec?: unknown }) | undefined;
+    return p ? [{ name: n, spec: p.spec ?? {} }] : [];
+  });
+  const labels = deps.clusters.get(FLEET_NAMESPACE, cluster)?.metadata.labels ?? {};
+  const version = createHash('sha256')
+    .update(JSON.stringify([items, projects, labels]))
+    .digest('hex')
+    .slice(0, 16);
+  return { cluster, version, items, projects, labels };
 }

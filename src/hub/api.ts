@@ -146,7 +146,13 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
   apps.start();
   if (opts.audit) mountAuditRoutes(app, { store: opts.audit, authorizer });
   clusters.start();
-  const agents = mountAgentRoutes(app, { client: opts.client, apps, clusters, log: opts.log });
+  const projects = new Informer(opts.client, {
+    apiVersion: API_VERSION,
+    kind: 'Project',
+    namespace: FLEET_NAMESPACE,
+  });
+  projects.start();
+  const agents = mountAgentRoutes(app, { client: opts.client, apps, clusters, projects, log: opts.log });
 
   app.get('/api/v1/whoami', (c) => {
     const p = c.get('principal');
@@ -248,6 +254,7 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
       agents.stop();
       if (!opts.apps) apps.stop();
       clusters.stop();
+      projects.stop();
       auth.stop();
     },
   };

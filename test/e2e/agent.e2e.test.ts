@@ -224,7 +224,8 @@ describe('hub and agent', () => {
       name: 'edge-app',
     });
     expect(local.metadata.labels?.['gitfleet.dev/assigned']).toBe('true');
-    expect(local.spec.destination.name).toBeUndefined();
+    // The hub's destination name is kept (Projects match on it); the agent resolves it to itself.
+    expect(local.spec.destination.name).toBe(clusterName);
   });
 
   it('an agent token reaches only its own cluster; rotating it cuts the old one off', async () => {
@@ -424,6 +425,50 @@ describe('hub and agent', () => {
     const synced = await cli(['app', 'sync', 'edge-app', '-n', ns, '--wait', '--timeout', '60']);
     expect(synced.out).toContain('Succeeded');
     expect(synced.code).toBe(0);
+  });
+
+  it('the hub’s Project governs an agent’s app: a forbidden destination is refused there, an allowed one applied', async () => {
+    await fleet.git.commit(repo, { 'gov/cm.yaml': cm('gov-cm', { a: '1' }) });
+    const project = {
+      apiVersion: API_VERSION,
+      kind: 'Project',
+      metadata: { name: `edge-team-${ns}`, namespace: FLEET_NAMESPACE },
+      spec: {
+        sourceRepos: ['*'],
+        // By label, as the hub knows this cluster: the agent enforces with the hub's labels.
+        destinations: [{ clusterSelector: { matchLabels: { tier: 'edge' } }, namespace: 'allowed-*' }],
+      },
+    };
+    await mgmt.admin.create(project);
+    await mgmt.admin.create<Application>({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      metadata: { name: 'governed', namespace: ns },
+      spec: {
+        project: project.metadata.name,
+        source: { repoURL: fleet.git.repoUrl(repo), path: 'gov', secretRef: { name: 'git-creds' } },
+        destination: { name: clusterName, namespace: 'team' },
+        syncPolicy: { automated: {} },
+      },
+    });
+    const refused = await waitFor('ProjectViolation reported to the hub', async () => {
+      const a = await hubApp('governed');
+      return a?.status?.conditions?.find((c) => c.type === 'ProjectViolation');
+    });
+    expect(refused.message).toContain('team');
+    expect(await getCm(edge.admin, 'team', 'gov-cm')).toBeUndefined();
+    await mgmt.admin.request({
+      method: 'PATCH',
+      path: `/apis/${API_VERSION}/namespaces/${FLEET_NAMESPACE}/projects/${project.metadata.name}`,
+      body: {
+        spec: { destinations: [{ clusterSelector: { matchLabels: { tier: 'edge' } }, namespace: 'team' }] },
+      },
+      contentType: 'application/merge-patch+json',
+    });
+    await waitFor(
+      'applied once the hub’s Project allows it',
+      async () => !!(await getCm(edge.admin, 'team', 'gov-cm')),
+    );
   });
 
   it('the agent manifests in deploy/agent are accepted by a real API server (server-side dry-run)', async () => {
