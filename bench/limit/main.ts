@@ -141,7 +141,7 @@ async function gitfleetCold(): Promise<{ coldMs: number; apiserverCpuS: number }
       repoUrl,
       Array.from({ length: services }, (_, i) => ({ index: i, destNamespace: dest })),
     );
-    const coldMs = await waitCount(`${services} apps ready`, () => gitfleetReady(admin, ns), services, t0, {
+    const coldMs = await waitCount(`${services} apps ready`, gitfleetReady(admin, ns), services, t0, {
       timeoutMs: 1_800_000,
       intervalMs: 250,
       alive: () => hub.process.running,

@@ -320,12 +320,18 @@ export async function createGitfleetApps(
   );
 }
 
-/** How many Applications in `ns` are Synced and Healthy. */
-export async function gitfleetReady(hub: KubeClient, ns: string): Promise<number> {
-  const list = await hub.list<Application>(API_VERSION, 'Application', { namespace: ns });
-  return list.items.filter(
-    (a) => a.status?.sync?.status === 'Synced' && a.status.health?.status === 'Healthy',
-  ).length;
+/**
+ * How many Applications in `ns` have been seen Synced and Healthy since this counter was made
+ * (`seen` remembers them: an app that went on to its next reconcile still counts).
+ */
+export function gitfleetReady(hub: KubeClient, ns: string, seen = new Set<string>()): () => Promise<number> {
+  return async () => {
+    const list = await hub.list<Application>(API_VERSION, 'Application', { namespace: ns });
+    for (const a of list.items)
+      if (a.status?.sync?.status === 'Synced' && a.status.health?.status === 'Healthy')
+        seen.add(a.metadata.name);
+    return seen.size;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -377,14 +383,24 @@ export async function createFluxApps(
   );
 }
 
-/** How many Kustomizations in `ns` are Ready (applied, and healthy since `wait: true`). */
-export async function fluxReady(hub: KubeClient, ns: string): Promise<number> {
-  const list = await hub.list<Kustomization>(KUSTOMIZE_API, 'Kustomization', { namespace: ns });
-  return list.items.filter(
-    (k) =>
-      k.status?.observedGeneration === k.metadata.generation &&
-      k.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-  ).length;
+/**
+ * How many Kustomizations in `ns` have been seen Ready (applied, and healthy since `wait: true`)
+ * since this counter was made. Remembered, because with a short interval Flux sets Ready to
+ * Unknown ("Reconciliation in progress") again at every reconcile, so with N large there is always
+ * one in progress and "all Ready at once" would never be observed.
+ */
+export function fluxReady(hub: KubeClient, ns: string, seen = new Set<string>()): () => Promise<number> {
+  return async () => {
+    const list = await hub.list<Kustomization>(KUSTOMIZE_API, 'Kustomization', { namespace: ns });
+    for (const k of list.items)
+      if (
+        k.status?.observedGeneration === k.metadata.generation &&
+        k.status.lastAppliedRevision &&
+        k.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+      )
+        seen.add(k.metadata.name);
+    return seen.size;
+  };
 }
 
 /** What Flux's notification-controller Receiver does on a push: ask for a reconcile of the source now. */

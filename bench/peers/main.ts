@@ -213,7 +213,7 @@ async function round(o: RoundOpts): Promise<Row> {
     alive = () => h.process.running;
     stop = h.stop;
     trigger = () => h.push(o.repoUrl);
-    ready = () => gitfleetReady(hub, ns);
+    ready = gitfleetReady(hub, ns);
     create = () => createGitfleetApps(hub, ns, o.repoUrl, apps);
     memory = () => h.memory();
   } else {
@@ -227,7 +227,7 @@ async function round(o: RoundOpts): Promise<Row> {
     alive = () => f.processes.every((p) => p.running);
     stop = f.stop;
     trigger = () => fluxRequestReconcile(hub, ns);
-    ready = () => fluxReady(hub, ns);
+    ready = fluxReady(hub, ns);
     create = () =>
       createFluxApps(hub, ns, o.repoUrl, apps, { gitInterval: pollInterval, interval: fluxInterval });
   }

@@ -202,17 +202,11 @@ await createGitfleetApps(
   repoUrl,
   Array.from({ length: services }, (_, i) => ({ index: i, destNamespace: `${ns}-dest` })),
 );
-const coldMs = await waitCount(
-  `${services} apps ready`,
-  () => gitfleetReady(cluster.admin, ns),
-  services,
-  t0,
-  {
-    timeoutMs: 1_800_000,
-    intervalMs: 250,
-    alive: () => hub.process.running,
-  },
-);
+const coldMs = await waitCount(`${services} apps ready`, gitfleetReady(cluster.admin, ns), services, t0, {
+  timeoutMs: 1_800_000,
+  intervalMs: 250,
+  alive: () => hub.process.running,
+});
 const p1 = procSample(hub.process.pid);
 const a1 = procSample(apiPid);
 await hub.stop();
