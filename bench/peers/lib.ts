@@ -395,8 +395,8 @@ export function fluxReady(hub: KubeClient, ns: string, seen = new Set<string>())
     for (const k of list.items)
       if (
         k.status?.observedGeneration === k.metadata.generation &&
-        k.status.lastAppliedRevision &&
-        k.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
+        k.status?.lastAppliedRevision &&
+        k.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
       )
         seen.add(k.metadata.name);
     return seen.size;
