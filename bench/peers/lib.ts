@@ -219,6 +219,8 @@ export async function startHub(opts: {
   concurrency?: number;
   /** Node flags such as --cpu-prof; the default is none. */
   nodeFlags?: string[];
+  /** More `gitfleet controller` flags, e.g. `--audit-store off`; the default is none (as shipped). */
+  hubArgs?: string[];
 }): Promise<Hub> {
   const port = await freePort();
   const proc = startProcess({
@@ -240,6 +242,7 @@ export async function startHub(opts: {
       String(opts.concurrency ?? 4),
       '--cache-dir',
       join(opts.runDir, 'hub-sources', opts.name),
+      ...(opts.hubArgs ?? []),
     ],
     cwd: repoRoot,
     env: {

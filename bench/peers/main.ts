@@ -9,7 +9,8 @@
 //   idle    CPU seconds (self + children) and resident memory over the idle window
 //   scale   N = --sizes on one cluster; then hub memory across --clusters clusters
 //   npx tsx bench/peers/main.ts [--quick] [--sizes 10,100] [--rounds 2] [--idle-ms 120000]
-//        [--clusters 1,2,4] [--cluster-services 20] [--cluster-rounds 2] [--flux-interval 10s] [--only scale,clusters]
+//        [--clusters 1,2,4] [--cluster-services 20] [--cluster-rounds 2]
+//        [--tools gitfleet,flux] [--hub-args '--audit-store off'] [--flux-interval 10s] [--only scale,clusters]
 // Prints a table and, last, `RESULT {json}` with ratios gitfleet/Flux (below 1: gitfleet better).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -56,6 +57,8 @@ const { values } = parseArgs({
     'flux-interval': { type: 'string', default: '10s' },
     'poll-interval': { type: 'string', default: '1m' },
     only: { type: 'string', default: 'scale,clusters' },
+    tools: { type: 'string', default: 'gitfleet,flux' },
+    'hub-args': { type: 'string', default: '' },
   },
 });
 const quick = values.quick;
@@ -73,7 +76,8 @@ const pollInterval = values['poll-interval'];
 const only = new Set(values.only.split(','));
 
 type Tool = 'gitfleet' | 'flux';
-const TOOLS: Tool[] = ['gitfleet', 'flux'];
+const TOOLS = values.tools.split(',').filter((t): t is Tool => t === 'gitfleet' || t === 'flux');
+const hubArgs = values['hub-args'].split(' ').filter(Boolean);
 
 interface Row {
   tool: Tool;
@@ -208,6 +212,7 @@ async function round(o: RoundOpts): Promise<Row> {
       kubeconfig: hubCluster.kubeconfig,
       namespace: ns,
       pollInterval,
+      hubArgs,
     });
     pids = h.pids;
     alive = () => h.process.running;
@@ -559,6 +564,8 @@ console.log(
       clusterServices,
       clusterIdleMs,
       clusterRounds,
+      tools: TOOLS,
+      hubArgs,
       fluxInterval,
       pollInterval,
       changes,
