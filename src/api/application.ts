@@ -1,4 +1,5 @@
 import type { KubeObject } from '../kube/types.js';
+import type { PolicyResult } from './project.js';
 
 export const GROUP = 'gitfleet.dev';
 export const VERSION = 'v1alpha1';
@@ -120,6 +121,8 @@ export interface ApplicationStatus {
   reconciledAt?: string;
   /** The last sync request (REFRESH_ANNOTATION value) the controller acted on. */
   handledSyncRequest?: string;
+  /** Findings of the Project's policies on the rendered objects (object, field, mode). */
+  policy?: PolicyResult[];
 }
 
 export interface Application extends KubeObject {

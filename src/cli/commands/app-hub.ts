@@ -123,6 +123,11 @@ async function sync(c: HubClient, path: string, wait: boolean, timeout: string):
   while (Date.now() < deadline) {
     const a = await c.request<Application>('GET', path);
     const st = a.status;
+    const blocked = st?.conditions?.find((c) => c.type === 'SyncWindowBlocked');
+    if (st?.handledSyncRequest === r.requested && blocked) {
+      console.log(`Refused: ${blocked.message ?? 'a sync window blocks it'}`);
+      return 1;
+    }
     if (st?.handledSyncRequest === r.requested && st.operationState) {
       console.log(`${st.operationState.phase}: ${st.operationState.message}`);
       return st.operationState.phase === 'Succeeded' ? 0 : 1;

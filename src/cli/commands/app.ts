@@ -233,6 +233,11 @@ async function sync(argv: string[]): Promise<number> {
     while (Date.now() < deadline) {
       const app = await fetchApp(c, ns, name);
       const st = app.status as (Application['status'] & { handledSyncRequest?: string }) | undefined;
+      const blocked = st?.conditions?.find((c) => c.type === 'SyncWindowBlocked');
+      if (st?.handledSyncRequest === stamp && blocked) {
+        console.log(`Refused: ${blocked.message ?? 'a sync window blocks it'}`);
+        return 1;
+      }
       if (st?.handledSyncRequest === stamp && st.operationState) {
         console.log(`${st.operationState.phase}: ${st.operationState.message}`);
         return st.operationState.phase === 'Succeeded' ? 0 : 1;

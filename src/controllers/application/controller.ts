@@ -32,7 +32,6 @@ import { replaceStatus } from '../status-write.js';
 import { sourceCredentials } from '../credentials.js';
 import { recordEvent } from '../events.js';
 import type { ControllerMetrics } from '../metrics.js';
-import type { PolicyResult } from '../../api/project.js';
 import {
   assessGovernance,
   formatPolicyResults,
@@ -352,9 +351,8 @@ export class ApplicationController {
     } catch (e) {
       return this.#failStage(app, status, 'ProjectViolation', e, now);
     }
-    const policyStatus = status as ApplicationStatus & { policy?: PolicyResult[] };
-    if (governance.policy.length) policyStatus.policy = governance.policy;
-    else delete policyStatus.policy;
+    if (governance.policy.length) status.policy = governance.policy;
+    else delete status.policy;
     const enforced = governance.policy.filter((r) => r.mode === 'enforce');
     if (enforced.length) {
       const e = new GitfleetError('policy.Violation', formatPolicyResults(enforced));
@@ -446,7 +444,7 @@ export class ApplicationController {
         now,
       );
       // A refused manual request is answered, not queued: it must not fire hours later.
-      if (manual) (status as { handledSyncRequest?: string }).handledSyncRequest = requested;
+      if (manual) status.handledSyncRequest = requested;
     } else status.conditions = removeCondition(status.conditions, 'SyncWindowBlocked');
 
     if ((manual || wantAuto) && gate.allowed) {
