@@ -8,7 +8,7 @@
 // Prints figures and, last, `RESULT {json}`.
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TOKEN_SECRET_LABEL } from '../../src/api/agent.js';
@@ -29,6 +29,8 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '4' },
     'idle-s': { type: 'string', default: '60' },
     samples: { type: 'string', default: '40' },
+    // Profile the hub (node --cpu-prof) through the idle phase, print where its time went, and stop there.
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 const N = Number(values.agents);
@@ -120,10 +122,14 @@ console.log(
 
 const port = await freePort();
 const hubUrl = `http://127.0.0.1:${port}`;
+const profDir = values['cpu-prof-dir'];
+const hubLog = join(fleet.runDir, 'logs', 'hub.log');
+console.log(`hub log: ${hubLog}`);
 const startHub = (): ChildProcess =>
   spawn(
     process.execPath,
     [
+      ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []),
       join(repoRoot, 'dist/src/cli/main.js'),
       'controller',
       '--kubeconfig',
@@ -138,8 +144,8 @@ const startHub = (): ChildProcess =>
       join(fleet.runDir, 'hub-sources'),
     ],
     {
-      env: { ...process.env, GITFLEET_API_TOKENS: ADMIN, GITFLEET_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, GITFLEET_API_TOKENS: ADMIN, GITFLEET_LOG_LEVEL: 'info' },
+      stdio: ['ignore', openSync(hubLog, 'a'), openSync(hubLog, 'a')],
     },
   );
 const api = async <T>(path: string): Promise<T> => {
@@ -192,7 +198,13 @@ const reported = async (): Promise<number> => {
 };
 await until(
   'every agent’s first report in the hub',
-  async () => (await reported()) === pairs.length,
+  async () => {
+    const n = await reported();
+    const pending = [...stats.values()].reduce((x, s) => x + s.pending, 0);
+    if (Date.now() % 15_000 < 600)
+      console.log(`  ${n}/${pairs.length} reported, ${pending} reports pending in the agents`);
+    return n === pairs.length;
+  },
   30 * 60_000,
 );
 const firstReportS = (Date.now() - t) / 1000;
@@ -214,6 +226,21 @@ const rssConnected = rssMiB(hub.pid ?? 0);
 console.log(
   `hub idle with ${N} agents: RSS ${rssConnected} MiB (before agents ${rssBefore} MiB), CPU ${idleCpu.toFixed(2)} s over ${idleS} s`,
 );
+
+if (profDir) {
+  hub.kill('SIGTERM');
+  await new Promise((r) => hub.once('exit', r));
+  for (const w of workers) w.send({ type: 'stop' });
+  await fleet.stop();
+  const file = readdirSync(profDir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort()
+    .at(-1);
+  console.log(
+    `profile: ${join(profDir, file ?? '?')} (summarise: npx tsx bench/peers/profile.ts --summarise FILE)`,
+  );
+  process.exit(0);
+}
 
 // Latency: a status change on an agent → the event in the hub's stream.
 const waiting = new Map<string, { health: string; resolve: () => void }>();

@@ -224,6 +224,20 @@ describe('hub and agent', () => {
       name: 'edge-app',
     });
     expect(local.metadata.labels?.['gitfleet.dev/assigned']).toBe('true');
+    // The agent's own metrics: the same per-app series as the hub's, plus its link to the hub.
+    const port = /"metricsPort":(\d+)/.exec(agent?.tail(200) ?? '')?.[1];
+    expect(port).toBeDefined();
+    const metrics = await waitFor('agent metrics', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return text.includes('gitfleet_app_info{') && text;
+    });
+    expect(metrics).toMatch(/^gitfleet_agent_hub_connected 1$/m);
+    expect(metrics).toMatch(/^gitfleet_agent_assignments 1$/m);
+    expect(metrics).toMatch(
+      new RegExp(
+        `gitfleet_app_info\\{namespace="${ns}",name="edge-app",sync_status="Synced",health_status="Healthy"\\} 1`,
+      ),
+    );
     // The hub's destination name is kept (Projects match on it); the agent resolves it to itself.
     expect(local.spec.destination.name).toBe(clusterName);
   });
