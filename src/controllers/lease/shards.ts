@@ -81,7 +81,7 @@ export class HubMembership extends EventEmitter<{ change: [] }> {
 
   async #round(): Promise<void> {
     const { client, identity, leaseSeconds, group } = this.#o;
-    await tryAcquireLease(
+    const me = await tryAcquireLease(
       client,
       { namespace: FLEET_NAMESPACE, name: memberLease(group, identity), labels: { [MEMBER_LABEL]: group } },
       identity,
@@ -99,11 +99,13 @@ export class HubMembership extends EventEmitter<{ change: [] }> {
       query: { labelSelector: `${MEMBER_LABEL}=${group}` },
     });
     const now = Date.now();
-    const members = list.items
+    const held = list.items
       .filter((l) => leaseHeld(l, now))
       .map((l) => l.spec?.holderIdentity ?? '')
-      .filter(Boolean)
-      .sort();
+      .filter(Boolean);
+    // Having just renewed our own Lease, we are a member even if a slow round makes it look old.
+    if (me.acquired) held.push(identity);
+    const members = [...new Set(held)].sort();
     const changed = members.join(',') !== this.#members.join(',') || leader.acquired !== this.#leader;
     this.#members = members;
     this.#leader = leader.acquired;
