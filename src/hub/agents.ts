@@ -68,6 +68,10 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
 
   /** Refuses anyone but this cluster's own agent, and clusters the hub drives itself. */
   const gate = (c: Context<HubEnv>, cluster: string): Response | undefined => {
+    // Until the caches hold every Application and Cluster, an answer could be wrong in the worst
+    // way: an empty assignment list deletes an agent's apps, a report for an unseen app is lost.
+    if (!deps.apps.synced || !deps.clusters.synced || !deps.projects.synced)
+      return c.json({ error: 'the hub is starting (caches not synced); retry' }, 503);
     const p = c.get('principal');
     if (p.kind !== 'agent') return c.json({ error: 'agent endpoints need an agent token' }, 403);
     if (p.cluster !== cluster)
