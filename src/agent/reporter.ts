@@ -50,7 +50,11 @@ export class StatusReporter {
 
   constructor(opts: ReporterOptions) {
     this.#o = { maxBuffered: 10_000, ...opts };
-    this.#apps = new Informer(opts.client, { apiVersion: API_VERSION, kind: 'Application' });
+    this.#apps = new Informer(opts.client, {
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      dropManagedFields: true,
+    });
     this.#events = new Informer(opts.client, {
       apiVersion: 'v1',
       kind: 'Event',

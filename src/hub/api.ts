@@ -131,7 +131,9 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
   });
 
   // One informer feeds the event stream; lists are read from the API server each time.
-  const apps = opts.apps ?? new Informer(opts.client, { apiVersion: API_VERSION, kind: 'Application' });
+  const apps =
+    opts.apps ??
+    new Informer(opts.client, { apiVersion: API_VERSION, kind: 'Application', dropManagedFields: true });
   const listeners = new Set<(a: ApplicationSummary, deleted: boolean) => void>();
   apps.on('event', (ev) => {
     if (ev.type === 'added' || ev.type === 'modified' || ev.type === 'deleted') {

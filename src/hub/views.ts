@@ -43,7 +43,9 @@ export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): { stop(): void } {
   // The matrix is rebuilt only after a change (version), not per request.
   // One cache of Applications per hub process: the API's, when it shares one.
   const ownCache = !deps.apps;
-  const appCache = deps.apps ?? new Informer(client, { apiVersion: API_VERSION, kind: 'Application' });
+  const appCache =
+    deps.apps ??
+    new Informer(client, { apiVersion: API_VERSION, kind: 'Application', dropManagedFields: true });
   let version = 0;
   let built: { version: number; clusters: string; matrix: FleetMatrix } | undefined;
   appCache.on('event', (ev) => {

@@ -11,6 +11,11 @@ export interface InformerOptions {
   fieldSelector?: string;
   /** Ask for metadata only (PartialObjectMetadata): enough to see that something changed, far less memory. */
   metadataOnly?: boolean;
+  /**
+   * Drop metadata.managedFields from cached objects: on objects whose status is written often
+   * they are often larger than the object itself, and readers of a cache seldom need them.
+   */
+  dropManagedFields?: boolean;
   /** Relist after this long even without errors, with ±10% jitter; default 10 minutes. */
   resyncMs?: number;
 }
@@ -157,6 +162,7 @@ export class Informer extends EventEmitter<{ event: [InformerEvent] }> {
 
   /** Metadata-only answers say PartialObjectMetadata: restore the kind the informer is about. */
   #withKind(obj: KubeObject): KubeObject {
+    if (this.#opts.dropManagedFields) delete obj.metadata.managedFields;
     return obj.kind === this.#opts.kind
       ? obj
       : { ...obj, apiVersion: this.#opts.apiVersion, kind: this.#opts.kind };

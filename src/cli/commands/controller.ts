@@ -123,7 +123,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
   // Watching every namespace, the controller and the API share one cache of Applications.
   const sharedApps = values.namespace
     ? undefined
-    : new Informer(client, { apiVersion: API_VERSION, kind: 'Application' });
+    : new Informer(client, { apiVersion: API_VERSION, kind: 'Application', dropManagedFields: true });
   const controller = new ApplicationController({
     client,
     clusters,

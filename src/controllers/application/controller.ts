@@ -146,6 +146,7 @@ export class ApplicationController {
         apiVersion: API_VERSION,
         kind: 'Application',
         namespace: this.#o.namespace,
+        dropManagedFields: true,
       });
     this.#informer.on('event', (ev) => {
       if (ev.type === 'error') this.#o.log.warn({ err: String(ev.error) }, 'application watch error');
