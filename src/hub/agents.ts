@@ -9,7 +9,8 @@ import {
   type StatusAck,
   type StatusBatch,
 } from '../api/agent.js';
-import { API_VERSION, type Application } from '../api/application.js';
+import { API_VERSION, type Application, type ApplicationStatus } from '../api/application.js';
+import type { AuditSink } from '../governance/audit/index.js';
 import { FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
 import { recordEvent } from '../controllers/events.js';
 import { replaceStatus } from '../controllers/status-write.js';
@@ -34,6 +35,8 @@ export interface AgentRoutesDeps {
   clusters: Informer;
   /** Projects in gitfleet-system (shipped to agents with the assignments that name them). */
   projects: Informer;
+  /** Where syncs that agents report (new history entries) are recorded. */
+  audit?: AuditSink;
   log: Logger;
 }
 
@@ -197,6 +200,7 @@ async function applyReport(deps: AgentRoutesDeps, cluster: string, r: AppReport)
     if (!r.status) return;
     if (JSON.stringify(hubApp.status ?? {}) === JSON.stringify(r.status)) return;
     await replaceStatus(deps.client, appPath(r.namespace, r.name), r.status);
+    await auditAgentSyncs(deps, cluster, hubApp, r.status);
     return;
   }
   const name = mirrorName(cluster, r.namespace, r.name);
@@ -230,6 +234,42 @@ async function applyReport(deps: AgentRoutesDeps, cluster: string, r: AppReport)
   }
   if (r.status && JSON.stringify(existing?.status ?? {}) !== JSON.stringify(r.status))
     await replaceStatus(deps.client, appPath(FLEET_NAMESPACE, name), r.status);
+}
+
+/**
+ * Records the syncs an agent reports (history entries the hub had not seen) in the audit trail.
+ * The agent says which commit it deployed and when; which objects changed stays in its cluster.
+ */
+async function auditAgentSyncs(
+  deps: AgentRoutesDeps,
+  cluster: string,
+  hubApp: Application,
+  status: ApplicationStatus,
+): Promise<void> {
+  if (!deps.audit) return;
+  const seen = new Set((hubApp.status?.history ?? []).map((h) => `${h.id}/${h.revision}`));
+  for (const h of status.history ?? []) {
+    if (seen.has(`${h.id}/${h.revision}`)) continue;
+    await deps.audit
+      .record({
+        operation: 'auto-sync',
+        trigger: 'automated',
+        appNamespace: hubApp.metadata.namespace ?? '',
+        app: hubApp.metadata.name,
+        project: hubApp.spec.project ?? 'default',
+        cluster,
+        namespace: hubApp.spec.destination.namespace ?? hubApp.metadata.namespace ?? '',
+        revision: h.revision,
+        repoURL: h.source.repoURL,
+        result: 'Succeeded',
+        message: `synced by the agent of ${cluster}${h.message ? `: ${h.message}` : ''}`,
+        startedAt: new Date(h.deployedAt),
+        durationMs: 0,
+        objects: [],
+        unchanged: 0,
+      })
+      .catch((e: unknown) => deps.log.warn({ err: String(e) }, 'audit record of an agent sync failed'));
+  }
 }
 
 /** The hub's name for an agent's autonomous Application (dots keep the parts apart). */

@@ -154,7 +154,14 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
     namespace: FLEET_NAMESPACE,
   });
   projects.start();
-  const agents = mountAgentRoutes(app, { client: opts.client, apps, clusters, projects, log: opts.log });
+  const agents = mountAgentRoutes(app, {
+    client: opts.client,
+    apps,
+    clusters,
+    projects,
+    log: opts.log,
+    ...(opts.audit ? { audit: opts.audit } : {}),
+  });
 
   app.get('/api/v1/whoami', (c) => {
     const p = c.get('principal');

@@ -19,7 +19,7 @@ import {
   type ClusterHandle,
   type TestFleet,
 } from '../harness/context.js';
-import { startGitfleet } from '../harness/gitfleet-process.js';
+import { startGitfleet, startHubProcess } from '../harness/gitfleet-process.js';
 import { freePort } from '../harness/ports.js';
 import type { ManagedProcess } from '../harness/process.js';
 import { FatalWaitError, waitFor } from '../harness/wait.js';
@@ -59,33 +59,17 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 const cm = (name: string, data: Record<string, string>): string =>
   JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
 
-function startHub(name = 'hub', port = hubPort, extra: string[] = []): ManagedProcess {
-  const p = startGitfleet({
-    name: `${name}-${Date.now()}`,
+function startHub(): ManagedProcess {
+  return startHubProcess({
+    name: 'hub',
     logDir,
+    kubeconfig: mgmt.kubeconfig,
+    namespace: ns,
+    port: hubPort,
+    shardGroup: group,
+    replicaId: 'hub',
     env: { GITFLEET_API_TOKENS: ADMIN },
-    args: [
-      'controller',
-      '--kubeconfig',
-      mgmt.kubeconfig,
-      '--namespace',
-      ns,
-      '--webhook-port',
-      String(port),
-      '--poll-interval',
-      '2s',
-      '--cache-dir',
-      join(logDir, `${name}-sources`),
-      '--shard-group',
-      group,
-      '--replica-id',
-      name,
-      '--lease-duration',
-      '6s',
-      ...extra,
-    ],
   });
-  return p;
 }
 
 function startAgentProcess(): ManagedProcess {
@@ -366,6 +350,16 @@ describe('hub and agent', () => {
     const last = converged.status?.history?.at(-1);
     expect(last?.author).toBe('gitfleet test <test@gitfleet.dev>');
     expect(last?.message).toBeTruthy();
+    // The syncs the agent did meanwhile are in the hub's audit trail, by commit and cluster.
+    const audit = await waitFor('audit entries for v2 and v3', async () => {
+      const r = await api.request<{ items: { revision: string; message: string; cluster: string }[] }>(
+        'GET',
+        `/api/v1/audit?app=${ns}/edge-app&cluster=${clusterName}`,
+      );
+      const revs = r.items.map((e) => e.revision);
+      return revs.includes(v2) && revs.includes(v3) && r.items;
+    });
+    expect(audit.find((e) => e.revision === v3)?.message).toContain(`agent of ${clusterName}`);
   });
 
   it('an agent killed mid-sync is finished by the next run, with nothing lost or written twice', async () => {

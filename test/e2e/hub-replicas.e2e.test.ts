@@ -12,7 +12,7 @@ import {
   type ClusterHandle,
   type TestFleet,
 } from '../harness/context.js';
-import { startGitfleet } from '../harness/gitfleet-process.js';
+import { startHubProcess } from '../harness/gitfleet-process.js';
 import { freePort } from '../harness/ports.js';
 import type { ManagedProcess } from '../harness/process.js';
 import { FatalWaitError, waitFor } from '../harness/wait.js';
@@ -32,28 +32,15 @@ let repo: string;
 
 async function startReplica(id: string): Promise<void> {
   const port = await freePort();
-  const proc = startGitfleet({
-    name: `${id}-${Date.now()}`,
+  const proc = startHubProcess({
+    name: id,
     logDir,
-    args: [
-      'controller',
-      '--kubeconfig',
-      mgmt.kubeconfig,
-      '--namespace',
-      ns,
-      '--webhook-port',
-      String(port),
-      '--poll-interval',
-      '2s',
-      '--cache-dir',
-      join(logDir, `${id}-sources`),
-      '--shard-group',
-      group,
-      '--replica-id',
-      id,
-      '--lease-duration',
-      '5s',
-    ],
+    kubeconfig: mgmt.kubeconfig,
+    namespace: ns,
+    port,
+    shardGroup: group,
+    replicaId: id,
+    leaseDuration: '5s',
   });
   replicas.set(id, { proc, port });
 }

@@ -28,3 +28,42 @@ export function startGitfleet(opts: {
     },
   });
 }
+
+/** `gitfleet controller` (a hub replica) as a process, scoped to a test's namespace and shard group. */
+export function startHubProcess(opts: {
+  name: string;
+  logDir: string;
+  kubeconfig: string;
+  namespace: string;
+  port: number;
+  /** Hubs of different groups ignore each other's Leases. */
+  shardGroup: string;
+  replicaId: string;
+  leaseDuration?: string;
+  env?: Record<string, string>;
+}): ManagedProcess {
+  return startGitfleet({
+    name: `${opts.name}-${Date.now()}`,
+    logDir: opts.logDir,
+    ...(opts.env ? { env: opts.env } : {}),
+    args: [
+      'controller',
+      '--kubeconfig',
+      opts.kubeconfig,
+      '--namespace',
+      opts.namespace,
+      '--webhook-port',
+      String(opts.port),
+      '--poll-interval',
+      '2s',
+      '--cache-dir',
+      join(opts.logDir, `${opts.replicaId}-sources`),
+      '--shard-group',
+      opts.shardGroup,
+      '--replica-id',
+      opts.replicaId,
+      '--lease-duration',
+      opts.leaseDuration ?? '6s',
+    ],
+  });
+}
