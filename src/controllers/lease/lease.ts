@@ -96,8 +96,12 @@ export async function tryAcquireLease(
     return { acquired: true, lease };
   } catch (e) {
     if (isConflict(e)) {
+      // Someone wrote first. If that someone is us (another client of the same identity, e.g.
+      // two controllers of one hub renewing at once), the Lease is ours all the same.
       const again = await client.request<Lease>({ method: 'GET', path: `${path}/${ref.name}` });
-      return { acquired: false, holder: again.spec?.holderIdentity ?? '', lease: again };
+      const holder = again.spec?.holderIdentity ?? '';
+      if (holder === identity && leaseHeld(again)) return { acquired: true, lease: again };
+      return { acquired: false, holder, lease: again };
     }
     throw e;
   }
