@@ -144,6 +144,17 @@ describe('GitSources against the harness Git server', () => {
     expect(await s.fetch(url, reader, { force: true })).toBe(true);
     expect((await s.resolve(url, 'main')).sha).toBe(c3);
     expect(s.fetchCount(url)).toBe(3);
+
+    // After a push at time T, one fetch started at or after T serves every app of the repository.
+    clock += 1;
+    const pushedAt = clock;
+    const c4 = await server.commit(repo, { 'a.txt': '4' });
+    expect(await s.fetch(url, reader, { force: true, since: pushedAt })).toBe(true);
+    expect(await s.fetch(url, reader, { force: true, since: pushedAt })).toBe(false);
+    expect((await s.resolve(url, 'main')).sha).toBe(c4);
+    clock += 1;
+    expect(await s.fetch(url, reader, { force: true, since: clock })).toBe(true);
+    expect(s.fetchCount(url)).toBe(5);
   });
 
   it('shares one fetch between concurrent callers', async () => {

@@ -113,7 +113,8 @@ export class ApplicationController {
   readonly #clusters: ClusterResolver;
   readonly #renderCache = new RenderCache();
   readonly #watches = new Map<KubeClient, OwnedObjectsWatch>();
-  readonly #forceFetch = new Set<Key>();
+  /** Apps that must see Git as of a moment (a push, a refresh): key → that moment. */
+  readonly #forceFetch = new Map<Key, number>();
   readonly #refreshSeen = new Map<Key, string>();
   /** What of each Application last triggered a reconcile; status-only updates (our own writes) do not. */
   readonly #seen = new Map<Key, string>();
@@ -156,7 +157,7 @@ export class ApplicationController {
         const asked = ev.object.metadata.annotations?.[REFRESH_REQUESTED];
         const k = keyOf(ev.object);
         if (asked && this.#refreshSeen.get(k) !== asked) {
-          if (this.#refreshSeen.has(k) || ev.type === 'modified') this.#forceFetch.add(k);
+          if (this.#refreshSeen.has(k) || ev.type === 'modified') this.#forceFetch.set(k, Date.now());
           this.#refreshSeen.set(k, asked);
         }
         this.#queue.add(k);
@@ -208,7 +209,7 @@ export class ApplicationController {
       const a = app as Application;
       if (a.spec?.source?.repoURL && wanted.has(normalizeRepoUrl(a.spec.source.repoURL))) {
         const k = keyOf(a);
-        this.#forceFetch.add(k);
+        this.#forceFetch.set(k, Date.now());
         this.#queue.add(k);
         hit.push(k);
       }
@@ -218,7 +219,7 @@ export class ApplicationController {
 
   /** Requests an immediate refresh (fetch + compare) of one Application. */
   refresh(key: Key): void {
-    this.#forceFetch.add(key);
+    this.#forceFetch.set(key, Date.now());
     this.#queue.add(key);
   }
 
@@ -304,10 +305,13 @@ export class ApplicationController {
     let manifests: Manifest[];
     try {
       const creds = await sourceCredentials(this.#o.client, namespace, spec.source);
-      const force = this.#forceFetch.delete(key);
+      // After a push, one fetch that started after it serves every app of the repository: the
+      // first app fetches, the others find the mirror already as new as the push.
+      const since = this.#forceFetch.get(key);
+      this.#forceFetch.delete(key);
       const stopFetch = this.#o.metrics?.gitFetchDuration.startTimer();
       const fetched = await this.#o.sources
-        .fetch(spec.source.repoURL, creds, { force })
+        .fetch(spec.source.repoURL, creds, since === undefined ? {} : { force: true, since })
         .catch((e: unknown) => {
           this.#o.metrics?.gitFetchFailures.inc();
           throw e;

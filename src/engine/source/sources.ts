@@ -58,6 +58,8 @@ export class GitSources {
   readonly #repos = new Map<string, RepoState>();
   readonly #fetches = new SharedTasks<boolean>();
   readonly #checkouts = new SharedTasks<string>();
+  readonly #treeHashes = new Map<string, string>();
+  readonly #commits = new Map<string, { author: string; date: string; message: string }>();
   #dirs: Promise<void> | undefined;
 
   constructor(opts: SourceOptions) {
@@ -84,13 +86,17 @@ export class GitSources {
   async fetch(
     url: string,
     creds: GitCredentials | undefined,
-    opts: { force?: boolean; signal?: AbortSignal } = {},
+    opts: { force?: boolean; since?: number; signal?: AbortSignal } = {},
   ): Promise<boolean> {
     const loc = locateRepo(url);
     const state = this.#state(loc.key);
     const last = state.lastFetchAt;
     const fresh = last !== undefined && this.#opts.now() - last < this.#opts.fetchIntervalMs;
-    if (fresh && !opts.force && !this.#fetches.has(loc.key)) return false;
+    // `since`: a forced fetch is needed only if no fetch has started since that moment.
+    const newEnough = opts.since !== undefined && last !== undefined && last >= opts.since;
+    if ((fresh && !opts.force) || newEnough) {
+      if (!this.#fetches.has(loc.key)) return false;
+    }
     return this.#fetches.run(
       loc.key,
       async (signal) => {
@@ -196,12 +202,19 @@ export class GitSources {
     const loc = locateRepo(url);
     const id = fullSha(loc, sha);
     const inTree = treePath(path);
+    // A commit never changes, so neither does the object at a path in it: ask git once.
+    const memoKey = `${loc.key}\u0000${id}\u0000${inTree}`;
+    const memo = this.#treeHashes.get(memoKey);
+    if (memo) return memo;
     const exec = this.#exec(loc, opts.signal);
     const dir = this.#mirrorDir(loc);
     const found = (await mirrorExists(dir))
       ? await objectId(dir, inTree === '' ? `${id}^{tree}` : `${id}:${inTree}`, exec)
       : undefined;
-    if (found) return found;
+    if (found) {
+      remember(this.#treeHashes, memoKey, found);
+      return found;
+    }
     await this.#requireCommit(loc, id, exec);
     throw new SourceError(loc.fetchUrl, `path "${path}" does not exist in commit ${id}`, {
       code: 'source.PathNotFound',
@@ -219,6 +232,9 @@ export class GitSources {
   ): Promise<{ author: string; date: string; message: string } | undefined> {
     const loc = locateRepo(url);
     const id = fullSha(loc, sha);
+    const memoKey = `${loc.key}\u0000${id}`;
+    const memo = this.#commits.get(memoKey);
+    if (memo) return memo;
     const r = await runGitResult(['show', '-s', '--format=%an <%ae>%x00%aI%x00%s', '--end-of-options', id], {
       ...this.#exec(loc, opts.signal),
       gitDir: this.#mirrorDir(loc),
@@ -226,7 +242,9 @@ export class GitSources {
     });
     if (r.exitCode !== 0) return undefined;
     const [author = '', date = '', message = ''] = r.stdout.trim().split('\u0000');
-    return { author, date, message: message.slice(0, 200) };
+    const info = { author, date, message: message.slice(0, 200) };
+    remember(this.#commits, memoKey, info);
+    return info;
   }
 
   /** How many fetches of this repository ran in this process (any URL form; 0 if none or invalid). */
@@ -295,4 +313,12 @@ function notFound(loc: RepoLocation, revision: string, why: string): SourceError
 
 function aborted(loc: RepoLocation, what: string): SourceError {
   return new SourceError(loc.fetchUrl, `${what} was cancelled`, { code: 'source.Aborted', transient: true });
+}
+
+const MEMO_LIMIT = 20_000;
+
+/** Caches an immutable fact; a full cache starts over rather than growing without bound. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= MEMO_LIMIT) map.clear();
+  map.set(key, value);
 }
