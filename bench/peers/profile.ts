@@ -26,6 +26,8 @@ const { values } = parseArgs({
     services: { type: 'string', default: '100' },
     top: { type: 'string', default: '15' },
     summarise: { type: 'string' },
+    // More `gitfleet controller` flags, e.g. "--audit-store off".
+    'hub-args': { type: 'string', default: '' },
   },
 });
 const top = Number(values.top);
@@ -191,6 +193,7 @@ const hub = await startHub({
   namespace: ns,
   pollInterval: '1m',
   nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '1000'],
+  hubArgs: values['hub-args'].split(' ').filter(Boolean),
 });
 const apiPid = cluster.processes[0]?.pid ?? 0;
 const p0 = procSample(hub.process.pid);
