@@ -7,6 +7,7 @@ import {
 } from '../api/applicationset.js';
 import type { KubeClient } from '../kube/client.js';
 import { forbidden, type ApiDeps } from './api.js';
+import { authorizedApp } from './load-app.js';
 import { builtinAuthorizer, type ApiAction, type HubEnv } from './principal.js';
 
 /** Who asked for the last sync (the principal's name), written next to REFRESH_ANNOTATION. */
@@ -49,33 +50,11 @@ export function mountActions(app: Hono<HubEnv>, deps: ApiDeps): void {
   const authorizer = deps.authorizer ?? builtinAuthorizer;
   const client = deps.client;
 
-  /** Loads the Application and checks `action` on it; answers the 404/403 itself. */
-  const loadApp = async (
+  const loadApp = (
     c: Context<HubEnv>,
     action: ApiAction,
-  ): Promise<{ app: Application; ns: string; name: string } | Response> => {
-    const ns = c.req.param('namespace') ?? '';
-    const name = c.req.param('name') ?? '';
-    // Checked once before reading (no existence leak to callers who may not act here) and once
-    // with the project, which only the object tells.
-    const early = forbidden(c, authorizer, action, { resource: 'applications', namespace: ns, name });
-    if (early) return early;
-    const a = await client.getOrUndefined<Application>({
-      apiVersion: API_VERSION,
-      kind: 'Application',
-      namespace: ns,
-      name,
-    });
-    if (!a) return c.json({ error: `application ${ns}/${name} not found` }, 404);
-    const denied = forbidden(c, authorizer, action, {
-      resource: 'applications',
-      namespace: ns,
-      name,
-      // Always with a project: a target without one is only a pre-check to RBAC.
-      project: a.spec.project ?? 'default',
-    });
-    return denied ?? { app: a, ns, name };
-  };
+  ): Promise<{ app: Application; ns: string; name: string } | Response> =>
+    authorizedApp(c, client, authorizer, action);
 
   app.post('/api/v1/applications/:namespace/:name/sync', async (c) => {
     const body = await jsonBody(c);

@@ -11,6 +11,7 @@ import { Informer } from '../kube/informer.js';
 import type { KubeList, KubeObject } from '../kube/types.js';
 import { forbidden, type ApiDeps } from './api.js';
 import { buildFleetMatrix, cellOf, destinationOf, type FleetMatrix } from './fleet-matrix.js';
+import { authorizedApp } from './load-app.js';
 import { builtinAuthorizer, type HubEnv } from './principal.js';
 import { liveTree, treeFromStatus } from './resource-tree.js';
 
@@ -82,18 +83,8 @@ export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): { stop(): void } {
 
   /** Loads an Application the caller may read; answers the 403/404 itself. */
   const readableApp = async (c: Context<HubEnv>): Promise<Application | Response> => {
-    const ns = c.req.param('namespace') ?? '';
-    const name = c.req.param('name') ?? '';
-    const early = forbidden(c, authorizer, 'get', { resource: 'applications', namespace: ns, name });
-    if (early) return early;
-    const a = await client.getOrUndefined<Application>({
-      apiVersion: API_VERSION,
-      kind: 'Application',
-      namespace: ns,
-      name,
-    });
-    if (!a) return c.json({ error: `application ${ns}/${name} not found` }, 404);
-    return may(c, a) ? a : c.json({ error: `you may not read application ${ns}/${name}` }, 403);
+    const r = await authorizedApp(c, client, authorizer, 'get');
+    return r instanceof Response ? r : r.app;
   };
 
   app.get('/api/v1/fleet', async (c) => {
