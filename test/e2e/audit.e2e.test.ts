@@ -297,6 +297,68 @@ describe.each(['embedded', 'postgres'] as const)('audit trail (%s store)', (kind
       hub = await startHub();
     }
   });
+
+  it('records a manual sync that a sync window refused, with who asked, and nothing applied', async () => {
+    const project = `freeze-${kind}-${ns}`;
+    const frozenDest = await createNamespace(cluster.admin, `audit-${kind}-frozen`);
+    await cluster.admin.create({
+      apiVersion: API_VERSION,
+      kind: 'Project',
+      metadata: { name: project, namespace: FLEET_NAMESPACE },
+      spec: {
+        sourceRepos: ['*'],
+        destinations: [{ namespace: frozenDest }],
+        // Starts every minute, lasts an hour: active whenever the test runs.
+        syncWindows: [{ kind: 'deny', schedule: '* * * * *', duration: '1h', namespaces: [frozenDest] }],
+      },
+    });
+    try {
+      await cluster.admin.create({
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        metadata: {
+          name: 'frozen',
+          namespace: ns,
+          annotations: {
+            [REFRESH_ANNOTATION]: new Date().toISOString(),
+            [SYNC_REQUESTED_BY_ANNOTATION]: 'bob',
+          },
+        },
+        spec: {
+          project,
+          source: { repoURL: fleet.git.repoUrl(repo), secretRef: { name: 'creds' } },
+          destination: { namespace: frozenDest },
+        },
+      } as KubeObject);
+      const refused = await waitFor(
+        'the refusal in the audit trail',
+        async () => {
+          const items = (await audit(`user=bob&app=${ns}/frozen`)).items;
+          return items.length > 0 && items;
+        },
+        { timeoutMs: 60_000, intervalMs: 300 },
+      );
+      expect(refused).toHaveLength(1);
+      expect(refused[0]).toMatchObject({
+        operation: 'manual-sync',
+        trigger: 'user',
+        user: 'bob',
+        result: 'Failed',
+        objects: [],
+        project,
+      });
+      expect(refused[0]?.message).toContain('refused: manual sync blocked');
+      const applied = await cluster.admin.list('v1', 'ConfigMap', { namespace: frozenDest });
+      expect(applied.items.filter((o) => o.metadata.name !== 'kube-root-ca.crt')).toEqual([]);
+    } finally {
+      await cluster.admin.delete({
+        apiVersion: API_VERSION,
+        kind: 'Project',
+        namespace: FLEET_NAMESPACE,
+        name: project,
+      });
+    }
+  });
 });
 
 function filesUnder(dir: string): string[] {

@@ -448,8 +448,26 @@ export class ApplicationController {
         { type: 'SyncWindowBlocked', status: 'True', reason: 'SyncWindowBlocked', message },
         now,
       );
-      // A refused manual request is answered, not queued: it must not fire hours later.
-      if (manual) status.handledSyncRequest = requested;
+      // A refused manual request is answered, not queued: it must not fire hours later. Someone
+      // asked for it, so the refusal is part of the audit trail (nothing was applied).
+      if (manual) {
+        status.handledSyncRequest = requested;
+        const at = new Date();
+        await recordSafely(
+          this.#o.audit,
+          () =>
+            auditRecordOf({
+              app,
+              revision: sha,
+              manual: true,
+              startedAt: at,
+              finishedAt: at,
+              result: { phase: 'Failed', message: `refused: ${message}`, changes: [] },
+              manifests,
+            }),
+          (e) => log.error({ err: e instanceof Error ? e.message : String(e) }, 'audit record failed'),
+        );
+      }
     } else status.conditions = removeCondition(status.conditions, 'SyncWindowBlocked');
 
     if ((manual || wantAuto) && gate.allowed) {
