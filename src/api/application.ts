@@ -136,3 +136,10 @@ export interface Application extends KubeObject {
 export const CASCADE_FINALIZER = 'gitfleet.dev/resources-finalizer';
 /** Annotation that requests a sync now: `gitfleet app sync` sets it to a timestamp. */
 export const REFRESH_ANNOTATION = 'gitfleet.dev/sync-requested';
+/** Who asked for the last sync (a user's name), written next to REFRESH_ANNOTATION by the hub API. */
+export const SYNC_REQUESTED_BY_ANNOTATION = 'gitfleet.dev/sync-requested-by';
+/**
+ * Asks for a re-compare without a sync, against Git as of now: the controller fetches before
+ * comparing when this stamp changes. It never applies anything by itself.
+ */
+export const REFRESH_REQUESTED_ANNOTATION = 'gitfleet.dev/refresh-requested';

@@ -1,5 +1,11 @@
 import type { Context, Hono } from 'hono';
-import { API_VERSION, REFRESH_ANNOTATION, type Application } from '../api/application.js';
+import {
+  API_VERSION,
+  REFRESH_ANNOTATION,
+  REFRESH_REQUESTED_ANNOTATION,
+  SYNC_REQUESTED_BY_ANNOTATION,
+  type Application,
+} from '../api/application.js';
 import {
   ROLLOUT_APPROVED_ANNOTATION,
   ROLLOUT_PAUSED_ANNOTATION,
@@ -9,14 +15,6 @@ import type { KubeClient } from '../kube/client.js';
 import { forbidden, type ApiDeps } from './api.js';
 import { authorizedApp } from './load-app.js';
 import { builtinAuthorizer, type ApiAction, type HubEnv } from './principal.js';
-
-/** Who asked for the last sync (the principal's name), written next to REFRESH_ANNOTATION. */
-export const SYNC_REQUESTED_BY_ANNOTATION = 'gitfleet.dev/sync-requested-by';
-/**
- * Asks for a re-compare without a sync. The controller reconciles on any annotation change, so
- * bumping this stamp is enough; it never applies anything by itself.
- */
-export const REFRESH_REQUESTED_ANNOTATION = 'gitfleet.dev/refresh-requested';
 
 const appPath = (ns: string, name: string): string =>
   `/apis/${API_VERSION}/namespaces/${encodeURIComponent(ns)}/applications/${encodeURIComponent(name)}`;

@@ -6,18 +6,18 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION, REFRESH_ANNOTATION, type Application } from '../../src/api/application.js';
+import {
+  API_VERSION,
+  REFRESH_ANNOTATION,
+  SYNC_REQUESTED_BY_ANNOTATION,
+  type Application,
+} from '../../src/api/application.js';
 import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
 import { installCrds } from '../../src/cli/commands/install.js';
 import { ApplicationController } from '../../src/controllers/application/controller.js';
 import { ClusterResolver } from '../../src/controllers/clusters.js';
 import { GitSources } from '../../src/engine/source/index.js';
-import {
-  openAuditStore,
-  SYNC_REQUESTED_BY_ANNOTATION,
-  type AuditEntry,
-  type AuditStore,
-} from '../../src/governance/audit/index.js';
+import { openAuditStore, type AuditEntry, type AuditStore } from '../../src/governance/audit/index.js';
 import { startHubServer } from '../../src/hub/server.js';
 import { KubeClient, loadConnection, type KubeObject } from '../../src/kube/index.js';
 import {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, REFRESH_ANNOTATION, type Application } from '../../src/api/application.js';
 import { ROLLOUT_PAUSED_ANNOTATION } from '../../src/api/applicationset.js';
 import { installCrds } from '../../src/cli/commands/install.js';
-import { REFRESH_REQUESTED_ANNOTATION, SYNC_REQUESTED_BY_ANNOTATION } from '../../src/hub/actions.js';
+import { REFRESH_REQUESTED_ANNOTATION, SYNC_REQUESTED_BY_ANNOTATION } from '../../src/api/application.js';
 import type { FleetMatrix } from '../../src/hub/fleet-matrix.js';
 import type { Authorizer } from '../../src/hub/principal.js';
 import type { ResourceTree } from '../../src/hub/resource-tree.js';

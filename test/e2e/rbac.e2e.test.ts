@@ -8,17 +8,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION, type Application } from '../../src/api/application.js';
+import { API_VERSION, SYNC_REQUESTED_BY_ANNOTATION, type Application } from '../../src/api/application.js';
 import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
 import type { Project } from '../../src/api/project.js';
 import { installCrds } from '../../src/cli/commands/install.js';
 import { issueUserToken } from '../../src/controllers/tokens.js';
-import {
-  openAuditStore,
-  SYNC_REQUESTED_BY_ANNOTATION,
-  type AuditRecord,
-  type AuditStore,
-} from '../../src/governance/audit/index.js';
+import { openAuditStore, type AuditRecord, type AuditStore } from '../../src/governance/audit/index.js';
 import { OidcVerifier } from '../../src/governance/oidc.js';
 import { loadRbac, RBAC_CONFIGMAP, type LoadedRbac } from '../../src/governance/rbac-loader.js';
 import { startHubServer } from '../../src/hub/server.js';

@@ -6,7 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, type Application } from '../../src/api/application.js';
 import { installCrds } from '../../src/cli/commands/install.js';
-import { SYNC_REQUESTED_BY_ANNOTATION } from '../../src/hub/actions.js';
+import { SYNC_REQUESTED_BY_ANNOTATION } from '../../src/api/application.js';
 import { startHubServer } from '../../src/hub/server.js';
 import { defaultUiDir } from '../../src/hub/static.js';
 import { KubeClient, loadConnection, type KubeObject } from '../../src/kube/index.js';

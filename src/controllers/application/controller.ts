@@ -3,6 +3,7 @@ import {
   API_VERSION,
   CASCADE_FINALIZER,
   REFRESH_ANNOTATION,
+  REFRESH_REQUESTED_ANNOTATION,
   type Application,
   type ApplicationStatus,
   type HistoryEntry,
@@ -84,9 +85,6 @@ export interface ApplicationControllerOptions {
 
 type Key = string; // `<namespace>/<name>` = the owner string
 
-/** Set by the hub's refresh action; a new value forces a Git fetch before comparing. */
-const REFRESH_REQUESTED = 'gitfleet.dev/refresh-requested';
-
 /**
  * Reconciles Applications: source → render → compare → (auto)sync → status, continuously. Drift
  * in destination clusters arrives through watches on owned objects; pushes through `onPush`.
@@ -154,7 +152,7 @@ export class ApplicationController {
       else if (ev.type === 'deleted') this.#seen.delete(keyOf(ev.object));
       else if (ev.type !== 'synced' && this.#changed(ev.object)) {
         // A refresh asked through the API (annotation) means "look at Git now", not at the cache.
-        const asked = ev.object.metadata.annotations?.[REFRESH_REQUESTED];
+        const asked = ev.object.metadata.annotations?.[REFRESH_REQUESTED_ANNOTATION];
         const k = keyOf(ev.object);
         if (asked && this.#refreshSeen.get(k) !== asked) {
           if (this.#refreshSeen.has(k) || ev.type === 'modified') this.#forceFetch.set(k, Date.now());

@@ -16,6 +16,5 @@ export {
   maskSecretValues,
   recordSafely,
   SYNC_OPERATION_ANNOTATION,
-  SYNC_REQUESTED_BY_ANNOTATION,
   type SyncAuditInput,
 } from './record.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Application } from '../../api/application.js';
-import { auditRecordOf, maskSecretValues, SYNC_REQUESTED_BY_ANNOTATION } from './record.js';
+import { SYNC_REQUESTED_BY_ANNOTATION } from '../../api/application.js';
+import { auditRecordOf, maskSecretValues } from './record.js';
 
 const sha = (c: string): string => c.repeat(40);
 

@@ -1,10 +1,8 @@
-import type { Application } from '../../api/application.js';
+import { SYNC_REQUESTED_BY_ANNOTATION, type Application } from '../../api/application.js';
 import type { ChangeSetEntry } from '../../engine/apply/changeset.js';
 import type { Manifest } from '../../engine/manifest.js';
 import type { AuditObject, AuditOperation, AuditRecord, AuditSink } from './types.js';
 
-/** Who asked for a manual sync; set by the hub API (and the CLI) next to `gitfleet.dev/sync-requested`. */
-export const SYNC_REQUESTED_BY_ANNOTATION = 'gitfleet.dev/sync-requested-by';
 /** Marks a manual sync as a rollback explicitly; rollbacks are also recognised without it (see isRollback). */
 export const SYNC_OPERATION_ANNOTATION = 'gitfleet.dev/sync-operation';
 
