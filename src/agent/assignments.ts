@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { AGENT_API, type AssignmentList } from '../api/agent.js';
 import { API_VERSION, type Application } from '../api/application.js';
 import { FLEET_NAMESPACE } from '../api/cluster.js';
-import { ensureNamespace } from '../controllers/lease/lease.js';
+import { sleep } from '../core/sleep.js';
+import { ensureNamespace } from '../kube/namespace.js';
 import type { HubClient } from '../core/hub-client.js';
 import type { KubeClient } from '../kube/client.js';
 
@@ -180,16 +181,4 @@ export class AssignmentSync {
           name: p.metadata.name,
         });
   }
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -12,7 +12,8 @@ import type { HubClient } from '../core/hub-client.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import type { KubeObject } from '../kube/types.js';
-import { ASSIGNED_LABEL, sleep } from './assignments.js';
+import { sleep } from '../core/sleep.js';
+import { ASSIGNED_LABEL } from './assignments.js';
 
 const BATCH_APPS = 200;
 const BATCH_EVENTS = 200;

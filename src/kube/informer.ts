@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { sleep } from '../core/sleep.js';
 import type { KubeClient, WatchEvent } from './client.js';
 import { KubeApiError } from './errors.js';
 import type { KubeList, KubeObject } from './types.js';
@@ -79,7 +80,7 @@ export class Informer extends EventEmitter<{ event: [InformerEvent] }> {
       } catch (e) {
         if (signal.aborted) return;
         this.emit('event', { type: 'error', error: e });
-        await delay(backoff, signal);
+        await sleep(backoff, signal);
         backoff = Math.min(backoff * 2, 30_000);
       }
     }
@@ -171,18 +172,4 @@ export class Informer extends EventEmitter<{ event: [InformerEvent] }> {
 
 function key(o: KubeObject): string {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }

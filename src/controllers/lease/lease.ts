@@ -1,6 +1,7 @@
 import { GitfleetError } from '../../core/errors.js';
 import type { KubeClient } from '../../kube/client.js';
 import { isConflict, isNotFound } from '../../kube/errors.js';
+import { ensureNamespace } from '../../kube/namespace.js';
 import type { KubeObject } from '../../kube/types.js';
 
 /** A coordination.k8s.io/v1 Lease, the one lock primitive gitfleet uses (no store of its own). */
@@ -120,18 +121,6 @@ export async function releaseLease(
     await client.request({ method: 'DELETE', path, body: { preconditions: { uid: l.metadata.uid } } });
   } catch (e) {
     if (!isNotFound(e) && !isConflict(e)) throw e;
-  }
-}
-
-export async function ensureNamespace(client: KubeClient, name: string): Promise<void> {
-  try {
-    await client.request({
-      method: 'POST',
-      path: '/api/v1/namespaces',
-      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
-    });
-  } catch (e) {
-    if (!isConflict(e)) throw e;
   }
 }
 
