@@ -132,6 +132,11 @@ export interface Application extends KubeObject {
   status?: ApplicationStatus;
 }
 
+/** The API path of one Application (for PATCH, status writes). */
+export function applicationPath(namespace: string, name: string): string {
+  return `/apis/${API_VERSION}/namespaces/${encodeURIComponent(namespace)}/applications/${encodeURIComponent(name)}`;
+}
+
 /** Finalizer that makes deleting an Application delete what it owns (and only that). */
 export const CASCADE_FINALIZER = 'gitfleet.dev/resources-finalizer';
 /** Annotation that requests a sync now: `gitfleet app sync` sets it to a timestamp. */

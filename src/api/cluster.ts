@@ -1,5 +1,5 @@
 import type { KubeObject } from '../kube/types.js';
-import type { API_VERSION } from './application.js';
+import { API_VERSION } from './application.js';
 
 /** Namespace holding Clusters and their credential Secrets. */
 export const FLEET_NAMESPACE = 'gitfleet-system';
@@ -30,4 +30,9 @@ export interface Cluster extends KubeObject {
     lastHeartbeat?: string;
     agentVersion?: string;
   };
+}
+
+/** The API path of one Cluster (in gitfleet-system unless said otherwise). */
+export function clusterPath(name: string, namespace = FLEET_NAMESPACE): string {
+  return `/apis/${API_VERSION}/namespaces/${encodeURIComponent(namespace)}/clusters/${encodeURIComponent(name)}`;
 }

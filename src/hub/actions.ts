@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
 import {
   API_VERSION,
+  applicationPath,
   REFRESH_ANNOTATION,
   REFRESH_REQUESTED_ANNOTATION,
   SYNC_REQUESTED_BY_ANNOTATION,
@@ -16,8 +17,6 @@ import { forbidden, type ApiDeps } from './api.js';
 import { authorizedApp } from './load-app.js';
 import { builtinAuthorizer, type ApiAction, type HubEnv } from './principal.js';
 
-const appPath = (ns: string, name: string): string =>
-  `/apis/${API_VERSION}/namespaces/${encodeURIComponent(ns)}/applications/${encodeURIComponent(name)}`;
 const setPath = (ns: string, name: string): string =>
   `/apis/${API_VERSION}/namespaces/${encodeURIComponent(ns)}/applicationsets/${encodeURIComponent(name)}`;
 
@@ -66,7 +65,7 @@ export function mountActions(app: Hono<HubEnv>, deps: ApiDeps): void {
     const got = await loadApp(c, 'sync');
     if (got instanceof Response) return got;
     const stamp = new Date().toISOString();
-    await mergePatch(client, appPath(got.ns, got.name), {
+    await mergePatch(client, applicationPath(got.ns, got.name), {
       metadata: {
         annotations: {
           [REFRESH_ANNOTATION]: stamp,
@@ -81,7 +80,7 @@ export function mountActions(app: Hono<HubEnv>, deps: ApiDeps): void {
     const got = await loadApp(c, 'get');
     if (got instanceof Response) return got;
     const stamp = new Date().toISOString();
-    await mergePatch(client, appPath(got.ns, got.name), {
+    await mergePatch(client, applicationPath(got.ns, got.name), {
       metadata: { annotations: { [REFRESH_REQUESTED_ANNOTATION]: stamp } },
     });
     return c.json({ requested: stamp }, 202);
@@ -103,7 +102,7 @@ export function mountActions(app: Hono<HubEnv>, deps: ApiDeps): void {
     const entry = got.app.status?.history?.find((e) => e.id === id);
     if (!entry) return c.json({ error: `${got.ns}/${got.name} has no history entry ${id}` }, 404);
     const stamp = new Date().toISOString();
-    await mergePatch(client, appPath(got.ns, got.name), {
+    await mergePatch(client, applicationPath(got.ns, got.name), {
       spec: { source: { ...entry.source, targetRevision: entry.revision } },
       metadata: {
         annotations: {

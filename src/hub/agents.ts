@@ -9,9 +9,14 @@ import {
   type StatusAck,
   type StatusBatch,
 } from '../api/agent.js';
-import { API_VERSION, type Application, type ApplicationStatus } from '../api/application.js';
+import {
+  API_VERSION,
+  applicationPath,
+  type Application,
+  type ApplicationStatus,
+} from '../api/application.js';
 import type { AuditSink } from '../governance/audit/index.js';
-import { FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
+import { clusterPath, FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
 import { recordEvent } from '../controllers/events.js';
 import { replaceStatus } from '../controllers/status-write.js';
 import type { KubeClient } from '../kube/client.js';
@@ -191,7 +196,7 @@ async function applyReport(deps: AgentRoutesDeps, cluster: string, r: AppReport)
       if (hubApp.metadata.deletionTimestamp && hubApp.metadata.finalizers?.length)
         await deps.client.request({
           method: 'PATCH',
-          path: appPath(r.namespace, r.name),
+          path: applicationPath(r.namespace, r.name),
           body: { metadata: { finalizers: null } },
           contentType: 'application/merge-patch+json',
         });
@@ -199,7 +204,7 @@ async function applyReport(deps: AgentRoutesDeps, cluster: string, r: AppReport)
     }
     if (!r.status) return;
     if (JSON.stringify(hubApp.status ?? {}) === JSON.stringify(r.status)) return;
-    await replaceStatus(deps.client, appPath(r.namespace, r.name), r.status);
+    await replaceStatus(deps.client, applicationPath(r.namespace, r.name), r.status);
     await auditAgentSyncs(deps, cluster, hubApp, r.status);
     return;
   }
@@ -233,7 +238,7 @@ async function applyReport(deps: AgentRoutesDeps, cluster: string, r: AppReport)
     );
   }
   if (r.status && JSON.stringify(existing?.status ?? {}) !== JSON.stringify(r.status))
-    await replaceStatus(deps.client, appPath(FLEET_NAMESPACE, name), r.status);
+    await replaceStatus(deps.client, applicationPath(FLEET_NAMESPACE, name), r.status);
 }
 
 /**
@@ -278,11 +283,6 @@ export function mirrorName(cluster: string, namespace: string, name: string): st
   if (full.length <= 253) return full;
   return `${full.slice(0, 240)}.${createHash('sha256').update(full).digest('hex').slice(0, 12)}`;
 }
-
-const appPath = (ns: string, name: string): string =>
-  `/apis/${API_VERSION}/namespaces/${ns}/applications/${name}`;
-const clusterPath = (name: string): string =>
-  `/apis/${API_VERSION}/namespaces/${FLEET_NAMESPACE}/clusters/${name}`;
 
 /** Which Applications are assigned to which cluster, kept current from the informer's events. */
 class ClusterIndex {

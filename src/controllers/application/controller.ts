@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import {
   API_VERSION,
+  applicationPath,
   CASCADE_FINALIZER,
   REFRESH_ANNOTATION,
   REFRESH_REQUESTED_ANNOTATION,
@@ -673,7 +674,7 @@ export class ApplicationController {
     const finalizers = (app.metadata.finalizers as string[]).filter((f) => f !== CASCADE_FINALIZER);
     await this.#o.client.request({
       method: 'PATCH',
-      path: `/apis/${API_VERSION}/namespaces/${app.metadata.namespace}/applications/${app.metadata.name}`,
+      path: applicationPath(app.metadata.namespace ?? '', app.metadata.name),
       body: { metadata: { finalizers, resourceVersion: app.metadata.resourceVersion } },
       contentType: 'application/merge-patch+json',
     });
@@ -686,7 +687,7 @@ export class ApplicationController {
   async #writeStatus(app: Application, status: ApplicationStatus): Promise<void> {
     await replaceStatus(
       this.#o.client,
-      `/apis/${API_VERSION}/namespaces/${app.metadata.namespace}/applications/${app.metadata.name}`,
+      applicationPath(app.metadata.namespace ?? '', app.metadata.name),
       status,
     );
   }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { API_VERSION } from '../../api/application.js';
-import { FLEET_NAMESPACE, type Cluster } from '../../api/cluster.js';
+import { clusterPath, FLEET_NAMESPACE, type Cluster } from '../../api/cluster.js';
 import type { KubeClient } from '../../kube/client.js';
 import { Informer } from '../../kube/informer.js';
 import type { ClusterResolver } from '../clusters.js';
@@ -149,11 +149,7 @@ export class ClusterStatusController {
 
   async #write(c: Cluster, status: NonNullable<Cluster['status']>): Promise<void> {
     try {
-      await replaceStatus(
-        this.#mgmt,
-        `/apis/${API_VERSION}/namespaces/${c.metadata.namespace}/clusters/${c.metadata.name}`,
-        status,
-      );
+      await replaceStatus(this.#mgmt, clusterPath(c.metadata.name, c.metadata.namespace), status);
     } catch (e) {
       this.#log.debug({ cluster: c.metadata.name, err: String(e) }, 'cluster status write failed');
     }
