@@ -12,6 +12,7 @@ import {
   ROLLOUT_PAUSED_ANNOTATION,
   type ApplicationSet,
 } from '../api/applicationset.js';
+import { signSyncRequester, SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION } from '../governance/audit/index.js';
 import type { KubeClient } from '../kube/client.js';
 import { forbidden, type ApiDeps } from './api.js';
 import { authorizedApp } from './load-app.js';
@@ -47,6 +48,28 @@ export function mountActions(app: Hono<HubEnv>, deps: ApiDeps): void {
   const authorizer = deps.authorizer ?? builtinAuthorizer;
   const client = deps.client;
 
+  /**
+   * A sync request and who made it, signed with the hub's key: the audit trail believes the
+   * requester only with the signature, since anyone who may patch the Application can write the
+   * name. Without a key the signature is left out and the request is recorded as unverified.
+   */
+  const requestAnnotations = (
+    c: Context<HubEnv>,
+    ns: string,
+    name: string,
+    stamp: string,
+  ): Record<string, string | null> => {
+    const user = c.get('principal').name;
+    return {
+      [REFRESH_ANNOTATION]: stamp,
+      [SYNC_REQUESTED_BY_ANNOTATION]: user,
+      // null removes a stale signature of an earlier request.
+      [SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION]: deps.hubKey
+        ? signSyncRequester(deps.hubKey, ns, name, user, stamp)
+        : null,
+    };
+  };
+
   const loadApp = (
     c: Context<HubEnv>,
     action: ApiAction,
@@ -66,12 +89,7 @@ export function mountActions(app: Hono<HubEnv>, deps: ApiDeps): void {
     if (got instanceof Response) return got;
     const stamp = new Date().toISOString();
     await mergePatch(client, applicationPath(got.ns, got.name), {
-      metadata: {
-        annotations: {
-          [REFRESH_ANNOTATION]: stamp,
-          [SYNC_REQUESTED_BY_ANNOTATION]: c.get('principal').name,
-        },
-      },
+      metadata: { annotations: requestAnnotations(c, got.ns, got.name, stamp) },
     });
     return c.json({ requested: stamp, by: c.get('principal').name }, 202);
   });
@@ -104,12 +122,7 @@ export function mountActions(app: Hono<HubEnv>, deps: ApiDeps): void {
     const stamp = new Date().toISOString();
     await mergePatch(client, applicationPath(got.ns, got.name), {
       spec: { source: { ...entry.source, targetRevision: entry.revision } },
-      metadata: {
-        annotations: {
-          [REFRESH_ANNOTATION]: stamp,
-          [SYNC_REQUESTED_BY_ANNOTATION]: c.get('principal').name,
-        },
-      },
+      metadata: { annotations: requestAnnotations(c, got.ns, got.name, stamp) },
     });
     return c.json({ requested: stamp, revision: entry.revision }, 202);
   });

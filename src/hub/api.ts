@@ -9,6 +9,7 @@ import { Informer } from '../kube/informer.js';
 import type { KubeList } from '../kube/types.js';
 import type { ClusterResolver } from '../controllers/clusters.js';
 import type { AuditStore } from '../governance/audit/index.js';
+import type { HubKey } from '../governance/hub-key.js';
 import { mountAuditRoutes } from './audit-routes.js';
 import { AGENT_API } from '../api/agent.js';
 import { mountAgentRoutes } from './agents.js';
@@ -81,6 +82,11 @@ export interface ApiDeps {
   apps?: Informer;
   /** Verifies tokens that are not gitfleet's own (OIDC ID tokens). */
   externalTokens?: ExternalTokenVerifier;
+  /**
+   * The hub's key: signs the requester of a sync so the audit trail can tell it from a
+   * hand-written annotation. Without it every sync request is recorded as unverified.
+   */
+  hubKey?: HubKey;
   log: Logger;
 }
 

@@ -36,7 +36,10 @@ import { recordEvent } from '../events.js';
 import type { ControllerMetrics } from '../metrics.js';
 import {
   assessGovernance,
+  assessSource,
   formatPolicyResults,
+  hubNamespaces,
+  protectedViolations,
   impersonatedUser,
   loadProject,
   syncGate,
@@ -44,6 +47,7 @@ import {
   type SyncGate,
 } from '../../governance/index.js';
 import { auditRecordOf, recordSafely, type AuditSink } from '../../governance/audit/index.js';
+import type { HubKey } from '../../governance/hub-key.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { NotificationTrigger } from '../../api/notification.js';
 import { WorkQueue } from '../queue.js';
@@ -79,6 +83,8 @@ export interface ApplicationControllerOptions {
   responsibleFor?: (app: Application) => boolean;
   /** Where every sync operation is recorded (append-only audit trail); none when absent. */
   audit?: AuditSink;
+  /** The hub's key: verifies the requester the hub API signed on a sync request (audit). */
+  hubKey?: HubKey;
   /** A shared informer of the Applications in `namespace` (all when unset); one is made when absent. */
   informer?: Informer;
   log: Logger;
@@ -102,11 +108,19 @@ export class ApplicationController {
       | 'responsibleFor'
       | 'audit'
       | 'informer'
+      | 'hubKey'
     >
   > &
     Pick<
       ApplicationControllerOptions,
-      'namespace' | 'renderOptions' | 'metrics' | 'notifier' | 'responsibleFor' | 'audit' | 'informer'
+      | 'namespace'
+      | 'renderOptions'
+      | 'metrics'
+      | 'notifier'
+      | 'responsibleFor'
+      | 'audit'
+      | 'informer'
+      | 'hubKey'
     >;
   readonly #queue: WorkQueue;
   readonly #clusters: ClusterResolver;
@@ -299,6 +313,19 @@ export class ApplicationController {
     }
     status.conditions = removeCondition(status.conditions, 'DependencyNotReady');
 
+    // Governance first: a project that does not admit this app's namespace, repository or
+    // destination costs no fetch with the app's credentials and no render.
+    try {
+      const early = await assessSource({
+        mgmt: client,
+        controllerNamespace: this.#o.controllerNamespace,
+        app,
+      });
+      if (early.violations.length) throw new GitfleetError('project.Violation', early.violations.join('; '));
+    } catch (e) {
+      return this.#failStage(app, status, 'ProjectViolation', e, now);
+    }
+
     // Source and render: any failure here changes nothing in the destination.
     let sha: string;
     let manifests: Manifest[];
@@ -391,6 +418,23 @@ export class ApplicationController {
     } catch (e) {
       return this.#failStage(app, status, 'ComparisonError', e, now);
     }
+    // Objects to prune come from the inventory, not from Git: the protected rules hold for them
+    // too, so nothing of the hub's is deleted by an app that once owned it.
+    const protectedPrunes = protectedViolations(
+      cmp.resources
+        .filter((r) => r.diff === 'requires pruning')
+        .map(({ ref }) => ({
+          group: groupOf(ref.apiVersion),
+          kind: ref.kind,
+          name: ref.name,
+          ...(ref.namespace ? { namespace: ref.namespace } : {}),
+        })),
+      hubNamespaces(this.#o.controllerNamespace),
+    );
+    if (protectedPrunes.length) {
+      const e = new GitfleetError('project.Violation', `refusing to prune: ${protectedPrunes.join('; ')}`);
+      return this.#failStage(app, status, 'ProjectViolation', e, now);
+    }
 
     const auto = spec.syncPolicy?.automated;
     const requested = app.metadata.annotations?.[REFRESH_ANNOTATION];
@@ -463,6 +507,7 @@ export class ApplicationController {
               finishedAt: at,
               result: { phase: 'Failed', message: `refused: ${message}`, changes: [] },
               manifests,
+              ...(this.#o.hubKey ? { hubKey: this.#o.hubKey } : {}),
             }),
           (e) => log.error({ err: e instanceof Error ? e.message : String(e) }, 'audit record failed'),
         );
@@ -510,6 +555,7 @@ export class ApplicationController {
             finishedAt: new Date(),
             result,
             manifests,
+            ...(this.#o.hubKey ? { hubKey: this.#o.hubKey } : {}),
           }),
         (e) => log.error({ err: e instanceof Error ? e.message : String(e) }, 'audit record failed'),
       );

@@ -15,6 +15,9 @@ export {
   auditRecordOf,
   maskSecretValues,
   recordSafely,
+  signSyncRequester,
   SYNC_OPERATION_ANNOTATION,
+  SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION,
+  syncRequesterOf,
   type SyncAuditInput,
 } from './record.js';

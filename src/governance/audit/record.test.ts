@@ -1,7 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Application } from '../../api/application.js';
-import { SYNC_REQUESTED_BY_ANNOTATION } from '../../api/application.js';
-import { auditRecordOf, maskSecretValues } from './record.js';
+import { REFRESH_ANNOTATION, SYNC_REQUESTED_BY_ANNOTATION } from '../../api/application.js';
+import { HubKey } from '../hub-key.js';
+import {
+  auditRecordOf,
+  maskSecretValues,
+  signSyncRequester,
+  SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION,
+} from './record.js';
 
 const sha = (c: string): string => c.repeat(40);
 
@@ -97,15 +104,87 @@ describe('audit records', () => {
     expect(JSON.stringify(r)).not.toContain('old');
   });
 
-  it('takes the user only for a manual sync', () => {
-    const annotations = { [SYNC_REQUESTED_BY_ANNOTATION]: 'alice' };
-    expect(auditRecordOf(input(app({ annotations }), true))).toMatchObject({
+  it('takes the user only for a manual sync the hub signed', () => {
+    const key = new HubKey(randomBytes(32));
+    const requested = '2024-05-01T10:00:00.000Z';
+    const annotations = {
+      [REFRESH_ANNOTATION]: requested,
+      [SYNC_REQUESTED_BY_ANNOTATION]: 'alice',
+      [SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION]: signSyncRequester(key, 'apps', 'web', 'alice', requested),
+    };
+    expect(auditRecordOf({ ...input(app({ annotations }), true), hubKey: key })).toMatchObject({
       operation: 'manual-sync',
       trigger: 'user',
       user: 'alice',
     });
     // The annotation stays on the Application; a later automated sync is not alice's.
-    expect(auditRecordOf(input(app({ annotations }), false)).user).toBeUndefined();
+    expect(auditRecordOf({ ...input(app({ annotations }), false), hubKey: key }).user).toBeUndefined();
+  });
+
+  describe('a requester the hub did not sign is recorded as unverified, never as the user', () => {
+    const key = new HubKey(randomBytes(32));
+    const requested = '2024-05-01T10:00:00.000Z';
+    const good = signSyncRequester(key, 'apps', 'web', 'alice', requested);
+    const cases: [string, Record<string, string>, { handledSyncRequest: string }?][] = [
+      ['no signature (kubectl annotate)', { [SYNC_REQUESTED_BY_ANNOTATION]: 'alice' }],
+      [
+        'signature of another user',
+        {
+          [SYNC_REQUESTED_BY_ANNOTATION]: 'mallory',
+          [SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION]: good,
+        },
+      ],
+      [
+        'signature of another request stamp',
+        {
+          [SYNC_REQUESTED_BY_ANNOTATION]: 'alice',
+          [SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION]: signSyncRequester(key, 'apps', 'web', 'alice', 'x'),
+        },
+      ],
+      [
+        'signature for another app',
+        {
+          [SYNC_REQUESTED_BY_ANNOTATION]: 'alice',
+          [SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION]: signSyncRequester(key, 'apps', 'db', 'alice', requested),
+        },
+      ],
+      [
+        'an old signed request written back (replay)',
+        { [SYNC_REQUESTED_BY_ANNOTATION]: 'alice', [SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION]: good },
+        { handledSyncRequest: '2024-06-01T00:00:00.000Z' },
+      ],
+      [
+        'signed by another key',
+        {
+          [SYNC_REQUESTED_BY_ANNOTATION]: 'alice',
+          [SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION]: signSyncRequester(
+            new HubKey(randomBytes(32)),
+            'apps',
+            'web',
+            'alice',
+            requested,
+          ),
+        },
+      ],
+      [
+        'no hub key to verify with',
+        { [SYNC_REQUESTED_BY_ANNOTATION]: 'alice', [SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION]: good },
+      ],
+    ];
+    it.each(cases)('%s', (what, extra, status) => {
+      const a = app({ annotations: { [REFRESH_ANNOTATION]: requested, ...extra } });
+      if (status) a.status = { ...a.status, ...status };
+      const withKey = what === 'no hub key to verify with' ? {} : { hubKey: key };
+      const r = auditRecordOf({ ...input(a, true), ...withKey });
+      expect(r.trigger).toBe('unverified');
+      expect(r.user).toMatch(/^kubectl \(unverified: (alice|mallory)\)$/);
+    });
+  });
+
+  it('records a request with no requester at all as kubectl', () => {
+    const a = app({ annotations: { [REFRESH_ANNOTATION]: 'now' } });
+    const r = auditRecordOf({ ...input(a, true), hubKey: new HubKey(randomBytes(32)) });
+    expect(r).toMatchObject({ trigger: 'unverified', user: 'kubectl' });
   });
 
   it('recognises a rollback: a manual sync pinned to an earlier revision from history', () => {

@@ -1,10 +1,66 @@
-import { SYNC_REQUESTED_BY_ANNOTATION, type Application } from '../../api/application.js';
+import { REFRESH_ANNOTATION, SYNC_REQUESTED_BY_ANNOTATION, type Application } from '../../api/application.js';
 import type { ChangeSetEntry } from '../../engine/apply/changeset.js';
 import type { Manifest } from '../../engine/manifest.js';
+import type { HubKey } from '../hub-key.js';
 import type { AuditObject, AuditOperation, AuditRecord, AuditSink } from './types.js';
 
 /** Marks a manual sync as a rollback explicitly; rollbacks are also recognised without it (see isRollback). */
 export const SYNC_OPERATION_ANNOTATION = 'gitfleet.dev/sync-operation';
+
+/**
+ * The hub's signature of the requester it wrote in SYNC_REQUESTED_BY_ANNOTATION: anyone who may
+ * patch an Application can write that annotation, only the hub can sign it.
+ */
+export const SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION = 'gitfleet.dev/sync-requested-by-signature';
+
+/**
+ * The signature the hub writes next to a requester: over the app, the user and the request's
+ * stamp (the REFRESH_ANNOTATION value), so it cannot be moved to another app, user or request.
+ */
+export function signSyncRequester(
+  key: HubKey,
+  namespace: string,
+  name: string,
+  user: string,
+  requested: string,
+): string {
+  return key.sign('sync-requested-by', namespace, name, user, requested);
+}
+
+/**
+ * Who asked for the sync an Application's annotations request. The user counts as authenticated
+ * only when the hub's signature over (app, user, request stamp) verifies and the stamp is newer than
+ * the last request the controller handled (an old signed request written back is a replay).
+ * Anything else was written by someone with write access to the Application (kubectl, a script,
+ * `gitfleet app sync` with the caller's kubeconfig): recorded as such, never as the named user.
+ */
+export function syncRequesterOf(
+  app: Application,
+  key: HubKey | undefined,
+): { user: string; authenticated: boolean } {
+  const ann = app.metadata.annotations ?? {};
+  const claimed = ann[SYNC_REQUESTED_BY_ANNOTATION];
+  const requested = ann[REFRESH_ANNOTATION] ?? '';
+  const handled = app.status?.handledSyncRequest;
+  const fresh = !handled || requested > handled;
+  if (
+    key &&
+    claimed &&
+    requested &&
+    fresh &&
+    key.verify(
+      ann[SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION],
+      'sync-requested-by',
+      app.metadata.namespace ?? '',
+      app.metadata.name,
+      claimed,
+      requested,
+    )
+  )
+    return { user: claimed, authenticated: true };
+  const shown = claimed ? claimed.replace(/[^\x20-\x7e]/gu, '?').slice(0, 100) : '';
+  return { user: shown ? `kubectl (unverified: ${shown})` : 'kubectl', authenticated: false };
+}
 
 /** One finished sync of an Application, as the controller knows it. */
 export interface SyncAuditInput {
@@ -17,6 +73,11 @@ export interface SyncAuditInput {
   result: { phase: 'Succeeded' | 'Failed'; message: string; changes: ChangeSetEntry[] };
   /** The render that was synced: only to mask its Secret values out of the message. */
   manifests: Manifest[];
+  /**
+   * The hub's key, to verify the requester the hub signed. Without it no requester counts as
+   * authenticated: a manual sync is then recorded with trigger `unverified`.
+   */
+  hubKey?: HubKey;
 }
 
 const MAX_MESSAGE = 2000;
@@ -29,7 +90,7 @@ const MAX_MESSAGE = 2000;
 export function auditRecordOf(input: SyncAuditInput): AuditRecord {
   const { app, manual } = input;
   const ann = app.metadata.annotations ?? {};
-  const user = manual ? ann[SYNC_REQUESTED_BY_ANNOTATION] : undefined;
+  const requester = manual ? syncRequesterOf(app, input.hubKey) : undefined;
   const operation: AuditOperation = !manual
     ? 'auto-sync'
     : ann[SYNC_OPERATION_ANNOTATION] === 'rollback' || isRollback(app, input.revision)
@@ -53,8 +114,8 @@ export function auditRecordOf(input: SyncAuditInput): AuditRecord {
   const message = maskSecretValues(input.result.message, input.manifests);
   return {
     operation,
-    trigger: manual ? 'user' : 'automated',
-    ...(user ? { user } : {}),
+    trigger: !requester ? 'automated' : requester.authenticated ? 'user' : 'unverified',
+    ...(requester ? { user: requester.user } : {}),
     appNamespace: app.metadata.namespace ?? '',
     app: app.metadata.name,
     project: app.spec.project ?? 'default',

@@ -19,9 +19,16 @@ export interface AuditObject {
 /** One recorded operation, as written. */
 export interface AuditRecord {
   operation: AuditOperation;
-  /** `automated` for the controller's own syncs, `user` when a person asked for it. */
-  trigger: 'automated' | 'user';
-  /** Who asked (from `gitfleet.dev/sync-requested-by`), when known. */
+  /**
+   * `automated` for the controller's own syncs; `user` when an authenticated caller of the hub API
+   * asked (the hub signed the requester); `unverified` when the request was written on the
+   * Application by anyone else (kubectl, a script): its `user` then says so and is not an identity.
+   */
+  trigger: 'automated' | 'user' | 'unverified';
+  /**
+   * Who asked: the authenticated user, or `kubectl (unverified: <claimed name>)` / `kubectl` for
+   * an unverified request. Absent for automated syncs.
+   */
   user?: string;
   appNamespace: string;
   app: string;
