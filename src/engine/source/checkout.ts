@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gitEnv, outcomeError, supervise, type ExecOptions, type Outcome } from './git-exec.js';
@@ -27,11 +28,11 @@ export async function extractCommit(
   final: string,
   checkoutsDir: string,
   exec: ExecOptions,
-): Promise<void> {
+): Promise<number> {
   const tmp = await mkdtemp(join(checkoutsDir, `.tmp-${sha}-`));
   try {
     await pipeArchive(mirrorDir, sha, tmp, exec);
-    await makeReadOnly(tmp);
+    const bytes = await makeReadOnly(tmp);
     try {
       // Same parent directory, so renaming a read-only directory needs no write access to it.
       await rename(tmp, final);
@@ -39,6 +40,7 @@ export async function extractCommit(
       if (!(await isDirectory(final))) throw e;
       await forceRemove(tmp);
     }
+    return bytes;
   } catch (e) {
     await forceRemove(tmp);
     throw e;
@@ -80,18 +82,53 @@ async function pipeArchive(mirrorDir: string, sha: string, dest: string, exec: E
 /**
  * Takes write permission away from everything under `dir` (executables stay executable), so a
  * renderer that tries to write into a shared checkout fails instead of changing it for everyone.
- * Symlinks are skipped: Linux has no permissions on links themselves.
+ * Symlinks are skipped: Linux has no permissions on links themselves. Returns the bytes of the
+ * files, for the checkout disk budget.
  */
-async function makeReadOnly(dir: string): Promise<void> {
+async function makeReadOnly(dir: string): Promise<number> {
+  let bytes = 0;
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) await makeReadOnly(path);
+    if (entry.isDirectory()) bytes += await makeReadOnly(path);
     else if (entry.isFile()) {
-      const { mode } = await lstat(path);
+      const { mode, size } = await lstat(path);
+      bytes += size;
       await chmod(path, mode & 0o111 ? 0o555 : 0o444);
     }
   }
   await chmod(dir, 0o555);
+  return bytes;
+}
+
+/** Bytes of the files under `dir` (symlinks not followed); 0 when it is gone. */
+export async function directorySize(dir: string): Promise<number> {
+  let bytes = 0;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) bytes += await directorySize(path);
+    else if (entry.isFile()) bytes += (await lstat(path).catch(() => ({ size: 0 }))).size;
+  }
+  return bytes;
+}
+
+/**
+ * Removes a checkout: renamed aside first (one atomic step, so the name is free at once and no
+ * reader ever sees a half-deleted tree under it), then deleted.
+ */
+export async function removeCheckout(checkoutsDir: string, sha: string): Promise<void> {
+  const trash = join(checkoutsDir, `.trash-${sha}-${randomBytes(4).toString('hex')}`);
+  try {
+    await rename(join(checkoutsDir, sha), trash);
+  } catch {
+    return; // already gone
+  }
+  await forceRemove(trash);
 }
 
 /** rm -rf that also works on read-only trees when not running as root. */

@@ -30,6 +30,18 @@ export interface ExecOptions {
   remote?: boolean;
   /** Default 64 MiB; more output stops the command (`source.OutputTooLarge`). */
   maxOutputBytes?: number;
+  /**
+   * `host:port:address,…` pinned with `http.curloptResolve`, so git connects to the addresses
+   * that passed the deny-list check instead of resolving the name again (DNS rebinding).
+   */
+  pinnedResolve?: string;
+  /** Where the detail of a failed remote command goes (the hub's log), since status gets none. */
+  log?: SourceLog;
+}
+
+/** The part of a logger (pino's shape) the source stage uses for details kept out of status. */
+export interface SourceLog {
+  warn(obj: Record<string, unknown>, msg: string): void;
 }
 
 const DEFAULT_MAX_OUTPUT = 64 * 1024 * 1024;
@@ -67,7 +79,34 @@ export const SAFE_CONFIG = [
   'protocol.http.allow=always',
   '-c',
   'protocol.https.allow=always',
+  // Nothing may run a program on our behalf: no hooks in mirrors, no SSH command, no fsmonitor.
+  '-c',
+  'core.hooksPath=/dev/null',
+  '-c',
+  'core.sshCommand=false',
+  '-c',
+  'core.fsmonitor=false',
 ];
+
+/**
+ * Refuses a value that git could read as an option (a leading `-`), or that holds control
+ * characters (a NUL ends an argv entry, a newline splits protocol lines). Every caller-supplied value
+ * that reaches argv also goes after `--end-of-options`; this check is the second lock and gives a
+ * clear error instead of git's.
+ */
+export function assertArgument(value: string, what: string, repoUrl: string): void {
+  if (value.startsWith('-'))
+    throw new SourceError(repoUrl, `${what} "${value}" must not start with "-"`, {
+      code: 'source.InvalidArgument',
+      transient: false,
+    });
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value))
+    throw new SourceError(repoUrl, `${what} must not contain control characters`, {
+      code: 'source.InvalidArgument',
+      transient: false,
+    });
+}
 
 /** The value of the Authorization header for `creds`, or undefined when there is nothing to send. */
 export function authorization(creds: GitCredentials | undefined): string | undefined {
@@ -83,7 +122,11 @@ export function authorization(creds: GitCredentials | undefined): string | undef
  * the credentials as `http.extraHeader` through GIT_CONFIG_COUNT so they never appear in argv
  * (readable by every user in /proc) or in a config file.
  */
-export function gitEnv(home: string, creds: GitCredentials | undefined): NodeJS.ProcessEnv {
+export function gitEnv(
+  home: string,
+  creds: GitCredentials | undefined,
+  pinnedResolve?: string,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: home,
@@ -94,16 +137,22 @@ export function gitEnv(home: string, creds: GitCredentials | undefined): NodeJS.
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
     GIT_ALLOW_PROTOCOL: 'http:https',
+    GIT_PROTOCOL_FROM_USER: '0',
   };
   for (const name of PASS_THROUGH_ENV) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
   }
+  const config: [string, string][] = [];
   const header = authorization(creds);
-  if (header) {
-    env.GIT_CONFIG_COUNT = '1';
-    env.GIT_CONFIG_KEY_0 = 'http.extraHeader';
-    env.GIT_CONFIG_VALUE_0 = `Authorization: ${header}`;
+  if (header) config.push(['http.extraHeader', `Authorization: ${header}`]);
+  if (pinnedResolve) config.push(['http.curloptResolve', pinnedResolve]);
+  if (config.length > 0) {
+    env.GIT_CONFIG_COUNT = String(config.length);
+    config.forEach(([key, value], i) => {
+      env[`GIT_CONFIG_KEY_${i}`] = key;
+      env[`GIT_CONFIG_VALUE_${i}`] = value;
+    });
   }
   return env;
 }
@@ -227,6 +276,10 @@ export function outcomeError(what: string, outcome: Outcome, opts: ExecOptions):
       code: 'source.GitFailed',
       cause: outcome.spawnError,
     });
+  if (outcome.stopped === 'timeout' && opts.remote) {
+    opts.log?.warn({ repoURL: redactUrl(url), command: what, timeoutMs: opts.timeoutMs }, 'git remote command timed out');
+    return unreachable(url);
+  }
   if (outcome.stopped === 'timeout')
     return new SourceError(url, `${what} timed out after ${opts.timeoutMs} ms`, {
       code: 'source.Timeout',
@@ -253,17 +306,29 @@ export function outcomeError(what: string, outcome: Outcome, opts: ExecOptions):
     });
   const failure = classifyRemoteFailure(outcome.stderr);
   const shown = redactUrl(url);
-  // SourceError already starts the message with the URL; only AuthFailed repeats it, so the
-  // sentence reads on its own in a status condition.
-  const message =
-    failure.code === 'source.AuthFailed'
-      ? `authentication failed for ${shown}${/returned error: 403/.test(outcome.stderr) ? ' (access denied, HTTP 403)' : ''}`
-      : failure.code === 'source.RepoNotFound'
-        ? 'repository not found (or not visible with these credentials)'
-        : failure.code === 'source.Unreachable'
-          ? `cannot reach the server: ${detail}`
-          : `${what} failed: ${detail}`;
-  return new SourceError(url, message, { code: failure.code, transient: failure.transient });
+  if (failure.code === 'source.AuthFailed')
+    // SourceError already starts the message with the URL; repeating it makes the sentence read
+    // on its own in a status condition.
+    return new SourceError(
+      url,
+      `authentication failed for ${shown}${/returned error: 403/.test(outcome.stderr) ? ' (access denied, HTTP 403)' : ''}`,
+      { code: failure.code, transient: false },
+    );
+  opts.log?.warn({ repoURL: shown, command: what, kind: failure.code, detail }, 'git remote command failed');
+  return unreachable(url);
+}
+
+/**
+ * The one error every connection-level failure becomes (refused, reset, timed out, DNS, TLS, an
+ * HTTP server that is not Git, a missing repository): which of these happened tells a tenant
+ * whether a port on an internal address is open, so status says none of it; the hub's log has
+ * the detail. Transient: the server may come back, the repository may be created.
+ */
+export function unreachable(url: string): SourceError {
+  return new SourceError(url, `repository ${redactUrl(url)} could not be reached or is not a Git repository`, {
+    code: 'source.Unreachable',
+    transient: true,
+  });
 }
 
 /** A git command that ran to completion, whatever its exit code. */
@@ -284,7 +349,7 @@ export async function runGitResult(args: string[], opts: ExecOptions): Promise<G
   const what = `git ${args[0] ?? ''}`.trim();
   if (opts.signal?.aborted) throw outcomeError(what, { code: null, stderr: '', stopped: 'aborted' }, opts);
   const child = spawn(opts.gitBinary, gitArgs(args, opts), {
-    env: gitEnv(opts.home, opts.creds),
+    env: gitEnv(opts.home, opts.creds, opts.pinnedResolve),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const run = supervise(child, opts);
@@ -310,5 +375,6 @@ export async function runGit(args: string[], opts: ExecOptions): Promise<string>
 
 /** The full argv for a git command: the repository, the safety config, then the command. */
 export function gitArgs(args: string[], opts: Pick<ExecOptions, 'gitDir'>): string[] {
-  return [...(opts.gitDir ? ['--git-dir', opts.gitDir] : []), ...SAFE_CONFIG, ...args];
+  // `--git-dir=<dir>` in one word: the directory can never be taken for the next option.
+  return [...(opts.gitDir ? [`--git-dir=${opts.gitDir}`] : []), ...SAFE_CONFIG, ...args];
 }

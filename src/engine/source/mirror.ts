@@ -49,7 +49,10 @@ export async function fetchMirror(dir: string, fetchUrl: string, exec: ExecOptio
   }
   const tmp = `${dir}.tmp-${randomBytes(6).toString('hex')}`;
   try {
-    await runGit(['init', '--bare', '--quiet', '--template=', tmp], { ...exec, remote: false });
+    await runGit(['init', '--bare', '--quiet', '--template=', '--end-of-options', tmp], {
+      ...exec,
+      remote: false,
+    });
     const local = { ...exec, gitDir: tmp, remote: false };
     // A detached auto-gc would keep working in the temporary directory after the rename.
     await runGit(['config', 'gc.autoDetach', 'false'], local);
@@ -67,8 +70,20 @@ export async function fetchMirror(dir: string, fetchUrl: string, exec: ExecOptio
   }
 }
 
+/**
+ * Asks the server whether `exec.creds` may read `fetchUrl` (`git ls-remote` of HEAD: one small
+ * request, no objects). Resolves when it may; throws the classified SourceError (AuthFailed,
+ * Unreachable) when it may not. The access check before a cached mirror is served to a caller.
+ */
+export async function proveAccess(fetchUrl: string, exec: ExecOptions): Promise<void> {
+  await remoteHead(fetchUrl, exec);
+}
+
 async function remoteHead(fetchUrl: string, exec: ExecOptions): Promise<string | undefined> {
-  const out = await runGit(['ls-remote', '--symref', fetchUrl, 'HEAD'], { ...exec, remote: true });
+  const out = await runGit(['ls-remote', '--symref', '--end-of-options', fetchUrl, 'HEAD'], {
+    ...exec,
+    remote: true,
+  });
   return /^ref: (refs\/heads\/\S+)\tHEAD$/m.exec(out)?.[1];
 }
 
@@ -86,12 +101,14 @@ async function fetchInto(
       '--no-tags',
       '--no-write-fetch-head',
       '--no-recurse-submodules',
+      '--end-of-options',
       fetchUrl,
       ...REFSPECS,
     ],
     { ...exec, gitDir: dir, remote: true },
   );
-  // An empty repository advertises no HEAD: keep whatever the mirror had.
+  // An empty repository advertises no HEAD: keep whatever the mirror had. `head` matched
+  // `refs/heads/\S+` in remoteHead, so it cannot be read as an option.
   if (head) await runGit(['symbolic-ref', 'HEAD', head], { ...exec, gitDir: dir, remote: false });
 }
 
@@ -142,5 +159,5 @@ export async function objectId(dir: string, spec: string, exec: ExecOptions): Pr
 
 /** argv for `git archive` of a commit in `dir`, for the checkout pipeline. */
 export function archiveArgs(dir: string, sha: string): string[] {
-  return gitArgs(['archive', '--format=tar', sha], { gitDir: dir });
+  return gitArgs(['archive', '--format=tar', '--end-of-options', sha], { gitDir: dir });
 }

@@ -1,8 +1,17 @@
-import { mkdir } from 'node:fs/promises';
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SourceError } from '../errors.js';
-import { extractCommit, isDirectory } from './checkout.js';
-import { runGitResult, type ExecOptions, type GitCredentials } from './git-exec.js';
+import { CheckoutLedger } from './checkout-gc.js';
+import { directorySize, extractCommit, forceRemove, isDirectory, removeCheckout } from './checkout.js';
+import {
+  assertArgument,
+  authorization,
+  runGitResult,
+  type ExecOptions,
+  type GitCredentials,
+  type SourceLog,
+} from './git-exec.js';
 import {
   fetchMirror,
   headRef,
@@ -10,8 +19,10 @@ import {
   mirrorExists,
   objectId,
   peelToCommit,
+  proveAccess,
   type MirrorRef,
 } from './mirror.js';
+import { DEFAULT_DENIED_NETWORKS, parseDeniedNetworks, screenUrl, type DeniedNetworks, type Resolver } from './network.js';
 import { findNamedRef, findTagByRange, isFullSha, isShaLike, treePath } from './revision.js';
 import { SharedTasks } from './shared.js';
 import { locateRepo, normalizeRepoUrl, type RepoLocation } from './url.js';
@@ -26,13 +37,45 @@ export interface SourceOptions {
   timeoutMs?: number;
   /** The git executable. Default `git` from PATH. */
   gitBinary?: string;
-  /** Clock for fetch throttling. Default Date.now. */
+  /** Clock for fetch throttling, access proofs and checkout leases. Default Date.now. */
   now?: () => number;
+  /**
+   * How long the Git server's acceptance of one credential for one repository is trusted before a
+   * cached mirror is served to that credential again without asking the server. Default:
+   * fetchIntervalMs. A revoked credential stops being served at most this long after revocation.
+   */
+  accessTtlMs?: number;
+  /** Checkouts kept per repository beyond those in use. Default 3. */
+  checkoutsPerRepo?: number;
+  /** Bytes of checkouts kept in all, in use excepted. Default 1 GiB. */
+  maxCheckoutBytes?: number;
+  /** A checkout handed out by checkout() counts as in use this long. Default 10 min. */
+  checkoutLeaseMs?: number;
+  /**
+   * Address ranges (CIDR) a repository URL may not lead to. Default DEFAULT_DENIED_NETWORKS
+   * (link-local: cloud metadata endpoints). Loopback and private ranges are allowed unless listed.
+   */
+  deniedNetworks?: readonly string[];
+  /** Name resolution for the deny-list check. Default the system resolver (getaddrinfo). */
+  resolver?: Resolver;
+  /** Receives the detail of failed remote commands, which status never shows. Default: dropped. */
+  log?: SourceLog;
 }
 
-/** The defaults of every optional SourceOptions field. */
-export function defaultSourceOptions(): Required<Omit<SourceOptions, 'cacheDir'>> {
-  return { fetchIntervalMs: 180_000, timeoutMs: 120_000, gitBinary: 'git', now: () => Date.now() };
+type Defaults = Required<Omit<SourceOptions, 'cacheDir' | 'accessTtlMs' | 'resolver' | 'log'>>;
+
+/** The defaults of the optional SourceOptions fields (accessTtlMs follows fetchIntervalMs). */
+export function defaultSourceOptions(): Defaults {
+  return {
+    fetchIntervalMs: 180_000,
+    timeoutMs: 120_000,
+    gitBinary: 'git',
+    now: () => Date.now(),
+    checkoutsPerRepo: 3,
+    maxCheckoutBytes: 1024 * 1024 * 1024,
+    checkoutLeaseMs: 10 * 60_000,
+    deniedNetworks: DEFAULT_DENIED_NETWORKS,
+  };
 }
 
 /** A resolved revision: the commit and the ref that led to it. */
@@ -54,33 +97,72 @@ interface RepoState {
  * created on first use.
  */
 export class GitSources {
-  readonly #opts: Required<SourceOptions>;
+  readonly #opts: Defaults & { cacheDir: string; accessTtlMs: number };
+  readonly #log: SourceLog | undefined;
+  readonly #resolver: Resolver | undefined;
+  readonly #denied: DeniedNetworks;
   readonly #repos = new Map<string, RepoState>();
   readonly #fetches = new SharedTasks<boolean>();
+  /** Credential identity of the fetch running per repository (the one a joining caller shares). */
+  readonly #fetchingAs = new Map<string, string>();
+  /** `<repo key>\0<credential identity>` → when the server last accepted that credential. */
+  readonly #proofs = new Map<string, number>();
+  readonly #proving = new SharedTasks<boolean>();
+  /** Per-process key: credential identities are HMACs, useless outside this process. */
+  readonly #identityKey = randomBytes(32);
   readonly #checkouts = new SharedTasks<string>();
+  readonly #ledger: CheckoutLedger;
+  /** Checkouts being removed; a checkout() of one waits for the removal, then extracts again. */
+  readonly #removals = new Map<string, Promise<void>>();
+  #gc: Promise<void> | undefined;
+  #gcAgain = false;
+  #adopted = false;
   readonly #treeHashes = new Map<string, string>();
   readonly #commits = new Map<string, { author: string; date: string; message: string }>();
   #dirs: Promise<void> | undefined;
 
   constructor(opts: SourceOptions) {
     const d = defaultSourceOptions();
+    const fetchIntervalMs = opts.fetchIntervalMs ?? d.fetchIntervalMs;
     this.#opts = {
       cacheDir: opts.cacheDir,
-      fetchIntervalMs: opts.fetchIntervalMs ?? d.fetchIntervalMs,
+      fetchIntervalMs,
       timeoutMs: opts.timeoutMs ?? d.timeoutMs,
       gitBinary: opts.gitBinary ?? d.gitBinary,
       now: opts.now ?? d.now,
+      accessTtlMs: opts.accessTtlMs ?? fetchIntervalMs,
+      checkoutsPerRepo: opts.checkoutsPerRepo ?? d.checkoutsPerRepo,
+      maxCheckoutBytes: opts.maxCheckoutBytes ?? d.maxCheckoutBytes,
+      checkoutLeaseMs: opts.checkoutLeaseMs ?? d.checkoutLeaseMs,
+      deniedNetworks: opts.deniedNetworks ?? d.deniedNetworks,
     };
+    this.#log = opts.log;
+    this.#resolver = opts.resolver;
+    this.#denied = parseDeniedNetworks(this.#opts.deniedNetworks);
+    this.#ledger = new CheckoutLedger(
+      {
+        keepPerRepo: this.#opts.checkoutsPerRepo,
+        maxBytes: this.#opts.maxCheckoutBytes,
+        leaseMs: this.#opts.checkoutLeaseMs,
+      },
+      this.#opts.now,
+    );
   }
 
   /**
    * Fetches all branches and tags of the repository into its mirror (creating it), pruning deleted
    * ones, unless this process fetched it less than `fetchIntervalMs` ago; `force` (webhooks, a
    * manual refresh) skips that check. Callers arriving while a fetch of the same repository runs
-   * share it, with the first caller's credentials, and get true; so a forced call joining a fetch
-   * that started just before a push may not see that push (call again once it resolved). Returns
-   * whether a fetch ran. Failures: SourceError `source.AuthFailed` / `source.RepoNotFound`
-   * (terminal), `source.Unreachable` / `source.FetchFailed` / `source.Timeout` (transient),
+   * share it, and get true; so a forced call joining a fetch that started just before a push may
+   * not see that push (call again once it resolved). Returns whether a fetch ran.
+   *
+   * Whatever happens, the caller's own credentials (`undefined`: anonymous) must have been accepted
+   * by the server for this repository within `accessTtlMs` before this resolves: a mirror fetched
+   * with someone else's credentials is never vouched for by their fetch. When the fetch a caller
+   * joined failed on the other caller's credentials, this caller's are tried on their own.
+   *
+   * Failures: SourceError `source.AuthFailed` (terminal), `source.Unreachable` (transient: every
+   * connection-level failure, detail in the log only), `source.AddressDenied`,
    * `source.UnsupportedUrl` for anything but http(s); a failed fetch does not count as recent.
    */
   async fetch(
@@ -94,22 +176,44 @@ export class GitSources {
     const fresh = last !== undefined && this.#opts.now() - last < this.#opts.fetchIntervalMs;
     // `since`: a forced fetch is needed only if no fetch has started since that moment.
     const newEnough = opts.since !== undefined && last !== undefined && last >= opts.since;
-    if ((fresh && !opts.force) || newEnough) {
-      if (!this.#fetches.has(loc.key)) return false;
+    if (((fresh && !opts.force) || newEnough) && !this.#fetches.has(loc.key)) {
+      await this.#proveAccess(loc, creds, opts.signal);
+      return false;
     }
-    return this.#fetches.run(
-      loc.key,
-      async (signal) => {
-        state.fetches += 1;
-        const startedAt = this.#opts.now();
-        await this.#ensureDirs();
-        await fetchMirror(this.#mirrorDir(loc), loc.fetchUrl, this.#exec(loc, signal, creds));
-        state.lastFetchAt = startedAt;
-        return true;
-      },
-      opts.signal,
-      () => aborted(loc, 'fetch'),
-    );
+    const identity = this.#identity(creds);
+    const run = (): Promise<boolean> =>
+      this.#fetches.run(
+        loc.key,
+        async (signal) => {
+          this.#fetchingAs.set(loc.key, identity);
+          state.fetches += 1;
+          const startedAt = this.#opts.now();
+          await this.#ensureDirs();
+          const exec = await this.#remoteExec(loc, signal, creds);
+          try {
+            await fetchMirror(this.#mirrorDir(loc), loc.fetchUrl, exec);
+          } catch (e) {
+            this.#forgetProof(loc, identity, e);
+            throw e;
+          }
+          // fetchMirror's ls-remote ran with these credentials: the server accepted them.
+          remember(this.#proofs, proofKey(loc, identity), startedAt);
+          state.lastFetchAt = startedAt;
+          return true;
+        },
+        opts.signal,
+        () => aborted(loc, 'fetch'),
+      );
+    const sharedWith = this.#fetches.has(loc.key) ? this.#fetchingAs.get(loc.key) : identity;
+    try {
+      await run();
+    } catch (e) {
+      // Another caller's credentials failed: that says nothing about ours (nor may it stop us).
+      if (sharedWith === identity || !(e instanceof SourceError) || e.code !== 'source.AuthFailed') throw e;
+      await run();
+    }
+    await this.#proveAccess(loc, creds, opts.signal);
+    return true;
   }
 
   /**
@@ -117,8 +221,10 @@ export class GitSources {
    * name; a branch; a tag (annotated tags peeled); a full or abbreviated (≥ 7 hex digits) commit id
    * present in the mirror; a semver range over the tags (`v` prefix optional, highest wins,
    * prereleases only if the range names one). Fetches first only if the mirror does not exist yet;
-   * keeping it fresh is the caller's job (fetch). Unknown revisions, ambiguous abbreviations and
-   * ranges no tag matches: SourceError `source.RevisionNotFound` (terminal) naming the revision.
+   * keeping it fresh is the caller's job (fetch). `creds` must be accepted by the server (proved
+   * at most `accessTtlMs` ago, else asked now), as in fetch(). Unknown revisions, ambiguous
+   * abbreviations and ranges no tag matches: SourceError `source.RevisionNotFound` (terminal)
+   * naming the revision; a revision starting with `-`: `source.InvalidArgument`.
    */
   async resolve(
     url: string,
@@ -127,10 +233,15 @@ export class GitSources {
     opts: { signal?: AbortSignal } = {},
   ): Promise<Resolved> {
     const loc = locateRepo(url);
+    const rev = revision.trim();
+    // Only names found in the mirror and hex ids ever reach git (after --end-of-options); this
+    // refuses option-like text outright with an error that names it.
+    assertArgument(rev, 'revision', loc.fetchUrl);
     const dir = this.#mirrorDir(loc);
     if (!(await mirrorExists(dir))) await this.fetch(url, creds, { force: true, signal: opts.signal });
+    // The mirror may have been fetched with another caller's credentials: ours must be accepted.
+    await this.#proveAccess(loc, creds, opts.signal);
     const exec = this.#exec(loc, opts.signal);
-    const rev = revision.trim();
     const refs = await listRefs(dir, exec);
 
     const viaRef = async (ref: MirrorRef | undefined): Promise<Resolved | undefined> => {
@@ -163,28 +274,71 @@ export class GitSources {
    * The directory holding the files of commit `sha` (full id), `<cacheDir>/checkouts/<sha>`:
    * extracted once from the mirror (never fetched here: resolve or fetch first), atomically, then
    * read-only and shared by every caller and Application; concurrent callers share one extraction.
-   * Copy it before changing anything. Errors: `source.InvalidRevision` for a non-full SHA,
-   * `source.RevisionNotFound` when the mirror lacks the commit.
+   * Copy it before changing anything. The directory is leased to the caller for `checkoutLeaseMs`
+   * (read it right away; use withCheckout() for longer work): older, unused checkouts beyond
+   * `checkoutsPerRepo` per repository or `maxCheckoutBytes` in all are removed. Errors:
+   * `source.InvalidRevision` for a non-full SHA, `source.RevisionNotFound` when the mirror lacks
+   * the commit.
    */
   async checkout(url: string, sha: string, opts: { signal?: AbortSignal } = {}): Promise<string> {
     const loc = locateRepo(url);
     const id = fullSha(loc, sha);
+    // Leased before the first await: the collector cannot pick it from here on.
+    this.#ledger.touch(id, loc.key);
+    return this.#materialize(loc, id, opts.signal);
+  }
+
+  /**
+   * Runs `use` with the checkout of `sha` held: it is not removed while `use` runs, however long.
+   */
+  async withCheckout<T>(
+    url: string,
+    sha: string,
+    use: (dir: string) => Promise<T>,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const loc = locateRepo(url);
+    const id = fullSha(loc, sha);
+    const release = this.#ledger.hold(id, loc.key);
+    try {
+      return await use(await this.#materialize(loc, id, opts.signal));
+    } finally {
+      release();
+    }
+  }
+
+  /** Waits for the checkout collector to finish its current round (tests, shutdown). */
+  async collectCheckouts(): Promise<void> {
+    this.#scheduleGc();
+    while (this.#gc) await this.#gc;
+  }
+
+  async #materialize(loc: RepoLocation, id: string, signal: AbortSignal | undefined): Promise<string> {
     const checkoutsDir = join(this.#opts.cacheDir, 'checkouts');
     const final = join(checkoutsDir, id);
-    if (await isDirectory(final)) return final;
-    return this.#checkouts.run(
+    const removing = this.#removals.get(id);
+    if (removing) await removing;
+    if (await isDirectory(final)) {
+      if (this.#ledger.needsSize(id)) this.#ledger.setSize(id, await directorySize(final));
+      return final;
+    }
+    const dir = await this.#checkouts.run(
       id,
-      async (signal) => {
-        const exec = this.#exec(loc, signal);
+      async (sig) => {
+        const exec = this.#exec(loc, sig);
         await this.#requireCommit(loc, id, exec);
         if (await isDirectory(final)) return final;
         await this.#ensureDirs();
-        await extractCommit(this.#mirrorDir(loc), id, final, checkoutsDir, exec);
+        const bytes = await extractCommit(this.#mirrorDir(loc), id, final, checkoutsDir, exec);
+        this.#ledger.setSize(id, bytes);
         return final;
       },
-      opts.signal,
+      signal,
       () => aborted(loc, 'checkout'),
     );
+    if (this.#ledger.needsSize(id)) this.#ledger.setSize(id, await directorySize(final));
+    this.#scheduleGc();
+    return dir;
   }
 
   /**
@@ -256,6 +410,116 @@ export class GitSources {
     }
   }
 
+  /**
+   * Makes sure the server accepted `creds` for this repository within accessTtlMs, asking it
+   * (`git ls-remote`) otherwise; concurrent callers with the same credentials share one request.
+   * Throws the classified SourceError when the server refuses; a refusal also forgets any earlier
+   * acceptance, so a revoked credential is refused from then on.
+   */
+  async #proveAccess(loc: RepoLocation, creds: GitCredentials | undefined, signal?: AbortSignal): Promise<void> {
+    const identity = this.#identity(creds);
+    const key = proofKey(loc, identity);
+    const at = this.#proofs.get(key);
+    if (at !== undefined && this.#opts.now() - at < this.#opts.accessTtlMs) return;
+    await this.#proving.run(
+      key,
+      async (sig) => {
+        const startedAt = this.#opts.now();
+        await this.#ensureDirs();
+        try {
+          await proveAccess(loc.fetchUrl, { ...(await this.#remoteExec(loc, sig, creds)), remote: true });
+        } catch (e) {
+          this.#forgetProof(loc, identity, e);
+          throw e;
+        }
+        remember(this.#proofs, key, startedAt);
+        return true;
+      },
+      signal,
+      () => aborted(loc, 'access check'),
+    );
+  }
+
+  #forgetProof(loc: RepoLocation, identity: string, e: unknown): void {
+    // Only a refusal revokes: a network failure says nothing about the credential.
+    if (e instanceof SourceError && e.code === 'source.AuthFailed') this.#proofs.delete(proofKey(loc, identity));
+  }
+
+  /** Who a caller is to the Git server: an HMAC of the Authorization header, or `anonymous`. */
+  #identity(creds: GitCredentials | undefined): string {
+    const header = authorization(creds);
+    if (!header) return 'anonymous';
+    return createHmac('sha256', this.#identityKey).update(header).digest('hex').slice(0, 32);
+  }
+
+  /** ExecOptions for a command that talks to the server: the URL screened against the deny-list first. */
+  async #remoteExec(
+    loc: RepoLocation,
+    signal: AbortSignal | undefined,
+    creds: GitCredentials | undefined,
+  ): Promise<ExecOptions> {
+    const pinned = await screenUrl(loc.fetchUrl, this.#denied, this.#resolver);
+    return { ...this.#exec(loc, signal, creds), ...(pinned ? { pinnedResolve: pinned } : {}) };
+  }
+
+  /** Starts a collection round unless one runs; a request during a round runs one more after it. */
+  #scheduleGc(): void {
+    if (this.#gc) {
+      this.#gcAgain = true;
+      return;
+    }
+    this.#gc = this.#collect()
+      .catch((e: unknown) =>
+        this.#log?.warn({ err: e instanceof Error ? e.message : String(e) }, 'checkout cleanup failed'),
+      )
+      .finally(() => {
+        this.#gc = undefined;
+        if (this.#gcAgain) {
+          this.#gcAgain = false;
+          this.#scheduleGc();
+        }
+      });
+  }
+
+  async #collect(): Promise<void> {
+    const checkoutsDir = join(this.#opts.cacheDir, 'checkouts');
+    if (!this.#adopted) {
+      this.#adopted = true;
+      await this.#adoptLeftovers(checkoutsDir);
+    }
+    for (const sha of this.#ledger.takeVictims()) {
+      // Asked for again since the decision (an await ago): it stays. The check and the mark below
+      // run without an await between them, so checkout() either sees the mark or leased it first.
+      if (this.#ledger.inUse(sha)) continue;
+      const removal = removeCheckout(checkoutsDir, sha).finally(() => this.#removals.delete(sha));
+      this.#removals.set(sha, removal);
+      await removal;
+    }
+  }
+
+  /**
+   * Checkouts an earlier process left (they were never collected before) join the ledger as used
+   * at their mtime, with no repository: the next round removes them unless someone asks for them.
+   * Half-made (`.tmp-`) and half-removed (`.trash-`) directories older than the lease go at once.
+   */
+  async #adoptLeftovers(checkoutsDir: string): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(checkoutsDir);
+    } catch {
+      return;
+    }
+    const now = this.#opts.now();
+    for (const name of names) {
+      const path = join(checkoutsDir, name);
+      const info = await stat(path).catch(() => undefined);
+      if (!info?.isDirectory()) continue;
+      if (isFullSha(name)) this.#ledger.adopt(name.toLowerCase(), info.mtimeMs);
+      else if (/^\.(tmp|trash)-/.test(name) && now - info.mtimeMs > this.#opts.checkoutLeaseMs)
+        await forceRemove(path);
+    }
+  }
+
   async #requireCommit(loc: RepoLocation, sha: string, exec: ExecOptions): Promise<void> {
     const dir = this.#mirrorDir(loc);
     if ((await mirrorExists(dir)) && (await peelToCommit(dir, sha, exec)) === sha) return;
@@ -283,6 +547,7 @@ export class GitSources {
       repoUrl: loc.fetchUrl,
       ...(signal ? { signal } : {}),
       ...(creds ? { creds } : {}),
+      ...(this.#log ? { log: this.#log } : {}),
     };
   }
 
@@ -309,6 +574,10 @@ function notFound(loc: RepoLocation, revision: string, why: string): SourceError
   return new SourceError(loc.fetchUrl, `revision "${revision}" not found: ${why}`, {
     code: 'source.RevisionNotFound',
   });
+}
+
+function proofKey(loc: RepoLocation, identity: string): string {
+  return `${loc.key}\u0000${identity}`;
 }
 
 function aborted(loc: RepoLocation, what: string): SourceError {

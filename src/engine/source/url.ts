@@ -60,6 +60,8 @@ export function locateRepo(url: string): RepoLocation {
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
     throw unsupported(url, `only http(s) URLs are supported, not ${parsed.protocol.replace(/:$/, '')}`);
+  // curl would take such a host as a name, but nothing legitimate looks like an option.
+  if (parsed.hostname.startsWith('-')) throw unsupported(url, 'the host must not start with "-"');
   parsed.username = '';
   parsed.password = '';
   parsed.hash = '';
