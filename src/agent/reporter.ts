@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   AGENT_API,
+  REPORT_REFUSED,
   type AppReport,
   type EventReport,
   type StatusAck,
   type StatusBatch,
 } from '../api/agent.js';
 import { API_VERSION, type Application } from '../api/application.js';
-import type { HubClient } from '../core/hub-client.js';
+import { HubError, type HubClient } from '../core/hub-client.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import type { KubeObject } from '../kube/types.js';
@@ -48,6 +49,9 @@ export class StatusReporter {
   #wake: (() => void) | undefined;
   #abort: AbortController | undefined;
   #sentBatches = 0;
+  /** Reports of a batch the hub refused: resent one per batch, to find the one(s) it refuses. */
+  #suspect = new Set<AppReport>();
+  #refused = 0;
 
   constructor(opts: ReporterOptions) {
     this.#o = { maxBuffered: 10_000, ...opts };
@@ -70,6 +74,11 @@ export class StatusReporter {
 
   get sentBatches(): number {
     return this.#sentBatches;
+  }
+
+  /** Reports the hub refused (about apps this cluster does not own) and this agent dropped. */
+  get refused(): number {
+    return this.#refused;
   }
 
   start(): void {
@@ -149,8 +158,11 @@ export class StatusReporter {
         });
         continue;
       }
-      const apps = this.#queue.slice(0, BATCH_APPS);
-      const events = this.#eventQueue.slice(0, BATCH_EVENTS);
+      // After a refusal, the refused batch's reports travel alone, so one refused report cannot
+      // hold back the others (the hub applies a batch whole or not at all).
+      const single = this.#queue[0] !== undefined && this.#suspect.has(this.#queue[0]);
+      const apps = this.#queue.slice(0, single ? 1 : BATCH_APPS);
+      const events = single ? [] : this.#eventQueue.slice(0, BATCH_EVENTS);
       const batch: StatusBatch = {
         cluster: this.#o.cluster,
         bootId: this.#bootId,
@@ -170,6 +182,7 @@ export class StatusReporter {
           // Entries may have been merged meanwhile; remove exactly the ones that were sent.
           const sent = new Set(apps);
           this.#queue = this.#queue.filter((r) => !sent.has(r));
+          for (const r of apps) this.#suspect.delete(r);
           this.#eventQueue.splice(0, events.length);
           this.#sentBatches++;
         }
@@ -177,6 +190,22 @@ export class StatusReporter {
         this.#o.onConnected?.(true);
       } catch (e) {
         if (signal.aborted) return;
+        if (e instanceof HubError && e.status === 403 && e.message.includes(REPORT_REFUSED)) {
+          this.#o.onConnected?.(true);
+          if (apps.length > 1 || events.length) for (const r of apps) this.#suspect.add(r);
+          else {
+            // The hub will never take this one (the app is not this cluster's): say so, go on.
+            const [r] = apps;
+            this.#queue = this.#queue.filter((x) => x !== r);
+            if (r) this.#suspect.delete(r);
+            this.#refused++;
+            this.#o.log.warn(
+              { app: `${r?.namespace}/${r?.name}`, err: e.message },
+              'status report refused by the hub: dropped',
+            );
+          }
+          continue;
+        }
         this.#o.onConnected?.(false);
         this.#o.log.debug(
           { err: e instanceof Error ? e.message : String(e), buffered: this.buffered },

@@ -78,5 +78,12 @@ export interface StatusAck {
   seq: number;
 }
 
+/**
+ * Starts the `error` of a 403 answer to a status batch that reports on an Application the agent's
+ * cluster does not own; the batch is applied not at all. An agent resends such a batch one report
+ * at a time and drops the single reports refused this way (the others arrive).
+ */
+export const REPORT_REFUSED = 'report refused';
+
 /** The path prefix of the protocol. */
 export const AGENT_API = '/api/v1/agent';

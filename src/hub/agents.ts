@@ -3,6 +3,7 @@ import type { Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import {
   AGENT_API,
+  REPORT_REFUSED,
   type AppReport,
   type Assignment,
   type AssignmentList,
@@ -20,6 +21,7 @@ import { clusterPath, FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
 import { recordEvent } from '../controllers/events.js';
 import { replaceStatus } from '../controllers/status-write.js';
 import type { KubeClient } from '../kube/client.js';
+import { isConflict } from '../kube/errors.js';
 import type { Informer } from '../kube/informer.js';
 import type { KubeObject } from '../kube/types.js';
 import type { HubEnv } from './principal.js';
@@ -27,6 +29,8 @@ import type { HubEnv } from './principal.js';
 /** Labels of the hub's copy of an agent's autonomous Application. */
 export const AGENT_CLUSTER_LABEL = 'gitfleet.dev/agent-cluster';
 export const ORIGIN_LABEL = 'gitfleet.dev/origin';
+/** Annotation on such a copy: the namespace/name the app has in the agent's cluster. */
+export const AGENT_OBJECT_ANNOTATION = 'gitfleet.dev/agent-object';
 
 /** How often an agent's contact is written to its Cluster; AGENT_SILENCE_MS is three of these. */
 const HEARTBEAT_EVERY_MS = 60_000;
@@ -71,6 +75,12 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
   });
 
   const lastBatch = new Map<string, { bootId: string; seq: number }>();
+  /** resourceVersion of each Application as our last status write left it (see applyReport). */
+  const written = new Map<string, string>();
+  deps.apps.on('event', (ev) => {
+    if (ev.type === 'deleted')
+      written.delete(`${ev.object.metadata.namespace ?? ''}/${ev.object.metadata.name}`);
+  });
   const chains = new Map<string, Promise<unknown>>();
   const beats = new Map<string, number>();
 
@@ -147,36 +157,71 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
       !batch ||
       typeof batch.cluster !== 'string' ||
       typeof batch.seq !== 'number' ||
-      !Array.isArray(batch.apps)
+      !Array.isArray(batch.apps) ||
+      !batch.apps.every(isReport)
     )
-      return c.json({ error: 'body must be a status batch: {cluster, bootId, seq, apps, events}' }, 400);
+      return c.json(
+        {
+          error:
+            'body must be a status batch: {cluster, bootId, seq, apps: [{origin: assigned|autonomous, namespace, name, …}], events}',
+        },
+        400,
+      );
     const refused = gate(c, batch.cluster);
     if (refused) return refused;
     // One batch at a time per cluster, in the order they arrive; a repeat is acknowledged only.
-    const run = (chains.get(batch.cluster) ?? Promise.resolve()).then(async (): Promise<StatusAck> => {
-      const last = lastBatch.get(batch.cluster);
-      if (last && last.bootId === batch.bootId && batch.seq <= last.seq) return { seq: last.seq };
-      await heartbeat(batch.cluster, batch.agentVersion, !last || last.bootId !== batch.bootId);
-      for (const r of batch.apps) await applyReport(deps, batch.cluster, r);
-      for (const ev of batch.events ?? []) {
-        const target = deps.apps.get(ev.namespace, ev.name) as Application | undefined;
-        if (target && target.spec.destination.name === batch.cluster)
-          await recordEvent(
-            deps.client,
-            target,
-            ev.type,
-            ev.reason,
-            `[agent ${batch.cluster}] ${ev.message}`,
-          );
-      }
-      lastBatch.set(batch.cluster, { bootId: batch.bootId, seq: batch.seq });
-      return { seq: batch.seq };
-    });
+    const run = (chains.get(batch.cluster) ?? Promise.resolve()).then(
+      async (): Promise<StatusAck | { refused: string[] }> => {
+        const last = lastBatch.get(batch.cluster);
+        if (last && last.bootId === batch.bootId && batch.seq <= last.seq) return { seq: last.seq };
+        // A batch that reports on anything this cluster does not own is applied not at all.
+        const refusals: string[] = [];
+        for (const r of batch.apps) {
+          const why = await refusalOf(deps, batch.cluster, r);
+          if (why) refusals.push(why);
+        }
+        if (refusals.length) return { refused: refusals };
+        await heartbeat(batch.cluster, batch.agentVersion, !last || last.bootId !== batch.bootId);
+        for (const r of batch.apps) await applyReport(deps, written, batch.cluster, r);
+        for (const ev of batch.events ?? []) {
+          const target = deps.apps.get(ev.namespace, ev.name) as Application | undefined;
+          if (target && target.spec.destination.name === batch.cluster)
+            await recordEvent(
+              deps.client,
+              target,
+              ev.type,
+              ev.reason,
+              `[agent ${batch.cluster}] ${ev.message}`,
+            );
+        }
+        lastBatch.set(batch.cluster, { bootId: batch.bootId, seq: batch.seq });
+        return { seq: batch.seq };
+      },
+    );
     chains.set(
       batch.cluster,
       run.catch(() => undefined),
     );
-    return c.json(await run);
+    let answer: StatusAck | { refused: string[] };
+    try {
+      answer = await run;
+    } catch (e) {
+      // Not acknowledged: the agent keeps the batch and sends it again. Nothing is dropped here.
+      const message = e instanceof Error ? e.message : String(e);
+      deps.log.warn(
+        { cluster: batch.cluster, seq: batch.seq, err: message },
+        'agent status batch not stored; the agent retries',
+      );
+      return c.json({ error: `status not stored, retry: ${message}` }, 503);
+    }
+    if ('refused' in answer) {
+      deps.log.warn(
+        { cluster: batch.cluster, refused: answer.refused },
+        'agent status batch refused: it reports on Applications its cluster does not own',
+      );
+      return c.json({ error: `${REPORT_REFUSED}: ${answer.refused.join('; ')}` }, 403);
+    }
+    return c.json(answer);
   });
 
   return {
@@ -186,14 +231,109 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
   };
 }
 
-async function applyReport(deps: AgentRoutesDeps, cluster: string, r: AppReport): Promise<void> {
+const MAX_CONFLICT_RETRIES = 5;
+
+function isReport(r: unknown): r is AppReport {
+  const x = r as Partial<AppReport> | null;
+  return (
+    !!x &&
+    (x.origin === 'assigned' || x.origin === 'autonomous') &&
+    typeof x.namespace === 'string' &&
+    x.namespace !== '' &&
+    typeof x.name === 'string' &&
+    x.name !== ''
+  );
+}
+
+/** The Application as the cache has it, else as the API server has it (the cache may lag). */
+async function current(
+  deps: AgentRoutesDeps,
+  namespace: string,
+  name: string,
+): Promise<Application | undefined> {
+  return (
+    (deps.apps.get(namespace, name) as Application | undefined) ?? (await fetchApp(deps, namespace, name))
+  );
+}
+
+function fetchApp(deps: AgentRoutesDeps, namespace: string, name: string): Promise<Application | undefined> {
+  return deps.client.getOrUndefined<Application>({
+    apiVersion: API_VERSION,
+    kind: 'Application',
+    namespace,
+    name,
+  });
+}
+
+/** Whether `a` is the hub's copy of this cluster's autonomous app `r` (labels and annotation all say so). */
+function ownsMirror(a: Application, cluster: string, r: AppReport): boolean {
+  return (
+    a.metadata.labels?.[AGENT_CLUSTER_LABEL] === cluster &&
+    a.metadata.labels[ORIGIN_LABEL] === 'autonomous' &&
+    a.metadata.annotations?.[AGENT_OBJECT_ANNOTATION] === `${r.namespace}/${r.name}`
+  );
+}
+
+/**
+ * Why this cluster's agent may not make this report, or undefined when it may. An agent touches
+ * only what its cluster owns: Applications the hub assigned to it, and the hub's copies of its own
+ * autonomous apps (labelled with its cluster). Never a hub-only app, another cluster's app, or an
+ * object that merely has the name a copy would have.
+ */
+async function refusalOf(deps: AgentRoutesDeps, cluster: string, r: AppReport): Promise<string | undefined> {
   if (r.origin === 'assigned') {
-    const hubApp = deps.apps.get(r.namespace, r.name) as Application | undefined;
-    // An agent may only report on apps the hub gave its cluster.
-    if (!hubApp || hubApp.spec.destination.name !== cluster) return;
+    const a = await current(deps, r.namespace, r.name);
+    if (!a) return undefined; // gone from the hub: nothing to protect (dropped, and logged, when applied)
+    if (a.metadata.labels?.[ORIGIN_LABEL] === 'autonomous')
+      return `${r.namespace}/${r.name} is the hub's copy of an autonomous app, not an assignment`;
+    const dest = a.spec.destination.name;
+    if (dest !== cluster)
+      return `${r.namespace}/${r.name} is assigned to ${dest ? `cluster "${dest}"` : 'the hub itself'}, not to "${cluster}"`;
+    return undefined;
+  }
+  const name = mirrorName(cluster, r.namespace, r.name);
+  const existing = await current(deps, FLEET_NAMESPACE, name);
+  if (existing && !ownsMirror(existing, cluster, r))
+    return `Application ${FLEET_NAMESPACE}/${name} exists and is not the hub's copy of ${cluster}'s ${r.namespace}/${r.name}`;
+  return undefined;
+}
+
+/**
+ * Stores one report. Every write is conditional on the resourceVersion it was decided on, and a
+ * conflict is decided again on a fresh read: a report is stored, or found to be moot (its app is
+ * gone or reassigned: logged), or the batch fails and the agent sends it again. Never acknowledged
+ * and lost.
+ */
+async function applyReport(
+  deps: AgentRoutesDeps,
+  written: Map<string, string>,
+  cluster: string,
+  r: AppReport,
+): Promise<void> {
+  if (r.origin === 'autonomous') return applyAutonomous(deps, written, cluster, r);
+  const key = `${r.namespace}/${r.name}`;
+  let app = deps.apps.get(r.namespace, r.name) as Application | undefined;
+  // A status equal to the cache's is news only if the cache may be behind our own last write.
+  let fresh = false;
+  if (!app) {
+    app = await fetchApp(deps, r.namespace, r.name);
+    fresh = true;
+  }
+  for (let attempt = 0; ; attempt++) {
+    if (!app) {
+      deps.log.info(
+        { cluster, app: key },
+        'agent report dropped: the Application no longer exists on the hub',
+      );
+      return;
+    }
+    if (app.spec.destination.name !== cluster || app.metadata.labels?.[ORIGIN_LABEL] === 'autonomous') {
+      deps.log.info({ cluster, app: key }, 'agent report dropped: the Application was reassigned meanwhile');
+      return;
+    }
     if (r.deleted) {
       // The agent finished deleting (and pruning) its copy: the hub's may now go too.
-      if (hubApp.metadata.deletionTimestamp && hubApp.metadata.finalizers?.length)
+      if (app.metadata.deletionTimestamp && app.metadata.finalizers?.length)
         await deps.client.request({
           method: 'PATCH',
           path: applicationPath(r.namespace, r.name),
@@ -203,42 +343,114 @@ async function applyReport(deps: AgentRoutesDeps, cluster: string, r: AppReport)
       return;
     }
     if (!r.status) return;
-    if (JSON.stringify(hubApp.status ?? {}) === JSON.stringify(r.status)) return;
-    await replaceStatus(deps.client, applicationPath(r.namespace, r.name), r.status);
-    await auditAgentSyncs(deps, cluster, hubApp, r.status);
-    return;
+    const trusted =
+      fresh || (written.get(key) ?? app.metadata.resourceVersion) === app.metadata.resourceVersion;
+    if (trusted && JSON.stringify(app.status ?? {}) === JSON.stringify(r.status)) return;
+    try {
+      const rv = await writeStatusAt(deps.client, applicationPath(r.namespace, r.name), app, r.status);
+      written.set(key, rv);
+      await auditAgentSyncs(deps, cluster, app, r.status);
+      return;
+    } catch (e) {
+      if (!isConflict(e) || attempt >= MAX_CONFLICT_RETRIES) throw e;
+    }
+    app = await fetchApp(deps, r.namespace, r.name);
+    fresh = true;
   }
+}
+
+async function applyAutonomous(
+  deps: AgentRoutesDeps,
+  written: Map<string, string>,
+  cluster: string,
+  r: AppReport,
+): Promise<void> {
   const name = mirrorName(cluster, r.namespace, r.name);
-  if (r.deleted) {
-    await deps.client.delete({
-      apiVersion: API_VERSION,
-      kind: 'Application',
-      namespace: FLEET_NAMESPACE,
-      name,
-    });
-    return;
+  const key = `${FLEET_NAMESPACE}/${name}`;
+  let existing = await current(deps, FLEET_NAMESPACE, name);
+  for (let attempt = 0; ; attempt++) {
+    if (existing && !ownsMirror(existing, cluster, r)) {
+      // Checked before the batch was applied; someone made this object since. Not ours to touch.
+      deps.log.warn({ cluster, app: key }, 'agent report dropped: the Application is not the agent’s copy');
+      return;
+    }
+    try {
+      if (r.deleted) {
+        // Exactly the object checked: a same-named one made meanwhile fails the precondition.
+        if (existing)
+          await deps.client.request({
+            method: 'DELETE',
+            path: applicationPath(FLEET_NAMESPACE, name),
+            body: {
+              kind: 'DeleteOptions',
+              apiVersion: 'v1',
+              preconditions: {
+                uid: existing.metadata.uid,
+                resourceVersion: existing.metadata.resourceVersion,
+              },
+            },
+          });
+        return;
+      }
+      if (!r.spec) return;
+      const spec = { ...r.spec, destination: { ...r.spec.destination, name: cluster } };
+      const metadata = {
+        name,
+        namespace: FLEET_NAMESPACE,
+        labels: { [AGENT_CLUSTER_LABEL]: cluster, [ORIGIN_LABEL]: 'autonomous' },
+        annotations: { [AGENT_OBJECT_ANNOTATION]: `${r.namespace}/${r.name}` },
+      };
+      if (!existing)
+        existing = await deps.client.create<Application>({
+          apiVersion: API_VERSION,
+          kind: 'Application',
+          metadata,
+          spec,
+        });
+      else if (JSON.stringify(existing.spec) !== JSON.stringify(spec))
+        // Forced only over our own copy, and only as it was when checked (resourceVersion).
+        existing = await deps.client.apply<Application>(
+          {
+            apiVersion: API_VERSION,
+            kind: 'Application',
+            metadata: { ...metadata, resourceVersion: existing.metadata.resourceVersion },
+            spec,
+          },
+          { fieldManager: 'gitfleet-hub-agents', force: true },
+        );
+      if (r.status && JSON.stringify(existing.status ?? {}) !== JSON.stringify(r.status))
+        written.set(
+          key,
+          await writeStatusAt(deps.client, applicationPath(FLEET_NAMESPACE, name), existing, r.status),
+        );
+      return;
+    } catch (e) {
+      if (!isConflict(e) || attempt >= MAX_CONFLICT_RETRIES) throw e;
+    }
+    existing = await fetchApp(deps, FLEET_NAMESPACE, name);
   }
-  if (!r.spec) return;
-  const existing = deps.apps.get(FLEET_NAMESPACE, name) as Application | undefined;
-  const spec = { ...r.spec, destination: { ...r.spec.destination, name: cluster } };
-  if (!existing || JSON.stringify(existing.spec) !== JSON.stringify(spec)) {
-    await deps.client.apply<Application>(
-      {
-        apiVersion: API_VERSION,
-        kind: 'Application',
-        metadata: {
-          name,
-          namespace: FLEET_NAMESPACE,
-          labels: { [AGENT_CLUSTER_LABEL]: cluster, [ORIGIN_LABEL]: 'autonomous' },
-          annotations: { 'gitfleet.dev/agent-object': `${r.namespace}/${r.name}` },
-        },
-        spec,
-      },
-      { fieldManager: 'gitfleet-hub-agents', force: true },
-    );
-  }
-  if (r.status && JSON.stringify(existing?.status ?? {}) !== JSON.stringify(r.status))
-    await replaceStatus(deps.client, applicationPath(FLEET_NAMESPACE, name), r.status);
+}
+
+/**
+ * Replaces the status as a whole, if the object is still at the resourceVersion it was read at:
+ * a 409 Conflict otherwise. Returns the resourceVersion the write left.
+ */
+async function writeStatusAt(
+  client: KubeClient,
+  objectPath: string,
+  read: Application,
+  status: ApplicationStatus,
+): Promise<string> {
+  const updated = await client.request<Application>({
+    method: 'PATCH',
+    path: `${objectPath}/status`,
+    body: [
+      { op: 'replace', path: '/metadata/resourceVersion', value: read.metadata.resourceVersion },
+      { op: 'add', path: '/status', value: status },
+    ],
+    contentType: 'application/json-patch+json',
+  });
+  return updated.metadata.resourceVersion ?? '';
 }
 
 /**
