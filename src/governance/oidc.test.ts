@@ -2,7 +2,7 @@ import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OidcVerifier } from './oidc.js';
+import { OidcVerifier, toUser } from './oidc.js';
 
 // A local issuer: discovery + JWKS over node:http, tokens signed with node:crypto.
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -51,6 +51,7 @@ function token(
     aud: 'gitfleet',
     sub: 'u-123',
     email: 'alice@example.com',
+    email_verified: true,
     groups: ['team-a', 'gitfleet:admins'],
     exp: now() + 300,
     iat: now(),
@@ -68,6 +69,40 @@ function token(
 const verifier = (): OidcVerifier =>
   new OidcVerifier({ issuer, clientId: 'gitfleet', minRefreshIntervalMs: 0 });
 
+describe('OIDC claims to a user: one claim, one kind', () => {
+  const base = { sub: 'u-1', groups: ['team-a'] };
+  it('takes an email only when the issuer verified it', () => {
+    expect(toUser({ ...base, email: 'a@x.io', email_verified: true }).name).toBe('a@x.io');
+    expect(toUser({ ...base, email: 'a@x.io', email_verified: 'true' }).name).toBe('a@x.io');
+    for (const v of [false, 'false', undefined, 1, 'yes'])
+      expect(toUser({ ...base, email: 'a@x.io', email_verified: v }).name).toBe('u-1');
+  });
+
+  it('never takes preferred_username by default, so a user cannot name themselves like another', () => {
+    expect(toUser({ ...base, preferred_username: 'alice@example.com' }).name).toBe('u-1');
+    expect(toUser({ ...base, preferred_username: 'team-a' }).name).toBe('u-1');
+  });
+
+  it('with a username claim, uses that claim only', () => {
+    expect(toUser({ ...base, preferred_username: 'bob' }, 'groups', 'preferred_username').name).toBe('bob');
+    expect(() => toUser(base, 'groups', 'preferred_username')).toThrow(
+      'the token has no preferred_username claim to name the user',
+    );
+    expect(() => toUser({ ...base, email: 'a@x.io' }, 'groups', 'email')).toThrow(
+      "the token's email is not verified",
+    );
+  });
+
+  it('keeps group names as groups, whatever they spell; drops gitfleet: groups', () => {
+    const u = toUser({ ...base, groups: ['role:admin', 'proj:a:b', 'user:alice', 'gitfleet:admins', ''] });
+    expect(u.groups).toEqual(['role:admin', 'proj:a:b', 'user:alice']);
+  });
+
+  it('refuses a token that names nobody', () => {
+    expect(() => toUser({ email: 'a@x.io', preferred_username: 'a' })).toThrow('the token names no user');
+  });
+});
+
 describe('OIDC ID token verification (local issuer)', () => {
   it('accepts a valid RS256 token and maps email and groups', async () => {
     // gitfleet: groups are never taken from an identity provider.
@@ -78,9 +113,9 @@ describe('OIDC ID token verification (local issuer)', () => {
     });
   });
 
-  it('accepts a valid ES256 token and falls back to preferred_username', async () => {
+  it('accepts a valid ES256 token and falls back to sub, never to preferred_username', async () => {
     const t = token({ alg: 'ES256', claims: { email: undefined, preferred_username: 'bob', groups: 'ops' } });
-    await expect(verifier().verify(t)).resolves.toEqual({ kind: 'user', name: 'bob', groups: ['ops'] });
+    await expect(verifier().verify(t)).resolves.toEqual({ kind: 'user', name: 'u-123', groups: ['ops'] });
   });
 
   it('refuses a wrong audience, a wrong issuer, an expired and a not-yet-valid token', async () => {

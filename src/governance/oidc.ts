@@ -15,6 +15,11 @@ export interface OidcOptions {
   clientId: string;
   /** Claim holding the user's groups; default `groups`. */
   groupsClaim?: string;
+  /**
+   * Claim naming the user. Default: `email` when `email_verified` is true, else `sub` (the
+   * issuer's own identifier). Set it (`preferred_username`, say) to use that claim and no other.
+   */
+  usernameClaim?: string;
   /** Clock skew tolerated on exp and nbf; default 60 s. */
   clockSkewSeconds?: number;
   /** Shortest time between two JWKS fetches caused by unknown key IDs; default 10 s. */
@@ -28,7 +33,7 @@ export interface OidcOptions {
 /** The user an ID token names, shaped as the hub's Principal. */
 export interface OidcUser {
   kind: 'user';
-  /** `email`, else `preferred_username`, else `sub`. */
+  /** The verified `email`, else `sub`; or the configured username claim. */
   name: string;
   groups: string[];
 }
@@ -55,6 +60,7 @@ export class OidcVerifier {
   constructor(opts: OidcOptions) {
     this.#o = {
       groupsClaim: 'groups',
+      usernameClaim: '',
       clockSkewSeconds: 60,
       minRefreshIntervalMs: 10_000,
       fetchTimeoutMs: 5000,
@@ -88,7 +94,7 @@ export class OidcVerifier {
     );
     if (!ok) throw new OidcError('bad signature');
     this.#checkClaims(claims);
-    return toUser(claims, this.#o.groupsClaim);
+    return toUser(claims, this.#o.groupsClaim, this.#o.usernameClaim || undefined);
   }
 
   #checkClaims(c: Record<string, unknown>): void {
@@ -189,19 +195,42 @@ function decodeJson(part: string, what: string): Record<string, unknown> {
   throw new OidcError(`not a JWT: the ${what} is not base64url JSON`);
 }
 
+/** Whether the token vouches for its email: `email_verified` true (some issuers send "true"). */
+const emailVerified = (claims: Record<string, unknown>): boolean =>
+  claims.email_verified === true || claims.email_verified === 'true';
+
+const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
+
 /**
- * Maps claims to a user: name from email, preferred_username or sub; groups from the groups claim
- * (a string or a list), without any `gitfleet:` group.
+ * Maps claims to a user. The name comes from one claim, never guessed across claims: by default the
+ * `email` when the issuer marks it verified, else `sub` — never `preferred_username`, which many
+ * issuers let users choose and which OIDC says is not unique, so a user cannot name themselves
+ * after someone else. An unverified email is not an identity. With `usernameClaim` set, that claim
+ * and only that (`email` still needs `email_verified`). Groups come from the groups claim (a string
+ * or a list), without any `gitfleet:` group; they stay groups (the RBAC subjects `group:<name>`),
+ * whatever they are called.
  */
-export function toUser(claims: Record<string, unknown>, groupsClaim = 'groups'): OidcUser {
-  const name = [claims.email, claims.preferred_username, claims.sub].find(
-    (v): v is string => typeof v === 'string' && v !== '',
-  );
-  if (!name) throw new OidcError('the token names no user (email, preferred_username or sub)');
+export function toUser(
+  claims: Record<string, unknown>,
+  groupsClaim = 'groups',
+  usernameClaim?: string,
+): OidcUser {
+  let name: string | undefined;
+  if (usernameClaim) {
+    const v = claims[usernameClaim];
+    if (usernameClaim === 'email' && nonEmpty(v) && !emailVerified(claims))
+      throw new OidcError("the token's email is not verified (email_verified is not true)");
+    if (!nonEmpty(v)) throw new OidcError(`the token has no ${usernameClaim} claim to name the user`);
+    name = v;
+  } else {
+    name = nonEmpty(claims.email) && emailVerified(claims) ? claims.email : undefined;
+    name ??= nonEmpty(claims.sub) ? claims.sub : undefined;
+  }
+  if (!name) throw new OidcError('the token names no user (a verified email or sub)');
   const g = claims[groupsClaim];
   const groups =
     typeof g === 'string' ? [g] : Array.isArray(g) ? g.filter((x): x is string => typeof x === 'string') : [];
   // `gitfleet:` groups (gitfleet:admins) are granted by gitfleet's own tokens only: an identity
   // provider that lets users name groups must not make anyone an admin.
-  return { kind: 'user', name, groups: groups.filter((x) => !x.startsWith('gitfleet:')) };
+  return { kind: 'user', name, groups: groups.filter((x) => x !== '' && !x.startsWith('gitfleet:')) };
 }

@@ -6,6 +6,7 @@ import { KubeApiError } from '../kube/errors.js';
 import type { KubeList, KubeObject } from '../kube/types.js';
 import {
   decide,
+  isRole,
   parsePolicyCsv,
   projectRolePolicy,
   type RbacDecision,
@@ -40,6 +41,11 @@ export function buildPolicy(configMap: ConfigMap | undefined, projects: readonly
     ? parsePolicyCsv(configMap.data?.['policy.csv'] ?? '', `ConfigMap ${RBAC_CONFIGMAP} policy.csv`)
     : { rules: [], bindings: [], errors: [] };
   const defaultRole = configMap ? configMap.data?.['policy.default']?.trim() : 'role:readonly';
+  // The default is a role every user holds: a user or group name there would be a typo at best.
+  if (defaultRole && !isRole(defaultRole))
+    base.errors.push(
+      `ConfigMap ${RBAC_CONFIGMAP} policy.default: "${defaultRole}" is not a role (role:<name> or proj:<project>:<role>)`,
+    );
   const projectErrors: string[] = [];
   const policy: RbacPolicy = {
     rules: [...base.rules],

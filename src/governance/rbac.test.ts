@@ -19,8 +19,8 @@ const CSV = `
 p, role:team-a-dev, applications, *, team-a/*, allow
 p, role:team-a-dev, applications, delete, team-a/*, deny
 p, role:team-b, applications, get, team-b/*, allow
-g, team-a, role:team-a-dev
-g, team-b, role:team-b
+g, group:team-a, role:team-a-dev
+g, group:team-b, role:team-b
 g, role:team-a-dev, role:auditor
 p, role:auditor, audit, get, *, allow
 `;
@@ -72,7 +72,7 @@ describe('RBAC decisions', () => {
   });
 
   it('refuses agents whatever the policy says', () => {
-    const all = policyOf('p, *, *, *, *, allow');
+    const all = policyOf('p, role:all, *, *, *, allow', 'role:all');
     expect(
       decide(all, { kind: 'agent', name: 'c1', groups: [] }, 'get', { resource: 'clusters' }).allowed,
     ).toBe(false);
@@ -91,7 +91,7 @@ describe('RBAC decisions', () => {
   });
 
   it('matches non-project objects by name', () => {
-    const p = policyOf('p, role:ops, clusters, *, prod-*, allow\ng, ops, role:ops');
+    const p = policyOf('p, role:ops, clusters, *, prod-*, allow\ng, group:ops, role:ops');
     expect(decide(p, user('o', 'ops'), 'update', { resource: 'clusters', name: 'prod-eu' }).allowed).toBe(
       true,
     );
@@ -106,8 +106,81 @@ describe('policy.csv parsing', () => {
       'policy.csv:1: a p line is "p, subject, resource, action, object[, allow|deny]"',
       'policy.csv:2: lines start with p or g, not "x"',
       'policy.csv:3: effect must be allow or deny, not "maybe"',
-      'policy.csv:4: a g line is "g, user-or-group, role"',
+      'policy.csv:4: a g line is "g, user:<name>|group:<name>|role, role"',
     ]);
+  });
+
+  it('refuses bare and mistyped subjects, naming the line and what to write', () => {
+    const p = parsePolicyCsv(
+      [
+        'g, team-a, role:dev',
+        'p, alice@example.com, applications, get, *',
+        'g, user:, role:dev',
+        'g, group:ops, ops-role',
+        'p, role:, applications, get, *',
+        'g, proj:x, role:dev',
+        'p, *, *, *, *',
+      ].join('\n'),
+    );
+    expect(p.rules).toEqual([]);
+    expect(p.bindings).toEqual([]);
+    expect(p.errors).toEqual([
+      'policy.csv:1: subject "team-a" is ambiguous: write user:team-a or group:team-a (or role:team-a for a role)',
+      'policy.csv:2: subject "alice@example.com" is ambiguous: write user:alice@example.com or group:alice@example.com (or role:alice@example.com for a role)',
+      'policy.csv:3: subject "user:" names no user',
+      'policy.csv:4: "ops-role" is not a role: a g line binds to role:<name> or proj:<project>:<role>',
+      'policy.csv:5: subject "role:" is not a role: write role:<name> or proj:<project>:<role>',
+      'policy.csv:6: subject "proj:x" is not a role: write role:<name> or proj:<project>:<role>',
+      'policy.csv:7: subject "*" is ambiguous: write user:* or group:* (or role:* for a role)',
+    ]);
+  });
+});
+
+describe('users, groups and roles are distinct subjects', () => {
+  const policy = policyOf(
+    `
+p, role:team-a-dev, applications, *, team-a/*, allow
+p, user:carol, applications, sync, team-c/*, allow
+p, group:auditors, audit, get, *, allow
+g, group:team-a, role:team-a-dev
+g, user:alice@example.com, role:admin
+`,
+    'role:none',
+  );
+  const sync = (p: RbacPrincipal, project = 'team-a'): boolean =>
+    decide(policy, p, 'sync', app(project, 'apps', 'web')).allowed;
+  const del = (p: RbacPrincipal): boolean =>
+    decide(policy, p, 'delete', { resource: 'clusters', name: 'prod' }).allowed;
+
+  it('a user or group named like a role does not hold that role', () => {
+    expect(del(user('role:admin'))).toBe(false);
+    expect(del(user('mallory', 'role:admin'))).toBe(false);
+    expect(sync(user('role:team-a-dev'))).toBe(false);
+    expect(sync(user('mallory', 'role:team-a-dev'))).toBe(false);
+    expect(del(user('mallory', 'proj:team-a:deployer'))).toBe(false);
+  });
+
+  it('a user named like a group does not get the group’s roles, nor a group a user’s', () => {
+    expect(sync(user('team-a'))).toBe(false);
+    expect(sync(user('alice', 'team-a'))).toBe(true);
+    expect(del(user('mallory', 'alice@example.com'))).toBe(false);
+    expect(del(user('alice@example.com'))).toBe(true);
+    expect(sync(user('mallory', 'carol'), 'team-c')).toBe(false);
+    expect(sync(user('carol'), 'team-c')).toBe(true);
+    expect(decide(policy, user('auditors'), 'get', { resource: 'audit' }).allowed).toBe(false);
+    expect(decide(policy, user('x', 'auditors'), 'get', { resource: 'audit' }).allowed).toBe(true);
+  });
+
+  it('names written with a kind prefix stay names of that kind', () => {
+    // A user literally called "group:team-a" is user:group:team-a, not the group.
+    expect(sync(user('group:team-a'))).toBe(false);
+    expect(sync(user('mallory', 'group:team-a'))).toBe(false);
+    expect(del(user('user:alice@example.com'))).toBe(false);
+  });
+
+  it('only gitfleet:admins as a group makes an admin, not a user of that name', () => {
+    expect(del(user('gitfleet:admins'))).toBe(false);
+    expect(del(user('admin', 'gitfleet:admins'))).toBe(true);
   });
 });
 
@@ -131,5 +204,7 @@ describe('project roles', () => {
     const policy: RbacPolicy = { rules: parsed.rules, bindings: parsed.bindings };
     expect(decide(policy, user('ci', 'team-a-ci'), 'sync', app('team-a', 'ns', 'web')).allowed).toBe(true);
     expect(decide(policy, user('ci', 'team-a-ci'), 'sync', app('team-b', 'ns', 'web')).allowed).toBe(false);
+    // `groups` are groups: a user of that name is not a member.
+    expect(decide(policy, user('team-a-ci'), 'sync', app('team-a', 'ns', 'web')).allowed).toBe(false);
   });
 });

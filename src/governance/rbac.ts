@@ -5,10 +5,14 @@ import { wildcard } from './glob.js';
  * RBAC for the hub API, in the shape of Argo CD's policy.csv:
  *
  *   p, <subject>, <resource>, <action>, <object>, allow|deny
- *   g, <user or group>, <role>
+ *   g, <user:name | group:name | role>, <role>
  *
- * Subjects are roles (`role:x`, `proj:<project>:<role>`), user names or group names; `g` lines
- * bind users and groups to roles (and roles to roles). Resource, action and object are `*` globs.
+ * Subjects are typed, each kind its own namespace: `user:<name>`, `group:<name>`, and roles
+ * (`role:<name>`, `proj:<project>:<role>`). A principal speaks as `user:<its name>` and
+ * `group:<each group>`, so a user or group that happens to be called `role:admin` or `team-a` can
+ * never be taken for the role or the group of that name. A bare name (`team-a`) is refused: it
+ * could mean a user or a group. `g` lines bind users, groups and roles to roles. Resource, action
+ * and object are `*` globs.
  * The object of a target is `<project>/<namespace>/<name>` with absent parts left out. A matching
  * deny beats any allow; nothing matching means denied. The types here are structural twins of the
  * hub's Principal/ApiTarget (governance may not import hub), so an RbacAuthorizer is an Authorizer.
@@ -69,7 +73,31 @@ export const BUILTIN_RULES: PolicyRule[] = [
     origin: 'built-in',
   },
 ];
-const BUILTIN_BINDINGS: RoleBinding[] = [{ member: ADMIN_GROUP_NAME, role: 'role:admin' }];
+const BUILTIN_BINDINGS: RoleBinding[] = [{ member: `group:${ADMIN_GROUP_NAME}`, role: 'role:admin' }];
+
+/** The subject a user name is in a policy. */
+export const userSubject = (name: string): string => `user:${name}`;
+/** The subject a group name is in a policy. */
+export const groupSubject = (name: string): string => `group:${name}`;
+
+/** Whether a subject names a role: `role:<name>` or `proj:<project>:<role>`. */
+export function isRole(subject: string): boolean {
+  return /^role:.+/u.test(subject) || /^proj:[^:]+:.+/u.test(subject);
+}
+
+/**
+ * Why a subject written in a policy is not one, or undefined when it is: `user:<name>`,
+ * `group:<name>` or a role. A bare name is refused rather than guessed at, since guessing is what
+ * let a user called like a group, or a group called like a role, take its rights.
+ */
+export function subjectError(subject: string): string | undefined {
+  if (isRole(subject)) return undefined;
+  const m = /^(user|group):(.*)$/u.exec(subject);
+  if (m) return m[2] ? undefined : `subject "${subject}" names no ${m[1]}`;
+  if (subject.startsWith('role:') || subject.startsWith('proj:'))
+    return `subject "${subject}" is not a role: write role:<name> or proj:<project>:<role>`;
+  return `subject "${subject}" is ambiguous: write user:${subject} or group:${subject} (or role:${subject} for a role)`;
+}
 
 /** The resources a project role may grant: the ones that belong to a project. */
 export const PROJECT_RESOURCES = ['applications', 'applicationsets', 'rollouts', 'audit'];
@@ -100,11 +128,19 @@ export function parsePolicyCsv(text: string, origin = 'policy.csv'): ParsedPolic
         );
       if (effect !== 'allow' && effect !== 'deny')
         return void out.errors.push(`${at}: effect must be allow or deny, not "${effect}"`);
+      const bad = subjectError(subject);
+      if (bad) return void out.errors.push(`${at}: ${bad}`);
       out.rules.push({ subject, resource, action, object, effect, origin: at });
     } else if (f[0] === 'g') {
       const [, member, role] = f;
       if (f.length !== 3 || !member || !role)
-        return void out.errors.push(`${at}: a g line is "g, user-or-group, role"`);
+        return void out.errors.push(`${at}: a g line is "g, user:<name>|group:<name>|role, role"`);
+      const bad = subjectError(member);
+      if (bad) return void out.errors.push(`${at}: ${bad}`);
+      if (!isRole(role))
+        return void out.errors.push(
+          `${at}: "${role}" is not a role: a g line binds to role:<name> or proj:<project>:<role>`,
+        );
       out.bindings.push({ member, role });
     } else out.errors.push(`${at}: lines start with p or g, not "${f[0]}"`);
   });
@@ -133,7 +169,8 @@ export function projectRolePolicy(project: string, roles: readonly ProjectRole[]
         out.errors.push(`${r.origin}: object must be within ${project}/, not ${r.object}`);
       else out.rules.push(r);
     }
-    for (const g of role.groups ?? []) out.bindings.push({ member: g, role: subject });
+    // `groups` lists group names only: never users, never roles.
+    for (const g of role.groups ?? []) out.bindings.push({ member: groupSubject(g), role: subject });
   }
   return out;
 }
@@ -167,9 +204,12 @@ function covers(rule: PolicyRule, t: RbacTarget): boolean {
   return wildcard(rule.object.slice(slash + 1), obj);
 }
 
-/** Every subject a principal speaks for: itself, its groups, and the roles they reach. */
+/**
+ * Every subject a principal speaks for: `user:<name>`, `group:<each group>`, and the roles they
+ * reach. The name and groups are never used bare, so neither can spell a role or each other.
+ */
 export function subjectsOf(p: RbacPrincipal, policy: RbacPolicy): Set<string> {
-  const subjects = new Set<string>([p.name, ...p.groups]);
+  const subjects = new Set<string>([userSubject(p.name), ...p.groups.map(groupSubject)]);
   if (policy.defaultRole) subjects.add(policy.defaultRole);
   const bindings = [...BUILTIN_BINDINGS, ...policy.bindings];
   // Roles may be bound to roles: follow until nothing new is reached (cycles end it too).
@@ -201,7 +241,7 @@ export function decide(policy: RbacPolicy, p: RbacPrincipal, action: string, t: 
   if (deny) return { allowed: false, reason: `user "${p.name}" may not ${what}: denied by ${quote(deny)}` };
   const allow = matching.find((r) => r.effect === 'allow');
   if (allow) return { allowed: true, reason: `allowed by ${quote(allow)}` };
-  const roles = [...subjects].filter((s) => s.startsWith('role:') || s.startsWith('proj:'));
+  const roles = [...subjects].filter(isRole);
   return {
     allowed: false,
     reason: `user "${p.name}" may not ${what}: no policy of ${roles.length ? roles.join(', ') : 'theirs (no roles)'} allows it`,

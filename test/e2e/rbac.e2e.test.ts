@@ -57,9 +57,9 @@ p, role:viewer, applications, get, *, allow
 p, role:syncer, applications, sync, default/*, allow
 p, role:syncer, applications, sync, default/*/protected, deny
 p, role:syncer, audit, get, default/*, allow
-g, viewers-GROUP, role:viewer
-g, syncers-GROUP, role:syncer
-g, syncers-GROUP, role:viewer
+g, group:viewers-GROUP, role:viewer
+g, group:syncers-GROUP, role:syncer
+g, group:syncers-GROUP, role:viewer
 ${extra}`;
 
 const call = (who: keyof typeof tokens, method: 'GET' | 'POST', path: string): Promise<Response> =>
@@ -247,7 +247,7 @@ describe('RBAC on the hub API', () => {
   });
 
   it('follows changes of the policy ConfigMap', async () => {
-    await writePolicy(policyCsv(`g, viewers-GROUP, role:syncer`));
+    await writePolicy(policyCsv(`g, group:viewers-GROUP, role:syncer`));
     expect((await call('viewer', 'POST', `/api/v1/applications/${ns}/web/sync`)).status).toBe(202);
     // A broken policy is not applied: the last good one stays in force.
     await writePolicy('p, role:viewer, applications');
@@ -294,8 +294,20 @@ describe('RBAC on the hub API', () => {
         body: '{}',
       });
     const email = `dana-${rbacNs}@example.com`;
-    expect((await post(idToken({ sub: 'dana', email, groups: [`syncers-${rbacNs}`] }))).status).toBe(202);
+    const dana = { sub: 'dana', email, email_verified: true, groups: [`syncers-${rbacNs}`] };
+    expect((await post(idToken(dana))).status).toBe(202);
     expect(await requestedBy('web')).toBe(email);
+    // An email the issuer did not verify is no identity: the user is its sub.
+    expect((await post(idToken({ ...dana, email_verified: false }))).status).toBe(202);
+    expect(await requestedBy('web')).toBe('dana');
+    // A user or a group named like a role or like the syncers' group gets nothing of theirs.
+    for (const claims of [
+      { sub: 'role:admin', groups: [] },
+      { sub: 'mallory', groups: ['role:admin', 'role:syncer'] },
+      { sub: 'mallory', preferred_username: `syncers-${rbacNs}`, groups: [] },
+      { sub: `syncers-${rbacNs}`, groups: [] },
+    ])
+      expect((await post(idToken(claims))).status, JSON.stringify(claims)).toBe(403);
     const viewer = await post(idToken({ sub: 'erin', groups: [`viewers-${rbacNs}`] }));
     expect(viewer.status).toBe(403);
     expect(((await viewer.json()) as { error: string }).error).toContain('user "erin" may not sync');
