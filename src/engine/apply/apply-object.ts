@@ -3,6 +3,7 @@ import { refOf, type KubeClient } from '../../kube/client.js';
 import { KubeApiError } from '../../kube/errors.js';
 import type { KubeObject } from '../../kube/types.js';
 import { diffObjects, type IgnoreRule } from '../diff/diff.js';
+import type { SecretMask } from '../diff/mask.js';
 import { ownerOf } from '../plan/ownership.js';
 import type { SyncTask } from '../plan/plan.js';
 import type { ChangeSetEntry } from './changeset.js';
@@ -21,6 +22,8 @@ export interface ApplyObjectOptions {
   takeover: boolean;
   ignore: IgnoreRule[];
   dryRun: boolean;
+  /** Collects the values of every live Secret read, so messages leaving the engine can mask them. */
+  secrets?: SecretMask;
   signal?: AbortSignal;
 }
 
@@ -45,18 +48,9 @@ export async function compareObject(
 ): Promise<Comparison> {
   const ref = refOf(task.object);
   const live = await client.getOrUndefined(ref, opts.signal);
-  const foreign = live ? ownerOf(live) : undefined;
-  const takeover = opts.takeover || task.options.get('Takeover') === 'true';
-  if (live && foreign !== opts.owner && !takeover && !task.hook) {
-    const who = foreign ? `owned by ${foreign}` : 'not managed by gitfleet';
-    return {
-      live,
-      predicted: task.object,
-      modified: true,
-      diff: '',
-      refusal: `${formatObjectRef(ref)} exists and is ${who}; refusing to overwrite it (set sync option Takeover=true to adopt it)`,
-    };
-  }
+  opts.secrets?.add(live);
+  const refusal = live ? ownershipRefusal(live, task, opts) : undefined;
+  if (live && refusal) return { live, predicted: task.object, modified: true, diff: '', refusal };
   let predicted: KubeObject;
   try {
     predicted = await client.apply(task.object, {
@@ -117,9 +111,35 @@ export async function applyObject(
   }
 }
 
+/**
+ * Why `live` may not be overwritten by this owner, or undefined when it may. Hooks obey the same
+ * rule as every other object. An object another Application owns is never taken over, whatever
+ * the sync options say: Takeover is written in the tenant's own Git, so honouring it would let one
+ * team seize (and then prune) another team's objects. It adopts only objects gitfleet does not
+ * manage; handing an object from one Application to another means removing its owner annotation.
+ */
+export function ownershipRefusal(
+  live: KubeObject,
+  task: SyncTask,
+  opts: Pick<ApplyObjectOptions, 'owner' | 'takeover'>,
+): string | undefined {
+  const foreign = ownerOf(live);
+  if (foreign === opts.owner) return undefined;
+  const what = `${formatObjectRef(refOf(task.object))}${task.hook ? ' (a hook)' : ''}`;
+  if (foreign)
+    return `${what} exists and is owned by ${foreign}; refusing to overwrite or delete it (an object of another Application is never taken over)`;
+  // A hook is created and deleted by its policies: adopting a stranger's object would let the
+  // next BeforeHookCreation delete it, so hooks never adopt.
+  if (task.hook)
+    return `${what} exists and is not managed by gitfleet; a hook never overwrites or deletes an object it does not own`;
+  if (opts.takeover || task.options.get('Takeover') === 'true') return undefined;
+  return `${what} exists and is not managed by gitfleet; refusing to overwrite it (set sync option Takeover=true to adopt it)`;
+}
+
 /** Whether to apply with force: always for what this owner owns (or hooks), else only when asked. */
 function shouldForce(live: KubeObject | undefined, task: SyncTask, opts: ApplyObjectOptions): boolean {
   if (task.options.get('ForceConflicts') === 'false') return false;
+  // Hooks reach here only when they are this owner's (or adopted): see ownershipRefusal.
   if (!live || task.hook || ownerOf(live) === opts.owner) return true;
   return opts.forceConflicts || task.options.get('ForceConflicts') === 'true';
 }

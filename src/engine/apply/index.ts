@@ -2,6 +2,7 @@ export {
   FIELD_MANAGER,
   applyObject,
   compareObject,
+  ownershipRefusal,
   type ApplyObjectOptions,
   type Comparison,
 } from './apply-object.js';

@@ -1,1 +1,1 @@
-export { pruneStale, type PruneOptions, type PruneResult } from './prune.js';
+export { deleteExactly, pruneStale, type PruneOptions, type PruneResult } from './prune.js';

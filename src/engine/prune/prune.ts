@@ -1,6 +1,8 @@
 import { formatObjectRef } from '../../core/object-ref.js';
 import type { KubeClient } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
+import type { ObjectRef } from '../../core/object-ref.js';
+import type { SecretMask } from '../diff/mask.js';
 import type { ChangeSetEntry } from '../apply/changeset.js';
 import { refOfEntry, type InventoryEntry } from '../inventory/inventory.js';
 import { kindRank } from '../plan/order.js';
@@ -12,6 +14,8 @@ export interface PruneOptions {
   /** When false, nothing is deleted: candidates are reported and kept in the inventory. */
   enabled: boolean;
   dryRun: boolean;
+  /** Collects the values of live Secrets read, so messages leaving the engine can mask them. */
+  secrets?: SecretMask;
   signal?: AbortSignal;
 }
 
@@ -45,6 +49,7 @@ export async function pruneStale(
       throw e;
     }
     if (!live) continue;
+    opts.secrets?.add(live);
     if (!isOwnedBy(live, opts.owner)) {
       const who = ownerOf(live);
       changes.push({
@@ -68,7 +73,7 @@ export async function pruneStale(
       continue;
     }
     try {
-      await client.delete(ref, { propagationPolicy: 'Background', signal: opts.signal });
+      await deleteExactly(client, ref, live.metadata.uid, opts.signal);
       changes.push({ ref, action: 'deleted' });
     } catch (e) {
       kept.push(entry);
@@ -80,4 +85,34 @@ export async function pruneStale(
     }
   }
   return { changes, kept };
+}
+
+/**
+ * Deletes the object whose ownership was just checked, and only that one: the UID precondition
+ * makes the API server refuse (409) if the name now belongs to an object created since. Returns
+ * false when it is already gone.
+ */
+export async function deleteExactly(
+  client: KubeClient,
+  ref: ObjectRef,
+  uid: string | undefined,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  try {
+    await client.request({
+      method: 'DELETE',
+      path: await client.objectPath(ref, signal),
+      body: {
+        kind: 'DeleteOptions',
+        apiVersion: 'v1',
+        propagationPolicy: 'Background',
+        ...(uid ? { preconditions: { uid } } : {}),
+      },
+      signal,
+    });
+    return true;
+  } catch (e) {
+    if (isNotFound(e)) return false;
+    throw e;
+  }
 }

@@ -2,6 +2,7 @@ import { refOf, type KubeClient } from '../../kube/client.js';
 import type { ObjectRef } from '../../core/object-ref.js';
 import { compareObject } from '../apply/apply-object.js';
 import type { IgnoreRule } from '../diff/diff.js';
+import { secretMaskOf, type SecretMask } from '../diff/mask.js';
 import { aggregateHealth, assessHealth } from '../health/index.js';
 import type { HealthResult } from '../health/types.js';
 import { refOfEntry } from '../inventory/inventory.js';
@@ -45,6 +46,30 @@ export async function compareApp(
   },
   deps: { client: KubeClient; inventory: InventoryStore },
 ): Promise<Comparison> {
+  // Every message leaves the engine through here: API-server errors may echo a Secret's value.
+  const secrets = secretMaskOf(req.manifests.map((m) => m.object));
+  try {
+    const cmp = await compareResources(req, deps, secrets);
+    return { ...cmp, resources: cmp.resources.map((r) => maskState(r, secrets)) };
+  } catch (e) {
+    throw secrets.maskError(e);
+  }
+}
+
+function maskState(r: ResourceState, secrets: SecretMask): ResourceState {
+  return {
+    ...r,
+    ...(r.message ? { message: secrets.mask(r.message) } : {}),
+    ...(r.diff ? { diff: secrets.mask(r.diff) } : {}),
+    ...(r.health?.message ? { health: { ...r.health, message: secrets.mask(r.health.message) } } : {}),
+  };
+}
+
+async function compareResources(
+  req: Parameters<typeof compareApp>[0],
+  deps: Parameters<typeof compareApp>[1],
+  secrets: SecretMask,
+): Promise<Comparison> {
   const { client } = deps;
   const previous = await deps.inventory.load(req.owner, req.signal);
   const plan = planSync({
@@ -61,6 +86,7 @@ export async function compareApp(
     takeover: false,
     ignore: req.ignore,
     dryRun: true,
+    secrets,
     signal: req.signal,
   };
   const tasks = plan.steps.flatMap((step) => step.tasks.filter((t) => !t.hook));
@@ -91,6 +117,7 @@ export async function compareApp(
   for (const entry of plan.prune) {
     const ref = refOfEntry(entry);
     const live = await client.getOrUndefined(ref, req.signal).catch(() => undefined);
+    secrets.add(live);
     if (live && isOwnedBy(live, req.owner))
       resources.push({ ref, status: 'OutOfSync', diff: 'requires pruning' });
   }

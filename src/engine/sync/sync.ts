@@ -1,10 +1,15 @@
 import { formatObjectRef } from '../../core/object-ref.js';
 import { GitfleetError } from '../../core/errors.js';
 import { refOf, type KubeClient } from '../../kube/client.js';
-import type { KubeObject } from '../../kube/types.js';
-import { applyObject, FIELD_MANAGER, type ApplyObjectOptions } from '../apply/apply-object.js';
+import {
+  applyObject,
+  FIELD_MANAGER,
+  ownershipRefusal,
+  type ApplyObjectOptions,
+} from '../apply/apply-object.js';
 import type { ChangeSetEntry } from '../apply/changeset.js';
 import type { IgnoreRule } from '../diff/diff.js';
+import { secretMaskOf, type SecretMask } from '../diff/mask.js';
 import { assessHealth } from '../health/index.js';
 import type { HealthResult } from '../health/types.js';
 import { mergeInventories, type InventoryEntry } from '../inventory/inventory.js';
@@ -14,7 +19,7 @@ import { planSync, type SyncPlan, type SyncStep, type SyncTask } from '../plan/p
 import { kindRank } from '../plan/order.js';
 import { mapLimit } from '../../core/concurrency.js';
 import { discoverScopes } from './scopes.js';
-import { pruneStale } from '../prune/prune.js';
+import { deleteExactly, pruneStale } from '../prune/prune.js';
 
 export interface SyncRequest {
   /** `<app namespace>/<app name>`: written into every object and checked before any prune. */
@@ -79,6 +84,30 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
  * applied and narrowed only after prune, so a crash never leaves an owned object untracked.
  */
 export async function runSync(req: SyncRequest, deps: SyncDeps): Promise<SyncResult> {
+  // Every message leaves the engine through here: API-server errors may echo a Secret's value.
+  const secrets = secretMaskOf(req.manifests.map((m) => m.object));
+  try {
+    return maskResult(await syncSteps(req, deps, secrets), secrets);
+  } catch (e) {
+    throw secrets.maskError(e);
+  }
+}
+
+/** The result with every known Secret value masked out of its messages, diffs and health. */
+function maskResult(r: SyncResult, secrets: SecretMask): SyncResult {
+  return { ...r, message: secrets.mask(r.message), changes: r.changes.map((c) => maskChange(c, secrets)) };
+}
+
+export function maskChange(c: ChangeSetEntry, secrets: SecretMask): ChangeSetEntry {
+  return {
+    ...c,
+    ...(c.message ? { message: secrets.mask(c.message) } : {}),
+    ...(c.diff ? { diff: secrets.mask(c.diff) } : {}),
+    ...(c.health?.message ? { health: { ...c.health, message: secrets.mask(c.health.message) } } : {}),
+  };
+}
+
+async function syncSteps(req: SyncRequest, deps: SyncDeps, secrets: SecretMask): Promise<SyncResult> {
   const { client } = deps;
   const sleep = deps.sleep ?? defaultSleep;
   if (req.manifests.length === 0 && !req.allowEmpty) throw new EmptyRenderError();
@@ -96,6 +125,7 @@ export async function runSync(req: SyncRequest, deps: SyncDeps): Promise<SyncRes
     takeover: false,
     ignore: req.ignore,
     dryRun: req.dryRun ?? false,
+    secrets,
     signal: req.signal,
   };
   const changes: ChangeSetEntry[] = [];
@@ -124,6 +154,7 @@ export async function runSync(req: SyncRequest, deps: SyncDeps): Promise<SyncRes
       owner: req.owner,
       enabled: req.prune,
       dryRun: opts.dryRun,
+      secrets,
       signal: req.signal,
     });
     changes.push(...r.changes);
@@ -174,7 +205,9 @@ async function runStep(
   for (const group of groupByKindRank(step.tasks)) {
     const entries = await mapLimit(group, APPLY_CONCURRENCY, async (task) => {
       if (task.hook && !opts.dryRun && task.deletePolicies.includes('BeforeHookCreation')) {
-        await deleteAndWait(client, task.object, sleep, req.signal);
+        const refused = await deleteOwnedAndWait(client, task, opts, sleep);
+        if (refused)
+          return { ref: refOf(task.object), hook: true, action: 'failed' as const, message: refused };
       }
       return applyObject(client, task, opts);
     });
@@ -199,8 +232,7 @@ async function runStep(
     if (task.hook) {
       const succeeded = h?.status === 'Healthy' || h === undefined;
       const policy = succeeded ? 'HookSucceeded' : 'HookFailed';
-      if (task.deletePolicies.includes(policy))
-        await client.delete(refOf(task.object), { propagationPolicy: 'Background', signal: req.signal });
+      if (task.deletePolicies.includes(policy)) await deleteOwnedAndWait(client, task, opts, sleep, false);
     }
   }
   if (health.error)
@@ -247,16 +279,29 @@ async function waitHealthy(
   }
 }
 
-async function deleteAndWait(
+/**
+ * Deletes a hook's live object (and waits until it is gone, unless `wait` is false) only when its
+ * owner annotation names this owner: a same-named object of another team is never deleted. Returns
+ * why it refused, or undefined when the object is gone or was never there.
+ */
+async function deleteOwnedAndWait(
   client: KubeClient,
-  obj: KubeObject,
+  task: SyncTask,
+  opts: ApplyObjectOptions,
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
-  signal?: AbortSignal,
-): Promise<void> {
-  const ref = refOf(obj);
-  if (!(await client.delete(ref, { propagationPolicy: 'Background', signal }))) return;
+  wait = true,
+): Promise<string | undefined> {
+  const ref = refOf(task.object);
+  const live = await client.getOrUndefined(ref, opts.signal);
+  if (!live) return undefined;
+  opts.secrets?.add(live);
+  const refused = ownershipRefusal(live, task, opts);
+  if (refused) return `${task.phase} hook: ${refused}`;
+  if (!(await deleteExactly(client, ref, live.metadata.uid, opts.signal))) return undefined;
+  if (!wait) return undefined;
   for (let i = 0; i < 300; i++) {
-    if (!(await client.getOrUndefined(ref, signal))) return;
-    await sleep(100, signal);
+    if (!(await client.getOrUndefined(ref, opts.signal))) return undefined;
+    await sleep(100, opts.signal);
   }
+  return undefined;
 }
