@@ -20,8 +20,7 @@ import { InventoryStore } from '../../engine/inventory/store.js';
 import type { Manifest } from '../../engine/manifest.js';
 import { pruneStale } from '../../engine/prune/prune.js';
 import {
-  render,
-  renderCacheKey,
+  renderCached,
   RenderCache,
   type RenderOptions,
   type RenderSpec,
@@ -656,13 +655,12 @@ export class ApplicationController {
         exclude: globList(src.directory.exclude),
       };
     }
-    const tree = await this.#o.sources.treeHash(src.repoURL, sha, path.replace(/^\.\/?/, ''));
-    const cacheKey = renderCacheKey(spec, tree);
-    const hit = this.#renderCache.get(cacheKey);
-    if (hit) return hit;
-    const manifests = await render(spec, this.#o.renderOptions);
-    this.#renderCache.set(cacheKey, manifests);
-    return manifests;
+    // Keyed by the Git object ids of everything the renderer reads (a ../base, a value file
+    // elsewhere); a failed render is remembered under the same key and not re-run until one changes.
+    return renderCached(spec, this.#o.renderOptions ?? {}, {
+      cache: this.#renderCache,
+      objectId: (p) => this.#o.sources.treeHash(src.repoURL, sha, p),
+    });
   }
 
   /** The destination client acting as the project's ServiceAccount for this app, if it names one. */

@@ -1,6 +1,8 @@
 /**
- * Render output cached by (tree hash of the inputs, render parameters): a controller re-renders an
- * app only when its inputs changed, not on every new commit of a busy monorepo.
+ * Render output cached by (Git object ids of every input, render parameters): a controller
+ * re-renders an app only when something the renderer reads changed — not on every new commit of a
+ * busy monorepo, and never missing a change to a kustomize base or a value file outside the app
+ * path. Failures are cached under the same key, so a failing input is not re-run every poll.
  */
 import { createHash } from 'node:crypto';
 
@@ -9,19 +11,19 @@ import { normaliseRelPath } from './confine.js';
 import type { RenderSpec } from './spec.js';
 
 /** Bumped when the renderer's output for the same inputs changes, so old entries stop matching. */
-const RENDER_CACHE_VERSION = 1;
+const RENDER_CACHE_VERSION = 2;
 
 /**
- * A stable key for `spec` rendered from inputs with tree hash `inputsTreeHash` (the caller computes
- * it with git). `root` is not part of the key: the tree hash identifies the content wherever it is
- * checked out. Parameters are normalised first, so `path: ''`/`'.'`/`'./'`, a default written out
+ * A stable key for `spec` rendered from `inputs`: the Git object id of each input path
+ * (renderInputs → path → tree/blob id), or one tree hash standing for all of them. `root` is not
+ * part of the key: object ids identify the content wherever it is checked out. Parameters are normalised first, so `path: ''`/`'.'`/`'./'`, a default written out
  * (`recursive: false`, `include: []`) and object key order do not change the key; anything that
  * can change the output does. Throws PathEscapeError for an escaping path, as render would.
  */
-export function renderCacheKey(spec: RenderSpec, inputsTreeHash: string): string {
+export function renderCacheKey(spec: RenderSpec, inputs: string | Readonly<Record<string, string>>): string {
   const params = {
     v: RENDER_CACHE_VERSION,
-    tree: inputsTreeHash,
+    tree: inputs,
     path: normaliseRelPath(spec.path, 'app path'),
     type: spec.type ?? null,
     directory: spec.directory
@@ -60,14 +62,17 @@ export interface RenderCacheOptions {
   maxEntries?: number;
 }
 
+/** What the cache holds for a key: the manifests, or the error the render failed with. */
+export type RenderOutcome = { manifests: Manifest[] } | { error: Error };
+
 /**
- * A small in-memory LRU of render results. Entries are deep-copied in and out, so a later stage that
- * stamps labels onto a manifest cannot corrupt the cached copy (or another app's result). `get` of
- * a missing key returns undefined; an empty render ([]) is cached like any other.
+ * A small in-memory LRU of render results and failures. Manifests are deep-copied in and out, so a
+ * later stage that stamps labels onto a manifest cannot corrupt the cached copy (or another app's
+ * result). `get` of a missing key returns undefined; an empty render ([]) is cached like any other.
  */
 export class RenderCache {
   readonly #max: number;
-  readonly #entries = new Map<string, Manifest[]>();
+  readonly #entries = new Map<string, RenderOutcome>();
 
   constructor(opts: RenderCacheOptions = {}) {
     const max = opts.maxEntries ?? 64;
@@ -76,19 +81,34 @@ export class RenderCache {
     this.#max = max;
   }
 
-  /** The cached manifests for `key` (a fresh copy), marking the entry most recently used. */
+  /** The cached manifests for `key` (a fresh copy), or undefined (also for a cached failure). */
   get(key: string): Manifest[] | undefined {
+    const hit = this.lookup(key);
+    return hit && 'manifests' in hit ? hit.manifests : undefined;
+  }
+
+  /** The cached outcome for `key` (manifests as a fresh copy), marking the entry most recently used. */
+  lookup(key: string): RenderOutcome | undefined {
     const hit = this.#entries.get(key);
     if (hit === undefined) return undefined;
     this.#entries.delete(key);
     this.#entries.set(key, hit);
-    return structuredClone(hit);
+    return 'manifests' in hit ? { manifests: structuredClone(hit.manifests) } : hit;
   }
 
   /** Stores a copy of `manifests` under `key`, evicting the least recently used entry when full. */
   set(key: string, manifests: readonly Manifest[]): void {
+    this.#put(key, { manifests: structuredClone([...manifests]) });
+  }
+
+  /** Remembers that rendering the inputs of `key` failed with `error`. */
+  setFailure(key: string, error: Error): void {
+    this.#put(key, { error });
+  }
+
+  #put(key: string, outcome: RenderOutcome): void {
     this.#entries.delete(key);
-    this.#entries.set(key, structuredClone([...manifests]));
+    this.#entries.set(key, outcome);
     while (this.#entries.size > this.#max) {
       const oldest = this.#entries.keys().next();
       if (oldest.done) break;

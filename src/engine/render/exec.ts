@@ -1,11 +1,14 @@
 /**
  * Runs kustomize and helm. Both read untrusted repositories, so every run is bounded: an argument
  * array (never a shell string), a wall-clock timeout, a cap on stdout, a scrubbed environment
- * built by the caller, and cancellation through the caller's AbortSignal.
+ * built by the caller, cancellation through the caller's AbortSignal, and — always, whatever the
+ * caller passes — the rlimits and network isolation of sandbox.ts.
  */
 import { spawn } from 'node:child_process';
 
 import { RenderError } from '../errors.js';
+import type { ResourceLimits } from './sandbox.js';
+import { DEFAULT_RESOURCE_LIMITS, NO_NETWORK_ENV, findExecutable, sandboxed } from './sandbox.js';
 
 /** What bounds one renderer's tool run; filled from RenderOptions and their defaults. */
 export interface ToolLimits {
@@ -14,21 +17,28 @@ export interface ToolLimits {
   timeoutMs: number;
   maxOutputBytes: number;
   signal?: AbortSignal | undefined;
+  /** rlimits of the run; DEFAULT_RESOURCE_LIMITS when absent. */
+  resources?: ResourceLimits | undefined;
 }
 
 /** One bounded tool run. */
 export interface ToolRun {
   /** Tool name for messages: 'kustomize' or 'helm'. */
   tool: string;
-  /** Path or name (looked up on `env.PATH`) of the binary. */
+  /** Path, or name looked up on this process's PATH, of the binary. */
   binary: string;
   args: readonly string[];
   cwd: string;
-  /** The complete environment; nothing of the parent's is inherited. */
+  /**
+   * The complete environment; nothing of the parent's is inherited. NO_NETWORK_ENV is laid over
+   * it. Renderers pass a PATH holding nothing, so the tool cannot run other programs (git).
+   */
   env: Record<string, string>;
   timeoutMs: number;
   maxOutputBytes: number;
   signal?: AbortSignal | undefined;
+  /** rlimits of the run; DEFAULT_RESOURCE_LIMITS when absent. */
+  resources?: ResourceLimits | undefined;
   /** Repository-relative file named by the errors this function raises. */
   file: string;
 }
@@ -46,17 +56,23 @@ const STDERR_KEEP_BYTES = 64 * 1024;
 export const STDERR_MESSAGE_BYTES = 2048;
 
 /**
- * Runs the tool to completion. Resolves with its output even when it exits non-zero; rejects with
- * RenderError when the binary is missing (`render.ToolMissing`), the timeout passes
- * (`render.Timeout`), stdout exceeds the limit (`render.OutputTooLarge`) or the signal aborts
- * (`render.Aborted`). In the last three cases the process is killed with SIGKILL.
+ * Runs the tool to completion in the sandbox. Resolves with its output even when it exits
+ * non-zero; rejects with RenderError when the binary is missing (`render.ToolMissing`), the timeout
+ * passes (`render.Timeout`), stdout exceeds the limit (`render.OutputTooLarge`), the signal aborts
+ * (`render.Aborted`) — in those three cases the process group is killed with SIGKILL — or the tool
+ * died of an rlimit (`render.ResourceLimit`).
  */
 export async function runTool(run: ToolRun): Promise<ToolResult> {
   throwIfAborted(run.signal, run.file);
+  const resources = run.resources ?? DEFAULT_RESOURCE_LIMITS;
+  const binary = await findExecutable(run.binary, process.env.PATH ?? '');
+  if (binary === undefined) throw toolMissing(run);
+  const cmd = await sandboxed(binary, run.args, resources, run.file);
+  throwIfAborted(run.signal, run.file);
   return await new Promise<ToolResult>((resolvePromise, reject) => {
-    const child = spawn(run.binary, [...run.args], {
+    const child = spawn(cmd.file, cmd.args, {
       cwd: run.cwd,
-      env: run.env,
+      env: { ...run.env, ...NO_NETWORK_ENV },
       stdio: ['ignore', 'pipe', 'pipe'],
       shell: false,
       // Own process group, so a kill reaches the tool's children too (see `kill`).
@@ -132,13 +148,7 @@ export async function runTool(run: ToolRun): Promise<ToolResult> {
     });
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'EACCES') {
-        finish({
-          error: new RenderError(
-            `${run.tool} binary '${run.binary}' is missing or not executable: run scripts/build-tools.sh ` +
-              `(or set GITFLEET_${run.tool.toUpperCase()} to its path)`,
-            { file: run.file, code: 'render.ToolMissing', cause: err },
-          ),
-        });
+        finish({ error: toolMissing(run, err) });
       } else {
         finish({
           error: new RenderError(`${run.tool} could not be started: ${err.message}`, {
@@ -151,17 +161,52 @@ export async function runTool(run: ToolRun): Promise<ToolResult> {
     child.on('exit', () => {
       if (failure) finish({ error: failure });
     });
-    child.on('close', (code) => {
-      if (failure) finish({ error: failure });
+    child.on('close', (code, signal) => {
+      if (failure) {
+        finish({ error: failure });
+        return;
+      }
+      const err = Buffer.concat(stderr).toString('utf8');
+      const limit = resourceLimitHit(run, resources, code, signal, err);
+      if (limit) finish({ error: limit });
       else
-        finish({
-          result: {
-            stdout: Buffer.concat(stdout).toString('utf8'),
-            stderr: Buffer.concat(stderr).toString('utf8'),
-            exitCode: code,
-          },
-        });
+        finish({ result: { stdout: Buffer.concat(stdout).toString('utf8'), stderr: err, exitCode: code } });
     });
+  });
+}
+
+function toolMissing(run: ToolRun, cause?: unknown): RenderError {
+  return new RenderError(
+    `${run.tool} binary '${run.binary}' is missing or not executable: run scripts/build-tools.sh ` +
+      `(or set GITFLEET_${run.tool.toUpperCase()} to its path)`,
+    { file: run.file, code: 'render.ToolMissing', cause },
+  );
+}
+
+/**
+ * `render.ResourceLimit` when the tool died of one of its rlimits, else undefined. We never send
+ * SIGKILL/SIGXCPU ourselves without recording a failure first, so such a death is the kernel
+ * enforcing RLIMIT_CPU (SIGXCPU at the soft limit, SIGKILL at the hard one). Go programs report
+ * RLIMIT_DATA as "out of memory" and RLIMIT_FSIZE as "file too large" on stderr.
+ */
+function resourceLimitHit(
+  run: ToolRun,
+  limits: ResourceLimits,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stderr: string,
+): RenderError | undefined {
+  const mib = (b: number): string => `${Math.round(b / (1024 * 1024))} MiB`;
+  let what: string | undefined;
+  if (signal === 'SIGXCPU' || signal === 'SIGKILL') what = `its CPU-time limit of ${limits.cpuSeconds} s`;
+  else if (signal === 'SIGXFSZ' || (code !== 0 && /file too large/iu.test(stderr)))
+    what = `its file-size limit of ${mib(limits.fileSizeBytes)}`;
+  else if (code !== 0 && /out of memory|cannot allocate memory/iu.test(stderr))
+    what = `its memory limit of ${mib(limits.memoryBytes)}`;
+  if (what === undefined) return undefined;
+  return new RenderError(`${run.tool} was stopped: it exceeded ${what}`, {
+    file: run.file,
+    code: 'render.ResourceLimit',
   });
 }
 
@@ -182,7 +227,8 @@ export function throwIfAborted(signal: AbortSignal | undefined, file?: string): 
   }
 }
 
-/** The environment variable PATH of this process, so tools given by name are still found. */
-export function inheritedPath(): string {
-  return process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
-}
+/**
+ * The PATH given to renderers: a directory that does not exist, so a tool cannot start another
+ * program by name (git for a remote base, a helm post-renderer or plugin).
+ */
+export const EMPTY_PATH = '/nonexistent/gitfleet-renderers-run-no-programs';

@@ -2,7 +2,9 @@
  * The Helm renderer: runs the real `helm template` on a chart directory of the repository. Helm
  * gets an empty HOME and empty cache/config/data directories, so no user repositories, plugins or
  * registry credentials are used, and there is no network step: dependencies must be vendored in
- * `charts/` (we never run `helm dependency build`).
+ * `charts/` (we never run `helm dependency build`). Release name, namespace and kube version are
+ * checked against their grammars and passed so that none can become an option (argv.ts); helm runs
+ * in the sandbox of sandbox.ts with a PATH holding no programs (no post-renderer, no plugin).
  */
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,10 +14,12 @@ import { parse as parseYaml } from 'yaml';
 
 import type { Manifest, Origin } from '../manifest.js';
 import { PathEscapeError, RenderError } from '../errors.js';
+import { checkKubeVersion, checkNamespace, checkReleaseName, quoteValue } from './argv.js';
 import type { AppDir } from './confine.js';
-import { assertNoEscapingSymlinks, joinRel, normaliseRelPath, resolveConfined } from './confine.js';
+import { joinRel, normaliseRelPath, resolveConfined, toRel } from './confine.js';
 import type { ToolLimits } from './exec.js';
-import { inheritedPath, runTool, stderrForMessage } from './exec.js';
+import { EMPTY_PATH, runTool, stderrForMessage } from './exec.js';
+import { InputSet } from './inputs.js';
 import { stripRoot } from './kustomize.js';
 import type { ErrorLocation } from './yaml-docs.js';
 import { isRecord, parseManifests } from './yaml-docs.js';
@@ -36,7 +40,7 @@ export interface HelmOptions {
   kubeVersion?: string;
 }
 
-interface ChartMeta {
+export interface ChartMeta {
   name: string;
   dependencies: { name: string; file: string }[];
 }
@@ -52,20 +56,23 @@ export async function renderHelm(
   app: AppDir,
   opts: HelmOptions,
   limits: ToolLimits,
+  prepared?: HelmInputs,
 ): Promise<Manifest[]> {
   const chartFile = joinRel(app.rel, 'Chart.yaml');
-  // First, so not even Chart.yaml is read through a link that leaves the repository.
-  await assertNoEscapingSymlinks(rootReal, limits.signal);
-  const chart = await readChart(app, chartFile);
-  await assertDependenciesVendored(app, chart);
-  const valueFiles: string[] = [];
-  for (const f of opts.valueFiles ?? []) valueFiles.push(await resolveValueFile(rootReal, app, f));
+  // First, so not even Chart.yaml is read through a link that leaves what helm reads.
+  const { chart, valueFiles } = prepared ?? (await helmInputs(rootReal, app, opts, limits.signal));
+  const release = releaseName(app, chart, opts, chartFile);
+  const namespace = checkNamespace(opts.namespace ?? 'default', 'helm.namespace', chartFile);
+  const kubeVersion =
+    opts.kubeVersion === undefined
+      ? undefined
+      : checkKubeVersion(opts.kubeVersion, 'helm.kubeVersion', chartFile);
   const inline =
     opts.values !== undefined && opts.values.trim() !== '' ? checkInlineValues(opts.values) : undefined;
 
   const home = await mkdtemp(join(tmpdir(), 'gitfleet-helm-'));
   try {
-    const env: Record<string, string> = { PATH: inheritedPath(), HOME: home };
+    const env: Record<string, string> = { PATH: EMPTY_PATH, HOME: home };
     for (const [key, sub] of [
       ['HELM_CACHE_HOME', 'cache'],
       ['HELM_CONFIG_HOME', 'config'],
@@ -74,26 +81,22 @@ export async function renderHelm(
       env[key] = join(home, sub);
       await mkdir(env[key]);
     }
-    const args = [
-      'template',
-      releaseName(app, chart, opts),
-      app.abs,
-      '--namespace',
-      opts.namespace ?? 'default',
-      '--include-crds',
-    ];
-    for (const f of valueFiles) args.push('--values', f);
+    // Every option as one `--flag=value` word, then `--`, then the release name and the chart's
+    // absolute path: nothing a tenant wrote can be read as an option (e.g. --post-renderer).
+    const args = ['template', `--namespace=${namespace}`, '--include-crds'];
+    for (const f of valueFiles) args.push(`--values=${f}`);
     if (inline !== undefined) {
       const p = join(home, 'values-inline.yaml');
       await writeFile(p, inline);
-      args.push('--values', p);
+      args.push(`--values=${p}`);
     }
     if (opts.valuesObject !== undefined) {
       const p = join(home, 'values-object.json');
       await writeFile(p, JSON.stringify(opts.valuesObject));
-      args.push('--values', p);
+      args.push(`--values=${p}`);
     }
-    if (opts.kubeVersion !== undefined) args.push('--kube-version', opts.kubeVersion);
+    if (kubeVersion !== undefined) args.push(`--kube-version=${kubeVersion}`);
+    args.push('--', release, app.abs);
 
     const result = await runTool({
       tool: 'helm',
@@ -104,6 +107,7 @@ export async function renderHelm(
       timeoutMs: limits.timeoutMs,
       maxOutputBytes: limits.maxOutputBytes,
       signal: limits.signal,
+      resources: limits.resources,
       file: chartFile,
     });
     if (result.exitCode !== 0) {
@@ -132,10 +136,44 @@ export async function renderHelm(
   }
 }
 
+/** What helm reads, checked: the chart (its directory walked for symlinks) and the value files. */
+export interface HelmInputs {
+  chart: ChartMeta;
+  /** Real absolute paths of the value files, in order. */
+  valueFiles: string[];
+  inputs: InputSet;
+}
+
+/**
+ * Confines and collects what `helm template` of the app reads: the chart directory (vendored
+ * subcharts included; PathEscapeError for a symlink in it leaving the repository) and each value
+ * file (which may live anywhere in the repository). Dependencies must be vendored: helm template
+ * never follows a `repository: file://…` itself, and we never run `helm dependency build`.
+ */
+export async function helmInputs(
+  rootReal: string,
+  app: AppDir,
+  opts: HelmOptions,
+  signal?: AbortSignal,
+): Promise<HelmInputs> {
+  const chartFile = joinRel(app.rel, 'Chart.yaml');
+  const inputs = new InputSet();
+  await inputs.addDirectory(rootReal, app.abs, { recursive: true, signal });
+  const chart = await readChart(app, chartFile);
+  await assertDependenciesVendored(app, chart);
+  const valueFiles: string[] = [];
+  for (const f of opts.valueFiles ?? []) {
+    const abs = await resolveValueFile(rootReal, app, f);
+    valueFiles.push(abs);
+    inputs.add(toRel(rootReal, abs));
+  }
+  return { chart, valueFiles, inputs };
+}
+
 async function readChart(app: AppDir, chartFile: string): Promise<ChartMeta> {
   let doc: unknown;
   try {
-    doc = parseYaml(await readFile(join(app.abs, 'Chart.yaml'), 'utf8'));
+    doc = parseYaml(await readFile(join(app.abs, 'Chart.yaml'), 'utf8'), { maxAliasCount: 100 });
   } catch (cause) {
     const why = cause instanceof Error ? (cause.message.split('\n')[0] ?? '') : String(cause);
     throw new RenderError(`Chart.yaml cannot be read or parsed: ${why}`, { file: chartFile, cause });
@@ -155,7 +193,7 @@ async function readChart(app: AppDir, chartFile: string): Promise<ChartMeta> {
 /** Parsed YAML, or undefined when it does not parse (helm then reports the file itself). */
 function parseQuietly(text: string): unknown {
   try {
-    return parseYaml(text);
+    return parseYaml(text, { maxAliasCount: 100 }) as unknown;
   } catch {
     return undefined;
   }
@@ -217,7 +255,7 @@ async function resolveValueFile(rootReal: string, app: AppDir, file: string): Pr
 function checkInlineValues(values: string): string {
   let parsed: unknown;
   try {
-    parsed = parseYaml(values);
+    parsed = parseYaml(values, { maxAliasCount: 100 });
   } catch (cause) {
     throw new RenderError(
       `helm.values is not valid YAML: ${cause instanceof Error ? cause.message : String(cause)}`,
@@ -230,10 +268,22 @@ function checkInlineValues(values: string): string {
   return values;
 }
 
-function releaseName(app: AppDir, chart: ChartMeta, opts: HelmOptions): string {
-  if (opts.releaseName) return opts.releaseName;
+/**
+ * helm.releaseName, else the app path's last segment (a directory name from Git, e.g. through a
+ * git directory generator), else the chart's name — each checked against Helm's grammar.
+ */
+function releaseName(app: AppDir, chart: ChartMeta, opts: HelmOptions, chartFile: string): string {
+  if (opts.releaseName !== undefined && opts.releaseName !== '')
+    return checkReleaseName(opts.releaseName, 'helm.releaseName', chartFile);
   const segments = app.rel.split('/');
-  return segments[segments.length - 1] || chart.name;
+  const last = segments[segments.length - 1];
+  if (last)
+    return checkReleaseName(
+      last,
+      `helm.releaseName (unset, so the last segment of the app path ${quoteValue(app.rel)})`,
+      chartFile,
+    );
+  return checkReleaseName(chart.name, 'helm.releaseName (unset, so the chart name)', chartFile);
 }
 
 /** `# Source: <chart>/<path>` comments of helm's output with their 1-based lines. */

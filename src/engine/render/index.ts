@@ -4,9 +4,10 @@
  * Turns an app path of a checked-out Git tree into Kubernetes objects, each with its origin.
  *
  * 1. **Confine.** The app path must be relative and stay inside the root; every symlink on the way,
- *    and every symlink the renderer can reach, must resolve inside the root (PathEscapeError).
- *    For kustomize and helm the whole repository is checked, since bases and subcharts can live
- *    anywhere in it; kustomize directory references (`resources: [../../x]`) are followed too.
+ *    and every symlink in what the renderer reads, must resolve inside the root (PathEscapeError).
+ *    What it reads (inputs.ts): the app directory; for kustomize every kustomization reachable
+ *    through resources/bases/components (remote entries refused: `render.RemoteResource`); for
+ *    helm the chart directory and each value file. Symlinks elsewhere in a monorepo are not ours.
  * 2. **Detect.** kustomization.yaml|yml|Kustomization → kustomize, else Chart.yaml → helm, else
  *    directory, unless `spec.type` says otherwise.
  * 3. **Render.**
@@ -16,61 +17,166 @@
  *      origin = the kustomization file and the object's line in kustomize's output.
  *    - helm: `helm template --include-crds` with empty helm homes and no dependency fetching;
  *      origin = the template named by `# Source:` (line 1), else Chart.yaml.
- *    Tools run from an argument array with a timeout, an stdout cap and the caller's signal.
+ *    Tools run from an argument array in which no value can be an option (argv.ts), with a
+ *    timeout, an stdout cap, the caller's signal, rlimits and no network (sandbox.ts).
  * 4. **Parse.** Multi-document YAML, `*List` flattened, empty documents skipped; every object
  *    must have apiVersion, kind and metadata.name. Objects are plain JSON in written key order.
  *
  * An empty result is returned as [] — whether that is acceptable (allowEmpty) is the caller's call.
  * Failures are RenderError (file, line; codes `render.YamlSyntax`, `render.InvalidManifest`,
  * `render.ToolFailed`, `render.ToolMissing`, `render.Timeout`, `render.OutputTooLarge`,
- * `render.Aborted`, `render.HelmDependencyMissing`, `render.Failed`) or PathEscapeError.
- * Caching is the caller's: key = renderCacheKey(spec, tree hash of the inputs), store = RenderCache.
+ * `render.Aborted`, `render.HelmDependencyMissing`, `render.ResourceLimit`, `render.RemoteResource`,
+ * `render.MissingResource`, `render.InvalidParameter`, `render.SandboxUnavailable`,
+ * `render.Failed`) or PathEscapeError.
+ * Caching: renderCached keys by the object ids of every input (renderInputs) and remembers
+ * failures, so a failing input is not re-run until it changes.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Manifest } from '../manifest.js';
-import { RenderError } from '../errors.js';
+import { PathEscapeError, RenderError } from '../errors.js';
+import type { RenderCache } from './cache.js';
+import { renderCacheKey } from './cache.js';
+import type { AppDir } from './confine.js';
 import { realRoot, resolveAppDir } from './confine.js';
 import { renderDirectory } from './directory.js';
 import { throwIfAborted } from './exec.js';
-import { renderHelm } from './helm.js';
-import { findKustomization, renderKustomize } from './kustomize.js';
-import type { RenderOptions, RenderSpec } from './spec.js';
+import type { HelmInputs } from './helm.js';
+import { helmInputs, renderHelm } from './helm.js';
+import { InputSet } from './inputs.js';
+import { findKustomization, kustomizeInputs, renderKustomize } from './kustomize.js';
+import type { RenderOptions, RenderSpec, ResolvedRenderOptions } from './spec.js';
 import { defaultRenderOptions } from './spec.js';
 
 export { RenderCache, renderCacheKey } from './cache.js';
 export type { RenderCacheOptions } from './cache.js';
 export type { DirectoryOptions } from './directory.js';
 export type { HelmOptions } from './helm.js';
+export { DEFAULT_RESOURCE_LIMITS } from './sandbox.js';
+export type { ResourceLimits } from './sandbox.js';
 export { defaultRenderOptions } from './spec.js';
 export type { RenderOptions, RenderSpec, ResolvedRenderOptions } from './spec.js';
 
+/** A render whose paths are resolved and confined and whose inputs are known; nothing has run yet. */
+interface Prepared {
+  rootReal: string;
+  app: AppDir;
+  type: NonNullable<RenderSpec['type']>;
+  inputs: InputSet;
+  helm?: HelmInputs;
+}
+
 /**
  * Renders `spec` into manifests in a deterministic order (directory: sorted files, then document
- * order; kustomize/helm: the tool's order). Throws PathEscapeError when a path or symlink leaves
- * the root, RenderError for everything else that fails (see the codes above). Neither `spec` nor
- * `opts` is modified.
+ * order; kustomize/helm: the tool's order). Throws PathEscapeError when a path or symlink the
+ * renderer reads leaves the root, RenderError for everything else that fails (see the codes
+ * above). Neither `spec` nor `opts` is modified.
  */
 export async function render(spec: RenderSpec, opts: RenderOptions = {}): Promise<Manifest[]> {
   const o = defaultRenderOptions(opts);
+  return run(spec, o, await prepare(spec, o));
+}
+
+/**
+ * The repository paths (real, `/`-separated, '' = the whole repository) whose Git object ids
+ * determine the output of `spec`: the app directory, every kustomization it reaches, the helm
+ * value files, and the targets of symlinks in them. Performs the confinement checks of `render`.
+ */
+export async function renderInputs(spec: RenderSpec, opts: RenderOptions = {}): Promise<string[]> {
+  return (await prepare(spec, defaultRenderOptions(opts))).inputs.paths();
+}
+
+/** How renderCached finds the render it already did. */
+export interface RenderCacheAccess {
+  cache: RenderCache;
+  /**
+   * The Git object id (tree or blob) of a repository path of the commit checked out at
+   * `spec.root` — e.g. `(p) => sources.treeHash(url, sha, p)`.
+   */
+  objectId: (path: string) => Promise<string>;
+}
+
+/**
+ * `render` through `access.cache`, keyed by the object ids of every input (renderInputs) and the
+ * parameters. A failed render is remembered under the same key and thrown again without running
+ * the tool until an input changes — a billion-laughs base is not re-run every poll. Failures that
+ * say nothing about the input (cancelled, binary missing, no sandbox) are not remembered; path
+ * checks run every time (they are cheap and spawn nothing).
+ */
+export async function renderCached(
+  spec: RenderSpec,
+  opts: RenderOptions,
+  access: RenderCacheAccess,
+): Promise<Manifest[]> {
+  const o = defaultRenderOptions(opts);
+  const prepared = await prepare(spec, o);
+  const ids: Record<string, string> = {};
+  for (const p of prepared.inputs.paths()) ids[p] = await access.objectId(p);
+  const key = renderCacheKey(spec, ids);
+  const hit = access.cache.lookup(key);
+  if (hit && 'error' in hit) throw hit.error;
+  if (hit) return hit.manifests;
+  try {
+    const manifests = await run(spec, o, prepared);
+    access.cache.set(key, manifests);
+    return manifests;
+  } catch (err) {
+    if (isInputFailure(err)) access.cache.setFailure(key, err);
+    throw err;
+  }
+}
+
+/** Failure codes caused by the environment, not the input: retried on the next poll. */
+const ENVIRONMENT_FAILURES = new Set(['render.Aborted', 'render.ToolMissing', 'render.SandboxUnavailable']);
+
+function isInputFailure(err: unknown): err is Error {
+  if (err instanceof PathEscapeError) return true;
+  return err instanceof RenderError && !ENVIRONMENT_FAILURES.has(err.code);
+}
+
+async function prepare(spec: RenderSpec, o: ResolvedRenderOptions): Promise<Prepared> {
   throwIfAborted(o.signal);
   const rootReal = await realRoot(spec.root);
   const app = await resolveAppDir(rootReal, spec.path);
   const type = spec.type ?? (await detectType(app.abs));
-  const limits = { timeoutMs: o.timeoutMs, maxOutputBytes: o.maxOutputBytes, signal: o.signal };
   switch (type) {
+    case 'directory': {
+      const inputs = new InputSet();
+      await inputs.addDirectory(rootReal, app.abs, {
+        recursive: spec.directory?.recursive ?? false,
+        signal: o.signal,
+      });
+      return { rootReal, app, type, inputs };
+    }
+    case 'kustomize':
+      return { rootReal, app, type, inputs: await kustomizeInputs(rootReal, app, o.signal) };
+    case 'helm': {
+      const helm = await helmInputs(rootReal, app, spec.helm ?? {}, o.signal);
+      return { rootReal, app, type, inputs: helm.inputs, helm };
+    }
+    default:
+      throw new RenderError(`unknown render type '${String(type)}'`, { file: app.rel || '.' });
+  }
+}
+
+async function run(spec: RenderSpec, o: ResolvedRenderOptions, p: Prepared): Promise<Manifest[]> {
+  const limits = {
+    timeoutMs: o.timeoutMs,
+    maxOutputBytes: o.maxOutputBytes,
+    signal: o.signal,
+    resources: o.resources,
+  };
+  switch (p.type) {
     case 'directory':
-      return renderDirectory(rootReal, app, spec.directory ?? {}, {
+      return renderDirectory(p.rootReal, p.app, spec.directory ?? {}, {
         maxBytes: o.maxOutputBytes,
         signal: o.signal,
       });
     case 'kustomize':
-      return renderKustomize(rootReal, app, { ...limits, binary: o.kustomizeBinary });
+      return renderKustomize(p.rootReal, p.app, { ...limits, binary: o.kustomizeBinary }, p.inputs);
     case 'helm':
-      return renderHelm(rootReal, app, spec.helm ?? {}, { ...limits, binary: o.helmBinary });
-    default:
-      throw new RenderError(`unknown render type '${String(type)}'`, { file: app.rel || '.' });
+      return renderHelm(p.rootReal, p.app, spec.helm ?? {}, { ...limits, binary: o.helmBinary }, p.helm);
   }
 }
 

@@ -2,8 +2,9 @@
  * The Kustomize renderer: runs the real `kustomize build`, because re-implementing Kustomize is
  * how renderers drift from what users test locally. The binary is run with plugins and exec
  * functions off (its default; we never pass --enable-exec, --enable-alpha-plugins or
- * --enable-helm), the root-only load restrictor, and an environment holding only PATH and an empty
- * HOME, so no user configuration or plugin directory leaks in.
+ * --enable-helm), the root-only load restrictor, and an environment holding only an empty HOME
+ * and a PATH with no programs, inside the sandbox of sandbox.ts (rlimits, no network). Remote
+ * resources are refused before kustomize runs, and could not be fetched if one slipped past.
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,9 +15,11 @@ import { parse as parseYaml } from 'yaml';
 import type { Manifest } from '../manifest.js';
 import { PathEscapeError, RenderError } from '../errors.js';
 import type { AppDir } from './confine.js';
-import { assertNoEscapingSymlinks, confinedRealpath, isInside, joinRel, toRel } from './confine.js';
+import { relativeArg } from './argv.js';
+import { confinedRealpath, isInside, joinRel, toRel } from './confine.js';
 import type { ToolLimits } from './exec.js';
-import { inheritedPath, runTool, stderrForMessage } from './exec.js';
+import { EMPTY_PATH, runTool, stderrForMessage } from './exec.js';
+import { InputSet } from './inputs.js';
 import { parseManifests, isRecord } from './yaml-docs.js';
 
 /** The names kustomize accepts for its configuration file, in its order of preference. */
@@ -46,33 +49,30 @@ export async function findKustomization(dirAbs: string): Promise<string | undefi
  * origin is the app's kustomization file, and the line is the object's line within kustomize's
  * output (stable for a given input, useful to find the object in `kustomize build` output).
  * Errors name the kustomization file and carry kustomize's stderr (trimmed to ~2 KB).
+ * `inputs` is what kustomizeInputs returned for this app (it also did the confinement checks).
  */
 export async function renderKustomize(
   rootReal: string,
   app: AppDir,
   limits: ToolLimits,
+  inputs?: InputSet,
 ): Promise<Manifest[]> {
-  const name = await findKustomization(app.abs);
-  const kustFile = joinRel(app.rel, name ?? 'kustomization.yaml');
-  if (!name)
-    throw new RenderError('no kustomization.yaml, kustomization.yml or Kustomization in the app path', {
-      file: kustFile,
-    });
-
-  await assertNoEscapingSymlinks(rootReal, limits.signal);
-  await assertReferencesConfined(rootReal, app.abs);
+  const kustFile = await kustomizationFile(app);
+  if (!inputs) await kustomizeInputs(rootReal, app, limits.signal);
 
   const home = await mkdtemp(join(tmpdir(), 'gitfleet-kustomize-'));
   try {
     const result = await runTool({
       tool: 'kustomize',
       binary: limits.binary,
-      args: ['build', app.rel === '' ? '.' : app.rel, '--load-restrictor', 'LoadRestrictionsRootOnly'],
+      // Flags first, then `--`, then the path `./`-prefixed: no directory name is ever an option.
+      args: ['build', '--load-restrictor=LoadRestrictionsRootOnly', '--', relativeArg(app.rel)],
       cwd: rootReal,
-      env: { PATH: inheritedPath(), HOME: home },
+      env: { PATH: EMPTY_PATH, HOME: home },
       timeoutMs: limits.timeoutMs,
       maxOutputBytes: limits.maxOutputBytes,
       signal: limits.signal,
+      resources: limits.resources,
       file: kustFile,
     });
     if (result.exitCode !== 0) {
@@ -88,14 +88,45 @@ export async function renderKustomize(
   }
 }
 
+/** The app's kustomization file (repository-relative), or RenderError when it has none. */
+async function kustomizationFile(app: AppDir): Promise<string> {
+  const name = await findKustomization(app.abs);
+  const kustFile = joinRel(app.rel, name ?? 'kustomization.yaml');
+  if (!name)
+    throw new RenderError('no kustomization.yaml, kustomization.yml or Kustomization in the app path', {
+      file: kustFile,
+    });
+  return kustFile;
+}
+
 /**
- * Follows every kustomization reachable from `startAbs` (resources, bases, components, …) and
- * refuses entries that resolve outside the root. The load restrictor confines *files* to their
- * kustomization's directory, but a *directory* entry such as `../../../../etc/x` is allowed by
- * kustomize wherever it is. Remote entries (URLs) resolve inside the root lexically, do not exist
- * locally and are left to kustomize. Unreadable kustomizations are left to kustomize to report.
+ * What `kustomize build` of the app can read: every kustomization directory reachable from it
+ * (resources, bases, components, …), each walked for symlinks. Throws PathEscapeError for an entry
+ * or symlink leaving the repository, RenderError `render.RemoteResource` for a remote entry and
+ * `render.MissingResource` for an entry that is neither a file nor a directory of the repository
+ * (kustomize would try it as a remote base).
  */
-export async function assertReferencesConfined(rootReal: string, startAbs: string): Promise<void> {
+export async function kustomizeInputs(
+  rootReal: string,
+  app: AppDir,
+  signal?: AbortSignal,
+): Promise<InputSet> {
+  await kustomizationFile(app);
+  const inputs = new InputSet();
+  for (const dir of await kustomizationDirs(rootReal, app.abs)) {
+    await inputs.addDirectory(rootReal, dir, { recursive: true, signal });
+  }
+  return inputs;
+}
+
+/**
+ * Follows every kustomization reachable from `startAbs` and checks its entries. The load
+ * restrictor confines *files* to their kustomization's directory, but a *directory* entry such as
+ * `../../../../etc/x` is allowed by kustomize wherever it is, and an entry that does not exist
+ * locally is fetched as a remote base — so both are refused here. Unreadable kustomizations are
+ * left to kustomize to report. Returns the real paths of the kustomization directories.
+ */
+export async function kustomizationDirs(rootReal: string, startAbs: string): Promise<string[]> {
   const seen = new Set<string>();
   const pending = [startAbs];
   for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
@@ -106,16 +137,19 @@ export async function assertReferencesConfined(rootReal: string, startAbs: strin
     const kustRel = joinRel(toRel(rootReal, dir), name);
     let doc: unknown;
     try {
-      doc = parseYaml(await readFile(join(dir, name), 'utf8'));
+      doc = parseYaml(await readFile(join(dir, name), 'utf8'), { maxAliasCount: 100 });
     } catch {
       continue;
     }
     if (!isRecord(doc)) continue;
+    refuseRemoteFiles(doc, kustRel);
     for (const field of DIRECTORY_REFERENCE_FIELDS) {
       const entries = doc[field];
       if (!Array.isArray(entries)) continue;
       for (const entry of entries) {
-        if (typeof entry !== 'string') continue;
+        // generators/transformers/validators may hold inline configuration rather than a path.
+        if (typeof entry !== 'string' || entry.includes('\n')) continue;
+        if (URL_SCHEME.test(entry) || /^git@/u.test(entry)) throw remote(kustRel, field, entry);
         const target = resolve(dir, entry);
         if (!isInside(rootReal, target)) {
           throw new PathEscapeError(kustRel, `${field} entry '${entry}' leaves the repository`);
@@ -123,8 +157,66 @@ export async function assertReferencesConfined(rootReal: string, startAbs: strin
         const info = await stat(target).catch(() => undefined);
         if (info?.isDirectory())
           pending.push(await confinedRealpath(rootReal, target, toRel(rootReal, target)));
+        else if (!info) {
+          const remoteShape =
+            entry.includes('?ref=') || entry.includes('//') || /^[^./][^/]*\.[^/]*\//u.test(entry);
+          if (remoteShape) throw remote(kustRel, field, entry);
+          throw new RenderError(
+            `${field} entry '${entry}' is neither a file nor a directory of the repository ` +
+              '(kustomize would try it as a remote base, which gitfleet does not fetch)',
+            { file: kustRel, code: 'render.MissingResource' },
+          );
+        }
       }
     }
+  }
+  return [...seen];
+}
+
+/** `scheme:` at the start: `https://`, `http://`, `ssh://`, `file://`, `git::…`, `s3::…`. */
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:/iu;
+
+function remote(kustRel: string, field: string, entry: string): RenderError {
+  return new RenderError(
+    `${field} entry '${entry}' is a remote resource; gitfleet does not fetch remote kustomize ` +
+      'resources (vendor the base into the repository)',
+    { file: kustRel, code: 'render.RemoteResource' },
+  );
+}
+
+/**
+ * Kustomize's file loader fetches `http(s)://` paths itself; these are the fields whose values are
+ * file paths (patches, generator sources, openapi, crds, configurations, replacements).
+ */
+function refuseRemoteFiles(doc: Record<string, unknown>, kustRel: string): void {
+  const check = (field: string, v: unknown): void => {
+    if (typeof v !== 'string' || v.includes('\n')) return;
+    // configMapGenerator files may be `key=path`.
+    const path = field.endsWith('.files') ? v.slice(v.indexOf('=') + 1) : v;
+    if (URL_SCHEME.test(path)) throw remote(kustRel, field, v);
+  };
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  for (const f of ['patchesStrategicMerge', 'crds', 'configurations']) {
+    for (const v of list(doc[f])) check(f, v);
+  }
+  for (const f of ['patches', 'patchesJson6902', 'replacements']) {
+    for (const v of list(doc[f])) if (isRecord(v)) check(`${f}.path`, v.path);
+  }
+  for (const f of ['configMapGenerator', 'secretGenerator']) {
+    for (const g of list(doc[f])) {
+      if (!isRecord(g)) continue;
+      for (const v of list(g.files)) check(`${f}.files`, v);
+      for (const v of list(g.envs)) check(`${f}.envs`, v);
+      check(`${f}.env`, g.env);
+    }
+  }
+  if (isRecord(doc.openapi)) check('openapi.path', doc.openapi.path);
+  if (doc.helmCharts !== undefined || doc.helmChartInflationGenerator !== undefined) {
+    throw new RenderError(
+      'helmCharts needs `kustomize build --enable-helm`, which gitfleet does not run (it fetches charts ' +
+        'and runs helm outside the sandbox); render the chart with a helm source instead',
+      { file: kustRel, code: 'render.RemoteResource' },
+    );
   }
 }
 

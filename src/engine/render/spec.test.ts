@@ -12,7 +12,7 @@ afterEach(() => {
 });
 
 describe('defaultRenderOptions', () => {
-  it('defaults to a 60 s timeout, a 32 MiB output limit and binaries on PATH', () => {
+  it('defaults to a 60 s timeout, a 32 MiB output limit, resource limits and binaries on PATH', () => {
     delete process.env.GITFLEET_KUSTOMIZE;
     delete process.env.GITFLEET_HELM;
     expect(defaultRenderOptions()).toEqual({
@@ -21,7 +21,25 @@ describe('defaultRenderOptions', () => {
       maxOutputBytes: 32 * 1024 * 1024,
       kustomizeBinary: 'kustomize',
       helmBinary: 'helm',
+      resources: {
+        memoryBytes: 2 * 1024 * 1024 * 1024,
+        cpuSeconds: 60,
+        fileSizeBytes: 16 * 1024 * 1024,
+        openFiles: 1024,
+      },
     });
+  });
+
+  it('fills resource limits not given with the defaults, and refuses non-positive ones', () => {
+    expect(
+      defaultRenderOptions({ resources: { memoryBytes: 1024, cpuSeconds: undefined } }).resources,
+    ).toEqual({
+      memoryBytes: 1024,
+      cpuSeconds: 60,
+      fileSizeBytes: 16 * 1024 * 1024,
+      openFiles: 1024,
+    });
+    expect(() => defaultRenderOptions({ resources: { cpuSeconds: 0 } })).toThrow(/resources.cpuSeconds/u);
   });
 
   it('takes binaries from GITFLEET_KUSTOMIZE / GITFLEET_HELM, and options over both', () => {

@@ -1,5 +1,7 @@
 import type { DirectoryOptions } from './directory.js';
 import type { HelmOptions } from './helm.js';
+import type { ResourceLimits } from './sandbox.js';
+import { DEFAULT_RESOURCE_LIMITS } from './sandbox.js';
 
 /** What to render: an app path of a checked-out repository and how to render it. */
 export interface RenderSpec {
@@ -30,6 +32,11 @@ export interface RenderOptions {
   kustomizeBinary?: string;
   /** Default: $GITFLEET_HELM, else `helm` on PATH. */
   helmBinary?: string;
+  /**
+   * rlimits of each kustomize/helm run; fields not given keep DEFAULT_RESOURCE_LIMITS (2 GiB of
+   * heap, 60 s of CPU, 16 MiB per written file, 1024 open files). There is no way to turn them off.
+   */
+  resources?: Partial<ResourceLimits>;
 }
 
 /** RenderOptions with every default filled in. */
@@ -39,6 +46,7 @@ export interface ResolvedRenderOptions {
   maxOutputBytes: number;
   kustomizeBinary: string;
   helmBinary: string;
+  resources: ResourceLimits;
 }
 
 /**
@@ -52,6 +60,7 @@ export function defaultRenderOptions(opts: RenderOptions = {}): ResolvedRenderOp
   for (const [name, v] of [
     ['timeoutMs', timeoutMs],
     ['maxOutputBytes', maxOutputBytes],
+    ...Object.entries(definedOnly(opts.resources ?? {})).map(([k, v]) => [`resources.${k}`, v] as const),
   ] as const) {
     if (!Number.isFinite(v) || v <= 0)
       throw new RangeError(`RenderOptions.${name} must be a positive number, got ${v}`);
@@ -62,5 +71,11 @@ export function defaultRenderOptions(opts: RenderOptions = {}): ResolvedRenderOp
     maxOutputBytes,
     kustomizeBinary: opts.kustomizeBinary ?? process.env.GITFLEET_KUSTOMIZE ?? 'kustomize',
     helmBinary: opts.helmBinary ?? process.env.GITFLEET_HELM ?? 'helm',
+    resources: { ...DEFAULT_RESOURCE_LIMITS, ...definedOnly(opts.resources ?? {}) },
   };
+}
+
+/** The members of `o` that are not undefined (so `{memoryBytes: undefined}` keeps the default). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
