@@ -3,10 +3,23 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { GitfleetError } from '../core/errors.js';
+import { Counter, Registry } from 'prom-client';
 import { parsePushWebhook, WebhookIgnoredError } from '../engine/source/index.js';
+import { checkWebhookHeaders, deliveryIdOf } from '../engine/source/webhook.js';
 import { KubeApiError } from '../kube/errors.js';
 import { mountActions } from './actions.js';
 import { mountApi, type ApiDeps } from './api.js';
+import { DeliveryMemory } from './deliveries.js';
+import {
+  bearerMatches,
+  BODY_LIMITS,
+  bodyLimitFor,
+  Gate,
+  isBodyTooLarge,
+  limitBodies,
+  securityHeaders,
+  tooLarge,
+} from './http-guards.js';
 import type { HubEnv } from './principal.js';
 import { mountStatic } from './static.js';
 import { mountViews } from './views.js';
@@ -29,12 +42,23 @@ export interface HubServerOptions {
   ui?: { dir?: string } | false;
   /** Served at GET /metrics in the Prometheus text format when given. */
   metrics?: { contentType: string; metrics(): Promise<string> };
+  /**
+   * When set, GET /metrics requires `Authorization: Bearer <metricsToken>` (Prometheus
+   * `authorization.credentials_file`); open otherwise, as Prometheus scrapes expect by default.
+   */
+  metricsToken?: string;
+  /** Remembers signed webhook deliveries so a replay does nothing; one is made when absent. */
+  deliveries?: DeliveryMemory;
   log: Logger;
 }
 
 /** The hub's HTTP surface: health, metrics, the Git push webhook and the read API. */
 export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(): void } {
   const app = new Hono<HubEnv>();
+  // First, so they cover every route: headers on every answer, and every body bounded before any
+  // route reads it (lazily: bearer routes still authenticate before a byte is read).
+  app.use('*', securityHeaders());
+  app.use('*', limitBodies());
   const deps: ApiDeps | undefined = opts.api ? { ...opts.api, log: opts.log } : undefined;
   const api = deps ? mountApi(app, deps) : undefined;
   // After mountApi: its middleware authenticates every /api/v1 route, these included.
@@ -42,6 +66,7 @@ export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(
   if (deps) mountActions(app, deps);
   // The API server's answer decides ours: a missing kind or a store still starting is not our bug.
   app.onError((e, c) => {
+    if (isBodyTooLarge(e)) return tooLarge(c, bodyLimitFor(c.req.path));
     if (e instanceof KubeApiError)
       return c.json({ error: e.message }, e.transient || e.status === 404 ? 503 : 502);
     opts.log.error({ err: e.message }, 'hub request failed');
@@ -50,26 +75,54 @@ export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(
   app.get('/healthz', (c) => c.text('ok'));
   const registry = opts.metrics;
   if (registry) {
-    app.get('/metrics', async (c) =>
-      c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType }),
-    );
+    const token = opts.metricsToken;
+    app.get('/metrics', async (c) => {
+      if (token !== undefined && !bearerMatches(c.req.header('authorization'), token))
+        return c.json({ error: 'a valid bearer token is required for /metrics' }, 401);
+      return c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType });
+    });
   }
+  const deliveries = opts.deliveries ?? new DeliveryMemory();
+  const replays = replayCounter(registry);
+  // Signed bodies must be read to be checked: at most 4 at a time (16 more queued), so forged
+  // ones can hold at most 4 × 25 MiB.
+  const reading = new Gate(4, 16);
   app.post('/api/webhook', async (c) => {
-    const raw = Buffer.from(await c.req.arrayBuffer());
     const headers: Record<string, string | undefined> = {};
     c.req.raw.headers.forEach((v, k) => (headers[k.toLowerCase()] = v));
     try {
+      // Everything the headers can refuse is refused before the body is read: no provider, no
+      // secret for it (unsigned pushes could come from anyone), no signature, a wrong GitLab token.
+      const provider = checkWebhookHeaders(headers, opts.webhookSecrets);
+      const release = await reading.enter();
+      if (!release) {
+        c.header('Retry-After', '5');
+        return c.json({ error: 'too many webhook deliveries at once; retry' }, 503);
+      }
+      let raw: Buffer;
+      try {
+        raw = Buffer.from(await c.req.arrayBuffer());
+      } finally {
+        release();
+      }
       const ev = parsePushWebhook(headers, raw, opts.webhookSecrets);
-      // A push nobody signed could come from anyone: it may only trigger work if a secret proved it.
+      // checkWebhookHeaders refused providers without a secret; this stays as a second lock.
       if (!ev.verified)
         return c.json(
           { error: `no webhook secret is configured for ${ev.provider}; refusing unsigned pushes` },
           401,
         );
+      // Only verified deliveries are remembered, so junk cannot push real ones out of memory.
+      if (!deliveries.firstTime(provider, deliveryIdOf(provider, headers), raw)) {
+        replays?.inc({ provider });
+        opts.log.warn({ provider, delivery: deliveryIdOf(provider, headers) }, 'webhook replay ignored');
+        return c.json({ replayed: true, refreshed: [] }, 200);
+      }
       const refreshed = opts.onPush(ev.repoUrls);
       opts.log.info({ provider: ev.provider, ref: ev.ref, refreshed: refreshed.length }, 'push webhook');
       return c.json({ refreshed }, 202);
     } catch (e) {
+      if (isBodyTooLarge(e)) return tooLarge(c, BODY_LIMITS.webhook);
       if (e instanceof WebhookIgnoredError) return c.json({ ignored: e.message }, 202);
       if (e instanceof GitfleetError && e.code === 'webhook.Unauthorized')
         return c.json({ error: e.message }, 401);
@@ -86,6 +139,20 @@ export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(
       views?.stop();
     },
   };
+}
+
+/** gitfleet_webhook_replays_total on the hub's registry, when it is a prom-client one. */
+function replayCounter(registry: HubServerOptions['metrics']): Counter<'provider'> | undefined {
+  if (!(registry instanceof Registry)) return undefined;
+  const name = 'gitfleet_webhook_replays_total';
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Counter<'provider'>;
+  return new Counter({
+    name,
+    help: 'Signed webhook deliveries refused because the same delivery was already acted on.',
+    labelNames: ['provider'],
+    registers: [registry],
+  });
 }
 
 /** Starts the hub HTTP server; resolves once it listens. */

@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  checkWebhookHeaders,
+  deliveryIdOf,
   parsePushWebhook,
   WebhookAuthError,
   WebhookIgnoredError,
@@ -330,5 +332,40 @@ describe('parsePushWebhook: unknown senders', () => {
     expect(errorOf(() => parsePushWebhook({ 'content-type': 'application/json' }, raw, {}))).toBeInstanceOf(
       WebhookPayloadError,
     );
+  });
+});
+
+describe('checkWebhookHeaders: what is refused before the body is read', () => {
+  const secrets = { github: 's', gitlab: 'tok', gitea: 's' };
+  it('refuses no provider, no secret, no signature header and a wrong GitLab token', () => {
+    expect(() => checkWebhookHeaders({}, secrets)).toThrow('not a GitHub, GitLab or Gitea webhook');
+    expect(() => checkWebhookHeaders({ 'x-github-event': 'push' }, {})).toThrow(
+      'github webhook: no webhook secret is configured',
+    );
+    expect(() => checkWebhookHeaders({ 'x-github-event': 'push' }, secrets)).toThrow(
+      'missing x-hub-signature-256 header',
+    );
+    expect(() => checkWebhookHeaders({ 'x-gitea-event': 'push' }, secrets)).toThrow(
+      'missing x-gitea-signature header',
+    );
+    expect(() =>
+      checkWebhookHeaders({ 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': 'nope' }, secrets),
+    ).toThrow('wrong X-Gitlab-Token');
+  });
+
+  it('lets through what only the body can decide', () => {
+    expect(
+      checkWebhookHeaders({ 'x-github-event': 'push', 'x-hub-signature-256': 'sha256=00' }, secrets),
+    ).toBe('github');
+    expect(checkWebhookHeaders({ 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': 'tok' }, secrets)).toBe(
+      'gitlab',
+    );
+  });
+
+  it('reads each provider’s delivery id', () => {
+    expect(deliveryIdOf('github', { 'x-github-delivery': 'g-1' })).toBe('g-1');
+    expect(deliveryIdOf('gitea', { 'x-gitea-delivery': 't-1' })).toBe('t-1');
+    expect(deliveryIdOf('gitlab', { 'x-gitlab-event-uuid': 'l-1' })).toBe('l-1');
+    expect(deliveryIdOf('github', {})).toBeUndefined();
   });
 });

@@ -117,6 +117,47 @@ export function parsePushWebhook(
   };
 }
 
+/**
+ * What can be checked from the headers alone, before a byte of the body is read: which provider
+ * sent it, that a secret is configured for that provider, that its signature header is present,
+ * and (GitLab, whose token is a header) the token itself. Throws WebhookPayloadError when no
+ * provider header is present and WebhookAuthError when the request cannot be authentic, so the
+ * caller refuses it without reading the body. Returns the provider.
+ */
+export function checkWebhookHeaders(
+  headers: Record<string, string | undefined>,
+  secrets: WebhookSecrets,
+): WebhookProvider {
+  const provider = detectProvider(headers);
+  const secret = secrets[provider];
+  if (secret === undefined)
+    throw new WebhookAuthError(provider, 'no webhook secret is configured; refusing unsigned pushes');
+  if (provider === 'gitlab') verify(provider, headers, Buffer.alloc(0), secret);
+  else {
+    const header = provider === 'github' ? 'x-hub-signature-256' : 'x-gitea-signature';
+    if (headers[header] === undefined) throw new WebhookAuthError(provider, `missing ${header} header`);
+  }
+  return provider;
+}
+
+/**
+ * The provider's id of one delivery (GitHub `X-GitHub-Delivery`, Gitea `X-Gitea-Delivery`, GitLab
+ * `X-Gitlab-Event-UUID`), which a redelivery repeats; undefined when the request has none.
+ */
+export function deliveryIdOf(
+  provider: WebhookProvider,
+  headers: Record<string, string | undefined>,
+): string | undefined {
+  const name =
+    provider === 'github'
+      ? 'x-github-delivery'
+      : provider === 'gitea'
+        ? 'x-gitea-delivery'
+        : 'x-gitlab-event-uuid';
+  const v = headers[name]?.trim();
+  return v ? v.slice(0, 200) : undefined;
+}
+
 function detectProvider(headers: Record<string, string | undefined>): WebhookProvider {
   if (headers['x-gitea-event'] !== undefined) return 'gitea';
   if (headers['x-gitlab-event'] !== undefined) return 'gitlab';
