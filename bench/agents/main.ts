@@ -15,7 +15,8 @@ import { TOKEN_SECRET_LABEL } from '../../src/api/agent.js';
 import { API_VERSION } from '../../src/api/application.js';
 import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
 import { installCrds } from '../../src/cli/commands/install.js';
-import { agentTokenSecretName, hashToken, newToken } from '../../src/controllers/tokens.js';
+import { agentTokenSecretName, hashToken, newToken, signToken } from '../../src/controllers/tokens.js';
+import { loadOrCreateHubKey } from '../../src/governance/hub-key.js';
 import { mapLimit } from '../../src/core/concurrency.js';
 import type { KubeClient, KubeList } from '../../src/kube/index.js';
 import { startFleet } from '../../test/harness/fleet.js';
@@ -82,6 +83,8 @@ await kube.apply(
 
 // Registration as `gitfleet cluster add --mode agent` does it, N times.
 const agents = Array.from({ length: N }, (_, i) => ({ cluster: `edge-${i}`, token: newToken('agent') }));
+// Token Secrets count only with the hub's signature (see src/hub/auth.ts).
+const hubKey = await loadOrCreateHubKey(kube);
 let t = Date.now();
 await mapLimit(agents, 16, async (a) => {
   await kube.create({
@@ -98,7 +101,17 @@ await mapLimit(agents, 16, async (a) => {
       namespace: FLEET_NAMESPACE,
       labels: { [TOKEN_SECRET_LABEL]: 'agent-token' },
     },
-    stringData: { tokenHash: hashToken(a.token), cluster: a.cluster },
+    stringData: {
+      tokenHash: hashToken(a.token),
+      cluster: a.cluster,
+      signature: signToken(hubKey, {
+        tokenHash: hashToken(a.token),
+        kind: 'agent-token',
+        user: '',
+        groups: '',
+        cluster: a.cluster,
+      }),
+    },
   });
 });
 const pairs = agents.flatMap((a) =>

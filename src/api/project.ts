@@ -20,6 +20,8 @@ export interface LabelSelector {
 /**
  * One place Applications of the project may deploy to. The cluster matches by name glob
  * (`cluster`) and, when given, by the Cluster's labels (`clusterSelector`); both must hold.
+ * An entry whose `cluster` or `namespace` starts with `!` denies instead (Argo CD's form): what
+ * it matches, with the `!` removed, is refused whatever the other entries allow.
  */
 export interface ProjectDestination {
   /** Cluster name glob; default `*`. `in-cluster` is the cluster the controller runs in. */
@@ -96,6 +98,12 @@ export interface Project extends KubeObject {
 }
 
 export interface ProjectSpec {
+  /**
+   * Namespace globs whose Applications may use this project. Applications in the controller's
+   * namespace may use any project; others only one that lists their namespace (absent or empty:
+   * none), so a tenant cannot borrow another team's project by naming it.
+   */
+  sourceNamespaces?: string[];
   /** Repository URL patterns (`*` wildcard); empty allows none. */
   sourceRepos?: string[];
   /** Allowed destinations; empty allows none. */

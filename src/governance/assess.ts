@@ -7,7 +7,8 @@ import type { KubeClient } from '../kube/client.js';
 import { builtinDefaultProject, DEFAULT_PROJECT_NAME } from './default-project.js';
 import { impersonatedUser } from './impersonation.js';
 import { evaluatePolicies } from './policy/evaluate.js';
-import { checkProject, type ProjectObject } from './project.js';
+import { checkProject, checkSourceNamespace, type ProjectObject } from './project.js';
+import { hubNamespaces, protectedDestination, protectedViolations } from './protected.js';
 
 /** What governance decided for one reconcile of one Application. */
 export interface GovernanceVerdict {
@@ -22,7 +23,7 @@ export interface GovernanceVerdict {
 
 /**
  * The Application's Project: the named one from the controller namespace, or the built-in
- * permissive `default` while no Project named `default` exists. Undefined for a missing project
+ * least-privilege `default` while no Project named `default` exists. Undefined for a missing project
  * other than `default`.
  */
 export async function loadProject(
@@ -54,9 +55,50 @@ async function clusterLabels(
   }
 }
 
+/** What governance decided before anything was fetched. */
+export interface SourceVerdict {
+  /** Undefined when the named project does not exist. */
+  project: Project | undefined;
+  violations: string[];
+}
+
 /**
- * Checks an Application's source, destination and rendered objects against its Project and runs
- * the project's policies on the objects; reads the Project (and the destination Cluster's labels
+ * The checks that need nothing from Git, run before the app's credentials are used or a renderer
+ * runs: the project exists, the app's namespace may use it (`sourceNamespaces`), the repository is
+ * in `sourceRepos`, the destination is in `destinations` and is not the hub's namespace.
+ */
+export async function assessSource(req: {
+  mgmt: KubeClient;
+  controllerNamespace: string;
+  app: Application;
+  signal?: AbortSignal;
+}): Promise<SourceVerdict> {
+  const { app } = req;
+  const name = app.spec.project ?? DEFAULT_PROJECT_NAME;
+  const project = await loadProject(req.mgmt, req.controllerNamespace, name, req.signal);
+  if (!project)
+    return { project, violations: [`project ${name} does not exist in ${req.controllerNamespace}`] };
+  const cluster = app.spec.destination.name ?? 'in-cluster';
+  const destNs = app.spec.destination.namespace ?? app.metadata.namespace ?? '';
+  const selects = (project.spec.destinations ?? []).some((d) => d.clusterSelector !== undefined);
+  const labels = selects ? await clusterLabels(req.mgmt, req.controllerNamespace, cluster) : {};
+  const violations = [
+    checkSourceNamespace(project, app.metadata.namespace ?? '', req.controllerNamespace),
+    ...checkProject(project, {
+      repoURL: app.spec.source.repoURL,
+      cluster,
+      clusterLabels: labels,
+      namespace: destNs,
+      objects: [],
+    }),
+    protectedDestination(destNs, hubNamespaces(req.controllerNamespace)),
+  ].filter((v): v is string => v !== undefined);
+  return { project, violations };
+}
+
+/**
+ * Checks an Application's source, destination and rendered objects against its Project and the
+ * protected-resource rules, and runs the project's policies on the objects; reads the Project (and the destination Cluster's labels
  * when a destination selects on them). Changes nothing. A malformed Project throws an error
  * naming the project and field.
  */
@@ -95,13 +137,24 @@ export async function assessGovernance(req: {
       ref: `${o.kind}/${namespace ? `${namespace}/` : ''}${o.metadata.name}`,
     };
   });
-  const violations = checkProject(project, {
-    repoURL: app.spec.source.repoURL,
-    cluster,
-    clusterLabels: labels,
-    namespace: destNs,
-    objects,
-  });
+  const violations = [
+    ...[
+      checkSourceNamespace(project, app.metadata.namespace ?? '', req.controllerNamespace),
+      protectedDestination(destNs, hubNamespaces(req.controllerNamespace)),
+    ].filter((v): v is string => v !== undefined),
+    ...checkProject(project, {
+      repoURL: app.spec.source.repoURL,
+      cluster,
+      clusterLabels: labels,
+      namespace: destNs,
+      objects,
+    }),
+    // The hub's own state, refused whatever the project says (see protected.ts).
+    ...protectedViolations(
+      objects.map((o, i) => ({ ...o, ...(req.manifests[i] ? { object: req.manifests[i].object } : {}) })),
+      hubNamespaces(req.controllerNamespace),
+    ),
+  ];
   const policy = evaluatePolicies(
     project,
     req.manifests.map((m, i) => ({ object: m.object, ref: objects[i]?.ref ?? m.object.metadata.name })),

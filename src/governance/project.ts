@@ -29,7 +29,15 @@ const gk = (rule: GroupKind, group: string, kind: string): boolean =>
 const listed = (rules: readonly GroupKind[] | undefined, o: ProjectObject): boolean =>
   (rules ?? []).some((r) => gk(r, o.group, o.kind));
 
-/** Whether one destination entry admits a cluster (by name glob and label selector) and namespace. */
+/** Whether an entry denies (`!` on its cluster or namespace) rather than allows. */
+export const isDenyDestination = (d: ProjectDestination): boolean =>
+  (d.cluster ?? '').startsWith('!') || (d.namespace ?? '').startsWith('!');
+const bare = (glob: string | undefined): string => (glob ?? '*').replace(/^!/, '');
+
+/**
+ * Whether one destination entry matches a cluster (by name glob and label selector) and
+ * namespace. For a deny entry (`!`), "matches" means it denies; the `!` is not part of the glob.
+ */
 export function destinationAllows(
   d: ProjectDestination,
   cluster: string,
@@ -37,10 +45,53 @@ export function destinationAllows(
   namespace: string,
 ): boolean {
   return (
-    wildcard(d.cluster ?? '*', cluster) &&
+    wildcard(bare(d.cluster), cluster) &&
     (d.clusterSelector === undefined || matchesSelector(d.clusterSelector, clusterLabels)) &&
-    wildcard(d.namespace ?? '*', namespace)
+    wildcard(bare(d.namespace), namespace)
   );
+}
+
+/** Allowed when an allow entry matches and no deny entry does (Argo CD's rule). */
+export function destinationsAllow(
+  dests: readonly ProjectDestination[],
+  cluster: string,
+  clusterLabels: Readonly<Record<string, string>>,
+  namespace: string,
+): boolean {
+  const m = (d: ProjectDestination): boolean => destinationAllows(d, cluster, clusterLabels, namespace);
+  return dests.some((d) => !isDenyDestination(d) && m(d)) && !dests.some((d) => isDenyDestination(d) && m(d));
+}
+
+/**
+ * Whether an Application in `appNamespace` may use the project at all: those in the controller's
+ * own namespace may use any; others only a project whose `sourceNamespaces` match theirs (Argo CD's
+ * apps-in-any-namespace rule). Undefined when it may, else the reason.
+ */
+export function checkSourceNamespace(
+  project: Project,
+  appNamespace: string,
+  controllerNamespace: string,
+): string | undefined {
+  if (appNamespace === controllerNamespace) return undefined;
+  if ((project.spec.sourceNamespaces ?? []).some((p) => wildcard(p, appNamespace))) return undefined;
+  return `Applications in namespace ${appNamespace} may not use project ${project.metadata.name}: its sourceNamespaces do not include ${appNamespace} (only Applications in ${controllerNamespace} may use a project without listing their namespace)`;
+}
+
+/**
+ * The checks that need nothing from Git: source repository and destination. They run before
+ * anything is fetched, so a project that allows nothing costs no fetch with the app's credentials
+ * and no render.
+ */
+export function checkProjectSource(project: Project, req: Omit<ProjectRequest, 'objects'>): string[] {
+  const name = project.metadata.name;
+  const out: string[] = [];
+  if (!(project.spec.sourceRepos ?? []).some((p) => wildcard(p, req.repoURL)))
+    out.push(`source ${req.repoURL} is not in project ${name}'s sourceRepos`);
+  if (
+    !destinationsAllow(project.spec.destinations ?? [], req.cluster, req.clusterLabels ?? {}, req.namespace)
+  )
+    out.push(`destination ${req.cluster}/${req.namespace} is not in project ${name}'s destinations`);
+  return out;
 }
 
 /**
@@ -57,13 +108,9 @@ export function checkProject(project: Project, req: ProjectRequest): string[] {
   const name = project.metadata.name;
   const spec = project.spec;
   const labels = req.clusterLabels ?? {};
-  const out: string[] = [];
-  if (!(spec.sourceRepos ?? []).some((p) => wildcard(p, req.repoURL)))
-    out.push(`source ${req.repoURL} is not in project ${name}'s sourceRepos`);
+  const out = checkProjectSource(project, req);
   const dests = spec.destinations ?? [];
-  const allowsNs = (ns: string): boolean => dests.some((d) => destinationAllows(d, req.cluster, labels, ns));
-  if (!allowsNs(req.namespace))
-    out.push(`destination ${req.cluster}/${req.namespace} is not in project ${name}'s destinations`);
+  const allowsNs = (ns: string): boolean => destinationsAllow(dests, req.cluster, labels, ns);
   for (const o of req.objects) {
     const id = `${o.kind}/${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
     const what = `${o.group || 'core'}/${o.kind}`;

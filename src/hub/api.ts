@@ -206,8 +206,20 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
       method: 'GET',
       path: `/apis/${API_VERSION}/applicationsets`,
     });
+    // Each set with its template's project, as one set's view and the Applications list check:
+    // a caller sees the sets whose project RBAC lets them read, no others.
+    const p = c.get('principal');
+    const visible = list.items.filter(
+      (s) =>
+        authorizer.authorize(p, 'get', {
+          resource: 'applicationsets',
+          project: s.spec.template.spec.project ?? 'default',
+          namespace: s.metadata.namespace ?? '',
+          name: s.metadata.name,
+        }).allowed,
+    );
     return c.json({
-      items: list.items.map((s) => ({
+      items: visible.map((s) => ({
         namespace: s.metadata.namespace,
         name: s.metadata.name,
         applications: (s.status?.applications ?? []).map((a) => a.name),

@@ -2,7 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { TOKEN_SECRET_LABEL } from '../api/agent.js';
 import { FLEET_NAMESPACE } from '../api/cluster.js';
-import { hashToken, type TokenSecret } from '../controllers/tokens.js';
+import { hashToken, verifyToken, type TokenSecret } from '../controllers/tokens.js';
+import { loadOrCreateHubKey, type HubKey } from '../governance/hub-key.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { ADMIN_GROUP, type Principal } from './principal.js';
@@ -16,6 +17,8 @@ export interface ExternalTokenVerifier {
  * Turns a bearer token into a Principal: bootstrap admin tokens from the environment, user and
  * agent tokens whose SHA-256 is stored in Secrets of gitfleet-system (followed by watch, so a
  * rotated or deleted token stops working within a second), then an optional external verifier.
+ * A token Secret counts only when its `signature` verifies under the hub's key: the label and
+ * fields alone can be written by anyone who can create a Secret there, the hub's key cannot.
  */
 export class TokenAuthenticator {
   readonly #bootstrap: Buffer[];
@@ -23,17 +26,25 @@ export class TokenAuthenticator {
   readonly #external: ExternalTokenVerifier | undefined;
   readonly #byHash = new Map<string, Principal>();
   readonly #hashOf = new Map<string, string>();
+  readonly #log: Logger | undefined;
+  #key: HubKey | undefined;
+  #stopped = false;
 
+  /** `hubKey`: the hub's signing key; read (or made) with `client` when absent. */
   constructor(opts: {
     client?: KubeClient;
     bootstrapTokens: string[];
     external?: ExternalTokenVerifier;
+    hubKey?: HubKey;
     log?: Logger;
   }) {
     this.#bootstrap = opts.bootstrapTokens.map((t) => Buffer.from(t));
     this.#external = opts.external;
+    this.#log = opts.log;
+    this.#key = opts.hubKey;
     if (opts.client) {
-      this.#informer = new Informer(opts.client, {
+      const client = opts.client;
+      this.#informer = new Informer(client, {
         apiVersion: 'v1',
         kind: 'Secret',
         namespace: FLEET_NAMESPACE,
@@ -44,11 +55,31 @@ export class TokenAuthenticator {
         else if (ev.type === 'added' || ev.type === 'modified') this.#remember(ev.object as TokenSecret);
         else if (ev.type === 'deleted') this.#forget(ev.object.metadata.name);
       });
-      this.#informer.start();
+      // The watch starts once the key is known: every Secret it delivers is checked with it.
+      const informer = this.#informer;
+      if (this.#key) informer.start();
+      else void this.#loadKeyThenWatch(client, informer);
+    }
+  }
+
+  async #loadKeyThenWatch(client: KubeClient, informer: Informer): Promise<void> {
+    for (let delay = 500; !this.#stopped; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        this.#key = await loadOrCreateHubKey(client);
+        if (!this.#stopped) informer.start();
+        return;
+      } catch (e) {
+        this.#log?.error(
+          { err: e instanceof Error ? e.message : String(e) },
+          'hub key unavailable: only bootstrap tokens work until it is',
+        );
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
     }
   }
 
   stop(): void {
+    this.#stopped = true;
     this.#informer?.stop();
   }
 
@@ -70,17 +101,30 @@ export class TokenAuthenticator {
     const d = (k: string): string => Buffer.from(s.data?.[k] ?? '', 'base64').toString();
     const hash = d('tokenHash');
     if (!hash) return;
+    const kind = s.metadata.labels?.[TOKEN_SECRET_LABEL] === 'agent-token' ? 'agent-token' : 'api-token';
+    const cluster = kind === 'agent-token' ? d('cluster') : '';
+    const user = kind === 'api-token' ? d('user') : '';
+    const groupList = kind === 'api-token' ? d('groups') : '';
+    const signed =
+      this.#key !== undefined &&
+      verifyToken(this.#key, d('signature'), { tokenHash: hash, kind, user, groups: groupList, cluster });
+    if (!signed) {
+      // Named, never shown: the Secret may be an attack, and its data is nobody's business.
+      this.#log?.warn(
+        { secret: `${s.metadata.namespace ?? FLEET_NAMESPACE}/${s.metadata.name}` },
+        'ignoring a token Secret the hub did not sign (a look-alike, or minted before tokens were signed: re-issue it)',
+      );
+      return;
+    }
     let p: Principal | undefined;
-    if (s.metadata.labels?.[TOKEN_SECRET_LABEL] === 'agent-token') {
-      const cluster = d('cluster');
+    if (kind === 'agent-token') {
       if (cluster) p = { kind: 'agent', name: cluster, groups: [], cluster };
-    } else {
-      const user = d('user');
-      const groups = d('groups')
+    } else if (user) {
+      const groups = groupList
         .split(',')
         .map((g) => g.trim())
         .filter(Boolean);
-      if (user) p = { kind: 'user', name: user, groups };
+      p = { kind: 'user', name: user, groups };
     }
     if (!p) return;
     this.#byHash.set(hash, p);

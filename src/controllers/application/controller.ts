@@ -704,7 +704,13 @@ export class ApplicationController {
     const owner = keyOf(app);
     const dest = await this.#clusters.resolve(app.spec.destination.name);
     const store = new InventoryStore(dest);
-    const entries = await store.load(owner);
+    // The hub's own objects are never deleted by an app, even one whose inventory lists them.
+    const hubNs = hubNamespaces(this.#o.controllerNamespace);
+    const entries = (await store.load(owner)).filter((e) => {
+      const refused = protectedViolations([e], hubNs);
+      if (refused.length) this.#o.log.warn({ app: owner, refused }, 'not deleting a protected object');
+      return !refused.length;
+    });
     const r = await pruneStale(await this.#actingAs(app, dest), entries, {
       owner,
       enabled: true,
