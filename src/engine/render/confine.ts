@@ -4,11 +4,10 @@
  * Application exfiltrate files of the controller's host into rendered objects (and so into a
  * cluster and its status).
  */
-import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 
 import { PathEscapeError, RenderError } from '../errors.js';
-import { throwIfAborted } from './exec.js';
 
 /** An app directory: its real absolute path, and its path relative to the root as the user wrote it. */
 export interface AppDir {
@@ -116,23 +115,4 @@ export async function confinedRealpath(rootReal: string, abs: string, shown: str
     throw new PathEscapeError(shown, 'symlink resolves outside the repository');
   }
   return target;
-}
-
-/**
- * Walks the whole repository and refuses any symlink that resolves outside it. Used before running
- * kustomize or helm, which follow symlinks themselves and can reach any directory of the repository
- * (bases, subcharts). `.git` is skipped: git writes no symlinks there and it can be large.
- * Symlinked directories are not descended into; their targets are inside the root and walked anyway.
- */
-export async function assertNoEscapingSymlinks(rootReal: string, signal?: AbortSignal): Promise<void> {
-  const pending = [rootReal];
-  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
-    throwIfAborted(signal);
-    const entries = await readdir(dir, { withFileTypes: true });
-    for (const e of entries) {
-      const abs = join(dir, e.name);
-      if (e.isSymbolicLink()) await confinedRealpath(rootReal, abs, toRel(rootReal, abs));
-      else if (e.isDirectory() && !(dir === rootReal && e.name === '.git')) pending.push(abs);
-    }
-  }
 }
