@@ -1,4 +1,5 @@
 import { KubeClient } from '../kube/client.js';
+import { KubeConnectionError } from '../kube/errors.js';
 import { loadConnection } from '../kube/kubeconfig.js';
 import type { KubeObject } from '../kube/types.js';
 import { GitfleetError } from '../core/errors.js';
@@ -13,14 +14,40 @@ export const HUB_DRIVER = 'hub';
 export const IN_CLUSTER = 'in-cluster';
 
 /**
+ * Longest a request to a managed cluster may take. A cluster whose API server accepts connections
+ * and never answers holds the caller this long, once: then it counts as unreachable (below).
+ */
+export const DESTINATION_TIMEOUT_MS = 15_000;
+/** First wait after a cluster was found unreachable; doubles per failure up to the maximum. */
+const BACKOFF_FIRST_MS = 5_000;
+const BACKOFF_MAX_MS = 120_000;
+
+/** A cluster that did not answer: when to try it again, and why. */
+interface Outage {
+  failures: number;
+  retryAt: number;
+  message: string;
+  /** A probe (one connection attempt) is under way: every other caller fails at once. */
+  probing: boolean;
+}
+
+/**
  * Turns destination names into clients, one pooled client per cluster. `in-cluster` is the
  * management client; any other name is a Cluster in the controller's namespace whose credential
  * Secret (`spec.secretRef`, key `kubeconfig`) is read once and cached until `forget(name)`.
+ *
+ * A cluster that does not answer (connection refused, reset, or no answer within
+ * DESTINATION_TIMEOUT_MS) is marked unreachable and backs off: until its retry time every resolve
+ * fails at once with `cluster.Unreachable`, then one caller probes it while the others still fail
+ * at once. So an unreachable cluster holds no shared worker beyond that one probe.
  */
 export class ClusterResolver {
   readonly #mgmt: KubeClient;
   readonly #namespace: string;
   readonly #clients = new Map<string, Promise<KubeClient>>();
+  /** Clusters whose client is built and answered. */
+  readonly #ready = new Map<string, KubeClient>();
+  readonly #outages = new Map<string, Outage>();
 
   readonly #self: string | undefined;
 
@@ -35,20 +62,89 @@ export class ClusterResolver {
     const n = name && name !== '' ? name : IN_CLUSTER;
     if (n === IN_CLUSTER || n === this.#self) return Promise.resolve(this.#mgmt);
     let p = this.#clients.get(n);
+    const outage = this.#outages.get(n);
+    if (outage && (outage.probing || Date.now() < outage.retryAt)) {
+      return Promise.reject(
+        new GitfleetError(
+          'cluster.Unreachable',
+          `cluster "${n}" is unreachable (${outage.message}); retrying with back-off`,
+          { transient: true },
+        ),
+      );
+    }
     if (!p) {
+      if (outage) outage.probing = true;
       p = this.#load(n, signal);
       this.#clients.set(n, p);
-      p.catch(() => this.#clients.delete(n));
+      p.then(
+        (c) => {
+          this.#ready.set(n, c);
+          this.#outages.delete(n);
+        },
+        (e: unknown) => {
+          if (this.#clients.get(n) === p) this.#clients.delete(n);
+          const o = this.#outages.get(n);
+          if (o) o.probing = false;
+          this.reportFailure(n, e);
+        },
+      );
     }
     return p;
   }
 
-  forget(name: string): void {
+  /**
+   * Whether this cluster has not (yet, or any more) answered: the work queue lets such a
+   * cluster's apps run one at a time, so a cluster that hangs holds one worker, not all of them.
+   */
+  degraded(name: string | undefined): boolean {
+    const n = name && name !== '' ? name : IN_CLUSTER;
+    if (n === IN_CLUSTER || n === this.#self) return false;
+    return !this.#ready.has(n) || this.#outages.has(n);
+  }
+
+  /** How long until an unreachable cluster is tried again (0 when it is not backing off). */
+  retryAfterMs(name: string | undefined): number {
+    const o = name ? this.#outages.get(name) : undefined;
+    return o ? Math.max(0, o.retryAt - Date.now()) : 0;
+  }
+
+  /**
+   * Tells the resolver a request to this cluster failed. A connection failure or timeout of
+   * this cluster's own client (not the management cluster's) starts or extends its back-off and
+   * drops the pooled client; any other error is about the request, not the cluster, and is ignored.
+   */
+  reportFailure(name: string | undefined, e: unknown): void {
+    if (!name || name === IN_CLUSTER || name === this.#self) return;
+    const server = this.#ready.get(name)?.server;
+    const conn = connectionFailure(e);
+    if (!conn) return;
+    // The error must be this cluster's; a management-cluster outage is not this cluster's fault.
+    const from = (srv: string): boolean => conn.message.startsWith(`cannot reach ${srv}:`);
+    if (server ? !from(server) : from(this.#mgmt.server)) return;
+    const o = this.#outages.get(name);
+    const failures = (o?.failures ?? 0) + 1;
+    const wait = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (failures - 1));
+    this.#outages.set(name, {
+      failures,
+      retryAt: Date.now() + wait * (0.9 + Math.random() * 0.2),
+      message: conn.message,
+      probing: false,
+    });
+    const c = this.#ready.get(name);
+    this.#ready.delete(name);
+    this.#clients.delete(name);
+    c?.close();
+  }
+
+  /** Drops the pooled client; `fresh` also forgets an outage (new credentials deserve a try now). */
+  forget(name: string, fresh = false): void {
     void this.#clients.get(name)?.then(
       (c) => c.close(),
       () => undefined,
     );
     this.#clients.delete(name);
+    this.#ready.delete(name);
+    if (fresh) this.#outages.delete(name);
   }
 
   /** Every destination client created so far (for watches), with its name. */
@@ -96,6 +192,7 @@ export class ClusterResolver {
     const client = new KubeClient(
       await loadConnection({ yaml: Buffer.from(data, 'base64').toString('utf8') }),
     );
+    client.requestTimeoutMs = DESTINATION_TIMEOUT_MS;
     // One driver per cluster: a hub pushing to a cluster its agent drives would fight it.
     try {
       await claimDriver(client, name, HUB_DRIVER);
@@ -105,4 +202,13 @@ export class ClusterResolver {
     }
     return client;
   }
+}
+
+/** The connection failure (no answer, refused, timed out) behind an error, if that is what it is. */
+function connectionFailure(e: unknown): KubeConnectionError | undefined {
+  for (let x: unknown = e, depth = 0; x && depth < 5; depth++) {
+    if (x instanceof KubeConnectionError) return x;
+    x = (x as { cause?: unknown }).cause;
+  }
+  return undefined;
 }

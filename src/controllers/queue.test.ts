@@ -81,4 +81,30 @@ describe('WorkQueue', () => {
     expect(errors).toEqual(['bad']);
     expect(done).toEqual(['good']);
   });
+
+  it('holds a group to its limit and lets keys of other groups go ahead of it', async () => {
+    const started: string[] = [];
+    let release: () => void = () => undefined;
+    const frozen = new Promise<void>((r) => (release = r));
+    const q = new WorkQueue({
+      concurrency: 4,
+      groupOf: (k) => k.split('/')[0],
+      groupLimit: (g) => (g === 'frozen' ? 1 : 4),
+      handler: async (k) => {
+        started.push(k);
+        if (k.startsWith('frozen/')) await frozen;
+      },
+    });
+    for (let i = 0; i < 6; i++) q.add(`frozen/${i}`);
+    for (let i = 0; i < 6; i++) q.add(`healthy/${i}`);
+    // Every healthy key ran while five frozen keys waited behind the one that hangs.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(started.filter((k) => k.startsWith('healthy/'))).toHaveLength(6);
+    expect(started.filter((k) => k.startsWith('frozen/'))).toEqual(['frozen/0']);
+    expect(q.runningIn('frozen')).toBe(1);
+    release();
+    await q.idle();
+    expect(started).toHaveLength(12);
+    expect(q.runningIn('frozen')).toBe(0);
+  });
 });

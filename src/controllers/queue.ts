@@ -2,6 +2,10 @@
  * A keyed work queue: a key waiting in the queue is not added twice, one key is never processed
  * by two workers at once (a key added while it runs is processed once more afterwards), and at
  * most `concurrency` keys run together. Delayed adds (`addAfter`) keep the earliest due time.
+ *
+ * Fairness: with `groupOf` (e.g. an app's destination cluster), a group runs at most
+ * `groupLimit(group)` keys at once; a key whose group is full waits while keys of other groups
+ * behind it go ahead. So a slow group (a frozen cluster) holds at most its share of the workers.
  */
 export class WorkQueue {
   readonly #handler: (key: string) => Promise<void>;
@@ -10,6 +14,11 @@ export class WorkQueue {
   readonly #queued: string[] = [];
   readonly #queuedSet = new Set<string>();
   readonly #running = new Set<string>();
+  readonly #groupOf: ((key: string) => string | undefined) | undefined;
+  readonly #groupLimit: (group: string) => number;
+  /** Group of each running key, as it was when the key started. */
+  readonly #runningGroup = new Map<string, string>();
+  readonly #groupRunning = new Map<string, number>();
   readonly #dirty = new Set<string>();
   readonly #timers = new Map<string, { due: number; timer: NodeJS.Timeout }>();
   #stopped = false;
@@ -19,8 +28,14 @@ export class WorkQueue {
     handler: (key: string) => Promise<void>;
     concurrency?: number;
     onError?: (key: string, error: unknown) => void;
+    /** The fairness group of a key; undefined = no group (never held back). */
+    groupOf?: (key: string) => string | undefined;
+    /** Keys of one group that may run at once; asked at each dispatch, so it may change. Default: no limit. */
+    groupLimit?: (group: string) => number;
   }) {
     this.#handler = opts.handler;
+    this.#groupOf = opts.groupOf;
+    this.#groupLimit = opts.groupLimit ?? (() => Infinity);
     this.#concurrency = opts.concurrency ?? 4;
     this.#onError = opts.onError ?? (() => undefined);
   }
@@ -74,16 +89,49 @@ export class WorkQueue {
     this.#queuedSet.clear();
   }
 
+  /** Running keys of a group (for metrics and tests). */
+  runningIn(group: string): number {
+    return this.#groupRunning.get(group) ?? 0;
+  }
+
+  /** Index of the first queued key whose group has room, or -1. */
+  #next(): number {
+    if (!this.#groupOf) return this.#queued.length ? 0 : -1;
+    const full = new Set<string>();
+    for (let i = 0; i < this.#queued.length; i++) {
+      const g = this.#groupOf(this.#queued[i] as string);
+      if (g === undefined) return i;
+      if (full.has(g)) continue;
+      if ((this.#groupRunning.get(g) ?? 0) < Math.max(1, this.#groupLimit(g))) return i;
+      full.add(g);
+    }
+    return -1;
+  }
+
   #pump(): void {
     while (!this.#stopped && this.#running.size < this.#concurrency && this.#queued.length > 0) {
-      const key = this.#queued.shift();
+      const i = this.#next();
+      if (i < 0) break;
+      const [key] = this.#queued.splice(i, 1);
       if (key === undefined) break;
       this.#queuedSet.delete(key);
       this.#running.add(key);
+      const group = this.#groupOf?.(key);
+      if (group !== undefined) {
+        this.#runningGroup.set(key, group);
+        this.#groupRunning.set(group, (this.#groupRunning.get(group) ?? 0) + 1);
+      }
       this.#handler(key)
         .catch((e: unknown) => this.#onError(key, e))
         .finally(() => {
           this.#running.delete(key);
+          const g = this.#runningGroup.get(key);
+          if (g !== undefined) {
+            this.#runningGroup.delete(key);
+            const n = (this.#groupRunning.get(g) ?? 1) - 1;
+            if (n > 0) this.#groupRunning.set(g, n);
+            else this.#groupRunning.delete(g);
+          }
           if (this.#dirty.delete(key)) this.add(key);
           this.#pump();
           if (this.#queued.length === 0 && this.#running.size === 0) {

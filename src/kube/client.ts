@@ -14,7 +14,7 @@ export interface RequestSpec {
   /** Defaults to application/json when there is a body. */
   contentType?: string;
   signal?: AbortSignal;
-  /** Per-request timeout; default 30 s. Watches pass 0 (none). */
+  /** Per-request timeout; default the client's `requestTimeoutMs` (30 s). Watches pass 0 (none). */
   timeoutMs?: number;
   /** Extra headers, e.g. an Accept asking for PartialObjectMetadata. */
   headers?: Record<string, string>;
@@ -43,6 +43,8 @@ export interface ApplyOptions {
   signal?: AbortSignal;
 }
 
+const DEFAULT_TIMEOUT_MS = 30_000;
+
 /** Responses larger than this are refused: a list that big means a selector is missing. */
 const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
@@ -61,6 +63,8 @@ export class KubeClient {
   readonly #impersonators = new Map<string, KubeClient>();
   /** Requests sent, by HTTP method (watches count as GET): for metrics and benchmarks. */
   readonly requestCounts: Record<string, number>;
+  /** Shared with impersonating clients, so one setting covers every identity on this connection. */
+  readonly #timeouts: { requestMs: number };
 
   /**
    * `base` and `user` are for `impersonating()` only: the new client shares the base's connection
@@ -73,6 +77,7 @@ export class KubeClient {
     this.#resources = base ? base.#resources : new Map();
     this.#discovered = base ? base.#discovered : new Set();
     this.requestCounts = base ? base.requestCounts : {};
+    this.#timeouts = base ? base.#timeouts : { requestMs: DEFAULT_TIMEOUT_MS };
     this.#agent = base
       ? base.#agent
       : conn.server.startsWith('https:')
@@ -99,6 +104,19 @@ export class KubeClient {
       this.#impersonators.set(user, c);
     }
     return c;
+  }
+
+  /**
+   * How long a request that sets no `timeoutMs` may take, connecting included; default 30 s.
+   * Clients of managed clusters use less: a cluster that accepts connections and never answers
+   * must not hold a caller (a shared worker) for long.
+   */
+  get requestTimeoutMs(): number {
+    return this.#timeouts.requestMs;
+  }
+
+  set requestTimeoutMs(ms: number) {
+    this.#timeouts.requestMs = ms;
   }
 
   /** Closes pooled connections (shared with impersonating clients). */
@@ -318,15 +336,31 @@ export class KubeClient {
       headers['Content-Type'] = spec.contentType ?? 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
-    const timeoutMs = spec.timeoutMs ?? 30_000;
-    const signals = [spec.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter(
-      (s): s is AbortSignal => s !== undefined,
-    );
+    const timeoutMs = spec.timeoutMs ?? this.#timeouts.requestMs;
+    // A request without a timeout (a watch) still gets its answer's headers in the usual time: a
+    // server that accepts the connection and never answers must not hold a watch open forever.
+    const headersDue = timeoutMs > 0 ? undefined : new AbortController();
+    const headersTimer = headersDue
+      ? setTimeout(
+          () => headersDue.abort(new Error(`no answer within ${this.#timeouts.requestMs} ms`)),
+          this.#timeouts.requestMs,
+        )
+      : undefined;
+    headersTimer?.unref();
+    const signals = [
+      spec.signal,
+      timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined,
+      headersDue?.signal,
+    ].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length ? AbortSignal.any(signals) : undefined;
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
-      const req = mod.request(url, { method: spec.method, headers, agent: this.#agent, signal }, resolve);
+      const req = mod.request(url, { method: spec.method, headers, agent: this.#agent, signal }, (res) => {
+        clearTimeout(headersTimer);
+        resolve(res);
+      });
       req.on('error', (e) => {
+        clearTimeout(headersTimer);
         if (spec.signal?.aborted) reject(spec.signal.reason instanceof Error ? spec.signal.reason : e);
         else reject(new KubeConnectionError(this.server, e));
       });

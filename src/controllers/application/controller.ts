@@ -145,6 +145,10 @@ export class ApplicationController {
     this.#queue = new WorkQueue({
       concurrency: this.#o.concurrency,
       handler: (k) => this.#timed(k),
+      // Fairness: a destination cluster that has not answered (yet, or any more) gets one worker,
+      // so a frozen cluster's apps cannot occupy the workers every other cluster needs.
+      groupOf: (k) => this.#destinationOf(k),
+      groupLimit: (cluster) => (this.#clusters.degraded(cluster) ? 1 : Infinity),
       onError: (k, e) => {
         this.#o.log.error({ app: k, err: e instanceof Error ? e.message : String(e) }, 'reconcile failed');
         this.#queue.addAfter(k, 5000);
@@ -242,6 +246,12 @@ export class ApplicationController {
   /** Re-examines every known Application, e.g. after `responsibleFor` changed its answers. */
   requeueAll(): void {
     for (const o of this.#informer?.list() ?? []) this.#queue.add(keyOf(o));
+  }
+
+  #destinationOf(key: Key): string {
+    const [namespace = '', name = ''] = key.split('/');
+    const a = this.#informer?.get(namespace, name) as Application | undefined;
+    return a?.spec?.destination?.name || 'in-cluster';
   }
 
   async #timed(key: Key): Promise<void> {
@@ -695,7 +705,11 @@ export class ApplicationController {
     await recordEvent(this.#o.client, app, 'Warning', type, message);
     this.#o.log.warn({ app: keyOf(app), condition: type, message }, 'reconcile stage failed');
     const transient = e instanceof GitfleetError ? e.transient : true;
-    this.#queue.addAfter(keyOf(app), transient ? 10_000 : this.#o.pollIntervalMs);
+    // A destination that did not answer backs off (all its apps with it) instead of being retried hot.
+    const cluster = app.spec.destination.name;
+    this.#clusters.reportFailure(cluster, e);
+    const backoff = this.#clusters.retryAfterMs(cluster);
+    this.#queue.addAfter(keyOf(app), transient ? Math.max(10_000, backoff) : this.#o.pollIntervalMs);
   }
 
   async #finalize(app: Application): Promise<void> {

@@ -73,7 +73,7 @@ export class ClusterStatusController {
       }
       if (ev.type === 'synced') return;
       const name = ev.object.metadata.name;
-      if (ev.type === 'added' || ev.type === 'deleted') this.#resolver.forget(name);
+      if (ev.type === 'added' || ev.type === 'deleted') this.#resolver.forget(name, true);
       if (ev.type === 'added') void this.#check(ev.object as Cluster);
       // Our own status writes change nothing generators read: only labels and spec count.
       const c = ev.object as Cluster;
@@ -85,7 +85,7 @@ export class ClusterStatusController {
       if (ev.type === 'deleted') this.#seen.delete(name);
       else {
         // A changed spec (mode, credentials) needs a fresh client, or none at all.
-        if (ev.type === 'modified' && this.#seen.has(name)) this.#resolver.forget(name);
+        if (ev.type === 'modified' && this.#seen.has(name)) this.#resolver.forget(name, true);
         this.#seen.set(name, fp);
       }
       for (const l of this.#listeners) l();
@@ -121,6 +121,8 @@ export class ClusterStatusController {
       status.serverVersion = v.gitVersion;
       status.message = '';
     } catch (e) {
+      // A cluster that does not answer backs off for its apps too (ClusterResolver).
+      this.#resolver.reportFailure(c.metadata.name, e);
       status.reachable = false;
       status.message = e instanceof Error ? e.message : String(e);
     }
