@@ -18,6 +18,7 @@ import { parseDuration } from '../../controllers/application/status.js';
 import { GitSources } from '../../engine/source/index.js';
 import { startHubServer } from '../../hub/server.js';
 import { openAuditStore } from '../../governance/audit/index.js';
+import { loadOrCreateHubKey } from '../../governance/hub-key.js';
 import { OidcVerifier } from '../../governance/oidc.js';
 import { loadRbac } from '../../governance/rbac-loader.js';
 import { clientFrom } from '../connect.js';
@@ -46,6 +47,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       host: { type: 'string', default: '127.0.0.1' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'metrics-token-file': { type: 'string' },
     },
   });
   const log = pino({ level: process.env.GITFLEET_LOG_LEVEL ?? 'info' });
@@ -118,8 +120,26 @@ export async function controllerCommand(argv: string[]): Promise<number> {
           ...(process.env.GITFLEET_OIDC_GROUPS_CLAIM
             ? { groupsClaim: process.env.GITFLEET_OIDC_GROUPS_CLAIM }
             : {}),
+          ...(process.env.GITFLEET_OIDC_USERNAME_CLAIM
+            ? { usernameClaim: process.env.GITFLEET_OIDC_USERNAME_CLAIM }
+            : {}),
         })
       : undefined;
+  // Signs the requester of a sync the API writes, so the audit trail can tell it from kubectl's.
+  // Without it (no hub namespace yet, no rights on its Secrets) the hub runs, and every sync
+  // request is recorded as unverified.
+  const hubKey = await loadOrCreateHubKey(client).catch((e: unknown) => {
+    log.error(
+      { err: e instanceof Error ? e.message : String(e) },
+      'hub key unavailable; sync requesters will be recorded as unverified',
+    );
+    return undefined;
+  });
+  // A token for /metrics (Prometheus `authorization.credentials_file`); open when not given.
+  const metricsToken = values['metrics-token-file']
+    ? readFileSync(values['metrics-token-file'], 'utf8').trim()
+    : undefined;
+  if (metricsToken === '') throw new Error(`--metrics-token-file ${values['metrics-token-file']} is empty`);
   // Watching every namespace, the controller and the API share one cache of Applications.
   const sharedApps = values.namespace
     ? undefined
@@ -135,6 +155,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     concurrency: Number(values.concurrency),
     responsibleFor,
     ...(audit ? { audit } : {}),
+    ...(hubKey ? { hubKey } : {}),
     ...(sharedApps ? { informer: sharedApps } : {}),
     log,
   });
@@ -189,6 +210,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       : {}),
     onPush: (urls) => controller.onPush(urls),
     metrics: metrics.registry,
+    ...(metricsToken ? { metricsToken } : {}),
     // Every API route needs a token: bootstrap ones from the environment, or stored hashed ones.
     api: {
       client,
@@ -198,6 +220,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
       authorizer: rbac.authorizer,
       ...(audit ? { audit } : {}),
       ...(oidc ? { externalTokens: oidc } : {}),
+      ...(hubKey ? { hubKey } : {}),
     },
     log,
   });
