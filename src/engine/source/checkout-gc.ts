@@ -49,7 +49,13 @@ export class CheckoutLedger {
   /** A checkout found on disk that nobody asked for in this process (an earlier run's): used at `mtime`. */
   adopt(sha: string, mtime: number): void {
     if (this.#entries.has(sha)) return;
-    this.#entries.set(sha, { repos: new Set(), lastUsed: mtime, leaseUntil: mtime, holds: 0, bytes: undefined });
+    this.#entries.set(sha, {
+      repos: new Set(),
+      lastUsed: mtime,
+      leaseUntil: mtime,
+      holds: 0,
+      bytes: undefined,
+    });
   }
 
   /** Holds `sha` until the returned function is called (once; later calls do nothing). */

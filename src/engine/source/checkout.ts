@@ -51,11 +51,13 @@ async function pipeArchive(mirrorDir: string, sha: string, dest: string, exec: E
   if (exec.signal?.aborted)
     throw outcomeError('git archive', { code: null, stderr: '', stopped: 'aborted' }, exec);
   const archive = spawn(exec.gitBinary, archiveArgs(mirrorDir, sha), {
+    detached: true,
     env: gitEnv(exec.home, undefined),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // --no-same-owner: as root, tar would otherwise apply the archive's uid/gid.
   const tar = spawn('tar', ['-x', '-f', '-', '-C', dest, '--no-same-owner', '--no-same-permissions'], {
+    detached: true,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
     stdio: ['pipe', 'ignore', 'pipe'],
   });

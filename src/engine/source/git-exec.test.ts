@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { authorization, classifyRemoteFailure, gitArgs, gitEnv, scrubber } from './git-exec.js';
+import {
+  UNREACHABLE,
+  assertArgument,
+  authorization,
+  classifyRemoteFailure,
+  gitArgs,
+  gitEnv,
+  outcomeError,
+  scrubber,
+} from './git-exec.js';
 
 describe('authorization', () => {
   it('builds Basic from username and password, Bearer from a token, nothing from nothing', () => {
@@ -98,5 +107,67 @@ describe('classifyRemoteFailure', () => {
       code: 'source.FetchFailed',
       transient: true,
     });
+  });
+});
+
+describe('outcomeError for remote commands', () => {
+  const exec = {
+    gitBinary: 'git',
+    home: '/h',
+    timeoutMs: 1000,
+    repoUrl: 'http://10.0.0.5:22/',
+    remote: true,
+  };
+  it('gives every connection-level failure the same code and message, and logs the detail', () => {
+    const logged: Record<string, unknown>[] = [];
+    const log = { warn: (o: Record<string, unknown>) => void logged.push(o) };
+    const causes = [
+      "fatal: unable to access 'http://10.0.0.5:22/': Failed to connect to 10.0.0.5 port 22: Connection refused",
+      "fatal: unable to access 'http://10.0.0.5:22/': Received HTTP/0.9 when not allowed",
+      "fatal: repository 'http://10.0.0.5:22/' not found",
+      "fatal: unable to access 'http://10.0.0.5:22/': The requested URL returned error: 500",
+      'fatal: something new',
+    ];
+    const errors = causes.map((stderr) =>
+      outcomeError('git ls-remote', { code: 128, stderr }, { ...exec, log }),
+    );
+    errors.push(
+      outcomeError('git ls-remote', { code: null, stderr: '', stopped: 'timeout' }, { ...exec, log }),
+    );
+    for (const e of errors) {
+      expect(e.code).toBe('source.Unreachable');
+      expect(e.transient).toBe(true);
+      expect(e.message).toBe(`http://10.0.0.5:22/: repository http://10.0.0.5:22/ ${UNREACHABLE}`);
+    }
+    expect(logged.map((o) => o.detail ?? o.timeoutMs)).toEqual([...causes, 1000]);
+  });
+
+  it('keeps refused credentials distinct: the caller must learn to fix them', () => {
+    const e = outcomeError('git ls-remote', { code: 128, stderr: 'returned error: 401' }, exec);
+    expect(e.code).toBe('source.AuthFailed');
+  });
+});
+
+describe('assertArgument and gitArgs', () => {
+  it('refuses option-like and control-character values', () => {
+    for (const v of ['-x', '--upload-pack=touch /tmp/x', '-c core.sshCommand=x', 'a\nb', 'a\u0000b'])
+      expect(() => assertArgument(v, 'revision', 'http://h/r')).toThrow(
+        expect.objectContaining({ code: 'source.InvalidArgument' }),
+      );
+    expect(() => assertArgument('main', 'revision', 'http://h/r')).not.toThrow();
+    expect(() => assertArgument('', 'revision', 'http://h/r')).not.toThrow();
+  });
+
+  it('passes the repository as one word and forbids programs run on our behalf', () => {
+    const argv = gitArgs(['fetch'], { gitDir: '-odd dir' });
+    expect(argv[0]).toBe('--git-dir=-odd dir');
+    expect(argv).toEqual(
+      expect.arrayContaining(['core.hooksPath=/dev/null', 'core.sshCommand=false', 'protocol.allow=never']),
+    );
+    expect(gitEnv('/h', undefined).GIT_PROTOCOL_FROM_USER).toBe('0');
+    const pinned = gitEnv('/h', { password: 'p' }, 'h:80:127.0.0.1');
+    expect(pinned.GIT_CONFIG_COUNT).toBe('2');
+    expect(pinned.GIT_CONFIG_KEY_1).toBe('http.curloptResolve');
+    expect(pinned.GIT_CONFIG_VALUE_1).toBe('h:80:127.0.0.1');
   });
 });

@@ -225,6 +225,23 @@ export interface Supervised {
 }
 
 /**
+ * Signals the child's whole process group (it was spawned `detached`, so it leads one): git runs
+ * the transport in a helper (git-remote-http) that holds the output pipes, and killing git alone
+ * left a fetch from a server that accepts TCP and never answers hanging past its timeout.
+ */
+function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) {
+      process.kill(-child.pid, signal);
+      return;
+    }
+  } catch {
+    // Not a group leader (or gone): signal the child itself.
+  }
+  child.kill(signal);
+}
+
+/**
  * Watches a child: a timer for the per-command timeout, the caller's signal, a stderr tail. The
  * timeout is a deadline for one process, not a clock the engine reasons with, so it uses real time.
  */
@@ -238,9 +255,9 @@ export function supervise(
   const stop = (reason: NonNullable<Outcome['stopped']>): void => {
     if (exited || stopped) return;
     stopped = reason;
-    child.kill('SIGTERM');
+    killTree(child, 'SIGTERM');
     setTimeout(() => {
-      if (!exited) child.kill('SIGKILL');
+      if (!exited) killTree(child, 'SIGKILL');
     }, KILL_GRACE_MS).unref();
   };
   const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
@@ -277,7 +294,10 @@ export function outcomeError(what: string, outcome: Outcome, opts: ExecOptions):
       cause: outcome.spawnError,
     });
   if (outcome.stopped === 'timeout' && opts.remote) {
-    opts.log?.warn({ repoURL: redactUrl(url), command: what, timeoutMs: opts.timeoutMs }, 'git remote command timed out');
+    opts.log?.warn(
+      { repoURL: redactUrl(url), command: what, timeoutMs: opts.timeoutMs },
+      'git remote command timed out',
+    );
     return unreachable(url);
   }
   if (outcome.stopped === 'timeout')
@@ -318,14 +338,17 @@ export function outcomeError(what: string, outcome: Outcome, opts: ExecOptions):
   return unreachable(url);
 }
 
+/** The text of unreachable(), the same for every cause. */
+export const UNREACHABLE = 'could not be reached, is not a Git repository, or has no branches';
+
 /**
  * The one error every connection-level failure becomes (refused, reset, timed out, DNS, TLS, an
- * HTTP server that is not Git, a missing repository): which of these happened tells a tenant
+ * HTTP server that is not Git, a missing or empty repository): which of these happened tells a tenant
  * whether a port on an internal address is open, so status says none of it; the hub's log has
  * the detail. Transient: the server may come back, the repository may be created.
  */
 export function unreachable(url: string): SourceError {
-  return new SourceError(url, `repository ${redactUrl(url)} could not be reached or is not a Git repository`, {
+  return new SourceError(url, `repository ${redactUrl(url)} ${UNREACHABLE}`, {
     code: 'source.Unreachable',
     transient: true,
   });
@@ -349,6 +372,8 @@ export async function runGitResult(args: string[], opts: ExecOptions): Promise<G
   const what = `git ${args[0] ?? ''}`.trim();
   if (opts.signal?.aborted) throw outcomeError(what, { code: null, stderr: '', stopped: 'aborted' }, opts);
   const child = spawn(opts.gitBinary, gitArgs(args, opts), {
+    // Its own process group, so a timeout stops git's transport helpers too (killTree).
+    detached: true,
     env: gitEnv(opts.home, opts.creds, opts.pinnedResolve),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

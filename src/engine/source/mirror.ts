@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gitArgs, runGit, runGitResult, type ExecOptions } from './git-exec.js';
+import { redactUrl } from '../errors.js';
+import { gitArgs, runGit, runGitResult, unreachable, type ExecOptions } from './git-exec.js';
 
 /**
  * Overrides every in-tree `.gitattributes` (info/attributes has the highest precedence) so that
@@ -80,10 +81,20 @@ export async function proveAccess(fetchUrl: string, exec: ExecOptions): Promise<
 }
 
 async function remoteHead(fetchUrl: string, exec: ExecOptions): Promise<string | undefined> {
-  const out = await runGit(['ls-remote', '--symref', '--end-of-options', fetchUrl, 'HEAD'], {
+  const out = await runGit(['ls-remote', '--symref', '--end-of-options', fetchUrl, 'HEAD', 'refs/heads/*'], {
     ...exec,
     remote: true,
   });
+  // No branch at all: an empty repository, or a web server that answers 200 to anything (git
+  // takes it for the "dumb" HTTP protocol). Telling these apart from a refused connection would
+  // tell a tenant that something listens there, and an empty repository has nothing to deploy.
+  if (!/^[0-9a-f]{40,64}\t/m.test(out)) {
+    exec.log?.warn(
+      { repoURL: redactUrl(exec.repoUrl), command: 'git ls-remote', detail: 'no branches advertised' },
+      'git remote command failed',
+    );
+    throw unreachable(exec.repoUrl);
+  }
   return /^ref: (refs\/heads\/\S+)\tHEAD$/m.exec(out)?.[1];
 }
 

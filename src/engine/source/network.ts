@@ -9,7 +9,11 @@ import { unreachable } from './git-exec.js';
  * out the node's credentials) and the IPv6 equivalents. Loopback and private ranges stay allowed
  * by default: the test fleet and many in-cluster Git servers live there.
  */
-export const DEFAULT_DENIED_NETWORKS: readonly string[] = ['169.254.0.0/16', 'fe80::/10', 'fd00:ec2::254/128'];
+export const DEFAULT_DENIED_NETWORKS: readonly string[] = [
+  '169.254.0.0/16',
+  'fe80::/10',
+  'fd00:ec2::254/128',
+];
 
 /** A parsed deny-list; `describe` names the range an address fell into, for the error. */
 export interface DeniedNetworks {
@@ -38,13 +42,11 @@ export function parseDeniedNetworks(cidrs: readonly string[]): DeniedNetworks {
   return { list, ranges };
 }
 
-/** The denied range `address` is in, or undefined. IPv4-mapped IPv6 addresses count as IPv4. */
+/** The denied range `address` is in, or undefined. IPv4-mapped IPv6 addresses count as IPv4 (BlockList does that). */
 export function deniedRange(denied: DeniedNetworks, address: string): string | undefined {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  const addr = mapped ?? address;
-  const type = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
-  if (!denied.list.check(addr, type)) return undefined;
-  return denied.ranges.find((r) => r.check.check(addr, type))?.cidr ?? 'a denied range';
+  const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+  if (!denied.list.check(address, type)) return undefined;
+  return denied.ranges.find((r) => r.check.check(address, type))?.cidr ?? 'a denied range';
 }
 
 /** How names are resolved; injectable for tests. */

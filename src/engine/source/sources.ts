@@ -22,7 +22,13 @@ import {
   proveAccess,
   type MirrorRef,
 } from './mirror.js';
-import { DEFAULT_DENIED_NETWORKS, parseDeniedNetworks, screenUrl, type DeniedNetworks, type Resolver } from './network.js';
+import {
+  DEFAULT_DENIED_NETWORKS,
+  parseDeniedNetworks,
+  screenUrl,
+  type DeniedNetworks,
+  type Resolver,
+} from './network.js';
 import { findNamedRef, findTagByRange, isFullSha, isShaLike, treePath } from './revision.js';
 import { SharedTasks } from './shared.js';
 import { locateRepo, normalizeRepoUrl, type RepoLocation } from './url.js';
@@ -416,7 +422,11 @@ export class GitSources {
    * Throws the classified SourceError when the server refuses; a refusal also forgets any earlier
    * acceptance, so a revoked credential is refused from then on.
    */
-  async #proveAccess(loc: RepoLocation, creds: GitCredentials | undefined, signal?: AbortSignal): Promise<void> {
+  async #proveAccess(
+    loc: RepoLocation,
+    creds: GitCredentials | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const identity = this.#identity(creds);
     const key = proofKey(loc, identity);
     const at = this.#proofs.get(key);
@@ -442,7 +452,8 @@ export class GitSources {
 
   #forgetProof(loc: RepoLocation, identity: string, e: unknown): void {
     // Only a refusal revokes: a network failure says nothing about the credential.
-    if (e instanceof SourceError && e.code === 'source.AuthFailed') this.#proofs.delete(proofKey(loc, identity));
+    if (e instanceof SourceError && e.code === 'source.AuthFailed')
+      this.#proofs.delete(proofKey(loc, identity));
   }
 
   /** Who a caller is to the Git server: an HMAC of the Authorization header, or `anonymous`. */
