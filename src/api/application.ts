@@ -98,6 +98,8 @@ export interface OperationState {
   revision?: string;
   retryCount?: number;
   resources?: { kind: string; namespace?: string; name: string; action: string; message?: string }[];
+  /** Objects the operation touched, when `resources` lists only some of them (failed first). */
+  resourceCount?: number;
 }
 
 export interface HistoryEntry {
@@ -115,6 +117,12 @@ export interface ApplicationStatus {
   sync?: { status: SyncStatusCode; revision?: string };
   health?: { status: HealthStatusCode; message?: string };
   resources?: ResourceStatus[];
+  /**
+   * Counts over every object of the app. Status is bounded (etcd refuses requests over ~1.5 MiB), so
+   * `resources` may list only some objects (OutOfSync and unhealthy first): `truncated` says so.
+   * The full list is the app's inventory in the destination cluster.
+   */
+  resourceSummary?: { total: number; outOfSync: number; unhealthy: number; truncated: boolean };
   conditions?: Condition[];
   operationState?: OperationState;
   history?: HistoryEntry[];

@@ -51,7 +51,16 @@ import type { Notifier } from '../notify/notifier.js';
 import type { NotificationTrigger } from '../../api/notification.js';
 import { WorkQueue } from '../queue.js';
 import { OwnedObjectsWatch } from './owned-watch.js';
-import { removeCondition, retryDelayMs, setCondition } from './status.js';
+import {
+  boundStatus,
+  healthAfterFailure,
+  removeCondition,
+  retryDelayMs,
+  runningOperation,
+  setCondition,
+  syncStatusAfterFailure,
+} from './status.js';
+import { secretMaskOf, type SecretMask } from '../../engine/diff/mask.js';
 
 export interface ApplicationControllerOptions {
   /** Client of the management cluster, where Applications live. */
@@ -363,15 +372,17 @@ export class ApplicationController {
       log.debug({ revision: sha, objects: manifests.length }, 'rendered');
       status.conditions = removeCondition(status.conditions, 'RenderFailed');
     } catch (e) {
-      return this.#failStage(app, status, 'RenderFailed', e, now);
+      return this.#failStage(app, status, 'RenderFailed', e, now, { revision: sha });
     }
+    // Messages from here on may echo the render's Secret values (API-server errors do): masked.
+    const secrets = secretMaskOf(manifests.map((m) => m.object));
 
     let dest: KubeClient;
     try {
       dest = await this.#clusters.resolve(spec.destination.name);
       status.conditions = removeCondition(status.conditions, 'DestinationFailed');
     } catch (e) {
-      return this.#failStage(app, status, 'DestinationFailed', e, now);
+      return this.#failStage(app, status, 'DestinationFailed', e, now, { revision: sha, secrets });
     }
     // Governance: the project decides which sources, destinations and kinds are allowed, which
     // policies the manifests must meet and as whom the engine acts, before anything is compared
@@ -389,14 +400,14 @@ export class ApplicationController {
         throw new GitfleetError('project.Violation', governance.violations.join('; '));
       status.conditions = removeCondition(status.conditions, 'ProjectViolation');
     } catch (e) {
-      return this.#failStage(app, status, 'ProjectViolation', e, now);
+      return this.#failStage(app, status, 'ProjectViolation', e, now, { revision: sha, secrets });
     }
     if (governance.policy.length) status.policy = governance.policy;
     else delete status.policy;
     const enforced = governance.policy.filter((r) => r.mode === 'enforce');
     if (enforced.length) {
       const e = new GitfleetError('policy.Violation', formatPolicyResults(enforced));
-      return this.#failStage(app, status, 'PolicyViolation', e, now);
+      return this.#failStage(app, status, 'PolicyViolation', e, now, { revision: sha, secrets });
     }
     status.conditions = removeCondition(status.conditions, 'PolicyViolation');
     const warned = governance.policy.filter((r) => r.mode === 'warn');
@@ -425,7 +436,7 @@ export class ApplicationController {
       cmp = await compareApp({ owner, manifests, defaultNamespace, ignore }, { client: destAs, inventory });
       status.conditions = removeCondition(status.conditions, 'ComparisonError');
     } catch (e) {
-      return this.#failStage(app, status, 'ComparisonError', e, now);
+      return this.#failStage(app, status, 'ComparisonError', e, now, { revision: sha, secrets });
     }
     // Objects to prune come from the inventory, not from Git: the protected rules hold for them
     // too, so nothing of the hub's is deleted by an app that once owned it.
@@ -442,7 +453,7 @@ export class ApplicationController {
     );
     if (protectedPrunes.length) {
       const e = new GitfleetError('project.Violation', `refusing to prune: ${protectedPrunes.join('; ')}`);
-      return this.#failStage(app, status, 'ProjectViolation', e, now);
+      return this.#failStage(app, status, 'ProjectViolation', e, now, { revision: sha, secrets });
     }
 
     const auto = spec.syncPolicy?.automated;
@@ -490,7 +501,7 @@ export class ApplicationController {
           manual,
         );
       } catch (e) {
-        return this.#failStage(app, status, 'ProjectViolation', e, now);
+        return this.#failStage(app, status, 'ProjectViolation', e, now, { revision: sha, secrets });
       }
     }
     if (!gate.allowed) {
@@ -527,6 +538,11 @@ export class ApplicationController {
       const retryCount = failedHere && !manual ? (op.retryCount ?? 0) + 1 : 0;
       const started = new Date().toISOString();
       const opts = new Set(spec.syncPolicy?.syncOptions ?? []);
+      // While the sync runs, status says so: compared against the new revision, operation Running;
+      // never the last result at the old revision as if it were current.
+      status.operationState = runningOperation(sha, started, retryCount);
+      status.sync = { status: cmp.status, revision: sha };
+      await this.#writeStatus(app, status);
       let result: SyncResult;
       try {
         result = await runSync(
@@ -607,7 +623,12 @@ export class ApplicationController {
         this.#queue.addAfter(key, retryDelayMs(retryCount, spec.syncPolicy?.retry?.backoff));
       }
       this.#watch(dest).ensure(result.inventory);
-      cmp = await compareApp({ owner, manifests, defaultNamespace, ignore }, { client: destAs, inventory });
+      try {
+        cmp = await compareApp({ owner, manifests, defaultNamespace, ignore }, { client: destAs, inventory });
+      } catch (e) {
+        // The operation's result is kept; the state after it is unknown, and status says so.
+        return this.#failStage(app, status, 'ComparisonError', e, now, { revision: sha, secrets });
+      }
     } else {
       this.#watch(dest).ensure(await inventory.load(owner));
     }
@@ -695,11 +716,17 @@ export class ApplicationController {
     type: string,
     e: unknown,
     now: string,
+    /** The revision the source resolved and the render's Secret values, once known. */
+    seen: { revision?: string; secrets?: SecretMask } = {},
   ): Promise<void> {
-    const message = e instanceof Error ? e.message : String(e);
+    const raw = e instanceof Error ? e.message : String(e);
+    const message = seen.secrets ? seen.secrets.mask(raw) : raw;
     status.conditions = setCondition(status.conditions, { type, status: 'True', reason: type, message }, now);
     this.#o.metrics?.errors.inc({ reason: type });
-    if (!status.sync) status.sync = { status: 'Unknown' };
+    // Nothing was compared with Git as of now: the last Synced (an older revision, or a cluster
+    // that no longer answers) must not stand as if it were current.
+    status.sync = syncStatusAfterFailure(seen.revision);
+    status.health = healthAfterFailure(type, status.health, message);
     status.reconciledAt = now;
     await this.#writeStatus(app, status);
     await recordEvent(this.#o.client, app, 'Warning', type, message);
@@ -752,7 +779,8 @@ export class ApplicationController {
     await replaceStatus(
       this.#o.client,
       applicationPath(app.metadata.namespace ?? '', app.metadata.name),
-      status,
+      // Bounded: a status over etcd's request limit would be refused, history and all.
+      boundStatus(status),
     );
   }
 
