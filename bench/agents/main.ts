@@ -6,9 +6,9 @@
 // while every agent changed one app.
 //   npx tsx bench/agents/main.ts [--agents 1000] [--apps 20] [--workers 4] [--idle-s 60] [--samples 40]
 // Prints figures and, last, `RESULT {json}`.
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { openSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TOKEN_SECRET_LABEL } from '../../src/api/agent.js';
@@ -21,6 +21,7 @@ import { mapLimit } from '../../src/core/concurrency.js';
 import type { KubeClient, KubeList } from '../../src/kube/index.js';
 import { startFleet } from '../../test/harness/fleet.js';
 import { freePort } from '../../test/harness/ports.js';
+import { startProcess, type ManagedProcess } from '../../test/harness/process.js';
 import { repoRoot } from '../../test/harness/tools.js';
 
 const { values } = parseArgs({
@@ -136,12 +137,17 @@ console.log(
 const port = await freePort();
 const hubUrl = `http://127.0.0.1:${port}`;
 const profDir = values['cpu-prof-dir'];
-const hubLog = join(fleet.runDir, 'logs', 'hub.log');
-console.log(`hub log: ${hubLog}`);
-const startHub = (): ChildProcess =>
-  spawn(
-    process.execPath,
-    [
+const logDir = join(fleet.runDir, 'logs');
+console.log(`hub logs: ${logDir}/hub-*.log`);
+// A harness-managed process: killed by PID when this benchmark exits or is interrupted
+// (SIGINT/SIGTERM/SIGHUP), and at the next harness start if this one was SIGKILLed.
+let hubRuns = 0;
+const startHub = (): ManagedProcess =>
+  startProcess({
+    name: `hub-${++hubRuns}`,
+    logDir,
+    command: process.execPath,
+    args: [
       ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []),
       join(repoRoot, 'dist/src/cli/main.js'),
       'controller',
@@ -156,11 +162,8 @@ const startHub = (): ChildProcess =>
       '--cache-dir',
       join(fleet.runDir, 'hub-sources'),
     ],
-    {
-      env: { ...process.env, GITFLEET_API_TOKENS: ADMIN, GITFLEET_LOG_LEVEL: 'info' },
-      stdio: ['ignore', openSync(hubLog, 'a'), openSync(hubLog, 'a')],
-    },
-  );
+    env: { GITFLEET_API_TOKENS: ADMIN, GITFLEET_LOG_LEVEL: 'info' },
+  });
 const api = async <T>(path: string): Promise<T> => {
   const r = await fetch(hubUrl + path, { headers: { authorization: `Bearer ${ADMIN}` } });
   if (!r.ok) throw new Error(`${path}: ${r.status}`);
@@ -177,7 +180,7 @@ await until(
   60_000,
 );
 await sleep(3000);
-const rssBefore = rssMiB(hub.pid ?? 0);
+const rssBefore = rssMiB(hub.pid);
 
 // Agents: W processes, N/W agents each.
 const workers: ChildProcess[] = [];
@@ -232,17 +235,16 @@ console.log(
 
 // Idle: every agent long-polling, nothing changing.
 const idleS = Number(values['idle-s']);
-const cpu0 = cpuSeconds(hub.pid ?? 0);
+const cpu0 = cpuSeconds(hub.pid);
 await sleep(idleS * 1000);
-const idleCpu = cpuSeconds(hub.pid ?? 0) - cpu0;
-const rssConnected = rssMiB(hub.pid ?? 0);
+const idleCpu = cpuSeconds(hub.pid) - cpu0;
+const rssConnected = rssMiB(hub.pid);
 console.log(
   `hub idle with ${N} agents: RSS ${rssConnected} MiB (before agents ${rssBefore} MiB), CPU ${idleCpu.toFixed(2)} s over ${idleS} s`,
 );
 
 if (profDir) {
-  hub.kill('SIGTERM');
-  await new Promise((r) => hub.once('exit', r));
+  await hub.stop();
   for (const w of workers) w.send({ type: 'stop' });
   await fleet.stop();
   const file = readdirSync(profDir)
@@ -300,8 +302,7 @@ console.log(
 );
 
 // Restart: kill the hub, change one app on every agent meanwhile, restart, time until the view has all.
-hub.kill('SIGKILL');
-await new Promise((r) => hub.once('exit', r));
+await hub.kill();
 for (const a of agents)
   workerOf
     .get(a.cluster)
@@ -325,10 +326,10 @@ const convergeS = (Date.now() - t) / 1000;
 console.log(
   `hub restart → fleet view converged (all ${N} changes made while it was down) in ${convergeS.toFixed(1)} s`,
 );
-const rssAfter = rssMiB(hub.pid ?? 0);
+const rssAfter = rssMiB(hub.pid);
 
 for (const w of workers) w.send({ type: 'stop' });
-hub.kill('SIGTERM');
+await hub.stop();
 await fleet.stop();
 console.log(
   `RESULT ${JSON.stringify({
