@@ -1,8 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-import { PathEscapeError } from '../errors.js';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { PathEscapeError, RenderError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
-import { RenderCache, renderCacheKey } from './index.js';
+import { RenderCache, renderCacheKey, renderCached } from './index.js';
 import type { RenderSpec } from './index.js';
 
 const tree = 'a'.repeat(40);
@@ -113,5 +117,88 @@ describe('RenderCache', () => {
   it('refuses a maxEntries that is not a positive integer', () => {
     expect(() => new RenderCache({ maxEntries: 0 })).toThrow(RangeError);
     expect(() => new RenderCache({ maxEntries: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe('renderCached: results and failures keyed by every input', () => {
+  const temps: string[] = [];
+  afterEach(() => {
+    for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  /** A repository with an overlay and its base, and a stand-in kustomize that counts its runs. */
+  function setup(script: string): { root: string; bin: string; runs: () => number } {
+    const root = mkdtempSync(join(tmpdir(), 'gitfleet-render-cached-'));
+    temps.push(root);
+    mkdirSync(join(root, 'repo/overlay'), { recursive: true });
+    mkdirSync(join(root, 'repo/base'), { recursive: true });
+    writeFileSync(join(root, 'repo/overlay/kustomization.yaml'), 'resources: [../base]\n');
+    writeFileSync(join(root, 'repo/base/kustomization.yaml'), 'resources: []\n');
+    const counter = join(root, 'runs');
+    const bin = join(root, 'kustomize');
+    // Runs with an empty PATH inside the sandbox: only shell built-ins.
+    writeFileSync(bin, `#!/bin/sh\necho run >> '${counter}'\n${script}\n`);
+    chmodSync(bin, 0o755);
+    const runs = (): number =>
+      existsSync(counter) ? readFileSync(counter, 'utf8').split('\n').filter(Boolean).length : 0;
+    return { root: join(root, 'repo'), bin, runs };
+  }
+
+  it('does not run the tool again for a failing input until an input (here ../base) changes', async () => {
+    const { root, bin, runs } = setup("echo 'Error: map[string]interface {} alias bomb' >&2; exit 1");
+    const cache = new RenderCache();
+    const ids: Record<string, string> = { overlay: 'o1', base: 'b1' };
+    const asked: string[] = [];
+    const access = {
+      cache,
+      objectId: (p: string): Promise<string> => {
+        asked.push(p);
+        return Promise.resolve(ids[p] ?? 'missing');
+      },
+    };
+    const spec: RenderSpec = { root, path: 'overlay' };
+    const first = await renderCached(spec, { kustomizeBinary: bin }, access).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(RenderError);
+    expect((first as RenderError).code).toBe('render.ToolFailed');
+    expect(runs()).toBe(1);
+    expect(asked.sort()).toEqual(['base', 'overlay']);
+
+    const second = await renderCached(spec, { kustomizeBinary: bin }, access).catch((e: unknown) => e);
+    expect(second).toBe(first);
+    expect(runs()).toBe(1);
+
+    ids.base = 'b2';
+    await renderCached(spec, { kustomizeBinary: bin }, access).catch(() => undefined);
+    expect(runs()).toBe(2);
+  });
+
+  it('serves a successful render from the cache, and re-runs when ../base changes', async () => {
+    const { root, bin, runs } = setup(
+      "printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: from-tool\\n'",
+    );
+    const cache = new RenderCache();
+    const ids: Record<string, string> = { overlay: 'o1', base: 'b1' };
+    const access = { cache, objectId: (p: string): Promise<string> => Promise.resolve(ids[p] ?? '') };
+    const spec: RenderSpec = { root, path: 'overlay' };
+    const a = await renderCached(spec, { kustomizeBinary: bin }, access);
+    const b = await renderCached(spec, { kustomizeBinary: bin }, access);
+    expect(b).toEqual(a);
+    expect(a[0]?.object.metadata.name).toBe('from-tool');
+    expect(runs()).toBe(1);
+    ids.base = 'b2';
+    await renderCached(spec, { kustomizeBinary: bin }, access);
+    expect(runs()).toBe(2);
+  });
+
+  it('retries failures that say nothing about the input (cancelled, binary missing)', async () => {
+    const { root } = setup('exit 0');
+    const cache = new RenderCache();
+    const access = { cache, objectId: (): Promise<string> => Promise.resolve('x') };
+    const spec: RenderSpec = { root, path: 'overlay' };
+    const missing = await renderCached(spec, { kustomizeBinary: '/nonexistent/kustomize' }, access).catch(
+      (e: unknown) => e,
+    );
+    expect((missing as RenderError).code).toBe('render.ToolMissing');
+    expect(cache.size).toBe(0);
   });
 });

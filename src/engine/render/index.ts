@@ -50,7 +50,7 @@ import type { RenderOptions, RenderSpec, ResolvedRenderOptions } from './spec.js
 import { defaultRenderOptions } from './spec.js';
 
 export { RenderCache, renderCacheKey } from './cache.js';
-export type { RenderCacheOptions } from './cache.js';
+export type { RenderCacheOptions, RenderOutcome } from './cache.js';
 export type { DirectoryOptions } from './directory.js';
 export type { HelmOptions } from './helm.js';
 export { DEFAULT_RESOURCE_LIMITS } from './sandbox.js';
