@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,14 @@ import { installCrds } from '../../src/cli/commands/install.js';
 import { ApplicationController } from '../../src/controllers/application/controller.js';
 import { ClusterResolver } from '../../src/controllers/clusters.js';
 import { GitSources } from '../../src/engine/source/index.js';
-import { openAuditStore, type AuditEntry, type AuditStore } from '../../src/governance/audit/index.js';
+import {
+  openAuditStore,
+  signSyncRequester,
+  SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION,
+  type AuditEntry,
+  type AuditStore,
+} from '../../src/governance/audit/index.js';
+import { HubKey } from '../../src/governance/hub-key.js';
 import { startHubServer } from '../../src/hub/server.js';
 import { KubeClient, loadConnection, type KubeObject } from '../../src/kube/index.js';
 import {
@@ -35,6 +43,17 @@ const TOKEN = 'audit-test-token';
 const PLANTED = 'audit-planted-secret-7f3c9';
 const log = pino({ level: 'warn' });
 const run = promisify(execFile);
+/** The hub's key, kept across the test's hub restarts as the Secret keeps it for a real hub. */
+const hubKey = new HubKey(randomBytes(32));
+/** The annotations the hub API writes for a sync `user` asks for: the requester and its signature. */
+const requestedBy = (ns: string, name: string, user: string): Record<string, string> => {
+  const stamp = new Date().toISOString();
+  return {
+    [REFRESH_ANNOTATION]: stamp,
+    [SYNC_REQUESTED_BY_ANNOTATION]: user,
+    [SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION]: signSyncRequester(hubKey, ns, name, user, stamp),
+  };
+};
 
 /** A hub as the test restarts it: the audit store, the Application controller and the HTTP API. */
 interface Hub {
@@ -70,6 +89,7 @@ describe.each(['embedded', 'postgres'] as const)('audit trail (%s store)', (kind
       healthTimeoutMs: 30_000,
       renderOptions: { kustomizeBinary: toolPath('kustomize'), helmBinary: toolPath('helm') },
       audit: store,
+      hubKey,
       log,
     });
     controller.start();
@@ -77,7 +97,7 @@ describe.each(['embedded', 'postgres'] as const)('audit trail (%s store)', (kind
       port: 0,
       webhookSecrets: {},
       onPush: () => [],
-      api: { client, tokens: [TOKEN], audit: store },
+      api: { client, tokens: [TOKEN], audit: store, hubKey },
       log,
     });
     return { store, controller, server, client };
@@ -168,12 +188,7 @@ describe.each(['embedded', 'postgres'] as const)('audit trail (%s store)', (kind
       method: 'PATCH',
       path: `/apis/${API_VERSION}/namespaces/${ns}/applications/web`,
       body: {
-        metadata: {
-          annotations: {
-            [REFRESH_ANNOTATION]: new Date().toISOString(),
-            [SYNC_REQUESTED_BY_ANNOTATION]: 'alice',
-          },
-        },
+        metadata: { annotations: requestedBy(ns, 'web', 'alice') },
       },
       contentType: 'application/merge-patch+json',
     });
@@ -306,6 +321,7 @@ describe.each(['embedded', 'postgres'] as const)('audit trail (%s store)', (kind
       kind: 'Project',
       metadata: { name: project, namespace: FLEET_NAMESPACE },
       spec: {
+        sourceNamespaces: [ns],
         sourceRepos: ['*'],
         destinations: [{ namespace: frozenDest }],
         // Starts every minute, lasts an hour: active whenever the test runs.
@@ -319,10 +335,7 @@ describe.each(['embedded', 'postgres'] as const)('audit trail (%s store)', (kind
         metadata: {
           name: 'frozen',
           namespace: ns,
-          annotations: {
-            [REFRESH_ANNOTATION]: new Date().toISOString(),
-            [SYNC_REQUESTED_BY_ANNOTATION]: 'bob',
-          },
+          annotations: requestedBy(ns, 'frozen', 'bob'),
         },
         spec: {
           project,
