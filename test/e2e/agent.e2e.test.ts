@@ -442,6 +442,7 @@ describe('hub and agent', () => {
       kind: 'Project',
       metadata: { name: `edge-team-${ns}`, namespace: FLEET_NAMESPACE },
       spec: {
+        sourceNamespaces: [ns],
         sourceRepos: ['*'],
         // By label, as the hub knows this cluster: the agent enforces with the hub's labels.
         destinations: [{ clusterSelector: { matchLabels: { tier: 'edge' } }, namespace: 'allowed-*' }],

@@ -78,7 +78,12 @@ async function project(extra: ProjectSpec): Promise<string> {
     apiVersion: API_VERSION,
     kind: 'Project',
     metadata: { name, namespace: FLEET_NAMESPACE },
-    spec: { sourceRepos: [`${fleet.git.info.url}/*`], destinations: [{ namespace: '*' }], ...extra },
+    spec: {
+      sourceNamespaces: [ns],
+      sourceRepos: [`${fleet.git.info.url}/*`],
+      destinations: [{ namespace: '*' }],
+      ...extra,
+    },
   } as KubeObject);
   return name;
 }

@@ -62,6 +62,7 @@ describe('projects', () => {
       kind: 'Project',
       metadata: { name: project, namespace: FLEET_NAMESPACE },
       spec: {
+        sourceNamespaces: [ns],
         sourceRepos: [`${fleet.git.info.url}/*`],
         destinations: [{ cluster: 'in-cluster', namespace: destNs }],
         namespaceResourceBlacklist: [{ group: '', kind: 'Secret' }],
@@ -155,6 +156,7 @@ describe('projects', () => {
       kind: 'Project',
       metadata: { name: project, namespace: FLEET_NAMESPACE },
       spec: {
+        sourceNamespaces: [ns],
         sourceRepos: [`${fleet.git.info.url}/${allowedRepo}*`],
         destinations: [{ cluster: 'in-cluster', namespace: mine }],
         clusterResourceWhitelist: [{ group: '*', kind: '*' }],

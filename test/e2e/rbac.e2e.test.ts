@@ -104,6 +104,7 @@ beforeAll(async () => {
     kind: 'Project',
     metadata: { name: project, namespace: rbacNs },
     spec: {
+      sourceNamespaces: [ns],
       sourceRepos: ['*'],
       destinations: [{ namespace: '*' }],
       roles: [
