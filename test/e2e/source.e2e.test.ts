@@ -128,21 +128,21 @@ describe('GitSources against the harness Git server', () => {
     let clock = 1_000_000;
     const s = sources({ now: () => clock, fetchIntervalMs: 60_000 });
     expect(await s.fetch(url, reader)).toBe(true);
-    expect((await s.resolve(url, 'main')).sha).toBe(c1);
+    expect((await s.resolve(url, 'main', reader)).sha).toBe(c1);
 
     const c2 = await server.commit(repo, { 'a.txt': '2' });
     clock += 30_000;
     expect(await s.fetch(url, reader)).toBe(false);
-    expect((await s.resolve(url, 'main')).sha).toBe(c1);
+    expect((await s.resolve(url, 'main', reader)).sha).toBe(c1);
 
     clock += 30_000;
     expect(await s.fetch(url, reader)).toBe(true);
-    expect((await s.resolve(url, 'main')).sha).toBe(c2);
+    expect((await s.resolve(url, 'main', reader)).sha).toBe(c2);
 
     const c3 = await server.commit(repo, { 'a.txt': '3' });
     expect(await s.fetch(url, reader)).toBe(false);
     expect(await s.fetch(url, reader, { force: true })).toBe(true);
-    expect((await s.resolve(url, 'main')).sha).toBe(c3);
+    expect((await s.resolve(url, 'main', reader)).sha).toBe(c3);
     expect(s.fetchCount(url)).toBe(3);
 
     // After a push at time T, one fetch started at or after T serves every app of the repository.
@@ -151,7 +151,7 @@ describe('GitSources against the harness Git server', () => {
     const c4 = await server.commit(repo, { 'a.txt': '4' });
     expect(await s.fetch(url, reader, { force: true, since: pushedAt })).toBe(true);
     expect(await s.fetch(url, reader, { force: true, since: pushedAt })).toBe(false);
-    expect((await s.resolve(url, 'main')).sha).toBe(c4);
+    expect((await s.resolve(url, 'main', reader)).sha).toBe(c4);
     clock += 1;
     expect(await s.fetch(url, reader, { force: true, since: clock })).toBe(true);
     expect(s.fetchCount(url)).toBe(5);
@@ -211,7 +211,7 @@ describe('GitSources against the harness Git server', () => {
     expect(() => statSync(mirrorDir(url))).toThrow();
   });
 
-  it('classifies an unreachable server as transient and refuses non-http URLs', async () => {
+  it('classifies an unreachable server or missing repository as transient and refuses non-http URLs', async () => {
     const port = await closedPort();
     const s = sources();
     const err = await sourceError(s.fetch(`http://127.0.0.1:${port}/nothing.git`, reader));
@@ -219,8 +219,11 @@ describe('GitSources against the harness Git server', () => {
     expect(err.transient).toBe(true);
     expect(err.message).not.toContain(reader.password);
 
+    // A missing repository reads exactly like a closed port: status must not tell a tenant
+    // what listens where (the detail goes to the hub's log).
     const missing = await sourceError(s.fetch(server.repoUrl(uniqueName('absent')), reader));
-    expect(missing.transient).toBe(false);
+    expect(missing.code).toBe('source.Unreachable');
+    expect(missing.message).toMatch(/could not be reached, is not a Git repository, or has no branches$/);
 
     for (const bad of ['file:///etc', 'ssh://git@example.com/a.git', 'git@example.com:a/b.git'])
       expect((await sourceError(s.fetch(bad, reader))).code).toBe('source.UnsupportedUrl');
