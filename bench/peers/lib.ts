@@ -2,7 +2,7 @@
 // (gitfleet's hub as its own compiled process, Flux's controllers), readiness checks and /proc
 // accounting.
 import { execFileSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -266,7 +266,12 @@ export async function startHub(opts: {
     port,
     pids: () => [proc.pid],
     async push(repoUrl) {
-      const body = JSON.stringify({ ref: 'refs/heads/main', repository: { clone_url: repoUrl } });
+      // A real push body is unique (new `after`, timestamps); the hub ignores a repeated one as a replay.
+      const body = JSON.stringify({
+        ref: 'refs/heads/main',
+        after: randomUUID(),
+        repository: { clone_url: repoUrl },
+      });
       const res = await fetch(`http://127.0.0.1:${port}/api/webhook`, {
         method: 'POST',
         headers: {

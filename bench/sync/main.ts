@@ -4,7 +4,7 @@
 //   3. 200 Applications idle for 2 minutes: controller CPU seconds and resident memory.
 //   npx tsx bench/sync/main.ts [--commits 20] [--poll-ms 5000] [--apps 200] [--idle-ms 120000] [--only latency,cold,idle]
 // Prints figures and, last, `RESULT {json}`.
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,7 +146,12 @@ async function measureLatency(
     await fleet.git.commit(repo, { 'app/cm.yaml': cm('value', { n: String(i) }) });
     const t0 = performance.now();
     if (mode === 'webhook') {
-      const body = JSON.stringify({ ref: 'refs/heads/main', repository: { clone_url: url } });
+      // A real push body is unique (new `after`, timestamps); the hub ignores a repeated one as a replay.
+      const body = JSON.stringify({
+        ref: 'refs/heads/main',
+        after: randomUUID(),
+        repository: { clone_url: url },
+      });
       const res = await fetch(`http://127.0.0.1:${ctl.hubPort}/api/webhook`, {
         method: 'POST',
         headers: {
