@@ -104,6 +104,26 @@ await mgmt.admin.apply(
   },
   { fieldManager: 'gitfleet-demo' },
 );
+// The demo's Applications live in namespace `default`: the project they use must list it (the
+// built-in `default` admits only Applications in gitfleet-system). Registered clusters only, no
+// cluster-scoped kinds: all the example needs.
+await mgmt.admin.apply(
+  {
+    apiVersion: API_VERSION,
+    kind: 'Project',
+    metadata: { name: 'default', namespace: FLEET_NAMESPACE },
+    spec: {
+      sourceNamespaces: ['default'],
+      sourceRepos: [repo],
+      destinations: [
+        { cluster: '*', namespace: '*' },
+        { cluster: '!in-cluster', namespace: '*' },
+        { cluster: '*', namespace: `!${FLEET_NAMESPACE}` },
+      ],
+    },
+  },
+  { fieldManager: 'gitfleet-demo', force: true },
+);
 // One definition for every service on every cluster: clusters × services.
 await mgmt.admin.apply(
   {
