@@ -55,6 +55,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     sources: new GitSources({
       cacheDir: values['cache-dir'] ?? join(homedir(), '.cache', 'gitfleet', 'agent-sources'),
       fetchIntervalMs: interval,
+      log: log.child({ component: 'source' }),
     }),
     pollIntervalMs: interval,
     concurrency: Number(values.concurrency),

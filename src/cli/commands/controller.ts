@@ -56,6 +56,8 @@ export async function controllerCommand(argv: string[]): Promise<number> {
   const sources = new GitSources({
     cacheDir: values['cache-dir'] ?? join(homedir(), '.cache', 'gitfleet', 'sources'),
     fetchIntervalMs: parseDuration(values['poll-interval']),
+    // Why a repository could not be reached goes here, never to status (no port scanning).
+    log: log.child({ component: 'source' }),
   });
   const metrics = new ControllerMetrics();
   const apiTokens = (process.env.GITFLEET_API_TOKENS ?? '')
