@@ -1,4 +1,13 @@
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +18,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { toolPath } from '../../../test/harness/tools.js';
 import { PathEscapeError, RenderError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
+import { EMPTY_PATH } from './exec.js';
 import { render } from './index.js';
-import type { RenderOptions } from './index.js';
+import type { RenderOptions, RenderSpec } from './index.js';
 
 const testdata = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 const opts: RenderOptions = { helmBinary: toolPath('helm') };
@@ -191,7 +201,8 @@ describe('render: helm', () => {
         "printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: invocation\\ndata:\\n  args: |\\n'",
         'for a in "$@"; do printf \'    %s\\n\' "$a"; done',
         "printf '  env: |\\n'",
-        "env | sort | sed 's/^/    /'",
+        // The tool's PATH holds no programs: the stand-in names its helpers absolutely.
+        "/usr/bin/env | /usr/bin/sort | /usr/bin/sed 's/^/    /'",
         '',
       ].join('\n'),
     });
@@ -215,22 +226,20 @@ describe('render: helm', () => {
       const args = data.args.trim().split('\n');
       const home = /^HOME=(.*)$/mu.exec(data.env.replace(/^ +/gmu, ''))?.[1] ?? '';
       expect(home.startsWith(tmpdir())).toBe(true);
+      // Options as single --flag=value words, then `--`, then the release name and the chart path.
       expect(args).toEqual([
         'template',
-        'web',
-        expect.stringMatching(/\/apps\/web$/u),
-        '--namespace',
-        'default',
+        '--namespace=default',
         '--include-crds',
-        '--values',
-        expect.stringMatching(/\/apps\/web\/env\/prod\.yaml$/u),
-        '--values',
-        `${home}/values-inline.yaml`,
-        '--values',
-        `${home}/values-object.json`,
-        '--kube-version',
-        '1.30.0',
+        expect.stringMatching(/^--values=\/.*\/apps\/web\/env\/prod\.yaml$/u),
+        `--values=${home}/values-inline.yaml`,
+        `--values=${home}/values-object.json`,
+        '--kube-version=1.30.0',
+        '--',
+        'web',
+        expect.stringMatching(/^\/.*\/apps\/web$/u),
       ]);
+      expect(data.env).toContain(`PATH=${EMPTY_PATH}`);
       expect(data.env).toContain(`HELM_CACHE_HOME=${home}/cache`);
       expect(data.env).toContain(`HELM_CONFIG_HOME=${home}/config`);
       expect(data.env).toContain(`HELM_DATA_HOME=${home}/data`);
@@ -269,5 +278,101 @@ describe('render: helm', () => {
     const out = await render({ root, path: '' }, opts);
     expect(byKind(out, 'Service')?.object.metadata.name).toBe('web');
     expect(byKind(out, 'Service')?.origin.file).toBe('templates/service.yaml');
+  });
+
+  describe('no value becomes an option of helm', () => {
+    const OPTION_LIKE = ['--post-renderer=PR', '--output-dir=OUT', '-o', '--kube-version=1.99.0', '--debug'];
+
+    /** A chart at apps/web, a post-renderer script that would leave a marker, and that marker's path. */
+    function setup(): { root: string; marker: string; fill: (v: string) => string } {
+      const root = repoWithWebChart();
+      const marker = join(root, 'post-renderer-ran');
+      writeFileSync(join(root, 'pr.sh'), `#!/bin/sh\n: > '${marker}'\nexec /usr/bin/cat\n`);
+      chmodSync(join(root, 'pr.sh'), 0o755);
+      const fill = (v: string): string =>
+        v.replace('PR', join(root, 'pr.sh')).replace('OUT', join(root, 'out'));
+      return { root, marker, fill };
+    }
+
+    it.each(OPTION_LIKE)('helm.releaseName %j is refused, naming the field', async (v) => {
+      const { root, marker, fill } = setup();
+      const err = await renderError(render({ root, path: 'apps/web', helm: { releaseName: fill(v) } }, opts));
+      expect(err.code).toBe('render.InvalidParameter');
+      expect(err.message).toContain('helm.releaseName');
+      expect(err.file).toBe('apps/web/Chart.yaml');
+      expect(existsSync(marker)).toBe(false);
+    });
+
+    it.each(OPTION_LIKE)('helm.namespace %j is refused, naming the field', async (v) => {
+      const { root, marker, fill } = setup();
+      const err = await renderError(render({ root, path: 'apps/web', helm: { namespace: fill(v) } }, opts));
+      expect(err.code).toBe('render.InvalidParameter');
+      expect(err.message).toContain('helm.namespace');
+      expect(existsSync(marker)).toBe(false);
+    });
+
+    it.each(OPTION_LIKE)('helm.kubeVersion %j is refused, naming the field', async (v) => {
+      const { root, marker, fill } = setup();
+      const err = await renderError(render({ root, path: 'apps/web', helm: { kubeVersion: fill(v) } }, opts));
+      expect(err.code).toBe('render.InvalidParameter');
+      expect(err.message).toContain('helm.kubeVersion');
+      expect(existsSync(marker)).toBe(false);
+    });
+
+    it.each(OPTION_LIKE)(
+      'an app path whose last segment is %j cannot be the default release name',
+      async (v) => {
+        const { root, marker, fill } = setup();
+        const path = `apps/${fill(v).replaceAll('/', '_')}`;
+        cpSync(join(root, 'apps/web'), join(root, path), { recursive: true });
+        const err = await renderError(render({ root, path, helm: {} }, opts));
+        expect(err.code).toBe('render.InvalidParameter');
+        expect(err.message).toContain('helm.releaseName (unset, so the last segment of the app path');
+        expect(existsSync(marker)).toBe(false);
+        // The same chart directory renders once a valid release name is given: the path is data.
+        const out = await render({ root, path, helm: { releaseName: 'web' } }, opts);
+        expect(byKind(out, 'Service')?.object.metadata.name).toBe('web');
+        expect(existsSync(marker)).toBe(false);
+      },
+    );
+
+    it.each(OPTION_LIKE)('a value file named %j is read as a values file', async (v) => {
+      const { root, marker, fill } = setup();
+      const name = fill(v).replaceAll('/', '_');
+      writeFileSync(join(root, 'apps/web', name), 'greeting: from-odd-file\n');
+      const spec: RenderSpec = { root, path: 'apps/web', helm: { valueFiles: [name], releaseName: 'web' } };
+      const out = await render(spec, opts);
+      expect(byKind(out, 'ConfigMap')?.object.data).toMatchObject({ greeting: 'from-odd-file' });
+      expect(existsSync(marker)).toBe(false);
+      expect(existsSync(join(root, 'out'))).toBe(false);
+    });
+
+    it('inline values holding option text stay values', async () => {
+      const { root, marker, fill } = setup();
+      const out = await render(
+        { root, path: 'apps/web', helm: { values: `greeting: "${fill('--post-renderer=PR')}"` } },
+        opts,
+      );
+      expect(byKind(out, 'ConfigMap')?.object.data).toMatchObject({ greeting: fill('--post-renderer=PR') });
+      expect(existsSync(marker)).toBe(false);
+    });
+  });
+
+  it('never reads a `repository: file://` dependency outside the repository', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'gitfleet-helm-outside-'));
+    temps.push(outside);
+    cpSync(join(testdata, 'helm/vendored/charts/common'), outside, { recursive: true });
+    const chart = (repo: string): string =>
+      `apiVersion: v2\nname: web\nversion: 0.1.0\ndependencies:\n  - name: common\n    version: 0.1.0\n    repository: ${repo}\n`;
+    // Not vendored: refused, not fetched from the path.
+    const root = repoWithWebChart({ 'apps/web/Chart.yaml': chart(`file://../../../../../..${outside}`) });
+    const err = await renderError(render({ root, path: 'apps/web' }, opts));
+    expect(err.code).toBe('render.HelmDependencyMissing');
+    // "Vendored" through a symlink to the outside directory: a path escape.
+    const linked = repoWithWebChart({
+      'apps/web/Chart.yaml': chart('file://../common'),
+      'apps/web/charts/common': { link: outside },
+    });
+    await expect(render({ root: linked, path: 'apps/web' }, opts)).rejects.toBeInstanceOf(PathEscapeError);
   });
 });

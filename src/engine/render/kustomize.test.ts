@@ -1,4 +1,15 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,8 +20,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 // Tests use the harness's pinned tool builds; runtime code takes binaries from RenderOptions/env.
 import { toolPath } from '../../../test/harness/tools.js';
 import { PathEscapeError, RenderError } from '../errors.js';
-import { render } from './index.js';
+import { EMPTY_PATH } from './exec.js';
+import { RenderCache, render, renderCached } from './index.js';
 import type { RenderOptions } from './index.js';
+import { InputSet } from './inputs.js';
+import { renderKustomize } from './kustomize.js';
+import { NO_NETWORK_ENV } from './sandbox.js';
 
 const testdata = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 const opts: RenderOptions = { kustomizeBinary: toolPath('kustomize') };
@@ -105,15 +120,26 @@ describe('render: kustomize', () => {
     expect(err.message).toContain('no kustomization.yaml');
   });
 
-  it('refuses a symlink escaping the root anywhere in the repository, before running kustomize', async () => {
+  it('refuses a symlink escaping the root in what the app reads, before running kustomize', async () => {
     const root = repo({
-      'app/kustomization.yaml': 'resources: [cm.yaml]\n',
+      'app/kustomization.yaml': 'resources: [cm.yaml, ../base]\n',
       'app/cm.yaml': cm('a'),
-      'elsewhere/etc': { link: '/etc' },
+      'base/kustomization.yaml': 'resources: []\n',
+      'base/etc': { link: '/etc' },
     });
     const err = await rejection(render({ root, path: 'app' }, opts));
     expect(err).toBeInstanceOf(PathEscapeError);
-    expect(String(err)).toContain('elsewhere/etc');
+    expect(String(err)).toContain('base/etc');
+  });
+
+  it('renders an app although another folder of the monorepo holds an escaping symlink', async () => {
+    const root = repo({
+      'app/kustomization.yaml': 'resources: [cm.yaml]\n',
+      'app/cm.yaml': cm('a'),
+      'other-team/etc': { link: '/etc' },
+    });
+    const out = await render({ root, path: 'app' }, opts);
+    expect(out.map((m) => m.object.metadata.name)).toEqual(['a']);
   });
 
   it('refuses a resource directory outside the root, which the load restrictor would allow', async () => {
@@ -136,7 +162,8 @@ describe('render: kustomize', () => {
         "printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: invocation\\ndata:\\n  args: |\\n'",
         'for a in "$@"; do printf \'    %s\\n\' "$a"; done',
         "printf '  env: |\\n'",
-        "env | sort | sed 's/^/    /'",
+        // The tool's PATH holds no programs: the stand-in names its helpers absolutely.
+        "/usr/bin/env | /usr/bin/sort | /usr/bin/sed 's/^/    /'",
         '',
       ].join('\n'),
     });
@@ -148,9 +175,9 @@ describe('render: kustomize', () => {
       const data = m?.object.data as { args: string; env: string };
       expect(data.args.trim().split('\n')).toEqual([
         'build',
-        'my app',
-        '--load-restrictor',
-        'LoadRestrictionsRootOnly',
+        '--load-restrictor=LoadRestrictionsRootOnly',
+        '--',
+        './my app',
       ]);
       expect(data.env).not.toContain('GITFLEET_TEST_LEAK');
       const vars = Object.fromEntries(
@@ -160,8 +187,13 @@ describe('render: kustomize', () => {
           .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
       );
       expect(
-        Object.keys(vars).filter((k) => !['PATH', 'HOME', 'PWD', 'SHLVL', '_', 'OLDPWD'].includes(k)),
+        Object.keys(vars).filter(
+          (k) => !['PATH', 'HOME', 'PWD', 'SHLVL', '_', 'OLDPWD', ...Object.keys(NO_NETWORK_ENV)].includes(k),
+        ),
       ).toEqual([]);
+      expect(vars.PATH).toBe(EMPTY_PATH);
+      expect(vars.HTTPS_PROXY).toBe('http://127.0.0.1:9');
+      expect(vars.GIT_ALLOW_PROTOCOL).toBe('none');
       expect(vars.HOME).not.toBe(homedir());
       expect(vars.HOME?.startsWith(tmpdir())).toBe(true);
       // The temporary HOME is removed after the run.
@@ -203,4 +235,90 @@ describe('render: kustomize', () => {
     const err = await renderError(p);
     expect(err.code).toBe('render.Aborted');
   });
+
+  it.each(['--output=OUT', '-o', '--enable-helm', '--load-restrictor=LoadRestrictionsNone', '--enable-exec'])(
+    'reads the app path %j as a directory, never as an option (nothing is written)',
+    async (name) => {
+      const out = mkdtempSync(join(tmpdir(), 'gitfleet-kust-out-'));
+      temps.push(out);
+      const target = join(out, 'written.yaml');
+      const path = `apps/${name.replace('OUT', target)}`;
+      const root = repo({
+        [`${path}/kustomization.yaml`]: 'resources: [cm.yaml]\n',
+        [`${path}/cm.yaml`]: cm('odd'),
+      });
+      // As the last segment of the app path (what a git directory generator produces) and at the root.
+      const rendered = await render({ root, path }, opts);
+      expect(rendered.map((m) => m.object.metadata.name)).toEqual(['odd']);
+      const atRoot = repo({
+        [`${name.replace('OUT', target)}/kustomization.yaml`]: 'resources: []\n',
+      });
+      await render({ root: atRoot, path: name.replace('OUT', target) }, opts);
+      expect(existsSync(target)).toBe(false);
+    },
+  );
+
+  it('cannot fetch a remote base even when one slips past the kustomization check', async () => {
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      res.end(cm('fetched'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      for (const entry of [
+        `http://127.0.0.1:${port}/cm.yaml`,
+        `git::http://127.0.0.1:${port}/repo.git//base`,
+      ]) {
+        const root = repo({ 'app/kustomization.yaml': `resources: [${JSON.stringify(entry)}]\n` });
+        // A prepared, empty input set skips the check: this is kustomize on its own in the sandbox.
+        const err = await renderError(
+          renderKustomize(root, { abs: join(root, 'app'), rel: 'app' }, limits(), new InputSet()),
+        );
+        expect(err.code).toBe('render.ToolFailed');
+      }
+      expect(requests).toBe(0);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('stops a billion-laughs kustomization at its memory limit, and does not run it again', async () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 10; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const cur = String.fromCharCode(97 + i);
+      levels.push(
+        `${cur}: &${cur} [*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev}]`,
+      );
+    }
+    const root = repo({
+      'app/kustomization.yaml': 'resources: [bomb.yaml]\n',
+      'app/bomb.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  ${levels.join('\n  ')}\n`,
+    });
+    // Counts the runs of the real kustomize.
+    const counter = join(root, '..', `${root.split('/').pop() ?? ''}-runs`);
+    temps.push(counter);
+    const wrapper = join(root, 'kustomize-wrapper');
+    writeFileSync(wrapper, `#!/bin/sh\necho run >> '${counter}'\nexec '${toolPath('kustomize')}' "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const cache = new RenderCache();
+    const access = { cache, objectId: (): Promise<string> => Promise.resolve('same-input') };
+    const o: RenderOptions = { kustomizeBinary: wrapper, resources: { memoryBytes: 512 * 1024 * 1024 } };
+    const started = Date.now();
+    const err = await renderError(renderCached({ root, path: 'app' }, o, access));
+    const took = Date.now() - started;
+    // kustomize either dies at the limit or refuses the aliases itself; it never grows unbounded.
+    expect(['render.ResourceLimit', 'render.ToolFailed', 'render.OutputTooLarge']).toContain(err.code);
+    expect(err.file).toBe('app/kustomization.yaml');
+    expect(took).toBeLessThan(30_000);
+    const again = await renderError(renderCached({ root, path: 'app' }, o, access));
+    expect(again).toBe(err);
+    expect(readFileSync(counter, 'utf8').trim().split('\n')).toHaveLength(1);
+  });
 });
+
+function limits(): Parameters<typeof renderKustomize>[2] {
+  return { binary: toolPath('kustomize'), timeoutMs: 30_000, maxOutputBytes: 1024 * 1024 };
+}
