@@ -1,5 +1,6 @@
 import { REFRESH_ANNOTATION, SYNC_REQUESTED_BY_ANNOTATION, type Application } from '../../api/application.js';
 import type { ChangeSetEntry } from '../../engine/apply/changeset.js';
+import { secretMaskOf } from '../../engine/diff/mask.js';
 import type { Manifest } from '../../engine/manifest.js';
 import type { HubKey } from '../hub-key.js';
 import type { AuditObject, AuditOperation, AuditRecord, AuditSink } from './types.js';
@@ -152,26 +153,8 @@ function isRollback(app: Application, revision: string): boolean {
  * would wreck the message and reveals nothing.
  */
 export function maskSecretValues(text: string, manifests: Manifest[]): string {
-  const values = new Set<string>();
-  for (const { object: o } of manifests) {
-    if (o.kind !== 'Secret') continue;
-    for (const field of ['data', 'stringData'] as const) {
-      const map = (o as Record<string, unknown>)[field];
-      if (!map || typeof map !== 'object') continue;
-      for (const v of Object.values(map)) {
-        if (typeof v !== 'string') continue;
-        values.add(v);
-        values.add(
-          field === 'data' ? Buffer.from(v, 'base64').toString('utf8') : Buffer.from(v).toString('base64'),
-        );
-      }
-    }
-  }
-  let out = text;
-  for (const v of [...values].sort((a, b) => b.length - a.length)) {
-    if (v.length >= 4) out = out.split(v).join('***');
-  }
-  return out;
+  // The engine's one masking function, so the audit trail hides exactly what status and events hide.
+  return secretMaskOf(manifests.map((m) => m.object)).mask(text);
 }
 
 /**
