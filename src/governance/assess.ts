@@ -109,11 +109,13 @@ export async function assessGovernance(req: {
   manifests: readonly Manifest[];
   /** The destination (as the controller), for discovering which kinds are namespaced. */
   dest: KubeClient;
+  /** The app's Project when already read (by assessSource); read here when absent. */
+  project?: Project;
   signal?: AbortSignal;
 }): Promise<GovernanceVerdict> {
   const { app } = req;
   const name = app.spec.project ?? DEFAULT_PROJECT_NAME;
-  const project = await loadProject(req.mgmt, req.controllerNamespace, name, req.signal);
+  const project = req.project ?? (await loadProject(req.mgmt, req.controllerNamespace, name, req.signal));
   if (!project)
     return {
       project: builtinDefaultProject(req.controllerNamespace),

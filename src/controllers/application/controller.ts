@@ -43,6 +43,7 @@ import {
   loadProject,
   syncGate,
   type GovernanceVerdict,
+  type SourceVerdict,
   type SyncGate,
 } from '../../governance/index.js';
 import { auditRecordOf, recordSafely, type AuditSink } from '../../governance/audit/index.js';
@@ -333,8 +334,9 @@ export class ApplicationController {
 
     // Governance first: a project that does not admit this app's namespace, repository or
     // destination costs no fetch with the app's credentials and no render.
+    let early: SourceVerdict;
     try {
-      const early = await assessSource({
+      early = await assessSource({
         mgmt: client,
         controllerNamespace: this.#o.controllerNamespace,
         app,
@@ -395,6 +397,8 @@ export class ApplicationController {
         app,
         manifests,
         dest,
+        // Read once per reconcile: the Project the pre-fetch checks passed with.
+        ...(early.project ? { project: early.project } : {}),
       });
       if (governance.violations.length)
         throw new GitfleetError('project.Violation', governance.violations.join('; '));
