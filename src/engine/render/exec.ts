@@ -198,7 +198,10 @@ function resourceLimitHit(
 ): RenderError | undefined {
   const mib = (b: number): string => `${Math.round(b / (1024 * 1024))} MiB`;
   let what: string | undefined;
-  if (signal === 'SIGXCPU' || signal === 'SIGKILL') what = `its CPU-time limit of ${limits.cpuSeconds} s`;
+  if (signal === 'SIGXCPU') what = `its CPU-time limit of ${limits.cpuSeconds} s`;
+  // The kernel sends SIGKILL at the hard CPU limit; a memory cgroup's OOM killer sends it too.
+  else if (signal === 'SIGKILL')
+    what = `its CPU-time limit of ${limits.cpuSeconds} s (or was killed by the system's OOM killer)`;
   else if (signal === 'SIGXFSZ' || (code !== 0 && /file too large/iu.test(stderr)))
     what = `its file-size limit of ${mib(limits.fileSizeBytes)}`;
   else if (code !== 0 && /out of memory|cannot allocate memory/iu.test(stderr))
