@@ -109,6 +109,11 @@ beforeAll(async () => {
 
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  // Chromium reports what the hub's Content-Security-Policy blocked on the console.
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to (load|execute|apply|connect|frame)/iu.test(m.text()))
+      cspViolations.push(m.text());
+  });
 });
 
 afterAll(async () => {
@@ -134,6 +139,8 @@ async function signInOk(token: string): Promise<void> {
   const error = page.locator('[data-testid="login-error"]');
   if (await error.count()) throw new Error(`sign-in refused: ${await error.textContent()}`);
 }
+
+const cspViolations: string[] = [];
 
 describe('web UI in Chromium', () => {
   it('is served for its own routes, and leaves the API and missing assets alone', async () => {
@@ -221,6 +228,15 @@ describe('web UI in Chromium', () => {
     await page.click('a.brand');
     await page.fill('input[aria-label="name filter"]', app);
     await page.locator(`${cell()}[data-sync="Synced"][data-drift="false"]`).waitFor({ timeout: 30_000 });
+  });
+
+  it('ran under the hub’s security headers with nothing blocked', async () => {
+    const res = await fetch(url('/'));
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    // Every test above drove the UI: a style, script or connection the policy refused would be here.
+    expect(cspViolations).toEqual([]);
   });
 
   it('shows a banner when the hub stops answering', async () => {
