@@ -52,6 +52,9 @@ export interface HubServerOptions {
   log: Logger;
 }
 
+/** How long a webhook may take to send its body once it holds a reading slot. */
+const WEBHOOK_READ_TIMEOUT_MS = 30_000;
+
 /** The hub's HTTP surface: health, metrics, the Git push webhook and the read API. */
 export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(): void } {
   const app = new Hono<HubEnv>();
@@ -99,11 +102,24 @@ export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(
         c.header('Retry-After', '5');
         return c.json({ error: 'too many webhook deliveries at once; retry' }, 503);
       }
-      let raw: Buffer;
+      let raw: Buffer | undefined;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        raw = Buffer.from(await c.req.arrayBuffer());
+        // A sender that trickles its body must not hold a slot for long: providers send at once.
+        const late = new Promise<undefined>(
+          (r) => (timer = setTimeout(() => r(undefined), WEBHOOK_READ_TIMEOUT_MS)),
+        );
+        const body = c.req.arrayBuffer().then((b) => Buffer.from(b));
+        // Once the timeout has answered, a later failure of the read has nobody to tell.
+        body.catch(() => undefined);
+        raw = await Promise.race([body, late]);
       } finally {
+        clearTimeout(timer);
         release();
+      }
+      if (!raw) {
+        c.header('Connection', 'close');
+        return c.json({ error: 'the webhook body was not sent in time' }, 408);
       }
       const ev = parsePushWebhook(headers, raw, opts.webhookSecrets);
       // checkWebhookHeaders refused providers without a secret; this stays as a second lock.
