@@ -18,6 +18,7 @@ import {
 } from '../api/application.js';
 import type { AuditSink } from '../governance/audit/index.js';
 import { clusterPath, FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
+import { IN_CLUSTER } from '../controllers/clusters.js';
 import { recordEvent } from '../controllers/events.js';
 import { replaceStatus } from '../controllers/status-write.js';
 import type { KubeClient } from '../kube/client.js';
@@ -288,7 +289,7 @@ async function refusalOf(deps: AgentRoutesDeps, cluster: string, r: AppReport): 
       return `${r.namespace}/${r.name} is the hub's copy of an autonomous app, not an assignment`;
     const dest = a.spec.destination.name;
     if (dest !== cluster)
-      return `${r.namespace}/${r.name} is assigned to ${dest ? `cluster "${dest}"` : 'the hub itself'}, not to "${cluster}"`;
+      return `${r.namespace}/${r.name} is assigned to ${dest && dest !== IN_CLUSTER ? `cluster "${dest}"` : 'the hub itself'}, not to "${cluster}"`;
     return undefined;
   }
   const name = mirrorName(cluster, r.namespace, r.name);
