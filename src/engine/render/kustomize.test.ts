@@ -305,18 +305,19 @@ describe('render: kustomize', () => {
     chmodSync(wrapper, 0o755);
     const cache = new RenderCache();
     const access = { cache, objectId: (): Promise<string> => Promise.resolve('same-input') };
-    const o: RenderOptions = { kustomizeBinary: wrapper, resources: { memoryBytes: 512 * 1024 * 1024 } };
+    const o: RenderOptions = { kustomizeBinary: wrapper, resources: { memoryBytes: 256 * 1024 * 1024 } };
     const started = Date.now();
     const err = await renderError(renderCached({ root, path: 'app' }, o, access));
     const took = Date.now() - started;
-    // kustomize either dies at the limit or refuses the aliases itself; it never grows unbounded.
-    expect(['render.ResourceLimit', 'render.ToolFailed', 'render.OutputTooLarge']).toContain(err.code);
+    // Unlimited, kustomize grows to many GB (issue 13); here Go's allocator fails at the limit.
+    expect(err.code).toBe('render.ResourceLimit');
+    expect(err.message).toContain('memory limit of 256 MiB');
     expect(err.file).toBe('app/kustomization.yaml');
     expect(took).toBeLessThan(30_000);
     const again = await renderError(renderCached({ root, path: 'app' }, o, access));
     expect(again).toBe(err);
     expect(readFileSync(counter, 'utf8').trim().split('\n')).toHaveLength(1);
-  });
+  }, 60_000);
 });
 
 function limits(): Parameters<typeof renderKustomize>[2] {

@@ -102,9 +102,8 @@ async function kustomizationFile(app: AppDir): Promise<string> {
 /**
  * What `kustomize build` of the app can read: every kustomization directory reachable from it
  * (resources, bases, components, …), each walked for symlinks. Throws PathEscapeError for an entry
- * or symlink leaving the repository, RenderError `render.RemoteResource` for a remote entry and
- * `render.MissingResource` for an entry that is neither a file nor a directory of the repository
- * (kustomize would try it as a remote base).
+ * or symlink leaving the repository, RenderError `render.RemoteResource` for a remote entry (a URL,
+ * or a missing path shaped like `host.tld/org/repo`, which kustomize would fetch).
  */
 export async function kustomizeInputs(
   rootReal: string,
@@ -123,7 +122,7 @@ export async function kustomizeInputs(
  * Follows every kustomization reachable from `startAbs` and checks its entries. The load
  * restrictor confines *files* to their kustomization's directory, but a *directory* entry such as
  * `../../../../etc/x` is allowed by kustomize wherever it is, and an entry that does not exist
- * locally is fetched as a remote base — so both are refused here. Unreadable kustomizations are
+ * locally is fetched as a remote base when it looks like one — so both are refused here. Unreadable kustomizations are
  * left to kustomize to report. Returns the real paths of the kustomization directories.
  */
 export async function kustomizationDirs(rootReal: string, startAbs: string): Promise<string[]> {
@@ -157,20 +156,20 @@ export async function kustomizationDirs(rootReal: string, startAbs: string): Pro
         const info = await stat(target).catch(() => undefined);
         if (info?.isDirectory())
           pending.push(await confinedRealpath(rootReal, target, toRel(rootReal, target)));
-        else if (!info) {
-          const remoteShape =
-            entry.includes('?ref=') || entry.includes('//') || /^[^./][^/]*\.[^/]*\//u.test(entry);
-          if (remoteShape) throw remote(kustRel, field, entry);
-          throw new RenderError(
-            `${field} entry '${entry}' is neither a file nor a directory of the repository ` +
-              '(kustomize would try it as a remote base, which gitfleet does not fetch)',
-            { file: kustRel, code: 'render.MissingResource' },
-          );
-        }
+        else if (!info && looksRemote(entry)) throw remote(kustRel, field, entry);
+        // Any other missing entry is a typo kustomize reports itself (it cannot read it as a URL).
       }
     }
   }
   return [...seen];
+}
+
+/**
+ * What kustomize would fetch as a remote base when no such local path exists: a `//` subpath, a
+ * `?ref=`, or a first segment that looks like a host (`github.com/org/repo`, `example.com/x`).
+ */
+function looksRemote(entry: string): boolean {
+  return entry.includes('?ref=') || entry.includes('//') || /^[^./][^/]*\.[^/]*\//u.test(entry);
 }
 
 /** `scheme:` at the start: `https://`, `http://`, `ssh://`, `file://`, `git::…`, `s3::…`. */
