@@ -55,7 +55,8 @@ function flood(
 ): Promise<{ status: number; ms: number; sentMiB: number; peakRss: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    let peakRss = hub.rssBytes();
+    const startRss = hub.rssBytes();
+    let peakRss = startRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, hub.rssBytes())), 50);
     const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers });
     const chunk = Buffer.alloc(MiB, 0x61);
@@ -77,7 +78,11 @@ function flood(
         clearInterval(sampler);
         peakRss = Math.max(peakRss, hub.rssBytes());
         req.destroy();
-        resolve({ status: res.statusCode ?? 0, ms, sentMiB: Math.round(sent / MiB), peakRss });
+        const r = { status: res.statusCode ?? 0, ms, sentMiB: Math.round(sent / MiB), peakRss };
+        console.log(
+          `[hub-http] POST ${path}: ${r.status} after ${Math.round(ms)} ms, ${r.sentMiB} MiB sent, hub RSS ${Math.round(startRss / MiB)} → peak ${Math.round(peakRss / MiB)} MiB`,
+        );
+        resolve(r);
       }, 1000);
     });
     // The hub may close the connection on a client still sending: that is the point.
