@@ -191,10 +191,16 @@ describe('faults', () => {
     const N = 6;
     const repo = await repoWith({ 'app/a.yaml': cm('a', { v: '1' }), 'app/b.yaml': cm('b', { v: '1' }) });
     const timeApps = async (prefix: string): Promise<number> => {
-      const dest = await remoteNamespace(prefix);
+      // One namespace per app: apps never share (and so never contend for) an object.
+      const dests: string[] = [];
+      for (let i = 0; i < N; i++) dests.push(await remoteNamespace(`${prefix}-${i}`));
       const t0 = Date.now();
       for (let i = 0; i < N; i++)
-        await createApp(`${prefix}-${i}`, { repoURL: repo.url, cluster: remoteName, namespace: dest });
+        await createApp(`${prefix}-${i}`, {
+          repoURL: repo.url,
+          cluster: remoteName,
+          namespace: dests[i] ?? '',
+        });
       for (let i = 0; i < N; i++) await waitApp(`${prefix}-${i}`, 'Synced', synced(repo.sha), 90_000);
       return (Date.now() - t0) / 1000;
     };
