@@ -237,7 +237,7 @@ describe('a shared mirror of a private repository', () => {
 });
 
 describe('repository URLs cannot be used to scan the hub’s network', () => {
-  it('reports a closed port, a non-HTTP service, a silent one and a web page alike; details only in the log', async () => {
+  it('reports a closed port, a non-HTTP service and a web page alike; details only in the log', async () => {
     const closed = await listen();
     await new Promise((r) => tcpServers.pop()?.close(r));
     const ssh = await listen((s) => s.end('SSH-2.0-OpenSSH_9.6\r\n'));
