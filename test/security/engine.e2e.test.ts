@@ -339,6 +339,8 @@ describe('status is honest during a sync and an outage', () => {
       (a) => a.status?.operationState?.phase === 'Running' && a.status.operationState.revision === sha,
     );
     expect(running.status?.sync).toEqual({ status: 'OutOfSync', revision: sha });
+    // The resources shown are those compared with the new revision, not the last ones.
+    expect(running.status?.resources?.find((r) => r.name === 'never-bound')?.status).toBe('OutOfSync');
     expect(running.status?.sync?.revision).not.toBe(old);
   });
 

@@ -546,6 +546,7 @@ export class ApplicationController {
       // never the last result at the old revision as if it were current.
       status.operationState = runningOperation(sha, started, retryCount);
       status.sync = { status: cmp.status, revision: sha };
+      status.resources = cmp.resources.map(toResourceStatus);
       await this.#writeStatus(app, status);
       let result: SyncResult;
       try {
