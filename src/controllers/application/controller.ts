@@ -19,12 +19,7 @@ import type { KubeObject } from '../../kube/types.js';
 import { InventoryStore } from '../../engine/inventory/store.js';
 import type { Manifest } from '../../engine/manifest.js';
 import { pruneStale } from '../../engine/prune/prune.js';
-import {
-  renderCached,
-  RenderCache,
-  type RenderOptions,
-  type RenderSpec,
-} from '../../engine/render/index.js';
+import { renderCached, RenderCache, type RenderOptions, type RenderSpec } from '../../engine/render/index.js';
 import { normalizeRepoUrl, type GitSources } from '../../engine/source/index.js';
 import { compareApp, type Comparison } from '../../engine/sync/compare.js';
 import { runSync, type SyncResult } from '../../engine/sync/sync.js';
