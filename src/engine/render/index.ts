@@ -127,8 +127,17 @@ export async function renderCached(
   }
 }
 
-/** Failure codes caused by the environment, not the input: retried on the next poll. */
-const ENVIRONMENT_FAILURES = new Set(['render.Aborted', 'render.ToolMissing', 'render.SandboxUnavailable']);
+/**
+ * Failure codes caused by the environment, not the input: retried on the next poll. A wall-clock
+ * timeout counts here because a loaded machine causes it as readily as the input does; an input
+ * that really burns CPU is stopped by the CPU-time limit instead (`render.ResourceLimit`, cached).
+ */
+const ENVIRONMENT_FAILURES = new Set([
+  'render.Aborted',
+  'render.ToolMissing',
+  'render.SandboxUnavailable',
+  'render.Timeout',
+]);
 
 function isInputFailure(err: unknown): err is Error {
   if (err instanceof PathEscapeError) return true;
