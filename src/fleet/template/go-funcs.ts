@@ -4,19 +4,20 @@
 
 import { stringify as yamlStringify } from 'yaml';
 import { isRecord, sanitizeName } from '../params.js';
-import { Missing, goJson, goQuote, goString, isEmpty, truthy, typeName } from './go-values.js';
+import {
+  FuncProblem,
+  Missing,
+  goJson,
+  goQuote,
+  goString,
+  isEmpty,
+  truthy,
+  typeName,
+  type GoFunction,
+} from './go-values.js';
+import { SPRIG_FUNCTIONS } from './sprig.js';
 
-/** A function was called with arguments it cannot use; the renderer adds the field path. */
-export class FuncProblem extends Error {}
-
-/** One template function. */
-export interface GoFunction {
-  minArgs: number;
-  maxArgs: number;
-  /** Whether argument `index` of `count` may be a {@link Missing} (only `default` and `index`). */
-  missingOk?: (index: number, count: number) => boolean;
-  call(args: unknown[]): unknown;
-}
+export { FuncProblem, type GoFunction } from './go-values.js';
 
 function str(fn: string, value: unknown, position: string): string {
   if (typeof value !== 'string') {
@@ -116,7 +117,8 @@ function firstOrLast(args: unknown[], decides: (v: unknown) => boolean): unknown
   return i >= 0 ? args[i] : args.at(-1);
 }
 
-const FUNCTIONS: Record<string, GoFunction> = {
+/** text/template's builtins and the Sprig functions the first version offered. */
+const CORE_FUNCTIONS: Record<string, GoFunction> = {
   default: {
     minArgs: 1,
     maxArgs: 2,
@@ -205,6 +207,8 @@ const FUNCTIONS: Record<string, GoFunction> = {
   },
 };
 
+const FUNCTIONS: Record<string, GoFunction> = { ...SPRIG_FUNCTIONS, ...CORE_FUNCTIONS };
+
 /** Whether `name` is a template function. */
 export function isGoFunction(name: string): boolean {
   return Object.hasOwn(FUNCTIONS, name);
@@ -219,3 +223,6 @@ export function goFunction(name: string): GoFunction {
 
 /** Names of every function, for documentation and tests. */
 export const GO_FUNCTION_NAMES: readonly string[] = Object.keys(FUNCTIONS).sort();
+
+/** Names of the core functions (text/template builtins and the first Sprig subset). */
+export const CORE_FUNCTION_NAMES: readonly string[] = Object.keys(CORE_FUNCTIONS).sort();

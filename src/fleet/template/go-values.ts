@@ -2,6 +2,18 @@
 
 import { isRecord } from '../params.js';
 
+/** A function was called with arguments it cannot use; the renderer adds the field path. */
+export class FuncProblem extends Error {}
+
+/** One template function. */
+export interface GoFunction {
+  minArgs: number;
+  maxArgs: number;
+  /** Whether argument `index` of `count` may be a {@link Missing} (only `default` and `index`). */
+  missingOk?: (index: number, count: number) => boolean;
+  call(args: unknown[]): unknown;
+}
+
 /**
  * The result of looking up a key that is not there. It flows through field access and `index` so
  * that `default` can replace it; anywhere else it becomes an "unknown key" TemplateError.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TemplateError } from '../errors.js';
-import { GO_FUNCTION_NAMES } from './go-funcs.js';
+import { CORE_FUNCTION_NAMES } from './go-funcs.js';
 import { renderGo } from './go.js';
 
 const params = {
@@ -118,7 +118,7 @@ describe('renderGo functions', () => {
 
   it('covers every function it offers', () => {
     const used = new Set(cases.flatMap(([t]) => [...t.matchAll(/[a-zA-Z]+/g)].map((m) => m[0])));
-    expect(GO_FUNCTION_NAMES.filter((f) => !used.has(f))).toEqual([]);
+    expect(CORE_FUNCTION_NAMES.filter((f) => !used.has(f))).toEqual([]);
   });
 });
 
@@ -161,9 +161,9 @@ describe('renderGo errors', () => {
   });
 
   it('rejects an unknown function by name, even in a branch that never runs', () => {
-    expect(errorOf('{{ .name | slugify }}').message).toBe('spec.x: unknown function "slugify"');
-    expect(errorOf('{{ if false }}{{ sha256sum .name }}{{ end }}').message).toMatch(
-      /unknown function "sha256sum"/,
+    expect(errorOf('{{ .name | sluggify }}').message).toBe('spec.x: unknown function "sluggify"');
+    expect(errorOf('{{ if false }}{{ sha257sum .name }}{{ end }}').message).toMatch(
+      /unknown function "sha257sum"/,
     );
   });
 

@@ -1,7 +1,8 @@
-// Evaluates parsed Go templates against one parameter set. Behaves as Argo CD with
-// `goTemplateOptions: ["missingkey=error"]`, with one deliberate difference: a missing key handed
-// to `default` (directly or through a pipe) yields the default instead of failing, so optional
-// params can be written `{{ .x | default "y" }}`.
+// Evaluates parsed Go templates against one parameter set, with Go's `missingkey` choice:
+// `error` (Argo CD's `goTemplateOptions: ["missingkey=error"]`) fails naming the key, with one
+// deliberate difference: a missing key handed to `default` (directly or through a pipe) yields the
+// default instead of failing, so optional params can be written `{{ .x | default "y" }}`;
+// `default` (Go's and Argo CD's default) prints `<no value>` and hands functions a nil.
 
 import { TemplateError } from '../errors.js';
 import { isRecord } from '../params.js';
@@ -10,11 +11,18 @@ import { GoParseError, parseGoTemplate } from './go-parse.js';
 import type { Operand, Pipeline, TemplateNode } from './go-parse.js';
 import { Missing, goString, truthy, typeName } from './go-values.js';
 
+/** Go's `missingkey` option: `default`/`invalid`/`zero` behave alike for parameter maps. */
+export type MissingKey = 'error' | 'default';
+
 interface Scope {
   dot: unknown;
   root: unknown;
   fieldPath: string;
+  missingKey: MissingKey;
 }
+
+/** What text/template prints for a missing key under `missingkey=default`. */
+const NO_VALUE = '<no value>';
 
 // Templates repeat across every parameter set, so parse each distinct text once. Bounded so a
 // long-running controller cannot grow it without limit.
@@ -83,7 +91,10 @@ function call(name: string, args: unknown[], scope: Scope): unknown {
     );
   }
   args.forEach((arg, i) => {
-    if (arg instanceof Missing && !fn.missingOk?.(i, args.length)) throw unknownKey(arg, scope);
+    if (arg instanceof Missing && !fn.missingOk?.(i, args.length)) {
+      if (scope.missingKey === 'error') throw unknownKey(arg, scope);
+      args[i] = null;
+    }
   });
   try {
     return fn.call(args);
@@ -109,7 +120,10 @@ function pipelineValue(pipe: Pipeline, scope: Scope): unknown {
 }
 
 function defined(value: unknown, scope: Scope): unknown {
-  if (value instanceof Missing) throw unknownKey(value, scope);
+  if (value instanceof Missing) {
+    if (scope.missingKey === 'error') throw unknownKey(value, scope);
+    return null;
+  }
   return value;
 }
 
@@ -120,9 +134,14 @@ function execute(nodes: TemplateNode[], scope: Scope): string {
       case 'text':
         out += node.text;
         break;
-      case 'print':
-        out += goString(defined(pipelineValue(node.pipe, scope), scope));
+      case 'print': {
+        const value = pipelineValue(node.pipe, scope);
+        out +=
+          value instanceof Missing && scope.missingKey === 'default'
+            ? NO_VALUE
+            : goString(defined(value, scope));
         break;
+      }
       case 'if': {
         const branch = node.branches.find((b) => truthy(defined(pipelineValue(b.cond, scope), scope)));
         out += execute(branch ? branch.body : node.otherwise, scope);
@@ -149,9 +168,39 @@ function execute(nodes: TemplateNode[], scope: Scope): string {
 
 /**
  * Renders one string as a Go template with `params` as `.`. Throws {@link TemplateError} naming
- * `fieldPath` for syntax errors, unknown keys (outside `default`) and unknown functions.
+ * `fieldPath` for syntax errors, unknown functions and (with `missingKey: 'error'`, the default
+ * here) unknown keys outside `default`.
  */
-export function renderGo(text: string, params: unknown, fieldPath: string): string {
+export function renderGo(
+  text: string,
+  params: unknown,
+  fieldPath: string,
+  opts: { missingKey?: MissingKey } = {},
+): string {
   if (!text.includes('{{')) return text;
-  return execute(parse(text, fieldPath), { dot: params, root: params, fieldPath });
+  return execute(parse(text, fieldPath), {
+    dot: params,
+    root: params,
+    fieldPath,
+    missingKey: opts.missingKey ?? 'error',
+  });
+}
+
+/**
+ * Reads Argo CD's `goTemplateOptions`. Only `missingkey=…` exists in Go's text/template; anything
+ * else is refused naming the option (`spec.goTemplateOptions[1]`) rather than ignored.
+ */
+export function missingKeyOption(options: readonly string[]): MissingKey {
+  let mode: MissingKey = 'default';
+  options.forEach((opt, i) => {
+    const m = /^missingkey=(default|invalid|zero|error)$/.exec(opt);
+    if (!m) {
+      throw new TemplateError(
+        `spec.goTemplateOptions[${i}]`,
+        `unsupported option ${JSON.stringify(opt)}; Go templates accept missingkey=default|invalid|zero|error`,
+      );
+    }
+    mode = m[1] === 'error' ? 'error' : 'default';
+  });
+  return mode;
 }

@@ -99,9 +99,26 @@ describe('renderTemplate', () => {
     expect(err.message).toMatch(/unknown function "nosuch"/);
   });
 
-  it('fails on an unknown key even when missingkey=error is not requested', () => {
-    expect(() => renderTemplate('{{ .x }}', {}, { goTemplate: true, goTemplateOptions: [] })).toThrow(
-      /unknown key "\.x"/,
-    );
+  it("prints Argo CD's <no value> for an unknown key unless missingkey=error is requested", () => {
+    expect(renderTemplate('{{ .x }}', {}, { goTemplate: true, goTemplateOptions: [] })).toBe('<no value>');
+    expect(
+      renderTemplate(
+        '{{ .x | default "d" }}|{{ if .x }}y{{ else }}n{{ end }}|{{ empty .x }}',
+        {},
+        {
+          goTemplate: true,
+          goTemplateOptions: ['missingkey=zero'],
+        },
+      ),
+    ).toBe('d|n|true');
+    expect(() =>
+      renderTemplate('{{ .x }}', {}, { goTemplate: true, goTemplateOptions: ['missingkey=error'] }),
+    ).toThrow(/unknown key "\.x"/);
+  });
+
+  it('refuses a goTemplateOption Go does not have, naming it', () => {
+    expect(() =>
+      renderTemplate('{{ .x }}', {}, { goTemplate: true, goTemplateOptions: ['missingkey=nope'] }),
+    ).toThrow(/spec\.goTemplateOptions\[0\]: unsupported option "missingkey=nope"/);
   });
 });

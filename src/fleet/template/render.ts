@@ -3,15 +3,16 @@
 import { fieldIndex, fieldKey, flattenParams, isRecord } from '../params.js';
 import type { Params } from '../types.js';
 import { renderFast } from './fast.js';
-import { renderGo } from './go.js';
+import { missingKeyOption, renderGo } from './go.js';
 
 /** Options of {@link renderTemplate}. */
 export interface RenderOptions {
   /** Go text/template syntax (`{{ .a.b }}`) instead of fasttemplate (`{{a.b}}`). */
   goTemplate: boolean;
   /**
-   * Argo CD's `goTemplateOptions`, accepted for compatibility and otherwise ignored: a missing key
-   * is always an error here (`missingkey=error`).
+   * Argo CD's `goTemplateOptions`. When given (even empty), Argo's meaning: a missing key prints
+   * `<no value>` unless `missingkey=error`; any other option is a TemplateError. When absent
+   * (internal callers), a missing key is always an error.
    */
   goTemplateOptions?: string[];
   /** Field path of `template` itself, prefixed to every error's `fieldPath`; default ''. */
@@ -26,8 +27,9 @@ export interface RenderOptions {
  * (e.g. `spec.source.path`) for an unknown key, an unknown function or a syntax error.
  */
 export function renderTemplate<T>(template: T, params: Params, opts: RenderOptions): T {
+  const missingKey = opts.goTemplateOptions ? missingKeyOption(opts.goTemplateOptions) : 'error';
   const render: (text: string, fieldPath: string) => string = opts.goTemplate
-    ? (text, fieldPath) => renderGo(text, params, fieldPath)
+    ? (text, fieldPath) => renderGo(text, params, fieldPath, { missingKey })
     : fastRenderer(params);
   const walk = (value: unknown, fieldPath: string): unknown => {
     if (typeof value === 'string') return render(value, fieldPath);
