@@ -14,21 +14,82 @@ export interface ApplicationSource {
   path?: string;
   /** Secret in the Application's namespace with `username`+`password` or `bearerToken`. */
   secretRef?: { name: string };
-  directory?: { recurse?: boolean; include?: string; exclude?: string };
-  kustomize?: Record<string, never>;
-  helm?: {
-    releaseName?: string;
-    valueFiles?: string[];
-    values?: string;
-    valuesObject?: Record<string, unknown>;
-  };
+  directory?: { recurse?: boolean; include?: string; exclude?: string; jsonnet?: unknown };
+  kustomize?: KustomizeSourceOptions;
+  helm?: HelmSourceOptions;
+  /** Argo CD fields refused by name (application-fields.ts); typed so the check can read them. */
+  chart?: string;
+  ref?: string;
+  name?: string;
+  plugin?: unknown;
+}
+
+/** Argo CD's `source.kustomize` overrides, with Argo's meaning (applied over the app's kustomization). */
+export interface KustomizeSourceOptions {
+  namePrefix?: string;
+  nameSuffix?: string;
+  /** `kustomize edit set image` syntax: `name=newName:tag`, `name:tag`, `name@sha256:…`. */
+  images?: string[];
+  commonLabels?: Record<string, string>;
+  commonAnnotations?: Record<string, string>;
+  forceCommonLabels?: boolean;
+  forceCommonAnnotations?: boolean;
+  namespace?: string;
+  replicas?: { name: string; count: number | string }[];
+  [refused: string]: unknown;
+}
+
+export interface HelmSourceOptions {
+  /** Default: the Application's name (as in Argo CD). */
+  releaseName?: string;
+  valueFiles?: string[];
+  values?: string;
+  valuesObject?: Record<string, unknown>;
+  /** `--set` semantics (written to a values file; never passed as argv). */
+  parameters?: { name: string; value?: string; forceString?: boolean }[];
+  ignoreMissingValueFiles?: boolean;
+  skipCrds?: boolean;
+  /** Default: the destination namespace. */
+  namespace?: string;
+  kubeVersion?: string;
+  apiVersions?: string[];
+  [refused: string]: unknown;
 }
 
 export interface ApplicationDestination {
   /** A cluster registered with gitfleet; `in-cluster` (default) is the cluster the controller runs in. */
   name?: string;
+  /**
+   * The cluster's API server URL, as Argo CD writes it: resolves to the registered Cluster whose
+   * `spec.server` is the same URL (scheme, host, port; case and a trailing slash do not matter);
+   * `https://kubernetes.default.svc` is `in-cluster`. Set `name` or `server`, never both. A URL no
+   * Cluster has is refused (InvalidSpecError): never a fallback to another cluster.
+   */
+  server?: string;
   /** Default namespace for namespaced objects that name none. */
   namespace?: string;
+}
+
+/** Argo CD's address of the cluster the controller runs in: gitfleet's `in-cluster`. */
+export const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
+
+/**
+ * The comparable form of an API server URL: lower-case scheme and host, the scheme's default port
+ * made explicit, no trailing slash, no query or fragment; a path (a proxy's cluster prefix) is
+ * kept. Undefined when it is not an http(s) URL, so such a value can never match a Cluster.
+ */
+export function normalizeServerUrl(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url.trim());
+  } catch {
+    return undefined;
+  }
+  if ((u.protocol !== 'https:' && u.protocol !== 'http:') || !u.hostname || u.username || u.password)
+    return undefined;
+  const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+  const path = u.pathname.replace(/\/+$/, '');
+  return `${u.protocol}//${u.hostname.toLowerCase()}:${port}${path}`;
 }
 
 export interface RetryPolicy {
@@ -38,11 +99,20 @@ export interface RetryPolicy {
 }
 
 export interface SyncPolicy {
-  /** Sync on every change in Git (and on drift with selfHeal); without it, only `gitfleet app sync` syncs. */
-  automated?: { prune?: boolean; selfHeal?: boolean; allowEmpty?: boolean };
-  /** `CreateNamespace=true`, `ServerSideApply=true` (force conflicts), `PruneLast=true`. */
+  /**
+   * Sync on every change in Git (and on drift with selfHeal); without it, only `gitfleet app sync`
+   * syncs. `enabled: false` turns it off while keeping the other settings (Argo CD 2.14+).
+   */
+  automated?: { enabled?: boolean; prune?: boolean; selfHeal?: boolean; allowEmpty?: boolean };
+  /** Argo CD's options, honoured or refused by name: see application-fields.ts. */
   syncOptions?: string[];
   retry?: RetryPolicy;
+}
+
+/** Whether syncs are automated: `automated` is present and not `enabled: false` (Argo CD's meaning). */
+export function isAutomated(policy: SyncPolicy | undefined): boolean {
+  const auto = policy?.automated;
+  return auto !== undefined && auto !== null && auto.enabled !== false;
 }
 
 export interface IgnoreDifference {
@@ -52,6 +122,8 @@ export interface IgnoreDifference {
   namespace?: string;
   jsonPointers?: string[];
   managedFieldsManagers?: string[];
+  /** Refused by name (application-fields.ts). */
+  jqPathExpressions?: string[];
 }
 
 export interface ApplicationSpec {
@@ -147,6 +219,19 @@ export function applicationPath(namespace: string, name: string): string {
 
 /** Finalizer that makes deleting an Application delete what it owns (and only that). */
 export const CASCADE_FINALIZER = 'gitfleet.dev/resources-finalizer';
+/**
+ * Argo CD's cascade finalizer and its propagation variants: an Application migrated with them is
+ * deleted with what it owns, exactly as with CASCADE_FINALIZER (gitfleet's prune decides the
+ * propagation), so its deletion completes instead of waiting for an Argo CD that is not there.
+ */
+export const ARGO_CASCADE_FINALIZERS: readonly string[] = [
+  'resources-finalizer.argocd.argoproj.io',
+  'resources-finalizer.argocd.argoproj.io/background',
+  'resources-finalizer.argocd.argoproj.io/foreground',
+];
+/** Whether a finalizer asks for a cascading delete (gitfleet's or one of Argo CD's). */
+export const isCascadeFinalizer = (f: string): boolean =>
+  f === CASCADE_FINALIZER || ARGO_CASCADE_FINALIZERS.includes(f);
 /** Annotation that requests a sync now: `gitfleet app sync` sets it to a timestamp. */
 export const REFRESH_ANNOTATION = 'gitfleet.dev/sync-requested';
 /** Who asked for the last sync (a user's name), written next to REFRESH_ANNOTATION by the hub API. */

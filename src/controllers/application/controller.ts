@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import {
   API_VERSION,
   applicationPath,
-  CASCADE_FINALIZER,
+  isAutomated,
+  isCascadeFinalizer,
   REFRESH_ANNOTATION,
   REFRESH_REQUESTED_ANNOTATION,
   type Application,
@@ -23,7 +24,7 @@ import { renderCached, RenderCache, type RenderOptions, type RenderSpec } from '
 import { normalizeRepoUrl, type GitSources } from '../../engine/source/index.js';
 import { compareApp, type Comparison } from '../../engine/sync/compare.js';
 import { runSync, type SyncResult } from '../../engine/sync/sync.js';
-import { ClusterResolver } from '../clusters.js';
+import { ClusterResolver, InvalidDestinationError, type ResolvedDestination } from '../clusters.js';
 import { replaceStatus } from '../status-write.js';
 import { sourceCredentials } from '../credentials.js';
 import { recordEvent } from '../events.js';
@@ -45,6 +46,7 @@ import { auditRecordOf, recordSafely, type AuditSink } from '../../governance/au
 import type { HubKey } from '../../governance/hub-key.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { NotificationTrigger } from '../../api/notification.js';
+import { formatUnsupportedFields, unsupportedApplicationFields } from '../../api/application-fields.js';
 import { WorkQueue } from '../queue.js';
 import { OwnedObjectsWatch } from './owned-watch.js';
 import {
@@ -256,7 +258,7 @@ export class ApplicationController {
   #destinationOf(key: Key): string {
     const [namespace = '', name = ''] = key.split('/');
     const a = this.#informer?.get(namespace, name) as Application | undefined;
-    return a?.spec?.destination?.name || 'in-cluster';
+    return this.#clusters.knownName(a?.spec?.destination);
   }
 
   async #timed(key: Key): Promise<void> {
@@ -298,8 +300,25 @@ export class ApplicationController {
     const now = new Date().toISOString();
     const status: ApplicationStatus = structuredClone(app.status ?? {});
     status.observedGeneration = app.metadata.generation;
+    // destination.server (Argo CD's form) names a registered Cluster by its API URL. Resolved
+    // first: every later stage (project, sync windows, engine) then sees the one cluster it means.
+    try {
+      resolveDestinationInPlace(app, await this.#clusters.destination(app.spec.destination ?? {}));
+    } catch (e) {
+      const type = e instanceof InvalidDestinationError ? 'InvalidSpecError' : 'DestinationFailed';
+      return this.#failStage(app, status, type, e, now);
+    }
     const spec = app.spec;
     const log = this.#o.log.child({ app: key });
+
+    // Argo CD fields gitfleet does not implement are refused by name before anything is fetched,
+    // rendered or applied: an app that silently lost one of them would deploy something else.
+    const unsupported = unsupportedApplicationFields(app);
+    if (unsupported.length) {
+      const e = new GitfleetError('spec.Unsupported', formatUnsupportedFields(unsupported));
+      return this.#failStage(app, status, 'InvalidSpecError', e, now);
+    }
+    status.conditions = removeCondition(status.conditions, 'InvalidSpecError');
 
     // dependsOn: wait until every dependency is Healthy.
     for (const dep of spec.dependsOn ?? []) {
@@ -455,7 +474,8 @@ export class ApplicationController {
       return this.#failStage(app, status, 'ProjectViolation', e, now, { revision: sha, secrets });
     }
 
-    const auto = spec.syncPolicy?.automated;
+    // `automated.enabled: false` keeps the settings but turns automation off (Argo CD 2.14+).
+    const auto = isAutomated(spec.syncPolicy) ? spec.syncPolicy?.automated : undefined;
     const requested = app.metadata.annotations?.[REFRESH_ANNOTATION];
     const manual =
       requested !== undefined && requested !== (status as { handledSyncRequest?: string }).handledSyncRequest;
@@ -740,10 +760,22 @@ export class ApplicationController {
   }
 
   async #finalize(app: Application): Promise<void> {
-    if (!app.metadata.finalizers || !(app.metadata.finalizers as string[]).includes(CASCADE_FINALIZER))
-      return;
+    // gitfleet's cascade finalizer or Argo CD's (any propagation variant): same deletion.
+    if (!((app.metadata.finalizers ?? []) as string[]).some(isCascadeFinalizer)) return;
     const owner = keyOf(app);
-    const dest = await this.#clusters.resolve(app.spec.destination.name);
+    let target: ResolvedDestination;
+    try {
+      target = await this.#clusters.destination(app.spec.destination ?? {});
+    } catch (e) {
+      // A destination that never resolved never had anything applied through it: nothing to
+      // delete, so the deletion completes instead of waiting for a cluster that does not exist.
+      const neverApplied = !app.status?.operationState && !app.status?.history?.length;
+      if (!(e instanceof InvalidDestinationError && neverApplied)) throw e;
+      await this.#dropCascadeFinalizers(app);
+      return;
+    }
+    resolveDestinationInPlace(app, target);
+    const dest = await this.#clusters.resolve(target.name);
     const store = new InventoryStore(dest);
     // The hub's own objects are never deleted by an app, even one whose inventory lists them.
     const hubNs = hubNamespaces(this.#o.controllerNamespace);
@@ -762,17 +794,22 @@ export class ApplicationController {
         transient: true,
       });
     await store.remove(owner);
-    const finalizers = (app.metadata.finalizers as string[]).filter((f) => f !== CASCADE_FINALIZER);
+    await this.#dropCascadeFinalizers(app);
+    this.#o.log.info(
+      { app: owner, deleted: r.changes.filter((c) => c.action === 'deleted').length },
+      'application deleted with its resources',
+    );
+  }
+
+  /** Removes every cascade finalizer (gitfleet's and Argo CD's), keeping any other. */
+  async #dropCascadeFinalizers(app: Application): Promise<void> {
+    const finalizers = ((app.metadata.finalizers ?? []) as string[]).filter((f) => !isCascadeFinalizer(f));
     await this.#o.client.request({
       method: 'PATCH',
       path: applicationPath(app.metadata.namespace ?? '', app.metadata.name),
       body: { metadata: { finalizers, resourceVersion: app.metadata.resourceVersion } },
       contentType: 'application/merge-patch+json',
     });
-    this.#o.log.info(
-      { app: owner, deleted: r.changes.filter((c) => c.action === 'deleted').length },
-      'application deleted with its resources',
-    );
   }
 
   async #writeStatus(app: Application, status: ApplicationStatus): Promise<void> {
@@ -795,6 +832,18 @@ export class ApplicationController {
     }
     return w;
   }
+}
+
+/**
+ * Makes the Application (this reconcile's copy, never written back) name its resolved cluster:
+ * `name` is the registered Cluster, `server` its API URL when known.
+ */
+function resolveDestinationInPlace(app: Application, to: ResolvedDestination): void {
+  const { server: _asked, ...rest } = app.spec.destination ?? {};
+  app.spec = {
+    ...app.spec,
+    destination: { ...rest, name: to.name, ...(to.server ? { server: to.server } : {}) },
+  };
 }
 
 function keyOf(o: KubeObject): Key {

@@ -11,7 +11,7 @@ import { normaliseRelPath } from './confine.js';
 import type { RenderSpec } from './spec.js';
 
 /** Bumped when the renderer's output for the same inputs changes, so old entries stop matching. */
-const RENDER_CACHE_VERSION = 2;
+const RENDER_CACHE_VERSION = 3;
 
 /**
  * A stable key for `spec` rendered from `inputs`: the Git object id of each input path
@@ -41,8 +41,14 @@ export function renderCacheKey(spec: RenderSpec, inputs: string | Readonly<Recor
           values: spec.helm.values ?? null,
           valuesObject: spec.helm.valuesObject ?? null,
           kubeVersion: spec.helm.kubeVersion ?? null,
+          parameters: spec.helm.parameters ?? [],
+          ignoreMissingValueFiles: spec.helm.ignoreMissingValueFiles ?? false,
+          skipCrds: spec.helm.skipCrds ?? false,
+          apiVersions: spec.helm.apiVersions ?? [],
         }
       : null,
+    // Every override changes the output; an empty object renders as none.
+    kustomize: spec.kustomize && Object.keys(spec.kustomize).length ? spec.kustomize : null,
   };
   return createHash('sha256').update(canonicalJson(params)).digest('hex');
 }

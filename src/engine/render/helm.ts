@@ -38,6 +38,17 @@ export interface HelmOptions {
   valuesObject?: Record<string, unknown>;
   /** Passed as --kube-version (Capabilities.KubeVersion). */
   kubeVersion?: string;
+  /**
+   * Argo CD's parameters with `--set` semantics (`a.b=v`, `\.` escapes a dot, `true`/`false`/
+   * `null`/integers typed unless forceString), written to a values file applied last — never argv.
+   */
+  parameters?: { name: string; value?: string; forceString?: boolean }[];
+  /** Value files that do not exist are skipped (still confined to the repository). */
+  ignoreMissingValueFiles?: boolean;
+  /** `--skip-crds` instead of `--include-crds`. */
+  skipCrds?: boolean;
+  /** Each passed as --api-versions (Capabilities.APIVersions). */
+  apiVersions?: string[];
 }
 
 export interface ChartMeta {
@@ -69,6 +80,10 @@ export async function renderHelm(
       : checkKubeVersion(opts.kubeVersion, 'helm.kubeVersion', chartFile);
   const inline =
     opts.values !== undefined && opts.values.trim() !== '' ? checkInlineValues(opts.values) : undefined;
+  const apiVersions = (opts.apiVersions ?? []).map((v, i) =>
+    checkApiVersion(v, `helm.apiVersions[${i}]`, chartFile),
+  );
+  const parameters = opts.parameters?.length ? parametersToValues(opts.parameters, chartFile) : undefined;
 
   const home = await mkdtemp(join(tmpdir(), 'gitfleet-helm-'));
   try {
@@ -83,7 +98,7 @@ export async function renderHelm(
     }
     // Every option as one `--flag=value` word, then `--`, then the release name and the chart's
     // absolute path: nothing a tenant wrote can be read as an option (e.g. --post-renderer).
-    const args = ['template', `--namespace=${namespace}`, '--include-crds'];
+    const args = ['template', `--namespace=${namespace}`, opts.skipCrds ? '--skip-crds' : '--include-crds'];
     for (const f of valueFiles) args.push(`--values=${f}`);
     if (inline !== undefined) {
       const p = join(home, 'values-inline.yaml');
@@ -95,7 +110,14 @@ export async function renderHelm(
       await writeFile(p, JSON.stringify(opts.valuesObject));
       args.push(`--values=${p}`);
     }
+    if (parameters !== undefined) {
+      // Last, as Argo CD's --set: parameters win over every value file and inline values.
+      const p = join(home, 'values-parameters.json');
+      await writeFile(p, JSON.stringify(parameters));
+      args.push(`--values=${p}`);
+    }
     if (kubeVersion !== undefined) args.push(`--kube-version=${kubeVersion}`);
+    for (const v of apiVersions) args.push(`--api-versions=${v}`);
     args.push('--', release, app.abs);
 
     const result = await runTool({
@@ -113,7 +135,8 @@ export async function renderHelm(
     if (result.exitCode !== 0) {
       const stderr = stripRoot(result.stderr, home)
         .replaceAll('values-inline.yaml', 'helm.values')
-        .replaceAll('values-object.json', 'helm.valuesObject');
+        .replaceAll('values-object.json', 'helm.valuesObject')
+        .replaceAll('values-parameters.json', 'helm.parameters');
       throw await helmFailure(stripRoot(stderr, rootReal), app, chart, chartFile);
     }
     const sources = sourceLines(result.stdout);
@@ -163,7 +186,14 @@ export async function helmInputs(
   await assertDependenciesVendored(app, chart);
   const valueFiles: string[] = [];
   for (const f of opts.valueFiles ?? []) {
-    const abs = await resolveValueFile(rootReal, app, f);
+    const abs = await resolveValueFile(rootReal, app, f).catch(async (e: unknown) => {
+      if (!opts.ignoreMissingValueFiles || !isMissing(e)) throw e;
+      // Skipped, but the render must change when the file appears: its nearest existing directory
+      // is an input.
+      inputs.add(await nearestExisting(rootReal, posix.dirname(valueFileRel(app, f))));
+      return undefined;
+    });
+    if (abs === undefined) continue;
     valueFiles.push(abs);
     inputs.add(toRel(rootReal, abs));
   }
@@ -239,12 +269,35 @@ async function assertDependenciesVendored(app: AppDir, chart: ChartMeta): Promis
   }
 }
 
-/** A value file's real path; it must be relative to the chart directory and stay inside the repository. */
-async function resolveValueFile(rootReal: string, app: AppDir, file: string): Promise<string> {
+/** A value file's repository-relative path; PathEscapeError when it is absolute, a URL or leaves the repository. */
+function valueFileRel(app: AppDir, file: string): string {
   if (isAbsolute(file) || posix.isAbsolute(file) || /^[a-z][a-z0-9+.-]*:\/\//iu.test(file)) {
     throw new PathEscapeError(file, 'helm value files must be relative to the chart directory');
   }
-  const rel = normaliseRelPath(posix.join(app.rel === '' ? '.' : app.rel, file), 'helm value file');
+  return normaliseRelPath(posix.join(app.rel === '' ? '.' : app.rel, file), 'helm value file');
+}
+
+/** A path that does not exist (not one that escapes: PathEscapeError is never "missing"). */
+function isMissing(e: unknown): boolean {
+  const cause = e instanceof Error ? (e.cause as { code?: string } | undefined) : undefined;
+  return e instanceof RenderError && (cause?.code === 'ENOENT' || cause?.code === 'ENOTDIR');
+}
+
+/** `rel` or its nearest ancestor that exists, confined, as a repository-relative path. */
+async function nearestExisting(rootReal: string, rel: string): Promise<string> {
+  for (let cur = rel; ; cur = posix.dirname(cur)) {
+    if (cur === '.' || cur === '') return '';
+    const abs = await resolveConfined(rootReal, cur, 'helm value file directory').catch((e: unknown) => {
+      if (isMissing(e)) return undefined;
+      throw e;
+    });
+    if (abs !== undefined) return toRel(rootReal, abs);
+  }
+}
+
+/** A value file's real path; it must be relative to the chart directory and stay inside the repository. */
+async function resolveValueFile(rootReal: string, app: AppDir, file: string): Promise<string> {
+  const rel = valueFileRel(app, file);
   const abs = await resolveConfined(rootReal, rel, 'helm value file');
   const info = await stat(abs);
   if (!info.isFile()) throw new RenderError('helm value file is not a file', { file: rel });
@@ -284,6 +337,83 @@ function releaseName(app: AppDir, chart: ChartMeta, opts: HelmOptions, chartFile
       chartFile,
     );
   return checkReleaseName(chart.name, 'helm.releaseName (unset, so the chart name)', chartFile);
+}
+
+/**
+ * Argo CD's helm parameters as one values object with `helm --set` semantics: the name is a dotted
+ * path (`\.` is a literal dot), the value is typed as --set types it (`true`, `false`, `null`,
+ * integers without a leading zero) unless forceString. List indices (`a[0]`) are refused by name:
+ * a values file replaces a whole list where --set replaces one element, so they cannot be honoured
+ * this way. Objects have no prototype, so `__proto__` is an ordinary key.
+ */
+export function parametersToValues(
+  params: readonly { name: string; value?: string; forceString?: boolean }[],
+  file?: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  params.forEach((p, i) => {
+    const field = `helm.parameters[${i}].name`;
+    const path = splitParameterName(p.name, field, file);
+    let node = out;
+    for (const seg of path.slice(0, -1)) {
+      const next = node[seg];
+      if (typeof next === 'object' && next !== null && !Array.isArray(next)) node = next as Record<string, unknown>;
+      else {
+        const fresh = Object.create(null) as Record<string, unknown>;
+        node[seg] = fresh;
+        node = fresh;
+      }
+    }
+    const value = p.value ?? '';
+    node[path[path.length - 1] ?? ''] = p.forceString ? value : typedSetValue(value);
+  });
+  return out;
+}
+
+function splitParameterName(name: string, field: string, file: string | undefined): string[] {
+  const segs: string[] = [];
+  let cur = '';
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i];
+    if (c === '\\' && i + 1 < name.length) cur += name[++i];
+    else if (c === '.') {
+      segs.push(cur);
+      cur = '';
+    } else if (c === '[' || c === '=' || c === ',') {
+      throw new RenderError(
+        `${field} ${quoteValue(name)}: ${c === '[' ? 'list indices are' : `'${c}' is`} not supported in ` +
+          'parameter names (set the list in values or valuesObject)',
+        { file, code: 'render.InvalidParameter' },
+      );
+    } else cur += c;
+  }
+  segs.push(cur);
+  if (segs.some((s) => s === ''))
+    throw new RenderError(`${field} ${quoteValue(name)} has an empty path segment`, {
+      file,
+      code: 'render.InvalidParameter',
+    });
+  return segs;
+}
+
+/** How `helm --set` types a value: booleans, null, and base-10 integers without a leading zero. */
+function typedSetValue(v: string): unknown {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  if (v === 'null') return null;
+  if (v === '0') return 0;
+  if (/^-?[1-9]\d*$/u.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
+  return v;
+}
+
+/** `group/version`, `version` or `group/version/Kind`, as `--api-versions` takes them. */
+function checkApiVersion(v: string, field: string, file: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}(\/[A-Za-z0-9][A-Za-z0-9.-]{0,62}){0,2}$/u.test(v))
+    throw new RenderError(`${field} ${quoteValue(v)} is not an API version (expected e.g. monitoring.coreos.com/v1)`, {
+      file,
+      code: 'render.InvalidParameter',
+    });
+  return v;
 }
 
 /** `# Source: <chart>/<path>` comments of helm's output with their 1-based lines. */

@@ -53,6 +53,7 @@ export { RenderCache, renderCacheKey } from './cache.js';
 export type { RenderCacheOptions, RenderOutcome } from './cache.js';
 export type { DirectoryOptions } from './directory.js';
 export type { HelmOptions } from './helm.js';
+export type { KustomizeOverrides } from './kustomize-overrides.js';
 export { DEFAULT_RESOURCE_LIMITS } from './sandbox.js';
 export type { ResourceLimits } from './sandbox.js';
 export { defaultRenderOptions } from './spec.js';
@@ -183,7 +184,13 @@ async function run(spec: RenderSpec, o: ResolvedRenderOptions, p: Prepared): Pro
         signal: o.signal,
       });
     case 'kustomize':
-      return renderKustomize(p.rootReal, p.app, { ...limits, binary: o.kustomizeBinary }, p.inputs);
+      return renderKustomize(
+        p.rootReal,
+        p.app,
+        { ...limits, binary: o.kustomizeBinary },
+        p.inputs,
+        spec.kustomize,
+      );
     case 'helm':
       return renderHelm(p.rootReal, p.app, spec.helm ?? {}, { ...limits, binary: o.helmBinary }, p.helm);
   }

@@ -6,9 +6,9 @@
  * and a PATH with no programs, inside the sandbox of sandbox.ts (rlimits, no network). Remote
  * resources are refused before kustomize runs, and could not be fetched if one slipped past.
  */
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
 
@@ -20,6 +20,8 @@ import { confinedRealpath, isInside, joinRel, toRel } from './confine.js';
 import type { ToolLimits } from './exec.js';
 import { EMPTY_PATH, runTool, stderrForMessage } from './exec.js';
 import { InputSet } from './inputs.js';
+import type { KustomizeOverrides } from './kustomize-overrides.js';
+import { hasOverrides, wrapperKustomization } from './kustomize-overrides.js';
 import { parseManifests, isRecord } from './yaml-docs.js';
 
 /** The names kustomize accepts for its configuration file, in its order of preference. */
@@ -56,17 +58,27 @@ export async function renderKustomize(
   app: AppDir,
   limits: ToolLimits,
   inputs?: InputSet,
+  overrides?: KustomizeOverrides,
 ): Promise<Manifest[]> {
   const kustFile = await kustomizationFile(app);
   if (!inputs) await kustomizeInputs(rootReal, app, limits.signal);
 
   const home = await mkdtemp(join(tmpdir(), 'gitfleet-kustomize-'));
   try {
+    // Flags first, then `--`, then the path `./`-prefixed: no directory name is ever an option.
+    let target = relativeArg(app.rel);
+    if (hasOverrides(overrides)) {
+      // Argo's overrides go into a wrapper whose only resource is the (already confined) app
+      // directory; its own file is ours, so the app's kustomization stays as Git has it.
+      const wrapper = join(home, 'overrides');
+      await mkdir(wrapper);
+      await writeFile(join(wrapper, 'kustomization.yaml'), wrapperKustomization(relative(wrapper, app.abs), overrides, kustFile));
+      target = wrapper;
+    }
     const result = await runTool({
       tool: 'kustomize',
       binary: limits.binary,
-      // Flags first, then `--`, then the path `./`-prefixed: no directory name is ever an option.
-      args: ['build', '--load-restrictor=LoadRestrictionsRootOnly', '--', relativeArg(app.rel)],
+      args: ['build', '--load-restrictor=LoadRestrictionsRootOnly', '--', target],
       cwd: rootReal,
       env: { PATH: EMPTY_PATH, HOME: home },
       timeoutMs: limits.timeoutMs,
@@ -76,7 +88,7 @@ export async function renderKustomize(
       file: kustFile,
     });
     if (result.exitCode !== 0) {
-      const why = stderrForMessage(stripRoot(result.stderr, rootReal));
+      const why = stderrForMessage(stripRoot(stripRoot(result.stderr, join(home, 'overrides')), rootReal));
       throw new RenderError(`kustomize build failed: ${why}`, { file: kustFile, code: 'render.ToolFailed' });
     }
     return parseManifests(result.stdout, {

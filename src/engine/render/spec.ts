@@ -1,5 +1,6 @@
 import type { DirectoryOptions } from './directory.js';
 import type { HelmOptions } from './helm.js';
+import type { KustomizeOverrides } from './kustomize-overrides.js';
 import type { ResourceLimits } from './sandbox.js';
 import { DEFAULT_RESOURCE_LIMITS } from './sandbox.js';
 
@@ -18,6 +19,8 @@ export interface RenderSpec {
   directory?: DirectoryOptions;
   /** Helm options; ignored for other types. */
   helm?: HelmOptions;
+  /** Argo CD's kustomize overrides, applied over the app's kustomization; ignored for other types. */
+  kustomize?: KustomizeOverrides;
 }
 
 /** How a render is bounded and which binaries it runs. The caller's object is never modified. */

@@ -1,0 +1,114 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+// Tests use the harness's pinned tool builds; runtime code takes binaries from RenderOptions/env.
+import { toolPath } from '../../../test/harness/tools.js';
+import { PathEscapeError, RenderError } from '../errors.js';
+import { render } from './index.js';
+import { parseImage } from './kustomize-overrides.js';
+
+const opts = { kustomizeBinary: toolPath('kustomize') };
+const temps: string[] = [];
+afterEach(() => {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function repo(entries: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'gitfleet-kust-over-'));
+  temps.push(root);
+  for (const [p, v] of Object.entries(entries)) {
+    mkdirSync(dirname(join(root, p)), { recursive: true });
+    writeFileSync(join(root, p), v);
+  }
+  return root;
+}
+
+const APP = {
+  'app/kustomization.yaml': 'resources: [deploy.yaml, cm.yaml]\n',
+  'app/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: cfg }\ndata: { a: "1" }\n',
+  'app/deploy.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.25
+          envFrom: [{ configMapRef: { name: cfg } }]
+`,
+};
+
+describe('kustomize overrides (Argo CD source.kustomize)', () => {
+  it('applies namePrefix/nameSuffix, images, commonLabels, commonAnnotations, namespace and replicas as kustomize does', async () => {
+    const root = repo(APP);
+    const out = await render(
+      {
+        root,
+        path: 'app',
+        kustomize: {
+          namePrefix: 'p-',
+          nameSuffix: '-s',
+          images: ['nginx=registry.example/nginx:1.27'],
+          commonLabels: { team: 'blue' },
+          commonAnnotations: { owner: 'ops' },
+          namespace: 'shop',
+          replicas: [{ name: 'web', count: '3' }],
+        },
+      },
+      opts,
+    );
+    const deploy = out.find((m) => m.object.kind === 'Deployment')?.object as Record<string, any>;
+    const cm = out.find((m) => m.object.kind === 'ConfigMap')?.object as Record<string, any>;
+    expect(deploy.metadata.name).toBe('p-web-s');
+    expect(deploy.metadata.namespace).toBe('shop');
+    expect(deploy.metadata.labels).toEqual({ team: 'blue' });
+    expect(deploy.metadata.annotations).toEqual({ owner: 'ops' });
+    expect(deploy.spec.replicas).toBe(3);
+    expect(deploy.spec.selector.matchLabels).toEqual({ app: 'web', team: 'blue' });
+    expect(deploy.spec.template.spec.containers[0].image).toBe('registry.example/nginx:1.27');
+    // A name reference follows the renamed object, as with Argo's `kustomize edit`.
+    expect(deploy.spec.template.spec.containers[0].envFrom[0].configMapRef.name).toBe('p-cfg-s');
+    expect(cm.metadata.name).toBe('p-cfg-s');
+    // Origins still name the app's own kustomization.
+    expect(out[0]?.origin.file).toBe('app/kustomization.yaml');
+  });
+
+  it('renders as before with no override, and refuses a bad value by field', async () => {
+    const root = repo(APP);
+    const plain = await render({ root, path: 'app', kustomize: {} }, opts);
+    expect(plain.map((m) => m.object.metadata.name).sort()).toEqual(['cfg', 'web']);
+    await expect(render({ root, path: 'app', kustomize: { namespace: '--x' } }, opts)).rejects.toThrow(
+      /kustomize\.namespace "--x" is not a valid namespace/,
+    );
+    await expect(
+      render({ root, path: 'app', kustomize: { replicas: [{ name: 'web', count: 'two' }] } }, opts),
+    ).rejects.toThrow(RenderError);
+  });
+
+  it('keeps the confinement checks: a base leaving the repository is refused with overrides too', async () => {
+    const root = repo({ 'app/kustomization.yaml': 'resources: [../../../etc]\n' });
+    await expect(render({ root, path: 'app', kustomize: { namePrefix: 'x-' } }, opts)).rejects.toThrow(
+      PathEscapeError,
+    );
+  });
+});
+
+describe('parseImage', () => {
+  it('reads kustomize edit set image syntax', () => {
+    expect(parseImage('nginx:1.27')).toEqual({ name: 'nginx', newTag: '1.27' });
+    expect(parseImage('nginx=reg.io:5000/x/nginx:2')).toEqual({
+      name: 'nginx',
+      newName: 'reg.io:5000/x/nginx',
+      newTag: '2',
+    });
+    expect(parseImage('reg.io:5000/nginx@sha256:abc')).toEqual({ name: 'reg.io:5000/nginx', digest: 'sha256:abc' });
+    expect(() => parseImage('a b')).toThrow(/kustomize.images/);
+  });
+});
