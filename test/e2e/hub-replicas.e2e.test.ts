@@ -147,7 +147,7 @@ describe('hub replicas', () => {
         const list = await mgmt.admin.list<Application>(API_VERSION, 'Application', { namespace: ns });
         return (
           list.items.length === clusterNames.length &&
-          list.items.every((x) => x.status?.sync?.revision === sha)
+          list.items.every((x) => x.status?.sync?.revision === sha && x.status.sync.status === 'Synced')
         );
       },
       { timeoutMs: 90_000 },
