@@ -19,13 +19,22 @@ export interface LabelSelector {
 
 /**
  * One place Applications of the project may deploy to. The cluster matches by name glob
- * (`cluster`) and, when given, by the Cluster's labels (`clusterSelector`); both must hold.
- * An entry whose `cluster` or `namespace` starts with `!` denies instead (Argo CD's form): what
- * it matches, with the `!` removed, is refused whatever the other entries allow.
+ * (`cluster`, or Argo CD's `name`) or API URL glob (`server`) and, when given, by the Cluster's
+ * labels (`clusterSelector`); both must hold. An entry whose `cluster`, `name`, `server` or
+ * `namespace` starts with `!` denies instead (Argo CD's form): what it matches, with the `!`
+ * removed, is refused whatever the other entries allow.
  */
 export interface ProjectDestination {
   /** Cluster name glob; default `*`. `in-cluster` is the cluster the controller runs in. */
   cluster?: string;
+  /** Argo CD's form of `cluster`: a cluster name glob. */
+  name?: string;
+  /**
+   * Argo CD's form: a glob over the cluster's API URL (`https://kubernetes.default.svc` is
+   * `in-cluster`). A literal URL is compared normalised (case, default port, trailing slash).
+   * An entry that sets several of `cluster`, `name` and `server` matches when any of them does.
+   */
+  server?: string;
   /** Labels of the registered Cluster (`in-cluster` has none unless a Cluster object names it). */
   clusterSelector?: LabelSelector;
   /** Namespace glob; default `*`. */

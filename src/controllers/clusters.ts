@@ -4,7 +4,12 @@ import { loadConnection } from '../kube/kubeconfig.js';
 import type { KubeObject } from '../kube/types.js';
 import { GitfleetError } from '../core/errors.js';
 import { claimDriver } from './lease/driver.js';
-import { API_VERSION } from '../api/application.js';
+import {
+  API_VERSION,
+  IN_CLUSTER_SERVER,
+  normalizeServerUrl,
+  type ApplicationDestination,
+} from '../api/application.js';
 import { CLUSTER_SECRET_LABEL, type Cluster } from '../api/cluster.js';
 
 /** The driver identity all hub replicas share when they push to a cluster. */
@@ -21,6 +26,22 @@ export const DESTINATION_TIMEOUT_MS = 15_000;
 /** First wait after a cluster was found unreachable; doubles per failure up to the maximum. */
 const BACKOFF_FIRST_MS = 5_000;
 const BACKOFF_MAX_MS = 120_000;
+
+/** How long a read of the registered Clusters answers `destination.server` lookups. */
+const CLUSTER_LIST_TTL_MS = 5_000;
+
+/** An Application's destination cluster: its registered name and, when known, its API URL. */
+export interface ResolvedDestination {
+  name: string;
+  server?: string;
+}
+
+/** A destination that names no cluster gitfleet can use: the spec is wrong, not the cluster. */
+export class InvalidDestinationError extends GitfleetError {
+  constructor(message: string) {
+    super('application.InvalidSpec', message);
+  }
+}
 
 /** A cluster that did not answer: when to try it again, and why. */
 interface Outage {
@@ -50,12 +71,83 @@ export class ClusterResolver {
   readonly #outages = new Map<string, Outage>();
 
   readonly #self: string | undefined;
+  /** The registered Clusters as last read, for `destination.server` lookups. */
+  #listed: { at: number; clusters: Cluster[] } | undefined;
+  /** Normalised API URL → cluster name, as last resolved (for synchronous callers). */
+  readonly #byServer = new Map<string, string>();
 
   /** `self`: the name this cluster has on the hub, which an agent resolves to its own cluster. */
   constructor(mgmt: KubeClient, controllerNamespace: string, opts: { self?: string } = {}) {
     this.#mgmt = mgmt;
     this.#namespace = controllerNamespace;
     this.#self = opts.self;
+  }
+
+  /**
+   * Which registered cluster a destination means, with Argo CD's rules: `name` as given (default
+   * `in-cluster`), or `server` matched against the Clusters' `spec.server` after normalisation
+   * (`https://kubernetes.default.svc` is always `in-cluster`). Both set, a malformed URL, a URL no
+   * Cluster has, or one several Clusters share throw InvalidDestinationError naming the field:
+   * a destination is never guessed, and never falls back to the hub's own cluster.
+   */
+  async destination(dest: ApplicationDestination, signal?: AbortSignal): Promise<ResolvedDestination> {
+    const name = dest.name?.trim() ?? '';
+    const server = dest.server?.trim() ?? '';
+    if (name && server)
+      throw new InvalidDestinationError(
+        `destination.name (${JSON.stringify(name)}) and destination.server (${JSON.stringify(server)}) are both set: set one of them`,
+      );
+    if (!server) {
+      const n = name || IN_CLUSTER;
+      if (n === IN_CLUSTER) return { name: n, server: IN_CLUSTER_SERVER };
+      const known = (await this.#clusterList(signal, false)).find((c) => c.metadata.name === n);
+      return known?.spec.server ? { name: n, server: known.spec.server } : { name: n };
+    }
+    const wanted = normalizeServerUrl(server);
+    if (!wanted)
+      throw new InvalidDestinationError(
+        `destination.server ${JSON.stringify(server)} is not an http(s) URL of a cluster's API server`,
+      );
+    if (wanted === normalizeServerUrl(IN_CLUSTER_SERVER))
+      return { name: IN_CLUSTER, server: IN_CLUSTER_SERVER };
+    const matching = (list: Cluster[]): Cluster[] =>
+      list.filter((c) => c.spec.server && normalizeServerUrl(c.spec.server) === wanted);
+    let found = matching(await this.#clusterList(signal, false));
+    // A Cluster registered a moment ago may be missing from the cached list: read once more.
+    if (found.length === 0) found = matching(await this.#clusterList(signal, true));
+    if (found.length === 0)
+      throw new InvalidDestinationError(
+        `destination.server ${server} matches no registered Cluster in ${this.#namespace} (no Cluster has spec.server ${wanted}); register it with 'gitfleet cluster add' or set destination.name`,
+      );
+    if (found.length > 1)
+      throw new InvalidDestinationError(
+        `destination.server ${server} is ambiguous: Clusters ${found.map((c) => c.metadata.name).join(', ')} all have that API URL; set destination.name to choose one`,
+      );
+    const c = found[0] as Cluster;
+    this.#byServer.set(wanted, c.metadata.name);
+    return { name: c.metadata.name, server: c.spec.server };
+  }
+
+  /**
+   * The cluster name a destination resolved to last time, without any read (for the work queue's
+   * per-cluster fairness); `in-cluster` when unknown.
+   */
+  knownName(dest: ApplicationDestination | undefined): string {
+    if (dest?.name) return dest.name;
+    const wanted = dest?.server ? normalizeServerUrl(dest.server) : undefined;
+    return (wanted && this.#byServer.get(wanted)) || IN_CLUSTER;
+  }
+
+  /** The registered Clusters, read at most every CLUSTER_LIST_TTL_MS unless `fresh` (then at most every second). */
+  async #clusterList(signal: AbortSignal | undefined, fresh: boolean): Promise<Cluster[]> {
+    const age = this.#listed ? Date.now() - this.#listed.at : Infinity;
+    if (this.#listed && age < (fresh ? 1_000 : CLUSTER_LIST_TTL_MS)) return this.#listed.clusters;
+    const list = await this.#mgmt.list<Cluster>(API_VERSION, 'Cluster', {
+      namespace: this.#namespace,
+      signal,
+    });
+    this.#listed = { at: Date.now(), clusters: list.items };
+    return list.items;
   }
 
   resolve(name: string | undefined, signal?: AbortSignal): Promise<KubeClient> {

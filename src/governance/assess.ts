@@ -87,6 +87,8 @@ export async function assessSource(req: {
     ...checkProject(project, {
       repoURL: app.spec.source.repoURL,
       cluster,
+      // The resolved cluster's API URL (the controller fills it in), for `destinations[].server`.
+      ...(app.spec.destination.server ? { server: app.spec.destination.server } : {}),
       clusterLabels: labels,
       namespace: destNs,
       objects: [],
@@ -147,6 +149,8 @@ export async function assessGovernance(req: {
     ...checkProject(project, {
       repoURL: app.spec.source.repoURL,
       cluster,
+      // The resolved cluster's API URL (the controller fills it in), for `destinations[].server`.
+      ...(app.spec.destination.server ? { server: app.spec.destination.server } : {}),
       clusterLabels: labels,
       namespace: destNs,
       objects,

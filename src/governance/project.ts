@@ -1,3 +1,4 @@
+import { normalizeServerUrl } from '../api/application.js';
 import type { GroupKind, Project, ProjectDestination } from '../api/project.js';
 import { wildcard } from './glob.js';
 import { matchesSelector } from './label-selector.js';
@@ -17,6 +18,8 @@ export interface ProjectObject {
 export interface ProjectRequest {
   repoURL: string;
   cluster: string;
+  /** The destination cluster's API URL, when known (matched by `destinations[].server`). */
+  server?: string;
   /** Labels of the destination's Cluster object; empty when it has none (e.g. `in-cluster`). */
   clusterLabels?: Readonly<Record<string, string>>;
   namespace: string;
@@ -29,23 +32,48 @@ const gk = (rule: GroupKind, group: string, kind: string): boolean =>
 const listed = (rules: readonly GroupKind[] | undefined, o: ProjectObject): boolean =>
   (rules ?? []).some((r) => gk(r, o.group, o.kind));
 
-/** Whether an entry denies (`!` on its cluster or namespace) rather than allows. */
+/** Whether an entry denies (`!` on its cluster, name, server or namespace) rather than allows. */
 export const isDenyDestination = (d: ProjectDestination): boolean =>
-  (d.cluster ?? '').startsWith('!') || (d.namespace ?? '').startsWith('!');
+  [d.cluster, d.name, d.server, d.namespace].some((g) => (g ?? '').startsWith('!'));
 const bare = (glob: string | undefined): string => (glob ?? '*').replace(/^!/, '');
+/** Compares API URLs the way destinations resolve them: `HTTPS://Host:443/` is `https://host`. */
+const serverGlobMatches = (glob: string, server: string | undefined): boolean => {
+  if (server === undefined) return false;
+  const url = normalizeServerUrl(server) ?? server;
+  const pattern = bare(glob);
+  // A literal URL is compared normalised; a glob is matched against both spellings.
+  if (!pattern.includes('*')) return (normalizeServerUrl(pattern) ?? pattern) === url;
+  return wildcard(pattern, server) || wildcard(pattern, url);
+};
 
 /**
- * Whether one destination entry matches a cluster (by name glob and label selector) and
- * namespace. For a deny entry (`!`), "matches" means it denies; the `!` is not part of the glob.
+ * Whether one destination entry's cluster part matches. The entry names the cluster by `cluster`
+ * or `name` (name globs) or `server` (API URL glob): any one of those it sets that matches is
+ * enough (Argo CD matches name or server); one that sets none matches every cluster.
+ */
+function clusterMatches(d: ProjectDestination, cluster: string, server: string | undefined): boolean {
+  if (d.cluster === undefined && d.name === undefined && d.server === undefined) return true;
+  return (
+    (d.cluster !== undefined && wildcard(bare(d.cluster), cluster)) ||
+    (d.name !== undefined && wildcard(bare(d.name), cluster)) ||
+    (d.server !== undefined && serverGlobMatches(d.server, server))
+  );
+}
+
+/**
+ * Whether one destination entry matches a cluster (by name or API URL glob and label selector)
+ * and namespace. For a deny entry (`!`), "matches" means it denies; the `!` is not part of the glob.
+ * `server` is the destination cluster's API URL (`https://kubernetes.default.svc` for in-cluster).
  */
 export function destinationAllows(
   d: ProjectDestination,
   cluster: string,
   clusterLabels: Readonly<Record<string, string>>,
   namespace: string,
+  server?: string,
 ): boolean {
   return (
-    wildcard(bare(d.cluster), cluster) &&
+    clusterMatches(d, cluster, server) &&
     (d.clusterSelector === undefined || matchesSelector(d.clusterSelector, clusterLabels)) &&
     wildcard(bare(d.namespace), namespace)
   );
@@ -57,8 +85,10 @@ export function destinationsAllow(
   cluster: string,
   clusterLabels: Readonly<Record<string, string>>,
   namespace: string,
+  server?: string,
 ): boolean {
-  const m = (d: ProjectDestination): boolean => destinationAllows(d, cluster, clusterLabels, namespace);
+  const m = (d: ProjectDestination): boolean =>
+    destinationAllows(d, cluster, clusterLabels, namespace, server);
   return dests.some((d) => !isDenyDestination(d) && m(d)) && !dests.some((d) => isDenyDestination(d) && m(d));
 }
 
@@ -88,7 +118,13 @@ export function checkProjectSource(project: Project, req: Omit<ProjectRequest, '
   if (!(project.spec.sourceRepos ?? []).some((p) => wildcard(p, req.repoURL)))
     out.push(`source ${req.repoURL} is not in project ${name}'s sourceRepos`);
   if (
-    !destinationsAllow(project.spec.destinations ?? [], req.cluster, req.clusterLabels ?? {}, req.namespace)
+    !destinationsAllow(
+      project.spec.destinations ?? [],
+      req.cluster,
+      req.clusterLabels ?? {},
+      req.namespace,
+      req.server,
+    )
   )
     out.push(`destination ${req.cluster}/${req.namespace} is not in project ${name}'s destinations`);
   return out;
@@ -110,7 +146,7 @@ export function checkProject(project: Project, req: ProjectRequest): string[] {
   const labels = req.clusterLabels ?? {};
   const out = checkProjectSource(project, req);
   const dests = spec.destinations ?? [];
-  const allowsNs = (ns: string): boolean => destinationsAllow(dests, req.cluster, labels, ns);
+  const allowsNs = (ns: string): boolean => destinationsAllow(dests, req.cluster, labels, ns, req.server);
   for (const o of req.objects) {
     const id = `${o.kind}/${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
     const what = `${o.group || 'core'}/${o.kind}`;

@@ -1,3 +1,4 @@
+import { IN_CLUSTER_SERVER, normalizeServerUrl } from '../../api/application.js';
 import { GeneratorError } from '../errors.js';
 import { sanitizeName } from '../params.js';
 import type { ClusterInfo, ClustersGeneratorSpec, Params } from '../types.js';
@@ -23,9 +24,19 @@ export function clusterParams(cluster: ClusterInfo, goTemplate: boolean): Params
   return base;
 }
 
+/** The cluster the controller runs in, as Argo CD's cluster generator lists it: no labels. */
+const LOCAL_CLUSTER: ClusterInfo = { name: 'in-cluster', server: IN_CLUSTER_SERVER, labels: {} };
+
+/** Whether a selector selects on nothing (absent, or no labels and no expressions). */
+const emptySelector = (s: ClustersGeneratorSpec['selector']): boolean =>
+  !s || (Object.keys(s.matchLabels ?? {}).length === 0 && (s.matchExpressions ?? []).length === 0);
+
 /**
  * The clusters generator: one parameter set per cluster whose labels match `selector`, sorted by
- * cluster name, plus `values`.
+ * cluster name, plus `values`. As Argo CD's, it also lists the cluster the controller runs in
+ * (`in-cluster`, `https://kubernetes.default.svc`) when no Cluster registers it and the selector
+ * is empty: any label selector leaves it out, since it has no labels. (Whether an app may deploy
+ * there is the Project's decision; the built-in default Project refuses it.)
  */
 export async function clustersParams(
   spec: ClustersGeneratorSpec,
@@ -35,7 +46,12 @@ export async function clustersParams(
   const selector = interpolate(spec.selector, 'clusters.selector', ctx, call);
   const problem = selectorProblem(selector);
   if (problem) throw new GeneratorError(call.path, `clusters.selector.${problem}`);
-  const clusters = await callPort(call, 'listing clusters', () => ctx.ports.clusters());
+  const registered = await callPort(call, 'listing clusters', () => ctx.ports.clusters());
+  const local = normalizeServerUrl(IN_CLUSTER_SERVER);
+  const hasLocal = registered.some(
+    (c) => c.name === LOCAL_CLUSTER.name || (c.server && normalizeServerUrl(c.server) === local),
+  );
+  const clusters = hasLocal || !emptySelector(selector) ? registered : [...registered, LOCAL_CLUSTER];
   return clusters
     .filter((c) => matchesSelector(c.labels, selector))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))

@@ -32,6 +32,9 @@ describe('matrix generator', () => {
       'dev/api',
       'eu/web',
       'eu/api',
+      // No selector: Argo CD's implicit local cluster too.
+      'in-cluster/web',
+      'in-cluster/api',
     ]);
     expect(out[0]).toEqual({
       name: 'dev',

@@ -31,6 +31,8 @@ describe('merge generator', () => {
   it('overrides matching base sets, later children winning, and drops unmatched sets', async () => {
     const out = await generate(spec, ports(), fast);
     expect(out.map((p) => [p.name, p['values.kafka'], p['values.redis']])).toEqual([
+      // The base child has no selector, so it lists Argo CD's implicit local cluster too.
+      ['in-cluster', 'true', 'false'],
       ['production', 'true', 'true'],
       ['staging', 'false', 'false'],
     ]);
@@ -93,6 +95,8 @@ describe('merge generator', () => {
     };
     const out = await generate(nested, ports(), fast);
     expect(out.map((p) => `${String(p.name)}/${String(p.app)}/${String(p.replicas ?? '-')}`)).toEqual([
+      'in-cluster/web/-',
+      'in-cluster/api/-',
       'production/web/-',
       'production/api/5',
       'staging/web/-',
