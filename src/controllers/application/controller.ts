@@ -574,6 +574,7 @@ export class ApplicationController {
             allowEmpty: !!auto?.allowEmpty,
             createNamespace: opts.has('CreateNamespace=true'),
             forceConflicts: opts.has('ForceConflicts=true') || opts.has('ServerSideApply=force'),
+            ...prunePropagation(opts),
             ignore,
             healthTimeoutMs: this.#o.healthTimeoutMs,
           },
@@ -693,10 +694,21 @@ export class ApplicationController {
     const root = await this.#o.sources.checkout(src.repoURL, sha);
     const path = src.path ?? '';
     const spec: RenderSpec = { root, path };
-    if (src.kustomize) spec.type = 'kustomize';
-    if (src.helm) {
-      spec.type = 'helm';
-      spec.helm = { ...src.helm, namespace: app.spec.destination.namespace ?? app.metadata.namespace };
+    if (src.kustomize) {
+      spec.type = 'kustomize';
+      spec.kustomize = src.kustomize;
+    }
+    if (src.helm) spec.type = 'helm';
+    if (!src.kustomize && !src.directory) {
+      // Also for a chart found by detection. As in Argo CD: the release is named after the
+      // Application (migrated objects keep their names) and installed into the destination
+      // namespace, each unless helm says otherwise.
+      const h = src.helm ?? {};
+      spec.helm = {
+        ...h,
+        releaseName: h.releaseName || app.metadata.name,
+        namespace: h.namespace || (app.spec.destination.namespace ?? app.metadata.namespace),
+      };
     }
     if (src.directory) {
       spec.type = 'directory';
@@ -848,6 +860,13 @@ function resolveDestinationInPlace(app: Application, to: ResolvedDestination): v
 
 function keyOf(o: KubeObject): Key {
   return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
+
+/** Argo CD's `PrunePropagationPolicy=foreground|background|orphan` (other values are refused earlier). */
+function prunePropagation(opts: Set<string>): { prunePropagationPolicy?: 'Foreground' | 'Background' | 'Orphan' } {
+  if (opts.has('PrunePropagationPolicy=foreground')) return { prunePropagationPolicy: 'Foreground' };
+  if (opts.has('PrunePropagationPolicy=orphan')) return { prunePropagationPolicy: 'Orphan' };
+  return {};
 }
 
 function globList(s: string | undefined): string[] | undefined {

@@ -9,8 +9,13 @@ import { kindRank } from '../plan/order.js';
 import { isOwnedBy, ownerOf } from '../plan/ownership.js';
 import { syncOptions } from '../plan/annotations.js';
 
+/** How a pruned object's dependents go (Argo CD's `PrunePropagationPolicy`). */
+export type PropagationPolicy = 'Foreground' | 'Background' | 'Orphan';
+
 export interface PruneOptions {
   owner: string;
+  /** Default Background (as Argo CD's default `PrunePropagationPolicy=background`; hooks use their own). */
+  propagationPolicy?: PropagationPolicy;
   /** When false, nothing is deleted: candidates are reported and kept in the inventory. */
   enabled: boolean;
   dryRun: boolean;
@@ -73,7 +78,7 @@ export async function pruneStale(
       continue;
     }
     try {
-      await deleteExactly(client, ref, live.metadata.uid, opts.signal);
+      await deleteExactly(client, ref, live.metadata.uid, opts.signal, opts.propagationPolicy);
       changes.push({ ref, action: 'deleted' });
     } catch (e) {
       kept.push(entry);
@@ -97,6 +102,7 @@ export async function deleteExactly(
   ref: ObjectRef,
   uid: string | undefined,
   signal?: AbortSignal,
+  propagationPolicy: PropagationPolicy = 'Background',
 ): Promise<boolean> {
   try {
     await client.request({
@@ -105,7 +111,7 @@ export async function deleteExactly(
       body: {
         kind: 'DeleteOptions',
         apiVersion: 'v1',
-        propagationPolicy: 'Background',
+        propagationPolicy,
         ...(uid ? { preconditions: { uid } } : {}),
       },
       signal,

@@ -19,7 +19,7 @@ import { planSync, type SyncPlan, type SyncStep, type SyncTask } from '../plan/p
 import { kindRank } from '../plan/order.js';
 import { mapLimit } from '../../core/concurrency.js';
 import { discoverScopes } from './scopes.js';
-import { deleteExactly, pruneStale } from '../prune/prune.js';
+import { deleteExactly, pruneStale, type PropagationPolicy } from '../prune/prune.js';
 
 export interface SyncRequest {
   /** `<app namespace>/<app name>`: written into every object and checked before any prune. */
@@ -32,6 +32,8 @@ export interface SyncRequest {
   allowEmpty: boolean;
   createNamespace: boolean;
   forceConflicts: boolean;
+  /** How pruned objects' dependents are deleted; default Background. */
+  prunePropagationPolicy?: PropagationPolicy;
   ignore: IgnoreRule[];
   /** Longest wait for one step's objects to become healthy; default 5 minutes. */
   healthTimeoutMs?: number;
@@ -153,6 +155,7 @@ async function syncSteps(req: SyncRequest, deps: SyncDeps, secrets: SecretMask):
     const r = await pruneStale(client, plan.prune, {
       owner: req.owner,
       enabled: req.prune,
+      ...(req.prunePropagationPolicy ? { propagationPolicy: req.prunePropagationPolicy } : {}),
       dryRun: opts.dryRun,
       secrets,
       signal: req.signal,
