@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SourceError, redactUrl } from '../errors.js';
+import type { SshTarget } from './url.js';
 
 /**
  * Credentials for one repository. `bearerToken` wins over username/password. A password without a
@@ -11,6 +14,22 @@ export interface GitCredentials {
   /** A password or an access token. */
   password?: string;
   bearerToken?: string;
+  /**
+   * An unencrypted private key (OpenSSH or PEM), used only for SSH URLs: it reaches ssh as a 0600
+   * file in a private temporary directory that exists for one command.
+   */
+  sshPrivateKey?: string;
+  /**
+   * The SSH host keys trusted for this fetch, in known_hosts format (the hub's list). Nothing else
+   * is trusted: no system or user known_hosts, and an unknown or changed key is an error.
+   */
+  sshKnownHosts?: string;
+}
+
+/** Where ssh connects: the checked target and the address that passed the deny-list (pinned). */
+export interface SshConnect {
+  target: SshTarget;
+  address: string;
 }
 
 /** How one git (or tar) child process is run. */
@@ -37,6 +56,8 @@ export interface ExecOptions {
   pinnedResolve?: string;
   /** Where the detail of a failed remote command goes (the hub's log), since status gets none. */
   log?: SourceLog;
+  /** Set for SSH repositories: remote commands then run ssh (and only ssh) with `creds`' key. */
+  ssh?: SshConnect;
 }
 
 /** The part of a logger (pino's shape) the source stage uses for details kept out of status. */
@@ -126,6 +147,7 @@ export function gitEnv(
   home: string,
   creds: GitCredentials | undefined,
   pinnedResolve?: string,
+  sshCommandLine?: string,
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
@@ -139,6 +161,13 @@ export function gitEnv(
     GIT_ALLOW_PROTOCOL: 'http:https',
     GIT_PROTOCOL_FROM_USER: '0',
   };
+  if (sshCommandLine) {
+    // An SSH repository: ssh is the only transport (no redirect to http, no file://), run exactly
+    // as sshCommand() built it. GIT_SSH_COMMAND wins over core.sshCommand, which stays `false`.
+    env.GIT_ALLOW_PROTOCOL = 'ssh';
+    env.GIT_SSH_COMMAND = sshCommandLine;
+    env.GIT_SSH_VARIANT = 'ssh';
+  }
   for (const name of PASS_THROUGH_ENV) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;
@@ -171,6 +200,7 @@ export function scrubber(creds: GitCredentials | undefined): (text: string) => s
   if (creds?.bearerToken) secrets.add(creds.bearerToken);
   if (creds?.username && creds.password) secrets.add(`${creds.username}:${creds.password}`);
   if (creds?.username && creds.username.length >= 8) secrets.add(creds.username);
+  if (creds?.sshPrivateKey) secrets.add(creds.sshPrivateKey.trim());
   const ordered = [...secrets].filter((s) => s !== '').sort((a, b) => b.length - a.length);
   return (text) => {
     let out = text.replace(/(Authorization:\s*)[^\r\n]*/gi, '$1***').replace(/\/\/[^/@\s]*@/g, '//');
@@ -181,7 +211,13 @@ export function scrubber(creds: GitCredentials | undefined): (text: string) => s
 
 /** What a failed remote command means, from git's (C-locale) stderr. */
 export interface RemoteFailure {
-  code: 'source.AuthFailed' | 'source.RepoNotFound' | 'source.Unreachable' | 'source.FetchFailed';
+  code:
+    | 'source.AuthFailed'
+    | 'source.RepoNotFound'
+    | 'source.Unreachable'
+    | 'source.FetchFailed'
+    | 'source.HostKeyUnknown'
+    | 'source.HostKeyChanged';
   transient: boolean;
 }
 
@@ -191,6 +227,17 @@ export interface RemoteFailure {
  * TLS, 5xx and 429 are transient, and so is anything unrecognised from the server (cheap to retry).
  */
 export function classifyRemoteFailure(stderr: string): RemoteFailure {
+  // ssh's host-key verdicts come first: both end in "Host key verification failed".
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for \S+ has changed/i.test(stderr))
+    return { code: 'source.HostKeyChanged', transient: false };
+  if (/Host key verification failed|No \S+ host key is known for/i.test(stderr))
+    return { code: 'source.HostKeyUnknown', transient: false };
+  if (
+    /Permission denied \((publickey|password|keyboard-interactive)|Permission denied, please try again/i.test(
+      stderr,
+    )
+  )
+    return { code: 'source.AuthFailed', transient: false };
   if (
     /returned error: 40[13]|Authentication failed|could not read (Username|Password)|terminal prompts disabled|HTTP Basic: Access denied|Invalid username or password/i.test(
       stderr,
@@ -326,6 +373,19 @@ export function outcomeError(what: string, outcome: Outcome, opts: ExecOptions):
     });
   const failure = classifyRemoteFailure(outcome.stderr);
   const shown = redactUrl(url);
+  const hostName = opts.ssh?.target.knownHostsName ?? 'the server';
+  if (failure.code === 'source.HostKeyUnknown')
+    return new SourceError(
+      url,
+      `SSH host key verification failed: no host key for ${hostName} is in the hub's SSH known hosts (a host key is never trusted on first use: add the server's key)`,
+      { code: failure.code, transient: false },
+    );
+  if (failure.code === 'source.HostKeyChanged')
+    return new SourceError(
+      url,
+      `SSH host key verification failed: the host key ${hostName} presented does not match the hub's SSH known hosts (the server's key changed, or another server answers); nothing was fetched`,
+      { code: failure.code, transient: false },
+    );
   if (failure.code === 'source.AuthFailed')
     // SourceError already starts the message with the URL; repeating it makes the sentence read
     // on its own in a status condition.
@@ -371,10 +431,27 @@ export interface GitResult {
 export async function runGitResult(args: string[], opts: ExecOptions): Promise<GitResult> {
   const what = `git ${args[0] ?? ''}`.trim();
   if (opts.signal?.aborted) throw outcomeError(what, { code: null, stderr: '', stopped: 'aborted' }, opts);
+  if (opts.remote && opts.ssh) {
+    const ssh = await prepareSsh(opts.ssh, opts);
+    try {
+      return await spawnGit(what, ['-c', 'protocol.ssh.allow=always', ...args], opts, ssh.commandLine);
+    } finally {
+      await ssh.dispose();
+    }
+  }
+  return spawnGit(what, args, opts);
+}
+
+async function spawnGit(
+  what: string,
+  args: string[],
+  opts: ExecOptions,
+  sshCommandLine?: string,
+): Promise<GitResult> {
   const child = spawn(opts.gitBinary, gitArgs(args, opts), {
     // Its own process group, so a timeout stops git's transport helpers too (killTree).
     detached: true,
-    env: gitEnv(opts.home, opts.creds, opts.pinnedResolve),
+    env: gitEnv(opts.home, opts.creds, opts.pinnedResolve, sshCommandLine),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const run = supervise(child, opts);
@@ -402,4 +479,102 @@ export async function runGit(args: string[], opts: ExecOptions): Promise<string>
 export function gitArgs(args: string[], opts: Pick<ExecOptions, 'gitDir'>): string[] {
   // `--git-dir=<dir>` in one word: the directory can never be taken for the next option.
   return [...(opts.gitDir ? [`--git-dir=${opts.gitDir}`] : []), ...SAFE_CONFIG, ...args];
+}
+
+/** Seconds ssh waits for the TCP connection (the command timeout bounds the rest). */
+const SSH_CONNECT_TIMEOUT_S = 30;
+
+/** What sshCommand() needs: the temporary files and where to connect. */
+export interface SshCommandParts {
+  keyFile: string;
+  knownHostsFile: string;
+  connect: SshConnect;
+  connectTimeoutSec?: number;
+}
+
+/**
+ * The GIT_SSH_COMMAND for one SSH fetch, a shell command line (git runs it through `sh -c` and
+ * appends `[-o SendEnv=GIT_PROTOCOL] [-p port] <user@host> <git-upload-pack 'path'>`) in which
+ * every word is single-quoted. `-F /dev/null`: no user or system ssh_config (no ProxyCommand,
+ * no Match exec). Batch mode, strict host-key checking against only the given file, only the given
+ * key, no agent, no forwarding, no multiplexing, no local commands. `Hostname=` pins the address
+ * that passed the deny-list while `HostKeyAlias=` keeps checking the key under the name the URL
+ * gave. A `--` cannot end ssh's options here, because git's own options follow this command; the
+ * host and user git appends were checked by locateRepo() (never option-like), and git refuses an
+ * option-like host itself. File names with whitespace, quotes or `%` (ssh splits and expands them)
+ * are refused.
+ */
+export function sshCommand(parts: SshCommandParts): string {
+  for (const file of [parts.keyFile, parts.knownHostsFile])
+    if (!/^\/[^\s"'%\\]+$/.test(file))
+      throw new Error(
+        `SSH file path ${JSON.stringify(file)} must be absolute, without whitespace, quotes or %`,
+      );
+  const options = [
+    'BatchMode=yes',
+    'StrictHostKeyChecking=yes',
+    `UserKnownHostsFile=${parts.knownHostsFile}`,
+    'GlobalKnownHostsFile=/dev/null',
+    'IdentitiesOnly=yes',
+    'IdentityAgent=none',
+    `HostKeyAlias=${parts.connect.target.knownHostsName}`,
+    `Hostname=${parts.connect.address}`,
+    'CheckHostIP=no',
+    'UpdateHostKeys=no',
+    'PasswordAuthentication=no',
+    'KbdInteractiveAuthentication=no',
+    'ForwardAgent=no',
+    'ForwardX11=no',
+    'ClearAllForwardings=yes',
+    'PermitLocalCommand=no',
+    'ControlMaster=no',
+    'ControlPath=none',
+    'ProxyCommand=none',
+    'ProxyJump=none',
+    `ConnectTimeout=${parts.connectTimeoutSec ?? SSH_CONNECT_TIMEOUT_S}`,
+    'LogLevel=ERROR',
+  ];
+  const argv = ['ssh', '-F', '/dev/null', ...options.flatMap((o) => ['-o', o]), '-i', parts.keyFile];
+  return argv.map(shellQuote).join(' ');
+}
+
+/** One word for `sh -c`: single quotes, each inner `'` closed, escaped and reopened. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Writes the key (0600) and the known hosts into a fresh 0700 directory under the private HOME
+ * and returns the ssh command line using them; dispose() removes the directory. A missing key
+ * is refused here as well as in GitSources (an SSH command never runs without one).
+ */
+async function prepareSsh(
+  connect: SshConnect,
+  opts: ExecOptions,
+): Promise<{ commandLine: string; dispose: () => Promise<void> }> {
+  const key = opts.creds?.sshPrivateKey;
+  if (!key) throw missingSshKey(opts.repoUrl);
+  const dir = await mkdtemp(join(opts.home, 'ssh-'));
+  const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  try {
+    const keyFile = join(dir, 'key');
+    const knownHostsFile = join(dir, 'known_hosts');
+    // OpenSSH refuses a key without its final newline; Secrets edited by hand often lack it.
+    const text = key.replace(/\r\n/g, '\n');
+    await writeFile(keyFile, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o600 });
+    await writeFile(knownHostsFile, opts.creds?.sshKnownHosts ?? '', { mode: 0o600 });
+    return { commandLine: sshCommand({ keyFile, knownHostsFile, connect }), dispose };
+  } catch (e) {
+    await dispose();
+    throw e;
+  }
+}
+
+/** An SSH URL without an SSH key: refused before anything connects. */
+export function missingSshKey(repoUrl: string): SourceError {
+  return new SourceError(
+    repoUrl,
+    'an SSH repository URL needs an SSH private key (sshPrivateKey in the credentials Secret)',
+    { code: 'source.CredentialsMissing', transient: false },
+  );
 }

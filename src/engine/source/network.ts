@@ -71,27 +71,41 @@ export async function screenUrl(
 ): Promise<string | undefined> {
   const url = new URL(fetchUrl);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const literal = isIP(host) !== 0;
+  const addresses = await screenHost(fetchUrl, host, denied, resolver);
+  if (isIP(host) !== 0) return undefined;
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return `${host}:${port}:${addresses.map((a) => (isIP(a) === 6 ? `[${a}]` : a)).join(',')}`;
+}
+
+/**
+ * The addresses `host` resolves to (an IP literal is its own), each checked against the deny-list:
+ * the check screenUrl() makes, for transports that pin differently (SSH connects to one of these
+ * addresses by `-o Hostname=`). Errors as screenUrl(); `repoUrl` only names the repository in them.
+ */
+export async function screenHost(
+  repoUrl: string,
+  host: string,
+  denied: DeniedNetworks,
+  resolver: Resolver = systemResolver,
+): Promise<string[]> {
   let addresses: string[];
-  if (literal) addresses = [host];
+  if (isIP(host) !== 0) addresses = [host];
   else {
     try {
       addresses = await resolver(host);
     } catch {
-      throw unreachable(fetchUrl);
+      throw unreachable(repoUrl);
     }
-    if (addresses.length === 0) throw unreachable(fetchUrl);
+    if (addresses.length === 0) throw unreachable(repoUrl);
   }
   for (const address of addresses) {
     const range = deniedRange(denied, address);
     if (range)
       throw new SourceError(
-        fetchUrl,
+        repoUrl,
         `the repository's address is in ${range}, which gitfleet is configured not to contact`,
         { code: 'source.AddressDenied', transient: false },
       );
   }
-  if (literal) return undefined;
-  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  return `${host}:${port}:${addresses.map((a) => (isIP(a) === 6 ? `[${a}]` : a)).join(',')}`;
+  return addresses;
 }

@@ -7,6 +7,7 @@ import { directorySize, extractCommit, forceRemove, isDirectory, removeCheckout 
 import {
   assertArgument,
   authorization,
+  missingSshKey,
   runGitResult,
   type ExecOptions,
   type GitCredentials,
@@ -25,6 +26,7 @@ import {
 import {
   DEFAULT_DENIED_NETWORKS,
   parseDeniedNetworks,
+  screenHost,
   screenUrl,
   type DeniedNetworks,
   type Resolver,
@@ -177,6 +179,7 @@ export class GitSources {
     opts: { force?: boolean; since?: number; signal?: AbortSignal } = {},
   ): Promise<boolean> {
     const loc = locateRepo(url);
+    requireSshKey(loc, creds);
     const state = this.#state(loc.key);
     const last = state.lastFetchAt;
     const fresh = last !== undefined && this.#opts.now() - last < this.#opts.fetchIntervalMs;
@@ -186,7 +189,7 @@ export class GitSources {
       await this.#proveAccess(loc, creds, opts.signal);
       return false;
     }
-    const identity = this.#identity(creds);
+    const identity = this.#identity(loc, creds);
     const run = (): Promise<boolean> =>
       this.#fetches.run(
         loc.key,
@@ -215,7 +218,7 @@ export class GitSources {
       await run();
     } catch (e) {
       // Another caller's credentials failed: that says nothing about ours (nor may it stop us).
-      if (sharedWith === identity || !(e instanceof SourceError) || e.code !== 'source.AuthFailed') throw e;
+      if (sharedWith === identity || !refusesCredential(e)) throw e;
       await run();
     }
     await this.#proveAccess(loc, creds, opts.signal);
@@ -239,6 +242,7 @@ export class GitSources {
     opts: { signal?: AbortSignal } = {},
   ): Promise<Resolved> {
     const loc = locateRepo(url);
+    requireSshKey(loc, creds);
     const rev = revision.trim();
     // Only names found in the mirror and hex ids ever reach git (after --end-of-options); this
     // refuses option-like text outright with an error that names it.
@@ -427,7 +431,7 @@ export class GitSources {
     creds: GitCredentials | undefined,
     signal?: AbortSignal,
   ): Promise<void> {
-    const identity = this.#identity(creds);
+    const identity = this.#identity(loc, creds);
     const key = proofKey(loc, identity);
     const at = this.#proofs.get(key);
     if (at !== undefined && this.#opts.now() - at < this.#opts.accessTtlMs) return;
@@ -451,13 +455,21 @@ export class GitSources {
   }
 
   #forgetProof(loc: RepoLocation, identity: string, e: unknown): void {
-    // Only a refusal revokes: a network failure says nothing about the credential.
-    if (e instanceof SourceError && e.code === 'source.AuthFailed')
-      this.#proofs.delete(proofKey(loc, identity));
+    // Only a refusal revokes: a network failure says nothing about the credential. A changed
+    // SSH host key revokes too: whoever answers now is not the server that accepted it.
+    if (refusesCredential(e)) this.#proofs.delete(proofKey(loc, identity));
   }
 
-  /** Who a caller is to the Git server: an HMAC of the Authorization header, or `anonymous`. */
-  #identity(creds: GitCredentials | undefined): string {
+  /**
+   * Who a caller is to the Git server: for SSH an HMAC of the private key and the trusted host
+   * keys (another key, or another list of trusted hosts, must prove itself again); for http(s) an
+   * HMAC of the Authorization header, or `anonymous`.
+   */
+  #identity(loc: RepoLocation, creds: GitCredentials | undefined): string {
+    if (loc.ssh) {
+      const material = `ssh\u0000${creds?.sshPrivateKey ?? ''}\u0000${creds?.sshKnownHosts ?? ''}`;
+      return createHmac('sha256', this.#identityKey).update(material).digest('hex').slice(0, 32);
+    }
     const header = authorization(creds);
     if (!header) return 'anonymous';
     return createHmac('sha256', this.#identityKey).update(header).digest('hex').slice(0, 32);
@@ -469,6 +481,13 @@ export class GitSources {
     signal: AbortSignal | undefined,
     creds: GitCredentials | undefined,
   ): Promise<ExecOptions> {
+    if (loc.ssh) {
+      requireSshKey(loc, creds);
+      // ssh has no curloptResolve: it connects to the first checked address (`-o Hostname=`).
+      const addresses = await screenHost(loc.fetchUrl, loc.ssh.host, this.#denied, this.#resolver);
+      const address = addresses[0] as string;
+      return { ...this.#exec(loc, signal, creds), ssh: { target: loc.ssh, address } };
+    }
     const pinned = await screenUrl(loc.fetchUrl, this.#denied, this.#resolver);
     return { ...this.#exec(loc, signal, creds), ...(pinned ? { pinnedResolve: pinned } : {}) };
   }
@@ -572,6 +591,21 @@ export class GitSources {
     });
     return this.#dirs;
   }
+}
+
+/** An SSH URL is fetched only with an SSH key: no anonymous SSH, no probing without one. */
+function requireSshKey(loc: RepoLocation, creds: GitCredentials | undefined): void {
+  if (loc.ssh && !creds?.sshPrivateKey) throw missingSshKey(loc.fetchUrl);
+}
+
+/** The server refused this caller (credentials, or an SSH host key that is not the trusted one). */
+function refusesCredential(e: unknown): boolean {
+  return (
+    e instanceof SourceError &&
+    (e.code === 'source.AuthFailed' ||
+      e.code === 'source.HostKeyChanged' ||
+      e.code === 'source.HostKeyUnknown')
+  );
 }
 
 function fullSha(loc: RepoLocation, sha: string): string {
