@@ -157,3 +157,19 @@ describe('render: directory', () => {
     expect(err.code).toBe('render.Aborted');
   });
 });
+
+describe('Jsonnet files (Argo CD renders them; gitfleet refuses them by name)', () => {
+  it('fails the render naming the .jsonnet file instead of deploying nothing', async () => {
+    const root = repo({ 'app/main.jsonnet': '{ apiVersion: "v1" }', 'app/sub/x.jsonnet': '{}' });
+    const err = await renderError(render({ root, path: 'app' }));
+    expect(err.code).toBe('render.Unsupported');
+    expect(err.message).toContain('app/main.jsonnet');
+    expect(err.message).toContain('Jsonnet is not supported');
+  });
+
+  it('an excluded or non-selected .jsonnet file does not stop the YAML next to it', async () => {
+    const root = repo({ 'app/main.jsonnet': '{}', 'app/cm.yaml': cm('a') });
+    expect(names(await render({ root, path: 'app', directory: { exclude: ['*.jsonnet'] } }))).toEqual(['a']);
+    expect(names(await render({ root, path: 'app', directory: { include: ['*.yaml'] } }))).toEqual(['a']);
+  });
+});

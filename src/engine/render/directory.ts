@@ -27,6 +27,11 @@ export interface DirectoryOptions {
 /** Files that configure other renderers, never manifests. */
 const KUSTOMIZATION_FILES = new Set(['kustomization.yaml', 'kustomization.yml', 'Kustomization']);
 const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
+/**
+ * Argo CD renders these as Jsonnet in a directory source; gitfleet does not run Jsonnet, and skipping
+ * them would deploy nothing and report success, so a selected one fails the render by name.
+ */
+const JSONNET_EXTENSION = '.jsonnet';
 
 /**
  * Renders a directory. Hidden files and directories (leading '.') and kustomization files are
@@ -48,6 +53,13 @@ export async function renderDirectory(
   for (const f of files) {
     if (include.length > 0 && !matchAny(include, f.rel)) continue;
     if (matchAny(exclude, f.rel)) continue;
+    if (f.rel.endsWith(JSONNET_EXTENSION)) {
+      throw new RenderError(
+        'Jsonnet is not supported (Argo CD would render this file); commit the rendered YAML, or ' +
+          'exclude the file with directory.exclude',
+        { file: f.repoRel, code: 'render.Unsupported' },
+      );
+    }
     throwIfAborted(limits.signal, f.repoRel);
     let text: string;
     try {
@@ -108,7 +120,7 @@ async function listFiles(
         if (!recursive || seenDirs.has(abs)) continue;
         seenDirs.add(abs);
         await walk(abs, childRel);
-      } else if (isFile && isManifestName(e.name)) {
+      } else if (isFile && (isManifestName(e.name) || e.name.endsWith(JSONNET_EXTENSION))) {
         out.push({ abs, rel: childRel, repoRel });
       }
     }

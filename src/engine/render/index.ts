@@ -26,7 +26,7 @@
  * Failures are RenderError (file, line; codes `render.YamlSyntax`, `render.InvalidManifest`,
  * `render.ToolFailed`, `render.ToolMissing`, `render.Timeout`, `render.OutputTooLarge`,
  * `render.Aborted`, `render.HelmDependencyMissing`, `render.ResourceLimit`, `render.RemoteResource`,
- * `render.InvalidParameter`, `render.SandboxUnavailable`,
+ * `render.InvalidParameter`, `render.SandboxUnavailable`, `render.Unsupported` (a Jsonnet file),
  * `render.Failed`) or PathEscapeError.
  * Caching: renderCached keys by the object ids of every input (renderInputs) and remembers
  * failures, so a failing input is not re-run until it changes.
