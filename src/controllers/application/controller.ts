@@ -364,7 +364,12 @@ export class ApplicationController {
     let sha: string;
     let manifests: Manifest[];
     try {
-      const creds = await sourceCredentials(this.#o.client, namespace, spec.source);
+      const creds = await sourceCredentials(
+        this.#o.client,
+        namespace,
+        spec.source,
+        this.#o.controllerNamespace,
+      );
       // After a push, one fetch that started after it serves every app of the repository: the
       // first app fetches, the others find the mirror already as new as the push.
       const since = this.#forceFetch.get(key);

@@ -24,6 +24,8 @@ export interface GitCredentials {
    * is trusted: no system or user known_hosts, and an unknown or changed key is an error.
    */
   sshKnownHosts?: string;
+  /** Where sshKnownHosts came from (`ConfigMap ns/name key k`), named when a host key is missing. */
+  sshKnownHostsFrom?: string;
 }
 
 /** Where ssh connects: the checked target and the address that passed the deny-list (pinned). */
@@ -377,13 +379,13 @@ export function outcomeError(what: string, outcome: Outcome, opts: ExecOptions):
   if (failure.code === 'source.HostKeyUnknown')
     return new SourceError(
       url,
-      `SSH host key verification failed: no host key for ${hostName} is in the hub's SSH known hosts (a host key is never trusted on first use: add the server's key)`,
+      `SSH host key verification failed: no host key for ${hostName} is in ${opts.creds?.sshKnownHostsFrom ?? "the hub's SSH known hosts"} (a host key is never trusted on first use: add the server's key there)`,
       { code: failure.code, transient: false },
     );
   if (failure.code === 'source.HostKeyChanged')
     return new SourceError(
       url,
-      `SSH host key verification failed: the host key ${hostName} presented does not match the hub's SSH known hosts (the server's key changed, or another server answers); nothing was fetched`,
+      `SSH host key verification failed: the host key ${hostName} presented does not match ${opts.creds?.sshKnownHostsFrom ?? "the hub's SSH known hosts"} (the server's key changed, or another server answers); nothing was fetched`,
       { code: failure.code, transient: false },
     );
   if (failure.code === 'source.AuthFailed')

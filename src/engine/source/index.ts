@@ -29,7 +29,8 @@
 //
 // Safety: git runs with argument arrays (no shell), a timeout (its whole process group is stopped),
 // an output limit, the caller's AbortSignal, a clean environment (no prompts, no system/global
-// config, private HOME, no SSH, only the http(s) transports, no hooks). Every caller-supplied value
+// config, private HOME, only the http(s) transports — or, for an SSH URL fetched with a key, only
+// ssh, run by an argument-safe GIT_SSH_COMMAND with strict known_hosts — no hooks). Every caller-supplied value
 // reaches argv after `--end-of-options`, and revisions starting with `-` are refused. Credentials
 // travel as an `http.extraHeader` in GIT_CONFIG_* env variables, never in argv, URLs, files or
 // messages; git's stderr is scrubbed before it is quoted. Before git connects, the host's addresses
@@ -38,7 +39,7 @@
 export type { GitCredentials } from './git-exec.js';
 export { maxSatisfying, satisfiesRange } from './semver.js';
 export { defaultSourceOptions, GitSources, type Resolved, type SourceOptions } from './sources.js';
-export { normalizeRepoUrl } from './url.js';
+export { locateRepo, normalizeRepoUrl, type RepoLocation, type SshTarget } from './url.js';
 export { DEFAULT_DENIED_NETWORKS } from './network.js';
 export {
   parsePushWebhook,
