@@ -22,14 +22,30 @@ export interface ApplicationSet extends KubeObject {
       };
       spec: ApplicationSpec;
     };
+    /**
+     * Argo CD's templatePatch (goTemplate only): a Go template rendering to YAML that is merged
+     * over each rendered template (maps merge, lists replace, null deletes).
+     */
+    templatePatch?: string;
     /** Go text/template syntax (`{{.name}}`) instead of `{{name}}`. */
     goTemplate?: boolean;
+    /** Only `missingkey=default|invalid|zero|error`; a missing key prints `<no value>` unless `error`. */
     goTemplateOptions?: string[];
-    /** Progressive roll-out of new Git revisions across clusters, step by step. */
+    /**
+     * Progressive roll-out of new Git revisions, step by step. Steps select Applications by their
+     * labels (`matchExpressions`, Argo CD's shape) and/or their cluster's (`clusterSelector`).
+     */
     strategy?: {
-      type: 'RollingSync';
+      type: 'RollingSync' | 'AllAtOnce';
+      /** `AllAtOnce` only; Argo CD's `Reverse` is refused by name. */
+      deletionOrder?: 'AllAtOnce' | 'Reverse';
       rollingSync: {
         steps: {
+          matchExpressions?: {
+            key: string;
+            operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+            values?: string[];
+          }[];
           clusterSelector?: {
             matchLabels?: Record<string, string>;
             matchExpressions?: {
@@ -38,7 +54,8 @@ export interface ApplicationSet extends KubeObject {
               values?: string[];
             }[];
           };
-          maxUpdate?: number;
+          /** An integer or a percentage (`"25%"`, rounded down, at least 1 above 0%). */
+          maxUpdate?: number | string;
           soakSeconds?: number;
           approval?: boolean;
         }[];
@@ -50,6 +67,12 @@ export interface ApplicationSet extends KubeObject {
       /** Deleting the ApplicationSet (or an Application it drops) leaves the deployed resources. */
       preserveResourcesOnDeletion?: boolean;
     };
+    /** Fields of generated Applications left as they are (jsonPointers from the Application's root). */
+    ignoreApplicationDifferences?: { name?: string; jsonPointers?: string[]; jqPathExpressions?: string[] }[];
+    /** Annotation and label keys whose existing values on generated Applications are kept. */
+    preservedFields?: { annotations?: string[]; labels?: string[] };
+    /** Accepted as Argo CD means it: selectors of nested generators always apply. */
+    applyNestedSelectors?: boolean;
   };
   status?: {
     conditions?: Condition[];

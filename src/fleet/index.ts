@@ -13,6 +13,15 @@
  * `TemplateError` the field (`spec.source.path`); an unknown key is always an error, never ''.
  */
 export { GeneratorError, TemplateError } from './errors.js';
+export {
+  applyTemplatePatch,
+  generatorTemplate,
+  ignoreDifferences,
+  mergeTemplate,
+  preserveFields,
+  withoutTemplate,
+} from './appset.js';
+export { applicationSetProblems, maxUpdateProblem, type SpecProblem } from './validate.js';
 export { fakePorts, type FakeFleet, type FakePorts } from './generators/fake-ports.js';
 export { generate, generateAll, type GenerateOptions } from './generators/generate.js';
 export { matchGlob } from './generators/glob.js';
@@ -39,6 +48,7 @@ export type {
 } from './types.js';
 export {
   planRollout,
+  resolveMaxUpdate,
   stepOf,
   type RolloutApp,
   type RolloutDecision,

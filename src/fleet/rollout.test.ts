@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { planRollout, type RolloutApp, type RolloutState, type RolloutStep } from './rollout.js';
+import {
+  planRollout,
+  resolveMaxUpdate,
+  stepOf,
+  type RolloutApp,
+  type RolloutState,
+  type RolloutStep,
+} from './rollout.js';
 
 const steps: RolloutStep[] = [
   { clusterSelector: { matchLabels: { env: 'dev' } } },
@@ -126,5 +133,103 @@ describe('planRollout', () => {
     expect(paused.state.phase).toBe('Paused');
     expect(paused.pins.get('d')).toBe('old');
     expect(planRollout({ ...base, apps, latest: 'new', previous: paused.state }).pins.get('d')).toBe('new');
+  });
+});
+
+describe("planRollout with Argo CD's RollingSync steps", () => {
+  const argoSteps: RolloutStep[] = [
+    { matchExpressions: [{ key: 'envLabel', operator: 'In', values: ['env-dev'] }] },
+    { matchExpressions: [{ key: 'envLabel', operator: 'In', values: ['env-prod'] }], maxUpdate: '50%' },
+  ];
+  const labelled = (name: string, env: string, o: Partial<RolloutApp> = {}): RolloutApp => ({
+    name,
+    cluster: 'same-cluster',
+    labels: { envLabel: env },
+    clusterLabels: {},
+    synced: true,
+    health: 'Healthy',
+    ...o,
+  });
+  const argo = { steps: argoSteps, paused: false, approvedStep: -1, now: 1_000_000 };
+
+  it('selects steps by the Applications’ labels, not their cluster', () => {
+    expect(stepOf(labelled('a', 'env-prod'), argoSteps)).toBe(1);
+    expect(stepOf(labelled('a', 'env-dev'), argoSteps)).toBe(0);
+    expect(stepOf({ ...labelled('a', 'env-dev'), labels: {} }, argoSteps)).toBe(1);
+  });
+
+  it('moves the first step, then 50% of the next at a time, waiting for health in between', () => {
+    const apps = [
+      labelled('dev-1', 'env-dev', healthyOn('old')),
+      labelled('prod-1', 'env-prod', healthyOn('old')),
+      labelled('prod-2', 'env-prod', healthyOn('old')),
+      labelled('prod-3', 'env-prod', healthyOn('old')),
+      labelled('prod-4', 'env-prod', healthyOn('old')),
+    ];
+    let d = planRollout({ ...argo, apps, latest: 'new', previous: completed });
+    expect(Object.fromEntries(d.pins)).toEqual({
+      'dev-1': 'new',
+      'prod-1': 'old',
+      'prod-2': 'old',
+      'prod-3': 'old',
+      'prod-4': 'old',
+    });
+    // dev pinned but not yet synced: prod still waits.
+    apps[0] = labelled('dev-1', 'env-dev', { pinned: 'new', syncedRevision: 'old', synced: false });
+    d = planRollout({ ...argo, apps, latest: 'new', previous: d.state });
+    expect(d.state.step).toBe(0);
+    expect(d.pins.get('prod-1')).toBe('old');
+    // dev healthy on new: two of the four prod apps (50%) move.
+    apps[0] = labelled('dev-1', 'env-dev', healthyOn('new'));
+    d = planRollout({ ...argo, apps, latest: 'new', previous: d.state });
+    expect(d.state.step).toBe(1);
+    expect(Object.fromEntries(d.pins)).toMatchObject({
+      'prod-1': 'new',
+      'prod-2': 'new',
+      'prod-3': 'old',
+      'prod-4': 'old',
+    });
+    // One moved app healthy, the other still progressing: only one more may move.
+    apps[1] = labelled('prod-1', 'env-prod', healthyOn('new'));
+    apps[2] = labelled('prod-2', 'env-prod', {
+      pinned: 'new',
+      syncedRevision: 'new',
+      synced: true,
+      health: 'Progressing',
+    });
+    d = planRollout({ ...argo, apps, latest: 'new', previous: d.state });
+    expect(Object.fromEntries(d.pins)).toMatchObject({ 'prod-3': 'new', 'prod-4': 'old' });
+  });
+
+  it('holds a step whose maxUpdate is 0', () => {
+    const apps = [labelled('dev-1', 'env-dev', healthyOn('old'))];
+    const d = planRollout({
+      ...argo,
+      steps: [{ ...argoSteps[0], maxUpdate: 0 }],
+      apps,
+      latest: 'new',
+      previous: completed,
+    });
+    expect(d.state.phase).toBe('Progressing');
+    expect(d.pins.get('dev-1')).toBe('old');
+  });
+});
+
+describe('resolveMaxUpdate', () => {
+  it.each([
+    [undefined, 7, 7],
+    [3, 7, 3],
+    ['3', 7, 3],
+    ['50%', 4, 2],
+    ['50%', 5, 2],
+    ['10%', 3, 1],
+    ['0%', 3, 0],
+    ['100%', 3, 3],
+    [0, 3, 0],
+  ] as const)('%s of %i → %i', (max, count, want) => {
+    expect(resolveMaxUpdate(max, count)).toBe(want);
+  });
+  it('throws for a value it cannot read', () => {
+    expect(() => resolveMaxUpdate('lots', 3)).toThrow(/invalid maxUpdate "lots"/);
   });
 });

@@ -1,11 +1,21 @@
 import { matchesSelector } from './generators/selector.js';
-import type { LabelSelector } from './types.js';
+import type { LabelSelector, LabelSelectorRequirement } from './types.js';
 
-/** One step of a progressive roll-out: the clusters it covers and how it may proceed. */
+/**
+ * One step of a progressive roll-out: the Applications it covers and how it may proceed. Argo
+ * CD's shape selects by the generated Applications' labels (`matchExpressions`); gitfleet's by the
+ * destination cluster's labels (`clusterSelector`); a step with both needs both to match.
+ */
 export interface RolloutStep {
+  /** Argo CD's RollingSync selector, on the generated Application's labels. */
+  matchExpressions?: LabelSelectorRequirement[];
   clusterSelector?: LabelSelector;
-  /** Clusters of this step updated at once; default all of them. */
-  maxUpdate?: number;
+  /**
+   * Applications of this step updated at once: an integer or a percentage of the step's
+   * Applications (`"25%"`, rounded down but at least 1 when above 0%, as Argo CD). `0` holds the
+   * step. Default: all of them.
+   */
+  maxUpdate?: number | string;
   /** Seconds the step must stay Synced and Healthy before the next starts. */
   soakSeconds?: number;
   /** The step waits for `gitfleet rollout approve` before it starts. */
@@ -31,6 +41,8 @@ export interface RolloutState {
 /** What the planner needs to know about one generated Application. */
 export interface RolloutApp {
   name: string;
+  /** The generated Application's labels (Argo CD's steps select on these). */
+  labels?: Record<string, string>;
   clusterLabels: Record<string, string>;
   /** The revision it is pinned to now (undefined: new Application). */
   pinned?: string;
@@ -50,10 +62,40 @@ export interface RolloutDecision {
   recheckMs?: number;
 }
 
-/** The step an Application belongs to: the first whose selector matches its cluster; else the last. */
+/**
+ * The step an Application belongs to: the first whose selectors all match (`matchExpressions` on
+ * its labels, `clusterSelector` on its cluster's); else the last.
+ */
 export function stepOf(app: RolloutApp, steps: RolloutStep[]): number {
-  const i = steps.findIndex((s) => matchesSelector(app.clusterLabels, s.clusterSelector));
+  const i = steps.findIndex(
+    (s) =>
+      (s.matchExpressions === undefined ||
+        matchesSelector(app.labels ?? {}, { matchExpressions: s.matchExpressions })) &&
+      (s.clusterSelector === undefined || matchesSelector(app.clusterLabels, s.clusterSelector)),
+  );
   return i < 0 ? Math.max(0, steps.length - 1) : i;
+}
+
+/**
+ * How many of a step's `count` Applications may update at once. Argo CD's rule: a percentage is
+ * rounded down but never below 1 unless it is 0%; an integer is taken as is; absent is all.
+ * Throws for anything else (the ApplicationSet check reports it first, naming the field).
+ */
+export function resolveMaxUpdate(maxUpdate: number | string | undefined, count: number): number {
+  if (maxUpdate === undefined) return count;
+  if (typeof maxUpdate === 'number') {
+    if (!Number.isInteger(maxUpdate) || maxUpdate < 0) throw new Error(`invalid maxUpdate ${maxUpdate}`);
+    return maxUpdate;
+  }
+  const pct = /^(\d+)%$/.exec(maxUpdate);
+  if (pct) {
+    const p = Number(pct[1]);
+    if (p > 100) throw new Error(`invalid maxUpdate ${JSON.stringify(maxUpdate)}`);
+    const n = Math.floor((count * p) / 100);
+    return p > 0 && n < 1 ? 1 : n;
+  }
+  if (/^\d+$/.test(maxUpdate)) return Number(maxUpdate);
+  throw new Error(`invalid maxUpdate ${JSON.stringify(maxUpdate)}`);
 }
 
 /**
@@ -181,7 +223,7 @@ export function planRollout(input: {
     }
     // The current step: moved Applications stay moved; while not halted or paused, move up to
     // maxUpdate at a time, the next ones only when the moved ones are done.
-    const max = steps[s]?.maxUpdate ?? members.length;
+    const max = resolveMaxUpdate(steps[s]?.maxUpdate, members.length);
     const moving = members.filter((a) => onNew(a) && !done(a)).length;
     let budget = state.phase === 'Progressing' ? Math.max(0, max - moving) : 0;
     for (const a of [...members].sort((x, y) => x.name.localeCompare(y.name))) {

@@ -9,11 +9,20 @@ import {
 import { GitfleetError } from '../../core/errors.js';
 import type { GitSources } from '../../engine/source/index.js';
 import {
+  applicationSetProblems,
+  applyTemplatePatch,
   generate,
+  generatorTemplate,
+  ignoreDifferences,
+  mergeTemplate,
   planRollout,
+  preserveFields,
   renderTemplate,
+  TemplateError,
+  withoutTemplate,
   type FleetPorts,
   type GeneratorSpec,
+  type Params,
   type RolloutApp,
   type RolloutDecision,
   type RolloutState,
@@ -100,17 +109,45 @@ export class ApplicationSetController {
 
   async #reconcile(k: string): Promise<void> {
     const [namespace = '', name = ''] = k.split('/');
-    const { client } = this.#o;
-    const set = await client.getOrUndefined<ApplicationSet>({
+    const set = await this.#o.client.getOrUndefined<ApplicationSet>({
       apiVersion: API_VERSION,
       kind: 'ApplicationSet',
       namespace,
       name,
     });
     if (!set || set.metadata.deletionTimestamp) return;
-    const now = new Date().toISOString();
+    try {
+      await this.#reconcileSet(set, k);
+    } catch (e) {
+      // Whatever failed (an Application the API server refused, a lost connection), the
+      // ApplicationSet says so in its status and in an Event, not only in this log.
+      const message = `ApplicationSet ${k}: ${e instanceof Error ? e.message : String(e)}`;
+      await this.#failed(set, 'ErrorOccurred', message, 'apply').catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async #reconcileSet(set: ApplicationSet, k: string): Promise<void> {
+    const { client } = this.#o;
+    const namespace = set.metadata.namespace ?? '';
+    const name = set.metadata.name;
     const policy = set.spec.syncPolicy?.applicationsSync ?? 'sync';
     const goTemplate = !!set.spec.goTemplate;
+    const goTemplateOptions = set.spec.goTemplateOptions ?? [];
+    const poll = Math.min(this.#o.pollIntervalMs ?? 180_000, requeueAfterMs(set) ?? Infinity);
+
+    // 0. Every field is honoured or refused by name: refuse before generating anything.
+    const problems = applicationSetProblems(set.spec);
+    if (problems.length) {
+      const reason = problems.some((p) => p.reason === 'UnsupportedField')
+        ? 'UnsupportedField'
+        : 'InvalidSpec';
+      const message = `ApplicationSet ${k}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`;
+      await this.#failed(set, reason, message, 'spec');
+      this.#queue.addAfter(k, poll);
+      return;
+    }
+
     const ports =
       this.#o.ports?.(namespace) ??
       fleetPorts({
@@ -121,22 +158,45 @@ export class ApplicationSetController {
       });
 
     // 1. Generate and render everything before touching anything.
-    let desired: Application[];
+    const desired: Application[] = [];
+    const params: Params[][] = [];
+    for (const [i, g] of set.spec.generators.entries()) {
+      try {
+        params.push(
+          await generate(withoutTemplate(g) as GeneratorSpec, ports, {
+            goTemplate,
+            path: `generators[${i}]`,
+          }),
+        );
+      } catch (e) {
+        await this.#failed(
+          set,
+          'ApplicationParamsGenerationError',
+          where(e, `ApplicationSet ${k}: spec`),
+          'params',
+        );
+        this.#queue.addAfter(k, poll);
+        return;
+      }
+    }
     try {
-      desired = [];
       for (const [i, g] of set.spec.generators.entries()) {
-        const params = await generate(g as GeneratorSpec, ports, { goTemplate }).catch((e: unknown) => {
-          throw prefix(e, `ApplicationSet ${k}: spec.generators[${i}]`);
-        });
-        for (const p of params) {
+        const template = mergeTemplate(set.spec.template, generatorTemplate(g));
+        const base = generatorTemplate(g) === undefined ? 'spec.template' : `spec.generators[${i}] template`;
+        for (const p of params[i] ?? []) {
           let rendered: ApplicationSet['spec']['template'];
           try {
-            rendered = renderTemplate(set.spec.template, p, {
-              goTemplate,
-              goTemplateOptions: set.spec.goTemplateOptions ?? [],
-            });
+            rendered = renderTemplate(template, p, { goTemplate, goTemplateOptions });
+            if (set.spec.templatePatch)
+              rendered = applyTemplatePatch(rendered, set.spec.templatePatch, p, goTemplateOptions);
           } catch (e) {
-            throw prefix(e, `ApplicationSet ${k}: spec.template`);
+            throw prefix(
+              e,
+              // Errors of templatePatch and goTemplateOptions already name their spec field.
+              e instanceof TemplateError && /^spec\.(templatePatch|goTemplateOptions)/.test(e.fieldPath)
+                ? `ApplicationSet ${k}`
+                : `ApplicationSet ${k}: ${base}`,
+            );
           }
           desired.push(this.#toApplication(set, rendered));
         }
@@ -151,18 +211,13 @@ export class ApplicationSetController {
         seen.add(a.metadata.name);
       }
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      await this.#status(
+      await this.#failed(
         set,
-        setCondition(
-          set.status?.conditions,
-          { type: 'ErrorOccurred', status: 'True', reason: 'ApplicationGenerationError', message },
-          now,
-        ),
-        set.status?.applications ?? [],
+        'RenderTemplateParamsError',
+        e instanceof Error ? e.message : String(e),
+        'render',
       );
-      await recordEvent(client, set, 'Warning', 'ApplicationGenerationError', message);
-      this.#queue.addAfter(k, this.#o.pollIntervalMs ?? 180_000);
+      this.#queue.addAfter(k, poll);
       return;
     }
 
@@ -170,8 +225,23 @@ export class ApplicationSetController {
     const existing = new Map<string, Application>();
     for (const a of (await client.list<Application>(API_VERSION, 'Application', { namespace })).items)
       existing.set(a.metadata.name, a);
+    for (const [i, app] of desired.entries()) {
+      const cur = existing.get(app.metadata.name);
+      if (!cur || !ownedBy(cur, set)) continue;
+      try {
+        desired[i] = ignoreDifferences(
+          preserveFields(app, cur, set.spec.preservedFields),
+          cur,
+          set.spec.ignoreApplicationDifferences,
+        );
+      } catch (e) {
+        await this.#failed(set, 'ApplicationValidationError', where(e, `ApplicationSet ${k}`), 'render');
+        this.#queue.addAfter(k, poll);
+        return;
+      }
+    }
     let rollout: RolloutState | undefined;
-    let recheckMs = this.#o.pollIntervalMs ?? 180_000;
+    let recheckMs = poll;
     if (set.spec.strategy?.type === 'RollingSync' && desired.length > 0) {
       try {
         const decision = await this.#planRollout(set, desired, existing);
@@ -182,13 +252,7 @@ export class ApplicationSetController {
         }
         if (decision.recheckMs !== undefined) recheckMs = Math.min(recheckMs, decision.recheckMs);
       } catch (e) {
-        const message = `ApplicationSet ${k}: roll-out: ${e instanceof Error ? e.message : String(e)}`;
-        const failed = setCondition(
-          set.status?.conditions,
-          { type: 'ErrorOccurred', status: 'True', reason: 'RolloutError', message },
-          now,
-        );
-        await this.#status(set, failed, set.status?.applications ?? []);
+        await this.#failed(set, 'RolloutError', where(e, `ApplicationSet ${k}: roll-out`), 'rollout');
         this.#queue.addAfter(k, 10_000);
         return;
       }
@@ -204,7 +268,11 @@ export class ApplicationSetController {
         continue;
       }
       if (cur && (policy === 'create-only' || policy === 'create-delete')) continue;
-      await client.apply(app, { fieldManager: MANAGER, force: true });
+      try {
+        await client.apply(app, { fieldManager: MANAGER, force: true });
+      } catch (e) {
+        throw prefix(e, `${cur ? 'updating' : 'creating'} Application ${namespace}/${app.metadata.name}`);
+      }
       if (!cur) created.push(app.metadata.name);
     }
     if (policy === 'sync' || policy === 'create-delete') {
@@ -220,32 +288,50 @@ export class ApplicationSetController {
         });
       }
     }
-    const conditions = errors.length
-      ? setCondition(
-          set.status?.conditions,
-          {
-            type: 'ErrorOccurred',
-            status: 'True',
-            reason: 'ApplicationNameCollision',
-            message: errors.join('; '),
-          },
-          now,
-        )
-      : setCondition(
-          set.status?.conditions,
-          {
-            type: 'ErrorOccurred',
-            status: 'False',
-            reason: 'ApplicationSetUpToDate',
-            message: `${desired.length} Application(s) generated`,
-          },
-          now,
-        );
     const listed = desired.map((a) => ({
       name: a.metadata.name,
       ...(rollout ? { revision: a.spec.source.targetRevision } : {}),
     }));
-    await this.#status(set, conditions, listed, rollout);
+    if (errors.length) {
+      await this.#failed(set, 'ApplicationNameCollision', errors.join('; '), 'apply', listed, rollout);
+    } else {
+      const now = new Date().toISOString();
+      let conditions = set.status?.conditions;
+      const upToDate = `${desired.length} Application(s) generated and up to date`;
+      conditions = setCondition(
+        conditions,
+        { type: 'ErrorOccurred', status: 'False', reason: 'ApplicationSetUpToDate', message: upToDate },
+        now,
+      );
+      conditions = setCondition(
+        conditions,
+        {
+          type: 'ParametersGenerated',
+          status: 'True',
+          reason: 'ParametersGenerated',
+          message: 'parameters generated for every generator',
+        },
+        now,
+      );
+      conditions = setCondition(
+        conditions,
+        { type: 'ResourcesUpToDate', status: 'True', reason: 'ApplicationSetUpToDate', message: upToDate },
+        now,
+      );
+      if (rollout)
+        conditions = setCondition(
+          conditions,
+          {
+            type: 'RolloutProgressing',
+            status: rollout.phase === 'Completed' ? 'False' : 'True',
+            reason:
+              rollout.phase === 'Completed' ? 'ApplicationSetRolloutComplete' : `Rollout${rollout.phase}`,
+            message: rollout.message,
+          },
+          now,
+        );
+      await this.#status(set, conditions, listed, rollout);
+    }
     if (created.length)
       await recordEvent(client, set, 'Normal', 'ApplicationsCreated', `created ${created.join(', ')}`);
     if (rollout?.phase === 'Halted' && set.status?.rollout?.phase !== 'Halted') {
@@ -271,6 +357,49 @@ export class ApplicationSetController {
   }
 
   /**
+   * Reports a failure Argo CD's way: `ErrorOccurred=True` with the reason, `ParametersGenerated`
+   * and `ResourcesUpToDate` as far as the reconcile got, and a Warning Event when the message is
+   * new (so a failure retried every poll does not flood the namespace with Events). Nothing else
+   * changes: the Applications stay as they were.
+   */
+  async #failed(
+    set: ApplicationSet,
+    reason: string,
+    message: string,
+    stage: 'spec' | 'params' | 'render' | 'rollout' | 'apply',
+    applications = set.status?.applications ?? [],
+    rollout?: RolloutState,
+  ): Promise<void> {
+    const now = new Date().toISOString();
+    const prev = set.status?.conditions?.find((c) => c.type === 'ErrorOccurred');
+    let conditions = setCondition(
+      set.status?.conditions,
+      { type: 'ErrorOccurred', status: 'True', reason, message },
+      now,
+    );
+    conditions = setCondition(
+      conditions,
+      stage === 'spec' || stage === 'params'
+        ? { type: 'ParametersGenerated', status: 'False', reason, message }
+        : {
+            type: 'ParametersGenerated',
+            status: 'True',
+            reason: 'ParametersGenerated',
+            message: 'parameters generated for every generator',
+          },
+      now,
+    );
+    conditions = setCondition(
+      conditions,
+      { type: 'ResourcesUpToDate', status: 'False', reason, message },
+      now,
+    );
+    await this.#status(set, conditions, applications, rollout ?? set.status?.rollout);
+    if (prev?.status !== 'True' || prev.message !== message || prev.reason !== reason)
+      await recordEvent(this.#o.client, set, 'Warning', reason, message);
+  }
+
+  /**
    * Resolves the template's revision to a commit and asks the planner which commit each
    * Application is pinned to: the roll-out moves clusters step by step by pinning.
    */
@@ -293,6 +422,7 @@ export class ApplicationSetController {
       const degraded = cur?.status?.resources?.find((r) => r.health?.status === 'Degraded');
       return {
         name: a.metadata.name,
+        labels: a.metadata.labels ?? {},
         cluster,
         clusterLabels: labels.get(cluster) ?? {},
         ...(cur?.spec.source.targetRevision ? { pinned: cur.spec.source.targetRevision } : {}),
@@ -308,7 +438,7 @@ export class ApplicationSetController {
     });
     const approved = Number(set.metadata.annotations?.[ROLLOUT_APPROVED_ANNOTATION] ?? '-1');
     return planRollout({
-      steps: set.spec.strategy?.rollingSync.steps ?? [],
+      steps: set.spec.strategy?.rollingSync?.steps ?? [],
       apps,
       latest,
       previous: set.status?.rollout,
@@ -384,6 +514,22 @@ function key(o: KubeObject): string {
 function ownedBy(app: Application, set: ApplicationSet): boolean {
   const refs = (app.metadata.ownerReferences as { uid?: string; kind?: string }[] | undefined) ?? [];
   return refs.some((r) => r.kind === 'ApplicationSet' && r.uid === set.metadata.uid);
+}
+
+/** The error's message prefixed with where it happened. */
+function where(e: unknown, at: string): string {
+  return `${at}: ${e instanceof Error ? e.message : String(e)}`;
+}
+
+/** The shortest `requeueAfterSeconds` a top-level git or pullRequest generator asks for, in ms. */
+function requeueAfterMs(set: ApplicationSet): number | undefined {
+  const asked = set.spec.generators
+    .flatMap((g) => [g.git, g.pullRequest])
+    .map((x) =>
+      x && typeof x === 'object' ? (x as { requeueAfterSeconds?: unknown }).requeueAfterSeconds : undefined,
+    )
+    .filter((n): n is number => typeof n === 'number' && n > 0);
+  return asked.length ? Math.min(...asked) * 1000 : undefined;
 }
 
 function prefix(e: unknown, where: string): Error {
