@@ -128,7 +128,9 @@ describe('ClusterResolver.destination (Argo CD destinations)', () => {
     expect(e.message).toMatch(
       /^destination\.server https:\/\/10\.9\.9\.9:6443 matches no registered Cluster/,
     );
-    expect(lists()).toBe(1); // the fresh re-read is skipped: the list is under a second old
+    expect(lists()).toBe(1);
+    await failure(r.destination({ server: 'https://10.9.9.9:6443' }));
+    expect(lists()).toBe(2); // every server lookup reads the Clusters now: never a stale answer
     expect(r.knownName({ server: 'https://10.9.9.9:6443' })).toBe('in-cluster');
   });
 

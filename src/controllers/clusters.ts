@@ -27,7 +27,7 @@ export const DESTINATION_TIMEOUT_MS = 15_000;
 const BACKOFF_FIRST_MS = 5_000;
 const BACKOFF_MAX_MS = 120_000;
 
-/** How long a read of the registered Clusters answers `destination.server` lookups. */
+/** How long a read of the registered Clusters answers "what is the URL of Cluster <name>". */
 const CLUSTER_LIST_TTL_MS = 5_000;
 
 /** An Application's destination cluster: its registered name and, when known, its API URL. */
@@ -112,9 +112,9 @@ export class ClusterResolver {
       return { name: IN_CLUSTER, server: IN_CLUSTER_SERVER };
     const matching = (list: Cluster[]): Cluster[] =>
       list.filter((c) => c.spec.server && normalizeServerUrl(c.spec.server) === wanted);
-    let found = matching(await this.#clusterList(signal, false));
-    // A Cluster registered a moment ago may be missing from the cached list: read once more.
-    if (found.length === 0) found = matching(await this.#clusterList(signal, true));
+    // Read now, not from the cache: a Cluster registered a moment ago at the same URL makes the
+    // destination ambiguous, and a stale list would have picked the other one.
+    const found = matching(await this.#clusterList(signal, true));
     if (found.length === 0)
       throw new InvalidDestinationError(
         `destination.server ${server} matches no registered Cluster in ${this.#namespace} (no Cluster has spec.server ${wanted}); register it with 'gitfleet cluster add' or set destination.name`,
@@ -138,10 +138,13 @@ export class ClusterResolver {
     return (wanted && this.#byServer.get(wanted)) || IN_CLUSTER;
   }
 
-  /** The registered Clusters, read at most every CLUSTER_LIST_TTL_MS unless `fresh` (then at most every second). */
+  /**
+   * The registered Clusters: `fresh` reads them now; otherwise a read under CLUSTER_LIST_TTL_MS old
+   * serves (only for a named cluster's URL, which project `server` globs match on).
+   */
   async #clusterList(signal: AbortSignal | undefined, fresh: boolean): Promise<Cluster[]> {
     const age = this.#listed ? Date.now() - this.#listed.at : Infinity;
-    if (this.#listed && age < (fresh ? 1_000 : CLUSTER_LIST_TTL_MS)) return this.#listed.clusters;
+    if (!fresh && this.#listed && age < CLUSTER_LIST_TTL_MS) return this.#listed.clusters;
     const list = await this.#mgmt.list<Cluster>(API_VERSION, 'Cluster', {
       namespace: this.#namespace,
       signal,
