@@ -45,7 +45,8 @@ data:
 }
 
 const cmData = (out: Awaited<ReturnType<typeof render>>): Record<string, string> =>
-  (out.find((m) => m.object.kind === 'ConfigMap')?.object as { data: Record<string, string> }).data;
+  (out.find((m) => m.object.kind === 'ConfigMap')?.object as unknown as { data: Record<string, string> })
+    .data;
 
 describe('helm: Argo CD source.helm fields', () => {
   it('parameters have --set semantics and win over value files; skipCrds, apiVersions, namespace are honoured', async () => {
@@ -71,13 +72,23 @@ describe('helm: Argo CD source.helm fields', () => {
     );
     expect(out.map((m) => m.object.kind)).toEqual(['ConfigMap']);
     expect(out[0]?.object.metadata.name).toBe('shop-cfg');
-    expect(cmData(out)).toEqual({ replicas: '3', tag: '"1.27"', dotted: 'true', monitoring: 'true', ns: 'team' });
+    expect(cmData(out)).toEqual({
+      replicas: '3',
+      tag: '"1.27"',
+      dotted: 'true',
+      monitoring: 'true',
+      ns: 'team',
+    });
   });
 
   it('ignoreMissingValueFiles skips a missing file; without it the file is named; escapes are refused either way', async () => {
     const root = chartRepo();
     const out = await render(
-      { root, path: 'chart', helm: { valueFiles: ['nope.yaml', 'prod.yaml'], ignoreMissingValueFiles: true } },
+      {
+        root,
+        path: 'chart',
+        helm: { valueFiles: ['nope.yaml', 'prod.yaml'], ignoreMissingValueFiles: true },
+      },
       opts,
     );
     expect(cmData(out).tag).toBe('"prod"');
@@ -85,7 +96,10 @@ describe('helm: Argo CD source.helm fields', () => {
       /does not exist/,
     );
     await expect(
-      render({ root, path: 'chart', helm: { valueFiles: ['../../x.yaml'], ignoreMissingValueFiles: true } }, opts),
+      render(
+        { root, path: 'chart', helm: { valueFiles: ['../../x.yaml'], ignoreMissingValueFiles: true } },
+        opts,
+      ),
     ).rejects.toThrow(PathEscapeError);
   });
 

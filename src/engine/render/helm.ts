@@ -357,7 +357,8 @@ export function parametersToValues(
     let node = out;
     for (const seg of path.slice(0, -1)) {
       const next = node[seg];
-      if (typeof next === 'object' && next !== null && !Array.isArray(next)) node = next as Record<string, unknown>;
+      if (typeof next === 'object' && next !== null && !Array.isArray(next))
+        node = next as Record<string, unknown>;
       else {
         const fresh = Object.create(null) as Record<string, unknown>;
         node[seg] = fresh;
@@ -409,10 +410,13 @@ function typedSetValue(v: string): unknown {
 /** `group/version`, `version` or `group/version/Kind`, as `--api-versions` takes them. */
 function checkApiVersion(v: string, field: string, file: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}(\/[A-Za-z0-9][A-Za-z0-9.-]{0,62}){0,2}$/u.test(v))
-    throw new RenderError(`${field} ${quoteValue(v)} is not an API version (expected e.g. monitoring.coreos.com/v1)`, {
-      file,
-      code: 'render.InvalidParameter',
-    });
+    throw new RenderError(
+      `${field} ${quoteValue(v)} is not an API version (expected e.g. monitoring.coreos.com/v1)`,
+      {
+        file,
+        code: 'render.InvalidParameter',
+      },
+    );
   return v;
 }
 

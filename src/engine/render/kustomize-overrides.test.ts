@@ -11,6 +11,21 @@ import { render } from './index.js';
 import { parseImage } from './kustomize-overrides.js';
 
 const opts = { kustomizeBinary: toolPath('kustomize') };
+/** The fields of a rendered Deployment these tests read. */
+interface DeployShape {
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: { spec: { containers: { image: string; envFrom: { configMapRef: { name: string } }[] }[] } };
+  };
+}
+
 const temps: string[] = [];
 afterEach(() => {
   for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -64,17 +79,19 @@ describe('kustomize overrides (Argo CD source.kustomize)', () => {
       },
       opts,
     );
-    const deploy = out.find((m) => m.object.kind === 'Deployment')?.object as Record<string, any>;
-    const cm = out.find((m) => m.object.kind === 'ConfigMap')?.object as Record<string, any>;
+    const deploy = out.find((m) => m.object.kind === 'Deployment')?.object as unknown as DeployShape;
+    const cm = out.find((m) => m.object.kind === 'ConfigMap')?.object as unknown as {
+      metadata: { name: string };
+    };
     expect(deploy.metadata.name).toBe('p-web-s');
     expect(deploy.metadata.namespace).toBe('shop');
     expect(deploy.metadata.labels).toEqual({ team: 'blue' });
     expect(deploy.metadata.annotations).toEqual({ owner: 'ops' });
     expect(deploy.spec.replicas).toBe(3);
     expect(deploy.spec.selector.matchLabels).toEqual({ app: 'web', team: 'blue' });
-    expect(deploy.spec.template.spec.containers[0].image).toBe('registry.example/nginx:1.27');
+    expect(deploy.spec.template.spec.containers[0]?.image).toBe('registry.example/nginx:1.27');
     // A name reference follows the renamed object, as with Argo's `kustomize edit`.
-    expect(deploy.spec.template.spec.containers[0].envFrom[0].configMapRef.name).toBe('p-cfg-s');
+    expect(deploy.spec.template.spec.containers[0]?.envFrom[0]?.configMapRef.name).toBe('p-cfg-s');
     expect(cm.metadata.name).toBe('p-cfg-s');
     // Origins still name the app's own kustomization.
     expect(out[0]?.origin.file).toBe('app/kustomization.yaml');
@@ -108,7 +125,10 @@ describe('parseImage', () => {
       newName: 'reg.io:5000/x/nginx',
       newTag: '2',
     });
-    expect(parseImage('reg.io:5000/nginx@sha256:abc')).toEqual({ name: 'reg.io:5000/nginx', digest: 'sha256:abc' });
+    expect(parseImage('reg.io:5000/nginx@sha256:abc')).toEqual({
+      name: 'reg.io:5000/nginx',
+      digest: 'sha256:abc',
+    });
     expect(() => parseImage('a b')).toThrow(/kustomize.images/);
   });
 });

@@ -55,10 +55,13 @@ export function wrapperKustomization(appDir: string, o: KustomizeOverrides, file
   if (o.namespace) doc.namespace = checkNamespace(o.namespace, 'kustomize.namespace', file);
   if (o.commonLabels && Object.keys(o.commonLabels).length)
     // commonLabels' meaning (selectors and templates too), in the form kustomize v5 does not deprecate.
-    doc.labels = [{ pairs: stringMap(o.commonLabels, 'kustomize.commonLabels', file), includeSelectors: true }];
+    doc.labels = [
+      { pairs: stringMap(o.commonLabels, 'kustomize.commonLabels', file), includeSelectors: true },
+    ];
   if (o.commonAnnotations && Object.keys(o.commonAnnotations).length)
     doc.commonAnnotations = stringMap(o.commonAnnotations, 'kustomize.commonAnnotations', file);
-  if (o.images?.length) doc.images = o.images.map((img, i) => parseImage(img, `kustomize.images[${i}]`, file));
+  if (o.images?.length)
+    doc.images = o.images.map((img, i) => parseImage(img, `kustomize.images[${i}]`, file));
   if (o.replicas?.length)
     doc.replicas = o.replicas.map((r, i) => ({
       name: r.name,
@@ -71,7 +74,11 @@ function invalid(field: string, value: string, why: string, file: string | undef
   return new RenderError(`${field} ${quoteValue(value)} ${why}`, { file, code: 'render.InvalidParameter' });
 }
 
-function stringMap(m: Record<string, unknown>, field: string, file: string | undefined): Record<string, string> {
+function stringMap(
+  m: Record<string, unknown>,
+  field: string,
+  file: string | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(m)) {
     if (typeof v !== 'string') throw invalid(`${field}.${k}`, String(v), 'must be a string', file);

@@ -1,0 +1,250 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_VERSION, type Application } from '../../src/api/application.js';
+import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
+import { installCrds } from '../../src/cli/commands/install.js';
+import type { KubeObject } from '../../src/kube/index.js';
+import {
+  createNamespace,
+  testFleet,
+  uniqueName,
+  type ClusterHandle,
+  type TestFleet,
+} from '../harness/context.js';
+import { startControllers, type TestControllers } from '../harness/controllers.js';
+import { waitFor } from '../harness/wait.js';
+
+// Argo CD Application fields through the real CRD, controller, Git server, kustomize, helm and
+// apiserver (issue 21): each lands with Argo's meaning, or the app is refused naming the field and
+// nothing is applied.
+
+let fleet: TestFleet;
+let hub: ClusterHandle;
+let ns: string;
+let proj: string;
+let controllers: TestControllers;
+const dir = mkdtempSync(join(tmpdir(), 'gitfleet-argo-fields-'));
+
+beforeAll(async () => {
+  fleet = await testFleet();
+  hub = fleet.clusters[0] as ClusterHandle;
+  await installCrds(hub.admin);
+  await hub.admin.apply(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: FLEET_NAMESPACE } },
+    { fieldManager: 'test' },
+  );
+  ns = await createNamespace(hub.admin, 'argo-fields');
+  await hub.admin.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'creds', namespace: ns },
+    stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
+  });
+  proj = uniqueName('argo-fields-proj');
+  await hub.admin.create({
+    apiVersion: API_VERSION,
+    kind: 'Project',
+    metadata: { name: proj, namespace: FLEET_NAMESPACE },
+    spec: {
+      sourceNamespaces: [ns],
+      sourceRepos: [`${fleet.git.info.url}/*`],
+      destinations: [{ namespace: '*' }],
+    },
+  } as KubeObject);
+  controllers = await startControllers({
+    kubeconfig: hub.kubeconfig,
+    namespace: ns,
+    cacheDir: join(dir, 'sources'),
+    apps: true,
+    pollIntervalMs: 1000,
+  });
+});
+
+afterAll(() => {
+  controllers?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const getApp = (name: string): Promise<Application> =>
+  hub.admin.get<Application>({ apiVersion: API_VERSION, kind: 'Application', namespace: ns, name });
+
+/** The fields of a rendered Deployment these tests read. */
+interface DeployShape {
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: { spec: { containers: { image: string; envFrom: { configMapRef: { name: string } }[] }[] } };
+  };
+}
+type Obj = KubeObject & { data?: Record<string, string>; spec?: DeployShape['spec'] };
+const get = (kind: string, apiVersion: string, namespace: string, name: string): Promise<Obj | undefined> =>
+  hub.admin.getOrUndefined({ apiVersion, kind, namespace, name }) as Promise<Obj | undefined>;
+
+/** A repository with `files` and an automated Application (spec fields merged in) of this project. */
+async function app(
+  files: Record<string, string>,
+  source: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Promise<{ name: string; destNs: string }> {
+  const repo = uniqueName('argo-repo');
+  await fleet.git.createRepo(repo);
+  await fleet.git.commit(repo, files);
+  const destNs = await createNamespace(hub.admin, 'argo-dest');
+  const name = uniqueName('app');
+  await hub.admin.create({
+    apiVersion: API_VERSION,
+    kind: 'Application',
+    metadata: { name, namespace: ns },
+    spec: {
+      project: proj,
+      source: { repoURL: fleet.git.repoUrl(repo), secretRef: { name: 'creds' }, ...source },
+      destination: { namespace: destNs },
+      syncPolicy: { automated: { prune: true } },
+      ...extra,
+    },
+  } as KubeObject);
+  return { name, destNs };
+}
+
+const DEPLOY = `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.25
+          envFrom: [{ configMapRef: { name: settings } }]
+`;
+
+describe('Argo CD source.kustomize', () => {
+  it('namePrefix, images, commonLabels and replicas land as Argo CD would render them', async () => {
+    const a = await app(
+      {
+        'app/kustomization.yaml': 'resources: [deploy.yaml, cm.yaml]\n',
+        'app/deploy.yaml': DEPLOY,
+        'app/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: settings }\ndata: { a: "1" }\n',
+      },
+      {
+        path: 'app',
+        kustomize: {
+          namePrefix: 'prod-',
+          images: ['nginx=registry.example/nginx:1.27'],
+          commonLabels: { team: 'blue' },
+          replicas: [{ name: 'web', count: 2 }],
+        },
+      },
+    );
+    const deploy = await waitFor(
+      'prod-web applied',
+      () => get('Deployment', 'apps/v1', a.destNs, 'prod-web'),
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect(deploy.metadata.labels?.team).toBe('blue');
+    expect(deploy.spec?.selector.matchLabels).toEqual({ app: 'web', team: 'blue' });
+    expect(deploy.spec?.replicas).toBe(2);
+    const container = deploy.spec?.template.spec.containers[0];
+    expect(container?.image).toBe('registry.example/nginx:1.27');
+    // The reference follows the renamed ConfigMap, as kustomize does for Argo CD.
+    expect(container?.envFrom[0]?.configMapRef.name).toBe('prod-settings');
+    const cm = await get('ConfigMap', 'v1', a.destNs, 'prod-settings');
+    expect(cm?.metadata.labels?.team).toBe('blue');
+    expect(await get('Deployment', 'apps/v1', a.destNs, 'web')).toBeUndefined();
+  });
+});
+
+describe('Argo CD source.helm', () => {
+  it('parameters land with their values and the release is named after the Application', async () => {
+    const a = await app(
+      {
+        'charts/web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 0.1.0\n',
+        'charts/web/values.yaml': 'color: blue\nreplicas: 1\n',
+        'charts/web/templates/cm.yaml':
+          'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-settings\ndata:\n' +
+          '  color: {{ .Values.color | quote }}\n  replicas: {{ .Values.replicas | toJson | quote }}\n' +
+          '  release: {{ .Release.Name }}\n',
+      },
+      {
+        path: 'charts/web',
+        helm: {
+          parameters: [
+            { name: 'color', value: 'green' },
+            { name: 'replicas', value: '3' },
+          ],
+        },
+      },
+    );
+    const cm = await waitFor(
+      'the release ConfigMap',
+      () => get('ConfigMap', 'v1', a.destNs, `${a.name}-settings`),
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect(cm.data).toEqual({ color: 'green', replicas: '3', release: a.name });
+    // Not the chart folder's name, which gitfleet used before.
+    expect(await get('ConfigMap', 'v1', a.destNs, 'web-settings')).toBeUndefined();
+  });
+});
+
+describe('unsupported Argo CD fields', () => {
+  it('an app with source.plugin, a jq ignoreDifferences and an unknown syncOption is refused naming each; nothing is applied', async () => {
+    const a = await app(
+      { 'app/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: must-not-exist }\ndata: {}\n' },
+      { path: 'app', plugin: { name: 'argocd-vault-plugin' } },
+      {
+        syncPolicy: { automated: { prune: true }, syncOptions: ['CreateNamespace=true', 'Replace=true'] },
+        ignoreDifferences: [{ kind: 'ConfigMap', jqPathExpressions: ['.data'] }],
+      },
+    );
+    const message = await waitFor(
+      'InvalidSpecError',
+      async () =>
+        (await getApp(a.name)).status?.conditions?.find((c) => c.type === 'InvalidSpecError')?.message,
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(message).toContain('spec.source.plugin');
+    expect(message).toContain('spec.ignoreDifferences[0].jqPathExpressions');
+    expect(message).toContain('spec.syncPolicy.syncOptions[1] (Replace=true)');
+    expect(message).not.toContain('CreateNamespace');
+    // The refusal is an Event on the Application too.
+    await waitFor(
+      'InvalidSpecError event',
+      async () => {
+        const events = (await hub.admin.list('v1', 'Event', { namespace: ns })).items;
+        return events.some(
+          (e) =>
+            (e as { reason?: string }).reason === 'InvalidSpecError' &&
+            (e as { involvedObject?: { name?: string } }).involvedObject?.name === a.name,
+        );
+      },
+      { timeoutMs: 30_000 },
+    );
+    // Several reconciles later, still nothing in the destination.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await get('ConfigMap', 'v1', a.destNs, 'must-not-exist')).toBeUndefined();
+    expect((await getApp(a.name)).status?.operationState).toBeUndefined();
+  });
+
+  it('a directory of Jsonnet is a render failure naming the file, never an empty success', async () => {
+    const a = await app({ 'app/main.jsonnet': '{ apiVersion: "v1", kind: "ConfigMap" }' }, { path: 'app' });
+    const message = await waitFor(
+      'RenderFailed',
+      async () => (await getApp(a.name)).status?.conditions?.find((c) => c.type === 'RenderFailed')?.message,
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(message).toContain('app/main.jsonnet');
+    expect(message).toContain('Jsonnet is not supported');
+    expect((await getApp(a.name)).status?.sync?.status).not.toBe('Synced');
+  });
+});
