@@ -225,8 +225,10 @@ describe('GitSources against the harness Git server', () => {
     expect(missing.code).toBe('source.Unreachable');
     expect(missing.message).toMatch(/could not be reached, is not a Git repository, or has no branches$/);
 
-    for (const bad of ['file:///etc', 'ssh://git@example.com/a.git', 'git@example.com:a/b.git'])
-      expect((await sourceError(s.fetch(bad, reader))).code).toBe('source.UnsupportedUrl');
+    expect((await sourceError(s.fetch('file:///etc', reader))).code).toBe('source.UnsupportedUrl');
+    // SSH is fetched only with an SSH key: other credentials are refused before anything connects.
+    for (const ssh of ['ssh://git@example.com/a.git', 'git@example.com:a/b.git'])
+      expect((await sourceError(s.fetch(ssh, reader))).code).toBe('source.CredentialsMissing');
     const c = new AbortController();
     c.abort();
     expect((await sourceError(s.fetch(server.repoUrl('x'), reader, { signal: c.signal }))).code).toBe(
