@@ -13,7 +13,12 @@ const everyArgoField = {
     ref: 'values',
     name: 'first',
     plugin: { name: 'cmp', env: [], parameters: [] },
-    directory: { recurse: true, include: '*.yaml', exclude: 'x', jsonnet: { extVars: [], tlas: [], libs: [] } },
+    directory: {
+      recurse: true,
+      include: '*.yaml',
+      exclude: 'x',
+      jsonnet: { extVars: [], tlas: [], libs: [] },
+    },
     kustomize: {
       namePrefix: 'p-',
       nameSuffix: '-s',

@@ -182,8 +182,7 @@ function walk(value: unknown, node: Node, path: string, out: UnsupportedField[])
     return;
   }
   if (node.list) {
-    if (Array.isArray(value))
-      value.forEach((v, i) => walk(v, { fields: node.fields }, `${path}[${i}]`, out));
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, { fields: node.fields }, `${path}[${i}]`, out));
     return;
   }
   if (typeof value !== 'object' || Array.isArray(value)) return;

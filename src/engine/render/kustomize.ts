@@ -72,7 +72,10 @@ export async function renderKustomize(
       // directory; its own file is ours, so the app's kustomization stays as Git has it.
       const wrapper = join(home, 'overrides');
       await mkdir(wrapper);
-      await writeFile(join(wrapper, 'kustomization.yaml'), wrapperKustomization(relative(wrapper, app.abs), overrides, kustFile));
+      await writeFile(
+        join(wrapper, 'kustomization.yaml'),
+        wrapperKustomization(relative(wrapper, app.abs), overrides, kustFile),
+      );
       target = wrapper;
     }
     const result = await runTool({
