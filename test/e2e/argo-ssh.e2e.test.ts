@@ -69,14 +69,18 @@ beforeAll(async () => {
   } as KubeObject);
   // Two repositories under one prefix, served over HTTP by the harness (to push) and over SSH.
   team = uniqueName('team');
-  for (const repo of ['a', 'b']) await fleet.git.createRepo(`${team}/${repo}`);
+  for (const repo of ['a', 'b', 'c']) await fleet.git.createRepo(`${team}/${repo}`);
   await fleet.git.commit(`${team}/a`, {
     'good/cm.yaml': configMap('ssh-good'),
     'wrong/cm.yaml': configMap('ssh-wrong'),
     'hostkey/cm.yaml': configMap('ssh-hostkey'),
     'template/cm.yaml': configMap('ssh-template-a'),
   });
-  await fleet.git.commit(`${team}/b`, { 'template/cm.yaml': configMap('ssh-template-b') });
+  await fleet.git.commit(`${team}/b`, {
+    'template/cm.yaml': configMap('ssh-template-b'),
+    'own/cm.yaml': configMap('ssh-template-own'),
+  });
+  await fleet.git.commit(`${team}/c`, { 'template/cm.yaml': configMap('ssh-template-c') });
   [one, two] = await Promise.all([
     startSshServer({ root: fleet.git.info.root, runDir, name: 'sshd-one' }),
     startSshServer({ root: fleet.git.info.root, runDir, name: 'sshd-two' }),
@@ -219,5 +223,20 @@ describe('credential templates (repo-creds)', () => {
     await createApp('tmpl-b', one.repoUrl(`${team}/b`), 'template');
     await synced('tmpl-a', 'ssh-template-a');
     await synced('tmpl-b', 'ssh-template-b');
+  });
+
+  it("rank below the Application's own secretRef, and the longest prefix wins", async () => {
+    // Under the good template, but naming the refused key itself: its own Secret is what is used.
+    await createApp('tmpl-own', one.repoUrl(`${team}/b`), 'own', 'ssh-wrong');
+    await sourceFailure('tmpl-own', /authentication failed/);
+    expect(await liveConfigMap('ssh-template-own')).toBeUndefined();
+    // A longer prefix for repository c holds the refused key: it wins over the shorter, good one.
+    await keySecret(hubNs, uniqueName('repo-creds-c'), bad, {
+      labels: { [REPOSITORY_SECRET_LABEL]: 'repo-creds' },
+      url: `ssh://${one.user}@127.0.0.1:${one.port}/${team}/c`,
+    });
+    await createApp('tmpl-c', one.repoUrl(`${team}/c`), 'template');
+    await sourceFailure('tmpl-c', /authentication failed/);
+    expect(await liveConfigMap('ssh-template-c')).toBeUndefined();
   });
 });
