@@ -147,22 +147,24 @@ describe('unsupportedSyncOptions', () => {
         'PruneLast=true',
         'FailOnSharedResource=true',
         'PrunePropagationPolicy=foreground',
+        'Replace=true',
+        'RespectIgnoreDifferences=true',
       ]),
     ).toEqual([]);
   });
 
   it('refuses unknown options, unknown values and the ones it cannot honour, by name', () => {
     const found = unsupportedSyncOptions([
-      'Replace=true',
-      'RespectIgnoreDifferences=true',
+      'Replace=maybe',
+      'PruneLast=false',
       'ServerSideApply=false',
       'PrunePropagationPolicy=sideways',
       'Sideways=true',
       'CreateNamespace',
     ]);
     expect(found.map((f) => f.path)).toEqual([
-      'spec.syncPolicy.syncOptions[0] (Replace=true)',
-      'spec.syncPolicy.syncOptions[1] (RespectIgnoreDifferences=true)',
+      'spec.syncPolicy.syncOptions[0] (Replace=maybe)',
+      'spec.syncPolicy.syncOptions[1] (PruneLast=false)',
       'spec.syncPolicy.syncOptions[2] (ServerSideApply=false)',
       'spec.syncPolicy.syncOptions[3] (PrunePropagationPolicy=sideways)',
       'spec.syncPolicy.syncOptions[4] (Sideways=true)',

@@ -123,15 +123,16 @@ const SYNC_OPTIONS: Record<string, readonly string[]> = {
   // An object owned by another Application is always refused.
   FailOnSharedResource: ['true'],
   PrunePropagationPolicy: ['foreground', 'background', 'orphan'],
+  // Unchanged objects are never applied (each is compared by dry-run first), with or without it.
   ApplyOutOfSyncOnly: ['true', 'false'],
+  Replace: ['true', 'false'],
+  RespectIgnoreDifferences: ['true', 'false'],
 };
 
 const SYNC_OPTION_REASONS: Record<string, string> = {
   ServerSideApply: 'gitfleet always applies server-side; `ServerSideApply=false` cannot be honoured',
   PruneLast: 'gitfleet always prunes after the last wave; `PruneLast=false` cannot be honoured',
   FailOnSharedResource: 'gitfleet always refuses objects owned by another app',
-  Replace: 'not supported at the Application level; annotate the objects with `Replace=true`',
-  RespectIgnoreDifferences: 'not supported yet: ignored fields are still applied from Git',
 };
 
 /** The findings for one syncOptions list (path `spec.syncPolicy.syncOptions[i]`). */

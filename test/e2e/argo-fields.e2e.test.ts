@@ -203,7 +203,7 @@ describe('unsupported Argo CD fields', () => {
       { 'app/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: must-not-exist }\ndata: {}\n' },
       { path: 'app', plugin: { name: 'argocd-vault-plugin' } },
       {
-        syncPolicy: { automated: { prune: true }, syncOptions: ['CreateNamespace=true', 'Replace=true'] },
+        syncPolicy: { automated: { prune: true }, syncOptions: ['CreateNamespace=true', 'Prune=false'] },
         ignoreDifferences: [{ kind: 'ConfigMap', jqPathExpressions: ['.data'] }],
       },
     );
@@ -215,7 +215,7 @@ describe('unsupported Argo CD fields', () => {
     );
     expect(message).toContain('spec.source.plugin');
     expect(message).toContain('spec.ignoreDifferences[0].jqPathExpressions');
-    expect(message).toContain('spec.syncPolicy.syncOptions[1] (Replace=true)');
+    expect(message).toContain('spec.syncPolicy.syncOptions[1] (Prune=false)');
     expect(message).not.toContain('CreateNamespace');
     // The refusal is an Event on the Application too.
     await waitFor(

@@ -580,6 +580,8 @@ export class ApplicationController {
             createNamespace: opts.has('CreateNamespace=true'),
             forceConflicts: opts.has('ForceConflicts=true') || opts.has('ServerSideApply=force'),
             ...prunePropagation(opts),
+            respectIgnoreDifferences: opts.has('RespectIgnoreDifferences=true'),
+            replace: opts.has('Replace=true'),
             ignore,
             healthTimeoutMs: this.#o.healthTimeoutMs,
           },

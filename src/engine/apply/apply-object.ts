@@ -7,6 +7,7 @@ import type { SecretMask } from '../diff/mask.js';
 import { ownerOf } from '../plan/ownership.js';
 import type { SyncTask } from '../plan/plan.js';
 import type { ChangeSetEntry } from './changeset.js';
+import { respectIgnored } from './respect-ignore.js';
 
 export const FIELD_MANAGER = 'gitfleet';
 
@@ -21,6 +22,10 @@ export interface ApplyObjectOptions {
   /** Adopt objects that exist without this owner's annotation. Default false: they are refused. */
   takeover: boolean;
   ignore: IgnoreRule[];
+  /** Argo CD's `RespectIgnoreDifferences=true`: ignored fields keep their live values (respect-ignore.ts). */
+  respectIgnoreDifferences?: boolean;
+  /** Argo CD's Application-level `Replace=true`: every existing object is replaced (PUT); `Replace=false` on an object wins. */
+  replace?: boolean;
   dryRun: boolean;
   /** Collects the values of every live Secret read, so messages leaving the engine can mask them. */
   secrets?: SecretMask;
@@ -35,6 +40,8 @@ export interface Comparison {
   diff: string;
   /** Set when the live object belongs to someone else and may not be touched. */
   refusal?: string;
+  /** What is applied: the task's object, with live values at ignored fields under RespectIgnoreDifferences. */
+  desired: KubeObject;
 }
 
 /**
@@ -50,10 +57,13 @@ export async function compareObject(
   const live = await client.getOrUndefined(ref, opts.signal);
   opts.secrets?.add(live);
   const refusal = live ? ownershipRefusal(live, task, opts) : undefined;
-  if (live && refusal) return { live, predicted: task.object, modified: true, diff: '', refusal };
+  if (live && refusal)
+    return { live, predicted: task.object, modified: true, diff: '', refusal, desired: task.object };
+  const desired =
+    live && opts.respectIgnoreDifferences ? respectIgnored(task.object, live, opts.ignore) : task.object;
   let predicted: KubeObject;
   try {
-    predicted = await client.apply(task.object, {
+    predicted = await client.apply(desired, {
       fieldManager: FIELD_MANAGER,
       force: shouldForce(live, task, opts),
       dryRun: true,
@@ -63,12 +73,12 @@ export async function compareObject(
     if (e instanceof KubeApiError && e.status === 404 && task.object.metadata.namespace) {
       // The namespace does not exist yet (created earlier in this sync, or CreateNamespace):
       // there is nothing to compare with, the object is simply missing.
-      return { live: undefined, predicted: task.object, modified: true, diff: '+ (new object)' };
+      return { live: undefined, predicted: task.object, modified: true, diff: '+ (new object)', desired };
     }
     throw e;
   }
   const d = diffObjects(live, predicted, opts.ignore);
-  return { live, predicted, modified: !live || d.modified, diff: live ? d.text : '+ (new object)' };
+  return { live, predicted, modified: !live || d.modified, diff: live ? d.text : '+ (new object)', desired };
 }
 
 /** Applies one object unless it is unchanged; returns the change. Errors name the object. */
@@ -85,10 +95,11 @@ export async function applyObject(
     if (!cmp.modified) return { ...base, action: 'unchanged' };
     if (opts.dryRun)
       return { ...base, action: cmp.live ? 'configured' : 'created', diff: cmp.diff, message: 'dry run' };
-    if (task.options.get('Replace') === 'true' && cmp.live) {
+    const replace = task.options.get('Replace') ?? (opts.replace ? 'true' : 'false');
+    if (replace === 'true' && cmp.live) {
       const body = {
-        ...task.object,
-        metadata: { ...task.object.metadata, resourceVersion: cmp.live.metadata.resourceVersion },
+        ...cmp.desired,
+        metadata: { ...cmp.desired.metadata, resourceVersion: cmp.live.metadata.resourceVersion },
       };
       await client.request({
         method: 'PUT',
@@ -98,7 +109,7 @@ export async function applyObject(
         query: { fieldManager: FIELD_MANAGER },
       });
     } else {
-      await client.apply(task.object, {
+      await client.apply(cmp.desired, {
         fieldManager: FIELD_MANAGER,
         force: shouldForce(cmp.live, task, opts),
         signal: opts.signal,

@@ -32,6 +32,10 @@ export interface SyncRequest {
   allowEmpty: boolean;
   createNamespace: boolean;
   forceConflicts: boolean;
+  /** Argo CD's RespectIgnoreDifferences=true: ignored fields keep their live values when applied. */
+  respectIgnoreDifferences?: boolean;
+  /** Argo CD's Application-level Replace=true: existing objects are replaced, not applied. */
+  replace?: boolean;
   /** How pruned objects' dependents are deleted; default Background. */
   prunePropagationPolicy?: PropagationPolicy;
   ignore: IgnoreRule[];
@@ -126,6 +130,8 @@ async function syncSteps(req: SyncRequest, deps: SyncDeps, secrets: SecretMask):
     forceConflicts: req.forceConflicts,
     takeover: false,
     ignore: req.ignore,
+    respectIgnoreDifferences: req.respectIgnoreDifferences ?? false,
+    replace: req.replace ?? false,
     dryRun: req.dryRun ?? false,
     secrets,
     signal: req.signal,
