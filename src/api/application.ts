@@ -74,6 +74,25 @@ export interface ApplicationDestination {
 export const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
 
 /**
+ * The cluster a destination names, for views and planning that must not fail: `name`, or for
+ * `server` the one registered Cluster with that URL (`in-cluster` for the local URL). A server no
+ * single Cluster has is returned as written, so it matches no Cluster's name or labels and is
+ * never mistaken for `in-cluster`. (The Application controller resolves strictly and refuses it.)
+ */
+export function destinationClusterName(
+  dest: ApplicationDestination | undefined,
+  clusters: readonly { metadata: { name: string }; spec: { server?: string } }[] = [],
+): string {
+  if (dest?.name) return dest.name;
+  const server = dest?.server?.trim();
+  if (!server) return 'in-cluster';
+  const wanted = normalizeServerUrl(server);
+  if (wanted && wanted === normalizeServerUrl(IN_CLUSTER_SERVER)) return 'in-cluster';
+  const found = clusters.filter((c) => c.spec.server && normalizeServerUrl(c.spec.server) === wanted);
+  return wanted && found.length === 1 && found[0] ? found[0].metadata.name : server;
+}
+
+/**
  * The comparable form of an API server URL: lower-case scheme and host, the scheme's default port
  * made explicit, no trailing slash, no query or fragment; a path (a proxy's cluster prefix) is
  * kept. Undefined when it is not an http(s) URL, so such a value can never match a Cluster.

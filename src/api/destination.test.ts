@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CASCADE_FINALIZER,
+  destinationClusterName,
   IN_CLUSTER_SERVER,
   isAutomated,
   isCascadeFinalizer,
@@ -55,5 +56,22 @@ describe('cascade finalizers', () => {
       expect(isCascadeFinalizer(f)).toBe(true);
     for (const f of ['resources-finalizer.argocd.argoproj.io/other', 'foregroundDeletion', 'example.com/x'])
       expect(isCascadeFinalizer(f)).toBe(false);
+  });
+});
+
+describe('destinationClusterName (views and planning)', () => {
+  const clusters = [
+    { metadata: { name: 'c2' }, spec: { server: 'https://127.0.0.1:7443' } },
+    { metadata: { name: 'a' }, spec: { server: 'https://10.0.0.1' } },
+    { metadata: { name: 'b' }, spec: { server: 'https://10.0.0.1:443/' } },
+  ];
+  it('names the one Cluster at the URL, in-cluster for the local URL, and never in-cluster by default', () => {
+    expect(destinationClusterName({ name: 'x' }, clusters)).toBe('x');
+    expect(destinationClusterName({}, clusters)).toBe('in-cluster');
+    expect(destinationClusterName({ server: 'https://127.0.0.1:7443/' }, clusters)).toBe('c2');
+    expect(destinationClusterName({ server: 'https://kubernetes.default.svc' }, clusters)).toBe('in-cluster');
+    // Unknown or ambiguous: the URL itself, which matches no Cluster name or labels.
+    expect(destinationClusterName({ server: 'https://9.9.9.9' }, clusters)).toBe('https://9.9.9.9');
+    expect(destinationClusterName({ server: 'https://10.0.0.1' }, clusters)).toBe('https://10.0.0.1');
   });
 });

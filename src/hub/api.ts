@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { API_VERSION, type Application } from '../api/application.js';
+import { API_VERSION, destinationClusterName, type Application } from '../api/application.js';
 import type { ApplicationSet } from '../api/applicationset.js';
 import { FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
 import type { KubeClient } from '../kube/client.js';
@@ -46,7 +46,8 @@ export function summarize(a: Application): ApplicationSummary {
     path: a.spec.source.path ?? '',
     targetRevision: a.spec.source.targetRevision ?? 'HEAD',
     destination: {
-      cluster: a.spec.destination.name ?? 'in-cluster',
+      // Argo CD's `destination.server` shows as its URL (or in-cluster), never as in-cluster by default.
+      cluster: destinationClusterName(a.spec.destination),
       namespace: a.spec.destination.namespace ?? a.metadata.namespace ?? '',
     },
     sync: a.status?.sync?.status ?? 'Unknown',

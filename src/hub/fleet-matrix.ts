@@ -1,11 +1,9 @@
-import type { Application } from '../api/application.js';
+import { destinationClusterName, type Application } from '../api/application.js';
 import { APPLICATIONSET_LABEL } from '../api/applicationset.js';
 import type { Cluster } from '../api/cluster.js';
 
 /** The label that names an Application's service (matrix row) explicitly; wins over the name rule. */
 export const SERVICE_LABEL = 'gitfleet.dev/service';
-/** The destination name of Applications that name none. */
-const IN_CLUSTER = 'in-cluster';
 
 /** One cell of the fleet matrix: one Application on one cluster. */
 export interface FleetCell {
@@ -61,8 +59,9 @@ export function serviceName(app: Application): string {
   return name;
 }
 
-export function destinationOf(app: Application): string {
-  return app.spec.destination.name || IN_CLUSTER;
+/** The app's cluster; `destination.server` names the registered Cluster with that URL (given `clusters`). */
+export function destinationOf(app: Application, clusters: readonly Cluster[] = []): string {
+  return destinationClusterName(app.spec.destination, clusters);
 }
 
 /**
@@ -116,7 +115,7 @@ export function buildFleetMatrix(apps: Application[], clusters: Cluster[]): Flee
     `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
   );
   for (const app of sorted) {
-    const cluster = destinationOf(app);
+    const cluster = destinationOf(app, clusters);
     if (!columns.has(cluster)) columns.set(cluster, { name: cluster, labels: {}, mode: 'push' });
     const ns = app.metadata.namespace ?? '';
     let service = serviceName(app);

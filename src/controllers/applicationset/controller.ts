@@ -1,5 +1,11 @@
 import type { Logger } from 'pino';
-import { API_VERSION, CASCADE_FINALIZER, type Application } from '../../api/application.js';
+import {
+  API_VERSION,
+  CASCADE_FINALIZER,
+  destinationClusterName,
+  isCascadeFinalizer,
+  type Application,
+} from '../../api/application.js';
 import {
   APPLICATIONSET_LABEL,
   ROLLOUT_APPROVED_ANNOTATION,
@@ -415,10 +421,12 @@ export class ApplicationSetController {
     const creds = await sourceCredentials(this.#o.client, ns, src);
     await this.#o.sources.fetch(src.repoURL, creds);
     const latest = (await this.#o.sources.resolve(src.repoURL, src.targetRevision ?? 'HEAD', creds)).sha;
-    const labels = new Map(this.#o.clusters.list().map((c) => [c.metadata.name, c.metadata.labels ?? {}]));
+    const registered = this.#o.clusters.list();
+    const labels = new Map(registered.map((c) => [c.metadata.name, c.metadata.labels ?? {}]));
     const apps: RolloutApp[] = desired.map((a) => {
       const cur = existing.get(a.metadata.name);
-      const cluster = a.spec.destination.name ?? 'in-cluster';
+      // `destination.server` (Argo CD's form) names the Cluster with that URL, for its labels.
+      const cluster = destinationClusterName(a.spec.destination, registered);
       const degraded = cur?.status?.resources?.find((r) => r.health?.status === 'Degraded');
       return {
         name: a.metadata.name,
@@ -451,7 +459,7 @@ export class ApplicationSetController {
   #toApplication(set: ApplicationSet, t: ApplicationSet['spec']['template']): Application {
     let finalizers = t.metadata.finalizers ?? [CASCADE_FINALIZER];
     if (set.spec.syncPolicy?.preserveResourcesOnDeletion)
-      finalizers = finalizers.filter((f) => f !== CASCADE_FINALIZER);
+      finalizers = finalizers.filter((f) => !isCascadeFinalizer(f)); // Argo CD's too
     return {
       apiVersion: API_VERSION,
       kind: 'Application',
@@ -478,7 +486,7 @@ export class ApplicationSetController {
 
   async #dropCascade(a: Application): Promise<void> {
     const finalizers = ((a.metadata.finalizers as string[] | undefined) ?? []).filter(
-      (f) => f !== CASCADE_FINALIZER,
+      (f) => !isCascadeFinalizer(f),
     );
     await this.#o.client.request({
       method: 'PATCH',
