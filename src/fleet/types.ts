@@ -40,9 +40,25 @@ export interface PullRequestFilter {
 
 /** Which open pull requests to list, and how to narrow them. Exactly one provider must be set. */
 export interface PullRequestGeneratorSpec {
-  gitea?: { owner: string; repo: string; api: string; tokenRef?: SecretKeyRef; insecure?: boolean };
-  github?: { owner: string; repo: string; api?: string; tokenRef?: SecretKeyRef; appSecretName?: string };
+  /** `labels`: a pull request must carry every one (Argo CD's place for the label filter). */
+  gitea?: {
+    owner: string;
+    repo: string;
+    api: string;
+    tokenRef?: SecretKeyRef;
+    insecure?: boolean;
+    labels?: string[];
+  };
+  github?: {
+    owner: string;
+    repo: string;
+    api?: string;
+    tokenRef?: SecretKeyRef;
+    appSecretName?: string;
+    labels?: string[];
+  };
   gitlab?: {
+    labels?: string[];
     project: string;
     api?: string;
     tokenRef?: SecretKeyRef;
@@ -51,7 +67,7 @@ export interface PullRequestGeneratorSpec {
   };
   /** A pull request passes if it matches any one filter; no filters pass everything. */
   filters?: PullRequestFilter[];
-  /** A pull request must carry every one of these labels. */
+  /** A pull request must carry every one of these labels (gitfleet's spelling; Argo's is per provider). */
   labels?: string[];
   /** Extra params `values.<k>`; each value is a template over the pull request's params. */
   values?: Record<string, string>;
@@ -72,7 +88,9 @@ export interface PullRequest {
 
 /** The list generator: each element is one parameter set. */
 export interface ListGeneratorSpec {
-  elements: Params[];
+  elements?: Params[];
+  /** Argo CD's `elementsYaml`: a YAML list of parameter sets (rendered with the matrix scope first). */
+  elementsYaml?: string;
 }
 
 /** The clusters generator: one parameter set per registered cluster matching `selector`. */

@@ -83,7 +83,6 @@ describe('applicationSetProblems', () => {
       .sort();
     expect(got).toEqual(
       [
-        'UnsupportedField spec.generators[0].list.elementsYaml',
         'UnsupportedField spec.generators[1].clusters.flatList',
         'UnsupportedField spec.generators[3].matrix.generators[0].list.template',
         'UnsupportedField spec.generators[5].pullRequest.github',

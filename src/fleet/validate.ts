@@ -87,7 +87,7 @@ function generatorNode(top: boolean): Node {
     {
       list: obj({
         elements: list(any),
-        elementsYaml: refused('use elements; elementsYaml is not implemented'),
+        elementsYaml: leaf(),
         template: tmpl,
       }),
       clusters: obj({
@@ -116,6 +116,7 @@ function generatorNode(top: boolean): Node {
         bitbucket: refused(PROVIDER_ONLY_GITEA),
         azuredevops: refused(PROVIDER_ONLY_GITEA),
         filters: list(obj({ branchMatch: leaf(), targetBranchMatch: leaf(), titleMatch: leaf() })),
+        // gitfleet's older spelling of gitea.labels.
         labels: list(leaf()),
         values: any,
         requeueAfterSeconds: leaf(),

@@ -35,3 +35,22 @@ describe('list generator', () => {
     expect(err.generatorPath).toBe('generators[0].list');
   });
 });
+
+describe("list generator: Argo CD's elementsYaml", () => {
+  it('adds the YAML list after elements', async () => {
+    const out = await generate(
+      { list: { elements: [{ a: '1' }], elementsYaml: '- a: "2"\n- a: "3"\n  b: { c: x }' } },
+      fakePorts({}),
+      { goTemplate: true },
+    );
+    expect(out).toEqual([{ a: '1' }, { a: '2' }, { a: '3', b: { c: 'x' } }]);
+  });
+  it('names a YAML item that is not a map, and YAML that is not a list', async () => {
+    await expect(
+      generate({ list: { elementsYaml: '- a: 1\n- 7' } }, fakePorts({}), { goTemplate: true }),
+    ).rejects.toThrow('generators[0].list: list.elementsYaml[1] must be a map of parameters');
+    await expect(
+      generate({ list: { elementsYaml: 'a: 1' } }, fakePorts({}), { goTemplate: true }),
+    ).rejects.toThrow(/list.elementsYaml must be a YAML list/);
+  });
+});

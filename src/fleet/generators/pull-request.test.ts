@@ -32,6 +32,21 @@ describe('pullRequest generator', () => {
   const gitea = { owner: 'o', repo: 'r', api: 'https://gitea.example' };
   const ports = () => fakePorts({ pullRequests: prs });
 
+  it('reads the label filter from the provider, where Argo CD puts it', async () => {
+    const out = await generate(
+      { pullRequest: { gitea: { ...gitea, labels: ['preview', 'big'] } } },
+      ports(),
+      fast,
+    );
+    expect(out.map((p) => p.number)).toEqual(['9']);
+    const both = await generate(
+      { pullRequest: { gitea: { ...gitea, labels: ['big'] }, labels: ['preview'] } },
+      ports(),
+      fast,
+    );
+    expect(both.map((p) => p.number)).toEqual(['9']);
+  });
+
   it('maps every pull request to Argo CD params', async () => {
     const out = await generate({ pullRequest: { gitea } }, ports(), fast);
     expect(out[0]).toEqual({

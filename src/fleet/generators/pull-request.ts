@@ -79,7 +79,7 @@ export function pullRequestParams(pr: PullRequest, goTemplate: boolean): Params 
 
 /**
  * The pull-request generator. Exactly one provider must be set. A pull request is kept when it
- * carries every label in `labels` and matches at least one filter (all of that filter's
+ * carries every label in the provider's `labels` (Argo CD's place) and the top-level `labels`, and matches at least one filter (all of that filter's
  * regular expressions, unanchored); no filters keep all. Order is the port's.
  */
 export async function pullRequestGeneratorParams(
@@ -100,7 +100,11 @@ export async function pullRequestGeneratorParams(
   const prs = await callPort(call, `listing pull requests from ${providers.join('')}`, () =>
     ctx.ports.pullRequests(resolved),
   );
+  // Argo CD reads the label filter from the provider (`gitea.labels`); the top-level `labels`
+  // is gitfleet's older spelling. Both apply.
+  const provider = resolved.gitea ?? resolved.github ?? resolved.gitlab;
+  const labels = [...(resolved.labels ?? []), ...(provider?.labels ?? [])];
   return prs
-    .filter((pr) => passes(pr, filters, resolved.labels ?? []))
+    .filter((pr) => passes(pr, filters, labels))
     .map((pr) => applyValues(pullRequestParams(pr, ctx.goTemplate), values, ctx, call));
 }
