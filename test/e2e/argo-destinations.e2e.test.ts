@@ -214,6 +214,25 @@ describe('Argo CD destinations', () => {
     });
   });
 
+  it('refuses name and server together at the API (as Argo CD refuses them)', async () => {
+    const err = await hub.admin
+      .create({
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        metadata: { name: 'both', namespace: ns },
+        spec: {
+          source: { repoURL: repoUrl, path: 'app' },
+          destination: { name: c2Name, server: c2Url, namespace: 'x' },
+        },
+      } as KubeObject)
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    expect(err?.message).toContain('set destination.name or destination.server, not both');
+    expect(await getApp('both')).toBeUndefined();
+  });
+
   it('does not sync with automated.enabled: false, and does once it is true', async () => {
     const destNs = await namespaceOnBoth('argo-enabled');
     await createApp(
