@@ -93,7 +93,7 @@ async function app(
   files: Record<string, string>,
   source: Record<string, unknown>,
   extra: Record<string, unknown> = {},
-): Promise<{ name: string; destNs: string }> {
+): Promise<{ name: string; destNs: string; repo: string }> {
   const repo = uniqueName('argo-repo');
   await fleet.git.createRepo(repo);
   await fleet.git.commit(repo, files);
@@ -111,7 +111,7 @@ async function app(
       ...extra,
     },
   } as KubeObject);
-  return { name, destNs };
+  return { name, destNs, repo };
 }
 
 const DEPLOY = `apiVersion: apps/v1
@@ -194,6 +194,39 @@ describe('Argo CD source.helm', () => {
     expect(cm.data).toEqual({ color: 'green', replicas: '3', release: a.name });
     // Not the chart folder's name, which gitfleet used before.
     expect(await get('ConfigMap', 'v1', a.destNs, 'web-settings')).toBeUndefined();
+  });
+});
+
+describe('Argo CD syncOptions', () => {
+  it('RespectIgnoreDifferences=true: an ignored field keeps its live value when a new commit is synced', async () => {
+    const cmFile = (a: string, extra = ''): string =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: tuned }\ndata: { a: "${a}"${extra} }\n`;
+    const a = await app(
+      { 'app/cm.yaml': cmFile('git1') },
+      { path: 'app' },
+      {
+        syncPolicy: { automated: { prune: true }, syncOptions: ['RespectIgnoreDifferences=true'] },
+        ignoreDifferences: [{ kind: 'ConfigMap', name: 'tuned', jsonPointers: ['/data/a'] }],
+      },
+    );
+    await waitFor('first sync', () => get('ConfigMap', 'v1', a.destNs, 'tuned'), { timeoutMs: 90_000 });
+    // Someone (an operator, an HPA-like controller) owns /data/a in the cluster from now on.
+    await hub.admin.request({
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${a.destNs}/configmaps/tuned`,
+      body: { data: { a: 'hand' } },
+      contentType: 'application/merge-patch+json',
+    });
+    await fleet.git.commit(a.repo, { 'app/cm.yaml': cmFile('git2', ', b: "new"') });
+    const cm = await waitFor(
+      'the new commit applied',
+      async () => {
+        const c = await get('ConfigMap', 'v1', a.destNs, 'tuned');
+        return c?.data?.b === 'new' ? c : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect(cm.data).toEqual({ a: 'hand', b: 'new' });
   });
 });
 
