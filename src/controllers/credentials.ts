@@ -130,9 +130,11 @@ async function labelled(
     ),
   );
   const seen = new Set<string>();
+  // Helm and OCI repository Secrets (Argo's `type: helm`) are not Git credentials: not candidates.
+  const isGit = (s: SecretObject): boolean => (decoded(s, 'type')?.trim() ?? 'git') === 'git';
   return lists
     .flatMap((l) => l.items)
-    .filter((s) => !seen.has(s.metadata.name) && Boolean(seen.add(s.metadata.name)))
+    .filter((s) => isGit(s) && !seen.has(s.metadata.name) && Boolean(seen.add(s.metadata.name)))
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 }
 

@@ -171,7 +171,9 @@ export class GitSources {
    *
    * Failures: SourceError `source.AuthFailed` (terminal), `source.Unreachable` (transient: every
    * connection-level failure, detail in the log only), `source.AddressDenied`,
-   * `source.UnsupportedUrl` for anything but http(s); a failed fetch does not count as recent.
+   * `source.UnsupportedUrl` for anything but http(s) and SSH, `source.CredentialsMissing` for an
+   * SSH URL without `sshPrivateKey`, `source.HostKeyUnknown`/`source.HostKeyChanged` when the SSH
+   * server's key is not the one `sshKnownHosts` lists; a failed fetch does not count as recent.
    */
   async fetch(
     url: string,
