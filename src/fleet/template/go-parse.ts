@@ -24,7 +24,8 @@ export type TemplateNode =
   | { kind: 'text'; text: string }
   | { kind: 'print'; pipe: Pipeline }
   | { kind: 'if'; branches: { cond: Pipeline; body: TemplateNode[] }[]; otherwise: TemplateNode[] }
-  | { kind: 'range'; pipe: Pipeline; body: TemplateNode[]; otherwise: TemplateNode[] };
+  | { kind: 'range'; pipe: Pipeline; body: TemplateNode[]; otherwise: TemplateNode[] }
+  | { kind: 'with'; pipe: Pipeline; body: TemplateNode[]; otherwise: TemplateNode[] };
 
 /** A syntax error; the renderer turns it into a TemplateError with the field path. */
 export class GoParseError extends Error {}
@@ -169,7 +170,7 @@ function unquote(quoted: string): string {
   throw new GoParseError(`unsupported escape in string ${quoted}`);
 }
 
-const UNSUPPORTED = new Set(['with', 'define', 'template', 'block', 'break', 'continue']);
+const UNSUPPORTED = new Set(['define', 'template', 'block', 'break', 'continue']);
 
 /** Parses a pipeline from `tokens[i]`; stops at end of input or, inside parentheses, at `)`. */
 function parsePipeline(
@@ -226,7 +227,7 @@ function parsePipeline(
 function identOperand(name: string, isFunction: (name: string) => boolean): Operand {
   if (name === 'true' || name === 'false') return { kind: 'literal', value: name === 'true' };
   if (name === 'nil') return { kind: 'literal', value: null };
-  if (UNSUPPORTED.has(name) || ['if', 'else', 'end', 'range'].includes(name)) {
+  if (UNSUPPORTED.has(name) || ['if', 'else', 'end', 'range', 'with'].includes(name)) {
     throw new GoParseError(`"${name}" is not supported here`);
   }
   if (!isFunction(name)) throw new GoParseError(`unknown function "${name}"`);
@@ -238,14 +239,14 @@ function wholePipeline(tokens: Token[], isFunction: (name: string) => boolean): 
 }
 
 interface Frame {
-  node: Extract<TemplateNode, { kind: 'if' | 'range' }>;
+  node: Extract<TemplateNode, { kind: 'if' | 'range' | 'with' }>;
   target: TemplateNode[];
   inElse: boolean;
 }
 
 /**
  * Parses a template into nodes. Throws {@link GoParseError} for syntax errors, unknown functions
- * and unsupported constructs (variables, `with`, `define`, `template`).
+ * and unsupported constructs (variables, `define`, `template`, `block`).
  */
 export function parseGoTemplate(text: string, isFunction: (name: string) => boolean): TemplateNode[] {
   const root: TemplateNode[] = [];
@@ -261,13 +262,13 @@ export function parseGoTemplate(text: string, isFunction: (name: string) => bool
     const tokens = lexAction(item.content);
     const [first, second] = tokens;
     const keyword = first?.t === 'ident' ? first.name : undefined;
-    if (keyword === 'if' || keyword === 'range') {
+    if (keyword === 'if' || keyword === 'range' || keyword === 'with') {
       const pipe = wholePipeline(tokens.slice(1), isFunction);
       const body: TemplateNode[] = [];
       const node: Frame['node'] =
         keyword === 'if'
           ? { kind: 'if', branches: [{ cond: pipe, body }], otherwise: [] }
-          : { kind: 'range', pipe, body, otherwise: [] };
+          : { kind: keyword, pipe, body, otherwise: [] };
       target().push(node);
       stack.push({ node, target: body, inElse: false });
     } else if (keyword === 'else') {

@@ -140,6 +140,12 @@ describe('renderGo control flow', () => {
     expect(r('{{ range .metadata.labels }}{{ . }},{{ end }}')).toBe('web,prod,');
     expect(r('{{ range .empty }}x{{ else }}none{{ end }}')).toBe('none');
   });
+
+  it('runs with blocks with dot set to a non-empty value, else the else branch', () => {
+    expect(r('{{ with .metadata.labels }}{{ .env }}/{{ $.replicas }}{{ end }}')).toBe('prod/3');
+    expect(r('{{ with .empty }}x{{ else }}none{{ end }}')).toBe('none');
+    expect(errorOf('{{ with .nope }}x{{ end }}').message).toMatch(/unknown key "\.nope"/);
+  });
 });
 
 describe('renderGo errors', () => {
@@ -184,7 +190,7 @@ describe('renderGo errors', () => {
     expect(errorOf('{{ if .enabled }}x').message).toMatch(/missing \{\{end\}\}/);
     expect(errorOf('{{ end }}').message).toMatch(/unexpected \{\{end\}\}/);
     expect(errorOf('{{ $x := .name }}').message).toMatch(/variables are not supported/);
-    expect(errorOf('{{ with .name }}{{ end }}').message).toMatch(/not supported/);
+    expect(errorOf('{{ define "x" }}{{ end }}').message).toMatch(/not supported/);
     expect(errorOf('{{ .name "x" }}').message).toMatch(/can't give argument to non-function/);
     expect(errorOf('{{ "a }}').message).toMatch(/unterminated string/);
   });

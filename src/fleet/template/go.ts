@@ -147,6 +147,12 @@ function execute(nodes: TemplateNode[], scope: Scope): string {
         out += execute(branch ? branch.body : node.otherwise, scope);
         break;
       }
+      case 'with': {
+        // `with`: the body runs with the value as `.` when it is not empty, else the else branch.
+        const value = defined(pipelineValue(node.pipe, scope), scope);
+        out += truthy(value) ? execute(node.body, { ...scope, dot: value }) : execute(node.otherwise, scope);
+        break;
+      }
       case 'range': {
         const value = defined(pipelineValue(node.pipe, scope), scope);
         let items: unknown[];
