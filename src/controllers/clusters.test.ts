@@ -144,6 +144,17 @@ describe('ClusterResolver.destination (Argo CD destinations)', () => {
     expect(both.message).toMatch(/destination\.name \("c1"\) and destination\.server .* are both set/);
     const bad = await failure(r.destination({ server: 'c1.example' }));
     expect(bad.message).toMatch(/destination\.server "c1\.example" is not an http\(s\) URL/);
+    const agent = new ClusterResolver(
+      {
+        server: 'https://mgmt.invalid:6443',
+        list: async () => ({
+          items: [{ metadata: { name: 'edge' }, spec: { mode: 'agent', server: 'https://edge:6443' } }],
+        }),
+      } as unknown as KubeClient,
+      'gitfleet-system',
+    );
+    const byAgent = await failure(agent.destination({ server: 'https://edge:6443' }));
+    expect(byAgent.message).toMatch(/agent-mode Cluster edge, .* set destination\.name: edge instead/);
     const twin = await failure(r.destination({ server: 'https://127.0.0.1:6443' }));
     expect(twin.message).toMatch(/ambiguous: Clusters c1, twin all have that API URL/);
   });

@@ -124,6 +124,10 @@ export class ClusterResolver {
         `destination.server ${server} is ambiguous: Clusters ${found.map((c) => c.metadata.name).join(', ')} all have that API URL; set destination.name to choose one`,
       );
     const c = found[0] as Cluster;
+    if (c.spec.mode === 'agent')
+      throw new InvalidDestinationError(
+        `destination.server ${server} is agent-mode Cluster ${c.metadata.name}, whose agent receives Applications by name: set destination.name: ${c.metadata.name} instead`,
+      );
     this.#byServer.set(wanted, c.metadata.name);
     return { name: c.metadata.name, server: c.spec.server };
   }

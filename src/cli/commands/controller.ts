@@ -8,9 +8,9 @@ import { FLEET_NAMESPACE } from '../../api/cluster.js';
 import { ApplicationController } from '../../controllers/application/controller.js';
 import { ApplicationSetController } from '../../controllers/applicationset/controller.js';
 import { ClusterStatusController } from '../../controllers/cluster/health.js';
-import { ClusterResolver, IN_CLUSTER } from '../../controllers/clusters.js';
+import { ClusterResolver } from '../../controllers/clusters.js';
 import { HubMembership } from '../../controllers/lease/shards.js';
-import { API_VERSION, type Application } from '../../api/application.js';
+import { API_VERSION, destinationClusterName, type Application } from '../../api/application.js';
 import { Informer } from '../../kube/informer.js';
 import { ControllerMetrics } from '../../controllers/metrics.js';
 import { Notifier } from '../../controllers/notify/notifier.js';
@@ -95,9 +95,13 @@ export async function controllerCommand(argv: string[]): Promise<number> {
   const responsibleFor = (app: Application): boolean => {
     // Until the Clusters are known, an agent-mode destination cannot be told apart: wait.
     if (!clusterStatus.synced) return false;
-    const dest = app.spec.destination.name || IN_CLUSTER;
-    const cluster = clusterStatus.list().find((c) => c.metadata.name === dest);
-    if (cluster?.spec.mode === 'agent') return false;
+    // `destination.server` (Argo CD's form) shards and defers to agents by its Cluster too.
+    const clusters = clusterStatus.list();
+    const dest = destinationClusterName(app.spec.destination, clusters);
+    const cluster = clusters.find((c) => c.metadata.name === dest);
+    // Agents receive Applications by destination.name; one addressed by server stays here and is
+    // refused with InvalidSpecError (ClusterResolver.destination), never left undriven.
+    if (cluster?.spec.mode === 'agent' && app.spec.destination.name) return false;
     return membership.owns(dest);
   };
   const notifier = new Notifier({ client, log });
