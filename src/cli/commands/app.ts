@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import {
   API_VERSION,
   CASCADE_FINALIZER,
+  destinationClusterName,
+  isCascadeFinalizer,
   REFRESH_ANNOTATION,
   type Application,
   type ApplicationSpec,
@@ -149,7 +151,7 @@ async function get(argv: string[]): Promise<number> {
     `Source:      ${app.spec.source.repoURL} ${app.spec.source.path ?? ''} @ ${app.spec.source.targetRevision ?? 'HEAD'}`,
   );
   console.log(
-    `Destination: ${app.spec.destination.name ?? 'in-cluster'} / ${app.spec.destination.namespace ?? app.metadata.namespace}`,
+    `Destination: ${destinationClusterName(app.spec.destination)} / ${app.spec.destination.namespace ?? app.metadata.namespace}`,
   );
   console.log(`Sync:        ${s.sync?.status ?? 'Unknown'} to ${s.sync?.revision?.slice(0, 12) ?? '-'}`);
   console.log(
@@ -305,7 +307,7 @@ async function del(argv: string[]): Promise<number> {
   return withClient(values, async (c) => {
     const app = await fetchApp(c, ns, name);
     const finalizers = ((app.metadata.finalizers as string[] | undefined) ?? []).filter(
-      (f) => f !== CASCADE_FINALIZER,
+      (f) => !isCascadeFinalizer(f), // Argo CD's too: --cascade=false must not cascade
     );
     if (values.cascade !== 'false') finalizers.push(CASCADE_FINALIZER);
     await c.request({

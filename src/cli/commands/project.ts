@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { API_VERSION, type Application } from '../../api/application.js';
-import { FLEET_NAMESPACE } from '../../api/cluster.js';
+import { API_VERSION, destinationClusterName, type Application } from '../../api/application.js';
+import { FLEET_NAMESPACE, type Cluster } from '../../api/cluster.js';
 import type { Project } from '../../api/project.js';
 import type { KubeClient } from '../../kube/client.js';
 import { loadProject, syncGate, windowStates, type WindowTarget } from '../../governance/index.js';
@@ -132,7 +132,11 @@ async function windows(
       );
     target = {
       application: appName,
-      cluster: app.spec.destination.name ?? 'in-cluster',
+      // `destination.server` (Argo CD's form): the window applies to the Cluster with that URL.
+      cluster: destinationClusterName(
+        app.spec.destination,
+        (await client.list<Cluster>(API_VERSION, 'Cluster', { namespace: FLEET_NAMESPACE })).items,
+      ),
       namespace: app.spec.destination.namespace ?? appNamespace,
     };
   }
