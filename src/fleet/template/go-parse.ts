@@ -4,9 +4,12 @@
 // into a tree. Unknown functions are rejected here, as Go rejects them at parse time, so a typo
 // in a branch that never runs is still reported.
 
-/** An operand of a command. `field` with an empty path is `.` (or `$` when `root`). */
+/**
+ * An operand of a command. `field` with an empty path is `.` (or `$` when `root`); with
+ * `variable` it starts from that template variable (`$app.name`).
+ */
 export type Operand =
-  | { kind: 'field'; root: boolean; path: string[] }
+  | { kind: 'field'; root: boolean; path: string[]; variable?: string }
   | { kind: 'literal'; value: string | number | boolean | null }
   | { kind: 'call'; name: string }
   | { kind: 'pipe'; pipe: Pipeline };
@@ -24,8 +27,10 @@ export type TemplateNode =
   | { kind: 'text'; text: string }
   | { kind: 'print'; pipe: Pipeline }
   | { kind: 'if'; branches: { cond: Pipeline; body: TemplateNode[] }[]; otherwise: TemplateNode[] }
-  | { kind: 'range'; pipe: Pipeline; body: TemplateNode[]; otherwise: TemplateNode[] }
-  | { kind: 'with'; pipe: Pipeline; body: TemplateNode[]; otherwise: TemplateNode[] };
+  | { kind: 'range'; pipe: Pipeline; body: TemplateNode[]; otherwise: TemplateNode[]; vars?: string[] }
+  | { kind: 'with'; pipe: Pipeline; body: TemplateNode[]; otherwise: TemplateNode[]; vars?: string[] }
+  /** `{{ $x := pipe }}` (declare) or `{{ $x = pipe }}` (assign); prints nothing. */
+  | { kind: 'set'; name: string; declare: boolean; pipe: Pipeline };
 
 /** A syntax error; the renderer turns it into a TemplateError with the field path. */
 export class GoParseError extends Error {}
@@ -95,6 +100,10 @@ function findActionEnd(text: string, start: number, open: number): number {
 
 type Token =
   | { t: 'field'; root: boolean; path: string[] }
+  | { t: 'var'; name: string; path: string[] }
+  | { t: ':=' }
+  | { t: '=' }
+  | { t: ',' }
   | { t: 'ident'; name: string }
   | { t: 'string'; value: string }
   | { t: 'number'; value: number }
@@ -104,6 +113,7 @@ type Token =
 
 const FIELD = /(\$?)((?:\.[A-Za-z_][A-Za-z0-9_]*)+|\.)?/y;
 const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
+const VARIABLE = /\$([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z_][A-Za-z0-9_]*)*)/y;
 const NUMBER = /-?(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/y;
 
 function lexAction(src: string): Token[] {
@@ -130,7 +140,17 @@ function lexAction(src: string): Token[] {
       tokens.push({ t: 'string', value: src.slice(i + 1, end) });
       i = end + 1;
     } else if (ch === '$' && /[A-Za-z_]/.test(src[i + 1] ?? '')) {
-      throw new GoParseError(`template variables are not supported: "${src.slice(i).split(/\s/)[0]}"`);
+      VARIABLE.lastIndex = i;
+      const m = VARIABLE.exec(src);
+      const text = m?.[0] ?? '$';
+      tokens.push({ t: 'var', name: m?.[1] ?? '', path: m?.[2] ? m[2].slice(1).split('.') : [] });
+      i += text.length;
+    } else if (src.startsWith(':=', i)) {
+      tokens.push({ t: ':=' });
+      i += 2;
+    } else if (ch === '=' || ch === ',') {
+      tokens.push({ t: ch });
+      i++;
     } else if (ch === '.' || ch === '$') {
       const text = at(FIELD) ?? ch;
       const root = text.startsWith('$');
@@ -146,8 +166,7 @@ function lexAction(src: string): Token[] {
       tokens.push({ t: 'ident', name });
       i += name.length;
     } else {
-      const what = src.startsWith(':=', i) || ch === '=' ? 'variable assignment' : `character "${ch}"`;
-      throw new GoParseError(`unsupported ${what} in "{{${src}}}"`);
+      throw new GoParseError(`unsupported character "${ch}" in "{{${src}}}"`);
     }
   }
   return tokens;
@@ -211,6 +230,11 @@ function parsePipeline(
     } else if (tok.t === 'field') {
       operands.push({ kind: 'field', root: tok.root, path: tok.path });
       i++;
+    } else if (tok.t === 'var') {
+      operands.push({ kind: 'field', root: false, path: tok.path, variable: tok.name });
+      i++;
+    } else if (tok.t === ':=' || tok.t === '=' || tok.t === ',') {
+      throw new GoParseError(`unexpected "${tok.t}" in a pipeline`);
     } else if (tok.t === 'string' || tok.t === 'number') {
       operands.push({ kind: 'literal', value: tok.value });
       i++;
@@ -245,12 +269,35 @@ interface Frame {
 }
 
 /**
+ * A leading declaration of an action: `$x :=`, `$x =`, or range's `$i, $e :=`. Returns the
+ * variable names, whether they are declared (`:=`), and where the pipeline starts; undefined
+ * when the action does not start with one.
+ */
+function declaration(tokens: Token[]): { names: string[]; declare: boolean; rest: Token[] } | undefined {
+  const [a, b, c, d] = tokens;
+  const plain = (t: Token | undefined): t is Extract<Token, { t: 'var' }> =>
+    t?.t === 'var' && t.path.length === 0;
+  if (plain(a) && (b?.t === ':=' || b?.t === '='))
+    return { names: [a.name], declare: b.t === ':=', rest: tokens.slice(2) };
+  if (plain(a) && b?.t === ',' && plain(c) && d?.t === ':=')
+    return { names: [a.name, c.name], declare: true, rest: tokens.slice(4) };
+  return undefined;
+}
+
+/**
  * Parses a template into nodes. Throws {@link GoParseError} for syntax errors, unknown functions
- * and unsupported constructs (variables, `define`, `template`, `block`).
+ * and unsupported constructs (`define`, `template`, `block`).
  */
 export function parseGoTemplate(text: string, isFunction: (name: string) => boolean): TemplateNode[] {
   const root: TemplateNode[] = [];
   const stack: Frame[] = [];
+  // Variables in scope, innermost block last: a variable lives until the {{end}} of its block.
+  const declared: Set<string>[] = [new Set()];
+  const checkVars = (tokens: Token[]): void => {
+    for (const t of tokens)
+      if (t.t === 'var' && !declared.some((s) => s.has(t.name)))
+        throw new GoParseError(`undefined variable "$${t.name}"`);
+  };
   const target = (): TemplateNode[] => stack.at(-1)?.target ?? root;
   for (const item of splitActions(text)) {
     if (typeof item === 'string') {
@@ -263,19 +310,29 @@ export function parseGoTemplate(text: string, isFunction: (name: string) => bool
     const [first, second] = tokens;
     const keyword = first?.t === 'ident' ? first.name : undefined;
     if (keyword === 'if' || keyword === 'range' || keyword === 'with') {
-      const pipe = wholePipeline(tokens.slice(1), isFunction);
+      const decl = declaration(tokens.slice(1));
+      if (decl && (!decl.declare || keyword === 'if' || (keyword === 'with' && decl.names.length > 1)))
+        throw new GoParseError(
+          `{{${keyword}}} takes only "$x :=" declarations${keyword === 'range' ? ' or "$i, $x :="' : ''}`,
+        );
+      const pipeTokens = decl ? decl.rest : tokens.slice(1);
+      checkVars(pipeTokens);
+      const pipe = wholePipeline(pipeTokens, isFunction);
       const body: TemplateNode[] = [];
+      const vars = decl ? { vars: decl.names } : {};
       const node: Frame['node'] =
         keyword === 'if'
           ? { kind: 'if', branches: [{ cond: pipe, body }], otherwise: [] }
-          : { kind: keyword, pipe, body, otherwise: [] };
+          : { kind: keyword, pipe, body, otherwise: [], ...vars };
       target().push(node);
       stack.push({ node, target: body, inElse: false });
+      declared.push(new Set(decl?.names ?? []));
     } else if (keyword === 'else') {
       const frame = stack.at(-1);
       if (!frame || frame.inElse) throw new GoParseError(`unexpected {{else}} at offset ${item.offset}`);
       if (second?.t === 'ident' && second.name === 'if') {
         if (frame.node.kind !== 'if') throw new GoParseError('{{else if}} is only allowed inside {{if}}');
+        checkVars(tokens.slice(2));
         const branch = { cond: wholePipeline(tokens.slice(2), isFunction), body: [] };
         frame.node.branches.push(branch);
         frame.target = branch.body;
@@ -287,10 +344,21 @@ export function parseGoTemplate(text: string, isFunction: (name: string) => bool
     } else if (keyword === 'end') {
       if (tokens.length > 1) throw new GoParseError('unexpected tokens after {{end}}');
       if (!stack.pop()) throw new GoParseError(`unexpected {{end}} at offset ${item.offset}`);
+      declared.pop();
     } else if (keyword !== undefined && UNSUPPORTED.has(keyword)) {
       throw new GoParseError(`"{{${keyword}}}" is not supported`);
     } else {
-      target().push({ kind: 'print', pipe: wholePipeline(tokens, isFunction) });
+      const decl = declaration(tokens);
+      if (decl && decl.names.length > 1) throw new GoParseError('only {{range}} declares two variables');
+      const pipeTokens = decl ? decl.rest : tokens;
+      checkVars(pipeTokens);
+      const pipe = wholePipeline(pipeTokens, isFunction);
+      if (decl) {
+        const name = decl.names[0] ?? '';
+        if (!decl.declare) checkVars(tokens.slice(0, 1));
+        target().push({ kind: 'set', name, declare: decl.declare, pipe });
+        if (decl.declare) declared.at(-1)?.add(name);
+      } else target().push({ kind: 'print', pipe });
     }
   }
   const open = stack.at(-1);

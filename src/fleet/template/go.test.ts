@@ -141,6 +141,22 @@ describe('renderGo control flow', () => {
     expect(r('{{ range .empty }}x{{ else }}none{{ end }}')).toBe('none');
   });
 
+  it('declares, assigns and scopes template variables as Go does', () => {
+    expect(r('{{ $n := .name }}{{ $n | lower }}')).toBe('prod_eu');
+    expect(r('{{ range $i, $s := .path.segments }}{{ $i }}={{ $s }};{{ end }}')).toBe('0=apps;1=guestbook;');
+    expect(r('{{ range $k, $v := .metadata.labels }}{{ $k }}:{{ $v }},{{ end }}')).toBe(
+      'app.kubernetes.io/name:web,env:prod,',
+    );
+    expect(r('{{ range $s := .path.segments }}{{ $s }}{{ end }}')).toBe('appsguestbook');
+    expect(r('{{ with $l := .metadata.labels }}{{ $l.env }}{{ end }}')).toBe('prod');
+    expect(r('{{ $x := 1 }}{{ if true }}{{ $x := 2 }}{{ $x }}{{ end }}{{ $x }}')).toBe('21');
+    expect(r('{{ $x := 1 }}{{ range .tags }}{{ $x = . }}{{ end }}{{ $x }}')).toBe('b');
+    expect(errorOf('{{ if true }}{{ $x := 1 }}{{ end }}{{ $x }}').message).toMatch(
+      /undefined variable "\$x"/,
+    );
+    expect(errorOf('{{ $y }}').message).toMatch(/undefined variable "\$y"/);
+  });
+
   it('runs with blocks with dot set to a non-empty value, else the else branch', () => {
     expect(r('{{ with .metadata.labels }}{{ .env }}/{{ $.replicas }}{{ end }}')).toBe('prod/3');
     expect(r('{{ with .empty }}x{{ else }}none{{ end }}')).toBe('none');
@@ -189,7 +205,6 @@ describe('renderGo errors', () => {
     expect(errorOf('{{ .name ').message).toMatch(/unclosed action/);
     expect(errorOf('{{ if .enabled }}x').message).toMatch(/missing \{\{end\}\}/);
     expect(errorOf('{{ end }}').message).toMatch(/unexpected \{\{end\}\}/);
-    expect(errorOf('{{ $x := .name }}').message).toMatch(/variables are not supported/);
     expect(errorOf('{{ define "x" }}{{ end }}').message).toMatch(/not supported/);
     expect(errorOf('{{ .name "x" }}').message).toMatch(/can't give argument to non-function/);
     expect(errorOf('{{ "a }}').message).toMatch(/unterminated string/);

@@ -19,6 +19,8 @@ interface Scope {
   root: unknown;
   fieldPath: string;
   missingKey: MissingKey;
+  /** Template variables; a block's own object inherits its parent's through the prototype. */
+  vars: Record<string, unknown>;
 }
 
 /** What text/template prints for a missing key under `missingkey=default`. */
@@ -49,9 +51,10 @@ function unknownKey(missing: Missing, scope: Scope): TemplateError {
 }
 
 function fieldValue(op: Extract<Operand, { kind: 'field' }>, scope: Scope): unknown {
-  let current = op.root ? scope.root : scope.dot;
+  let current = op.variable !== undefined ? scope.vars[op.variable] : op.root ? scope.root : scope.dot;
   const walked: string[] = [];
-  const written = (): string => `"${op.root ? '$' : ''}.${walked.join('.')}"`;
+  const start = op.variable !== undefined ? `$${op.variable}` : op.root ? '$' : '';
+  const written = (): string => `"${start}.${walked.join('.')}"`;
   for (const key of op.path) {
     walked.push(key);
     if (current instanceof Missing || current === null || current === undefined) {
@@ -127,6 +130,11 @@ function defined(value: unknown, scope: Scope): unknown {
   return value;
 }
 
+/** A block's variables: new declarations stay inside, outer ones stay visible. */
+function child(vars: Record<string, unknown>): Record<string, unknown> {
+  return Object.create(vars) as Record<string, unknown>;
+}
+
 function execute(nodes: TemplateNode[], scope: Scope): string {
   let out = '';
   for (const node of nodes) {
@@ -144,27 +152,50 @@ function execute(nodes: TemplateNode[], scope: Scope): string {
       }
       case 'if': {
         const branch = node.branches.find((b) => truthy(defined(pipelineValue(b.cond, scope), scope)));
-        out += execute(branch ? branch.body : node.otherwise, scope);
+        out += execute(branch ? branch.body : node.otherwise, { ...scope, vars: child(scope.vars) });
+        break;
+      }
+      case 'set': {
+        const value = defined(pipelineValue(node.pipe, scope), scope);
+        if (node.declare) scope.vars[node.name] = value;
+        else {
+          // Assignment changes the variable where it was declared, as in Go.
+          let owner: Record<string, unknown> | null = scope.vars;
+          while (owner && !Object.hasOwn(owner, node.name))
+            owner = Object.getPrototypeOf(owner) as typeof owner;
+          (owner ?? scope.vars)[node.name] = value;
+        }
         break;
       }
       case 'with': {
         // `with`: the body runs with the value as `.` when it is not empty, else the else branch.
         const value = defined(pipelineValue(node.pipe, scope), scope);
-        out += truthy(value) ? execute(node.body, { ...scope, dot: value }) : execute(node.otherwise, scope);
+        const inner = { ...scope, vars: child(scope.vars) };
+        if (node.vars?.[0]) inner.vars[node.vars[0]] = value;
+        out += truthy(value) ? execute(node.body, { ...inner, dot: value }) : execute(node.otherwise, inner);
         break;
       }
       case 'range': {
         const value = defined(pipelineValue(node.pipe, scope), scope);
-        let items: unknown[];
-        if (Array.isArray(value)) items = value;
+        let items: [unknown, unknown][];
+        if (Array.isArray(value)) items = value.map((v, i) => [i, v]);
         else if (isRecord(value))
           items = Object.keys(value)
             .sort()
-            .map((k) => value[k]);
+            .map((k) => [k, value[k]]);
         else if (value === null || value === undefined) items = [];
         else throw new TemplateError(scope.fieldPath, `range can't iterate over ${typeName(value)}`);
-        if (items.length === 0) out += execute(node.otherwise, scope);
-        for (const item of items) out += execute(node.body, { ...scope, dot: item });
+        if (items.length === 0) out += execute(node.otherwise, { ...scope, vars: child(scope.vars) });
+        for (const [key, item] of items) {
+          const vars = child(scope.vars);
+          // `range $e := …` binds the element; `range $i, $e := …` the index (or key) and element.
+          const [first, second] = node.vars ?? [];
+          if (first !== undefined && second !== undefined) {
+            vars[first] = key;
+            vars[second] = item;
+          } else if (first !== undefined) vars[first] = item;
+          out += execute(node.body, { ...scope, dot: item, vars });
+        }
         break;
       }
     }
@@ -189,6 +220,7 @@ export function renderGo(
     root: params,
     fieldPath,
     missingKey: opts.missingKey ?? 'error',
+    vars: Object.create(null) as Record<string, unknown>,
   });
 }
 
