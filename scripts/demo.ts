@@ -135,7 +135,9 @@ await mgmt.admin.apply(
         {
           matrix: {
             generators: [
-              { clusters: {} },
+              // Clusters with an env label: an empty selector would also list Argo CD's implicit
+              // in-cluster (the hub itself), which has no env and which the project refuses.
+              { clusters: { selector: { matchExpressions: [{ key: 'env', operator: 'Exists' }] } } },
               {
                 list: {
                   elements: [
