@@ -13,7 +13,11 @@ export interface UnsupportedField {
 }
 
 /** A node of the field tree: honoured (`true`), refused with a reason, or an object of fields. */
-type Node = true | { refuse: string } | { fields: Record<string, Node>; list?: boolean };
+type Node =
+  | true
+  | { refuse: string }
+  | { fields: Record<string, Node>; list?: boolean }
+  | { only: readonly unknown[]; reason: string };
 
 const refuse = (reason: string): Node => ({ refuse: reason });
 const obj = (fields: Record<string, Node>): Node => ({ fields });
@@ -68,7 +72,8 @@ const SOURCE: Record<string, Node> = {
     kubeVersion: true,
     apiVersions: true,
     fileParameters: refuse('not supported yet; put the file content in `values` or a value file'),
-    version: refuse('gitfleet runs its one pinned Helm 3; a per-app version cannot be chosen'),
+    // Argo CD's values are `v2`/`v3`; gitfleet is Helm 3, so only that choice can be honoured.
+    version: { only: ['v3', '3'], reason: 'gitfleet runs Helm 3 only (`v3`)' },
     passCredentials: refuse('Helm repository charts are not supported, so there is nothing to pass'),
     skipTests: refuse('not supported yet'),
     skipSchemaValidation: refuse('not supported yet'),
@@ -178,6 +183,10 @@ export function unsupportedApplicationFields(app: {
 
 function walk(value: unknown, node: Node, path: string, out: UnsupportedField[]): void {
   if (node === true || value === undefined || value === null) return;
+  if ('only' in node) {
+    if (!node.only.includes(value)) out.push({ path, reason: node.reason });
+    return;
+  }
   if ('refuse' in node) {
     out.push({ path, reason: node.refuse });
     return;

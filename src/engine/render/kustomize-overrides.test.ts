@@ -132,3 +132,37 @@ describe('parseImage', () => {
     expect(() => parseImage('a b')).toThrow(/kustomize.images/);
   });
 });
+
+describe('overrides Argo CD would apply in place, which a wrapper cannot', () => {
+  it('a namePrefix over the app’s own namePrefix is refused by name (Argo replaces it; a wrapper would prefix twice)', async () => {
+    const root = repo({
+      ...APP,
+      'app/kustomization.yaml': 'namePrefix: prod-\nresources: [deploy.yaml, cm.yaml]\n',
+    });
+    await expect(render({ root, path: 'app', kustomize: { namePrefix: 'stage-' } }, opts)).rejects.toThrow(
+      /kustomize\.namePrefix "stage-": the app's kustomization sets namePrefix "prod-"/,
+    );
+    // The same prefix, or none in the app, is fine.
+    const out = await render({ root, path: 'app', kustomize: { namePrefix: 'prod-' } }, opts);
+    expect(out.map((m) => m.object.metadata.name).sort()).toEqual(['prod-cfg', 'prod-web']);
+  });
+
+  it('an image the app already renames is refused; a tag over the app’s tag wins as in Argo CD', async () => {
+    const renamed = repo({
+      ...APP,
+      'app/kustomization.yaml':
+        'resources: [deploy.yaml, cm.yaml]\nimages: [{ name: nginx, newName: reg.io/nginx }]\n',
+    });
+    await expect(
+      render({ root: renamed, path: 'app', kustomize: { images: ['nginx:2'] } }, opts),
+    ).rejects.toThrow(/kustomize\.images\[0\] "nginx:2"/);
+    const tagged = repo({
+      ...APP,
+      'app/kustomization.yaml':
+        'resources: [deploy.yaml, cm.yaml]\nimages: [{ name: nginx, newTag: "1.26" }]\n',
+    });
+    const out = await render({ root: tagged, path: 'app', kustomize: { images: ['nginx:1.27'] } }, opts);
+    const deploy = out.find((m) => m.object.kind === 'Deployment')?.object as unknown as DeployShape;
+    expect(deploy.spec.template.spec.containers[0]?.image).toBe('nginx:1.27');
+  });
+});

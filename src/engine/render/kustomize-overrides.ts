@@ -94,6 +94,52 @@ function replicaCount(c: number | string, field: string, file: string | undefine
 }
 
 /**
+ * Where the wrapper would not mean what Argo CD's in-place `kustomize edit` means, the render is
+ * refused naming the field, never built differently: `edit set nameprefix` *replaces* the app's
+ * namePrefix where a wrapper would prefix twice (same for nameSuffix), and an image the app's
+ * kustomization already renames (`newName`) would no longer be found by the override's name.
+ * `app` is the app's own parsed kustomization. Returns the overrides to wrap: a prefix or suffix
+ * equal to the app's own is dropped (Argo's replace changes nothing then).
+ */
+export function checkOverridesAgainst(
+  app: Record<string, unknown>,
+  o: KustomizeOverrides,
+  file: string | undefined,
+): KustomizeOverrides {
+  const effective = { ...o };
+  for (const f of ['namePrefix', 'nameSuffix'] as const) {
+    const own = app[f];
+    if (o[f] && own === o[f]) delete effective[f];
+    else if (o[f] && typeof own === 'string' && own !== '')
+      throw new RenderError(
+        `kustomize.${f} ${quoteValue(o[f])}: the app's kustomization sets ${f} ${quoteValue(own)}, ` +
+          `which Argo CD would replace and gitfleet cannot (it does not edit the checkout); set ${f} in one place`,
+        { file, code: 'render.Unsupported' },
+      );
+  }
+  const renamed = new Set(
+    (Array.isArray(app.images) ? app.images : []).flatMap((i: unknown) =>
+      i &&
+      typeof i === 'object' &&
+      typeof (i as { name?: unknown }).name === 'string' &&
+      (i as { newName?: unknown }).newName
+        ? [(i as { name: string }).name]
+        : [],
+    ),
+  );
+  (o.images ?? []).forEach((img, i) => {
+    const { name } = parseImage(img, `kustomize.images[${i}]`, file);
+    if (renamed.has(name))
+      throw new RenderError(
+        `kustomize.images[${i}] ${quoteValue(img)}: the app's kustomization already gives image ` +
+          `${quoteValue(name)} a newName; set the image in one place`,
+        { file, code: 'render.Unsupported' },
+      );
+  });
+  return effective;
+}
+
+/**
  * `kustomize edit set image` syntax to a kustomize `images` entry: `nginx:1.27` (tag of nginx),
  * `nginx=registry.io/nginx:1.27` (new name and tag), `nginx@sha256:…` (digest).
  */

@@ -8,7 +8,7 @@
  */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
 
@@ -21,7 +21,7 @@ import type { ToolLimits } from './exec.js';
 import { EMPTY_PATH, runTool, stderrForMessage } from './exec.js';
 import { InputSet } from './inputs.js';
 import type { KustomizeOverrides } from './kustomize-overrides.js';
-import { hasOverrides, wrapperKustomization } from './kustomize-overrides.js';
+import { checkOverridesAgainst, hasOverrides, wrapperKustomization } from './kustomize-overrides.js';
 import { parseManifests, isRecord } from './yaml-docs.js';
 
 /** The names kustomize accepts for its configuration file, in its order of preference. */
@@ -67,14 +67,17 @@ export async function renderKustomize(
   try {
     // Flags first, then `--`, then the path `./`-prefixed: no directory name is ever an option.
     let target = relativeArg(app.rel);
-    if (hasOverrides(overrides)) {
+    const wrapped = hasOverrides(overrides)
+      ? checkOverridesAgainst(await ownKustomization(app, kustFile), overrides, kustFile)
+      : undefined;
+    if (hasOverrides(wrapped)) {
       // Argo's overrides go into a wrapper whose only resource is the (already confined) app
       // directory; its own file is ours, so the app's kustomization stays as Git has it.
       const wrapper = join(home, 'overrides');
       await mkdir(wrapper);
       await writeFile(
         join(wrapper, 'kustomization.yaml'),
-        wrapperKustomization(relative(wrapper, app.abs), overrides, kustFile),
+        wrapperKustomization(relative(wrapper, app.abs), wrapped, kustFile),
       );
       target = wrapper;
     }
@@ -100,6 +103,18 @@ export async function renderKustomize(
     });
   } finally {
     await rm(home, { recursive: true, force: true });
+  }
+}
+
+/** The app's own kustomization, parsed ({} when kustomize is left to report it unreadable). */
+async function ownKustomization(app: AppDir, kustFile: string): Promise<Record<string, unknown>> {
+  try {
+    const doc: unknown = parseYaml(await readFile(join(app.abs, basename(kustFile)), 'utf8'), {
+      maxAliasCount: 100,
+    });
+    return isRecord(doc) ? doc : {};
+  } catch {
+    return {};
   }
 }
 
