@@ -12,7 +12,9 @@ export type Operand =
   | { kind: 'field'; root: boolean; path: string[]; variable?: string }
   | { kind: 'literal'; value: string | number | boolean | null }
   | { kind: 'call'; name: string }
-  | { kind: 'pipe'; pipe: Pipeline };
+  | { kind: 'pipe'; pipe: Pipeline }
+  /** Field access on a parenthesised result: `(split "/" .path)._1`. */
+  | { kind: 'chain'; of: Operand; path: string[] };
 
 /** A command: a function call with arguments, or a single value. */
 export interface Command {
@@ -104,6 +106,7 @@ type Token =
   | { t: ':=' }
   | { t: '=' }
   | { t: ',' }
+  | { t: 'chain'; path: string[] }
   | { t: 'ident'; name: string }
   | { t: 'string'; value: string }
   | { t: 'number'; value: number }
@@ -151,6 +154,10 @@ function lexAction(src: string): Token[] {
     } else if (ch === '=' || ch === ',') {
       tokens.push({ t: ch });
       i++;
+    } else if (ch === '.' && src[i - 1] === ')' && /[A-Za-z_]/.test(src[i + 1] ?? '')) {
+      const text = at(FIELD) ?? ch;
+      tokens.push({ t: 'chain', path: text.slice(1).split('.') });
+      i += text.length;
     } else if (ch === '.' || ch === '$') {
       const text = at(FIELD) ?? ch;
       const root = text.startsWith('$');
@@ -229,6 +236,11 @@ function parsePipeline(
       i = inner.next;
     } else if (tok.t === 'field') {
       operands.push({ kind: 'field', root: tok.root, path: tok.path });
+      i++;
+    } else if (tok.t === 'chain') {
+      const of = operands.pop();
+      if (of?.kind !== 'pipe') throw new GoParseError('a field can follow only a parenthesised value');
+      operands.push({ kind: 'chain', of, path: tok.path });
       i++;
     } else if (tok.t === 'var') {
       operands.push({ kind: 'field', root: false, path: tok.path, variable: tok.name });

@@ -50,10 +50,20 @@ function unknownKey(missing: Missing, scope: Scope): TemplateError {
   return new TemplateError(scope.fieldPath, `unknown key ${missing.what}`);
 }
 
-function fieldValue(op: Extract<Operand, { kind: 'field' }>, scope: Scope): unknown {
-  let current = op.variable !== undefined ? scope.vars[op.variable] : op.root ? scope.root : scope.dot;
+function fieldValue(
+  op: Extract<Operand, { kind: 'field' }>,
+  scope: Scope,
+  from?: { value: unknown; written: string },
+): unknown {
+  let current = from
+    ? from.value
+    : op.variable !== undefined
+      ? scope.vars[op.variable]
+      : op.root
+        ? scope.root
+        : scope.dot;
   const walked: string[] = [];
-  const start = op.variable !== undefined ? `$${op.variable}` : op.root ? '$' : '';
+  const start = from ? from.written : op.variable !== undefined ? `$${op.variable}` : op.root ? '$' : '';
   const written = (): string => `"${start}.${walked.join('.')}"`;
   for (const key of op.path) {
     walked.push(key);
@@ -81,6 +91,11 @@ function operandValue(op: Operand, scope: Scope): unknown {
       return call(op.name, [], scope);
     case 'pipe':
       return pipelineValue(op.pipe, scope);
+    case 'chain':
+      return fieldValue({ kind: 'field', root: false, path: op.path }, scope, {
+        value: operandValue(op.of, scope),
+        written: '(…)',
+      });
   }
 }
 

@@ -36,6 +36,10 @@ describe('Sprig functions of Argo CD goTemplate', () => {
     ['{{ join "," .tags }}|{{ join "-" (list "x" .replicas) }}', 'b,a,b|x-3'],
     ['{{ index (split "/" .branch) "_0" }}|{{ index (splitList "/" .path.path) 1 }}', 'feature|guestbook'],
     ['{{ index (splitn "/" 2 "a/b/c") "_1" }}', 'b/c'],
+    [
+      '{{ (split "/" .path.path)._1 }}|{{ (splitn "/" 2 "a/b/c")._1 }}|{{ (dict "a" (dict "b" 1)).a.b }}',
+      'guestbook|b/c|1',
+    ],
     ['{{ first .tags }}{{ last .tags }}|{{ rest .tags }}|{{ initial .tags }}', 'bb|[a b]|[b a]'],
     [
       '{{ append .tags "c" }}|{{ prepend .tags "z" }}|{{ concat .tags (list "q") }}',
