@@ -277,7 +277,8 @@ describe('Argo CD destinations', () => {
       spec: {
         generators,
         template: {
-          metadata: { name: '{{name}}-web' },
+          // Argo CD's foreground variant: deleting the set deletes each copy's objects on its cluster.
+          metadata: { name: '{{name}}-web', finalizers: [`${ARGO_FINALIZER}/foreground`] },
           spec: {
             project: 'default',
             source: { repoURL: repoUrl, path: 'app' },
@@ -319,6 +320,22 @@ describe('Argo CD destinations', () => {
     const onC2 = await configMap(c2.admin, destNs, 'web-config');
     expect(onHub?.metadata.annotations?.['gitfleet.dev/owner']).toBe(`${ns}/${hubName}-web`);
     expect(onC2?.metadata.annotations?.['gitfleet.dev/owner']).toBe(`${ns}/${c2Name}-web`);
+
+    await hub.admin.delete({
+      apiVersion: API_VERSION,
+      kind: 'ApplicationSet',
+      namespace: ns,
+      name: 'per-cluster',
+    });
+    await waitFor(
+      'both copies deleted with their objects, each on its own cluster',
+      async () =>
+        (await getApp(`${hubName}-web`)) === undefined &&
+        (await getApp(`${c2Name}-web`)) === undefined &&
+        (await configMap(hub.admin, destNs, 'web-config')) === undefined &&
+        (await configMap(c2.admin, destNs, 'web-config')) === undefined,
+      { timeoutMs: 30_000 },
+    );
   });
 
   it('refuses a server two Clusters share, naming both, and applies nothing', async () => {
