@@ -147,6 +147,74 @@ describe('Argo CD ApplicationSet errors', () => {
   });
 });
 
+describe('Argo CD ApplicationSet template features', () => {
+  it('merges per-generator templates, applies templatePatch and elementsYaml, and keeps preservedFields', async () => {
+    const name = uniqueName('shaped');
+    const p = uniqueName('sh');
+    await createSet(name, {
+      goTemplate: true,
+      goTemplateOptions: ['missingkey=error'],
+      generators: [
+        { list: { elements: [{ app: `${p}-a`, team: 'Blue Team' }] } },
+        {
+          list: {
+            elementsYaml: `- app: ${p}-b\n  team: Red Team\n`,
+            template: { metadata: { labels: { tier: 'db' } }, spec: { source: { path: 'db' } } },
+          },
+        },
+      ],
+      template: {
+        metadata: { name: '{{.app}}', labels: { tier: 'web' }, annotations: { note: 'from-template' } },
+        spec: {
+          source: { repoURL: 'http://git.invalid/x.git', path: 'web' },
+          destination: { name: 'in-cluster', namespace: 'guestbook' },
+        },
+      },
+      templatePatch: 'metadata:\n  labels:\n    team: {{ .team | slugify }}\n',
+      preservedFields: { annotations: ['note'] },
+    });
+    const get = (n: string): Promise<Application | undefined> =>
+      hub.admin.getOrUndefined<Application>({
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        namespace: ns,
+        name: n,
+      });
+    const [a, b] = await waitFor('both Applications', async () => {
+      const both = await Promise.all([get(`${p}-a`), get(`${p}-b`)]);
+      return both.every(Boolean) && (both as Application[]);
+    });
+    expect(a?.metadata.labels).toMatchObject({ tier: 'web', team: 'blue-team' });
+    expect(a?.spec.source.path).toBe('web');
+    // The second generator's own template wins where it sets a value; the set's fills the rest.
+    expect(b?.metadata.labels).toMatchObject({ tier: 'db', team: 'red-team' });
+    expect(b?.spec.source.path).toBe('db');
+    expect(b?.spec.source.repoURL).toBe('http://git.invalid/x.git');
+
+    // A person changes a preserved annotation: the ApplicationSet keeps it on later reconciles.
+    await hub.admin.request({
+      method: 'PATCH',
+      path: `/apis/${API_VERSION}/namespaces/${ns}/applications/${p}-a`,
+      body: { metadata: { annotations: { note: 'by-hand' } } },
+      contentType: 'application/merge-patch+json',
+    });
+    await hub.admin.request({
+      method: 'PATCH',
+      path: `/apis/${API_VERSION}/namespaces/${ns}/applicationsets/${name}`,
+      body: {
+        metadata: { annotations: { touch: '1' } },
+        spec: { template: { metadata: { labels: { tier: 'web2' } } } },
+      },
+      contentType: 'application/merge-patch+json',
+    });
+    const after = await waitFor('template change applied', async () => {
+      const x = await get(`${p}-a`);
+      return x?.metadata.labels?.tier === 'web2' && x;
+    });
+    expect(after.metadata.annotations?.note).toBe('by-hand');
+  });
+});
+
 describe('Argo CD RollingSync', () => {
   it('rolls out by Application labels: the first step first, then 50% of the next at a time, each waiting for health', async () => {
     const cluster = uniqueName('rs');
