@@ -102,7 +102,6 @@ describe('unsupportedApplicationFields', () => {
         'spec.source.kustomize.labelIncludeTemplates',
         'spec.source.kustomize.kubeVersion',
         'spec.source.kustomize.apiVersions',
-        'spec.source.helm.fileParameters',
         'spec.source.helm.version',
         'spec.source.helm.passCredentials',
         'spec.source.helm.skipTests',

@@ -71,7 +71,7 @@ const SOURCE: Record<string, Node> = {
     namespace: true,
     kubeVersion: true,
     apiVersions: true,
-    fileParameters: refuse('not supported yet; put the file content in `values` or a value file'),
+    fileParameters: true,
     // Argo CD's values are `v2`/`v3`; gitfleet is Helm 3, so only that choice can be honoured.
     version: { only: ['v3', '3'], reason: 'gitfleet runs Helm 3 only (`v3`)' },
     passCredentials: refuse('Helm repository charts are not supported, so there is nothing to pass'),

@@ -47,6 +47,8 @@ export interface HelmSourceOptions {
   valuesObject?: Record<string, unknown>;
   /** `--set` semantics (written to a values file; never passed as argv). */
   parameters?: { name: string; value?: string; forceString?: boolean }[];
+  /** `--set-file` semantics: the file's content (relative to the chart directory) as a string value. */
+  fileParameters?: { name: string; path: string }[];
   ignoreMissingValueFiles?: boolean;
   skipCrds?: boolean;
   /** Default: the destination namespace. */
@@ -85,7 +87,8 @@ export function destinationClusterName(
 ): string {
   if (dest?.name) return dest.name;
   const server = dest?.server?.trim();
-  if (!server) return 'in-cluster';
+  // An empty `server` (a template that found no URL) names no cluster, least of all in-cluster.
+  if (!server) return dest?.server === undefined ? 'in-cluster' : '';
   const wanted = normalizeServerUrl(server);
   if (wanted && wanted === normalizeServerUrl(IN_CLUSTER_SERVER)) return 'in-cluster';
   const found = clusters.filter((c) => c.spec.server && normalizeServerUrl(c.spec.server) === wanted);

@@ -42,6 +42,7 @@ export function renderCacheKey(spec: RenderSpec, inputs: string | Readonly<Recor
           valuesObject: spec.helm.valuesObject ?? null,
           kubeVersion: spec.helm.kubeVersion ?? null,
           parameters: spec.helm.parameters ?? [],
+          fileParameters: spec.helm.fileParameters ?? [],
           ignoreMissingValueFiles: spec.helm.ignoreMissingValueFiles ?? false,
           skipCrds: spec.helm.skipCrds ?? false,
           apiVersions: spec.helm.apiVersions ?? [],

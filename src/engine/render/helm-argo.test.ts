@@ -114,6 +114,31 @@ describe('helm: Argo CD source.helm fields', () => {
   });
 });
 
+describe('helm fileParameters (Argo CD --set-file)', () => {
+  it('sets the value to the file content as a string, after parameters; the path is confined', async () => {
+    const root = chartRepo();
+    writeFileSync(join(root, 'chart/tag.txt'), '9.9');
+    const out = await render(
+      {
+        root,
+        path: 'chart',
+        helm: {
+          parameters: [{ name: 'image.tag', value: 'from-param' }],
+          fileParameters: [{ name: 'image.tag', path: 'tag.txt' }],
+        },
+      },
+      opts,
+    );
+    expect(cmData(out).tag).toBe('"9.9"');
+    await expect(
+      render(
+        { root, path: 'chart', helm: { fileParameters: [{ name: 'x', path: '../../../etc/passwd' }] } },
+        opts,
+      ),
+    ).rejects.toThrow(PathEscapeError);
+  });
+});
+
 describe('parametersToValues', () => {
   it('types values as helm --set does and keeps __proto__ an ordinary key', () => {
     const v = parametersToValues([

@@ -43,6 +43,11 @@ export interface HelmOptions {
    * `null`/integers typed unless forceString), written to a values file applied last — never argv.
    */
   parameters?: { name: string; value?: string; forceString?: boolean }[];
+  /**
+   * Argo CD's `--set-file`: the value at `name` is the content of `path` (relative to the chart
+   * directory, confined like value files), as a string; applied after `parameters`.
+   */
+  fileParameters?: { name: string; path: string }[];
   /** Value files that do not exist are skipped (still confined to the repository). */
   ignoreMissingValueFiles?: boolean;
   /** `--skip-crds` instead of `--include-crds`. */
@@ -71,7 +76,8 @@ export async function renderHelm(
 ): Promise<Manifest[]> {
   const chartFile = joinRel(app.rel, 'Chart.yaml');
   // First, so not even Chart.yaml is read through a link that leaves what helm reads.
-  const { chart, valueFiles } = prepared ?? (await helmInputs(rootReal, app, opts, limits.signal));
+  const { chart, valueFiles, fileParameters } =
+    prepared ?? (await helmInputs(rootReal, app, opts, limits.signal));
   const release = releaseName(app, chart, opts, chartFile);
   const namespace = checkNamespace(opts.namespace ?? 'default', 'helm.namespace', chartFile);
   const kubeVersion =
@@ -83,7 +89,15 @@ export async function renderHelm(
   const apiVersions = (opts.apiVersions ?? []).map((v, i) =>
     checkApiVersion(v, `helm.apiVersions[${i}]`, chartFile),
   );
-  const parameters = opts.parameters?.length ? parametersToValues(opts.parameters, chartFile) : undefined;
+  const fileParams = await Promise.all(
+    fileParameters.map(async (f) => ({
+      name: f.name,
+      value: await readFile(f.abs, 'utf8'),
+      forceString: true,
+    })),
+  );
+  const allParams = [...(opts.parameters ?? []), ...fileParams];
+  const parameters = allParams.length ? parametersToValues(allParams, chartFile) : undefined;
 
   const home = await mkdtemp(join(tmpdir(), 'gitfleet-helm-'));
   try {
@@ -164,6 +178,8 @@ export interface HelmInputs {
   chart: ChartMeta;
   /** Real absolute paths of the value files, in order. */
   valueFiles: string[];
+  /** fileParameters with their files' real absolute paths. */
+  fileParameters: { name: string; abs: string }[];
   inputs: InputSet;
 }
 
@@ -197,7 +213,19 @@ export async function helmInputs(
     valueFiles.push(abs);
     inputs.add(toRel(rootReal, abs));
   }
-  return { chart, valueFiles, inputs };
+  const fileParameters: HelmInputs['fileParameters'] = [];
+  for (const [i, f] of (opts.fileParameters ?? []).entries()) {
+    const abs = await resolveValueFile(rootReal, app, f.path);
+    // A file's content becomes a value: bounded like a manifest would be, so a huge file is named.
+    if ((await stat(abs)).size > MAX_FILE_PARAMETER_BYTES)
+      throw new RenderError(
+        `helm.fileParameters[${i}].path is larger than ${MAX_FILE_PARAMETER_BYTES} bytes`,
+        { file: toRel(rootReal, abs), code: 'render.InvalidParameter' },
+      );
+    fileParameters.push({ name: f.name, abs });
+    inputs.add(toRel(rootReal, abs));
+  }
+  return { chart, valueFiles, fileParameters, inputs };
 }
 
 async function readChart(app: AppDir, chartFile: string): Promise<ChartMeta> {
@@ -303,6 +331,9 @@ async function resolveValueFile(rootReal: string, app: AppDir, file: string): Pr
   if (!info.isFile()) throw new RenderError('helm value file is not a file', { file: rel });
   return abs;
 }
+
+/** Largest file a fileParameter may read (1 MiB: a ConfigMap value cannot be larger anyway). */
+const MAX_FILE_PARAMETER_BYTES = 1024 * 1024;
 
 /** Checks inline values before helm sees them, so the error points at the field, not a temp file. */
 function checkInlineValues(values: string): string {
