@@ -68,6 +68,7 @@ describe('destinationClusterName (views and planning)', () => {
   it('names the one Cluster at the URL, in-cluster for the local URL, and never in-cluster by default', () => {
     expect(destinationClusterName({ name: 'x' }, clusters)).toBe('x');
     expect(destinationClusterName({}, clusters)).toBe('in-cluster');
+    expect(destinationClusterName({ server: '' }, clusters)).toBe('');
     expect(destinationClusterName({ server: 'https://127.0.0.1:7443/' }, clusters)).toBe('c2');
     expect(destinationClusterName({ server: 'https://kubernetes.default.svc' }, clusters)).toBe('in-cluster');
     // Unknown or ambiguous: the URL itself, which matches no Cluster name or labels.

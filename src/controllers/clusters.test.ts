@@ -142,6 +142,9 @@ describe('ClusterResolver.destination (Argo CD destinations)', () => {
     const both = await failure(r.destination({ name: 'c1', server: 'https://127.0.0.1:6443' }));
     expect(both).toBeInstanceOf(InvalidDestinationError);
     expect(both.message).toMatch(/destination\.name \("c1"\) and destination\.server .* are both set/);
+    const empty = await failure(r.destination({ server: ' ', namespace: 'x' }));
+    expect(empty.message).toMatch(/^destination\.server is empty/);
+    expect(await r.destination({ name: 'c1', server: '' })).toMatchObject({ name: 'c1' });
     const bad = await failure(r.destination({ server: 'c1.example' }));
     expect(bad.message).toMatch(/destination\.server "c1\.example" is not an http\(s\) URL/);
     const agent = new ClusterResolver(

@@ -97,6 +97,12 @@ export class ClusterResolver {
       throw new InvalidDestinationError(
         `destination.name (${JSON.stringify(name)}) and destination.server (${JSON.stringify(server)}) are both set: set one of them`,
       );
+    // `server: ''` is a template that found no URL (say an agent-mode Cluster registered without
+    // one): refused, not read as "no destination" and so the hub's own cluster.
+    if (!server && !name && dest.server !== undefined)
+      throw new InvalidDestinationError(
+        "destination.server is empty: set the cluster's API URL or destination.name",
+      );
     if (!server) {
       const n = name || IN_CLUSTER;
       if (n === IN_CLUSTER) return { name: n, server: IN_CLUSTER_SERVER };
