@@ -62,7 +62,7 @@ const everyArgoField = {
   syncPolicy: {
     automated: { prune: true, selfHeal: true, allowEmpty: true, enabled: true },
     syncOptions: ['CreateNamespace=true'],
-    retry: { limit: 2, backoff: { duration: '5s', factor: 2, maxDuration: '3m' }, refresh: true },
+    retry: { limit: 2, backoff: { duration: '5s', factor: 2, maxDuration: '3m' }, refresh: false },
     managedNamespaceMetadata: { labels: { a: 'b' } },
   },
   ignoreDifferences: [
@@ -104,8 +104,6 @@ describe('unsupportedApplicationFields', () => {
         'spec.source.kustomize.apiVersions',
         'spec.source.helm.version',
         'spec.source.helm.passCredentials',
-        'spec.source.helm.skipTests',
-        'spec.source.helm.skipSchemaValidation',
         'spec.sources',
         'spec.syncPolicy.retry.refresh',
         'spec.syncPolicy.managedNamespaceMetadata',

@@ -75,8 +75,8 @@ const SOURCE: Record<string, Node> = {
     // Argo CD's values are `v2`/`v3`; gitfleet is Helm 3, so only that choice can be honoured.
     version: { only: ['v3', '3'], reason: 'gitfleet runs Helm 3 only (`v3`)' },
     passCredentials: refuse('Helm repository charts are not supported, so there is nothing to pass'),
-    skipTests: refuse('not supported yet'),
-    skipSchemaValidation: refuse('not supported yet'),
+    skipTests: true,
+    skipSchemaValidation: true,
   }),
 };
 
@@ -92,9 +92,16 @@ const SPEC: Record<string, Node> = {
     retry: obj({
       limit: true,
       backoff: obj({ duration: true, factor: true, maxDuration: true }),
-      refresh: refuse('not supported yet: a retry uses the revision it started with'),
+      // Every retry resolves targetRevision again, so it always uses the latest revision.
+      refresh: {
+        only: [true],
+        reason:
+          'gitfleet retries with the latest revision of targetRevision; `refresh: false` cannot be honoured',
+      },
     }),
-    managedNamespaceMetadata: refuse('not supported yet; declare the Namespace in Git'),
+    managedNamespaceMetadata: refuse(
+      'not supported yet (labels on a namespace, e.g. Pod Security levels, are a Project decision); declare the Namespace in Git',
+    ),
   }),
   ignoreDifferences: listOf({
     group: true,

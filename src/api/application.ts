@@ -51,6 +51,8 @@ export interface HelmSourceOptions {
   fileParameters?: { name: string; path: string }[];
   ignoreMissingValueFiles?: boolean;
   skipCrds?: boolean;
+  skipTests?: boolean;
+  skipSchemaValidation?: boolean;
   /** Default: the destination namespace. */
   namespace?: string;
   kubeVersion?: string;

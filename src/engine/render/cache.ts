@@ -45,6 +45,8 @@ export function renderCacheKey(spec: RenderSpec, inputs: string | Readonly<Recor
           fileParameters: spec.helm.fileParameters ?? [],
           ignoreMissingValueFiles: spec.helm.ignoreMissingValueFiles ?? false,
           skipCrds: spec.helm.skipCrds ?? false,
+          skipTests: spec.helm.skipTests ?? false,
+          skipSchemaValidation: spec.helm.skipSchemaValidation ?? false,
           apiVersions: spec.helm.apiVersions ?? [],
         }
       : null,

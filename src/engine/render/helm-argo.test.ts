@@ -139,6 +139,26 @@ describe('helm fileParameters (Argo CD --set-file)', () => {
   });
 });
 
+describe('helm skipTests and skipSchemaValidation', () => {
+  it('drop test hooks and the values schema check, as helm template --skip-tests/--skip-schema-validation', async () => {
+    const root = chartRepo();
+    writeFileSync(
+      join(root, 'chart/templates/test.yaml'),
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n  annotations: { "helm.sh/hook": test }\nspec: { containers: [] }\n',
+    );
+    writeFileSync(
+      join(root, 'chart/values.schema.json'),
+      JSON.stringify({ properties: { replicas: { type: 'string' } } }),
+    );
+    await expect(render({ root, path: 'chart' }, opts)).rejects.toThrow(/replicas/);
+    const out = await render(
+      { root, path: 'chart', helm: { skipTests: true, skipSchemaValidation: true } },
+      opts,
+    );
+    expect(out.map((m) => m.object.kind).sort()).toEqual(['ConfigMap', 'CustomResourceDefinition']);
+  });
+});
+
 describe('parametersToValues', () => {
   it('types values as helm --set does and keeps __proto__ an ordinary key', () => {
     const v = parametersToValues([

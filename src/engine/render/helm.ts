@@ -52,6 +52,10 @@ export interface HelmOptions {
   ignoreMissingValueFiles?: boolean;
   /** `--skip-crds` instead of `--include-crds`. */
   skipCrds?: boolean;
+  /** `--skip-tests`: test hooks are not rendered. */
+  skipTests?: boolean;
+  /** `--skip-schema-validation`: values.schema.json is not checked. */
+  skipSchemaValidation?: boolean;
   /** Each passed as --api-versions (Capabilities.APIVersions). */
   apiVersions?: string[];
 }
@@ -132,6 +136,8 @@ export async function renderHelm(
     }
     if (kubeVersion !== undefined) args.push(`--kube-version=${kubeVersion}`);
     for (const v of apiVersions) args.push(`--api-versions=${v}`);
+    if (opts.skipTests) args.push('--skip-tests');
+    if (opts.skipSchemaValidation) args.push('--skip-schema-validation');
     args.push('--', release, app.abs);
 
     const result = await runTool({
