@@ -167,6 +167,13 @@ describe("planRollout with Argo CD's RollingSync steps", () => {
       labelled('prod-4', 'env-prod', healthyOn('old')),
     ];
     let d = planRollout({ ...argo, apps, latest: 'new', previous: completed });
+    expect(Object.fromEntries(d.stepOfApp)).toEqual({
+      'dev-1': 0,
+      'prod-1': 1,
+      'prod-2': 1,
+      'prod-3': 1,
+      'prod-4': 1,
+    });
     expect(Object.fromEntries(d.pins)).toEqual({
       'dev-1': 'new',
       'prod-1': 'old',

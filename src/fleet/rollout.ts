@@ -58,6 +58,8 @@ export interface RolloutDecision {
   state: RolloutState;
   /** Revision each Application must be pinned to. */
   pins: Map<string, string>;
+  /** The step each Application belongs to (shown by the hub and the CLI). */
+  stepOfApp: Map<string, number>;
   /** Milliseconds until the planner wants to look again (soak, progress); undefined when idle. */
   recheckMs?: number;
 }
@@ -141,8 +143,10 @@ export function planRollout(input: {
 
   const pins = new Map<string, string>();
   const byStep = new Map<number, RolloutApp[]>();
+  const stepOfApp = new Map<string, number>();
   for (const a of apps) {
     const s = stepOf(a, steps);
+    stepOfApp.set(a.name, s);
     byStep.set(s, [...(byStep.get(s) ?? []), a]);
   }
   const onNew = (a: RolloutApp): boolean => a.pinned === state.revision;
@@ -234,5 +238,5 @@ export function planRollout(input: {
       } else pins.set(a.name, state.stableRevision);
     }
   }
-  return recheckMs === undefined ? { state, pins } : { state, pins, recheckMs };
+  return recheckMs === undefined ? { state, pins, stepOfApp } : { state, pins, stepOfApp, recheckMs };
 }

@@ -194,7 +194,8 @@ export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): { stop(): void } {
       name,
       steps: (set.spec.strategy?.rollingSync.steps ?? []).map((s) => ({
         matchLabels: s.clusterSelector?.matchLabels ?? {},
-        matchExpressions: s.clusterSelector?.matchExpressions ?? [],
+        // Argo CD-shaped steps select on Application labels (s.matchExpressions); both are shown.
+        matchExpressions: [...(s.clusterSelector?.matchExpressions ?? []), ...(s.matchExpressions ?? [])],
         ...(s.maxUpdate !== undefined ? { maxUpdate: s.maxUpdate } : {}),
         ...(s.soakSeconds !== undefined ? { soakSeconds: s.soakSeconds } : {}),
         approval: !!s.approval,

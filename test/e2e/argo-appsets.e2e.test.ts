@@ -338,6 +338,11 @@ describe('Argo CD RollingSync', () => {
     expect(at(pinnedAt, prodB)).toBeGreaterThanOrEqual(at(doneAt, prodA));
     for (const e of elements) expect(await version(e.app)).toBe('2');
     const final = await getSet(set);
+    expect(Object.fromEntries((final.status?.applications ?? []).map((x) => [x.name, x.step]))).toEqual({
+      [dev]: 0,
+      [prodA]: 1,
+      [prodB]: 1,
+    });
     expect(final.status?.conditions?.find((c) => c.type === 'RolloutProgressing')).toMatchObject({
       status: 'False',
       reason: 'ApplicationSetRolloutComplete',

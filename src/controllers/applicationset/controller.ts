@@ -247,11 +247,13 @@ export class ApplicationSetController {
       }
     }
     let rollout: RolloutState | undefined;
+    let stepOfApp: Map<string, number> | undefined;
     let recheckMs = poll;
     if (set.spec.strategy?.type === 'RollingSync' && desired.length > 0) {
       try {
         const decision = await this.#planRollout(set, desired, existing);
         rollout = decision.state;
+        stepOfApp = decision.stepOfApp;
         for (const app of desired) {
           const pin = decision.pins.get(app.metadata.name);
           if (pin) app.spec.source.targetRevision = pin;
@@ -297,6 +299,7 @@ export class ApplicationSetController {
     const listed = desired.map((a) => ({
       name: a.metadata.name,
       ...(rollout ? { revision: a.spec.source.targetRevision } : {}),
+      ...(stepOfApp?.has(a.metadata.name) ? { step: stepOfApp.get(a.metadata.name) } : {}),
     }));
     if (errors.length) {
       await this.#failed(set, 'ApplicationNameCollision', errors.join('; '), 'apply', listed, rollout);
