@@ -48,10 +48,14 @@ export interface ProjectDestination {
 export interface DestinationServiceAccount {
   /** Cluster name glob; default `*`. */
   cluster?: string;
+  /** Argo CD's form: a glob over the cluster's API URL (compared as in `destinations[].server`). */
+  server?: string;
   /** Destination namespace glob; default `*`. */
   namespace?: string;
-  /** `name` (in the destination namespace) or `namespace:name`. */
-  serviceAccount: string;
+  /** `name` (in the destination namespace) or `namespace:name`. Set this or `defaultServiceAccount`. */
+  serviceAccount?: string;
+  /** Argo CD's name for `serviceAccount`, same meaning. */
+  defaultServiceAccount?: string;
 }
 
 /** A recurring period in which syncs are allowed or denied (Argo CD semantics, see docs/governance.md). */

@@ -165,6 +165,6 @@ export async function assessGovernance(req: {
     project,
     req.manifests.map((m, i) => ({ object: m.object, ref: objects[i]?.ref ?? m.object.metadata.name })),
   );
-  const impersonate = impersonatedUser(project, cluster, destNs);
+  const impersonate = impersonatedUser(project, cluster, destNs, app.spec.destination.server);
   return { project, violations, policy, ...(impersonate ? { impersonate } : {}) };
 }

@@ -28,3 +28,35 @@ describe('impersonatedUser', () => {
     );
   });
 });
+
+describe('impersonatedUser as Argo CD writes it (server, defaultServiceAccount)', () => {
+  const argo: Project = {
+    ...project,
+    spec: {
+      destinationServiceAccounts: [
+        { server: 'https://127.0.0.1:7443', namespace: 'web', defaultServiceAccount: 'ops:deployer' },
+        { server: '*', namespace: '*', defaultServiceAccount: 'reader' },
+      ],
+    },
+  };
+  it('matches the cluster by API URL (normalised) and reads defaultServiceAccount', () => {
+    expect(impersonatedUser(argo, 'c2', 'web', 'HTTPS://127.0.0.1:7443/')).toBe(
+      'system:serviceaccount:ops:deployer',
+    );
+    expect(impersonatedUser(argo, 'c1', 'web', 'https://127.0.0.1:6443')).toBe(
+      'system:serviceaccount:web:reader',
+    );
+    // A server entry never matches a destination whose URL is unknown.
+    expect(impersonatedUser(argo, 'c2', 'web')).toBeUndefined();
+  });
+
+  it('names defaultServiceAccount when it is malformed', () => {
+    const bad: Project = {
+      ...project,
+      spec: { destinationServiceAccounts: [{ defaultServiceAccount: 'a:b:c' }] },
+    };
+    expect(() => impersonatedUser(bad, 'x', 'y')).toThrow(
+      'spec.destinationServiceAccounts[0].defaultServiceAccount "a:b:c" must be "name" or "namespace:name"',
+    );
+  });
+});

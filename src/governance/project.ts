@@ -37,7 +37,7 @@ export const isDenyDestination = (d: ProjectDestination): boolean =>
   [d.cluster, d.name, d.server, d.namespace].some((g) => (g ?? '').startsWith('!'));
 const bare = (glob: string | undefined): string => (glob ?? '*').replace(/^!/, '');
 /** Compares API URLs the way destinations resolve them: `HTTPS://Host:443/` is `https://host`. */
-const serverGlobMatches = (glob: string, server: string | undefined): boolean => {
+export const serverGlobMatches = (glob: string, server: string | undefined): boolean => {
   if (server === undefined) return false;
   const url = normalizeServerUrl(server) ?? server;
   const pattern = bare(glob);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, type Application } from '../../src/api/application.js';
+import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
 import { installCrds } from '../../src/cli/commands/install.js';
 import { registerCluster, removeCluster } from '../../src/controllers/cluster/register.js';
 import { loadConnection, type KubeClient, type KubeObject } from '../../src/kube/index.js';
@@ -231,6 +232,39 @@ describe('Argo CD destinations', () => {
       );
     expect(err?.message).toContain('set destination.name or destination.server, not both');
     expect(await getApp('both')).toBeUndefined();
+  });
+
+  it("keeps an AppProject's server and name destinations and server-keyed service accounts, as Argo CD writes them", async () => {
+    const name = uniqueName('argo-proj');
+    const spec = {
+      sourceRepos: ['*'],
+      destinations: [
+        { server: c2Url, namespace: 'web-*' },
+        { name: c2Name, namespace: 'api' },
+      ],
+      destinationServiceAccounts: [{ server: c2Url, namespace: '*', defaultServiceAccount: 'ops:deployer' }],
+    };
+    const created = await hub.admin.create({
+      apiVersion: API_VERSION,
+      kind: 'Project',
+      metadata: { name, namespace: FLEET_NAMESPACE },
+      spec,
+    } as KubeObject);
+    // Nothing pruned by the schema: every field as written.
+    expect((created as KubeObject & { spec: unknown }).spec).toEqual(spec);
+    await hub.admin.delete({ apiVersion: API_VERSION, kind: 'Project', namespace: FLEET_NAMESPACE, name });
+    const err = await hub.admin
+      .create({
+        apiVersion: API_VERSION,
+        kind: 'Project',
+        metadata: { name: `${name}-bad`, namespace: FLEET_NAMESPACE },
+        spec: { destinationServiceAccounts: [{ server: '*', namespace: '*' }] },
+      } as KubeObject)
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    expect(err?.message).toContain('set serviceAccount or defaultServiceAccount');
   });
 
   it('does not sync with automated.enabled: false, and does once it is true', async () => {

@@ -745,6 +745,7 @@ export class ApplicationController {
       project,
       app.spec.destination.name ?? 'in-cluster',
       app.spec.destination.namespace ?? app.metadata.namespace ?? '',
+      app.spec.destination.server,
     );
     return user ? dest.impersonating(user) : dest;
   }
