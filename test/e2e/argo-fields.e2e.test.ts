@@ -230,6 +230,63 @@ describe('Argo CD syncOptions', () => {
   });
 });
 
+describe('Argo CD syncOptions: Replace and PrunePropagationPolicy', () => {
+  it('Replace=true replaces existing objects (an Update, not an Apply, by gitfleet)', async () => {
+    const cmFile = (v: string): string =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: replaced }\ndata: { v: "${v}" }\n`;
+    const a = await app(
+      { 'app/cm.yaml': cmFile('1') },
+      { path: 'app' },
+      { syncPolicy: { automated: { prune: true }, syncOptions: ['Replace=true'] } },
+    );
+    await waitFor('first sync', () => get('ConfigMap', 'v1', a.destNs, 'replaced'), { timeoutMs: 90_000 });
+    await fleet.git.commit(a.repo, { 'app/cm.yaml': cmFile('2') });
+    const cm = await waitFor(
+      'v=2',
+      async () => {
+        const c = await get('ConfigMap', 'v1', a.destNs, 'replaced');
+        return c?.data?.v === '2' ? c : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    const managers = (cm.metadata.managedFields ?? []) as { manager?: string; operation?: string }[];
+    expect(managers.some((m) => m.manager === 'gitfleet' && m.operation === 'Update')).toBe(true);
+  });
+
+  it('PrunePropagationPolicy=orphan: a pruned Deployment leaves its ReplicaSet behind', async () => {
+    const deploy = DEPLOY.replace('envFrom: [{ configMapRef: { name: settings } }]', 'env: []');
+    const a = await app(
+      {
+        'app/deploy.yaml': deploy,
+        'app/keep.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: keep }\n',
+      },
+      { path: 'app' },
+      { syncPolicy: { automated: { prune: true }, syncOptions: ['PrunePropagationPolicy=orphan'] } },
+    );
+    const rs = await waitFor(
+      'the ReplicaSet of web',
+      async () => (await hub.admin.list('apps/v1', 'ReplicaSet', { namespace: a.destNs })).items[0],
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    await fleet.git.commit(a.repo, { 'app/deploy.yaml': null });
+    await waitFor(
+      'web pruned',
+      async () => (await get('Deployment', 'apps/v1', a.destNs, 'web')) === undefined,
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    // Orphaned, not garbage-collected: still there a while later, without its owner reference.
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = await hub.admin.getOrUndefined({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      namespace: a.destNs,
+      name: rs.metadata.name,
+    });
+    expect(after?.metadata.uid).toBe(rs.metadata.uid);
+    expect(after?.metadata.ownerReferences ?? []).toEqual([]);
+  });
+});
+
 describe('unsupported Argo CD fields', () => {
   it('an app with source.plugin, a jq ignoreDifferences and an unknown syncOption is refused naming each; nothing is applied', async () => {
     const a = await app(
