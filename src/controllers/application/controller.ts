@@ -871,7 +871,9 @@ function keyOf(o: KubeObject): Key {
 }
 
 /** Argo CD's `PrunePropagationPolicy=foreground|background|orphan` (other values are refused earlier). */
-function prunePropagation(opts: Set<string>): { prunePropagationPolicy?: 'Foreground' | 'Background' | 'Orphan' } {
+function prunePropagation(opts: Set<string>): {
+  prunePropagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
+} {
   if (opts.has('PrunePropagationPolicy=foreground')) return { prunePropagationPolicy: 'Foreground' };
   if (opts.has('PrunePropagationPolicy=orphan')) return { prunePropagationPolicy: 'Orphan' };
   return {};
