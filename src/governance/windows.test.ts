@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Project, SyncWindow } from '../api/project.js';
-import { syncGate, windowStates } from './windows.js';
+import { syncGate, windowMatches, windowStates } from './windows.js';
 
 const project = (syncWindows: SyncWindow[]): Project => ({
   apiVersion: 'gitfleet.dev/v1alpha1',
@@ -88,5 +88,21 @@ describe('sync windows', () => {
     expect(() => windowStates(project([{ ...workHours, schedule: '0 9 * *' }]), now)).toThrow(
       /spec\.syncWindows\[0\]\.schedule: cron "0 9 \* \*" must have 5 fields/,
     );
+  });
+});
+
+describe('windows listing clusters by API URL (Argo CD)', () => {
+  it('match the destination by its server URL as well as by name', () => {
+    const w = {
+      kind: 'deny' as const,
+      schedule: '* * * * *',
+      duration: '1h',
+      clusters: ['https://prod.example:6443'],
+    };
+    const t = { application: 'a', cluster: 'prod', namespace: 'x' };
+    expect(windowMatches(w, { ...t, server: 'https://PROD.example:6443/' })).toBe(true);
+    expect(windowMatches(w, { ...t, server: 'https://dev.example:6443' })).toBe(false);
+    expect(windowMatches(w, t)).toBe(false);
+    expect(windowMatches({ ...w, clusters: ['prod'] }, t)).toBe(true);
   });
 });

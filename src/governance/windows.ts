@@ -3,11 +3,14 @@ import { GitfleetError } from '../core/errors.js';
 import { checkTimeZone, nextCronMatch, parseCron, type CronSchedule } from './cron.js';
 import { parseWindowDuration } from './duration.js';
 import { anyWildcard } from './glob.js';
+import { serverGlobMatches } from './project.js';
 
 /** What a window is matched against. */
 export interface WindowTarget {
   application: string;
   cluster: string;
+  /** The destination cluster's API URL, when known: `clusters` globs match it too (as Argo CD). */
+  server?: string;
   namespace: string;
 }
 
@@ -103,6 +106,7 @@ export function windowMatches(w: SyncWindow, t: WindowTarget): boolean {
   return (
     anyWildcard(w.applications, t.application) ||
     anyWildcard(w.clusters, t.cluster) ||
+    (w.clusters ?? []).some((c) => serverGlobMatches(c, t.server)) ||
     anyWildcard(w.namespaces, t.namespace)
   );
 }

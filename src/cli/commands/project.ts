@@ -1,5 +1,10 @@
 import { parseArgs } from 'node:util';
-import { API_VERSION, destinationClusterName, type Application } from '../../api/application.js';
+import {
+  API_VERSION,
+  destinationClusterName,
+  IN_CLUSTER_SERVER,
+  type Application,
+} from '../../api/application.js';
 import { FLEET_NAMESPACE, type Cluster } from '../../api/cluster.js';
 import type { Project } from '../../api/project.js';
 import type { KubeClient } from '../../kube/client.js';
@@ -130,13 +135,19 @@ async function windows(
       throw new UsageError(
         `${appNamespace}/${appName} belongs to project ${app.spec.project ?? 'default'}, not ${name}`,
       );
+    // `destination.server` (Argo CD's form): the window applies to the Cluster with that URL, and
+    // windows may list clusters by name or by URL.
+    const clusters = (await client.list<Cluster>(API_VERSION, 'Cluster', { namespace: FLEET_NAMESPACE }))
+      .items;
+    const cluster = destinationClusterName(app.spec.destination, clusters);
+    const server =
+      cluster === 'in-cluster'
+        ? IN_CLUSTER_SERVER
+        : (clusters.find((c) => c.metadata.name === cluster)?.spec.server ?? app.spec.destination.server);
     target = {
       application: appName,
-      // `destination.server` (Argo CD's form): the window applies to the Cluster with that URL.
-      cluster: destinationClusterName(
-        app.spec.destination,
-        (await client.list<Cluster>(API_VERSION, 'Cluster', { namespace: FLEET_NAMESPACE })).items,
-      ),
+      cluster,
+      ...(server ? { server } : {}),
       namespace: app.spec.destination.namespace ?? appNamespace,
     };
   }

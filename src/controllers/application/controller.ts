@@ -520,7 +520,13 @@ export class ApplicationController {
       try {
         gate = syncGate(
           governance.project,
-          { application: name, cluster: spec.destination.name ?? 'in-cluster', namespace: defaultNamespace },
+          {
+            application: name,
+            cluster: spec.destination.name ?? 'in-cluster',
+            // Argo CD's windows may list clusters by API URL: the resolved one.
+            ...(spec.destination.server ? { server: spec.destination.server } : {}),
+            namespace: defaultNamespace,
+          },
           new Date(),
           manual,
         );
