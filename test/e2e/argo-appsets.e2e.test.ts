@@ -147,6 +147,26 @@ describe('Argo CD ApplicationSet errors', () => {
   });
 });
 
+describe('Argo CD RollingSync that cannot move', () => {
+  it('names the Applications a RollingSync could not move (no automated sync) instead of stalling', async () => {
+    const name = uniqueName('manual-rs');
+    const app = uniqueName('manual');
+    await createSet(name, {
+      goTemplate: true,
+      generators: [{ list: { elements: [{ app, env: 'env-dev' }] } }],
+      strategy: {
+        type: 'RollingSync',
+        rollingSync: { steps: [{ matchExpressions: [{ key: 'env', operator: 'In', values: ['env-dev'] }] }] },
+      },
+      template: template('{{.app}}'),
+    });
+    const cond = await errorCondition(name);
+    expect(cond.reason).toBe('ApplicationValidationError');
+    expect(cond.message).toContain(`template.spec.syncPolicy.automated`);
+    expect(cond.message).toContain(app);
+  });
+});
+
 describe('Argo CD ApplicationSet template features', () => {
   it('merges per-generator templates, applies templatePatch and elementsYaml, and keeps preservedFields', async () => {
     const name = uniqueName('shaped');
@@ -192,6 +212,14 @@ describe('Argo CD ApplicationSet template features', () => {
     expect(b?.spec.source.repoURL).toBe('http://git.invalid/x.git');
 
     // A person changes a preserved annotation: the ApplicationSet keeps it on later reconciles.
+    // (First let reconciles already under way finish: one that read the Application before the
+    // change would write what it read, as Argo CD's would.)
+    await waitFor('set up to date', async () =>
+      (await getSet(name)).status?.conditions?.some(
+        (c) => c.type === 'ResourcesUpToDate' && c.status === 'True',
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 1500));
     await hub.admin.request({
       method: 'PATCH',
       path: `/apis/${API_VERSION}/namespaces/${ns}/applications/${p}-a`,

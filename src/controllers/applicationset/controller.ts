@@ -3,6 +3,7 @@ import {
   API_VERSION,
   CASCADE_FINALIZER,
   destinationClusterName,
+  isAutomated,
   isCascadeFinalizer,
   type Application,
 } from '../../api/application.js';
@@ -250,6 +251,15 @@ export class ApplicationSetController {
     let stepOfApp: Map<string, number> | undefined;
     let recheckMs = poll;
     if (set.spec.strategy?.type === 'RollingSync' && desired.length > 0) {
+      // Argo CD syncs each step's Applications itself; here a step moves by pinning the revision
+      // and the Applications sync it, so one without automated sync would stall the roll-out.
+      const manual = desired.filter((a) => !isAutomated(a.spec.syncPolicy)).map((a) => a.metadata.name);
+      if (manual.length) {
+        const message = `ApplicationSet ${k}: spec.strategy RollingSync needs template.spec.syncPolicy.automated on every generated Application (steps move by pinning the revision, and each Application syncs it); not automated: ${manual.join(', ')}`;
+        await this.#failed(set, 'ApplicationValidationError', message, 'render');
+        this.#queue.addAfter(k, poll);
+        return;
+      }
       try {
         const decision = await this.#planRollout(set, desired, existing);
         rollout = decision.state;
