@@ -17,7 +17,7 @@ const everyArgoField = {
       recurse: true,
       include: '*.yaml',
       exclude: 'x',
-      jsonnet: { extVars: [], tlas: [], libs: [] },
+      jsonnet: { extVars: [], tlas: [], libs: ['vendor'] },
     },
     kustomize: {
       namePrefix: 'p-',
@@ -130,6 +130,15 @@ describe('unsupportedApplicationFields', () => {
       syncPolicy: { syncOptions: ['Validate=false', 'PruneLast=true', 'PrunePropagationPolicy=orphan'] },
     };
     expect(unsupportedApplicationFields({ spec })).toEqual([]);
+  });
+
+  it('an empty directory.jsonnet (as argocd app get writes it) says nothing and is accepted', () => {
+    const source = { repoURL: 'x', directory: { recurse: true, jsonnet: { extVars: [], tlas: [] } } };
+    expect(unsupportedApplicationFields({ spec: { source } })).toEqual([]);
+    const set = { repoURL: 'x', directory: { jsonnet: { libs: ['vendor'] } } };
+    expect(unsupportedApplicationFields({ spec: { source: set } }).map((f) => f.path)).toEqual([
+      'spec.source.directory.jsonnet',
+    ]);
   });
 
   it('names a field it does not know at all', () => {

@@ -17,7 +17,8 @@ type Node =
   | true
   | { refuse: string }
   | { fields: Record<string, Node>; list?: boolean }
-  | { only: readonly unknown[]; reason: string };
+  | { only: readonly unknown[]; reason: string }
+  | { refuseUnlessEmpty: string };
 
 const refuse = (reason: string): Node => ({ refuse: reason });
 const obj = (fields: Record<string, Node>): Node => ({ fields });
@@ -38,7 +39,10 @@ const SOURCE: Record<string, Node> = {
     recurse: true,
     include: true,
     exclude: true,
-    jsonnet: refuse('Jsonnet is not supported; commit the rendered YAML or use kustomize/helm'),
+    // `argocd app get -o yaml` writes an empty `jsonnet: {}`: with no setting in it, it says nothing.
+    jsonnet: {
+      refuseUnlessEmpty: 'Jsonnet is not supported; commit the rendered YAML or use kustomize/helm',
+    },
   }),
   kustomize: obj({
     namePrefix: true,
@@ -190,6 +194,10 @@ export function unsupportedApplicationFields(app: {
 
 function walk(value: unknown, node: Node, path: string, out: UnsupportedField[]): void {
   if (node === true || value === undefined || value === null) return;
+  if ('refuseUnlessEmpty' in node) {
+    if (!isEmptyValue(value)) out.push({ path, reason: node.refuseUnlessEmpty });
+    return;
+  }
   if ('only' in node) {
     if (!node.only.includes(value)) out.push({ path, reason: node.reason });
     return;
@@ -208,6 +216,14 @@ function walk(value: unknown, node: Node, path: string, out: UnsupportedField[])
     if (child === undefined) out.push({ path: `${path}.${key}`, reason: 'not a field gitfleet knows' });
     else walk(v, child, `${path}.${key}`, out);
   }
+}
+
+/** `{}`, `[]`, `''`, or objects/arrays of only those: a setting that sets nothing. */
+function isEmptyValue(v: unknown): boolean {
+  if (v === undefined || v === null || v === '') return true;
+  if (Array.isArray(v)) return v.every(isEmptyValue);
+  if (typeof v === 'object') return Object.values(v).every(isEmptyValue);
+  return false;
 }
 
 /** One line naming every finding, for a condition message or an error. */
