@@ -16,6 +16,8 @@ export interface ApplicationSet extends KubeObject {
     template: {
       metadata: {
         name: string;
+        /** Only the ApplicationSet's own namespace (or empty); another is refused. */
+        namespace?: string;
         labels?: Record<string, string>;
         annotations?: Record<string, string>;
         finalizers?: string[];

@@ -144,6 +144,27 @@ describe('Argo CD ApplicationSet errors', () => {
     });
     const strictCond = await errorCondition(strict);
     expect(strictCond.message).toContain('metadata.name: unknown key ".clustr"');
+
+    // Argo CD's apps-in-any-namespace: refused, a tenant may not write Applications elsewhere.
+    const elsewhere = uniqueName('elsewhere');
+    await createSet(elsewhere, {
+      generators: [{ list: { elements: [{ cluster: 'a' }] } }],
+      template: {
+        ...template('x-{{cluster}}'),
+        metadata: { name: 'x-{{cluster}}', namespace: 'kube-system' },
+      },
+    });
+    expect((await errorCondition(elsewhere)).message).toContain(
+      'spec.template.metadata.namespace: "kube-system" is not allowed',
+    );
+    expect(
+      await hub.admin.getOrUndefined({
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        namespace: 'kube-system',
+        name: 'x-a',
+      }),
+    ).toBeUndefined();
   });
 });
 

@@ -205,6 +205,14 @@ export class ApplicationSetController {
                 : `ApplicationSet ${k}: ${base}`,
             );
           }
+          // Applications are created only in the ApplicationSet's own namespace: another one
+          // would let a tenant write Applications where its Project does not reach.
+          const wantNs = rendered.metadata.namespace;
+          if (wantNs && wantNs !== namespace)
+            throw new GitfleetError(
+              'applicationset.Namespace',
+              `ApplicationSet ${k}: ${base}.metadata.namespace: "${wantNs}" is not allowed; generated Applications live in the ApplicationSet's namespace "${namespace}"`,
+            );
           desired.push(this.#toApplication(set, rendered));
         }
       }
