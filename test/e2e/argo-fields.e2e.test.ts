@@ -1,19 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION, type Application } from '../../src/api/application.js';
-import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
-import { installCrds } from '../../src/cli/commands/install.js';
+import { API_VERSION } from '../../src/api/application.js';
 import type { KubeObject } from '../../src/kube/index.js';
-import {
-  createNamespace,
-  testFleet,
-  uniqueName,
-  type ClusterHandle,
-  type TestFleet,
-} from '../harness/context.js';
-import { startControllers, type TestControllers } from '../harness/controllers.js';
+import { createNamespace, uniqueName, type ClusterHandle, type TestFleet } from '../harness/context.js';
+import { startTenant, type Tenant } from '../harness/tenant.js';
 import { waitFor } from '../harness/wait.js';
 
 // Argo CD Application fields through the real CRD, controller, Git server, kustomize, helm and
@@ -24,51 +13,17 @@ let fleet: TestFleet;
 let hub: ClusterHandle;
 let ns: string;
 let proj: string;
-let controllers: TestControllers;
-const dir = mkdtempSync(join(tmpdir(), 'gitfleet-argo-fields-'));
+let tenant: Tenant;
+let getApp: Tenant['getApp'];
 
 beforeAll(async () => {
-  fleet = await testFleet();
-  hub = fleet.clusters[0] as ClusterHandle;
-  await installCrds(hub.admin);
-  await hub.admin.apply(
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: FLEET_NAMESPACE } },
-    { fieldManager: 'test' },
-  );
-  ns = await createNamespace(hub.admin, 'argo-fields');
-  await hub.admin.create({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'creds', namespace: ns },
-    stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
-  });
-  proj = uniqueName('argo-fields-proj');
-  await hub.admin.create({
-    apiVersion: API_VERSION,
-    kind: 'Project',
-    metadata: { name: proj, namespace: FLEET_NAMESPACE },
-    spec: {
-      sourceNamespaces: [ns],
-      sourceRepos: [`${fleet.git.info.url}/*`],
-      destinations: [{ namespace: '*' }],
-    },
-  } as KubeObject);
-  controllers = await startControllers({
-    kubeconfig: hub.kubeconfig,
-    namespace: ns,
-    cacheDir: join(dir, 'sources'),
-    apps: true,
-    pollIntervalMs: 1000,
-  });
+  tenant = await startTenant('argo-fields');
+  ({ fleet, hub, ns, project: proj, getApp } = tenant);
 });
 
 afterAll(() => {
-  controllers?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  tenant?.stop();
 });
-
-const getApp = (name: string): Promise<Application> =>
-  hub.admin.get<Application>({ apiVersion: API_VERSION, kind: 'Application', namespace: ns, name });
 
 /** The fields of a rendered Deployment these tests read. */
 interface DeployShape {

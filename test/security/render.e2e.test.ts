@@ -2,18 +2,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION, type Application } from '../../src/api/application.js';
-import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
-import { installCrds } from '../../src/cli/commands/install.js';
+import { API_VERSION } from '../../src/api/application.js';
 import type { KubeObject } from '../../src/kube/index.js';
-import {
-  createNamespace,
-  testFleet,
-  uniqueName,
-  type ClusterHandle,
-  type TestFleet,
-} from '../harness/context.js';
-import { startControllers, type TestControllers } from '../harness/controllers.js';
+import { createNamespace, uniqueName, type ClusterHandle, type TestFleet } from '../harness/context.js';
+import { startTenant, type Tenant } from '../harness/tenant.js';
 import { waitFor } from '../harness/wait.js';
 
 // The renderers against the real controller, real Git server, real kustomize/helm and a real
@@ -24,51 +16,19 @@ let fleet: TestFleet;
 let hub: ClusterHandle;
 let ns: string;
 let proj: string;
-let controllers: TestControllers;
-const dir = mkdtempSync(join(tmpdir(), 'gitfleet-render-sec-'));
+let tenant: Tenant;
+let getApp: Tenant['getApp'];
+const dir = mkdtempSync(join(tmpdir(), 'gitfleet-render-sec-files-'));
 
 beforeAll(async () => {
-  fleet = await testFleet();
-  hub = fleet.clusters[0] as ClusterHandle;
-  await installCrds(hub.admin);
-  await hub.admin.apply(
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: FLEET_NAMESPACE } },
-    { fieldManager: 'test' },
-  );
-  ns = await createNamespace(hub.admin, 'render-sec');
-  await hub.admin.create({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'creds', namespace: ns },
-    stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
-  });
-  proj = uniqueName('render-proj');
-  await hub.admin.create({
-    apiVersion: API_VERSION,
-    kind: 'Project',
-    metadata: { name: proj, namespace: FLEET_NAMESPACE },
-    spec: {
-      sourceNamespaces: [ns],
-      sourceRepos: [`${fleet.git.info.url}/*`],
-      destinations: [{ namespace: '*' }],
-    },
-  } as KubeObject);
-  controllers = await startControllers({
-    kubeconfig: hub.kubeconfig,
-    namespace: ns,
-    cacheDir: join(dir, 'sources'),
-    apps: true,
-    pollIntervalMs: 1000,
-  });
+  tenant = await startTenant('render-sec');
+  ({ fleet, hub, ns, project: proj, getApp } = tenant);
 });
 
 afterAll(() => {
-  controllers?.stop();
+  tenant?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const getApp = (name: string): Promise<Application> =>
-  hub.admin.get<Application>({ apiVersion: API_VERSION, kind: 'Application', namespace: ns, name });
 
 const configMapData = async (namespace: string, name: string): Promise<Record<string, string> | undefined> =>
   (await hub.admin.getOrUndefined({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name }))?.data as

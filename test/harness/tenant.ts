@@ -1,0 +1,77 @@
+// One tenant of the shared e2e fleet, as a test file needs it: its own namespace on the hub
+// cluster with Git credentials, a Project admitting that namespace (the built-in default admits
+// only the hub's namespace), and Application controllers watching it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { API_VERSION, type Application } from '../../src/api/application.js';
+import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
+import { installCrds } from '../../src/cli/commands/install.js';
+import type { KubeObject } from '../../src/kube/index.js';
+import { createNamespace, testFleet, uniqueName, type ClusterHandle, type TestFleet } from './context.js';
+import { startControllers, type TestControllers } from './controllers.js';
+
+export interface Tenant {
+  fleet: TestFleet;
+  hub: ClusterHandle;
+  ns: string;
+  /** The Project the tenant's Applications name. */
+  project: string;
+  controllers: TestControllers;
+  /** Secret in `ns` holding the Git server's admin credentials. */
+  credentials: string;
+  getApp(name: string): Promise<Application>;
+  stop(): void;
+}
+
+/** Starts a tenant named after `prefix`; `stop()` in afterAll. */
+export async function startTenant(prefix: string): Promise<Tenant> {
+  const fleet = await testFleet();
+  const hub = fleet.clusters[0] as ClusterHandle;
+  const dir = mkdtempSync(join(tmpdir(), `gitfleet-${prefix}-`));
+  await installCrds(hub.admin);
+  await hub.admin.apply(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: FLEET_NAMESPACE } },
+    { fieldManager: 'test' },
+  );
+  const ns = await createNamespace(hub.admin, prefix);
+  const credentials = 'creds';
+  await hub.admin.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: credentials, namespace: ns },
+    stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
+  });
+  const project = uniqueName(`${prefix}-proj`);
+  await hub.admin.create({
+    apiVersion: API_VERSION,
+    kind: 'Project',
+    metadata: { name: project, namespace: FLEET_NAMESPACE },
+    spec: {
+      sourceNamespaces: [ns],
+      sourceRepos: [`${fleet.git.info.url}/*`],
+      destinations: [{ namespace: '*' }],
+    },
+  } as KubeObject);
+  const controllers = await startControllers({
+    kubeconfig: hub.kubeconfig,
+    namespace: ns,
+    cacheDir: join(dir, 'sources'),
+    apps: true,
+    pollIntervalMs: 1000,
+  });
+  return {
+    fleet,
+    hub,
+    ns,
+    project,
+    controllers,
+    credentials,
+    getApp: (name) =>
+      hub.admin.get<Application>({ apiVersion: API_VERSION, kind: 'Application', namespace: ns, name }),
+    stop: () => {
+      controllers.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
