@@ -18,6 +18,7 @@ import {
 } from '../api/application.js';
 import type { AuditSink } from '../governance/audit/index.js';
 import { clusterPath, FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
+import { boundStatus } from '../controllers/application/status.js';
 import { IN_CLUSTER } from '../controllers/clusters.js';
 import { recordEvent } from '../controllers/events.js';
 import { replaceStatus } from '../controllers/status-write.js';
@@ -183,7 +184,15 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
         }
         if (refusals.length) return { refused: refusals };
         await heartbeat(batch.cluster, batch.agentVersion, !last || last.bootId !== batch.bootId);
-        for (const r of batch.apps) await applyReport(deps, written, batch.cluster, r);
+        // An agent's status is bounded by its own controller, but the hub does not take an
+        // agent's word for what fits in etcd: the same bound is applied again (a no-op when kept).
+        for (const r of batch.apps)
+          await applyReport(
+            deps,
+            written,
+            batch.cluster,
+            r.status ? { ...r, status: boundStatus(r.status) } : r,
+          );
         for (const ev of batch.events ?? []) {
           const target = deps.apps.get(ev.namespace, ev.name) as Application | undefined;
           if (target && target.spec.destination.name === batch.cluster)

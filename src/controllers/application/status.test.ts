@@ -117,6 +117,14 @@ describe('boundStatus', () => {
     expect(raw.resources).toHaveLength(10_000);
   });
 
+  it('bounds a bounded status to itself, so the hub re-bounding an agent report keeps its counts', () => {
+    for (const n of [10_000, 1_500, 30]) {
+      const once = boundStatus(bigStatus(n));
+      expect(boundStatus(once)).toEqual(once);
+    }
+    expect(boundStatus(boundStatus(bigStatus(10_000))).resourceSummary?.total).toBe(10_000);
+  });
+
   it('leaves a small status whole, counting its resources', () => {
     const raw = bigStatus(30);
     const b = boundStatus(raw);

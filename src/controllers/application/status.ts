@@ -128,11 +128,13 @@ export function boundStatus(
 ): ApplicationStatus {
   const s: ApplicationStatus = structuredClone(status);
   const all = s.resources ?? [];
+  // A status bounded before (an agent's, re-bounded by the hub) keeps the counts it was cut from.
+  const prior = s.resourceSummary?.truncated ? { ...s.resourceSummary } : undefined;
   if (s.resources) {
     const attention = (r: ResourceStatus): boolean =>
       r.status !== 'Synced' ||
       (!!r.health && r.health.status !== 'Healthy' && r.health.status !== 'Suspended');
-    s.resourceSummary = {
+    s.resourceSummary = prior ?? {
       total: all.length,
       outOfSync: all.filter((r) => r.status !== 'Synced').length,
       unhealthy: all.filter(
@@ -141,7 +143,7 @@ export function boundStatus(
       truncated: false,
     };
     s.resources = keepFirst(all, attention, limits.maxResources).map((r) => capResource(r, limits));
-    s.resourceSummary.truncated = s.resources.length < all.length;
+    s.resourceSummary.truncated = !!prior || s.resources.length < all.length;
   }
   const op = s.operationState;
   const opTotal = op?.resourceCount ?? op?.resources?.length ?? 0;
@@ -182,7 +184,7 @@ export function boundStatus(
     if (fits()) break;
     step();
   }
-  if (s.resourceSummary) s.resourceSummary.truncated = (s.resources?.length ?? 0) < all.length;
+  if (s.resourceSummary) s.resourceSummary.truncated = !!prior || (s.resources?.length ?? 0) < all.length;
   if (op && (op.resources?.length ?? 0) < opTotal) op.resourceCount = opTotal;
   // Last resort: the oldest history entries, keeping at least the newest one.
   while (!fits() && s.history && s.history.length > 1) s.history = s.history.slice(1);
