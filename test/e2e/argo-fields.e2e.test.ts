@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION } from '../../src/api/application.js';
 import type { KubeObject } from '../../src/kube/index.js';
-import { createNamespace, uniqueName, type ClusterHandle, type TestFleet } from '../harness/context.js';
+import type { ClusterHandle, TestFleet } from '../harness/context.js';
 import { startTenant, type Tenant } from '../harness/tenant.js';
 import { waitFor } from '../harness/wait.js';
 
@@ -12,13 +11,12 @@ import { waitFor } from '../harness/wait.js';
 let fleet: TestFleet;
 let hub: ClusterHandle;
 let ns: string;
-let proj: string;
 let tenant: Tenant;
 let getApp: Tenant['getApp'];
 
 beforeAll(async () => {
   tenant = await startTenant('argo-fields');
-  ({ fleet, hub, ns, project: proj, getApp } = tenant);
+  ({ fleet, hub, ns, getApp } = tenant);
 });
 
 afterAll(() => {
@@ -43,32 +41,6 @@ type Obj = KubeObject & { data?: Record<string, string>; spec?: DeployShape['spe
 const get = (kind: string, apiVersion: string, namespace: string, name: string): Promise<Obj | undefined> =>
   hub.admin.getOrUndefined({ apiVersion, kind, namespace, name }) as Promise<Obj | undefined>;
 
-/** A repository with `files` and an automated Application (spec fields merged in) of this project. */
-async function app(
-  files: Record<string, string>,
-  source: Record<string, unknown>,
-  extra: Record<string, unknown> = {},
-): Promise<{ name: string; destNs: string; repo: string }> {
-  const repo = uniqueName('argo-repo');
-  await fleet.git.createRepo(repo);
-  await fleet.git.commit(repo, files);
-  const destNs = await createNamespace(hub.admin, 'argo-dest');
-  const name = uniqueName('app');
-  await hub.admin.create({
-    apiVersion: API_VERSION,
-    kind: 'Application',
-    metadata: { name, namespace: ns },
-    spec: {
-      project: proj,
-      source: { repoURL: fleet.git.repoUrl(repo), secretRef: { name: 'creds' }, ...source },
-      destination: { namespace: destNs },
-      syncPolicy: { automated: { prune: true } },
-      ...extra,
-    },
-  } as KubeObject);
-  return { name, destNs, repo };
-}
-
 const DEPLOY = `apiVersion: apps/v1
 kind: Deployment
 metadata: { name: web }
@@ -86,7 +58,7 @@ spec:
 
 describe('Argo CD source.kustomize', () => {
   it('namePrefix, images, commonLabels and replicas land as Argo CD would render them', async () => {
-    const a = await app(
+    const a = await tenant.createApp(
       {
         'app/kustomization.yaml': 'resources: [deploy.yaml, cm.yaml]\n',
         'app/deploy.yaml': DEPLOY,
@@ -122,7 +94,7 @@ describe('Argo CD source.kustomize', () => {
 
 describe('Argo CD source.helm', () => {
   it('parameters land with their values and the release is named after the Application', async () => {
-    const a = await app(
+    const a = await tenant.createApp(
       {
         'charts/web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 0.1.0\n',
         'charts/web/values.yaml': 'color: blue\nreplicas: 1\n',
@@ -156,7 +128,7 @@ describe('Argo CD syncOptions', () => {
   it('RespectIgnoreDifferences=true: an ignored field keeps its live value when a new commit is synced', async () => {
     const cmFile = (a: string, extra = ''): string =>
       `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: tuned }\ndata: { a: "${a}"${extra} }\n`;
-    const a = await app(
+    const a = await tenant.createApp(
       { 'app/cm.yaml': cmFile('git1') },
       { path: 'app' },
       {
@@ -189,7 +161,7 @@ describe('Argo CD syncOptions: Replace and PrunePropagationPolicy', () => {
   it('Replace=true replaces existing objects (an Update, not an Apply, by gitfleet)', async () => {
     const cmFile = (v: string): string =>
       `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: replaced }\ndata: { v: "${v}" }\n`;
-    const a = await app(
+    const a = await tenant.createApp(
       { 'app/cm.yaml': cmFile('1') },
       { path: 'app' },
       { syncPolicy: { automated: { prune: true }, syncOptions: ['Replace=true'] } },
@@ -210,7 +182,7 @@ describe('Argo CD syncOptions: Replace and PrunePropagationPolicy', () => {
 
   it('PrunePropagationPolicy=orphan: a pruned Deployment leaves its ReplicaSet behind', async () => {
     const deploy = DEPLOY.replace('envFrom: [{ configMapRef: { name: settings } }]', 'env: []');
-    const a = await app(
+    const a = await tenant.createApp(
       {
         'app/deploy.yaml': deploy,
         'app/keep.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: keep }\n',
@@ -244,7 +216,7 @@ describe('Argo CD syncOptions: Replace and PrunePropagationPolicy', () => {
 
 describe('unsupported Argo CD fields', () => {
   it('an app with source.plugin, a jq ignoreDifferences and an unknown syncOption is refused naming each; nothing is applied', async () => {
-    const a = await app(
+    const a = await tenant.createApp(
       { 'app/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: must-not-exist }\ndata: {}\n' },
       { path: 'app', plugin: { name: 'argocd-vault-plugin' } },
       {
@@ -282,7 +254,10 @@ describe('unsupported Argo CD fields', () => {
   });
 
   it('a directory of Jsonnet is a render failure naming the file, never an empty success', async () => {
-    const a = await app({ 'app/main.jsonnet': '{ apiVersion: "v1", kind: "ConfigMap" }' }, { path: 'app' });
+    const a = await tenant.createApp(
+      { 'app/main.jsonnet': '{ apiVersion: "v1", kind: "ConfigMap" }' },
+      { path: 'app' },
+    );
     const message = await waitFor(
       'RenderFailed',
       async () => (await getApp(a.name)).status?.conditions?.find((c) => c.type === 'RenderFailed')?.message,

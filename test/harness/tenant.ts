@@ -21,6 +21,15 @@ export interface Tenant {
   /** Secret in `ns` holding the Git server's admin credentials. */
   credentials: string;
   getApp(name: string): Promise<Application>;
+  /**
+   * A new repository holding `files` and an automated, pruning Application of it in this tenant's
+   * Project and namespace, deploying to a new namespace; `extra` adds or overrides spec fields.
+   */
+  createApp(
+    files: Record<string, string>,
+    source: Record<string, unknown>,
+    extra?: Record<string, unknown>,
+  ): Promise<{ name: string; repo: string; destNs: string }>;
   stop(): void;
 }
 
@@ -69,6 +78,26 @@ export async function startTenant(prefix: string): Promise<Tenant> {
     credentials,
     getApp: (name) =>
       hub.admin.get<Application>({ apiVersion: API_VERSION, kind: 'Application', namespace: ns, name }),
+    createApp: async (files, source, extra = {}) => {
+      const repo = uniqueName(`${prefix}-repo`);
+      await fleet.git.createRepo(repo);
+      await fleet.git.commit(repo, files);
+      const destNs = await createNamespace(hub.admin, `${prefix}-dest`);
+      const name = uniqueName('app');
+      await hub.admin.create({
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        metadata: { name, namespace: ns },
+        spec: {
+          project,
+          source: { repoURL: fleet.git.repoUrl(repo), secretRef: { name: credentials }, ...source },
+          destination: { namespace: destNs },
+          syncPolicy: { automated: { prune: true } },
+          ...extra,
+        },
+      } as KubeObject);
+      return { name, repo, destNs };
+    },
     stop: () => {
       controllers.stop();
       rmSync(dir, { recursive: true, force: true });

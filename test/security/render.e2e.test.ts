@@ -2,9 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION } from '../../src/api/application.js';
-import type { KubeObject } from '../../src/kube/index.js';
-import { createNamespace, uniqueName, type ClusterHandle, type TestFleet } from '../harness/context.js';
+import type { ClusterHandle, TestFleet } from '../harness/context.js';
 import { startTenant, type Tenant } from '../harness/tenant.js';
 import { waitFor } from '../harness/wait.js';
 
@@ -14,15 +12,13 @@ import { waitFor } from '../harness/wait.js';
 
 let fleet: TestFleet;
 let hub: ClusterHandle;
-let ns: string;
-let proj: string;
 let tenant: Tenant;
 let getApp: Tenant['getApp'];
 const dir = mkdtempSync(join(tmpdir(), 'gitfleet-render-sec-files-'));
 
 beforeAll(async () => {
   tenant = await startTenant('render-sec');
-  ({ fleet, hub, ns, project: proj, getApp } = tenant);
+  ({ fleet, hub, getApp } = tenant);
 });
 
 afterAll(() => {
@@ -37,30 +33,6 @@ const configMapData = async (namespace: string, name: string): Promise<Record<st
 const cm = (name: string, data: Record<string, string>): string =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata: ${JSON.stringify(data)}\n`;
 
-/** A repository with `files` and an automated Application of `source` in this test's project. */
-async function app(
-  files: Record<string, string>,
-  source: Record<string, unknown>,
-): Promise<{ name: string; repo: string; destNs: string }> {
-  const repo = uniqueName('render-repo');
-  await fleet.git.createRepo(repo);
-  await fleet.git.commit(repo, files);
-  const destNs = await createNamespace(hub.admin, 'render-dest');
-  const name = uniqueName('app');
-  await hub.admin.create({
-    apiVersion: API_VERSION,
-    kind: 'Application',
-    metadata: { name, namespace: ns },
-    spec: {
-      project: proj,
-      source: { repoURL: fleet.git.repoUrl(repo), secretRef: { name: 'creds' }, ...source },
-      destination: { namespace: destNs },
-      syncPolicy: { automated: { prune: true } },
-    },
-  } as KubeObject);
-  return { name, repo, destNs };
-}
-
 /** Waits until the app's RenderFailed condition holds and returns its message. */
 async function renderFailure(name: string): Promise<string> {
   return waitFor(
@@ -72,7 +44,7 @@ async function renderFailure(name: string): Promise<string> {
 
 describe('render cache: changes outside the app path are applied', () => {
   it('kustomize: a change to ../base in a new commit reaches the cluster', async () => {
-    const a = await app(
+    const a = await tenant.createApp(
       {
         'apps/web/overlay/kustomization.yaml': 'resources: [../base]\nnamePrefix: prod-\n',
         'apps/web/base/kustomization.yaml': 'resources: [cm.yaml]\n',
@@ -101,7 +73,7 @@ describe('render cache: changes outside the app path are applied', () => {
   });
 
   it('helm: a change to a value file outside the chart directory reaches the cluster', async () => {
-    const a = await app(
+    const a = await tenant.createApp(
       {
         'charts/web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 0.1.0\n',
         'charts/web/templates/cm.yaml':
@@ -132,7 +104,7 @@ describe('argv: tenant values never become options', () => {
     Object.fromEntries(Object.entries(chart).map(([f, v]) => [`${path}/${f}`, v]));
 
   it('helm.releaseName `--post-renderer=…` is refused, naming the field; nothing runs', async () => {
-    const a = await app(
+    const a = await tenant.createApp(
       { ...chartAt('chart'), 'pr.sh': postRenderer },
       { path: 'chart', helm: { releaseName: `--post-renderer=${join(dir, 'pr.sh')}` } },
     );
@@ -146,7 +118,10 @@ describe('argv: tenant values never become options', () => {
     // The release is named after the Application (Argo CD's default), and the chart path is an
     // absolute path after `--`: the directory name is data. (helm.test.ts proves the renderer
     // refuses it as a release name when a caller defaults to it.)
-    const a = await app(chartAt('apps/--post-renderer=sh'), { path: 'apps/--post-renderer=sh', helm: {} });
+    const a = await tenant.createApp(chartAt('apps/--post-renderer=sh'), {
+      path: 'apps/--post-renderer=sh',
+      helm: {},
+    });
     await waitFor('rendered', async () => (await configMapData(a.destNs, 'rendered')) !== undefined, {
       timeoutMs: 60_000,
     });
@@ -154,7 +129,7 @@ describe('argv: tenant values never become options', () => {
   });
 
   it('a helm value file named like an option is read as a file', async () => {
-    const a = await app(
+    const a = await tenant.createApp(
       { ...chartAt('chart'), 'chart/--post-renderer=sh': 'a: 1\n' },
       { path: 'chart', helm: { releaseName: 'web', valueFiles: ['--post-renderer=sh'] } },
     );
@@ -167,7 +142,7 @@ describe('argv: tenant values never become options', () => {
   it('a kustomize app path `--output=/abs/file` is a directory, and nothing is written there', async () => {
     const target = join(dir, 'written-by-kustomize.yaml');
     const path = `--output=${target}`;
-    const a = await app(
+    const a = await tenant.createApp(
       {
         [`${path}/kustomization.yaml`]: 'resources: [cm.yaml]\n',
         [`${path}/cm.yaml`]: cm('from-odd-path', { a: 'b' }),
@@ -181,7 +156,7 @@ describe('argv: tenant values never become options', () => {
   });
 
   it('a remote kustomize base is refused, naming the kustomization and the entry', async () => {
-    const a = await app(
+    const a = await tenant.createApp(
       {
         'app/kustomization.yaml': `resources:\n  - ${fleet.git.repoUrl('anything')}//base?ref=main\n`,
       },
