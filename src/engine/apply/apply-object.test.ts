@@ -49,3 +49,32 @@ describe('ownershipRefusal', () => {
     );
   });
 });
+
+describe('ownershipRefusal with Argo CD / Flux tracking marks', () => {
+  const marked = (annotations: Record<string, string>): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'shared', namespace: 'ns', annotations },
+  });
+  it('adopts without Takeover what Argo CD tracked for the same app; refuses another app’s even with Takeover', () => {
+    expect(
+      ownershipRefusal(
+        marked({ 'argocd.argoproj.io/tracking-id': 'me:/ConfigMap:ns/shared' }),
+        task(false),
+        me,
+      ),
+    ).toBeUndefined();
+    const other = marked({ 'argocd.argoproj.io/tracking-id': 'them:/ConfigMap:ns/shared' });
+    expect(ownershipRefusal(other, task(false, { Takeover: 'true' }), { ...me, takeover: true })).toContain(
+      "another app's",
+    );
+    // Hooks never adopt.
+    expect(
+      ownershipRefusal(
+        marked({ 'argocd.argoproj.io/tracking-id': 'me:/ConfigMap:ns/shared' }),
+        task(true),
+        me,
+      ),
+    ).toContain('a hook never overwrites');
+  });
+});

@@ -4,7 +4,7 @@ import { KubeApiError } from '../../kube/errors.js';
 import type { KubeObject } from '../../kube/types.js';
 import { diffObjects, type IgnoreRule } from '../diff/diff.js';
 import type { SecretMask } from '../diff/mask.js';
-import { ownerOf } from '../plan/ownership.js';
+import { adoptionOf, ownerOf } from '../plan/ownership.js';
 import type { SyncTask } from '../plan/plan.js';
 import type { ChangeSetEntry } from './changeset.js';
 import { respectIgnored } from './respect-ignore.js';
@@ -139,11 +139,15 @@ export function ownershipRefusal(
   const what = `${formatObjectRef(refOf(task.object))}${task.hook ? ' (a hook)' : ''}`;
   if (foreign)
     return `${what} exists and is owned by ${foreign}; refusing to overwrite or delete it (an object of another Application is never taken over)`;
+  // Argo CD's or Flux's tracking marks (ownership.ts adoptionOf): the same app adopts, another app's is foreign.
+  const marked = adoptionOf(live, opts.owner);
+  if (marked && !marked.adopt)
+    return `${what} carries ${marked.by}, another app's; refusing to overwrite or delete it`;
   // A hook is created and deleted by its policies: adopting a stranger's object would let the
   // next BeforeHookCreation delete it, so hooks never adopt.
   if (task.hook)
     return `${what} exists and is not managed by gitfleet; a hook never overwrites or deletes an object it does not own`;
-  if (opts.takeover || task.options.get('Takeover') === 'true') return undefined;
+  if (marked || opts.takeover || task.options.get('Takeover') === 'true') return undefined;
   return `${what} exists and is not managed by gitfleet; refusing to overwrite it (set sync option Takeover=true to adopt it)`;
 }
 
@@ -151,6 +155,6 @@ export function ownershipRefusal(
 function shouldForce(live: KubeObject | undefined, task: SyncTask, opts: ApplyObjectOptions): boolean {
   if (task.options.get('ForceConflicts') === 'false') return false;
   // Hooks reach here only when they are this owner's (or adopted): see ownershipRefusal.
-  if (!live || task.hook || ownerOf(live) === opts.owner) return true;
+  if (!live || task.hook || ownerOf(live) === opts.owner || adoptionOf(live, opts.owner)?.adopt) return true;
   return opts.forceConflicts || task.options.get('ForceConflicts') === 'true';
 }
