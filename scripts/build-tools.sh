@@ -21,7 +21,7 @@ for arg in "$@"; do
   case "$arg" in
     --print) mode=print ;;
     --check) mode=check ;;
-    etcd|kubernetes|kwok|helm|kustomize|gitea) only+=("$arg") ;;
+    etcd|kubernetes|kwok|helm|kustomize|gitea|crane) only+=("$arg") ;;
     flux) only+=(flux-source-controller flux-kustomize-controller) ;;
     flux-source-controller|flux-kustomize-controller) only+=("$arg") ;;
     *) echo "usage: $0 [--print|--check] [etcd|kubernetes|kwok|helm|kustomize|gitea|flux]..." >&2; exit 2 ;;
@@ -36,6 +36,7 @@ tools=(
   "kwok|$KWOK_VERSION|bin/kwok stages/pod-ready.yaml stages/node-heartbeat.yaml"
   "helm|$HELM_VERSION|bin/helm"
   "kustomize|$KUSTOMIZE_VERSION|bin/kustomize"
+  "crane|$CRANE_VERSION|bin/crane"
   "gitea|$GITEA_VERSION|bin/gitea share/templates/base/head.tmpl"
 )
 # Optional tools: considered only when named (so `make test`, `make demo` and .ci/run never build them).
@@ -158,6 +159,13 @@ build_kustomize() {
   go mod edit -require="sigs.k8s.io/kustomize/kustomize/v5@$1"
   go build -trimpath -ldflags "-s -w -X sigs.k8s.io/kustomize/api/provenance.version=$1" -o bin/kustomize sigs.k8s.io/kustomize/kustomize/v5
   bin/kustomize version
+}
+
+build_crane() {
+  wrapper crane
+  go mod edit -require="github.com/google/go-containerregistry@$1"
+  go build -trimpath -ldflags "-s -w" -o bin/crane github.com/google/go-containerregistry/cmd/crane
+  bin/crane version
 }
 
 build_gitea() {
