@@ -20,13 +20,12 @@ import type { KubeObject } from '../../kube/types.js';
 import { InventoryStore } from '../../engine/inventory/store.js';
 import type { Manifest } from '../../engine/manifest.js';
 import { pruneStale } from '../../engine/prune/prune.js';
-import { renderCached, RenderCache, type RenderOptions, type RenderSpec } from '../../engine/render/index.js';
+import { RenderCache, type RenderOptions } from '../../engine/render/index.js';
 import { normalizeRepoUrl, type GitSources } from '../../engine/source/index.js';
 import { compareApp, type Comparison } from '../../engine/sync/compare.js';
 import { runSync, type SyncResult } from '../../engine/sync/sync.js';
 import { ClusterResolver, InvalidDestinationError, type ResolvedDestination } from '../clusters.js';
 import { replaceStatus } from '../status-write.js';
-import { sourceCredentials } from '../credentials.js';
 import { recordEvent } from '../events.js';
 import type { ControllerMetrics } from '../metrics.js';
 import {
@@ -49,6 +48,7 @@ import type { NotificationTrigger } from '../../api/notification.js';
 import { formatUnsupportedFields, unsupportedApplicationFields } from '../../api/application-fields.js';
 import { WorkQueue } from '../queue.js';
 import { OwnedObjectsWatch } from './owned-watch.js';
+import { renderApp, resolveAppSource, type PrepareDeps } from './prepare.js';
 import {
   boundStatus,
   healthAfterFailure,
@@ -364,32 +364,17 @@ export class ApplicationController {
     let sha: string;
     let manifests: Manifest[];
     try {
-      const creds = await sourceCredentials(
-        this.#o.client,
-        namespace,
-        spec.source,
-        this.#o.controllerNamespace,
-      );
       // After a push, one fetch that started after it serves every app of the repository: the
       // first app fetches, the others find the mirror already as new as the push.
       const since = this.#forceFetch.get(key);
       this.#forceFetch.delete(key);
-      const stopFetch = this.#o.metrics?.gitFetchDuration.startTimer();
-      const fetched = await this.#o.sources
-        .fetch(spec.source.repoURL, creds, since === undefined ? {} : { force: true, since })
-        .catch((e: unknown) => {
-          this.#o.metrics?.gitFetchFailures.inc();
-          throw e;
-        });
-      if (fetched) stopFetch?.();
-      sha = (await this.#o.sources.resolve(spec.source.repoURL, spec.source.targetRevision ?? 'HEAD', creds))
-        .sha;
+      sha = (await resolveAppSource(this.#prepareDeps(), app, since)).sha;
       status.conditions = removeCondition(status.conditions, 'SourceFailed');
     } catch (e) {
       return this.#failStage(app, status, 'SourceFailed', e, now);
     }
     try {
-      manifests = await this.#render(app, sha);
+      manifests = await renderApp(this.#prepareDeps(), app, sha);
       log.debug({ revision: sha, objects: manifests.length }, 'rendered');
       status.conditions = removeCondition(status.conditions, 'RenderFailed');
     } catch (e) {
@@ -702,41 +687,15 @@ export class ApplicationController {
       this.#queue.addAfter(key, Math.min(next, Math.max(1000, gate.retryAt.getTime() - Date.now())));
   }
 
-  async #render(app: Application, sha: string): Promise<Manifest[]> {
-    const src = app.spec.source;
-    const root = await this.#o.sources.checkout(src.repoURL, sha);
-    const path = src.path ?? '';
-    const spec: RenderSpec = { root, path };
-    if (src.kustomize) {
-      spec.type = 'kustomize';
-      spec.kustomize = src.kustomize;
-    }
-    if (src.helm) spec.type = 'helm';
-    if (!src.kustomize && !src.directory) {
-      // Also for a chart found by detection. As in Argo CD: the release is named after the
-      // Application (migrated objects keep their names) and installed into the destination
-      // namespace, each unless helm says otherwise.
-      const h = src.helm ?? {};
-      spec.helm = {
-        ...h,
-        releaseName: h.releaseName || app.metadata.name,
-        namespace: h.namespace || (app.spec.destination.namespace ?? app.metadata.namespace),
-      };
-    }
-    if (src.directory) {
-      spec.type = 'directory';
-      spec.directory = {
-        recursive: src.directory.recurse,
-        include: globList(src.directory.include),
-        exclude: globList(src.directory.exclude),
-      };
-    }
-    // Keyed by the Git object ids of everything the renderer reads (a ../base, a value file
-    // elsewhere); a failed render is remembered under the same key and not re-run until one changes.
-    return renderCached(spec, this.#o.renderOptions ?? {}, {
-      cache: this.#renderCache,
-      objectId: (p) => this.#o.sources.treeHash(src.repoURL, sha, p),
-    });
+  #prepareDeps(): PrepareDeps {
+    return {
+      client: this.#o.client,
+      controllerNamespace: this.#o.controllerNamespace,
+      sources: this.#o.sources,
+      renderCache: this.#renderCache,
+      ...(this.#o.renderOptions ? { renderOptions: this.#o.renderOptions } : {}),
+      ...(this.#o.metrics ? { metrics: this.#o.metrics } : {}),
+    };
   }
 
   /** The destination client acting as the project's ServiceAccount for this app, if it names one. */
@@ -883,15 +842,6 @@ function prunePropagation(opts: Set<string>): {
   if (opts.has('PrunePropagationPolicy=foreground')) return { prunePropagationPolicy: 'Foreground' };
   if (opts.has('PrunePropagationPolicy=orphan')) return { prunePropagationPolicy: 'Orphan' };
   return {};
-}
-
-function globList(s: string | undefined): string[] | undefined {
-  if (!s) return undefined;
-  const t = s.trim();
-  return (t.startsWith('{') && t.endsWith('}') ? t.slice(1, -1) : t)
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
 }
 
 function toOperationState(

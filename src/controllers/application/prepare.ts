@@ -1,0 +1,109 @@
+import type { Application } from '../../api/application.js';
+import type { KubeClient } from '../../kube/client.js';
+import type { Manifest } from '../../engine/manifest.js';
+import {
+  renderCached,
+  type RenderCache,
+  type RenderOptions,
+  type RenderSpec,
+} from '../../engine/render/index.js';
+import type { GitSources } from '../../engine/source/index.js';
+import { sourceCredentials } from '../credentials.js';
+import type { ControllerMetrics } from '../metrics.js';
+
+/**
+ * The prepare stage's source and render steps: what Git holds for an Application, turned into
+ * manifests. Neither touches the destination; a failure in either changes nothing there. Source
+ * kinds (Helm/OCI, several sources) and decryption add their steps here, behind these two calls.
+ */
+export interface PrepareDeps {
+  /** Client of the management cluster: credentials Secrets live there. */
+  client: KubeClient;
+  controllerNamespace: string;
+  sources: GitSources;
+  renderOptions?: RenderOptions;
+  renderCache: RenderCache;
+  metrics?: ControllerMetrics;
+}
+
+/** The revision an Application's source resolved to. */
+export interface ResolvedSource {
+  /** The commit the app's targetRevision names now. */
+  sha: string;
+}
+
+/**
+ * Fetches the app's repository (with the app's credentials) and resolves its targetRevision.
+ * `forceSince` is the moment of a push or refresh: a fetch that started after it is required, so
+ * one fetch serves every app of the repository that the push concerns.
+ */
+export async function resolveAppSource(
+  deps: PrepareDeps,
+  app: Application,
+  forceSince: number | undefined,
+): Promise<ResolvedSource> {
+  const src = app.spec.source;
+  const creds = await sourceCredentials(
+    deps.client,
+    app.metadata.namespace ?? '',
+    src,
+    deps.controllerNamespace,
+  );
+  const stopFetch = deps.metrics?.gitFetchDuration.startTimer();
+  const fetched = await deps.sources
+    .fetch(src.repoURL, creds, forceSince === undefined ? {} : { force: true, since: forceSince })
+    .catch((e: unknown) => {
+      deps.metrics?.gitFetchFailures.inc();
+      throw e;
+    });
+  if (fetched) stopFetch?.();
+  const sha = (await deps.sources.resolve(src.repoURL, src.targetRevision ?? 'HEAD', creds)).sha;
+  return { sha };
+}
+
+/** Renders the app's source at `sha` into manifests (cached by the Git objects the renderer reads). */
+export async function renderApp(deps: PrepareDeps, app: Application, sha: string): Promise<Manifest[]> {
+  const src = app.spec.source;
+  const root = await deps.sources.checkout(src.repoURL, sha);
+  const path = src.path ?? '';
+  const spec: RenderSpec = { root, path };
+  if (src.kustomize) {
+    spec.type = 'kustomize';
+    spec.kustomize = src.kustomize;
+  }
+  if (src.helm) spec.type = 'helm';
+  if (!src.kustomize && !src.directory) {
+    // Also for a chart found by detection. As in Argo CD: the release is named after the
+    // Application (migrated objects keep their names) and installed into the destination
+    // namespace, each unless helm says otherwise.
+    const h = src.helm ?? {};
+    spec.helm = {
+      ...h,
+      releaseName: h.releaseName || app.metadata.name,
+      namespace: h.namespace || (app.spec.destination.namespace ?? app.metadata.namespace),
+    };
+  }
+  if (src.directory) {
+    spec.type = 'directory';
+    spec.directory = {
+      recursive: src.directory.recurse,
+      include: globList(src.directory.include),
+      exclude: globList(src.directory.exclude),
+    };
+  }
+  // Keyed by the Git object ids of everything the renderer reads (a ../base, a value file
+  // elsewhere); a failed render is remembered under the same key and not re-run until one changes.
+  return renderCached(spec, deps.renderOptions ?? {}, {
+    cache: deps.renderCache,
+    objectId: (p) => deps.sources.treeHash(src.repoURL, sha, p),
+  });
+}
+
+function globList(s: string | undefined): string[] | undefined {
+  if (!s) return undefined;
+  const t = s.trim();
+  return (t.startsWith('{') && t.endsWith('}') ? t.slice(1, -1) : t)
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
