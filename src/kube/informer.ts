@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { sleep } from '../core/sleep.js';
-import type { KubeClient, WatchEvent } from './client.js';
+import type { KubeClient } from './client.js';
 import { KubeApiError } from './errors.js';
 import type { KubeList, KubeObject } from './types.js';
 
@@ -21,8 +21,8 @@ export interface InformerOptions {
   resyncMs?: number;
 }
 
-export type InformerEvent =
-  | { type: 'added' | 'modified' | 'deleted'; object: KubeObject }
+export type InformerEvent<T extends KubeObject = KubeObject> =
+  | { type: 'added' | 'modified' | 'deleted'; object: T }
   | { type: 'synced' }
   | { type: 'error'; error: unknown };
 
@@ -32,12 +32,14 @@ const META_ACCEPT_WATCH = 'application/json;as=PartialObjectMetadata;g=meta.k8s.
 /**
  * List-then-watch over one kind with a cache keyed by namespace/name. Supervises itself: relists
  * on 410 Gone, on stream end and periodically, backing off on errors; callers only listen.
- * `start()` begins the loop; `stop()` aborts it. Nothing runs in the constructor.
+ * `start()` begins the loop; `stop()` aborts it. Nothing runs in the constructor. `T` is the
+ * kind's type: the caller names it once (the API server answers with that kind, or with its
+ * metadata when `metadataOnly`, in which case `T` should stay a KubeObject).
  */
-export class Informer extends EventEmitter<{ event: [InformerEvent] }> {
+export class Informer<T extends KubeObject = KubeObject> extends EventEmitter<{ event: [InformerEvent<T>] }> {
   readonly #client: KubeClient;
   readonly #opts: InformerOptions;
-  readonly #cache = new Map<string, KubeObject>();
+  readonly #cache = new Map<string, T>();
   #abort: AbortController | undefined;
   #synced = false;
 
@@ -51,11 +53,11 @@ export class Informer extends EventEmitter<{ event: [InformerEvent] }> {
     return this.#synced;
   }
 
-  list(): KubeObject[] {
+  list(): T[] {
     return [...this.#cache.values()];
   }
 
-  get(namespace: string | undefined, name: string): KubeObject | undefined {
+  get(namespace: string | undefined, name: string): T | undefined {
     return this.#cache.get(`${namespace ?? ''}/${name}`);
   }
 
@@ -93,14 +95,14 @@ export class Informer extends EventEmitter<{ event: [InformerEvent] }> {
       this.#opts.namespace,
       signal,
     );
-    const list = await this.#client.request<KubeList>({
+    const list = await this.#client.request<KubeList<T>>({
       method: 'GET',
       path,
       query: { labelSelector: this.#opts.labelSelector, fieldSelector: this.#opts.fieldSelector },
       signal,
       headers: this.#opts.metadataOnly ? { Accept: META_ACCEPT } : undefined,
     });
-    const fresh = new Map<string, KubeObject>();
+    const fresh = new Map<string, T>();
     for (const item of list.items) fresh.set(key(item), this.#withKind(item));
     for (const [k, old] of this.#cache)
       if (!fresh.has(k)) this.emit('event', { type: 'deleted', object: old });
@@ -131,7 +133,7 @@ export class Informer extends EventEmitter<{ event: [InformerEvent] }> {
       signal,
       AbortSignal.timeout(Math.round(resync * (0.9 + Math.random() * 0.2))),
     ]);
-    const events = this.#client.watch(
+    const events = this.#client.watch<T>(
       path,
       {
         labelSelector: this.#opts.labelSelector,
@@ -143,7 +145,7 @@ export class Informer extends EventEmitter<{ event: [InformerEvent] }> {
       local,
       this.#opts.metadataOnly ? { Accept: META_ACCEPT_WATCH } : undefined,
     );
-    for await (const ev of events as AsyncGenerator<WatchEvent>) {
+    for await (const ev of events) {
       if (ev.type === 'ERROR') {
         const status = ev.object as unknown as { code?: number; message?: string };
         if (status.code === 410) return; // too old: relist
@@ -162,7 +164,7 @@ export class Informer extends EventEmitter<{ event: [InformerEvent] }> {
   }
 
   /** Metadata-only answers say PartialObjectMetadata: restore the kind the informer is about. */
-  #withKind(obj: KubeObject): KubeObject {
+  #withKind(obj: T): T {
     if (this.#opts.dropManagedFields) delete obj.metadata.managedFields;
     return obj.kind === this.#opts.kind
       ? obj

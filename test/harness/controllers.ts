@@ -1,12 +1,11 @@
+import { createHash } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
-import { ApplicationController } from '../../src/controllers/application/controller.js';
-import { ApplicationSetController } from '../../src/controllers/applicationset/controller.js';
-import { ClusterStatusController } from '../../src/controllers/cluster/health.js';
-import { ClusterResolver } from '../../src/controllers/clusters.js';
+import type { ApplicationController } from '../../src/controllers/application/controller.js';
+import type { ApplicationSetController } from '../../src/controllers/applicationset/controller.js';
+import type { ClusterStatusController } from '../../src/controllers/cluster/health.js';
 import type { ControllerMetrics } from '../../src/controllers/metrics.js';
 import type { Notifier } from '../../src/controllers/notify/notifier.js';
-import { GitSources } from '../../src/engine/source/index.js';
+import { startHub, type RunningHub } from '../../src/hub/start.js';
 import { KubeClient, loadConnection } from '../../src/kube/index.js';
 import { toolPath } from './tools.js';
 
@@ -15,13 +14,20 @@ export interface TestControllers {
   client: KubeClient;
   clusterStatus: ClusterStatusController;
   apps?: ApplicationController;
+  /** The ApplicationSet controller (this lone replica leads its own shard group at once). */
   appsets?: ApplicationSetController;
+  /** The hub itself, for tests that look at membership or metrics. */
+  hub: RunningHub;
   stop(): void;
 }
 
+let replicas = 0;
+
 /**
- * Starts the Cluster status controller and, as asked, the Application and ApplicationSet
- * controllers, sharing one client, one cluster resolver and one set of Git mirrors.
+ * Runs the product's own composition root (`startHub`, as `gitfleet controller` does) in this
+ * process, scoped to the test's namespace and to a shard group of its own (so parallel test files
+ * never shard Applications between them): Cluster status, leader election and, as asked, the
+ * Application and ApplicationSet controllers, sharing one client and one set of Git mirrors.
  */
 export async function startControllers(opts: {
   kubeconfig: string;
@@ -38,49 +44,35 @@ export async function startControllers(opts: {
 }): Promise<TestControllers> {
   const client = new KubeClient(await loadConnection({ file: opts.kubeconfig }));
   const log = opts.log ?? pino({ level: 'warn' });
-  const sources = new GitSources({ cacheDir: opts.cacheDir, fetchIntervalMs: opts.fetchIntervalMs ?? 1000 });
-  const resolver = new ClusterResolver(client, FLEET_NAMESPACE);
-  const clusterStatus = new ClusterStatusController({
-    mgmt: client,
-    resolver,
+  const hub = await startHub({
+    client,
     log,
-    intervalMs: 1000,
+    namespace: opts.namespace,
+    sources: { cacheDir: opts.cacheDir, fetchIntervalMs: opts.fetchIntervalMs ?? 1000 },
+    pollIntervalMs: opts.pollIntervalMs ?? 2000,
+    controllers: { applications: !!opts.apps, applicationSets: !!opts.appsets },
+    healthTimeoutMs: opts.healthTimeoutMs ?? 30_000,
+    renderOptions: { kustomizeBinary: toolPath('kustomize'), helmBinary: toolPath('helm') },
+    clusterCheckIntervalMs: 1000,
+    membership: {
+      identity: `test-${process.pid}-${++replicas}`,
+      // A label value (≤ 63 characters) whatever the namespace's length.
+      group: `test-${createHash('sha256').update(opts.namespace).digest('hex').slice(0, 16)}`,
+      leaseSeconds: 15,
+    },
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    ...(opts.notifier ? { notifier: opts.notifier } : {}),
   });
-  const pollIntervalMs = opts.pollIntervalMs ?? 2000;
-  const apps = opts.apps
-    ? new ApplicationController({
-        client,
-        clusters: resolver,
-        namespace: opts.namespace,
-        sources,
-        pollIntervalMs,
-        healthTimeoutMs: opts.healthTimeoutMs ?? 30_000,
-        renderOptions: { kustomizeBinary: toolPath('kustomize'), helmBinary: toolPath('helm') },
-        ...(opts.metrics ? { metrics: opts.metrics } : {}),
-        ...(opts.notifier ? { notifier: opts.notifier } : {}),
-        log,
-      })
-    : undefined;
-  const appsets = opts.appsets
-    ? new ApplicationSetController({
-        client,
-        namespace: opts.namespace,
-        sources,
-        clusters: clusterStatus,
-        pollIntervalMs,
-        log,
-      })
-    : undefined;
-  for (const c of [clusterStatus, apps, appsets]) c?.start();
   return {
     client,
-    clusterStatus,
-    ...(apps ? { apps } : {}),
-    ...(appsets ? { appsets } : {}),
+    clusterStatus: hub.clusterStatus,
+    ...(hub.applications ? { apps: hub.applications } : {}),
+    get appsets() {
+      return hub.applicationSets;
+    },
+    hub,
     stop: () => {
-      for (const c of [appsets, apps, clusterStatus]) c?.stop();
-      client.close();
+      void hub.stop().finally(() => client.close());
     },
   };
 }

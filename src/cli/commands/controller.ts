@@ -1,22 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { Gauge } from 'prom-client';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { FLEET_NAMESPACE } from '../../api/cluster.js';
-import { ApplicationController } from '../../controllers/application/controller.js';
-import { ApplicationSetController } from '../../controllers/applicationset/controller.js';
-import { ClusterStatusController } from '../../controllers/cluster/health.js';
-import { ClusterResolver } from '../../controllers/clusters.js';
-import { HubMembership } from '../../controllers/lease/shards.js';
-import { API_VERSION, destinationClusterName, type Application } from '../../api/application.js';
-import { Informer } from '../../kube/informer.js';
-import { ControllerMetrics } from '../../controllers/metrics.js';
-import { Notifier } from '../../controllers/notify/notifier.js';
 import { parseDuration } from '../../controllers/application/status.js';
-import { GitSources } from '../../engine/source/index.js';
-import { startHubServer } from '../../hub/server.js';
+import { startHub } from '../../hub/start.js';
 import { openAuditStore } from '../../governance/audit/index.js';
 import { loadOrCreateHubKey } from '../../governance/hub-key.js';
 import { OidcVerifier } from '../../governance/oidc.js';
@@ -53,58 +42,10 @@ export async function controllerCommand(argv: string[]): Promise<number> {
   const log = pino({ level: process.env.GITFLEET_LOG_LEVEL ?? 'info' });
   const client = await clientFrom(values);
   if (values['install-crds']) await installCrds(client);
-  const sources = new GitSources({
-    cacheDir: values['cache-dir'] ?? join(homedir(), '.cache', 'gitfleet', 'sources'),
-    fetchIntervalMs: parseDuration(values['poll-interval']),
-    // Why a repository could not be reached goes here, never to status (no port scanning).
-    log: log.child({ component: 'source' }),
-  });
-  const metrics = new ControllerMetrics();
   const apiTokens = (process.env.GITFLEET_API_TOKENS ?? '')
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean);
-  const clusters = new ClusterResolver(client, FLEET_NAMESPACE);
-  const clusterStatus = new ClusterStatusController({ mgmt: client, resolver: clusters, log, metrics });
-  clusterStatus.start();
-  // Replicas split the clusters between them by Lease; a lone replica owns them all.
-  const membership = new HubMembership({
-    client,
-    identity: values['replica-id'] ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
-    group: values['shard-group'],
-    leaseSeconds: Math.max(3, Math.round(parseDuration(values['lease-duration']) / 1000)),
-    log,
-  });
-  await membership.start();
-  new Gauge({
-    name: 'gitfleet_hub_members',
-    help: 'Hub replicas alive in this replica’s shard group (by member Lease).',
-    registers: [metrics.registry],
-    collect() {
-      this.set(membership.members.length);
-    },
-  });
-  new Gauge({
-    name: 'gitfleet_hub_leader',
-    help: 'Whether this replica holds the leader Lease (runs ApplicationSets).',
-    registers: [metrics.registry],
-    collect() {
-      this.set(membership.isLeader ? 1 : 0);
-    },
-  });
-  const responsibleFor = (app: Application): boolean => {
-    // Until the Clusters are known, an agent-mode destination cannot be told apart: wait.
-    if (!clusterStatus.synced) return false;
-    // `destination.server` (Argo CD's form) shards and defers to agents by its Cluster too.
-    const clusters = clusterStatus.list();
-    const dest = destinationClusterName(app.spec.destination, clusters);
-    const cluster = clusters.find((c) => c.metadata.name === dest);
-    // Agents receive Applications by destination.name; one addressed by server stays here and is
-    // refused with InvalidSpecError (ClusterResolver.destination), never left undriven.
-    if (cluster?.spec.mode === 'agent' && app.spec.destination.name) return false;
-    return membership.owns(dest);
-  };
-  const notifier = new Notifier({ client, log });
   // Audit trail: a postgres:// URL, else the embedded store's data directory (`off` disables it).
   // The default sits beside --cache-dir, so replicas started with their own cache never share it.
   const auditLocation =
@@ -116,21 +57,7 @@ export async function controllerCommand(argv: string[]): Promise<number> {
   const audit = auditLocation === 'off' ? undefined : await openAuditStore(auditLocation);
   // RBAC from ConfigMap gitfleet-rbac and the Projects' roles, re-read while running.
   const rbac = await loadRbac(client, { namespace: FLEET_NAMESPACE, log });
-  const oidcIssuer = process.env.GITFLEET_OIDC_ISSUER;
-  const oidcClientId = process.env.GITFLEET_OIDC_CLIENT_ID;
-  const oidc =
-    oidcIssuer && oidcClientId
-      ? new OidcVerifier({
-          issuer: oidcIssuer,
-          clientId: oidcClientId,
-          ...(process.env.GITFLEET_OIDC_GROUPS_CLAIM
-            ? { groupsClaim: process.env.GITFLEET_OIDC_GROUPS_CLAIM }
-            : {}),
-          ...(process.env.GITFLEET_OIDC_USERNAME_CLAIM
-            ? { usernameClaim: process.env.GITFLEET_OIDC_USERNAME_CLAIM }
-            : {}),
-        })
-      : undefined;
+  const oidc = oidcFromEnv();
   // Signs the requester of a sync the API writes, so the audit trail can tell it from kubectl's.
   // Without it (no hub namespace yet, no rights on its Secrets) the hub runs, and every sync
   // request is recorded as unverified.
@@ -146,102 +73,66 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     ? readFileSync(values['metrics-token-file'], 'utf8').trim()
     : undefined;
   if (metricsToken === '') throw new Error(`--metrics-token-file ${values['metrics-token-file']} is empty`);
-  // Watching every namespace, the controller and the API share one cache of Applications.
-  const sharedApps = values.namespace
-    ? undefined
-    : new Informer(client, { apiVersion: API_VERSION, kind: 'Application', dropManagedFields: true });
-  const controller = new ApplicationController({
+  const hub = await startHub({
     client,
-    clusters,
-    metrics,
-    notifier,
+    log,
     ...(values.namespace ? { namespace: values.namespace } : {}),
-    sources,
+    sources: {
+      cacheDir: values['cache-dir'] ?? join(homedir(), '.cache', 'gitfleet', 'sources'),
+      fetchIntervalMs: parseDuration(values['poll-interval']),
+    },
     pollIntervalMs: parseDuration(values['poll-interval']),
     concurrency: Number(values.concurrency),
-    responsibleFor,
+    membership: {
+      identity: values['replica-id'] ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+      group: values['shard-group'],
+      leaseSeconds: Math.max(3, Math.round(parseDuration(values['lease-duration']) / 1000)),
+    },
     ...(audit ? { audit } : {}),
     ...(hubKey ? { hubKey } : {}),
-    ...(sharedApps ? { informer: sharedApps } : {}),
-    log,
-  });
-  controller.start();
-  // A burst of Cluster changes (the first list of a thousand) re-examines every app once, not per change.
-  let requeue: NodeJS.Timeout | undefined;
-  clusterStatus.onChange(() => {
-    requeue ??= setTimeout(() => {
-      requeue = undefined;
-      controller.requeueAll();
-    }, 1000);
-  });
-  // ApplicationSets are generated by one replica at a time: the holder of the leader Lease.
-  let appsets: ApplicationSetController | undefined;
-  const followLeadership = (): void => {
-    if (membership.isLeader && !appsets) {
-      appsets = new ApplicationSetController({
-        client,
-        ...(values.namespace ? { namespace: values.namespace } : {}),
-        sources,
-        clusters: clusterStatus,
-        pollIntervalMs: parseDuration(values['poll-interval']),
-        notifier,
-        log,
-      });
-      appsets.start();
-    } else if (!membership.isLeader && appsets) {
-      appsets.stop();
-      appsets = undefined;
-    }
-  };
-  followLeadership();
-  membership.on('change', () => {
-    followLeadership();
-    controller.requeueAll();
-  });
-  const hub = await startHubServer({
-    port: Number(values['webhook-port']),
-    webhookSecrets: {
-      github: process.env.GITFLEET_WEBHOOK_GITHUB_SECRET,
-      gitlab: process.env.GITFLEET_WEBHOOK_GITLAB_SECRET,
-      gitea: process.env.GITFLEET_WEBHOOK_GITEA_SECRET,
+    server: {
+      port: Number(values['webhook-port']),
+      host: values.host,
+      webhookSecrets: {
+        github: process.env.GITFLEET_WEBHOOK_GITHUB_SECRET,
+        gitlab: process.env.GITFLEET_WEBHOOK_GITLAB_SECRET,
+        gitea: process.env.GITFLEET_WEBHOOK_GITEA_SECRET,
+      },
+      ...(values['tls-cert'] && values['tls-key']
+        ? {
+            tls: {
+              cert: readFileSync(values['tls-cert'], 'utf8'),
+              key: readFileSync(values['tls-key'], 'utf8'),
+            },
+          }
+        : {}),
+      ...(metricsToken ? { metricsToken } : {}),
+      api: { tokens: apiTokens, authorizer: rbac.authorizer, ...(oidc ? { externalTokens: oidc } : {}) },
     },
-    host: values.host,
-    ...(values['tls-cert'] && values['tls-key']
-      ? {
-          tls: {
-            cert: readFileSync(values['tls-cert'], 'utf8'),
-            key: readFileSync(values['tls-key'], 'utf8'),
-          },
-        }
-      : {}),
-    onPush: (urls) => controller.onPush(urls),
-    metrics: metrics.registry,
-    ...(metricsToken ? { metricsToken } : {}),
-    // Every API route needs a token: bootstrap ones from the environment, or stored hashed ones.
-    api: {
-      client,
-      tokens: apiTokens,
-      clusters,
-      ...(sharedApps ? { apps: sharedApps } : {}),
-      authorizer: rbac.authorizer,
-      ...(audit ? { audit } : {}),
-      ...(oidc ? { externalTokens: oidc } : {}),
-      ...(hubKey ? { hubKey } : {}),
-    },
-    log,
   });
   log.info({ webhookPort: hub.port, namespace: values.namespace ?? '(all)' }, 'gitfleet controller started');
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  controller.stop();
-  appsets?.stop();
-  clusterStatus.stop();
-  await membership.stop().catch(() => undefined);
-  await hub.close();
+  await hub.stop();
   rbac.stop();
   await audit?.close();
   client.close();
   return 0;
+}
+
+/** An OIDC verifier from GITFLEET_OIDC_*, when an issuer and a client id are set. */
+function oidcFromEnv(): OidcVerifier | undefined {
+  const issuer = process.env.GITFLEET_OIDC_ISSUER;
+  const clientId = process.env.GITFLEET_OIDC_CLIENT_ID;
+  if (!issuer || !clientId) return undefined;
+  const groupsClaim = process.env.GITFLEET_OIDC_GROUPS_CLAIM;
+  const usernameClaim = process.env.GITFLEET_OIDC_USERNAME_CLAIM;
+  return new OidcVerifier({
+    issuer,
+    clientId,
+    ...(groupsClaim ? { groupsClaim } : {}),
+    ...(usernameClaim ? { usernameClaim } : {}),
+  });
 }
