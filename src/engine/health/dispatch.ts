@@ -1,10 +1,14 @@
 import { groupOf } from '../../core/index.js';
 import type { KubeObject } from '../../kube/types.js';
 import { apiServiceHealth } from './apiservice.js';
+import { applicationHealth } from './application.js';
+import { certificateHealth, issuerHealth } from './cert-manager.js';
 import { crdHealth } from './crd.js';
 import { cronJobHealth } from './cronjob.js';
 import { daemonSetHealth } from './daemonset.js';
 import { deploymentHealth } from './deployment.js';
+import { externalSecretsHealth } from './external-secrets.js';
+import { canaryHealth } from './flagger.js';
 import { genericHealth } from './generic.js';
 import { hpaHealth } from './hpa.js';
 import { ingressHealth } from './ingress.js';
@@ -12,6 +16,8 @@ import { jobHealth } from './job.js';
 import { podHealth } from './pod.js';
 import { pvcHealth } from './pvc.js';
 import { replicaSetHealth } from './replicaset.js';
+import { analysisRunHealth, rolloutHealth } from './rollouts.js';
+import { sealedSecretHealth } from './sealedsecret.js';
 import { serviceHealth } from './service.js';
 import { statefulSetHealth } from './statefulset.js';
 import type { HealthAssessor } from './types.js';
@@ -45,6 +51,21 @@ export const assessors: ReadonlyMap<string, HealthAssessor> = new Map<string, He
   ['autoscaling/HorizontalPodAutoscaler', hpaHealth],
   ['apiextensions.k8s.io/CustomResourceDefinition', crdHealth],
   ['apiregistration.k8s.io/APIService', apiServiceHealth],
+  // Kinds fleets run, read as their controllers report them (one file per project).
+  ['bitnami.com/SealedSecret', sealedSecretHealth],
+  ['external-secrets.io/ExternalSecret', externalSecretsHealth],
+  ['external-secrets.io/ClusterExternalSecret', externalSecretsHealth],
+  ['external-secrets.io/SecretStore', externalSecretsHealth],
+  ['external-secrets.io/ClusterSecretStore', externalSecretsHealth],
+  ['cert-manager.io/Certificate', certificateHealth],
+  ['cert-manager.io/Issuer', issuerHealth],
+  ['cert-manager.io/ClusterIssuer', issuerHealth],
+  ['argoproj.io/Rollout', rolloutHealth],
+  ['argoproj.io/AnalysisRun', analysisRunHealth],
+  ['flagger.app/Canary', canaryHealth],
+  // App-of-apps: a parent is Healthy only when its child Applications are.
+  ['gitfleet.dev/Application', applicationHealth],
+  ['argoproj.io/Application', applicationHealth],
 ]);
 
 /**

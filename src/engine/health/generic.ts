@@ -6,7 +6,13 @@ import type { HealthResult } from './types.js';
  * `Ready=False` reasons that say "not yet" rather than "broken". Flux, Crossplane and many
  * kubebuilder operators report Ready=False while they work or wait on a dependency.
  */
-const progressingReasons = new Set(['Progressing', 'Reconciling', 'InProgress', 'DependencyNotReady']);
+const progressingReasons = new Set([
+  'Progressing',
+  'Reconciling',
+  'InProgress',
+  'DependencyNotReady',
+  'Creating',
+]);
 
 function conditionText(c: Condition): string {
   return `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`;
@@ -18,7 +24,8 @@ function conditionText(c: Condition): string {
  * 1. no conditions at all: `undefined` (no health; never guessed Healthy);
  * 2. `status.observedGeneration` (or the Ready condition's) below `metadata.generation`: Progressing,
  *    because the conditions describe an older spec;
- * 3. `Reconciling=True`: Progressing; 4. `Stalled=True`: Degraded;
+ * 3. `Reconciling=True`: Progressing; 4. `Stalled=True`: Degraded, and so is Crossplane's
+ *    `Synced=False` (the provider could not reconcile the external resource: ReconcileError);
  * 5. `Ready=True`: Healthy; `Ready=Unknown`: Progressing; `Ready=False`: Degraded when the
  *    observed generation (from status, else from the Ready condition) equals `metadata.generation`,
  *    Progressing when it cannot be confirmed or the reason says "still working"
@@ -45,6 +52,8 @@ export function genericHealth(obj: KubeObject): HealthResult | undefined {
   if (reconciling?.status === 'True') return { status: 'Progressing', message: conditionText(reconciling) };
   const stalled = find('Stalled');
   if (stalled?.status === 'True') return { status: 'Degraded', message: conditionText(stalled) };
+  const synced = find('Synced');
+  if (synced?.status === 'False') return { status: 'Degraded', message: conditionText(synced) };
 
   if (ready === undefined) return undefined;
   switch (ready.status) {
