@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../kube/types.js';
+import { helmHookDeletePolicy, helmHookValue, helmHookWeight } from './helm-hooks.js';
 
 /**
  * Per-object annotations that steer a sync. gitfleet's own names come first; Argo CD's are read
@@ -27,7 +28,7 @@ function annotation(obj: KubeObject, names: string[]): string | undefined {
 
 /** The sync wave of an object; 0 when absent. Throws on a value that is not an integer. */
 export function syncWave(obj: KubeObject): number {
-  const v = annotation(obj, SYNC_WAVE);
+  const v = annotation(obj, SYNC_WAVE) ?? helmHookWeight(obj);
   if (v === undefined || v.trim() === '') return 0;
   const n = Number(v);
   if (!Number.isInteger(n)) throw new Error(`annotation ${SYNC_WAVE[0]}: "${v}" is not an integer`);
@@ -36,7 +37,7 @@ export function syncWave(obj: KubeObject): number {
 
 /** The hook phases an object runs in; empty for a normal (non-hook) object. Throws on unknown phases. */
 export function hookPhases(obj: KubeObject): HookPhase[] {
-  const v = annotation(obj, HOOK);
+  const v = annotation(obj, HOOK) ?? helmHookValue(obj);
   if (v === undefined) return [];
   const phases: HookPhase[] = [];
   for (const p of v
@@ -54,16 +55,12 @@ export function hookPhases(obj: KubeObject): HookPhase[] {
 
 /** Whether the hook annotation says `Skip`: the object is rendered but never applied. */
 export function isSkipped(obj: KubeObject): boolean {
-  return (
-    annotation(obj, HOOK)
-      ?.split(',')
-      .some((p) => p.trim() === 'Skip') ?? false
-  );
+  return (annotation(obj, HOOK) ?? helmHookValue(obj))?.split(',').some((p) => p.trim() === 'Skip') ?? false;
 }
 
 /** Hook delete policies; BeforeHookCreation when none is given (as Argo CD). */
 export function hookDeletePolicies(obj: KubeObject): HookDeletePolicy[] {
-  const v = annotation(obj, HOOK_DELETE_POLICY);
+  const v = annotation(obj, HOOK_DELETE_POLICY) ?? helmHookDeletePolicy(obj);
   if (v === undefined) return ['BeforeHookCreation'];
   const out: HookDeletePolicy[] = [];
   for (const p of v

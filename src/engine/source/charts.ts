@@ -1,0 +1,216 @@
+/**
+ * Chart and artifact sources: a Helm chart from an HTTP repository or an OCI registry, or an OCI
+ * artifact of plain manifests / a Kustomize tree, turned into a read-only directory the renderers
+ * read like a Git checkout. The chart's dependencies are fetched here, by gitfleet, from their
+ * repositories with the credentials the caller finds for each URL, and placed in `charts/` as
+ * archives: the renderer itself never touches the network (no `helm dependency build` inside it).
+ * Every tree is keyed by the digests of what is in it, so the render cache keyed by those digests
+ * re-renders only when an input changed.
+ */
+import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { parse as parseYaml } from 'yaml';
+
+import { SourceError } from '../errors.js';
+import { ArchiveCache, sha256 } from './chart-cache.js';
+import { HelmRepositories, type HelmRepoOptions } from './helm-repo.js';
+import type { RepoAuth } from './http-get.js';
+import type { DeniedNetworks, Resolver } from './network.js';
+import { CONTENT_LAYERS, HELM_CHART_LAYER, OciClient, parseOciUrl } from './oci.js';
+
+export interface ChartSourceOptions {
+  cacheDir: string;
+  /** Index refresh interval per repository; default 3 minutes. */
+  intervalMs?: number;
+  timeoutMs?: number;
+  denied?: DeniedNetworks;
+  resolver?: Resolver;
+  /** Tests only: a plain-HTTP OCI registry. */
+  ociScheme?: 'https' | 'http';
+}
+
+/** A chart resolved to one archive. */
+export interface ResolvedChart {
+  name: string;
+  version: string;
+  /** Hex sha256 of the chart archive. */
+  digest: string;
+  /** What the app's revision shows: `<version>@sha256:<digest>` (OCI: the manifest digest). */
+  revision: string;
+}
+
+/** A directory ready to render: `root` content-addressed by `key`, the chart at `path`. */
+export interface SourceTree {
+  root: string;
+  path: string;
+  /** Hex digest naming everything in the tree (the render cache's object id). */
+  key: string;
+}
+
+export type AuthFor = (url: string) => Promise<RepoAuth | undefined>;
+
+export const isOciUrl = (url: string): boolean => url.trim().startsWith('oci://');
+
+export class ChartSources {
+  readonly cache: ArchiveCache;
+  readonly helm: HelmRepositories;
+  readonly oci: OciClient;
+
+  constructor(o: ChartSourceOptions) {
+    this.cache = new ArchiveCache(o.cacheDir);
+    const common = { timeoutMs: o.timeoutMs, denied: o.denied, resolver: o.resolver };
+    const helmOpts: HelmRepoOptions = { cache: this.cache, ...definedOnly(common) };
+    if (o.intervalMs !== undefined) helmOpts.intervalMs = o.intervalMs;
+    this.helm = new HelmRepositories(helmOpts);
+    this.oci = new OciClient({
+      cache: this.cache,
+      ...definedOnly(common),
+      ...(o.ociScheme ? { scheme: o.ociScheme } : {}),
+    });
+  }
+
+  /**
+   * Resolves `chart` at `wanted` (a version, a semver range, or for OCI a tag or `sha256:` digest)
+   * in `repoURL` and stores its archive. `force` re-reads a repository index inside its interval.
+   */
+  async resolveChart(
+    repoURL: string,
+    chart: string,
+    wanted: string | undefined,
+    auth: RepoAuth | undefined,
+    force = false,
+  ): Promise<ResolvedChart> {
+    checkChartName(repoURL, chart);
+    if (isOciUrl(repoURL)) {
+      const ref = parseOciUrl(repoURL, chart);
+      const what = `${repoURL.replace(/\/+$/u, '')}/${chart}`;
+      const r = await this.oci.resolve(ref, wanted, auth, what);
+      const digest = await this.oci.pullLayer(ref, r.manifest, [HELM_CHART_LAYER], auth, what);
+      const version = r.tag?.replace(/_/gu, '+') ?? r.digest;
+      return { name: chart, version, digest, revision: `${version}@${r.digest}` };
+    }
+    const p = await this.helm.pull(repoURL, chart, wanted, auth, force);
+    return { ...p, revision: `${p.version}@sha256:${p.digest}` };
+  }
+
+  /**
+   * The chart's tree with every dependency that names a repository (https:// or oci://) fetched
+   * into its `charts/`; versions from Chart.lock when it pins them, else the newest in range.
+   */
+  async chartTree(c: ResolvedChart, authFor: AuthFor): Promise<SourceTree> {
+    const what = `chart ${c.name} ${c.version}`;
+    const plain = await this.cache.tree(sha256(`chart\0${c.digest}`), (dir) =>
+      this.cache.extract(c.digest, dir, what),
+    );
+    const top = await chartDir(plain, what);
+    const deps = await dependencies(join(plain, top), `${top}/Chart.yaml`);
+    const vendored = new Set(await readdir(join(plain, top, 'charts')).catch(() => [] as string[]));
+    const pulled: { file: string; digest: string }[] = [];
+    for (const d of deps) {
+      if (!d.repository || d.repository.startsWith('file://')) continue;
+      if ([...vendored].some((f) => f === d.name || f.startsWith(`${d.name}-`))) continue;
+      if (!/^(https?|oci):\/\//u.test(d.repository))
+        throw new SourceError(
+          d.repository,
+          `${top}/Chart.yaml: dependency ${d.name} names repository ${JSON.stringify(d.repository)}; gitfleet needs its URL (https:// or oci://), not a local alias`,
+          {
+            code: 'source.DependencyRepository',
+          },
+        );
+      const dep = await this.resolveChart(d.repository, d.name, d.version, await authFor(d.repository));
+      pulled.push({ file: `${d.name}-${dep.version}.tgz`, digest: dep.digest });
+    }
+    if (pulled.length === 0) return { root: plain, path: top, key: sha256(`chart\0${c.digest}`) };
+    const key = sha256(`chart+deps\0${c.digest}\0${pulled.map((p) => `${p.file}=${p.digest}`).join('\0')}`);
+    const root = await this.cache.tree(key, async (dir) => {
+      await cp(plain, dir, { recursive: true, verbatimSymlinks: true });
+      await mkdir(join(dir, top, 'charts'), { recursive: true });
+      for (const p of pulled) {
+        const data = await this.cache.get(p.digest);
+        if (!data) throw new Error(`archive ${p.digest} vanished from the cache`);
+        await writeFile(join(dir, top, 'charts', p.file), data);
+      }
+    });
+    return { root, path: top, key };
+  }
+
+  /**
+   * An OCI artifact of manifests or a Kustomize tree at `wanted` (tag, range or digest): the
+   * manifest digest is the revision; the tree is keyed by the content layer's digest.
+   */
+  async artifact(
+    repoURL: string,
+    wanted: string | undefined,
+    auth: RepoAuth | undefined,
+  ): Promise<{ revision: string; tree: SourceTree }> {
+    const ref = parseOciUrl(repoURL);
+    const r = await this.oci.resolve(ref, wanted, auth, repoURL);
+    const layer = await this.oci.pullLayer(ref, r.manifest, CONTENT_LAYERS, auth, repoURL);
+    const key = sha256(`artifact\0${layer}`);
+    const root = await this.cache.tree(key, (dir) => this.cache.extract(layer, dir, repoURL));
+    return { revision: r.digest, tree: { root, path: '', key } };
+  }
+}
+
+function definedOnly<T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}
+
+function checkChartName(repoURL: string, chart: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/u.test(chart))
+    throw new SourceError(repoURL, `chart name ${JSON.stringify(chart)} is not a chart name`, {
+      code: 'source.InvalidChart',
+    });
+}
+
+/** The one top-level directory of an extracted chart archive. */
+async function chartDir(root: string, what: string): Promise<string> {
+  const entries = (await readdir(root, { withFileTypes: true })).filter((e) => e.isDirectory());
+  const first = entries[0];
+  if (entries.length !== 1 || !first)
+    throw new SourceError(what, 'chart archive does not hold exactly one chart directory', {
+      code: 'source.BadArchive',
+    });
+  return first.name;
+}
+
+interface Dependency {
+  name: string;
+  version?: string;
+  repository?: string;
+}
+
+async function dependencies(dir: string, file: string): Promise<Dependency[]> {
+  const chart = parseYaml(await readFile(join(dir, 'Chart.yaml'), 'utf8'), { maxAliasCount: 100 }) as {
+    dependencies?: unknown;
+  } | null;
+  const lock = parseYaml(await readFile(join(dir, 'Chart.lock'), 'utf8').catch(() => 'null'), {
+    maxAliasCount: 100,
+  }) as {
+    dependencies?: unknown;
+  } | null;
+  const list = (x: unknown): Dependency[] =>
+    Array.isArray(x)
+      ? x.flatMap((d: unknown) => {
+          const r = d as { name?: unknown; version?: unknown; repository?: unknown };
+          if (typeof r.name !== 'string') return [];
+          return [
+            {
+              name: r.name,
+              ...(typeof r.version === 'string' ? { version: r.version } : {}),
+              ...(typeof r.repository === 'string' ? { repository: r.repository.trim() } : {}),
+            },
+          ];
+        })
+      : [];
+  const locked = list(lock?.dependencies);
+  return list(chart?.dependencies).map((d) => {
+    const l = locked.find((x) => x.name === d.name && x.repository === d.repository);
+    if (d.name.includes('/') || d.name.includes('..'))
+      throw new SourceError(file, `dependency name ${JSON.stringify(d.name)} is not a chart name`);
+    return l?.version ? { ...d, version: l.version } : d;
+  });
+}
