@@ -9,13 +9,8 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { API_VERSION, CASCADE_FINALIZER, type Application } from '../src/api/application.js';
 import { installCrds } from '../src/cli/commands/install.js';
-import { ApplicationController } from '../src/controllers/application/controller.js';
-import { ApplicationSetController } from '../src/controllers/applicationset/controller.js';
-import { ClusterStatusController } from '../src/controllers/cluster/health.js';
-import { ClusterResolver } from '../src/controllers/clusters.js';
 import { FLEET_NAMESPACE } from '../src/api/cluster.js';
-import { GitSources } from '../src/engine/source/index.js';
-import { startHubServer } from '../src/hub/server.js';
+import { startHub } from '../src/hub/start.js';
 import { registerCluster } from '../src/controllers/cluster/register.js';
 import { loadConnection } from '../src/kube/kubeconfig.js';
 import { startFleet, type Fleet } from '../test/harness/fleet.js';
@@ -193,48 +188,23 @@ await mgmt.admin.apply(cache, { fieldManager: 'gitfleet-demo', force: true });
 const expectedApps = fleet.clusters.length * 2 + 1;
 
 const log = pino({ level: process.env.GITFLEET_LOG_LEVEL ?? 'warn' });
-const sources = new GitSources({
-  cacheDir: mkdtempSync(join(tmpdir(), 'gitfleet-demo-')),
-  fetchIntervalMs: pollMs,
-});
-const clusters = new ClusterResolver(mgmt.admin, FLEET_NAMESPACE);
-const clusterStatus = new ClusterStatusController({ mgmt: mgmt.admin, resolver: clusters, log });
-clusterStatus.start();
-const appsets = new ApplicationSetController({
-  client: mgmt.admin,
-  sources,
-  clusters: clusterStatus,
-  pollIntervalMs: pollMs,
-  log,
-});
-appsets.start();
-const controller = new ApplicationController({
-  client: mgmt.admin,
-  clusters,
-  sources: new GitSources({
-    cacheDir: mkdtempSync(join(tmpdir(), 'gitfleet-demo-')),
-    fetchIntervalMs: pollMs,
-  }),
-  pollIntervalMs: pollMs,
-  renderOptions: { kustomizeBinary: toolPath('kustomize'), helmBinary: toolPath('helm') },
-  log,
-});
-controller.start();
 // The UI and API: a fixed port when free (bookmarkable), else any; the token is printed below.
 const demoToken = 'gitfleet-demo';
-const hub = await startHubServer({
-  port: (await portFree(8080)) ? 8080 : 0,
-  webhookSecrets: {},
-  onPush: (u) => controller.onPush(u),
-  api: { client: mgmt.admin, tokens: [demoToken], clusters },
+// The product's own composition root, as `gitfleet controller` runs it.
+const hub = await startHub({
+  client: mgmt.admin,
   log,
+  sources: { cacheDir: mkdtempSync(join(tmpdir(), 'gitfleet-demo-')), fetchIntervalMs: pollMs },
+  pollIntervalMs: pollMs,
+  renderOptions: { kustomizeBinary: toolPath('kustomize'), helmBinary: toolPath('helm') },
+  membership: { group: 'demo', leaseSeconds: 15 },
+  server: {
+    port: (await portFree(8080)) ? 8080 : 0,
+    webhookSecrets: {},
+    api: { tokens: [demoToken] },
+  },
 });
-running.stop = async () => {
-  controller.stop();
-  appsets.stop();
-  clusterStatus.stop();
-  await hub.close();
-};
+running.stop = () => hub.stop();
 
 await waitFor(
   'every demo Application Synced and Healthy',
