@@ -160,6 +160,27 @@ export interface ApplicationSpec {
   dependsOn?: { name: string }[];
   /** Number of history entries kept; default 10. */
   revisionHistoryLimit?: number;
+  /** SOPS decryption of the rendered manifests (Flux's shape); see src/engine/secrets. */
+  decryption?: DecryptionSpec;
+  /** Objects outside the app whose health the app's health waits for (Flux's `healthChecks`). */
+  healthChecks?: HealthCheckRef[];
+  /** How long a sync waits for health before it fails: a duration such as `90s`, `5m`, `1h`. */
+  timeout?: string;
+}
+
+/** `spec.decryption`: keys come from a Secret in the Application's namespace (entries `*.agekey`). */
+export interface DecryptionSpec {
+  provider: 'sops';
+  secretRef?: { name: string };
+}
+
+/** An object in the destination cluster that must be Healthy for the app to be. */
+export interface HealthCheckRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  /** Default: the destination namespace (ignored for cluster-scoped kinds). */
+  namespace?: string;
 }
 
 export type SyncStatusCode = 'Synced' | 'OutOfSync' | 'Unknown';
@@ -186,14 +207,50 @@ export interface Condition {
   lastTransitionTime: string;
 }
 
+/** Terminating: asked to stop (`gitfleet app terminate`); the next reconcile ends it Failed. */
+export type OperationPhase = 'Running' | 'Terminating' | 'Succeeded' | 'Failed' | 'Error';
+
+/** A hook's outcome, as Argo CD's `hookPhase`. */
+export type HookPhaseResult = 'Running' | 'Succeeded' | 'Failed';
+
+/** What one operation did to one object (Argo CD's `syncResult.resources[]`). */
+export interface OperationResource {
+  /** Absent for objects recorded before the field existed. */
+  apiVersion?: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  action: string;
+  message?: string;
+  /** Set for hooks: the phase it ran in (PreSync, Sync, PostSync, SyncFail) and its outcome. */
+  syncPhase?: string;
+  hookPhase?: HookPhaseResult;
+}
+
+/** Where a running operation stands: a restarted controller resumes at this step. */
+export interface OperationStep {
+  /** Index of the step being run or waited on (PreSync hooks, each wave, prune, PostSync hooks). */
+  index: number;
+  /** Of how many. */
+  count: number;
+  /** When the step's objects began to be awaited (ISO time); absent before it is applied. */
+  waitingSince?: string;
+  /** Owned objects the prune step left in place: they stay in the inventory when the operation ends. */
+  kept?: { group: string; version: string; kind: string; namespace?: string; name: string }[];
+}
+
 export interface OperationState {
-  phase: 'Running' | 'Succeeded' | 'Failed' | 'Error';
+  phase: OperationPhase;
   message: string;
   startedAt: string;
   finishedAt?: string;
   revision?: string;
   retryCount?: number;
-  resources?: { kind: string; namespace?: string; name: string; action: string; message?: string }[];
+  resources?: OperationResource[];
+  /** Set while the operation runs. */
+  step?: OperationStep;
+  /** The sync request (REFRESH_ANNOTATION value) that started a manual operation. */
+  syncRequest?: string;
   /** Objects the operation touched, when `resources` lists only some of them (failed first). */
   resourceCount?: number;
 }
@@ -225,6 +282,8 @@ export interface ApplicationStatus {
   reconciledAt?: string;
   /** The last sync request (REFRESH_ANNOTATION value) the controller acted on. */
   handledSyncRequest?: string;
+  /** The last terminate request (TERMINATE_ANNOTATION value) the controller acted on. */
+  handledTerminateRequest?: string;
   /** Findings of the Project's policies on the rendered objects (object, field, mode). */
   policy?: PolicyResult[];
 }
@@ -258,6 +317,11 @@ export const isCascadeFinalizer = (f: string): boolean =>
   f === CASCADE_FINALIZER || ARGO_CASCADE_FINALIZERS.includes(f);
 /** Annotation that requests a sync now: `gitfleet app sync` sets it to a timestamp. */
 export const REFRESH_ANNOTATION = 'gitfleet.dev/sync-requested';
+/**
+ * A request to stop the running operation (its value a timestamp), written by `gitfleet app
+ * terminate` and the hub; the controller ends the operation Failed "terminated".
+ */
+export const TERMINATE_ANNOTATION = 'gitfleet.dev/terminate-requested';
 /** Who asked for the last sync (a user's name), written next to REFRESH_ANNOTATION by the hub API. */
 export const SYNC_REQUESTED_BY_ANNOTATION = 'gitfleet.dev/sync-requested-by';
 /**

@@ -9,6 +9,7 @@ import {
 } from '../../engine/render/index.js';
 import type { GitSources } from '../../engine/source/index.js';
 import { sourceCredentials } from '../credentials.js';
+import { decryptApp } from './decryption.js';
 import type { ControllerMetrics } from '../metrics.js';
 
 /**
@@ -93,10 +94,13 @@ export async function renderApp(deps: PrepareDeps, app: Application, sha: string
   }
   // Keyed by the Git object ids of everything the renderer reads (a ../base, a value file
   // elsewhere); a failed render is remembered under the same key and not re-run until one changes.
-  return renderCached(spec, deps.renderOptions ?? {}, {
+  const rendered = await renderCached(spec, deps.renderOptions ?? {}, {
     cache: deps.renderCache,
     objectId: (p) => deps.sources.treeHash(src.repoURL, sha, p),
   });
+  // SOPS files are decrypted after the cache (which keeps ciphertext only); the plaintext lives
+  // in the returned manifests alone, and the render's SecretMask learns it from them.
+  return decryptApp(deps.client, app, rendered);
 }
 
 function globList(s: string | undefined): string[] | undefined {
