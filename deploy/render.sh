@@ -6,6 +6,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 helm=${HELM:-$("$here/../scripts/build-tools.sh" --print | grep /helm- )/helm}
 [ -x "$helm" ] || { echo "render: helm not found; run scripts/build-tools.sh helm" >&2; exit 1; }
 mkdir -p "$here/manifests"
+# The chart carries a copy of the CRDs (generated from src/api into deploy/crds): a symlink would
+# not survive `helm package` warnings-free.
+rm -rf "$here/chart/gitfleet/crds" && cp -r "$here/crds" "$here/chart/gitfleet/crds"
 "$helm" template gitfleet "$here/chart/gitfleet" --namespace gitfleet-system >"$here/manifests/hub.yaml" 2>/dev/null
 "$helm" template gitfleet "$here/chart/gitfleet" --namespace gitfleet-system --set mode=agent \
   --set agent.hubUrl=https://HUB_URL --set agent.cluster=CLUSTER_NAME >"$here/manifests/agent.yaml" 2>/dev/null
