@@ -24,7 +24,7 @@ for arg in "$@"; do
     etcd|kubernetes|kwok|helm|kustomize|gitea|crane) only+=("$arg") ;;
     flux) only+=(flux-source-controller flux-kustomize-controller) ;;
     flux-source-controller|flux-kustomize-controller) only+=("$arg") ;;
-    *) echo "usage: $0 [--print|--check] [etcd|kubernetes|kwok|helm|kustomize|gitea|flux]..." >&2; exit 2 ;;
+    *) echo "usage: $0 [--print|--check] [etcd|kubernetes|kwok|helm|kustomize|gitea|sops|flux]..." >&2; exit 2 ;;
   esac
 done
 wanted() { [ ${#only[@]} -eq 0 ] || [[ " ${only[*]} " == *" $1 "* ]]; }
@@ -38,6 +38,7 @@ tools=(
   "kustomize|$KUSTOMIZE_VERSION|bin/kustomize"
   "crane|$CRANE_VERSION|bin/crane"
   "gitea|$GITEA_VERSION|bin/gitea share/templates/base/head.tmpl"
+  "sops|$SOPS_VERSION|bin/sops"
 )
 # Optional tools: considered only when named (so `make test`, `make demo` and .ci/run never build them).
 for o in "${only[@]}"; do
@@ -166,6 +167,13 @@ build_crane() {
   go mod edit -require="github.com/google/go-containerregistry@$1"
   go build -trimpath -ldflags "-s -w" -o bin/crane github.com/google/go-containerregistry/cmd/crane
   bin/crane version
+}
+
+build_sops() {
+  wrapper sops
+  go mod edit -require="github.com/getsops/sops/v3@$1"
+  go build -trimpath -ldflags "-s -w" -o bin/sops github.com/getsops/sops/v3/cmd/sops
+  bin/sops --version --disable-version-check
 }
 
 build_gitea() {

@@ -25,6 +25,7 @@ const owners: Record<string, [tool: string, versionKey: string]> = {
   helm: ['helm', 'HELM_VERSION'],
   kustomize: ['kustomize', 'KUSTOMIZE_VERSION'],
   gitea: ['gitea', 'GITEA_VERSION'],
+  sops: ['sops', 'SOPS_VERSION'],
 };
 
 /**
