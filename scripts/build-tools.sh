@@ -21,7 +21,7 @@ for arg in "$@"; do
   case "$arg" in
     --print) mode=print ;;
     --check) mode=check ;;
-    etcd|kubernetes|kwok|helm|kustomize|gitea|crane) only+=("$arg") ;;
+    etcd|kubernetes|kwok|helm|kustomize|gitea|crane|distribution) only+=("$arg") ;;
     flux) only+=(flux-source-controller flux-kustomize-controller) ;;
     flux-source-controller|flux-kustomize-controller) only+=("$arg") ;;
     *) echo "usage: $0 [--print|--check] [etcd|kubernetes|kwok|helm|kustomize|gitea|sops|flux]..." >&2; exit 2 ;;
@@ -39,6 +39,7 @@ tools=(
   "crane|$CRANE_VERSION|bin/crane"
   "gitea|$GITEA_VERSION|bin/gitea share/templates/base/head.tmpl"
   "sops|$SOPS_VERSION|bin/sops"
+  "distribution|$DISTRIBUTION_VERSION|bin/registry"
 )
 # Optional tools: considered only when named (so `make test`, `make demo` and .ci/run never build them).
 for o in "${only[@]}"; do
@@ -167,6 +168,16 @@ build_crane() {
   go mod edit -require="github.com/google/go-containerregistry@$1"
   go build -trimpath -ldflags "-s -w" -o bin/crane github.com/google/go-containerregistry/cmd/crane
   bin/crane version
+}
+
+# CNCF distribution: the OCI registry the Helm/OCI source tests push charts and artifacts to.
+build_distribution() {
+  wrapper distribution
+  go mod edit -require="github.com/distribution/distribution/v3@$1"
+  local upstream; upstream=$(go mod download -json "github.com/distribution/distribution/v3@$1" | grep '"GoMod"' | cut -d'"' -f4)
+  go mod edit -go="$(grep -E '^go ' "$upstream" | awk '{print $2}')"
+  go build -trimpath -ldflags "-s -w -X github.com/distribution/distribution/v3/version.version=$1" -o bin/registry github.com/distribution/distribution/v3/cmd/registry
+  bin/registry --version
 }
 
 build_sops() {

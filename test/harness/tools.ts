@@ -26,6 +26,7 @@ const owners: Record<string, [tool: string, versionKey: string]> = {
   kustomize: ['kustomize', 'KUSTOMIZE_VERSION'],
   gitea: ['gitea', 'GITEA_VERSION'],
   sops: ['sops', 'SOPS_VERSION'],
+  registry: ['distribution', 'DISTRIBUTION_VERSION'],
 };
 
 /**
