@@ -18,3 +18,9 @@ export { isWorse, worst } from './order.js';
 export { aggregateHealth } from './aggregate.js';
 export { assessHealth, type AssessHealthOptions } from './assess.js';
 export { groupKindKey, groupKindOf } from './dispatch.js';
+export {
+  compileHealthCheckExprs,
+  HealthCheckExprCache,
+  healthCheckExprsFromConfigMap,
+  type HealthCheckExpr,
+} from './cel.js';
