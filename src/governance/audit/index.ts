@@ -1,5 +1,5 @@
-// The audit trail: append-only records of every sync, in an embedded PostgreSQL (PGlite) or a
-// PostgreSQL server. See docs/audit.md.
+// The audit trail: append-only records of every sync, in an embedded SQLite file (the default) or
+// a PostgreSQL server. See docs/audit.md.
 export type {
   AuditEntry,
   AuditObject,
@@ -10,7 +10,9 @@ export type {
   AuditStore,
 } from './types.js';
 export { AuditQueryError, SqlAuditStore, type SqlDriver } from './sql-store.js';
-export { isPostgresUrl, openAuditStore } from './open.js';
+export { isPostgresUrl, openAuditStore, SQLITE_FILE, type OpenAuditOptions } from './open.js';
+export { SqliteAuditStore } from './sqlite-store.js';
+export { GroupCommit } from './batch.js';
 export {
   auditRecordOf,
   maskSecretValues,

@@ -1,6 +1,10 @@
-import { GitfleetError } from '../../core/errors.js';
-import { AUDIT_SCHEMA, AUDIT_TABLE } from './schema.js';
+import { GroupCommit } from './batch.js';
+import { POSTGRES_APPLIED, POSTGRES_MIGRATIONS, postgresMigrationScript } from './migrations.js';
+import { auditWhere } from './query.js';
+import { AUDIT_TABLE } from './schema.js';
 import type { AuditEntry, AuditObject, AuditQuery, AuditRecord, AuditStore } from './types.js';
+
+export { AuditQueryError } from './query.js';
 
 /** The little a store needs from a PostgreSQL client; PGlite and `pg` both fit it. */
 export interface SqlDriver {
@@ -10,8 +14,9 @@ export interface SqlDriver {
   close(): Promise<void>;
 }
 
-interface Row {
-  id: string | number;
+/** A row of the audit table as either database returns it. */
+export interface AuditRow {
+  id: string | number | bigint;
   started_at: Date | string;
   duration_ms: number;
   operation: AuditEntry['operation'];
@@ -30,103 +35,92 @@ interface Row {
   unchanged: number;
 }
 
-/** An audit query that cannot be answered as asked (bad commit, limit or time). */
-export class AuditQueryError extends GitfleetError {
-  constructor(message: string) {
-    super('audit.BadQuery', message);
-  }
+/** The columns written, in order, and a record's values for them. */
+export const INSERT_COLUMNS =
+  'started_at, duration_ms, operation, trigger, username, app_namespace, app, project, cluster, namespace, revision, repo_url, result, message, objects, unchanged';
+
+export function insertValues(e: AuditRecord): unknown[] {
+  return [
+    e.startedAt.toISOString(),
+    Math.round(e.durationMs),
+    e.operation,
+    e.trigger,
+    e.user ?? null,
+    e.appNamespace,
+    e.app,
+    e.project,
+    e.cluster,
+    e.namespace,
+    e.revision,
+    e.repoURL,
+    e.result,
+    e.message,
+    JSON.stringify(e.objects),
+    e.unchanged,
+  ];
 }
 
-const MAX_LIMIT = 1000;
-
 /**
- * The audit store over any PostgreSQL dialect driver. Writes are INSERTs only: the class has no
- * update or delete path, and the table's trigger refuses them from anyone else.
+ * The audit store over a PostgreSQL server (or PGlite). Writes are INSERTs only: the class has no
+ * update or delete path, and the table's trigger refuses them from anyone else. Records arriving
+ * together are written by one multi-row INSERT (GroupCommit).
  */
 export class SqlAuditStore implements AuditStore {
   readonly #db: SqlDriver;
+  readonly #writer: GroupCommit<AuditRecord>;
 
   private constructor(db: SqlDriver) {
     this.#db = db;
+    this.#writer = new GroupCommit((batch) => this.#insert(batch), { maxBatch: 200 });
   }
 
-  /** Creates the table, indexes and append-only trigger when missing; safe to run on every start. */
+  /** Applies the migrations this database lacks; safe to run on every start, from every replica. */
   static async open(db: SqlDriver): Promise<SqlAuditStore> {
-    await db.exec(AUDIT_SCHEMA);
+    const applied = await db
+      .query<{ version: number }>(POSTGRES_APPLIED)
+      .then((r) => new Set(r.rows.map((x) => Number(x.version))))
+      .catch((e: unknown) => {
+        // 42P01: no bookkeeping table yet (a new database, or one made before migrations).
+        if ((e as { code?: string }).code === '42P01') return new Set<number>();
+        throw e;
+      });
+    for (const m of POSTGRES_MIGRATIONS)
+      if (!applied.has(m.version)) await db.exec(postgresMigrationScript(m));
     return new SqlAuditStore(db);
   }
 
-  async record(e: AuditRecord): Promise<void> {
-    await this.#db.query(
-      `INSERT INTO ${AUDIT_TABLE} (started_at, duration_ms, operation, trigger, username, app_namespace, app,
-         project, cluster, namespace, revision, repo_url, result, message, objects, unchanged)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16)`,
-      [
-        e.startedAt.toISOString(),
-        Math.round(e.durationMs),
-        e.operation,
-        e.trigger,
-        e.user ?? null,
-        e.appNamespace,
-        e.app,
-        e.project,
-        e.cluster,
-        e.namespace,
-        e.revision,
-        e.repoURL,
-        e.result,
-        e.message,
-        JSON.stringify(e.objects),
-        e.unchanged,
-      ],
-    );
+  record(e: AuditRecord): Promise<void> {
+    return this.#writer.add(e);
+  }
+
+  async #insert(batch: AuditRecord[]): Promise<void> {
+    const params: unknown[] = [];
+    const rows = batch.map((e) => {
+      const at = params.length;
+      params.push(...insertValues(e));
+      const ph = Array.from({ length: 16 }, (_, i) => `$${at + i + 1}`);
+      ph[14] = `${ph[14]}::jsonb`;
+      return `(${ph.join(', ')})`;
+    });
+    await this.#db.query(`INSERT INTO ${AUDIT_TABLE} (${INSERT_COLUMNS}) VALUES ${rows.join(', ')}`, params);
   }
 
   async query(q: AuditQuery): Promise<AuditEntry[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: (p: string) => string, value: unknown): void => {
-      params.push(value);
-      where.push(sql(`$${params.length}`));
-    };
-    if (q.app) {
-      const slash = q.app.indexOf('/');
-      if (slash >= 0) {
-        add((p) => `app_namespace = ${p}`, q.app.slice(0, slash));
-        add((p) => `app = ${p}`, q.app.slice(slash + 1));
-      } else add((p) => `app = ${p}`, q.app);
-    }
-    if (q.cluster) add((p) => `cluster = ${p}`, q.cluster);
-    if (q.commit) {
-      // Short SHAs are what people paste; hex only, so the prefix needs no LIKE escaping.
-      if (!/^[0-9a-f]{4,64}$/i.test(q.commit))
-        throw new AuditQueryError(
-          `commit must be a SHA or a prefix of at least 4 hex digits, got "${q.commit}"`,
-        );
-      add((p) => `revision LIKE ${p}`, `${q.commit.toLowerCase()}%`);
-    }
-    if (q.user) add((p) => `username = ${p}`, q.user);
-    if (q.project) add((p) => `project = ${p}`, q.project);
-    if (q.since) add((p) => `started_at >= ${p}`, q.since.toISOString());
-    if (q.until) add((p) => `started_at <= ${p}`, q.until.toISOString());
-    const limit = q.limit ?? 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
-      throw new AuditQueryError(`limit must be an integer from 1 to ${MAX_LIMIT}, got ${limit}`);
-    params.push(limit);
-    const res = await this.#db.query<Row>(
-      `SELECT * FROM ${AUDIT_TABLE}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY started_at DESC, id DESC LIMIT $${params.length}`,
+    const { where, params, limit } = auditWhere(q, 'postgres');
+    const res = await this.#db.query<AuditRow>(
+      `SELECT * FROM ${AUDIT_TABLE}${where} ORDER BY started_at DESC, id DESC LIMIT ${limit}`,
       params,
     );
     return res.rows.map(toEntry);
   }
 
-  close(): Promise<void> {
-    return this.#db.close();
+  async close(): Promise<void> {
+    await this.#writer.close();
+    await this.#db.close();
   }
 }
 
-function toEntry(r: Row): AuditEntry {
+export function toEntry(r: AuditRow): AuditEntry {
   return {
     id: Number(r.id),
     operation: r.operation,
@@ -146,4 +140,13 @@ function toEntry(r: Row): AuditEntry {
     objects: typeof r.objects === 'string' ? (JSON.parse(r.objects) as AuditObject[]) : r.objects,
     unchanged: r.unchanged,
   };
+}
+
+/** Entries with an id above `afterId`, oldest first, read without touching the schema (imports). */
+export async function entriesAfter(db: SqlDriver, afterId: number, limit: number): Promise<AuditEntry[]> {
+  const res = await db.query<AuditRow>(`SELECT * FROM ${AUDIT_TABLE} WHERE id > $1 ORDER BY id LIMIT $2`, [
+    afterId,
+    limit,
+  ]);
+  return res.rows.map(toEntry);
 }
