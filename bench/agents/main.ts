@@ -157,8 +157,6 @@ const startHub = (): ManagedProcess =>
       String(port),
       '--poll-interval',
       '30m',
-      '--audit-store',
-      'off',
       '--cache-dir',
       join(fleet.runDir, 'hub-sources'),
     ],
