@@ -6,6 +6,7 @@ import {
   isCascadeFinalizer,
   REFRESH_ANNOTATION,
   REFRESH_REQUESTED_ANNOTATION,
+  TERMINATE_ANNOTATION,
   type Application,
   type ApplicationStatus,
   type HistoryEntry,
@@ -22,8 +23,9 @@ import type { Manifest } from '../../engine/manifest.js';
 import { pruneStale } from '../../engine/prune/prune.js';
 import { RenderCache, type RenderOptions } from '../../engine/render/index.js';
 import { normalizeRepoUrl, type GitSources } from '../../engine/source/index.js';
-import { compareApp, type Comparison } from '../../engine/sync/compare.js';
-import { runSync, type SyncResult } from '../../engine/sync/sync.js';
+import { afterSync, compareApp, type Comparison } from '../../engine/sync/compare.js';
+import { syncNext, type SyncStepResult } from '../../engine/sync/sync.js';
+import type { ChangeSetEntry } from '../../engine/apply/changeset.js';
 import { ClusterResolver, InvalidDestinationError, type ResolvedDestination } from '../clusters.js';
 import { replaceStatus } from '../status-write.js';
 import { recordEvent } from '../events.js';
@@ -49,6 +51,8 @@ import { formatUnsupportedFields, unsupportedApplicationFields } from '../../api
 import { WorkQueue } from '../queue.js';
 import { OwnedObjectsWatch } from './owned-watch.js';
 import { renderApp, resolveAppSource, type PrepareDeps } from './prepare.js';
+import { decide } from './decide.js';
+import { changesOf, finishedOperation, progressOf, stepOf, toOperationResource } from './operation.js';
 import {
   boundStatus,
   healthAfterFailure,
@@ -467,20 +471,20 @@ export class ApplicationController {
     // `automated.enabled: false` keeps the settings but turns automation off (Argo CD 2.14+).
     const auto = isAutomated(spec.syncPolicy) ? spec.syncPolicy?.automated : undefined;
     const requested = app.metadata.annotations?.[REFRESH_ANNOTATION];
-    const manual =
-      requested !== undefined && requested !== (status as { handledSyncRequest?: string }).handledSyncRequest;
-    const op = status.operationState;
-    const lastSynced = op?.phase === 'Succeeded' ? op.revision : undefined;
-    const retryLimit = spec.syncPolicy?.retry?.limit ?? 5;
-    const failedHere = op && op.phase !== 'Succeeded' && op.revision === sha;
-    const retriesLeft = !failedHere || (op.retryCount ?? 0) < retryLimit;
-    const wantAuto =
-      !!auto &&
-      cmp.status === 'OutOfSync' &&
-      (sha !== lastSynced || !!auto.selfHeal || !!failedHere) &&
-      retriesLeft;
-    // Out of sync at the revision last synced: something changed in the cluster, not in Git.
-    const drift = cmp.status === 'OutOfSync' && sha === lastSynced && status.sync?.status === 'Synced';
+    const terminate = app.metadata.annotations?.[TERMINATE_ANNOTATION];
+    const terminateRequested = terminate !== undefined && terminate !== status.handledTerminateRequest;
+    if (terminateRequested) status.handledTerminateRequest = terminate;
+    const decision = decide({
+      op: status.operationState,
+      revision: sha,
+      compared: cmp.status,
+      lastSync: status.sync?.status,
+      auto,
+      syncRequest: requested !== undefined && requested !== status.handledSyncRequest ? requested : undefined,
+      terminateRequested,
+      retryLimit: spec.syncPolicy?.retry?.limit ?? 5,
+    });
+    const drift = decision.action !== 'continue' && decision.action !== 'end' && decision.drift;
     const notify = (trigger: NotificationTrigger, message: string): void =>
       this.#o.notifier?.notify({
         trigger,
@@ -498,104 +502,26 @@ export class ApplicationController {
       notify('DriftDetected', `changed outside Git: ${drifted.slice(0, 5).join(', ')}`);
     }
 
-    // Sync windows: a sync the project's windows forbid now waits (automated) or is refused
-    // (manual) with a condition naming the window and when it changes.
-    let gate: SyncGate = { allowed: true };
-    if (manual || wantAuto) {
-      try {
-        gate = syncGate(
-          governance.project,
-          {
-            application: name,
-            cluster: spec.destination.name ?? 'in-cluster',
-            // Argo CD's windows may list clusters by API URL: the resolved one.
-            ...(spec.destination.server ? { server: spec.destination.server } : {}),
-            namespace: defaultNamespace,
-          },
-          new Date(),
-          manual,
-        );
-      } catch (e) {
-        return this.#failStage(app, status, 'ProjectViolation', e, now, { revision: sha, secrets });
-      }
-    }
-    if (!gate.allowed) {
-      const message = `${manual ? 'manual' : 'automated'} sync blocked: ${gate.reason ?? 'sync window'}`;
-      status.conditions = setCondition(
-        status.conditions,
-        { type: 'SyncWindowBlocked', status: 'True', reason: 'SyncWindowBlocked', message },
-        now,
-      );
-      // A refused manual request is answered, not queued: it must not fire hours later. Someone
-      // asked for it, so the refusal is part of the audit trail (nothing was applied).
-      if (manual) {
-        status.handledSyncRequest = requested;
-        const at = new Date();
-        await recordSafely(
-          this.#o.audit,
-          () =>
-            auditRecordOf({
-              app,
-              revision: sha,
-              manual: true,
-              startedAt: at,
-              finishedAt: at,
-              result: { phase: 'Failed', message: `refused: ${message}`, changes: [] },
-              manifests,
-              ...(this.#o.hubKey ? { hubKey: this.#o.hubKey } : {}),
-            }),
-          (e) => log.error({ err: e instanceof Error ? e.message : String(e) }, 'audit record failed'),
-        );
-      }
-    } else status.conditions = removeCondition(status.conditions, 'SyncWindowBlocked');
-
-    if ((manual || wantAuto) && gate.allowed) {
-      const retryCount = failedHere && !manual ? (op.retryCount ?? 0) + 1 : 0;
-      const started = new Date().toISOString();
-      const opts = new Set(spec.syncPolicy?.syncOptions ?? []);
-      // While the sync runs, status says so: compared against the new revision, operation Running;
-      // never the last result at the old revision as if it were current.
-      status.operationState = runningOperation(sha, started, retryCount);
-      status.sync = { status: cmp.status, revision: sha };
-      status.resources = cmp.resources.map(toResourceStatus);
-      await this.#writeStatus(app, status);
-      let result: SyncResult;
-      try {
-        result = await runSync(
-          {
-            owner,
-            manifests,
-            defaultNamespace,
-            prune: manual ? true : !!auto?.prune,
-            allowEmpty: !!auto?.allowEmpty,
-            createNamespace: opts.has('CreateNamespace=true'),
-            forceConflicts: opts.has('ForceConflicts=true') || opts.has('ServerSideApply=force'),
-            ...prunePropagation(opts),
-            respectIgnoreDifferences: opts.has('RespectIgnoreDifferences=true'),
-            replace: opts.has('Replace=true'),
-            ignore,
-            healthTimeoutMs: this.#o.healthTimeoutMs,
-          },
-          { client: destAs, inventory },
-        );
-      } catch (e) {
-        result = {
-          phase: 'Failed',
-          message: e instanceof Error ? e.message : String(e),
-          changes: [],
-          inventory: [],
-        };
-      }
-      status.operationState = toOperationState(result, sha, started, retryCount);
+    // The operation's end, whoever ends it: audit, metrics, notification, history, events, retry.
+    const finish = async (
+      result: { phase: 'Succeeded' | 'Failed'; message: string; changes: ChangeSetEntry[] },
+      op: OperationState,
+      revision: string,
+    ): Promise<void> => {
+      const manualOp = op.syncRequest !== undefined;
+      status.operationState = {
+        ...finishedOperation(op, result),
+        ...(manualOp ? { syncRequest: op.syncRequest } : {}),
+      };
       // Audit before status: a crash between the two leaves a recorded sync, never an unrecorded one.
       await recordSafely(
         this.#o.audit,
         () =>
           auditRecordOf({
             app,
-            revision: sha,
-            manual,
-            startedAt: new Date(started),
+            revision,
+            manual: manualOp,
+            startedAt: new Date(op.startedAt),
             finishedAt: new Date(),
             result,
             manifests,
@@ -605,14 +531,14 @@ export class ApplicationController {
       );
       this.#o.metrics?.syncs.inc({ namespace, name, phase: result.phase });
       notify(result.phase === 'Succeeded' ? 'SyncSucceeded' : 'SyncFailed', result.message);
-      if (drift && result.phase === 'Succeeded') this.#o.metrics?.driftHealed.inc();
-      if (manual) (status as { handledSyncRequest?: string }).handledSyncRequest = requested;
+      if (manualOp) status.handledSyncRequest = op.syncRequest;
       if (result.phase === 'Succeeded') {
-        const commit = await this.#o.sources.commitInfo(spec.source.repoURL, sha).catch(() => undefined);
+        if (drift) this.#o.metrics?.driftHealed.inc();
+        const commit = await this.#o.sources.commitInfo(spec.source.repoURL, revision).catch(() => undefined);
         status.history = pushHistory(
           status.history,
           {
-            revision: sha,
+            revision,
             deployedAt: new Date().toISOString(),
             source: spec.source,
             ...(commit ? { author: commit.author, message: commit.message } : {}),
@@ -624,10 +550,10 @@ export class ApplicationController {
           app,
           'Normal',
           'SyncSucceeded',
-          `synced ${sha.slice(0, 12)}: ${result.message}`,
+          `synced ${revision.slice(0, 12)}: ${result.message}`,
         );
         log.info(
-          { revision: sha, changes: result.changes.filter((c) => c.action !== 'unchanged').length },
+          { revision, changes: result.changes.filter((c) => c.action !== 'unchanged').length },
           'sync succeeded',
         );
       } else {
@@ -636,22 +562,151 @@ export class ApplicationController {
           app,
           'Warning',
           'SyncFailed',
-          `sync of ${sha.slice(0, 12)} failed: ${result.message}`,
+          `sync of ${revision.slice(0, 12)} failed: ${result.message}`,
         );
-        log.warn({ revision: sha, message: result.message }, 'sync failed');
-        this.#queue.addAfter(key, retryDelayMs(retryCount, spec.syncPolicy?.retry?.backoff));
+        log.warn({ revision, message: result.message }, 'sync failed');
+        this.#queue.addAfter(key, retryDelayMs(op.retryCount ?? 0, spec.syncPolicy?.retry?.backoff));
       }
-      this.#watch(dest).ensure(result.inventory);
+    };
+
+    let operating: { manual: boolean; retryCount: number; resume?: OperationState } | undefined;
+    const running = status.operationState;
+    if (decision.action === 'end' && running) {
+      await finish(
+        { phase: 'Failed', message: decision.message, changes: changesOf(running) },
+        running,
+        running.revision ?? sha,
+      );
+    } else if (decision.action === 'continue' && running) {
+      operating = {
+        manual: running.syncRequest !== undefined,
+        retryCount: running.retryCount ?? 0,
+        resume: running,
+      };
+    } else if (decision.action === 'start') {
+      if (decision.cancel && running)
+        await finish(
+          { phase: 'Failed', message: decision.cancel, changes: changesOf(running) },
+          running,
+          running.revision ?? sha,
+        );
+      operating = { manual: decision.manual, retryCount: decision.retryCount };
+    }
+
+    // Sync windows: a new operation the project's windows forbid now waits (automated) or is
+    // refused (manual) with a condition naming the window and when it changes. A running one goes on.
+    let gate: SyncGate = { allowed: true };
+    if (operating && !operating.resume) {
       try {
-        cmp = await compareApp({ owner, manifests, defaultNamespace, ignore }, { client: destAs, inventory });
+        gate = syncGate(
+          governance.project,
+          {
+            application: name,
+            cluster: spec.destination.name ?? 'in-cluster',
+            // Argo CD's windows may list clusters by API URL: the resolved one.
+            ...(spec.destination.server ? { server: spec.destination.server } : {}),
+            namespace: defaultNamespace,
+          },
+          new Date(),
+          operating.manual,
+        );
       } catch (e) {
-        // The operation's result is kept; the state after it is unknown, and status says so.
-        return this.#failStage(app, status, 'ComparisonError', e, now, { revision: sha, secrets });
+        return this.#failStage(app, status, 'ProjectViolation', e, now, { revision: sha, secrets });
       }
+      if (!gate.allowed) {
+        const manual = operating.manual;
+        operating = undefined;
+        const message = `${manual ? 'manual' : 'automated'} sync blocked: ${gate.reason ?? 'sync window'}`;
+        status.conditions = setCondition(
+          status.conditions,
+          { type: 'SyncWindowBlocked', status: 'True', reason: 'SyncWindowBlocked', message },
+          now,
+        );
+        // A refused manual request is answered, not queued: it must not fire hours later. Someone
+        // asked for it, so the refusal is part of the audit trail (nothing was applied).
+        if (manual) {
+          status.handledSyncRequest = requested;
+          const at = new Date();
+          await recordSafely(
+            this.#o.audit,
+            () =>
+              auditRecordOf({
+                app,
+                revision: sha,
+                manual: true,
+                startedAt: at,
+                finishedAt: at,
+                result: { phase: 'Failed', message: `refused: ${message}`, changes: [] },
+                manifests,
+                ...(this.#o.hubKey ? { hubKey: this.#o.hubKey } : {}),
+              }),
+            (e) => log.error({ err: e instanceof Error ? e.message : String(e) }, 'audit record failed'),
+          );
+        }
+      } else status.conditions = removeCondition(status.conditions, 'SyncWindowBlocked');
+    } else if (!operating) status.conditions = removeCondition(status.conditions, 'SyncWindowBlocked');
+
+    if (operating) {
+      const opts = new Set(spec.syncPolicy?.syncOptions ?? []);
+      const op: OperationState = operating.resume ?? {
+        ...runningOperation(sha, new Date().toISOString(), operating.retryCount),
+        ...(operating.manual && requested !== undefined ? { syncRequest: requested } : {}),
+      };
+      let step: SyncStepResult;
+      try {
+        step = await syncNext(
+          {
+            owner,
+            manifests,
+            defaultNamespace,
+            prune: operating.manual ? true : !!auto?.prune,
+            allowEmpty: !!auto?.allowEmpty,
+            createNamespace: opts.has('CreateNamespace=true'),
+            forceConflicts: opts.has('ForceConflicts=true') || opts.has('ServerSideApply=force'),
+            ...prunePropagation(opts),
+            respectIgnoreDifferences: opts.has('RespectIgnoreDifferences=true'),
+            replace: opts.has('Replace=true'),
+            ignore,
+            healthTimeoutMs: this.#o.healthTimeoutMs,
+          },
+          {
+            client: destAs,
+            inventory,
+            prepared: cmp.prepared,
+            // The comparison's dry-run is the apply's unless live values are merged in first.
+            ...(opts.has('RespectIgnoreDifferences=true') ? {} : { compared: cmp.objects }),
+          },
+          operating.resume
+            ? { progress: progressOf(operating.resume), changes: changesOf(operating.resume) }
+            : {},
+        );
+      } catch (e) {
+        step = {
+          phase: 'Failed',
+          message: e instanceof Error ? e.message : String(e),
+          changes: [],
+          inventory: [],
+          progress: { step: 0 },
+          applied: new Map(),
+          pruned: new Set(),
+          steps: 0,
+        };
+      }
+      // The state after the step is the comparison: nothing is compared a second time.
+      cmp = afterSync(cmp, step);
+      if (step.inventory.length) this.#watch(dest).ensure(step.inventory);
+      else this.#watch(dest).ensure(await inventory.load(owner));
+      if (step.phase === 'Running') {
+        status.operationState = {
+          ...op,
+          message: step.message,
+          resources: step.changes.map(toOperationResource),
+          step: stepOf(step),
+        };
+      } else await finish({ phase: step.phase, message: step.message, changes: step.changes }, op, sha);
     } else {
       this.#watch(dest).ensure(await inventory.load(owner));
     }
-
     const wasSync = status.sync?.status;
     if (cmp.health.status === 'Degraded' && status.health?.status !== 'Degraded') {
       notify('HealthDegraded', cmp.health.message ?? 'an object is Degraded');
@@ -678,9 +733,14 @@ export class ApplicationController {
     }
     await this.#writeStatus(app, status);
     this.#o.metrics?.appState(namespace, name, cmp.status, cmp.health.status);
-    // Progressing apps are re-checked soon; the rest at the poll interval with jitter.
+    // A running operation's next step comes soon (no worker waits on health); Progressing apps
+    // are re-checked soon too; the rest at the poll interval with jitter.
     const next =
-      cmp.health.status === 'Progressing' ? 2000 : this.#o.pollIntervalMs * (0.9 + Math.random() * 0.2);
+      status.operationState?.phase === 'Running'
+        ? 1000
+        : cmp.health.status === 'Progressing'
+          ? 2000
+          : this.#o.pollIntervalMs * (0.9 + Math.random() * 0.2);
     this.#queue.addAfter(key, next);
     // A blocked sync is retried the moment its window changes (the queue keeps the earliest).
     if (gate.retryAt)
@@ -842,29 +902,6 @@ function prunePropagation(opts: Set<string>): {
   if (opts.has('PrunePropagationPolicy=foreground')) return { prunePropagationPolicy: 'Foreground' };
   if (opts.has('PrunePropagationPolicy=orphan')) return { prunePropagationPolicy: 'Orphan' };
   return {};
-}
-
-function toOperationState(
-  r: SyncResult,
-  revision: string,
-  startedAt: string,
-  retryCount: number,
-): OperationState {
-  return {
-    phase: r.phase,
-    message: r.message,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    revision,
-    retryCount,
-    resources: r.changes.map((c) => ({
-      kind: c.ref.kind,
-      ...(c.ref.namespace ? { namespace: c.ref.namespace } : {}),
-      name: c.ref.name,
-      action: c.action,
-      ...(c.message ? { message: c.message } : {}),
-    })),
-  };
 }
 
 function toResourceStatus(r: Comparison['resources'][number]): ResourceStatus {

@@ -87,21 +87,40 @@ export async function applyObject(
   task: SyncTask,
   opts: ApplyObjectOptions,
 ): Promise<ChangeSetEntry> {
+  return (await applyTask(client, task, opts)).entry;
+}
+
+/**
+ * Applies one object unless it is unchanged, and returns the change with the object as the API
+ * server answered (the post-apply state; the live object when unchanged). `known` is what this
+ * reconcile's comparison already found for it: then nothing is read or dry-run again, and an
+ * unchanged object costs no request at all.
+ */
+export async function applyTask(
+  client: KubeClient,
+  task: SyncTask,
+  opts: ApplyObjectOptions,
+  known?: Comparison,
+): Promise<{ entry: ChangeSetEntry; live?: KubeObject }> {
   const ref = refOf(task.object);
   const base = { ref, hook: task.hook || undefined };
   try {
-    const cmp = await compareObject(client, task, opts);
-    if (cmp.refusal) return { ...base, action: 'failed', message: cmp.refusal };
-    if (!cmp.modified) return { ...base, action: 'unchanged' };
+    const cmp = known ?? (await compareObject(client, task, opts));
+    if (cmp.refusal) return { entry: { ...base, action: 'failed', message: cmp.refusal } };
+    if (!cmp.modified)
+      return { entry: { ...base, action: 'unchanged' }, ...(cmp.live ? { live: cmp.live } : {}) };
     if (opts.dryRun)
-      return { ...base, action: cmp.live ? 'configured' : 'created', diff: cmp.diff, message: 'dry run' };
+      return {
+        entry: { ...base, action: cmp.live ? 'configured' : 'created', diff: cmp.diff, message: 'dry run' },
+      };
     const replace = task.options.get('Replace') ?? (opts.replace ? 'true' : 'false');
+    let live: KubeObject;
     if (replace === 'true' && cmp.live) {
       const body = {
         ...cmp.desired,
         metadata: { ...cmp.desired.metadata, resourceVersion: cmp.live.metadata.resourceVersion },
       };
-      await client.request({
+      live = await client.request<KubeObject>({
         method: 'PUT',
         path: await client.objectPath(ref, opts.signal),
         body,
@@ -109,16 +128,17 @@ export async function applyObject(
         query: { fieldManager: FIELD_MANAGER },
       });
     } else {
-      await client.apply(cmp.desired, {
+      live = await client.apply(cmp.desired, {
         fieldManager: FIELD_MANAGER,
         force: shouldForce(cmp.live, task, opts),
         signal: opts.signal,
       });
     }
-    return { ...base, action: cmp.live ? 'configured' : 'created', diff: cmp.diff };
+    opts.secrets?.add(live);
+    return { entry: { ...base, action: cmp.live ? 'configured' : 'created', diff: cmp.diff }, live };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    return { ...base, action: 'failed', message: `${formatObjectRef(ref)}: ${msg}` };
+    return { entry: { ...base, action: 'failed', message: `${formatObjectRef(ref)}: ${msg}` } };
   }
 }
 

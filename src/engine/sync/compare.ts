@@ -1,6 +1,6 @@
 import { refOf, type KubeClient } from '../../kube/client.js';
 import type { ObjectRef } from '../../core/object-ref.js';
-import { compareObject } from '../apply/apply-object.js';
+import { compareObject, type Comparison as ObjectComparison } from '../apply/apply-object.js';
 import type { IgnoreRule } from '../diff/diff.js';
 import { secretMaskOf, type SecretMask } from '../diff/mask.js';
 import { aggregateHealth, assessHealth } from '../health/index.js';
@@ -9,9 +9,9 @@ import { refOfEntry } from '../inventory/inventory.js';
 import type { InventoryStore } from '../inventory/store.js';
 import type { Manifest } from '../manifest.js';
 import { isOwnedBy } from '../plan/ownership.js';
-import { planSync } from '../plan/plan.js';
 import { mapLimit } from '../../core/concurrency.js';
-import { discoverScopes } from './scopes.js';
+import type { KubeObject } from '../../kube/types.js';
+import { objectKey, prepareSync, type PreparedSync, type SyncStepResult } from './sync.js';
 
 /** Objects compared at once: the dry-runs are independent. */
 const COMPARE_CONCURRENCY = 8;
@@ -30,6 +30,13 @@ export interface Comparison {
   status: 'Synced' | 'OutOfSync';
   health: HealthResult;
   resources: ResourceState[];
+  /** The plan compared against, for the sync of the same reconcile (plan once). */
+  prepared: PreparedSync;
+  /**
+   * What each object's GET and dry-run found (by `objectKey`), for the sync of the same reconcile:
+   * it applies only what drifted and reads nothing again. Engine-internal: holds live objects.
+   */
+  objects: Map<string, ObjectComparison>;
 }
 
 /**
@@ -44,7 +51,7 @@ export async function compareApp(
     ignore: IgnoreRule[];
     signal?: AbortSignal;
   },
-  deps: { client: KubeClient; inventory: InventoryStore },
+  deps: { client: KubeClient; inventory: InventoryStore; prepared?: PreparedSync },
 ): Promise<Comparison> {
   // Every message leaves the engine through here: API-server errors may echo a Secret's value.
   const secrets = secretMaskOf(req.manifests.map((m) => m.object));
@@ -71,14 +78,9 @@ async function compareResources(
   secrets: SecretMask,
 ): Promise<Comparison> {
   const { client } = deps;
-  const previous = await deps.inventory.load(req.owner, req.signal);
-  const plan = planSync({
-    manifests: req.manifests,
-    owner: req.owner,
-    defaultNamespace: req.defaultNamespace,
-    isNamespaced: await discoverScopes(client, req.manifests, req.signal),
-    previousInventory: previous,
-  });
+  const prepared = deps.prepared ?? (await prepareSync(req, deps));
+  const { plan } = prepared;
+  const objects = new Map<string, ObjectComparison>();
   const resources: ResourceState[] = [];
   const opts = {
     owner: req.owner,
@@ -94,6 +96,7 @@ async function compareResources(
     const ref = refOf(task.object);
     try {
       const c = await compareObject(client, task, opts);
+      objects.set(objectKey(task.object), c);
       const health = c.live
         ? assessHealth(c.live)
         : { status: 'Missing' as const, message: 'object not found' };
@@ -122,6 +125,43 @@ async function compareResources(
       resources.push({ ref, status: 'OutOfSync', diff: 'requires pruning' });
   }
   return {
+    status: resources.some((r) => r.status === 'OutOfSync') ? 'OutOfSync' : 'Synced',
+    health: aggregateHealth(resources.map((r) => r.health)),
+    resources,
+    prepared,
+    objects,
+  };
+}
+
+/** `objectKey` of a reference. */
+function refKey(ref: ObjectRef): string {
+  const slash = ref.apiVersion.indexOf('/');
+  return `${slash < 0 ? '' : ref.apiVersion.slice(0, slash)}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
+}
+
+/**
+ * The comparison after a sync step, without comparing again: what was applied is Synced with the
+ * health of the API server's answer, what was pruned is gone, the rest is as compared.
+ */
+export function afterSync(
+  cmp: Comparison,
+  step: Pick<SyncStepResult, 'applied' | 'pruned' | 'changes'>,
+): Comparison {
+  const failed = new Set(step.changes.filter((c) => c.action === 'failed').map((c) => refKey(c.ref)));
+  const resources: ResourceState[] = [];
+  for (const r of cmp.resources) {
+    const k = refKey(r.ref);
+    if (step.pruned.has(k)) continue;
+    const live: KubeObject | undefined = step.applied.get(k);
+    if (!live || failed.has(k)) {
+      resources.push(r);
+      continue;
+    }
+    const health = assessHealth(live);
+    resources.push({ ref: r.ref, status: 'Synced', ...(health ? { health } : {}) });
+  }
+  return {
+    ...cmp,
     status: resources.some((r) => r.status === 'OutOfSync') ? 'OutOfSync' : 'Synced',
     health: aggregateHealth(resources.map((r) => r.health)),
     resources,

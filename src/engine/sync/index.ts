@@ -1,2 +1,13 @@
-export { compareApp, type Comparison, type ResourceState } from './compare.js';
-export { EmptyRenderError, runSync, type SyncDeps, type SyncRequest, type SyncResult } from './sync.js';
+export { afterSync, compareApp, type Comparison, type ResourceState } from './compare.js';
+export {
+  EmptyRenderError,
+  objectKey,
+  prepareSync,
+  stepsOf,
+  syncNext,
+  type PreparedSync,
+  type SyncDeps,
+  type SyncProgress,
+  type SyncRequest,
+  type SyncStepResult,
+} from './sync.js';

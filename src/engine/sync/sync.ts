@@ -1,18 +1,20 @@
 import { formatObjectRef } from '../../core/object-ref.js';
 import { GitfleetError } from '../../core/errors.js';
 import { refOf, type KubeClient } from '../../kube/client.js';
+import type { KubeObject } from '../../kube/types.js';
 import {
-  applyObject,
+  applyTask,
   FIELD_MANAGER,
   ownershipRefusal,
   type ApplyObjectOptions,
+  type Comparison as ObjectComparison,
 } from '../apply/apply-object.js';
 import type { ChangeSetEntry } from '../apply/changeset.js';
 import type { IgnoreRule } from '../diff/diff.js';
 import { secretMaskOf, type SecretMask } from '../diff/mask.js';
 import { assessHealth } from '../health/index.js';
 import type { HealthResult } from '../health/types.js';
-import { mergeInventories, type InventoryEntry } from '../inventory/inventory.js';
+import { entryKey, entryOf, mergeInventories, type InventoryEntry } from '../inventory/inventory.js';
 import type { InventoryStore } from '../inventory/store.js';
 import type { Manifest } from '../manifest.js';
 import { planSync, type SyncPlan, type SyncStep, type SyncTask } from '../plan/plan.js';
@@ -39,25 +41,60 @@ export interface SyncRequest {
   /** How pruned objects' dependents are deleted; default Background. */
   prunePropagationPolicy?: PropagationPolicy;
   ignore: IgnoreRule[];
-  /** Longest wait for one step's objects to become healthy; default 5 minutes. */
+  /** Longest wait for one step's objects to become healthy, counted across calls; default 5 minutes. */
   healthTimeoutMs?: number;
-  dryRun?: boolean;
   signal?: AbortSignal;
+}
+
+/** The plan of one reconcile, built once and shared by the comparison and the sync step. */
+export interface PreparedSync {
+  plan: SyncPlan;
+  /** The inventory saved in the cluster before this reconcile. */
+  previous: InventoryEntry[];
 }
 
 export interface SyncDeps {
   client: KubeClient;
   inventory: InventoryStore;
-  /** Sleep between health polls; injectable for tests. */
+  /** The plan this reconcile already built (compare.ts); built here when absent. */
+  prepared?: PreparedSync;
+  /** What this reconcile's comparison found per object (`objectKey`): unchanged objects are not re-read or applied. */
+  compared?: Map<string, ObjectComparison>;
+  /** Sleep while a hook's old object is deleted; injectable for tests. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The clock, injectable for tests of the health timeout. */
+  now?: () => number;
 }
 
-export interface SyncResult {
-  phase: 'Succeeded' | 'Failed';
+/**
+ * Where an operation stands between calls; persisted in status.operationState so a restarted
+ * controller resumes at the same step. Steps are the plan's steps with prune inserted before the
+ * first PostSync step (or at the end).
+ */
+export interface SyncProgress {
+  /** Index of the step to run (or being waited on). */
+  step: number;
+  /** Set when that step was applied and its objects' health is awaited: since when (epoch ms). */
+  waitingSince?: number;
+  /** Owned objects prune left in place (Prune=false, disabled prune, failed delete): kept in the inventory. */
+  kept?: InventoryEntry[];
+}
+
+export interface SyncStepResult {
+  /** Running: call again (after `retryAfterMs`) with `progress`; the others end the operation. */
+  phase: 'Running' | 'Succeeded' | 'Failed';
   message: string;
+  progress: SyncProgress;
+  /** Every change of the operation so far: those passed in and this call's. */
   changes: ChangeSetEntry[];
-  /** The inventory saved at the end: what the Application owns now. */
+  /** The inventory saved: what the Application owns now. */
   inventory: InventoryEntry[];
+  /** Objects applied in this call, as the API server answered (the post-apply state), by `objectKey`. */
+  applied: Map<string, KubeObject>;
+  /** Objects pruned in this call, by `objectKey`. */
+  pruned: Set<string>;
+  /** The step count, for messages ("step 2 of 4"). */
+  steps: number;
 }
 
 /** Nothing may be applied or pruned: the render came back empty and allowEmpty is off. */
@@ -68,6 +105,11 @@ export class EmptyRenderError extends GitfleetError {
       'the source rendered no objects; refusing to sync (set allowEmpty to prune everything)',
     );
   }
+}
+
+/** Identity of an object across plan, comparison and apply: group/kind/namespace/name. */
+export function objectKey(o: KubeObject): string {
+  return entryKey(entryOf(o));
 }
 
 const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -83,25 +125,65 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     );
   });
 
+/** Reads the inventory and discovery once and plans: the one plan of a reconcile. */
+export async function prepareSync(
+  req: Pick<SyncRequest, 'owner' | 'manifests' | 'defaultNamespace' | 'signal'>,
+  deps: Pick<SyncDeps, 'client' | 'inventory'>,
+): Promise<PreparedSync> {
+  const previous = await deps.inventory.load(req.owner, req.signal);
+  const plan = planSync({
+    manifests: req.manifests,
+    owner: req.owner,
+    defaultNamespace: req.defaultNamespace,
+    isNamespaced: await discoverScopes(deps.client, req.manifests, req.signal),
+    previousInventory: previous,
+  });
+  return { plan, previous };
+}
+
+type Step = { kind: 'apply'; step: SyncStep } | { kind: 'prune' };
+
+/** The executor's steps: the plan's, with prune once after the Sync phase (before PostSync hooks). */
+export function stepsOf(plan: SyncPlan): Step[] {
+  const out: Step[] = [];
+  let pruned = false;
+  for (const step of plan.steps) {
+    if (step.phase === 'PostSync' && !pruned) {
+      out.push({ kind: 'prune' });
+      pruned = true;
+    }
+    out.push({ kind: 'apply', step });
+  }
+  if (!pruned) out.push({ kind: 'prune' });
+  return out;
+}
+
 /**
- * Runs one sync: plan, then step by step (Namespaces and CRDs, PreSync hooks, Sync waves, prune,
- * PostSync hooks) applying by server-side apply and waiting for each step to be healthy. A failed
- * step stops the sync and runs the SyncFail hooks. The inventory is widened before anything is
- * applied and narrowed only after prune, so a crash never leaves an owned object untracked.
+ * Runs the operation forward from `progress` (a new one when absent) and returns as soon as a
+ * step's objects must be waited for: one call never waits on health. Steps whose objects are
+ * healthy at once are chained in the same call. As in Argo CD, health is awaited between steps
+ * (a later wave, PostSync hooks) and for hooks, never after the last plain wave: an operation that
+ * applied everything ends Succeeded while its objects still roll out. The inventory is widened
+ * before anything is applied and narrowed only when the operation ends, so a crash or a
+ * restart never leaves an owned object untracked.
  */
-export async function runSync(req: SyncRequest, deps: SyncDeps): Promise<SyncResult> {
+export async function syncNext(
+  req: SyncRequest,
+  deps: SyncDeps,
+  prior: { progress?: SyncProgress; changes?: ChangeSetEntry[] } = {},
+): Promise<SyncStepResult> {
   // Every message leaves the engine through here: API-server errors may echo a Secret's value.
   const secrets = secretMaskOf(req.manifests.map((m) => m.object));
   try {
-    return maskResult(await syncSteps(req, deps, secrets), secrets);
+    const r = await runSteps(req, deps, prior, secrets);
+    return {
+      ...r,
+      message: secrets.mask(r.message),
+      changes: r.changes.map((c) => maskChange(c, secrets)),
+    };
   } catch (e) {
     throw secrets.maskError(e);
   }
-}
-
-/** The result with every known Secret value masked out of its messages, diffs and health. */
-function maskResult(r: SyncResult, secrets: SecretMask): SyncResult {
-  return { ...r, message: secrets.mask(r.message), changes: r.changes.map((c) => maskChange(c, secrets)) };
 }
 
 export function maskChange(c: ChangeSetEntry, secrets: SecretMask): ChangeSetEntry {
@@ -113,18 +195,17 @@ export function maskChange(c: ChangeSetEntry, secrets: SecretMask): ChangeSetEnt
   };
 }
 
-async function syncSteps(req: SyncRequest, deps: SyncDeps, secrets: SecretMask): Promise<SyncResult> {
+async function runSteps(
+  req: SyncRequest,
+  deps: SyncDeps,
+  prior: { progress?: SyncProgress; changes?: ChangeSetEntry[] },
+  secrets: SecretMask,
+): Promise<SyncStepResult> {
   const { client } = deps;
-  const sleep = deps.sleep ?? defaultSleep;
+  const now = deps.now ?? Date.now;
   if (req.manifests.length === 0 && !req.allowEmpty) throw new EmptyRenderError();
-  const previous = await deps.inventory.load(req.owner, req.signal);
-  const plan: SyncPlan = planSync({
-    manifests: req.manifests,
-    owner: req.owner,
-    defaultNamespace: req.defaultNamespace,
-    isNamespaced: await discoverScopes(client, req.manifests, req.signal),
-    previousInventory: previous,
-  });
+  const { plan, previous } = deps.prepared ?? (await prepareSync(req, deps));
+  const steps = stepsOf(plan);
   const opts: ApplyObjectOptions = {
     owner: req.owner,
     forceConflicts: req.forceConflicts,
@@ -132,57 +213,132 @@ async function syncSteps(req: SyncRequest, deps: SyncDeps, secrets: SecretMask):
     ignore: req.ignore,
     respectIgnoreDifferences: req.respectIgnoreDifferences ?? false,
     replace: req.replace ?? false,
-    dryRun: req.dryRun ?? false,
+    dryRun: false,
     secrets,
     signal: req.signal,
   };
-  const changes: ChangeSetEntry[] = [];
-  const fail = async (message: string): Promise<SyncResult> => {
-    if (!opts.dryRun) {
-      for (const step of plan.syncFail) await runStep(step, client, opts, changes, req, sleep);
-    }
-    return { phase: 'Failed', message, changes, inventory: mergeInventories(plan.inventory, previous) };
+  const changes = [...(prior.changes ?? [])];
+  const applied = new Map<string, KubeObject>();
+  const pruned = new Set<string>();
+  const progress: SyncProgress = prior.progress ? { ...prior.progress } : { step: 0 };
+  const result = (phase: SyncStepResult['phase'], message: string, inventory: InventoryEntry[]) => ({
+    phase,
+    message,
+    progress,
+    changes,
+    inventory,
+    applied,
+    pruned,
+    steps: steps.length,
+  });
+  // Until the operation ends the saved inventory is the union of old and new: nothing untracked.
+  const widened = mergeInventories(plan.inventory, previous);
+  const fail = async (message: string): Promise<SyncStepResult> => {
+    // SyncFail hooks are applied, not awaited: the operation has failed whatever they do.
+    for (const step of plan.syncFail) await applyStep(step, client, opts, deps, changes, applied);
+    return result('Failed', message, widened);
   };
 
-  if (!opts.dryRun) {
+  if (!prior.progress) {
     if (req.createNamespace) {
       await client.apply(
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name: req.defaultNamespace } },
         { fieldManager: FIELD_MANAGER, signal: req.signal },
       );
     }
-    await deps.inventory.save(req.owner, mergeInventories(plan.inventory, previous), req.signal);
+    await deps.inventory.save(req.owner, widened, req.signal);
   }
 
-  // Prune runs once, after the Sync phase and before PostSync hooks (or at the end without any).
-  let kept: InventoryEntry[] | undefined;
-  const prune = async (): Promise<void> => {
-    if (kept) return;
-    const r = await pruneStale(client, plan.prune, {
-      owner: req.owner,
-      enabled: req.prune,
-      ...(req.prunePropagationPolicy ? { propagationPolicy: req.prunePropagationPolicy } : {}),
-      dryRun: opts.dryRun,
-      secrets,
-      signal: req.signal,
-    });
-    changes.push(...r.changes);
-    kept = r.kept;
-  };
-  for (const step of plan.steps) {
-    if (step.phase === 'PostSync') await prune();
-    const err = await runStep(step, client, opts, changes, req, sleep);
-    if (err) return fail(err);
-    if (step.tasks.some((t) => t.object.kind === 'CustomResourceDefinition')) client.invalidateDiscovery();
+  for (; progress.step < steps.length; progress.step++) {
+    const s = steps[progress.step];
+    if (!s) break;
+    if (s.kind === 'prune') {
+      const r = await pruneStale(client, plan.prune, {
+        owner: req.owner,
+        enabled: req.prune,
+        ...(req.prunePropagationPolicy ? { propagationPolicy: req.prunePropagationPolicy } : {}),
+        dryRun: false,
+        secrets,
+        signal: req.signal,
+      });
+      changes.push(...r.changes);
+      for (const c of r.changes)
+        if (c.action === 'deleted') pruned.add(`${groupKey(c.ref)}/${c.ref.namespace ?? ''}/${c.ref.name}`);
+      progress.kept = r.kept;
+      continue;
+    }
+    const { step } = s;
+    const label = stepLabel(step);
+    let lives: (KubeObject | undefined)[];
+    if (progress.waitingSince === undefined) {
+      const err = await applyStep(step, client, opts, deps, changes, applied);
+      if (err) return fail(`${label}: ${err}`);
+      if (step.tasks.some((t) => t.object.kind === 'CustomResourceDefinition')) client.invalidateDiscovery();
+      // The last plain step is not awaited (Argo CD's rule): the app's health reports the roll-out.
+      const awaited =
+        step.tasks.some((t) => t.hook) || steps.slice(progress.step + 1).some((x) => x.kind === 'apply');
+      if (!awaited) continue;
+      progress.waitingSince = now();
+      // Right after the apply, its answers are the live state: no read.
+      lives = step.tasks.map((t) => applied.get(objectKey(t.object)));
+    } else {
+      lives = await mapLimit(step.tasks, APPLY_CONCURRENCY, (t) =>
+        client.getOrUndefined(refOf(t.object), req.signal),
+      );
+    }
+    const health = assessStep(step.tasks, lives);
+    for (const [i, t] of step.tasks.entries()) {
+      const entry = changes.findLast((c) => sameObject(c, t.object));
+      const h = health.results[i];
+      if (entry && h) entry.health = h;
+    }
+    if (health.degraded || health.waiting.length === 0) {
+      for (const [i, t] of step.tasks.entries()) {
+        if (!t.hook) continue;
+        const ok = health.results[i]?.status !== 'Degraded';
+        if (t.deletePolicies.includes(ok ? 'HookSucceeded' : 'HookFailed'))
+          await deleteOwnedAndWait(client, t, opts, deps.sleep ?? defaultSleep, false);
+      }
+    }
+    if (health.degraded) return fail(`${label}${isHookStep(step) ? ' hook' : ''}: ${health.degraded}`);
+    if (health.waiting.length) {
+      const timeout = req.healthTimeoutMs ?? 300_000;
+      if (now() - progress.waitingSince > timeout)
+        return fail(
+          `${label}${isHookStep(step) ? ' hook' : ''}: timed out after ${timeout} ms waiting for ${health.waiting.join(', ')}`,
+        );
+      return result(
+        'Running',
+        `step ${progress.step + 1} of ${steps.length} (${label}): waiting for ${health.waiting.join(', ')}`,
+        widened,
+      );
+    }
+    delete progress.waitingSince;
   }
-  await prune();
-  const inventory = mergeInventories(plan.inventory, kept ?? []);
-  if (!opts.dryRun) await deps.inventory.save(req.owner, inventory, req.signal);
+
+  const inventory = mergeInventories(plan.inventory, progress.kept ?? []);
+  await deps.inventory.save(req.owner, inventory, req.signal);
   const failed = changes.filter((c) => c.action === 'failed');
-  if (failed.length)
-    return { phase: 'Failed', message: failed.map((c) => c.message).join('; '), changes, inventory };
+  if (failed.length) return result('Failed', failed.map((c) => c.message).join('; '), inventory);
   const n = changes.filter((c) => c.action !== 'unchanged').length;
-  return { phase: 'Succeeded', message: `${n} change(s) applied`, changes, inventory };
+  return result('Succeeded', `${n} change(s) applied`, inventory);
+}
+
+function groupKey(ref: { apiVersion: string; kind: string }): string {
+  const slash = ref.apiVersion.indexOf('/');
+  return `${slash < 0 ? '' : ref.apiVersion.slice(0, slash)}/${ref.kind}`;
+}
+
+function sameObject(c: ChangeSetEntry, o: KubeObject): boolean {
+  return c.ref.name === o.metadata.name && c.ref.kind === o.kind && c.ref.namespace === o.metadata.namespace;
+}
+
+function isHookStep(step: SyncStep): boolean {
+  return step.tasks.some((t) => t.hook);
+}
+
+function stepLabel(step: SyncStep): string {
+  return `${step.phase} wave ${step.wave === Number.MIN_SAFE_INTEGER ? '(namespaces and CRDs)' : step.wave}`;
 }
 
 /** Objects applied at once within one kind of one step. */
@@ -199,93 +355,60 @@ function groupByKindRank(tasks: SyncTask[]): SyncTask[][] {
   return groups;
 }
 
-/** Applies one step and waits for it; returns an error message, or undefined when the step succeeded. */
-async function runStep(
+/** Applies one step's objects; returns the first failure's message, or undefined. */
+async function applyStep(
   step: SyncStep,
   client: KubeClient,
   opts: ApplyObjectOptions,
+  deps: SyncDeps,
   changes: ChangeSetEntry[],
-  req: SyncRequest,
-  sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
+  applied: Map<string, KubeObject>,
 ): Promise<string | undefined> {
-  const applied: SyncTask[] = [];
+  const sleep = deps.sleep ?? defaultSleep;
   // Kinds apply in order (a ServiceAccount before the Deployment that uses it); objects of one
   // kind are independent and go in parallel.
   for (const group of groupByKindRank(step.tasks)) {
-    const entries = await mapLimit(group, APPLY_CONCURRENCY, async (task) => {
-      if (task.hook && !opts.dryRun && task.deletePolicies.includes('BeforeHookCreation')) {
+    const entries = await mapLimit(group, APPLY_CONCURRENCY, async (task): Promise<ChangeSetEntry> => {
+      if (task.hook && task.deletePolicies.includes('BeforeHookCreation')) {
         const refused = await deleteOwnedAndWait(client, task, opts, sleep);
-        if (refused)
-          return { ref: refOf(task.object), hook: true, action: 'failed' as const, message: refused };
+        if (refused) return { ref: refOf(task.object), hook: true, action: 'failed', message: refused };
       }
-      return applyObject(client, task, opts);
+      // Hooks are never compared (they are re-created): their known state is not reused.
+      const known = task.hook ? undefined : deps.compared?.get(objectKey(task.object));
+      const r = await applyTask(client, task, opts, known);
+      if (r.live) applied.set(objectKey(task.object), r.live);
+      return r.entry;
     });
     changes.push(...entries);
     const failed = entries.find((e) => e.action === 'failed');
-    if (failed)
-      return `${step.phase} wave ${step.wave === Number.MIN_SAFE_INTEGER ? '(namespaces and CRDs)' : step.wave}: ${failed.message ?? 'failed'}`;
-    applied.push(...group);
+    if (failed) return failed.message ?? 'failed';
   }
-  if (opts.dryRun) return undefined;
-  const hookPhase = step.tasks.some((t) => t.hook);
-  const health = await waitHealthy(client, applied, req.healthTimeoutMs ?? 300_000, sleep, req.signal);
-  for (const task of applied) {
-    const h = health.results.get(task);
-    const entry = changes.find(
-      (c) =>
-        c.ref.name === task.object.metadata.name &&
-        c.ref.kind === task.object.kind &&
-        c.ref.namespace === task.object.metadata.namespace,
-    );
-    if (entry && h) entry.health = h;
-    if (task.hook) {
-      const succeeded = h?.status === 'Healthy' || h === undefined;
-      const policy = succeeded ? 'HookSucceeded' : 'HookFailed';
-      if (task.deletePolicies.includes(policy)) await deleteOwnedAndWait(client, task, opts, sleep, false);
-    }
-  }
-  if (health.error)
-    return `${step.phase}${hookPhase ? ' hook' : ''} wave ${step.wave === Number.MIN_SAFE_INTEGER ? '(namespaces and CRDs)' : step.wave}: ${health.error}`;
   return undefined;
 }
 
 /**
- * Polls the step's objects until every one with a health is Healthy or Suspended. Degraded ends
- * the wait with an error at once; so does the timeout, naming what was still not healthy.
+ * One look at a step's objects: Degraded fails the step at once; every object with a health
+ * Healthy or Suspended lets it pass; the rest are waited for.
  */
-async function waitHealthy(
-  client: KubeClient,
+function assessStep(
   tasks: SyncTask[],
-  timeoutMs: number,
-  sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
-  signal?: AbortSignal,
-): Promise<{ results: Map<SyncTask, HealthResult | undefined>; error?: string }> {
-  const deadline = Date.now() + timeoutMs;
-  const results = new Map<SyncTask, HealthResult | undefined>();
-  for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
-    const waiting: string[] = [];
-    const lives = await mapLimit(tasks, APPLY_CONCURRENCY, (t) =>
-      client.getOrUndefined(refOf(t.object), signal),
-    );
-    for (const [i, t] of tasks.entries()) {
-      const live = lives[i];
-      const h: HealthResult | undefined = live
-        ? assessHealth(live)
-        : { status: 'Missing', message: 'object not found' };
-      results.set(t, h);
-      if (h?.status === 'Degraded')
-        return {
-          results,
-          error: `${formatObjectRef(refOf(t.object))} is Degraded: ${h.message ?? ''}`.trim(),
-        };
-      if (h && h.status !== 'Healthy' && h.status !== 'Suspended')
-        waiting.push(`${formatObjectRef(refOf(t.object))} (${h.status}${h.message ? `: ${h.message}` : ''})`);
-    }
-    if (waiting.length === 0) return { results };
-    if (Date.now() > deadline)
-      return { results, error: `timed out after ${timeoutMs} ms waiting for ${waiting.join(', ')}` };
-    await sleep(delay, signal);
+  lives: (KubeObject | undefined)[],
+): { results: (HealthResult | undefined)[]; waiting: string[]; degraded?: string } {
+  const results: (HealthResult | undefined)[] = [];
+  const waiting: string[] = [];
+  let degraded: string | undefined;
+  for (const [i, t] of tasks.entries()) {
+    const live = lives[i];
+    const h: HealthResult | undefined = live
+      ? assessHealth(live)
+      : { status: 'Missing', message: 'object not found' };
+    results.push(h);
+    const name = formatObjectRef(refOf(t.object));
+    if (h?.status === 'Degraded') degraded ??= `${name} is Degraded: ${h.message ?? ''}`.trim();
+    else if (h && h.status !== 'Healthy' && h.status !== 'Suspended')
+      waiting.push(`${name} (${h.status}${h.message ? `: ${h.message}` : ''})`);
   }
+  return { results, waiting, ...(degraded ? { degraded } : {}) };
 }
 
 /**
