@@ -3,7 +3,9 @@
 # test/e2e/install-chart.e2e.test.ts fails when they differ from the chart: re-run this after editing it.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-helm=${HELM:-$("$here/../scripts/build-tools.sh" --print | grep /helm- )/helm}
+# shellcheck source=../scripts/versions.env
+source "$here/../scripts/versions.env"
+helm=${HELM:-${GITFLEET_TOOLS_DIR:-$HOME/.cache/gitfleet/tools}/helm-$HELM_VERSION/bin/helm}
 [ -x "$helm" ] || { echo "render: helm not found; run scripts/build-tools.sh helm" >&2; exit 1; }
 mkdir -p "$here/manifests"
 # The chart carries a copy of the CRDs (generated from src/api into deploy/crds): a symlink would
