@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { API_VERSION, type Application } from '../../src/api/application.js';
 import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
 import { installCrds } from '../../src/cli/commands/install.js';
@@ -34,7 +35,7 @@ export interface Tenant {
 }
 
 /** Starts a tenant named after `prefix`; `stop()` in afterAll. */
-export async function startTenant(prefix: string): Promise<Tenant> {
+export async function startTenant(prefix: string, opts: { log?: Logger } = {}): Promise<Tenant> {
   const fleet = await testFleet();
   const hub = fleet.clusters[0] as ClusterHandle;
   const dir = mkdtempSync(join(tmpdir(), `gitfleet-${prefix}-`));
@@ -68,6 +69,7 @@ export async function startTenant(prefix: string): Promise<Tenant> {
     cacheDir: join(dir, 'sources'),
     apps: true,
     pollIntervalMs: 1000,
+    ...(opts.log ? { log: opts.log } : {}),
   });
   return {
     fleet,
