@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
-import { join, normalize } from 'node:path';
+import { basename, dirname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import type { Pki } from './pki.js';
 import { toolPath } from './tools.js';
@@ -72,7 +72,20 @@ export async function startChartRepo(pki: Pki, dir: string): Promise<ChartRepo> 
     caPem: readFileSync(pki.caCert, 'utf8'),
     indexRequests: () => indexCount,
     async publish(chartDir: string) {
-      await run(helm, ['package', chartDir, '--destination', dir], { timeout: 60_000 });
+      // `helm package` refuses a chart whose dependencies are not vendored; such an upstream-style
+      // archive (dependencies left to the installer) is the same tar.gz, written by tar.
+      if (/^dependencies:/mu.test(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8'))) {
+        const meta = readFileSync(join(chartDir, 'Chart.yaml'), 'utf8');
+        const name = /^name: (\S+)/mu.exec(meta)?.[1] ?? '';
+        const version = /^version: (\S+)/mu.exec(meta)?.[1] ?? '';
+        await run('tar', [
+          '-czf',
+          join(dir, `${name}-${version}.tgz`),
+          '-C',
+          dirname(chartDir),
+          basename(chartDir),
+        ]);
+      } else await run(helm, ['package', chartDir, '--destination', dir], { timeout: 60_000 });
       await run(helm, ['repo', 'index', dir, '--url', url], { timeout: 60_000 });
     },
     async stop() {

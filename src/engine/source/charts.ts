@@ -100,39 +100,51 @@ export class ChartSources {
    */
   async chartTree(c: ResolvedChart, authFor: AuthFor): Promise<SourceTree> {
     const what = `chart ${c.name} ${c.version}`;
-    const plain = await this.cache.tree(sha256(`chart\0${c.digest}`), (dir) =>
-      this.cache.extract(c.digest, dir, what),
-    );
-    const top = await chartDir(plain, what);
-    const deps = await dependencies(join(plain, top), `${top}/Chart.yaml`);
-    const vendored = new Set(await readdir(join(plain, top, 'charts')).catch(() => [] as string[]));
+    const key = sha256(`chart\0${c.digest}`);
+    const plain = await this.cache.tree(key, (dir) => this.cache.extract(c.digest, dir, what));
+    return this.withDependencies({ root: plain, path: await chartDir(plain, what), key }, authFor);
+  }
+
+  /**
+   * `tree` (a chart from an archive, or a Git checkout whose app path is a chart) with every
+   * dependency that names a repository (https:// or oci://) and is not vendored fetched into the
+   * chart's `charts/`: versions from Chart.lock when it pins them, else the newest in range. The
+   * same tree when there is nothing to fetch; else a copy keyed by the tree and the dependencies'
+   * digests (built once).
+   */
+  async withDependencies(tree: SourceTree, authFor: AuthFor): Promise<SourceTree> {
+    const chartRel = tree.path === '' || tree.path === '.' ? '' : tree.path;
+    const chartFile = chartRel ? `${chartRel}/Chart.yaml` : 'Chart.yaml';
+    const deps = await dependencies(join(tree.root, chartRel), chartFile);
+    if (deps.length === 0) return tree;
+    const vendored = await readdir(join(tree.root, chartRel, 'charts')).catch(() => [] as string[]);
     const pulled: { file: string; digest: string }[] = [];
     for (const d of deps) {
       if (!d.repository || d.repository.startsWith('file://')) continue;
-      if ([...vendored].some((f) => f === d.name || f.startsWith(`${d.name}-`))) continue;
+      if (vendored.some((f) => f === d.name || f.startsWith(`${d.name}-`))) continue;
       if (!/^(https?|oci):\/\//u.test(d.repository))
         throw new SourceError(
           d.repository,
-          `${top}/Chart.yaml: dependency ${d.name} names repository ${JSON.stringify(d.repository)}; gitfleet needs its URL (https:// or oci://), not a local alias`,
-          {
-            code: 'source.DependencyRepository',
-          },
+          `${chartFile}: dependency ${d.name} names repository ${JSON.stringify(d.repository)}; gitfleet needs its URL (https:// or oci://), not a local alias`,
+          { code: 'source.DependencyRepository' },
         );
       const dep = await this.resolveChart(d.repository, d.name, d.version, await authFor(d.repository));
       pulled.push({ file: `${d.name}-${dep.version}.tgz`, digest: dep.digest });
     }
-    if (pulled.length === 0) return { root: plain, path: top, key: sha256(`chart\0${c.digest}`) };
-    const key = sha256(`chart+deps\0${c.digest}\0${pulled.map((p) => `${p.file}=${p.digest}`).join('\0')}`);
+    if (pulled.length === 0) return tree;
+    const key = sha256(
+      `deps\0${tree.key}\0${chartRel}\0${pulled.map((p) => `${p.file}=${p.digest}`).join('\0')}`,
+    );
     const root = await this.cache.tree(key, async (dir) => {
-      await cp(plain, dir, { recursive: true, verbatimSymlinks: true });
-      await mkdir(join(dir, top, 'charts'), { recursive: true });
+      await cp(tree.root, dir, { recursive: true, verbatimSymlinks: true });
+      await mkdir(join(dir, chartRel, 'charts'), { recursive: true });
       for (const p of pulled) {
         const data = await this.cache.get(p.digest);
         if (!data) throw new Error(`archive ${p.digest} vanished from the cache`);
-        await writeFile(join(dir, top, 'charts', p.file), data);
+        await writeFile(join(dir, chartRel, 'charts', p.file), data);
       }
     });
-    return { root, path: top, key };
+    return { root, path: tree.path, key };
   }
 
   /**
