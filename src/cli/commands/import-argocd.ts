@@ -3,123 +3,23 @@
  * --from-context, --from-namespace) or from files (-f, repeatable; YAML, several documents each),
  * and writes the gitfleet equivalents to stdout or --out DIR, or applies them with --apply
  * (--kubeconfig/--context: the hub). Every object or field not carried over is listed on stderr by
- * name; the exit code is then 2. Secrets are applied (with --apply) but never printed or written:
+ * name; the exit code is then 2. The only export is the command: E's `gitfleet import` dispatches
+ * `import argocd` to this module's one function. Secrets are applied (with --apply) but never printed or written:
  * without --apply the output names them and what to run.
  */
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { FLEET_NAMESPACE } from '../../api/cluster.js';
 import { ARGO_SECRET_LABEL } from '../../controllers/credentials.js';
-import { registerCluster } from '../../controllers/cluster/register.js';
-import { isNotFound } from '../../kube/errors.js';
 import { KubeClient, loadConnection, type KubeObject } from '../../kube/index.js';
 import { clientFrom } from '../connect.js';
-import { ARGO_API_VERSION, convertArgoCd, type ArgoImport } from '../migrate/argocd.js';
+import { applyArgoImport, readArgoCdFiles, readArgoCdFromCluster } from '../migrate/argocd-io.js';
+import { convertArgoCd, type ArgoImport } from '../migrate/argocd.js';
 
 const USAGE = `usage: gitfleet import argocd [--from-kubeconfig F] [--from-context C] [--from-namespace argocd] [-f FILE|DIR ...]
                               [--namespace ${FLEET_NAMESPACE}] [--out DIR | --apply [--kubeconfig F] [--context C]]`;
-const MANAGER = 'gitfleet-import';
-
-/** Reads Argo CD's objects from a cluster: Applications and ApplicationSets in every namespace. */
-export async function readArgoCdFromCluster(
-  client: KubeClient,
-  argoNamespace: string,
-): Promise<KubeObject[]> {
-  const list = async (
-    apiVersion: string,
-    kind: string,
-    opts: { namespace?: string; labelSelector?: string } = {},
-  ) => {
-    try {
-      return (await client.list(apiVersion, kind, opts)).items;
-    } catch (e) {
-      // Argo CD's CRD not installed (an ApplicationSet-less install): nothing of that kind.
-      if (isNotFound(e) || (e instanceof Error && /not served|no resource|not found/iu.test(e.message)))
-        return [];
-      throw e;
-    }
-  };
-  const withKind = (apiVersion: string, kind: string) => (o: KubeObject) => ({ ...o, apiVersion, kind });
-  const knownHosts = await client.getOrUndefined({
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    namespace: argoNamespace,
-    name: 'argocd-ssh-known-hosts-cm',
-  });
-  return [
-    ...(await list(ARGO_API_VERSION, 'AppProject', { namespace: argoNamespace })).map(
-      withKind(ARGO_API_VERSION, 'AppProject'),
-    ),
-    ...(await list('v1', 'Secret', { namespace: argoNamespace, labelSelector: ARGO_SECRET_LABEL })).map(
-      withKind('v1', 'Secret'),
-    ),
-    ...(knownHosts ? [knownHosts] : []),
-    ...(await list(ARGO_API_VERSION, 'ApplicationSet')).map(withKind(ARGO_API_VERSION, 'ApplicationSet')),
-    ...(await list(ARGO_API_VERSION, 'Application')).map(withKind(ARGO_API_VERSION, 'Application')),
-  ];
-}
-
-/** Every YAML document of the files (a directory: its *.yaml, *.yml and *.json files, sorted). */
-export function readArgoCdFiles(paths: readonly string[]): KubeObject[] {
-  const files = paths.flatMap((p) =>
-    statSync(p).isDirectory()
-      ? readdirSync(p)
-          .filter((f) => /\.(ya?ml|json)$/u.test(f))
-          .sort()
-          .map((f) => join(p, f))
-      : [p],
-  );
-  const out: KubeObject[] = [];
-  for (const file of files) {
-    for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-      if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0]?.message ?? 'YAML error'}`);
-      const v: unknown = doc.toJS({ maxAliasCount: 100 });
-      if (v === null || v === undefined) continue;
-      const o = v as Partial<KubeObject>;
-      if (typeof o !== 'object' || !o.apiVersion || !o.kind || !o.metadata?.name)
-        throw new Error(`${file}: a document without apiVersion, kind and metadata.name`);
-      if (o.kind === 'List' && Array.isArray((v as { items?: unknown }).items))
-        out.push(...(v as { items: KubeObject[] }).items);
-      else out.push(o as KubeObject);
-    }
-  }
-  return out;
-}
-
-/** Applies the import to the hub: Projects, credentials and clusters, then ApplicationSets and Applications. */
-export async function applyArgoImport(hub: KubeClient, imp: ArgoImport): Promise<string[]> {
-  const done: string[] = [];
-  const rank: Record<string, number> = { Project: 0, ConfigMap: 1, ApplicationSet: 3, Application: 4 };
-  const namespaces = new Set([
-    FLEET_NAMESPACE,
-    ...[...imp.objects, ...imp.secrets].map((o) => o.metadata.namespace ?? FLEET_NAMESPACE),
-  ]);
-  for (const name of namespaces)
-    await hub.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: MANAGER });
-  const objects = [...imp.objects].sort((a, b) => (rank[a.kind] ?? 2) - (rank[b.kind] ?? 2));
-  const first = objects.filter((o) => (rank[o.kind] ?? 2) < 2);
-  for (const o of first) {
-    await hub.apply(o, { fieldManager: MANAGER });
-    done.push(`${o.kind.toLowerCase()} ${o.metadata.namespace}/${o.metadata.name} applied`);
-  }
-  for (const s of imp.secrets) {
-    await hub.apply(s, { fieldManager: MANAGER });
-    done.push(
-      `secret ${s.metadata.namespace}/${s.metadata.name} applied (${s.metadata.labels?.[ARGO_SECRET_LABEL]})`,
-    );
-  }
-  for (const c of imp.clusters) {
-    await registerCluster(hub, { name: c.name, connection: c.connection, labels: c.labels });
-    done.push(`cluster ${c.name} registered (from ${c.from})`);
-  }
-  for (const o of objects.filter((x) => (rank[x.kind] ?? 2) >= 2)) {
-    await hub.apply(o, { fieldManager: MANAGER });
-    done.push(`${o.kind.toLowerCase()} ${o.metadata.namespace}/${o.metadata.name} applied`);
-  }
-  return done;
-}
 
 /** The printable form: the objects, then comments naming what only --apply carries (credentials). */
 function printable(imp: ArgoImport): string {

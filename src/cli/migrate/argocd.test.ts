@@ -68,7 +68,8 @@ describe('convertArgoCd', () => {
     // Apps in any namespace stay in theirs.
     expect(b?.metadata.namespace).toBe('team-a');
     expect(
-      (s as { spec: { template: { metadata: { namespace: string } } } }).spec.template.metadata.namespace,
+      (s as unknown as { spec: { template: { metadata: { namespace: string } } } }).spec.template.metadata
+        .namespace,
     ).toBe('gitfleet-system');
     expect(p).toMatchObject({ kind: 'Project', metadata: { name: 'team', namespace: 'gitfleet-system' } });
   });
@@ -90,10 +91,9 @@ describe('convertArgoCd', () => {
       ...OPTS,
       namespace: 'apps',
     });
-    expect((out.objects[0] as { spec: { sourceNamespaces: string[] } }).spec.sourceNamespaces).toEqual([
-      'x',
-      'apps',
-    ]);
+    expect(
+      (out.objects[0] as unknown as { spec: { sourceNamespaces: string[] } }).spec.sourceNamespaces,
+    ).toEqual(['x', 'apps']);
   });
 
   it('turns a cluster Secret into a Cluster connection with its labels; lists what it cannot carry, never a value', () => {
