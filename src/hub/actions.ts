@@ -1,4 +1,4 @@
-import type { Context, Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import {
   API_VERSION,
   applicationPath,
@@ -13,8 +13,17 @@ import {
   type ApplicationSet,
 } from '../api/applicationset.js';
 import { signSyncRequester, SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION } from '../governance/audit/index.js';
-import type { KubeClient } from '../kube/client.js';
-import { forbidden, type ApiDeps } from './api.js';
+import type {
+  ApproveAccepted,
+  PauseAccepted,
+  RefreshAccepted,
+  RollbackAccepted,
+  SyncAccepted,
+} from '../api/wire.js';
+import { authorize, type ApiDeps } from './api.js';
+import { requestTerminate } from '../controllers/application/terminate.js';
+import { GitfleetError } from '../core/errors.js';
+import { fail } from './http-errors.js';
 import { authorizedApp } from './load-app.js';
 import { builtinAuthorizer, type ApiAction, type HubEnv } from './principal.js';
 
@@ -22,19 +31,20 @@ const setPath = (ns: string, name: string): string =>
   `/apis/${API_VERSION}/namespaces/${encodeURIComponent(ns)}/applicationsets/${encodeURIComponent(name)}`;
 
 /** A JSON body, or `{}` when there is none: every action body is optional or small. */
-async function jsonBody(c: Context<HubEnv>): Promise<Record<string, unknown> | undefined> {
+async function jsonBody(
+  c: Context<HubEnv>,
+  expected = 'the body must be a JSON object',
+): Promise<Record<string, unknown>> {
   const text = await c.req.text();
   if (!text.trim()) return {};
+  let v: unknown;
   try {
-    const v: unknown = JSON.parse(text);
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    v = JSON.parse(text);
   } catch {
-    return undefined;
+    v = undefined;
   }
-}
-
-async function mergePatch(client: KubeClient, path: string, body: unknown): Promise<void> {
-  await client.request({ method: 'PATCH', path, body, contentType: 'application/merge-patch+json' });
+  if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  fail(400, expected);
 }
 
 /**
@@ -42,9 +52,10 @@ async function mergePatch(client: KubeClient, path: string, body: unknown): Prom
  * ApplicationSet roll-outs. Each route is the server-side twin of a CLI command (`gitfleet app
  * sync|rollback`, `gitfleet rollout approve|pause|resume`) and writes the same annotations or
  * fields, so the controllers need no new code path. Every route checks the authorizer first and
- * must be mounted after mountApi, whose middleware authenticates `/api/v1/*`.
+ * is a sub-app of /api/v1, behind its authentication; refusals are thrown (`fail`, `authorize`).
  */
-export function mountActions(app: Hono<HubEnv>, deps: ApiDeps): void {
+export function actionRoutes(deps: ApiDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
   const authorizer = deps.authorizer ?? builtinAuthorizer;
   const client = deps.client;
 
@@ -73,108 +84,102 @@ export function mountActions(app: Hono<HubEnv>, deps: ApiDeps): void {
   const loadApp = (
     c: Context<HubEnv>,
     action: ApiAction,
-  ): Promise<{ app: Application; ns: string; name: string } | Response> =>
-    authorizedApp(c, client, authorizer, action);
+  ): Promise<{ app: Application; ns: string; name: string }> => authorizedApp(c, client, authorizer, action);
 
-  app.post('/api/v1/applications/:namespace/:name/sync', async (c) => {
+  app.post('/applications/:namespace/:name/sync', async (c) => {
     const body = await jsonBody(c);
-    if (!body) return c.json({ error: 'the body must be a JSON object' }, 400);
     // The controller syncs the revision its source resolves to and always prunes on a manual
     // sync; accepting other values here would promise what it does not do.
-    if (body.revision !== undefined)
-      return c.json({ error: 'syncing to a chosen revision is not supported; use rollback' }, 400);
-    if (body.prune === false)
-      return c.json({ error: 'a manual sync always prunes what the Application no longer renders' }, 400);
+    if (body.revision !== undefined) fail(400, 'syncing to a chosen revision is not supported; use rollback');
+    if (body.prune === false) fail(400, 'a manual sync always prunes what the Application no longer renders');
     const got = await loadApp(c, 'sync');
-    if (got instanceof Response) return got;
     const stamp = new Date().toISOString();
-    await mergePatch(client, applicationPath(got.ns, got.name), {
+    await client.patch(applicationPath(got.ns, got.name), {
       metadata: { annotations: requestAnnotations(c, got.ns, got.name, stamp) },
     });
-    return c.json({ requested: stamp, by: c.get('principal').name }, 202);
+    return c.json<SyncAccepted>({ requested: stamp, by: c.get('principal').name }, 202);
   });
 
-  app.post('/api/v1/applications/:namespace/:name/refresh', async (c) => {
+  app.post('/applications/:namespace/:name/refresh', async (c) => {
     const got = await loadApp(c, 'get');
-    if (got instanceof Response) return got;
     const stamp = new Date().toISOString();
-    await mergePatch(client, applicationPath(got.ns, got.name), {
+    await client.patch(applicationPath(got.ns, got.name), {
       metadata: { annotations: { [REFRESH_REQUESTED_ANNOTATION]: stamp } },
     });
-    return c.json({ requested: stamp }, 202);
+    return c.json<RefreshAccepted>({ requested: stamp }, 202);
   });
 
-  app.post('/api/v1/applications/:namespace/:name/rollback', async (c) => {
-    const body = await jsonBody(c);
-    const id = body?.id;
-    if (typeof id !== 'number' || !Number.isInteger(id))
-      return c.json({ error: 'the body must be {"id": <history id>}' }, 400);
+  // Stops the running operation (`gitfleet app terminate`); 409 when nothing runs.
+  app.post('/applications/:namespace/:name/terminate', async (c) => {
+    const got = await loadApp(c, 'sync');
+    try {
+      return c.json(await requestTerminate(client, got.ns, got.name), 202);
+    } catch (e) {
+      if (e instanceof GitfleetError && e.code === 'operation.NotRunning') fail(409, e.message);
+      throw e;
+    }
+  });
+
+  app.post('/applications/:namespace/:name/rollback', async (c) => {
+    const shape = 'the body must be {"id": <history id>}';
+    const id = (await jsonBody(c, shape)).id;
+    if (typeof id !== 'number' || !Number.isInteger(id)) fail(400, shape);
     const got = await loadApp(c, 'rollback');
-    if (got instanceof Response) return got;
     // Automated sync would move the app straight back to the branch head (as in Argo CD).
     if (got.app.spec.syncPolicy?.automated)
-      return c.json(
-        { error: `${got.ns}/${got.name} has automated sync enabled; disable it before rolling back` },
-        409,
-      );
+      fail(409, `${got.ns}/${got.name} has automated sync enabled; disable it before rolling back`);
     const entry = got.app.status?.history?.find((e) => e.id === id);
-    if (!entry) return c.json({ error: `${got.ns}/${got.name} has no history entry ${id}` }, 404);
+    if (!entry) fail(404, `${got.ns}/${got.name} has no history entry ${id}`);
     const stamp = new Date().toISOString();
-    await mergePatch(client, applicationPath(got.ns, got.name), {
+    await client.patch(applicationPath(got.ns, got.name), {
       spec: { source: { ...entry.source, targetRevision: entry.revision } },
       metadata: { annotations: requestAnnotations(c, got.ns, got.name, stamp) },
     });
-    return c.json({ requested: stamp, revision: entry.revision }, 202);
+    return c.json<RollbackAccepted>({ requested: stamp, revision: entry.revision }, 202);
   });
 
   const loadSet = async (
     c: Context<HubEnv>,
     action: ApiAction,
-  ): Promise<{ set: ApplicationSet; ns: string; name: string } | Response> => {
+  ): Promise<{ set: ApplicationSet; ns: string; name: string }> => {
     const ns = c.req.param('namespace') ?? '';
     const name = c.req.param('name') ?? '';
-    const early = forbidden(c, authorizer, action, { resource: 'rollouts', namespace: ns, name });
-    if (early) return early;
+    authorize(c, authorizer, action, { resource: 'rollouts', namespace: ns, name });
     const set = await client.getOrUndefined<ApplicationSet>({
       apiVersion: API_VERSION,
       kind: 'ApplicationSet',
       namespace: ns,
       name,
     });
-    if (!set) return c.json({ error: `applicationset ${ns}/${name} not found` }, 404);
-    const project = set.spec.template.spec.project;
-    const denied = forbidden(c, authorizer, action, {
+    if (!set) fail(404, `applicationset ${ns}/${name} not found`);
+    authorize(c, authorizer, action, {
       resource: 'rollouts',
       namespace: ns,
       name,
-      project: project ?? 'default',
+      project: set.spec.template.spec.project ?? 'default',
     });
-    return denied ?? { set, ns, name };
+    return { set, ns, name };
   };
 
-  app.post('/api/v1/applicationsets/:namespace/:name/rollout/approve', async (c) => {
+  app.post('/applicationsets/:namespace/:name/rollout/approve', async (c) => {
     const got = await loadSet(c, 'approve');
-    if (got instanceof Response) return got;
     const r = got.set.status?.rollout;
     if (r?.phase !== 'WaitingApproval')
-      return c.json(
-        { error: `${got.ns}/${got.name} is not waiting for approval (phase ${r?.phase ?? 'none'})` },
-        409,
-      );
-    await mergePatch(client, setPath(got.ns, got.name), {
+      fail(409, `${got.ns}/${got.name} is not waiting for approval (phase ${r?.phase ?? 'none'})`);
+    await client.patch(setPath(got.ns, got.name), {
       metadata: { annotations: { [ROLLOUT_APPROVED_ANNOTATION]: String(r.step) } },
     });
-    return c.json({ approvedStep: r.step }, 202);
+    return c.json<ApproveAccepted>({ approvedStep: r.step }, 202);
   });
 
   for (const verb of ['pause', 'resume'] as const) {
-    app.post(`/api/v1/applicationsets/:namespace/:name/rollout/${verb}`, async (c) => {
+    app.post(`/applicationsets/:namespace/:name/rollout/${verb}`, async (c) => {
       const got = await loadSet(c, 'update');
-      if (got instanceof Response) return got;
-      await mergePatch(client, setPath(got.ns, got.name), {
+      await client.patch(setPath(got.ns, got.name), {
         metadata: { annotations: { [ROLLOUT_PAUSED_ANNOTATION]: verb === 'pause' ? 'true' : 'false' } },
       });
-      return c.json({ paused: verb === 'pause' }, 202);
+      return c.json<PauseAccepted>({ paused: verb === 'pause' }, 202);
     });
   }
+  return app;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Context, Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import {
   AGENT_API,
@@ -20,12 +20,11 @@ import type { AuditSink } from '../governance/audit/index.js';
 import { clusterPath, FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
 import { boundStatus } from '../controllers/application/status.js';
 import { IN_CLUSTER } from '../controllers/clusters.js';
-import { recordEvent } from '../controllers/events.js';
-import { replaceStatus } from '../controllers/status-write.js';
 import type { KubeClient } from '../kube/client.js';
 import { isConflict } from '../kube/errors.js';
 import type { Informer } from '../kube/informer.js';
-import type { KubeObject } from '../kube/types.js';
+import type { Project } from '../api/project.js';
+import { answerError, fail } from './http-errors.js';
 import type { HubEnv } from './principal.js';
 
 /** Labels of the hub's copy of an agent's autonomous Application. */
@@ -41,21 +40,36 @@ const MAX_WAIT_S = 60;
 export interface AgentRoutesDeps {
   client: KubeClient;
   /** Applications of the management cluster (all namespaces), shared with the read API. */
-  apps: Informer;
+  apps: Informer<Application>;
   /** Clusters in gitfleet-system. */
-  clusters: Informer;
+  clusters: Informer<Cluster>;
   /** Projects in gitfleet-system (shipped to agents with the assignments that name them). */
-  projects: Informer;
+  projects: Informer<Project>;
   /** Where syncs that agents report (new history entries) are recorded. */
   audit?: AuditSink;
   log: Logger;
 }
 
 /**
- * The agent protocol: assignments by long-poll and status reports, for agent tokens only, each
- * limited to its own cluster; a cluster the hub drives itself (push mode) has no agent.
+ * The agent protocol mounted at AGENT_API on an app of its own, with the hub's error answers:
+ * for a test that authenticates its own way. The hub itself mounts `agentRoutes` under /api/v1.
  */
 export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { stop(): void } {
+  const agents = agentRoutes(deps);
+  const scoped = new Hono<HubEnv>();
+  scoped.onError((e, c) => answerError(e, c, deps.log));
+  scoped.route(AGENT_API, agents.routes);
+  app.route('/', scoped);
+  return { stop: agents.stop };
+}
+
+/**
+ * The agent protocol (paths relative to AGENT_API): assignments by long-poll and status
+ * reports, for agent tokens only, each limited to its own cluster; a cluster the hub drives
+ * itself (push mode) has no agent. Refusals are thrown (`fail`).
+ */
+export function agentRoutes(deps: AgentRoutesDeps): { routes: Hono<HubEnv>; stop(): void } {
+  const app = new Hono<HubEnv>();
   const index = new ClusterIndex();
   const waiters = new Map<string, Set<() => void>>();
   const wake = (cluster: string | undefined): void => {
@@ -63,10 +77,9 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
   };
   deps.apps.on('event', (ev) => {
     if (ev.type !== 'added' && ev.type !== 'modified' && ev.type !== 'deleted') return;
-    const a = ev.object as Application;
-    for (const c of index.update(a, ev.type === 'deleted')) wake(c);
+    for (const c of index.update(ev.object, ev.type === 'deleted')) wake(c);
   });
-  for (const a of deps.apps.list()) index.update(a as Application, false);
+  for (const a of deps.apps.list()) index.update(a, false);
   // A Project or a cluster's labels change what agents enforce: wake who may be concerned.
   deps.projects.on('event', (ev) => {
     if (ev.type === 'added' || ev.type === 'modified' || ev.type === 'deleted')
@@ -87,25 +100,22 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
   const beats = new Map<string, number>();
 
   /** Refuses anyone but this cluster's own agent, and clusters the hub drives itself. */
-  const gate = (c: Context<HubEnv>, cluster: string): Response | undefined => {
+  const gate = (c: Context<HubEnv>, cluster: string): void => {
     // Until the caches hold every Application and Cluster, an answer could be wrong in the worst
     // way: an empty assignment list deletes an agent's apps, a report for an unseen app is lost.
     if (!deps.apps.synced || !deps.clusters.synced || !deps.projects.synced)
-      return c.json({ error: 'the hub is starting (caches not synced); retry' }, 503);
+      fail(503, 'the hub is starting (caches not synced); retry');
     const p = c.get('principal');
-    if (p.kind !== 'agent') return c.json({ error: 'agent endpoints need an agent token' }, 403);
+    if (p.kind !== 'agent') fail(403, 'agent endpoints need an agent token');
     if (p.cluster !== cluster)
-      return c.json({ error: `this agent token belongs to cluster "${p.cluster}", not "${cluster}"` }, 403);
-    const cl = deps.clusters.get(FLEET_NAMESPACE, cluster) as Cluster | undefined;
-    if (!cl) return c.json({ error: `cluster "${cluster}" is not registered` }, 404);
+      fail(403, `this agent token belongs to cluster "${p.cluster}", not "${cluster}"`);
+    const cl = deps.clusters.get(FLEET_NAMESPACE, cluster);
+    if (!cl) fail(404, `cluster "${cluster}" is not registered`);
     if (cl.spec.mode !== 'agent')
-      return c.json(
-        {
-          error: `cluster "${cluster}" is in ${cl.spec.mode ?? 'push'} mode: the hub drives it; one owner per cluster (set spec.mode: agent to hand it to its agent)`,
-        },
+      fail(
         409,
+        `cluster "${cluster}" is in ${cl.spec.mode ?? 'push'} mode: the hub drives it; one owner per cluster (set spec.mode: agent to hand it to its agent)`,
       );
-    return undefined;
   };
 
   const heartbeat = async (
@@ -116,21 +126,22 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
     const now = Date.now();
     if (!force && now - (beats.get(cluster) ?? 0) < HEARTBEAT_EVERY_MS) return;
     beats.set(cluster, now);
-    const cl = deps.clusters.get(FLEET_NAMESPACE, cluster) as Cluster | undefined;
+    const cl = deps.clusters.get(FLEET_NAMESPACE, cluster);
     if (!cl) return;
-    await replaceStatus(deps.client, clusterPath(cluster), {
-      ...cl.status,
-      reachable: true,
-      lastHeartbeat: new Date(now).toISOString(),
-      ...(agentVersion ? { agentVersion } : {}),
-      message: '',
-    }).catch((e: unknown) => deps.log.debug({ cluster, err: String(e) }, 'heartbeat write failed'));
+    await deps.client
+      .replaceStatus(clusterPath(cluster), {
+        ...cl.status,
+        reachable: true,
+        lastHeartbeat: new Date(now).toISOString(),
+        ...(agentVersion ? { agentVersion } : {}),
+        message: '',
+      })
+      .catch((e: unknown) => deps.log.debug({ cluster, err: String(e) }, 'heartbeat write failed'));
   };
 
-  app.get(`${AGENT_API}/assignments`, async (c) => {
+  app.get('/assignments', async (c) => {
     const cluster = c.req.query('cluster') ?? '';
-    const refused = gate(c, cluster);
-    if (refused) return refused;
+    gate(c, cluster);
     const since = c.req.query('version');
     const waitS = Math.min(Number(c.req.query('wait') ?? '0') || 0, MAX_WAIT_S);
     void heartbeat(cluster, c.req.header('x-gitfleet-agent-version'), false);
@@ -153,7 +164,7 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
     return c.json(list);
   });
 
-  app.post(`${AGENT_API}/status`, async (c) => {
+  app.post('/status', async (c) => {
     const batch = (await c.req.json().catch(() => undefined)) as StatusBatch | undefined;
     if (
       !batch ||
@@ -162,15 +173,11 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
       !Array.isArray(batch.apps) ||
       !batch.apps.every(isReport)
     )
-      return c.json(
-        {
-          error:
-            'body must be a status batch: {cluster, bootId, seq, apps: [{origin: assigned|autonomous, namespace, name, …}], events}',
-        },
+      fail(
         400,
+        'body must be a status batch: {cluster, bootId, seq, apps: [{origin: assigned|autonomous, namespace, name, …}], events}',
       );
-    const refused = gate(c, batch.cluster);
-    if (refused) return refused;
+    gate(c, batch.cluster);
     // One batch at a time per cluster, in the order they arrive; a repeat is acknowledged only.
     const run = (chains.get(batch.cluster) ?? Promise.resolve()).then(
       async (): Promise<StatusAck | { refused: string[] }> => {
@@ -194,10 +201,9 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
             r.status ? { ...r, status: boundStatus(r.status) } : r,
           );
         for (const ev of batch.events ?? []) {
-          const target = deps.apps.get(ev.namespace, ev.name) as Application | undefined;
+          const target = deps.apps.get(ev.namespace, ev.name);
           if (target && target.spec.destination.name === batch.cluster)
-            await recordEvent(
-              deps.client,
+            await deps.client.recordEvent(
               target,
               ev.type,
               ev.reason,
@@ -222,19 +228,20 @@ export function mountAgentRoutes(app: Hono<HubEnv>, deps: AgentRoutesDeps): { st
         { cluster: batch.cluster, seq: batch.seq, err: message },
         'agent status batch not stored; the agent retries',
       );
-      return c.json({ error: `status not stored, retry: ${message}` }, 503);
+      fail(503, `status not stored, retry: ${message}`);
     }
     if ('refused' in answer) {
       deps.log.warn(
         { cluster: batch.cluster, refused: answer.refused },
         'agent status batch refused: it reports on Applications its cluster does not own',
       );
-      return c.json({ error: `${REPORT_REFUSED}: ${answer.refused.join('; ')}` }, 403);
+      fail(403, `${REPORT_REFUSED}: ${answer.refused.join('; ')}`);
     }
     return c.json(answer);
   });
 
   return {
+    routes: app,
     stop: () => {
       for (const set of waiters.values()) for (const w of set) w();
     },
@@ -261,9 +268,7 @@ async function current(
   namespace: string,
   name: string,
 ): Promise<Application | undefined> {
-  return (
-    (deps.apps.get(namespace, name) as Application | undefined) ?? (await fetchApp(deps, namespace, name))
-  );
+  return deps.apps.get(namespace, name) ?? (await fetchApp(deps, namespace, name));
 }
 
 function fetchApp(deps: AgentRoutesDeps, namespace: string, name: string): Promise<Application | undefined> {
@@ -322,7 +327,7 @@ async function applyReport(
 ): Promise<void> {
   if (r.origin === 'autonomous') return applyAutonomous(deps, written, cluster, r);
   const key = `${r.namespace}/${r.name}`;
-  let app = deps.apps.get(r.namespace, r.name) as Application | undefined;
+  let app = deps.apps.get(r.namespace, r.name);
   // A status equal to the cache's is news only if the cache may be behind our own last write.
   let fresh = false;
   if (!app) {
@@ -344,12 +349,7 @@ async function applyReport(
     if (r.deleted) {
       // The agent finished deleting (and pruning) its copy: the hub's may now go too.
       if (app.metadata.deletionTimestamp && app.metadata.finalizers?.length)
-        await deps.client.request({
-          method: 'PATCH',
-          path: applicationPath(r.namespace, r.name),
-          body: { metadata: { finalizers: null } },
-          contentType: 'application/merge-patch+json',
-        });
+        await deps.client.patch(applicationPath(r.namespace, r.name), { metadata: { finalizers: null } });
       return;
     }
     if (!r.status) return;
@@ -451,14 +451,8 @@ async function writeStatusAt(
   read: Application,
   status: ApplicationStatus,
 ): Promise<string> {
-  const updated = await client.request<Application>({
-    method: 'PATCH',
-    path: `${objectPath}/status`,
-    body: [
-      { op: 'replace', path: '/metadata/resourceVersion', value: read.metadata.resourceVersion },
-      { op: 'add', path: '/status', value: status },
-    ],
-    contentType: 'application/json-patch+json',
+  const updated = await client.replaceStatus<Application>(objectPath, status, {
+    ...(read.metadata.resourceVersion ? { resourceVersion: read.metadata.resourceVersion } : {}),
   });
   return updated.metadata.resourceVersion ?? '';
 }
@@ -537,7 +531,7 @@ function assignments(deps: AgentRoutesDeps, index: ClusterIndex, cluster: string
   const items: Assignment[] = [];
   for (const key of index.keys(cluster)) {
     const [ns = '', name = ''] = key.split('/');
-    const a = deps.apps.get(ns, name) as Application | undefined;
+    const a = deps.apps.get(ns, name);
     if (!a || a.metadata.deletionTimestamp) continue;
     items.push({
       namespace: ns,
@@ -551,7 +545,7 @@ function assignments(deps: AgentRoutesDeps, index: ClusterIndex, cluster: string
   }
   const names = [...new Set(items.map((i) => i.spec.project ?? 'default'))].sort();
   const projects = names.flatMap((n) => {
-    const p = deps.projects.get(FLEET_NAMESPACE, n) as (KubeObject & { spec?: unknown }) | undefined;
+    const p = deps.projects.get(FLEET_NAMESPACE, n);
     return p ? [{ name: n, spec: p.spec ?? {} }] : [];
   });
   const labels = deps.clusters.get(FLEET_NAMESPACE, cluster)?.metadata.labels ?? {};

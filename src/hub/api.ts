@@ -1,19 +1,31 @@
 import type { Logger } from 'pino';
-import type { Context, Hono } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { API_VERSION, destinationClusterName, type Application } from '../api/application.js';
 import type { ApplicationSet } from '../api/applicationset.js';
 import { FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
 import type { KubeClient } from '../kube/client.js';
+import type { Project } from '../api/project.js';
+import type {
+  ApplicationList,
+  ApplicationObject,
+  ApplicationSetList,
+  ApplicationSummary,
+  ClusterList,
+  Whoami,
+} from '../api/wire.js';
 import { Informer } from '../kube/informer.js';
 import type { KubeList } from '../kube/types.js';
 import type { ClusterResolver } from '../controllers/clusters.js';
 import type { AuditStore } from '../governance/audit/index.js';
 import type { HubKey } from '../governance/hub-key.js';
-import { mountAuditRoutes } from './audit-routes.js';
+import { auditRoutes } from './audit-routes.js';
 import { AGENT_API } from '../api/agent.js';
-import { mountAgentRoutes } from './agents.js';
+import { actionRoutes } from './actions.js';
+import { agentRoutes } from './agents.js';
 import { TokenAuthenticator, type ExternalTokenVerifier } from './auth.js';
+import { fail } from './http-errors.js';
+import { viewRoutes } from './views.js';
 import {
   builtinAuthorizer,
   type ApiAction,
@@ -22,20 +34,7 @@ import {
   type HubEnv,
 } from './principal.js';
 
-/** One line of the fleet view: what a list of Applications shows. */
-export interface ApplicationSummary {
-  namespace: string;
-  name: string;
-  project: string;
-  repoURL: string;
-  path: string;
-  targetRevision: string;
-  destination: { cluster: string; namespace: string };
-  sync: string;
-  health: string;
-  revision?: string;
-  applicationSet?: string;
-}
+export type { ApplicationSummary };
 
 export function summarize(a: Application): ApplicationSummary {
   return {
@@ -80,7 +79,7 @@ export interface ApiDeps {
    * Every Application of the management cluster, watched: shared with the controller when it
    * watches all namespaces, so the hub holds one copy of each. The API makes its own when absent.
    */
-  apps?: Informer;
+  apps?: Informer<Application>;
   /** Verifies tokens that are not gitfleet's own (OIDC ID tokens). */
   externalTokens?: ExternalTokenVerifier;
   /**
@@ -105,80 +104,124 @@ function summaryTarget(a: ApplicationSummary): ApiTarget {
   return { resource: 'applications', project: a.project, namespace: a.namespace, name: a.name };
 }
 
-/**
- * Answers 403 with the reason unless the caller may do `action` on `target`; routes call it
- * before touching anything.
- */
-export function forbidden(
+/** Ends the request with 403 and the reason unless the caller may do `action` on `target`. */
+export function authorize(
   c: Context<HubEnv>,
   authorizer: Authorizer,
   action: ApiAction,
   target: ApiTarget,
-): Response | undefined {
+): void {
   const d = authorizer.authorize(c.get('principal'), action, target);
-  return d.allowed ? undefined : c.json({ error: d.reason }, 403);
+  if (!d.allowed) fail(403, d.reason);
 }
 
-export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
-  const auth = new TokenAuthenticator({
-    client: opts.client,
-    bootstrapTokens: opts.tokens,
-    ...(opts.externalTokens ? { external: opts.externalTokens } : {}),
-    log: opts.log,
-  });
-  const authorizer = opts.authorizer ?? builtinAuthorizer;
-  app.use('/api/v1/*', async (c, next) => {
+/** The caches every /api/v1 route reads, watched once per hub process. */
+export interface HubCaches {
+  apps: Informer<Application>;
+  clusters: Informer<Cluster>;
+  projects: Informer<Project>;
+}
+
+/**
+ * The one authentication step of /api/v1: a bearer token becomes the request's Principal, or
+ * the request ends with 401. An agent token opens the agent protocol and nothing else, whatever
+ * RBAC says.
+ */
+function authenticate(auth: TokenAuthenticator): MiddlewareHandler<HubEnv> {
+  return async (c, next) => {
     const p = await auth.authenticate(c.req.header('authorization'));
-    if (!p) return c.json({ error: 'a valid bearer token is required' }, 401);
-    // An agent token opens the agent protocol and nothing else, whatever RBAC says.
+    if (!p) fail(401, 'a valid bearer token is required');
     if (p.kind === 'agent' && !c.req.path.startsWith(`${AGENT_API}/`))
-      return c.json({ error: 'agent tokens may only use the agent endpoints' }, 403);
+      fail(403, 'agent tokens may only use the agent endpoints');
     c.set('principal', p);
     await next();
-  });
+  };
+}
 
-  // One informer feeds the event stream; lists are read from the API server each time.
-  const apps =
-    opts.apps ??
-    new Informer(opts.client, { apiVersion: API_VERSION, kind: 'Application', dropManagedFields: true });
+/**
+ * The hub API (`/api/v1`, mounted by the server): one authentication middleware in front of the
+ * sub-apps of each concern (reads here, UI views, actions, audit, the agent protocol), which share
+ * one set of caches. Failures are thrown (`fail`) and answered by the server's one error handler.
+ */
+export function apiV1(deps: ApiDeps): { routes: Hono<HubEnv>; stop(): void } {
+  const auth = new TokenAuthenticator({
+    client: deps.client,
+    bootstrapTokens: deps.tokens,
+    ...(deps.externalTokens ? { external: deps.externalTokens } : {}),
+    ...(deps.hubKey ? { hubKey: deps.hubKey } : {}),
+    log: deps.log,
+  });
+  const caches: HubCaches = {
+    apps:
+      deps.apps ??
+      new Informer<Application>(deps.client, {
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        dropManagedFields: true,
+      }),
+    clusters: new Informer<Cluster>(deps.client, {
+      apiVersion: API_VERSION,
+      kind: 'Cluster',
+      namespace: FLEET_NAMESPACE,
+    }),
+    projects: new Informer<Project>(deps.client, {
+      apiVersion: API_VERSION,
+      kind: 'Project',
+      namespace: FLEET_NAMESPACE,
+    }),
+  };
+  const routes = new Hono<HubEnv>();
+  routes.use('*', authenticate(auth));
+  const reads = readRoutes(deps, caches);
+  const views = viewRoutes(deps, caches);
+  const agents = agentRoutes({
+    client: deps.client,
+    apps: caches.apps,
+    clusters: caches.clusters,
+    projects: caches.projects,
+    log: deps.log,
+    ...(deps.audit ? { audit: deps.audit } : {}),
+  });
+  routes.route('/', reads);
+  routes.route('/', views);
+  routes.route('/', actionRoutes(deps));
+  if (deps.audit)
+    routes.route('/', auditRoutes({ store: deps.audit, authorizer: deps.authorizer ?? builtinAuthorizer }));
+  routes.route(AGENT_API.slice('/api/v1'.length), agents.routes);
+  for (const i of Object.values(caches)) i.start();
+  return {
+    routes,
+    stop: () => {
+      agents.stop();
+      if (!deps.apps) caches.apps.stop();
+      caches.clusters.stop();
+      caches.projects.stop();
+      auth.stop();
+    },
+  };
+}
+
+/** The reads of the CLI's and UI's lists: Applications, ApplicationSets, Clusters, the event stream. */
+function readRoutes(opts: ApiDeps, caches: HubCaches): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const authorizer = opts.authorizer ?? builtinAuthorizer;
+  const apps = caches.apps;
   const listeners = new Set<(a: ApplicationSummary, deleted: boolean) => void>();
   apps.on('event', (ev) => {
     if (ev.type === 'added' || ev.type === 'modified' || ev.type === 'deleted') {
-      for (const l of listeners) l(summarize(ev.object as Application), ev.type === 'deleted');
+      for (const l of listeners) l(summarize(ev.object), ev.type === 'deleted');
     }
   });
-  const clusters = new Informer(opts.client, {
-    apiVersion: API_VERSION,
-    kind: 'Cluster',
-    namespace: FLEET_NAMESPACE,
-  });
-  apps.start();
-  if (opts.audit) mountAuditRoutes(app, { store: opts.audit, authorizer });
-  clusters.start();
-  const projects = new Informer(opts.client, {
-    apiVersion: API_VERSION,
-    kind: 'Project',
-    namespace: FLEET_NAMESPACE,
-  });
-  projects.start();
-  const agents = mountAgentRoutes(app, {
-    client: opts.client,
-    apps,
-    clusters,
-    projects,
-    log: opts.log,
-    ...(opts.audit ? { audit: opts.audit } : {}),
-  });
 
-  app.get('/api/v1/whoami', (c) => {
+  app.get('/whoami', (c) => {
     const p = c.get('principal');
-    return c.json({ kind: p.kind, name: p.name, groups: p.groups });
+    return c.json<Whoami>({ kind: p.kind, name: p.name, groups: p.groups });
   });
-  app.get('/api/v1/applications', async (c) => {
+  app.get('/applications', async (c) => {
     // From the watched cache once it is complete: listing thousands per request from the API
     // server is what made a fleet view slow and the API server busy.
     const items = apps.synced
-      ? (apps.list() as Application[])
+      ? apps.list()
       : (
           await opts.client.request<KubeList<Application>>({
             method: 'GET',
@@ -186,23 +229,25 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
           })
         ).items;
     const p = c.get('principal');
-    return c.json({
+    return c.json<ApplicationList>({
       items: items.filter((a) => authorizer.authorize(p, 'get', appTarget(a)).allowed).map(summarize),
     });
   });
-  app.get('/api/v1/applications/:namespace/:name', async (c) => {
+  app.get('/applications/:namespace/:name', async (c) => {
     const a = await opts.client.getOrUndefined<Application>({
       apiVersion: API_VERSION,
       kind: 'Application',
       namespace: c.req.param('namespace'),
       name: c.req.param('name'),
     });
-    if (!a) return c.json({ error: 'not found' }, 404);
-    return forbidden(c, authorizer, 'get', appTarget(a)) ?? c.json(a);
+    if (!a) fail(404, 'not found');
+    authorize(c, authorizer, 'get', appTarget(a));
+    // The resource type must keep every field the wire contract promises readers.
+    const body: ApplicationObject = a;
+    return c.json(body);
   });
-  app.get('/api/v1/applicationsets', async (c) => {
-    const refused = forbidden(c, authorizer, 'get', { resource: 'applicationsets' });
-    if (refused) return refused;
+  app.get('/applicationsets', async (c) => {
+    authorize(c, authorizer, 'get', { resource: 'applicationsets' });
     const list = await opts.client.request<KubeList<ApplicationSet>>({
       method: 'GET',
       path: `/apis/${API_VERSION}/applicationsets`,
@@ -219,23 +264,22 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
           name: s.metadata.name,
         }).allowed,
     );
-    return c.json({
+    return c.json<ApplicationSetList>({
       items: visible.map((s) => ({
-        namespace: s.metadata.namespace,
+        namespace: s.metadata.namespace ?? '',
         name: s.metadata.name,
         applications: (s.status?.applications ?? []).map((a) => a.name),
         rollout: s.status?.rollout ?? null,
       })),
     });
   });
-  app.get('/api/v1/clusters', async (c) => {
-    const refused = forbidden(c, authorizer, 'get', { resource: 'clusters' });
-    if (refused) return refused;
+  app.get('/clusters', async (c) => {
+    authorize(c, authorizer, 'get', { resource: 'clusters' });
     const list = await opts.client.request<KubeList<Cluster>>({
       method: 'GET',
       path: `/apis/${API_VERSION}/namespaces/${FLEET_NAMESPACE}/clusters`,
     });
-    return c.json({
+    return c.json<ClusterList>({
       items: list.items.map((cl) => ({
         name: cl.metadata.name,
         server: cl.spec.server,
@@ -245,7 +289,7 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
       })),
     });
   });
-  app.get('/api/v1/events', (c) =>
+  app.get('/events', (c) =>
     streamSSE(c, async (stream) => {
       const queue: { a: ApplicationSummary; deleted: boolean }[] = [];
       let wake: (() => void) | undefined;
@@ -277,13 +321,5 @@ export function mountApi(app: Hono<HubEnv>, opts: ApiDeps): { stop(): void } {
       }
     }),
   );
-  return {
-    stop: () => {
-      agents.stop();
-      if (!opts.apps) apps.stop();
-      clusters.stop();
-      projects.stop();
-      auth.stop();
-    },
-  };
+  return app;
 }

@@ -6,23 +6,12 @@ import { GitfleetError } from '../core/errors.js';
 import { Counter, Registry } from 'prom-client';
 import { parsePushWebhook, WebhookIgnoredError } from '../engine/source/index.js';
 import { checkWebhookHeaders, deliveryIdOf } from '../engine/source/webhook.js';
-import { KubeApiError } from '../kube/errors.js';
-import { mountActions } from './actions.js';
-import { mountApi, type ApiDeps } from './api.js';
+import { apiV1, type ApiDeps } from './api.js';
 import { DeliveryMemory } from './deliveries.js';
-import {
-  bearerMatches,
-  BODY_LIMITS,
-  bodyLimitFor,
-  Gate,
-  isBodyTooLarge,
-  limitBodies,
-  securityHeaders,
-  tooLarge,
-} from './http-guards.js';
+import { answerError, fail } from './http-errors.js';
+import { bearerMatches, Gate, isBodyTooLarge, limitBodies, securityHeaders } from './http-guards.js';
 import type { HubEnv } from './principal.js';
 import { mountStatic } from './static.js';
-import { mountViews } from './views.js';
 
 export interface HubServerOptions {
   port: number;
@@ -62,26 +51,19 @@ export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(
   // route reads it (lazily: bearer routes still authenticate before a byte is read).
   app.use('*', securityHeaders());
   app.use('*', limitBodies());
-  const deps: ApiDeps | undefined = opts.api ? { ...opts.api, log: opts.log } : undefined;
-  const api = deps ? mountApi(app, deps) : undefined;
-  // After mountApi: its middleware authenticates every /api/v1 route, these included.
-  const views = deps ? mountViews(app, deps) : undefined;
-  if (deps) mountActions(app, deps);
-  // The API server's answer decides ours: a missing kind or a store still starting is not our bug.
-  app.onError((e, c) => {
-    if (isBodyTooLarge(e)) return tooLarge(c, bodyLimitFor(c.req.path));
-    if (e instanceof KubeApiError)
-      return c.json({ error: e.message }, e.transient || e.status === 404 ? 503 : 502);
-    opts.log.error({ err: e.message }, 'hub request failed');
-    return c.json({ error: 'internal error' }, 500);
-  });
+  // Every failure of every route, sub-apps included, is answered here and nowhere else.
+  app.onError((e, c) => answerError(e, c, opts.log));
+  // /api/v1: one authentication middleware in front of every sub-app (reads, views, actions,
+  // audit, agents).
+  const api = opts.api ? apiV1({ ...opts.api, log: opts.log }) : undefined;
+  if (api) app.route('/api/v1', api.routes);
   app.get('/healthz', (c) => c.text('ok'));
   const registry = opts.metrics;
   if (registry) {
     const token = opts.metricsToken;
     app.get('/metrics', async (c) => {
       if (token !== undefined && !bearerMatches(c.req.header('authorization'), token))
-        return c.json({ error: 'a valid bearer token is required for /metrics' }, 401);
+        fail(401, 'a valid bearer token is required for /metrics');
       return c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType });
     });
   }
@@ -98,10 +80,7 @@ export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(
       // secret for it (unsigned pushes could come from anyone), no signature, a wrong GitLab token.
       const provider = checkWebhookHeaders(headers, opts.webhookSecrets);
       const release = await reading.enter();
-      if (!release) {
-        c.header('Retry-After', '5');
-        return c.json({ error: 'too many webhook deliveries at once; retry' }, 503);
-      }
+      if (!release) fail(503, 'too many webhook deliveries at once; retry', { 'Retry-After': '5' });
       let raw: Buffer | undefined;
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -117,17 +96,11 @@ export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(
         clearTimeout(timer);
         release();
       }
-      if (!raw) {
-        c.header('Connection', 'close');
-        return c.json({ error: 'the webhook body was not sent in time' }, 408);
-      }
+      if (!raw) fail(408, 'the webhook body was not sent in time', { Connection: 'close' });
       const ev = parsePushWebhook(headers, raw, opts.webhookSecrets);
       // checkWebhookHeaders refused providers without a secret; this stays as a second lock.
       if (!ev.verified)
-        return c.json(
-          { error: `no webhook secret is configured for ${ev.provider}; refusing unsigned pushes` },
-          401,
-        );
+        fail(401, `no webhook secret is configured for ${ev.provider}; refusing unsigned pushes`);
       // Only verified deliveries are remembered, so junk cannot push real ones out of memory.
       if (!deliveries.firstTime(provider, deliveryIdOf(provider, headers), raw)) {
         replays?.inc({ provider });
@@ -138,11 +111,12 @@ export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(
       opts.log.info({ provider: ev.provider, ref: ev.ref, refreshed: refreshed.length }, 'push webhook');
       return c.json({ refreshed }, 202);
     } catch (e) {
-      if (isBodyTooLarge(e)) return tooLarge(c, BODY_LIMITS.webhook);
+      if (isBodyTooLarge(e)) throw e;
+      // Not a failure: a push this hub has nothing to do with (a tag, a ping) is acknowledged.
       if (e instanceof WebhookIgnoredError) return c.json({ ignored: e.message }, 202);
-      if (e instanceof GitfleetError && e.code === 'webhook.Unauthorized')
-        return c.json({ error: e.message }, 401);
-      if (e instanceof GitfleetError) return c.json({ error: e.message }, 400);
+      // What the webhook parser refuses is the sender's fault: 401 for a bad signature, else 400.
+      if (e instanceof GitfleetError && e.code === 'webhook.Unauthorized') fail(401, e.message);
+      if (e instanceof GitfleetError) fail(400, e.message);
       throw e;
     }
   });
@@ -150,10 +124,7 @@ export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(
   if (opts.api && opts.ui !== false) mountStatic(app, opts.ui ?? {});
   return {
     app,
-    stop: () => {
-      api?.stop();
-      views?.stop();
-    },
+    stop: () => api?.stop(),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Context, Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { API_VERSION, type Application } from '../api/application.js';
 import {
   APPLICATIONSET_LABEL,
@@ -6,11 +6,19 @@ import {
   type ApplicationSet,
 } from '../api/applicationset.js';
 import { FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
+import type {
+  ClusterDetail,
+  EventList,
+  EventView,
+  FleetMatrix as FleetMatrixBody,
+  ResourceTree,
+  RolloutDetail,
+} from '../api/wire.js';
 import { ClusterResolver } from '../controllers/clusters.js';
-import { Informer } from '../kube/informer.js';
 import type { KubeList, KubeObject } from '../kube/types.js';
-import { forbidden, type ApiDeps } from './api.js';
+import { authorize, type ApiDeps, type HubCaches } from './api.js';
 import { buildFleetMatrix, cellOf, destinationOf, type FleetMatrix } from './fleet-matrix.js';
+import { fail } from './http-errors.js';
 import { authorizedApp } from './load-app.js';
 import { builtinAuthorizer, type HubEnv } from './principal.js';
 import { liveTree, treeFromStatus } from './resource-tree.js';
@@ -18,41 +26,30 @@ import { liveTree, treeFromStatus } from './resource-tree.js';
 /** How long the tree waits for a destination before showing the recorded state instead. */
 const LIVE_TREE_TIMEOUT_MS = 5000;
 
-/** One Kubernetes Event as the UI shows it. */
-export interface EventView {
-  type: string;
-  reason: string;
-  message: string;
-  count: number;
-  firstTimestamp?: string;
-  lastTimestamp?: string;
-}
+export type { EventView };
 
 /**
  * Read views shaped for the UI, each answering one screen with one request: the fleet matrix,
  * an Application's live resource tree and its Events, one Cluster, and one ApplicationSet's
- * roll-out. Mounted after mountApi (its middleware authenticates `/api/v1/*`). Objects are
+ * roll-out. A sub-app of /api/v1, behind its authentication. Objects are
  * summarised field by field; no Secret is ever read here apart from the cluster credentials the
  * resolver uses to connect, and none is returned.
  */
-export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): { stop(): void } {
+export function viewRoutes(deps: ApiDeps, caches: Pick<HubCaches, 'apps'>): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
   const authorizer = deps.authorizer ?? builtinAuthorizer;
   const client = deps.client;
   const clusters = deps.clusters ?? new ClusterResolver(client, FLEET_NAMESPACE);
   // The matrix is the UI's entry point and its heaviest read: answering it from a watched cache
   // instead of listing 2,000 Applications per request keeps it fast however many tabs poll it.
   // The matrix is rebuilt only after a change (version), not per request.
-  // One cache of Applications per hub process: the API's, when it shares one.
-  const ownCache = !deps.apps;
-  const appCache =
-    deps.apps ??
-    new Informer(client, { apiVersion: API_VERSION, kind: 'Application', dropManagedFields: true });
+  // One cache of Applications per hub process, the API's (started and stopped by it).
+  const appCache = caches.apps;
   let version = 0;
   let built: { version: number; clusters: string; matrix: FleetMatrix } | undefined;
   appCache.on('event', (ev) => {
     if (ev.type !== 'error') version += 1;
   });
-  appCache.start();
 
   const listApps = async (namespace?: string, labelSelector?: string): Promise<Application[]> => {
     const base = namespace
@@ -81,17 +78,12 @@ export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): { stop(): void } {
       project: a.spec.project ?? 'default',
     }).allowed;
 
-  /** Loads an Application the caller may read; answers the 403/404 itself. */
-  const readableApp = async (c: Context<HubEnv>): Promise<Application | Response> => {
-    const r = await authorizedApp(c, client, authorizer, 'get');
-    return r instanceof Response ? r : r.app;
-  };
+  /** Loads an Application the caller may read; ends the request with 403/404 otherwise. */
+  const readableApp = async (c: Context<HubEnv>): Promise<Application> =>
+    (await authorizedApp(c, client, authorizer, 'get')).app;
 
-  app.get('/api/v1/fleet', async (c) => {
-    const [apps, cls] = await Promise.all([
-      appCache.synced ? (appCache.list() as Application[]) : listApps(),
-      listClusters(),
-    ]);
+  app.get('/fleet', async (c) => {
+    const [apps, cls] = await Promise.all([appCache.synced ? appCache.list() : listApps(), listClusters()]);
     // Rows the caller may not read are left out rather than refused: the matrix is everyone's entry point.
     const readable = apps.filter((a) => may(c, a));
     // Clusters are few and change their status every check: they are part of the cache key.
@@ -103,28 +95,26 @@ export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): { stop(): void } {
       matrix = buildFleetMatrix(readable, cls);
       built = { version, clusters: clusterKey, matrix };
     }
-    return c.json({ ...matrix, generatedAt: new Date().toISOString() });
+    return c.json<FleetMatrixBody>({ ...matrix, generatedAt: new Date().toISOString() });
   });
 
-  app.get('/api/v1/applications/:namespace/:name/tree', async (c) => {
+  app.get('/applications/:namespace/:name/tree', async (c) => {
     const a = await readableApp(c);
-    if (a instanceof Response) return a;
     const dest = destinationOf(a);
     const signal = AbortSignal.timeout(LIVE_TREE_TIMEOUT_MS);
     try {
       const destClient = await clusters.resolve(dest, signal);
-      return c.json(await liveTree(a, destClient, signal));
+      return c.json<ResourceTree>(await liveTree(a, destClient, signal));
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      return c.json(
+      return c.json<ResourceTree>(
         treeFromStatus(a, `cluster ${dest} could not be read (${why}); showing the last recorded state`),
       );
     }
   });
 
-  app.get('/api/v1/applications/:namespace/:name/events', async (c) => {
+  app.get('/applications/:namespace/:name/events', async (c) => {
     const a = await readableApp(c);
-    if (a instanceof Response) return a;
     const list = await client.request<KubeList<KubeObject>>({
       method: 'GET',
       path: `/api/v1/namespaces/${encodeURIComponent(a.metadata.namespace ?? 'default')}/events`,
@@ -139,13 +129,12 @@ export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): { stop(): void } {
       ...(str(e.lastTimestamp) ? { lastTimestamp: str(e.lastTimestamp) } : {}),
     }));
     items.sort((x, y) => (y.lastTimestamp ?? '').localeCompare(x.lastTimestamp ?? ''));
-    return c.json({ items: items.slice(0, 100) });
+    return c.json<EventList>({ items: items.slice(0, 100) });
   });
 
-  app.get('/api/v1/clusters/:name', async (c) => {
+  app.get('/clusters/:name', async (c) => {
     const name = c.req.param('name');
-    const denied = forbidden(c, authorizer, 'get', { resource: 'clusters', name });
-    if (denied) return denied;
+    authorize(c, authorizer, 'get', { resource: 'clusters', name });
     const cl = await client.getOrUndefined<Cluster>({
       apiVersion: API_VERSION,
       kind: 'Cluster',
@@ -153,8 +142,8 @@ export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): { stop(): void } {
       name,
     });
     const apps = (await listApps()).filter((a) => destinationOf(a) === name && may(c, a));
-    if (!cl && !apps.length) return c.json({ error: `cluster ${name} not found` }, 404);
-    return c.json({
+    if (!cl && !apps.length) fail(404, `cluster ${name} not found`);
+    return c.json<ClusterDetail>({
       name,
       registered: !!cl,
       // Only these fields: spec.secretRef names the credential Secret, which the UI has no use for.
@@ -166,30 +155,28 @@ export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): { stop(): void } {
     });
   });
 
-  app.get('/api/v1/applicationsets/:namespace/:name', async (c) => {
+  app.get('/applicationsets/:namespace/:name', async (c) => {
     const ns = c.req.param('namespace');
     const name = c.req.param('name');
-    const early = forbidden(c, authorizer, 'get', { resource: 'applicationsets', namespace: ns, name });
-    if (early) return early;
+    authorize(c, authorizer, 'get', { resource: 'applicationsets', namespace: ns, name });
     const set = await client.getOrUndefined<ApplicationSet>({
       apiVersion: API_VERSION,
       kind: 'ApplicationSet',
       namespace: ns,
       name,
     });
-    if (!set) return c.json({ error: `applicationset ${ns}/${name} not found` }, 404);
+    if (!set) fail(404, `applicationset ${ns}/${name} not found`);
     // With its project: a target without one is only a pre-check to RBAC.
-    const denied = forbidden(c, authorizer, 'get', {
+    authorize(c, authorizer, 'get', {
       resource: 'applicationsets',
       namespace: ns,
       name,
       project: set.spec.template.spec.project ?? 'default',
     });
-    if (denied) return denied;
     const apps = await listApps(ns, `${APPLICATIONSET_LABEL}=${name}`);
     const byName = new Map(apps.map((a) => [a.metadata.name, a]));
     const generated = set.status?.applications ?? apps.map((a) => ({ name: a.metadata.name }));
-    return c.json({
+    return c.json<RolloutDetail>({
       namespace: ns,
       name,
       steps: (set.spec.strategy?.rollingSync.steps ?? []).map((s) => ({
@@ -207,13 +194,13 @@ export function mountViews(app: Hono<HubEnv>, deps: ApiDeps): { stop(): void } {
         const a = byName.get(g.name);
         return {
           name: g.name,
-          ...('step' in g && g.step !== undefined ? { step: g.step } : {}),
+          ...('step' in g && typeof g.step === 'number' ? { step: g.step } : {}),
           ...(a ? { cluster: destinationOf(a), cell: cellOf(a) } : {}),
         };
       }),
     });
   });
-  return { stop: () => (ownCache ? appCache.stop() : undefined) };
+  return app;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);

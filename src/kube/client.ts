@@ -275,6 +275,92 @@ export class KubeClient {
     });
   }
 
+  /**
+   * Patches an object (named by ref, or by its API path) with a JSON merge patch (RFC 7386, the
+   * default) or a JSON patch (RFC 6902: an array of operations, which can test a
+   * resourceVersion or replace a whole field where a merge patch can only merge).
+   */
+  async patch<T = KubeObject>(
+    target: ObjectRef | string,
+    patch: unknown,
+    opts: { type?: 'merge' | 'json'; subresource?: 'status'; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const base = typeof target === 'string' ? target : await this.objectPath(target, opts.signal);
+    return this.request<T>({
+      method: 'PATCH',
+      path: opts.subresource ? `${base}/${opts.subresource}` : base,
+      body: patch,
+      contentType: opts.type === 'json' ? 'application/json-patch+json' : 'application/merge-patch+json',
+      signal: opts.signal,
+    });
+  }
+
+  /**
+   * Replaces the whole status subresource. A merge patch cannot delete a key a newer status no
+   * longer has (a cleared message, a finished soak), so the status is swapped as a whole. With
+   * `resourceVersion`, the write fails with 409 when the object changed since it was read.
+   */
+  async replaceStatus<T = KubeObject>(
+    target: ObjectRef | string,
+    status: unknown,
+    opts: { resourceVersion?: string; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    return this.patch<T>(
+      target,
+      [
+        ...(opts.resourceVersion
+          ? [{ op: 'replace', path: '/metadata/resourceVersion', value: opts.resourceVersion }]
+          : []),
+        { op: 'add', path: '/status', value: status },
+      ],
+      { type: 'json', subresource: 'status', ...(opts.signal ? { signal: opts.signal } : {}) },
+    );
+  }
+
+  /**
+   * Records a Kubernetes Event about `obj` (gitfleet's one Events writer). Best effort: an event
+   * that cannot be written never fails the caller. Messages must already be free of Secret data;
+   * they are cut to 1,000 characters.
+   */
+  async recordEvent(
+    obj: KubeObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    component = 'gitfleet-controller',
+  ): Promise<void> {
+    const now = new Date().toISOString();
+    const ns = obj.metadata.namespace ?? 'default';
+    try {
+      await this.request({
+        method: 'POST',
+        path: `/api/v1/namespaces/${encodeURIComponent(ns)}/events`,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { generateName: `${obj.metadata.name}.`, namespace: ns },
+          involvedObject: {
+            apiVersion: obj.apiVersion,
+            kind: obj.kind,
+            name: obj.metadata.name,
+            namespace: ns,
+            uid: obj.metadata.uid,
+            resourceVersion: obj.metadata.resourceVersion,
+          },
+          reason,
+          message: message.length > 1000 ? `${message.slice(0, 997)}...` : message,
+          type,
+          source: { component },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      });
+    } catch {
+      // best effort
+    }
+  }
+
   /** Deletes an object; a missing object counts as deleted (returns false). */
   async delete(
     ref: ObjectRef,

@@ -10,7 +10,8 @@ import {
   type Application,
   type ApplicationStatus,
 } from '../../src/api/application.js';
-import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
+import { FLEET_NAMESPACE, type Cluster } from '../../src/api/cluster.js';
+import type { Project } from '../../src/api/project.js';
 import { installCrds } from '../../src/cli/commands/install.js';
 import { registerAgentCluster } from '../../src/controllers/cluster/register.js';
 import { replaceStatus } from '../../src/controllers/status-write.js';
@@ -252,9 +253,9 @@ describe('agent tokens touch only what their cluster owns', () => {
  * following it: what a loaded hub's lagging cache looks like to a report.
  */
 describe('reports are stored, never acknowledged and lost', () => {
-  let apps: Informer;
-  let clusters: Informer;
-  let projects: Informer;
+  let apps: Informer<Application>;
+  let clusters: Informer<Cluster>;
+  let projects: Informer<Project>;
   let app: Hono<HubEnv>;
   let stop: () => void;
   const c3 = uniqueName('sec-c3');
@@ -264,9 +265,17 @@ describe('reports are stored, never acknowledged and lost', () => {
     await createApp(ns, 'flap', spec(c3));
     await replaceStatus(mgmt.admin, applicationPath(ns, 'flap'), status('Progressing'));
     const client: KubeClient = mgmt.admin;
-    apps = new Informer(client, { apiVersion: API_VERSION, kind: 'Application', namespace: ns });
-    clusters = new Informer(client, { apiVersion: API_VERSION, kind: 'Cluster', namespace: FLEET_NAMESPACE });
-    projects = new Informer(client, { apiVersion: API_VERSION, kind: 'Project', namespace: FLEET_NAMESPACE });
+    apps = new Informer<Application>(client, { apiVersion: API_VERSION, kind: 'Application', namespace: ns });
+    clusters = new Informer<Cluster>(client, {
+      apiVersion: API_VERSION,
+      kind: 'Cluster',
+      namespace: FLEET_NAMESPACE,
+    });
+    projects = new Informer<Project>(client, {
+      apiVersion: API_VERSION,
+      kind: 'Project',
+      namespace: FLEET_NAMESPACE,
+    });
     for (const i of [apps, clusters, projects]) i.start();
     await waitFor(
       'caches synced',
