@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'libsql';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,7 @@ import { GitSources } from '../../src/engine/source/index.js';
 import {
   openAuditStore,
   signSyncRequester,
+  SQLITE_FILE,
   SYNC_REQUESTED_BY_SIGNATURE_ANNOTATION,
   type AuditEntry,
   type AuditStore,
@@ -309,6 +311,14 @@ describe.each(['embedded', 'postgres'] as const)('audit trail (%s store)', (kind
       expect(has(ns)).toBe(true);
       expect(has(PLANTED)).toBe(false);
       expect(has(plantedB64)).toBe(false);
+      // Any SQLite client, not just gitfleet's code, is refused a change to the trail.
+      const db = new Database(join(location, SQLITE_FILE));
+      try {
+        expect(() => db.exec("UPDATE gitfleet_audit SET username = 'mallory'")).toThrow('append-only');
+        expect(() => db.exec('DELETE FROM gitfleet_audit')).toThrow('append-only');
+      } finally {
+        db.close();
+      }
       hub = await startHub();
     }
   });

@@ -11,7 +11,6 @@ export type {
 } from './types.js';
 export { AuditQueryError, SqlAuditStore, type SqlDriver } from './sql-store.js';
 export { isPostgresUrl, openAuditStore, SQLITE_FILE, type OpenAuditOptions } from './open.js';
-export { SqliteAuditStore } from './sqlite-store.js';
 export { GroupCommit } from './batch.js';
 export {
   auditRecordOf,

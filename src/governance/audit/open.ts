@@ -1,9 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GitfleetError } from '../../core/errors.js';
-import { openPostgresDriver } from './postgres-driver.js';
 import { entriesAfter, SqlAuditStore } from './sql-store.js';
-import { SqliteAuditStore } from './sqlite-store.js';
+import type { SqliteAuditStore } from './sqlite-store.js';
 import type { AuditStore } from './types.js';
 
 /** The embedded store's file inside its data directory. */
@@ -30,7 +29,10 @@ export interface OpenAuditOptions {
  * and its files are left as they were: an audit trail is never dropped by an upgrade.
  */
 export async function openAuditStore(location: string, opts: OpenAuditOptions = {}): Promise<AuditStore> {
+  // Each store's driver is loaded only when it is the one in use: a hub on PostgreSQL never maps
+  // SQLite's native module, and an embedded hub never loads `pg`.
   if (isPostgresUrl(location)) {
+    const { openPostgresDriver } = await import('./postgres-driver.js');
     const driver = openPostgresDriver(location);
     try {
       return await SqlAuditStore.open(driver);
@@ -47,6 +49,7 @@ export async function openAuditStore(location: string, opts: OpenAuditOptions = 
       `cannot create the audit store directory ${location}: ${(e as Error).message}`,
     );
   }
+  const { SqliteAuditStore } = await import('./sqlite-store.js');
   const store = SqliteAuditStore.open(join(location, SQLITE_FILE));
   try {
     if (existsSync(join(location, 'PG_VERSION')) && !store.imported('pglite')) {
