@@ -88,7 +88,6 @@ describe('unsupportedApplicationFields', () => {
     expect(paths.sort()).toEqual(
       [
         'operation',
-        'spec.source.chart',
         'spec.source.ref',
         'spec.source.name',
         'spec.source.plugin',

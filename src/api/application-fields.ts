@@ -31,7 +31,7 @@ const SOURCE: Record<string, Node> = {
   targetRevision: true,
   path: true,
   secretRef: true,
-  chart: refuse('Helm repository charts are not supported; vendor the chart into Git and use `path`'),
+  chart: true,
   ref: refuse(NO_MULTI_SOURCE),
   name: refuse(NO_MULTI_SOURCE),
   plugin: refuse('config management plugins are not supported (gitfleet runs no tenant programs)'),
@@ -118,6 +118,7 @@ const SPEC: Record<string, Node> = {
   }),
   dependsOn: true,
   revisionHistoryLimit: true,
+  postBuild: obj({ substitute: true, substituteFrom: true }),
   // Informational key/value pairs in Argo CD: no behaviour to honour or drop.
   info: true,
 };

@@ -17,8 +17,13 @@ export interface ApplicationSource {
   directory?: { recurse?: boolean; include?: string; exclude?: string; jsonnet?: unknown };
   kustomize?: KustomizeSourceOptions;
   helm?: HelmSourceOptions;
-  /** Argo CD fields refused by name (application-fields.ts); typed so the check can read them. */
+  /**
+   * A Helm chart from the repository at `repoURL` (an HTTP(S) Helm repository, or `oci://` for a
+   * registry), at `targetRevision`: a version, a semver range, or for OCI a tag or `sha256:` digest.
+   * Without `chart`, an `oci://` repoURL is an artifact of manifests or a Kustomize tree.
+   */
   chart?: string;
+  /** Argo CD fields refused by name (application-fields.ts); typed so the check can read them. */
   ref?: string;
   name?: string;
   plugin?: unknown;
@@ -160,6 +165,8 @@ export interface ApplicationSpec {
   dependsOn?: { name: string }[];
   /** Number of history entries kept; default 10. */
   revisionHistoryLimit?: number;
+  /** Flux-style variable substitution over the rendered manifests (docs/sources.md). */
+  postBuild?: PostBuild;
   /** SOPS decryption of the rendered manifests (Flux's shape); see src/engine/secrets. */
   decryption?: DecryptionSpec;
   /** Objects outside the app whose health the app's health waits for (Flux's `healthChecks`). */
@@ -181,6 +188,16 @@ export interface HealthCheckRef {
   name: string;
   /** Default: the destination namespace (ignored for cluster-scoped kinds). */
   namespace?: string;
+}
+
+/**
+ * Variables substituted into rendered manifests (`${var}`, `${var:=default}`). Lowest first: the
+ * destination Cluster's labels and annotations (`cluster_<key>`), then `substituteFrom` in order
+ * (ConfigMaps/Secrets in the Application's namespace), then `substitute`.
+ */
+export interface PostBuild {
+  substitute?: Record<string, string>;
+  substituteFrom?: { kind: 'ConfigMap' | 'Secret'; name: string; optional?: boolean }[];
 }
 
 export type SyncStatusCode = 'Synced' | 'OutOfSync' | 'Unknown';

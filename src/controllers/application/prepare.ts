@@ -10,6 +10,13 @@ import {
 import type { GitSources } from '../../engine/source/index.js';
 import { sourceCredentials } from '../credentials.js';
 import { decryptApp } from './decryption.js';
+import {
+  gitChartWithDependencies,
+  isNonGitSource,
+  nonGitTree,
+  postBuild,
+  resolveNonGit,
+} from './chart-source.js';
 import type { ControllerMetrics } from '../metrics.js';
 
 /**
@@ -44,6 +51,9 @@ export async function resolveAppSource(
   forceSince: number | undefined,
 ): Promise<ResolvedSource> {
   const src = app.spec.source;
+  // Helm repository / OCI: the chart's version and digest (or the artifact's digest) is the revision.
+  if (isNonGitSource(src))
+    return { sha: await resolveNonGit(deps.client, deps.controllerNamespace, app, forceSince !== undefined) };
   const creds = await sourceCredentials(
     deps.client,
     app.metadata.namespace ?? '',
@@ -65,8 +75,18 @@ export async function resolveAppSource(
 /** Renders the app's source at `sha` into manifests (cached by the Git objects the renderer reads). */
 export async function renderApp(deps: PrepareDeps, app: Application, sha: string): Promise<Manifest[]> {
   const src = app.spec.source;
-  const root = await deps.sources.checkout(src.repoURL, sha);
-  const path = src.path ?? '';
+  // A chart or artifact tree, or the Git checkout with its chart's repository dependencies fetched
+  // (by gitfleet, not the renderer); `extra` is the digest of what is not in Git.
+  const nonGit = isNonGitSource(src);
+  const tree = nonGit
+    ? await nonGitTree(deps.client, deps.controllerNamespace, app, sha)
+    : await gitChartWithDependencies(deps.client, deps.controllerNamespace, app, {
+        root: await deps.sources.checkout(src.repoURL, sha),
+        path: src.path ?? '',
+        key: sha,
+      });
+  const { root, path } = tree;
+  const extra = tree.key === sha ? '' : `+${tree.key}`;
   const spec: RenderSpec = { root, path };
   if (src.kustomize) {
     spec.type = 'kustomize';
@@ -96,11 +116,14 @@ export async function renderApp(deps: PrepareDeps, app: Application, sha: string
   // elsewhere); a failed render is remembered under the same key and not re-run until one changes.
   const rendered = await renderCached(spec, deps.renderOptions ?? {}, {
     cache: deps.renderCache,
-    objectId: (p) => deps.sources.treeHash(src.repoURL, sha, p),
+    objectId: async (p) =>
+      nonGit ? `${tree.key}:${p}` : `${await deps.sources.treeHash(src.repoURL, sha, p)}${extra}`,
   });
+  // Substituted after the cache (values may come from Secrets and the destination Cluster).
+  const substituted = await postBuild(deps.client, deps.controllerNamespace, app, rendered);
   // SOPS files are decrypted after the cache (which keeps ciphertext only); the plaintext lives
   // in the returned manifests alone, and the render's SecretMask learns it from them.
-  return decryptApp(deps.client, app, rendered);
+  return decryptApp(deps.client, app, substituted);
 }
 
 function globList(s: string | undefined): string[] | undefined {

@@ -115,7 +115,8 @@ export class ChartSources {
   async withDependencies(tree: SourceTree, authFor: AuthFor): Promise<SourceTree> {
     const chartRel = tree.path === '' || tree.path === '.' ? '' : tree.path;
     const chartFile = chartRel ? `${chartRel}/Chart.yaml` : 'Chart.yaml';
-    const deps = await dependencies(join(tree.root, chartRel), chartFile);
+    // Not a chart, or a Chart.yaml that does not parse: nothing to fetch (the renderer reports it).
+    const deps = await dependencies(join(tree.root, chartRel), chartFile).catch(() => [] as Dependency[]);
     if (deps.length === 0) return tree;
     const vendored = await readdir(join(tree.root, chartRel, 'charts')).catch(() => [] as string[]);
     const pulled: { file: string; digest: string }[] = [];
