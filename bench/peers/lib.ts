@@ -148,7 +148,9 @@ export const benchDir = process.env.GITFLEET_BENCH_DIR ?? join(tmpdir(), 'gitfle
  * measured is returned and printed. Returns the CLI entry point.
  */
 export function compileHub(): { entry: string; commit: string } {
-  const revs = execFileSync('git', ['rev-list', '--max-count=6', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' })
+  // GITFLEET_BENCH_COMMIT measures another commit (a before/after pair in one sitting).
+  const head = process.env.GITFLEET_BENCH_COMMIT ?? 'HEAD';
+  const revs = execFileSync('git', ['rev-list', '--max-count=6', head], { cwd: repoRoot, encoding: 'utf8' })
     .trim()
     .split('\n');
   for (const rev of revs) {
@@ -219,7 +221,7 @@ export async function startHub(opts: {
   concurrency?: number;
   /** Node flags such as --cpu-prof; the default is none. */
   nodeFlags?: string[];
-  /** More `gitfleet controller` flags, e.g. `--audit-store off`; the default is none (as shipped). */
+  /** More `gitfleet controller` flags; the default is none: the hub as shipped, audit store included. */
   hubArgs?: string[];
 }): Promise<Hub> {
   const port = await freePort();

@@ -10,7 +10,7 @@
 //   scale   N = --sizes on one cluster; then hub memory across --clusters clusters
 //   npx tsx bench/peers/main.ts [--quick] [--sizes 10,100] [--rounds 2] [--idle-ms 120000]
 //        [--clusters 1,2,4] [--cluster-services 20] [--cluster-rounds 2]
-//        [--tools gitfleet,flux] [--hub-args='--audit-store off'] [--flux-interval 10s] [--only scale,clusters]
+//        [--tools gitfleet,flux] [--hub-args='--audit-store postgres://…'] [--flux-interval 10s] [--only scale,clusters]
 // Prints a table and, last, `RESULT {json}` with ratios gitfleet/Flux (below 1: gitfleet better).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

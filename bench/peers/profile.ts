@@ -26,7 +26,7 @@ const { values } = parseArgs({
     services: { type: 'string', default: '100' },
     top: { type: 'string', default: '15' },
     summarise: { type: 'string' },
-    // More `gitfleet controller` flags, e.g. "--audit-store off".
+    // More `gitfleet controller` flags; none by default: the hub as shipped, audit store included.
     'hub-args': { type: 'string', default: '' },
   },
 });
