@@ -3,7 +3,7 @@ import type { ObjectRef } from '../../core/object-ref.js';
 import { compareObject, type Comparison as ObjectComparison } from '../apply/apply-object.js';
 import type { IgnoreRule } from '../diff/diff.js';
 import { secretMaskOf, type SecretMask } from '../diff/mask.js';
-import { aggregateHealth, assessHealth } from '../health/index.js';
+import { aggregateHealth, assessHealth, type AssessHealthOptions } from '../health/index.js';
 import type { HealthResult } from '../health/types.js';
 import { refOfEntry } from '../inventory/inventory.js';
 import type { InventoryStore } from '../inventory/store.js';
@@ -50,6 +50,8 @@ export async function compareApp(
     defaultNamespace: string;
     ignore: IgnoreRule[];
     signal?: AbortSignal;
+    /** Custom health (CEL overrides per group/kind); default the built-in assessors. */
+    health?: AssessHealthOptions;
   },
   deps: { client: KubeClient; inventory: InventoryStore; prepared?: PreparedSync },
 ): Promise<Comparison> {
@@ -98,7 +100,7 @@ async function compareResources(
       const c = await compareObject(client, task, opts);
       objects.set(objectKey(task.object), c);
       const health = c.live
-        ? assessHealth(c.live)
+        ? assessHealth(c.live, req.health)
         : { status: 'Missing' as const, message: 'object not found' };
       return {
         ref,

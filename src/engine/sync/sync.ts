@@ -12,7 +12,7 @@ import {
 import type { ChangeSetEntry } from '../apply/changeset.js';
 import type { IgnoreRule } from '../diff/diff.js';
 import { secretMaskOf, type SecretMask } from '../diff/mask.js';
-import { assessHealth } from '../health/index.js';
+import { assessHealth, type AssessHealthOptions } from '../health/index.js';
 import type { HealthResult } from '../health/types.js';
 import { entryKey, entryOf, mergeInventories, type InventoryEntry } from '../inventory/inventory.js';
 import type { InventoryStore } from '../inventory/store.js';
@@ -43,6 +43,8 @@ export interface SyncRequest {
   ignore: IgnoreRule[];
   /** Longest wait for one step's objects to become healthy, counted across calls; default 5 minutes. */
   healthTimeoutMs?: number;
+  /** Custom health (CEL overrides per group/kind); default the built-in assessors. */
+  health?: AssessHealthOptions;
   signal?: AbortSignal;
 }
 
@@ -286,7 +288,7 @@ async function runSteps(
         client.getOrUndefined(refOf(t.object), req.signal),
       );
     }
-    const health = assessStep(step.tasks, lives);
+    const health = assessStep(step.tasks, lives, req.health);
     for (const [i, t] of step.tasks.entries()) {
       const entry = changes.findLast((c) => sameObject(c, t.object));
       const h = health.results[i];
@@ -393,6 +395,7 @@ async function applyStep(
 function assessStep(
   tasks: SyncTask[],
   lives: (KubeObject | undefined)[],
+  healthOpts?: AssessHealthOptions,
 ): { results: (HealthResult | undefined)[]; waiting: string[]; degraded?: string } {
   const results: (HealthResult | undefined)[] = [];
   const waiting: string[] = [];
@@ -400,7 +403,7 @@ function assessStep(
   for (const [i, t] of tasks.entries()) {
     const live = lives[i];
     const h: HealthResult | undefined = live
-      ? assessHealth(live)
+      ? assessHealth(live, healthOpts)
       : { status: 'Missing', message: 'object not found' };
     results.push(h);
     const name = formatObjectRef(refOf(t.object));
