@@ -1,8 +1,8 @@
 // The hub API's wire contract: the JSON shapes of /api/v1 that the hub writes and the CLI and the
 // web UI read. One source of truth: the hub's routes are typed with these, the CLI imports them,
-// and web/src/api/wire.ts is a verbatim copy (web/ never imports src/; `npm run wire` rewrites
-// it and src/api/wire.test.ts fails when the two differ). Types only, no imports: that is what
-// lets the file be copied as it is.
+// and web/src/api/wire.ts is a verbatim copy (web/ never imports src/; scripts/sync-wire.ts
+// rewrites it and src/api/wire.test.ts fails when the two differ). Types only, no imports: that
+// is what lets the file be copied as it is.
 
 /** Every refusal and failure: `{"error": "<reason a user can act on>"}`. */
 export interface ErrorBody {

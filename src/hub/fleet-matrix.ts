@@ -1,45 +1,14 @@
 import { destinationClusterName, type Application } from '../api/application.js';
 import { APPLICATIONSET_LABEL } from '../api/applicationset.js';
 import type { Cluster } from '../api/cluster.js';
+import type { FleetCell, FleetColumn, FleetRow, FleetMatrix as WireFleetMatrix } from '../api/wire.js';
 
 /** The label that names an Application's service (matrix row) explicitly; wins over the name rule. */
 export const SERVICE_LABEL = 'gitfleet.dev/service';
 
-/** One cell of the fleet matrix: one Application on one cluster. */
-export interface FleetCell {
-  namespace: string;
-  name: string;
-  sync: string;
-  health: string;
-  /** Out of sync at the revision last synced: something changed in the cluster, not in Git. */
-  drift: boolean;
-  revision?: string;
-  project?: string;
-}
-
-/** One row: one service (in one namespace of the management cluster) across clusters. */
-export interface FleetRow {
-  /** `namespace/service`: unique per row. */
-  key: string;
-  service: string;
-  namespace: string;
-  applicationSet?: string;
-  /** Cells by cluster name (column). */
-  cells: Record<string, FleetCell>;
-}
-
-export interface FleetColumn {
-  name: string;
-  labels: Record<string, string>;
-  mode: 'push' | 'agent';
-  /** Undefined when unknown: `in-cluster` and destinations with no Cluster object. */
-  reachable?: boolean;
-}
-
-export interface FleetMatrix {
-  columns: FleetColumn[];
-  rows: FleetRow[];
-}
+/** A matrix as built here; the route adds `generatedAt` (wire FleetMatrix). */
+export type FleetMatrix = Omit<WireFleetMatrix, 'generatedAt'>;
+export type { FleetCell, FleetColumn, FleetRow };
 
 /**
  * The service (matrix row) an Application belongs to: the `gitfleet.dev/service` label when set;

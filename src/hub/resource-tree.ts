@@ -1,32 +1,9 @@
 import type { Application, ResourceStatus } from '../api/application.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
+import type { ResourceTree, TreeNode } from '../api/wire.js';
 
-/**
- * One node of an Application's resource tree. Only names and states: never an object's body, so
- * no Secret data can leave through here.
- */
-export interface TreeNode {
-  group: string;
-  version: string;
-  kind: string;
-  namespace?: string;
-  name: string;
-  /** Sync state: only owned (top-level) objects have one; children are not in Git. */
-  sync?: string;
-  health?: { status: string; message?: string };
-  /** Short facts worth a glance (replicas, pod phase, restarts). */
-  info?: string[];
-  children: TreeNode[];
-}
-
-export interface ResourceTree {
-  /** `live`: read from the destination now; `status`: the controller's last record only. */
-  source: 'live' | 'status';
-  /** Why the tree is not live, when it is not. */
-  message?: string;
-  nodes: TreeNode[];
-}
+export type { ResourceTree, TreeNode };
 
 /** Kinds whose objects own others that Git does not list (ownerReferences). */
 const PARENT_KINDS = new Set([

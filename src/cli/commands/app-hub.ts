@@ -1,18 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { Application } from '../../api/application.js';
+import type { ApplicationSummary, SyncAccepted } from '../../api/wire.js';
 import type { HubClient } from '../../core/hub-client.js';
 import { hubFlags, hubFrom, withHub } from '../hub.js';
 import { parseFormat, printData, printTable, UsageError } from '../output.js';
 
-interface Summary {
-  namespace: string;
-  name: string;
-  project: string;
-  destination: { cluster: string; namespace: string };
-  sync: string;
-  health: string;
-  revision?: string;
-}
+type Summary = ApplicationSummary;
 
 const USAGE = `usage (hub mode): gitfleet app <list|get|sync|refresh|history|rollback> [NAME] [--hub URL] [-n NS] [-o json|yaml]
   sync NAME [--wait] [--timeout 120s]     rollback NAME HISTORY_ID`;
@@ -116,7 +109,7 @@ export async function appHubCommand(argv: string[]): Promise<number> {
 }
 
 async function sync(c: HubClient, path: string, wait: boolean, timeout: string): Promise<number> {
-  const r = await c.request<{ requested: string }>('POST', `${path}/sync`, { body: {} });
+  const r = await c.request<SyncAccepted>('POST', `${path}/sync`, { body: {} });
   console.log(`sync requested (${r.requested})`);
   if (!wait) return 0;
   const deadline = Date.now() + (Number.parseInt(timeout, 10) || 120) * 1000;

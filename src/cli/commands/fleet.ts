@@ -1,25 +1,11 @@
 import { parseArgs } from 'node:util';
+import type { ClusterSummary, FleetMatrix } from '../../api/wire.js';
 import type { HubClient } from '../../core/hub-client.js';
 import { hubFlags, hubFrom, withHub } from '../hub.js';
 import { formatTable, parseFormat, printData, UsageError } from '../output.js';
 
-interface Cell {
-  namespace: string;
-  name: string;
-  sync: string;
-  health: string;
-  drift: boolean;
-  revision?: string;
-}
-interface Matrix {
-  columns: { name: string; mode: string; reachable?: boolean }[];
-  rows: { key: string; service: string; namespace: string; cells: Record<string, Cell> }[];
-}
-interface ClusterItem {
-  name: string;
-  mode: string;
-  status: { reachable?: boolean; lastHeartbeat?: string; lastCheck?: string };
-}
+type Matrix = FleetMatrix;
+type ClusterItem = ClusterSummary;
 
 const USAGE = `usage: gitfleet fleet status [--watch] [--hub URL] [-o json|yaml]
   clusters × applications with sync, health, revision and drift (!), and when each cluster was last seen`;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { Whoami } from '../../api/wire.js';
 import { HubClient } from '../../core/hub-client.js';
 import { writeLogin } from '../hub.js';
 import { UsageError } from '../output.js';
@@ -18,7 +19,7 @@ export async function loginCommand(argv: string[]): Promise<number> {
   const ca = values['hub-ca'] ? readFileSync(values['hub-ca'], 'utf8') : undefined;
   const hub = new HubClient({ url: values.hub, token, ...(ca ? { ca } : {}) });
   try {
-    const me = await hub.request<{ name: string; kind: string; groups: string[] }>('GET', '/api/v1/whoami');
+    const me = await hub.request<Whoami>('GET', '/api/v1/whoami');
     const path = writeLogin({ hub: values.hub, token, ...(ca ? { ca } : {}) });
     console.log(
       `logged in to ${values.hub} as ${me.name}${me.groups.length ? ` (${me.groups.join(', ')})` : ''}; saved in ${path}`,
