@@ -11,6 +11,7 @@ import {
 import type { KubeClient } from '../../kube/client.js';
 import type { KubeList } from '../../kube/types.js';
 import { clientFrom } from '../connect.js';
+import { requestTerminate } from '../../controllers/application/terminate.js';
 import { parseFormat, printData, printTable, UsageError } from '../output.js';
 
 const common = {
@@ -20,7 +21,7 @@ const common = {
   output: { type: 'string', short: 'o' },
 } as const;
 
-const USAGE = `usage: gitfleet app <create|get|list|diff|sync|history|rollback|delete> [NAME] [flags]
+const USAGE = `usage: gitfleet app <create|get|list|diff|sync|terminate|history|rollback|delete> [NAME] [flags]
   create NAME --repo URL [--path P] [--revision R] [--dest-namespace NS] [--dest-cluster NAME]
               [--auto] [--prune] [--self-heal] [--sync-option OPT]... [--secret NAME]
   sync NAME [--wait] [--timeout 120s]      rollback NAME HISTORY_ID      delete NAME [--cascade=false]
@@ -39,6 +40,8 @@ export async function appCommand(argv: string[]): Promise<number> {
       return diff(rest);
     case 'sync':
       return sync(rest);
+    case 'terminate':
+      return terminate(rest);
     case 'history':
       return history(rest);
     case 'rollback':
@@ -248,6 +251,18 @@ async function sync(argv: string[]): Promise<number> {
     }
     console.error('timed out waiting for the sync');
     return 1;
+  });
+}
+
+/** Stops the running operation: it ends Failed "terminated" at the controller's next reconcile. */
+async function terminate(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: common });
+  const name = need(positionals[0]);
+  const ns = values.namespace ?? 'default';
+  return withClient(values, async (c) => {
+    const r = await requestTerminate(c, ns, name);
+    console.log(`termination of ${ns}/${name}'s operation${r.revision ? ` at ${r.revision.slice(0, 12)}` : ''} requested`);
+    return 0;
   });
 }
 
