@@ -20,6 +20,8 @@ interface Sample {
   store: Store;
   phase: 'create' | 'reopen';
   loadMs: number;
+  /** CPU time of load + open: what the store costs the start-up on an unloaded machine. */
+  startCpuMs: number;
   openMs: number;
   rssMiB: number;
   rssAnonMiB: number;
@@ -79,6 +81,7 @@ async function child(store: Store, dir: string, phase: Sample['phase']): Promise
   const { SqlAuditStore } = await import('../../src/governance/audit/sql-store.js');
   const before = rss();
   const split0 = rssSplit();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   let open: (d: string) => Promise<AuditStore>;
   if (store === 'sqlite') {
@@ -91,6 +94,7 @@ async function child(store: Store, dir: string, phase: Sample['phase']): Promise
   const t1 = performance.now();
   const s = await open(dir);
   const t2 = performance.now();
+  const cpu = process.cpuUsage(c0);
   const opened = rss();
   const split1 = rssSplit();
   // Writes as the controller makes them: a few reconciles finishing together.
@@ -113,6 +117,7 @@ async function child(store: Store, dir: string, phase: Sample['phase']): Promise
     store,
     phase,
     loadMs: t1 - t0,
+    startCpuMs: (cpu.user + cpu.system) / 1000,
     openMs: t2 - t1,
     rssMiB: mib(opened - before),
     rssAnonMiB: mib(split1.anon - split0.anon),
@@ -168,7 +173,7 @@ for (let round = 0; round < Number(values.rounds); round++)
         const s = run(store, dir, phase);
         samples.push(s);
         console.log(
-          `${store.padEnd(6)} ${phase.padEnd(6)} load ${s.loadMs.toFixed(0)} ms, open ${s.openMs.toFixed(0)} ms, ` +
+          `${store.padEnd(6)} ${phase.padEnd(6)} load ${s.loadMs.toFixed(0)} ms, open ${s.openMs.toFixed(0)} ms (CPU ${s.startCpuMs.toFixed(0)} ms), ` +
             `RSS +${s.rssMiB.toFixed(1)} MiB (anon ${s.rssAnonMiB.toFixed(1)}, file ${s.rssFileMiB.toFixed(1)}; +${s.rssAfterWritesMiB.toFixed(1)} after ${entries} writes), ` +
             `${s.insertMsPerEntry.toFixed(3)} ms/insert, query app ${s.queryAppMs.toFixed(2)} ms, commit ${s.queryCommitMs.toFixed(2)} ms`,
         );
@@ -186,6 +191,7 @@ for (const store of values.stores.split(',') as Store[])
     summary[`${store}.${phase}`] = {
       startMs: m('loadMs') + m('openMs'),
       loadMs: m('loadMs'),
+      startCpuMs: m('startCpuMs'),
       openMs: m('openMs'),
       rssMiB: m('rssMiB'),
       rssAnonMiB: m('rssAnonMiB'),
@@ -199,6 +205,6 @@ for (const store of values.stores.split(',') as Store[])
 console.log('\nmedians:');
 for (const [k, v] of Object.entries(summary))
   console.log(
-    `${k.padEnd(15)} start ${v.startMs?.toFixed(0)} ms, RSS +${v.rssMiB?.toFixed(1)} MiB (anon ${v.rssAnonMiB?.toFixed(1)}; +${v.rssAfterWritesMiB?.toFixed(1)} after writes)`,
+    `${k.padEnd(15)} start ${v.startMs?.toFixed(0)} ms (CPU ${v.startCpuMs?.toFixed(0)} ms), RSS +${v.rssMiB?.toFixed(1)} MiB (anon ${v.rssAnonMiB?.toFixed(1)}; +${v.rssAfterWritesMiB?.toFixed(1)} after writes)`,
   );
 console.log(`RESULT ${JSON.stringify({ entries, rounds: Number(values.rounds), summary, samples })}`);
