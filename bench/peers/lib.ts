@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { API_VERSION, type Application } from '../../src/api/application.js';
+import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
 import { mapLimit } from '../../src/core/concurrency.js';
 import type { KubeClient, KubeObject } from '../../src/kube/index.js';
 import { freePort } from '../../test/harness/ports.js';
@@ -316,18 +317,43 @@ export async function createGitfleetApps(
   repoUrl: string,
   apps: AppSpec[],
 ): Promise<void> {
+  const project = await benchProject(hub, ns);
   await mapLimit(apps, 8, (a) =>
     hub.create({
       apiVersion: API_VERSION,
       kind: 'Application',
       metadata: { name: appName(a), namespace: ns },
       spec: {
+        project,
         source: { repoURL: repoUrl, path: servicePath(a.index), secretRef: { name: 'repo' } },
         destination: { ...(a.cluster ? { name: a.cluster } : {}), namespace: a.destNamespace },
         syncPolicy: { automated: { prune: true, selfHeal: true } },
       },
     } as KubeObject),
   );
+}
+
+/**
+ * A Project admitting the Applications of `ns` (any repository, any destination namespace): the
+ * built-in default Project admits only Applications in the hub's own namespace, as a real install
+ * would make a platform team write one Project per tenant namespace.
+ */
+export async function benchProject(hub: KubeClient, ns: string): Promise<string> {
+  const name = `bench-${ns}`;
+  await hub.apply(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: FLEET_NAMESPACE } },
+    { fieldManager: 'bench' },
+  );
+  await hub.apply(
+    {
+      apiVersion: API_VERSION,
+      kind: 'Project',
+      metadata: { name, namespace: FLEET_NAMESPACE },
+      spec: { sourceNamespaces: [ns], sourceRepos: ['*'], destinations: [{ namespace: '*' }] },
+    } as KubeObject,
+    { fieldManager: 'bench' },
+  );
+  return name;
 }
 
 /**
