@@ -27,7 +27,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 // The last commit, compiled (bench/peers/lib.ts): others' uncommitted edits neither break nor change it.
 const { entry: compiled } = compileHub();
-const srcMain = join(dirname(dirname(dirname(compiled))), 'src/cli/main.ts');
+const srcMain = join(dirname(compiled), '..', '..', '..', 'src', 'cli', 'main.ts');
 
 const fleet = await startFleet({ clusters: ['cli'] });
 const workDir = mkdtempSync(join(tmpdir(), 'gitfleet-bench-cli-'));

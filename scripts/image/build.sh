@@ -43,7 +43,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/gitfleet-image.XXXXXX")
 cleanup() { [ -n "${reg_pid:-}" ] && kill "$reg_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 root=$work/rootfs
-mkdir -p "$root"/{app,usr/bin,usr/local/bin,usr/lib/git-core,etc/ssl/certs,tmp,var/cache/gitfleet}
+# /dev and /proc are mount points the runtime fills.
+mkdir -p "$root"/{app,usr/bin,usr/local/bin,usr/lib/git-core,etc/ssl/certs,tmp,var/cache/gitfleet,dev,proc}
 
 # --- gitfleet itself
 cp -r "$dist/src" "$root/app/src.tmp" && mkdir -p "$root/app/dist" && mv "$root/app/src.tmp" "$root/app/dist/src"
@@ -64,7 +65,7 @@ bins=(/usr/bin/node /usr/bin/git /usr/lib/git-core/git-remote-http /usr/lib/git-
 libs=()
 for b in "${bins[@]}"; do
   cp -L "$b" "$root$b"
-  while read -r lib; do libs+=("$lib"); done < <(ldd "$b" | awk '/=> \//{print $3} /^\s*\/lib/{print $1}')
+  while read -r lib; do libs+=("$lib"); done < <(ldd "$b" | awk '/=> \//{print $3} $1 ~ /^\//{print $1}')
 done
 mapfile -t libs < <(printf '%s\n' "${libs[@]}" | sort -u)
 for l in "${libs[@]}"; do mkdir -p "$root$(dirname "$l")" && cp -L "$l" "$root$l"; done
@@ -95,7 +96,7 @@ cp "$work/sbom.json" "$root/app/sbom.json"
 # to the runtime user; only /tmp and the cache are writable, and those are volumes in the chart)
 tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
   -C "$root" -cf "$work/layer.tar" .
-gzip -n -9 <"$work/layer.tar" >"$work/layer.tar.gz"
+gzip -n "-${GITFLEET_IMAGE_GZIP:-9}" <"$work/layer.tar" >"$work/layer.tar.gz"
 
 # --- the image, via a registry (crane writes images to registries or tarballs)
 registry=${GITFLEET_IMAGE_REGISTRY:-}

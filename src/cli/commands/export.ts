@@ -20,14 +20,15 @@ import { clientFrom } from '../connect.js';
 import { UsageError } from '../output.js';
 import { cliVersion } from '../version-info.js';
 
-const USAGE = `usage: gitfleet export DIR [--kubeconfig FILE] [--context CTX]
+const USAGE = `usage: gitfleet export DIR [-l SELECTOR] [--kubeconfig FILE] [--context CTX]
   writes every gitfleet object of the hub (Applications, ApplicationSets, Projects, Clusters,
   NotificationRules, the gitfleet-rbac ConfigMap) to DIR, one YAML file per kind, and the Secrets
-  they need as references (${SECRET_REFS_FILE}: names and key names, never values).`;
+  they need as references (${SECRET_REFS_FILE}: names and key names, never values).
+  -l/--selector: only objects with these labels (a team's part of the hub; RBAC left out).`;
 
 /** Every object of one kind in every namespace, cleaned for a backup and sorted (stable diffs). */
-async function listAll(client: KubeClient, kind: string): Promise<KubeObject[]> {
-  const list = await client.list(API_VERSION, kind);
+async function listAll(client: KubeClient, kind: string, selector?: string): Promise<KubeObject[]> {
+  const list = await client.list(API_VERSION, kind, selector ? { labelSelector: selector } : {});
   return list.items
     .map((o) => cleanForBackup({ ...o, apiVersion: API_VERSION, kind }))
     .sort((a, b) =>
@@ -38,7 +39,11 @@ async function listAll(client: KubeClient, kind: string): Promise<KubeObject[]> 
 }
 
 /** The Secrets the exported objects name, and the hub's own labelled Secrets (tokens, credentials). */
-async function secretReferences(client: KubeClient, objects: KubeObject[]): Promise<SecretReference[]> {
+async function secretReferences(
+  client: KubeClient,
+  objects: KubeObject[],
+  hubSecrets: boolean,
+): Promise<SecretReference[]> {
   const refs = new Map<string, SecretReference>();
   const add = (namespace: string, name: string, usedBy: string): void => {
     const k = `${namespace}/${name}`;
@@ -65,9 +70,11 @@ async function secretReferences(client: KubeClient, objects: KubeObject[]): Prom
     }
   }
   // Tokens and credentials the hub wrote carry the secret-type label; list them even when unnamed.
-  const labelled = await client
-    .list('v1', 'Secret', { namespace: FLEET_NAMESPACE, labelSelector: CLUSTER_SECRET_LABEL })
-    .catch(() => ({ items: [] as KubeObject[] }));
+  const labelled = hubSecrets
+    ? await client
+        .list('v1', 'Secret', { namespace: FLEET_NAMESPACE, labelSelector: CLUSTER_SECRET_LABEL })
+        .catch(() => ({ items: [] as KubeObject[] }))
+    : { items: [] as KubeObject[] };
   for (const s of labelled.items) add(FLEET_NAMESPACE, s.metadata.name, 'hub');
   // Key names (and the type label) from the live Secrets; values are never read into the backup.
   for (const r of refs.values()) {
@@ -87,17 +94,24 @@ async function secretReferences(client: KubeClient, objects: KubeObject[]): Prom
   );
 }
 
-export async function exportBackup(client: KubeClient, dir: string): Promise<BackupManifest> {
+export async function exportBackup(
+  client: KubeClient,
+  dir: string,
+  opts: { selector?: string } = {},
+): Promise<BackupManifest> {
   const byKind = new Map<string, KubeObject[]>();
-  for (const { kind } of BACKUP_KINDS) byKind.set(kind, await listAll(client, kind));
-  const rbac = await client.getOrUndefined({
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    namespace: FLEET_NAMESPACE,
-    name: RBAC_CONFIGMAP,
-  });
+  for (const { kind } of BACKUP_KINDS) byKind.set(kind, await listAll(client, kind, opts.selector));
+  // The hub-wide RBAC ConfigMap belongs to a whole-hub backup, not to a selected part of it.
+  const rbac = opts.selector
+    ? undefined
+    : await client.getOrUndefined({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: FLEET_NAMESPACE,
+        name: RBAC_CONFIGMAP,
+      });
   const all = [...byKind.values()].flat();
-  const secrets = await secretReferences(client, all);
+  const secrets = await secretReferences(client, all, !opts.selector);
   // Written only once everything was read: a failed read leaves no half backup behind.
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const manifest: BackupManifest = {
@@ -129,7 +143,11 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { kubeconfig: { type: 'string' }, context: { type: 'string' } },
+    options: {
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      selector: { type: 'string', short: 'l' },
+    },
   });
   const dir = positionals[0];
   if (!dir || positionals.length > 1) throw new UsageError(USAGE);
@@ -137,7 +155,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
     throw new UsageError(`${dir}: not empty; export writes into a new or empty directory`);
   const client = await clientFrom(values);
   try {
-    const m = await exportBackup(client, dir);
+    const m = await exportBackup(client, dir, values.selector ? { selector: values.selector } : {});
     for (const [kind, n] of Object.entries(m.counts)) console.log(`${kind}: ${n}`);
     console.log(`exported to ${dir}`);
   } finally {

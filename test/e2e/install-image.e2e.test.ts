@@ -1,0 +1,308 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_VERSION, type Application } from '../../src/api/application.js';
+import { FLEET_NAMESPACE, type Cluster } from '../../src/api/cluster.js';
+import { installCrds } from '../../src/cli/commands/install.js';
+import { registerAgentCluster, registerCluster } from '../../src/controllers/cluster/register.js';
+import { loadConnection } from '../../src/kube/index.js';
+import {
+  createNamespace,
+  testFleet,
+  uniqueName,
+  type ClusterHandle,
+  type TestFleet,
+} from '../harness/context.js';
+import { freePort } from '../harness/ports.js';
+import { startProcess, type ManagedProcess } from '../harness/process.js';
+import { repoRoot } from '../harness/tools.js';
+import { FatalWaitError, waitFor } from '../harness/wait.js';
+
+/**
+ * The container image of scripts/image/build.sh, built from this tree, unpacked from its OCI layout
+ * and run without a container runtime: a private mount namespace (unshare) holds the rootfs
+ * read-only with tmpfs on /tmp and the cache, and chroot runs the image's entrypoint as its user
+ * (65532). As the hub it syncs an Application from the harness Git server to a cluster; as the
+ * agent it heartbeats to that hub and applies its assignment.
+ */
+let fleet: TestFleet;
+let mgmt: ClusterHandle;
+let target: ClusterHandle;
+let work: string;
+let rootfs: string;
+let config: { Entrypoint: string[]; User: string; Env: string[]; WorkingDir: string };
+const procs: ManagedProcess[] = [];
+
+interface OciIndex {
+  manifests: { digest: string }[];
+}
+interface OciManifest {
+  config: { digest: string };
+  layers: { digest: string }[];
+}
+const blob = (oci: string, digest: string): string => join(oci, 'blobs', ...digest.split(':'));
+
+/** Runs the image's entrypoint with `args`, as its user, on its read-only root filesystem. */
+function runImage(name: string, args: string[], logDir: string): ManagedProcess {
+  const mounts = [
+    `mount --bind ${rootfs} ${rootfs}`,
+    `mount -o remount,ro,bind ${rootfs}`,
+    `mount -t tmpfs -o mode=1777 tmpfs ${rootfs}/tmp`,
+    `mount -t tmpfs -o mode=1777 tmpfs ${rootfs}/var/cache/gitfleet`,
+    `mount --rbind /dev ${rootfs}/dev`,
+    `mount -t proc proc ${rootfs}/proc`,
+  ].join(' && ');
+  // The host's sh prepares the mounts, then exec's chroot, which exec's the image's node: one PID.
+  const env = Object.fromEntries(
+    config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+  );
+  const p = startProcess({
+    name,
+    command: 'unshare',
+    args: [
+      '--mount',
+      '--pid',
+      '--fork',
+      '--kill-child',
+      'sh',
+      '-c',
+      `${mounts} && cd / && exec chroot --userspec=${config.User} ${rootfs} "$@"`,
+      'sh',
+      ...config.Entrypoint,
+      ...args,
+    ],
+    cwd: '/',
+    logDir,
+    env: { ...env, GITFLEET_LOG_LEVEL: 'info' },
+  });
+  procs.push(p);
+  return p;
+}
+
+const alive = (p: ManagedProcess): void => {
+  if (!p.running) throw new FatalWaitError(`${p.name} exited:\n${p.tail()}`);
+};
+
+beforeAll(async () => {
+  fleet = await testFleet();
+  mgmt = fleet.clusters[0] as ClusterHandle;
+  target = fleet.clusters[1] as ClusterHandle;
+  for (const tool of ['unshare', 'chroot', 'mount'])
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      throw new Error(`${tool} is not on PATH: apt-get install -y util-linux coreutils mount`);
+  work = mkdtempSync(join(tmpdir(), 'gitfleet-image-test-'));
+  // This tree, compiled apart from dist/ (other work may be using it), then the image from it.
+  execFileSync(
+    process.execPath,
+    [
+      join(repoRoot, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      'tsconfig.build.json',
+      '--outDir',
+      join(work, 'dist'),
+    ],
+    {
+      cwd: repoRoot,
+      stdio: 'pipe',
+    },
+  );
+  execFileSync(join(repoRoot, 'scripts/image/build.sh'), [join(work, 'out')], {
+    cwd: repoRoot,
+    env: { ...process.env, GITFLEET_DIST: join(work, 'dist'), GITFLEET_IMAGE_GZIP: '1' },
+    stdio: 'pipe',
+  });
+  const oci = join(work, 'out', 'oci');
+  const index = JSON.parse(readFileSync(join(oci, 'index.json'), 'utf8')) as OciIndex;
+  const manifest = JSON.parse(
+    readFileSync(blob(oci, index.manifests[0]?.digest ?? ''), 'utf8'),
+  ) as OciManifest;
+  config = (JSON.parse(readFileSync(blob(oci, manifest.config.digest), 'utf8')) as { config: typeof config })
+    .config;
+  rootfs = join(work, 'rootfs');
+  mkdirSync(rootfs);
+  for (const l of manifest.layers) execFileSync('tar', ['-xzf', blob(oci, l.digest), '-C', rootfs]);
+  await installCrds(mgmt.admin);
+}, 600_000);
+
+afterAll(async () => {
+  await Promise.all(procs.map((p) => p.stop()));
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the gitfleet image', () => {
+  it('is non-root, has no shell, an exec-form entrypoint and an SBOM of its packages', () => {
+    expect(config.User).toBe('65532:65532');
+    expect(config.Entrypoint).toEqual(['/usr/bin/node', '/app/dist/src/cli/main.js']);
+    for (const sh of ['bin/sh', 'bin/bash', 'usr/bin/sh', 'usr/bin/bash'])
+      expect(existsSync(join(rootfs, sh)), sh).toBe(false);
+    const sbom = JSON.parse(readFileSync(join(work, 'out', 'sbom.json'), 'utf8')) as {
+      debian: { file: string; package: string; version: string }[];
+      npm: { name: string; version: string }[];
+    };
+    expect(sbom.debian.find((d) => d.file === '/usr/bin/node')?.package).toBe('nodejs');
+    expect(sbom.debian.find((d) => d.file === '/usr/bin/git')?.package).toBe('git');
+    expect(sbom.debian.every((d) => d.package !== 'unknown' && d.version !== '')).toBe(true);
+    expect(sbom.npm.map((n) => n.name)).toContain('yaml');
+    expect(readFileSync(join(rootfs, 'app/sbom.json'), 'utf8')).toBe(
+      readFileSync(join(work, 'out', 'sbom.json'), 'utf8'),
+    );
+  });
+
+  it('runs as the hub (read-only root, user 65532) and syncs an Application from Git, then as an agent of that hub', async () => {
+    const ns = await createNamespace(mgmt.admin, 'img');
+    const dest = await createNamespace(target.admin, 'img-dest');
+    const logDir = join(fleet.info.runDir, 'logs', ns);
+    mkdirSync(logDir, { recursive: true });
+    const repo = uniqueName('img-repo');
+    await fleet.git.createRepo(repo);
+    await fleet.git.commit(repo, {
+      'hub/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-image-hub\ndata:\n  v: "1"\n',
+      'edge/cm.yaml':
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-image-agent\ndata:\n  v: "1"\n',
+    });
+    const creds = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'creds', namespace: ns },
+      stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
+    };
+    await mgmt.admin.create(creds);
+    const pushName = uniqueName('imgpush');
+    await registerCluster(mgmt.admin, {
+      name: pushName,
+      connection: await loadConnection({ file: target.kubeconfig }),
+    });
+    // Files the processes read, inside the rootfs (it is read-only only inside their namespace).
+    mkdirSync(join(rootfs, 'etc/gitfleet'), { recursive: true });
+    copyFileSync(mgmt.kubeconfig, join(rootfs, 'etc/gitfleet/mgmt.kubeconfig'));
+    copyFileSync(target.kubeconfig, join(rootfs, 'etc/gitfleet/edge.kubeconfig'));
+    execFileSync('chmod', ['-R', 'a+r', join(rootfs, 'etc/gitfleet')]);
+    const port = await freePort();
+    const hub = runImage(
+      'image-hub',
+      [
+        'controller',
+        '--kubeconfig',
+        '/etc/gitfleet/mgmt.kubeconfig',
+        '--namespace',
+        ns,
+        '--webhook-port',
+        String(port),
+        '--poll-interval',
+        '2s',
+        '--cache-dir',
+        '/var/cache/gitfleet/sources',
+        '--audit-store',
+        'off',
+        '--shard-group',
+        uniqueName('img'),
+        '--replica-id',
+        'image-hub',
+      ],
+      logDir,
+    );
+    await waitFor(
+      'the image hub /healthz',
+      async () => (alive(hub), (await fetch(`http://127.0.0.1:${port}/healthz`)).ok),
+      { timeoutMs: 60_000 },
+    );
+    await mgmt.admin.create<Application>({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      metadata: { name: 'via-hub', namespace: ns },
+      spec: {
+        source: { repoURL: fleet.git.repoUrl(repo), path: 'hub', secretRef: { name: 'creds' } },
+        destination: { name: pushName, namespace: dest },
+        syncPolicy: { automated: { prune: true } },
+      },
+    });
+    await waitFor(
+      'the hub in the image to sync via-hub',
+      async () => {
+        alive(hub);
+        return target.admin.getOrUndefined({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          namespace: dest,
+          name: 'from-image-hub',
+        });
+      },
+      { timeoutMs: 90_000 },
+    );
+
+    // The same image as an agent of that hub, driving the target cluster.
+    const edgeName = uniqueName('imgedge');
+    const { token } = await registerAgentCluster(mgmt.admin, { name: edgeName });
+    writeFileSync(join(rootfs, 'etc/gitfleet/token'), token, { mode: 0o644 });
+    // Git credentials stay in the agent's cluster, in the app's namespace; assignments are stored
+    // there as Applications.
+    await installCrds(target.admin);
+    await target.admin.apply(
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+      { fieldManager: 'test' },
+    );
+    await target.admin.create(creds);
+    const agent = runImage(
+      'image-agent',
+      [
+        'agent',
+        '--hub',
+        `http://127.0.0.1:${port}`,
+        '--cluster',
+        edgeName,
+        '--token-file',
+        '/etc/gitfleet/token',
+        '--kubeconfig',
+        '/etc/gitfleet/edge.kubeconfig',
+        '--poll-interval',
+        '2s',
+        '--metrics-port',
+        '0',
+        '--cache-dir',
+        '/var/cache/gitfleet/agent-sources',
+      ],
+      logDir,
+    );
+    await mgmt.admin.create<Application>({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      metadata: { name: 'via-agent', namespace: ns },
+      spec: {
+        source: { repoURL: fleet.git.repoUrl(repo), path: 'edge', secretRef: { name: 'creds' } },
+        destination: { name: edgeName, namespace: dest },
+        syncPolicy: { automated: { prune: true } },
+      },
+    });
+    await waitFor(
+      'the agent in the image to heartbeat and apply its assignment',
+      async () => {
+        alive(agent);
+        alive(hub);
+        const c = await mgmt.admin.get<Cluster>({
+          apiVersion: API_VERSION,
+          kind: 'Cluster',
+          namespace: FLEET_NAMESPACE,
+          name: edgeName,
+        });
+        if (c.status?.agentVersion !== '0.1.0') return undefined;
+        return target.admin.getOrUndefined({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          namespace: dest,
+          name: 'from-image-agent',
+        });
+      },
+      { timeoutMs: 90_000 },
+    );
+  });
+});
