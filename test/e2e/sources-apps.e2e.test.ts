@@ -1,0 +1,303 @@
+// Applications from beyond Git, through the real controller: a chart with a dependency from a
+// Helm repository (HTTPS + basic auth) and from a CNCF distribution registry, Helm hooks, a new
+// version in range synced and one out of range ignored, wrong credentials and an unknown CA, and
+// one Git path substituted per cluster with the destination Cluster's labels.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_VERSION, type Application } from '../../src/api/application.js';
+import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
+import { registerCluster } from '../../src/controllers/cluster/register.js';
+import { loadConnection, type KubeObject } from '../../src/kube/index.js';
+import { startChartRepo, type ChartRepo } from '../harness/chart-repo.js';
+import { createNamespace, uniqueName, type ClusterHandle } from '../harness/context.js';
+import { startRegistry, type Registry } from '../harness/registry.js';
+import { startTenant, type Tenant } from '../harness/tenant.js';
+import { waitFor } from '../harness/wait.js';
+import { writeChart } from './sources-fixtures.js';
+
+// Read by the controller's shared ChartSources (created on first use in this file's process).
+process.env.GITFLEET_CHART_INTERVAL_MS = '1500';
+process.env.GITFLEET_CHART_CACHE = mkdtempSync(join(tmpdir(), 'gitfleet-chart-cache-'));
+
+let t: Tenant;
+let repo: ChartRepo;
+let reg: Registry;
+let work: string;
+
+const HOOKS = {
+  'pre.yaml':
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-pre\n  annotations:\n    helm.sh/hook: pre-install,pre-upgrade\n    helm.sh/hook-weight: "-1"\ndata: {phase: pre}\n',
+  'post.yaml':
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-post\n  annotations:\n    helm.sh/hook: post-upgrade,post-install\ndata: {phase: post}\n',
+  'test.yaml':
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-test\n  annotations:\n    helm.sh/hook: test\ndata: {phase: test}\n',
+};
+
+beforeAll(async () => {
+  t = await startTenant('sources');
+  work = mkdtempSync(join(tmpdir(), 'gitfleet-sources-apps-'));
+  [repo, reg] = await Promise.all([
+    startChartRepo(t.fleet.info.pki, join(work, 'repo')),
+    startRegistry(t.fleet.info.pki, join(work, 'registry'), join(t.fleet.info.runDir, 'logs')),
+  ]);
+  // Chart repositories are sources like Git repositories: the Project admits them by URL.
+  await t.hub.admin.patch(
+    { apiVersion: API_VERSION, kind: 'Project', namespace: FLEET_NAMESPACE, name: t.project },
+    { spec: { sourceRepos: ['*'] } },
+  );
+  for (const [name, url, user, pass] of [
+    ['charts', repo.url, repo.username, repo.password],
+    ['oci', `oci://${reg.host}`, reg.username, reg.password],
+  ] as const)
+    await t.hub.admin.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name,
+        namespace: t.ns,
+        labels: { 'gitfleet.dev/secret-type': name === 'oci' ? 'repo-creds' : 'repository' },
+      },
+      stringData: { url, username: user, password: pass, caData: repo.caPem },
+    } as KubeObject);
+  await repo.publish(writeChart(join(work, 'src'), 'dep', '1.0.0'));
+  await reg.pushChart(join(repo.dir, 'dep-1.0.0.tgz'), 'charts');
+  await repo.publish(
+    writeChart(
+      join(work, 'src'),
+      'web',
+      '1.0.0',
+      { name: 'dep', version: '^1.0.0', repository: repo.url },
+      HOOKS,
+    ),
+  );
+}, 180_000);
+
+afterAll(async () => {
+  t?.stop();
+  await Promise.all([repo?.stop(), reg?.stop()]);
+});
+
+async function chartApp(
+  source: Record<string, unknown>,
+  destination?: Record<string, unknown>,
+): Promise<{ name: string; destNs: string }> {
+  const destNs = await createNamespace(t.hub.admin, 'sources-dest');
+  const name = uniqueName('chart');
+  await t.hub.admin.create({
+    apiVersion: API_VERSION,
+    kind: 'Application',
+    metadata: { name, namespace: t.ns },
+    spec: {
+      project: t.project,
+      source,
+      destination: { namespace: destNs, ...destination },
+      syncPolicy: { automated: { prune: true } },
+    },
+  } as KubeObject);
+  return { name, destNs };
+}
+
+const cm = (client: ClusterHandle['admin'], namespace: string, name: string) =>
+  client.getOrUndefined<KubeObject & { data?: Record<string, string> }>({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    namespace,
+    name,
+  });
+
+async function condition(name: string, type: string): Promise<string | undefined> {
+  const app: Application = await t.getApp(name);
+  return app.status?.conditions?.find((c) => c.type === type)?.message;
+}
+
+describe('Applications from Helm repositories and OCI', () => {
+  it('installs a chart with a dependency from a Helm repository, runs its hooks, skips its test hook, and follows the range', async () => {
+    const { name, destNs } = await chartApp({ repoURL: repo.url, chart: 'web', targetRevision: '^1.0.0' });
+    await waitFor(
+      'chart web 1.0.0 synced with its dependency and hooks',
+      async () =>
+        (await cm(t.hub.admin, destNs, `${name}-web`))?.data?.version === '1.0.0' &&
+        (await cm(t.hub.admin, destNs, `${name}-dep`)) !== undefined &&
+        (await cm(t.hub.admin, destNs, `${name}-post`)) !== undefined,
+      { timeoutMs: 60_000 },
+    );
+    expect(await cm(t.hub.admin, destNs, `${name}-pre`)).toBeDefined();
+    expect(await cm(t.hub.admin, destNs, `${name}-test`)).toBeUndefined();
+    const app = await t.getApp(name);
+    expect(app.status?.sync?.revision).toMatch(/^1\.0\.0@sha256:[a-f0-9]{64}$/);
+    // Hooks ran in their phases: the pre-install hook before the release's objects, post after.
+    const order = (app.status?.operationState?.resources ?? []).map((r) => r.name);
+    if (order.length >= 3) {
+      expect(order.indexOf(`${name}-pre`)).toBeLessThan(order.indexOf(`${name}-web`));
+      expect(order.indexOf(`${name}-web`)).toBeLessThan(order.indexOf(`${name}-post`));
+    }
+
+    // 1.1.0 is in range, 2.0.0 is not: the next index fetch (interval 1.5 s) brings 1.1.0 only.
+    await repo.publish(
+      writeChart(
+        join(work, 'src'),
+        'web',
+        '1.1.0',
+        { name: 'dep', version: '^1.0.0', repository: repo.url },
+        HOOKS,
+      ),
+    );
+    await repo.publish(
+      writeChart(
+        join(work, 'src'),
+        'web',
+        '2.0.0',
+        { name: 'dep', version: '^1.0.0', repository: repo.url },
+        HOOKS,
+      ),
+    );
+    await waitFor(
+      'web 1.1.0 synced',
+      async () => (await cm(t.hub.admin, destNs, `${name}-web`))?.data?.version === '1.1.0',
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    expect((await t.getApp(name)).status?.sync?.revision).toMatch(/^1\.1\.0@/);
+  });
+
+  it('installs the chart from OCI by tag, its dependency from oci:// too', async () => {
+    // A chart whose dependency names the registry too.
+    const ociChart = writeChart(join(work, 'src-oci'), 'ociweb', '1.0.0', {
+      name: 'dep',
+      version: '1.0.0',
+      repository: `oci://${reg.host}/charts`,
+    });
+    await repo.publish(ociChart);
+    await reg.pushChart(join(repo.dir, 'ociweb-1.0.0.tgz'), 'apps');
+    const { name, destNs } = await chartApp({
+      repoURL: `oci://${reg.host}/apps`,
+      chart: 'ociweb',
+      targetRevision: '1.0.0',
+    });
+    await waitFor(
+      'ociweb synced from the registry',
+      async () =>
+        (await cm(t.hub.admin, destNs, `${name}-ociweb`)) !== undefined &&
+        (await cm(t.hub.admin, destNs, `${name}-dep`)) !== undefined,
+      { timeoutMs: 60_000 },
+    );
+    expect((await t.getApp(name)).status?.sync?.revision).toMatch(/^1\.0\.0@sha256:[a-f0-9]{64}$/);
+  });
+
+  it('names wrong credentials and an unknown CA, and applies nothing', async () => {
+    for (const [secret, data, want] of [
+      [
+        'wrong-pw',
+        { username: repo.username, password: 'nope', caData: repo.caPem },
+        /refused the credentials/,
+      ],
+      ['no-ca', { username: repo.username, password: repo.password }, /not trusted/],
+    ] as const) {
+      await t.hub.admin.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: secret, namespace: t.ns },
+        stringData: data,
+      } as KubeObject);
+      const { name, destNs } = await chartApp({
+        repoURL: repo.url,
+        chart: 'web',
+        targetRevision: '1.0.0',
+        secretRef: { name: secret },
+      });
+      await waitFor(
+        `SourceFailed for ${secret}`,
+        async () => want.test((await condition(name, 'SourceFailed')) ?? ''),
+        { timeoutMs: 30_000 },
+      );
+      expect(
+        (await t.hub.admin.list('v1', 'ConfigMap', { namespace: destNs })).items.filter((c) =>
+          c.metadata.name.startsWith(name),
+        ),
+      ).toEqual([]);
+    }
+  });
+});
+
+describe('per-cluster substitution', () => {
+  it('renders one Git path per cluster with the Cluster labels, and a missing variable applies nothing', async () => {
+    const regions = ['eu-west', 'us-east'];
+    const clusters = t.fleet.clusters.slice(0, 2) as ClusterHandle[];
+    const names = clusters.map(() => uniqueName('edge'));
+    for (const [i, c] of clusters.entries())
+      await registerCluster(t.hub.admin, {
+        name: names[i] ?? '',
+        connection: await loadConnection({ file: c.kubeconfig }),
+        labels: { region: regions[i] ?? '' },
+      });
+    const files = {
+      'base/cm.yaml':
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: where}\ndata:\n  region: ${cluster_region}\n  tier: ${tier:=standard}\n  cluster: ${cluster_name}\n',
+      'broken/cm.yaml':
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: broken}\ndata: {zone: "${cluster_zone}"}\n',
+    };
+    const first = await t.createApp(
+      files,
+      { path: 'base' },
+      {
+        postBuild: { substitute: {} },
+        destination: { name: names[0], namespace: 'sources-subst' },
+        syncPolicy: { automated: { prune: true }, syncOptions: ['CreateNamespace=true'] },
+      },
+    );
+    const repoUrl = t.fleet.git.repoUrl(first.repo);
+    const second = uniqueName('app');
+    await t.hub.admin.create({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      metadata: { name: second, namespace: t.ns },
+      spec: {
+        project: t.project,
+        source: { repoURL: repoUrl, secretRef: { name: t.credentials }, path: 'base' },
+        destination: { name: names[1], namespace: 'sources-subst' },
+        postBuild: { substitute: { tier: 'gold' } },
+        syncPolicy: { automated: { prune: true }, syncOptions: ['CreateNamespace=true'] },
+      },
+    } as KubeObject);
+    for (const [i, c] of clusters.entries()) {
+      await waitFor(
+        `ConfigMap where on ${c.name} with region ${regions[i]}`,
+        async () =>
+          (await cm(c.admin, 'sources-subst', 'where').catch(() => undefined))?.data?.region === regions[i],
+        { timeoutMs: 60_000 },
+      );
+      expect((await cm(c.admin, 'sources-subst', 'where'))?.data).toEqual({
+        region: regions[i],
+        tier: i === 0 ? 'standard' : 'gold',
+        cluster: names[i],
+      });
+    }
+
+    const broken = uniqueName('app');
+    const brokenNs = await createNamespace(t.hub.admin, 'sources-broken');
+    await t.hub.admin.create({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      metadata: { name: broken, namespace: t.ns },
+      spec: {
+        project: t.project,
+        source: { repoURL: repoUrl, secretRef: { name: t.credentials }, path: 'broken' },
+        destination: { name: names[0], namespace: brokenNs },
+        postBuild: {},
+        syncPolicy: { automated: { prune: true } },
+      },
+    } as KubeObject);
+    await waitFor(
+      'RenderFailed naming file and variable',
+      async () => {
+        const m = await condition(broken, 'RenderFailed');
+        return m !== undefined && /broken\/cm\.yaml/.test(m) && /cluster_zone/.test(m);
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(await cm(t.hub.admin, brokenNs, 'broken')).toBeUndefined();
+  });
+});
