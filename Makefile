@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 
-.PHONY: deps tools ui build lint typecheck test unit e2e demo bench bench-peers bench-limit clean
+.PHONY: deps tools ui build lint typecheck test unit e2e demo bench bench-peers bench-limit bench-cli image manifests clean
 
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -59,6 +59,18 @@ bench-peers: deps tools
 
 bench-limit: deps tools
 	npx tsx bench/limit/main.ts
+
+## image: gitfleet's OCI image, daemonless (crane), into dist/image (layout, digest, SBOM)
+image: build
+	scripts/build-tools.sh crane helm kustomize
+	scripts/image/build.sh
+
+## manifests: re-render deploy/manifests and the chart's CRDs from deploy/chart/gitfleet
+manifests:
+	deploy/render.sh
+
+bench-cli: deps tools
+	npx tsx bench/cli/main.ts
 
 clean:
 	rm -rf dist web/dist .gitfleet-run
