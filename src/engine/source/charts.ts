@@ -197,7 +197,13 @@ interface Dependency {
 }
 
 async function dependencies(dir: string, file: string): Promise<Dependency[]> {
-  const chart = parseYaml(await readFile(join(dir, 'Chart.yaml'), 'utf8'), { maxAliasCount: 100 }) as {
+  // A Git app path that is not a chart (plain YAML, Kustomize) has no chart dependencies.
+  const text = await readFile(join(dir, 'Chart.yaml'), 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  if (text === undefined) return [];
+  const chart = parseYaml(text, { maxAliasCount: 100 }) as {
     dependencies?: unknown;
   } | null;
   const lock = parseYaml(await readFile(join(dir, 'Chart.lock'), 'utf8').catch(() => 'null'), {
