@@ -1,7 +1,7 @@
 import { normalizeServerUrl } from '../api/application.js';
 import type { GroupKind, Project, ProjectDestination } from '../api/project.js';
 import { wildcard } from './glob.js';
-import { matchesSelector } from './label-selector.js';
+import { matchesSelector } from '../core/label-selector.js';
 
 export { wildcard } from './glob.js';
 
@@ -74,7 +74,7 @@ export function destinationAllows(
 ): boolean {
   return (
     clusterMatches(d, cluster, server) &&
-    (d.clusterSelector === undefined || matchesSelector(d.clusterSelector, clusterLabels)) &&
+    (d.clusterSelector === undefined || matchesSelector(clusterLabels, d.clusterSelector)) &&
     wildcard(bare(d.namespace), namespace)
   );
 }

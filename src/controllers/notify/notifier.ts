@@ -4,6 +4,7 @@ import type { NotificationRule, NotificationTrigger } from '../../api/notificati
 import { renderTemplate } from '../../fleet/index.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { KubeList, KubeObject } from '../../kube/types.js';
+import { matchesSelector } from '../../core/label-selector.js';
 
 /** Something that happened to an Application or ApplicationSet. Messages carry no Secret data. */
 export interface NotificationEvent {
@@ -62,8 +63,7 @@ export class Notifier {
     const now = Date.now();
     for (const rule of rules.items) {
       if (!rule.spec.triggers.includes(ev.trigger)) continue;
-      const want = rule.spec.selector?.matchLabels ?? {};
-      if (!Object.entries(want).every(([k, v]) => ev.labels[k] === v)) continue;
+      if (!matchesSelector(ev.labels, rule.spec.selector)) continue;
       const key = `${rule.metadata.uid ?? rule.metadata.name}|${ev.namespace}/${ev.app}|${ev.trigger}|${ev.revision}`;
       const last = this.#sent.get(key);
       if (last !== undefined && now - last < this.#dedupeMs) continue;
