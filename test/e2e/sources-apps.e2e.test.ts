@@ -125,14 +125,17 @@ describe('Applications from Helm repositories and OCI', () => {
     );
     expect(await cm(t.hub.admin, destNs, `${name}-pre`)).toBeDefined();
     expect(await cm(t.hub.admin, destNs, `${name}-test`)).toBeUndefined();
-    const app = await t.getApp(name);
+    // The sync's record is written after its last step.
+    const app = await waitFor('operation recorded', async () => {
+      const a = await t.getApp(name);
+      return a.status?.operationState?.phase === 'Succeeded' && a.status.sync?.revision ? a : undefined;
+    });
     expect(app.status?.sync?.revision).toMatch(/^1\.0\.0@sha256:[a-f0-9]{64}$/);
     // Hooks ran in their phases: the pre-install hook before the release's objects, post after.
     const order = (app.status?.operationState?.resources ?? []).map((r) => r.name);
-    if (order.length >= 3) {
-      expect(order.indexOf(`${name}-pre`)).toBeLessThan(order.indexOf(`${name}-web`));
-      expect(order.indexOf(`${name}-web`)).toBeLessThan(order.indexOf(`${name}-post`));
-    }
+    expect(order.indexOf(`${name}-pre`)).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf(`${name}-pre`)).toBeLessThan(order.indexOf(`${name}-web`));
+    expect(order.indexOf(`${name}-web`)).toBeLessThan(order.indexOf(`${name}-post`));
 
     // 1.1.0 is in range, 2.0.0 is not: the next index fetch (interval 1.5 s) brings 1.1.0 only.
     await repo.publish(
@@ -160,7 +163,9 @@ describe('Applications from Helm repositories and OCI', () => {
         timeoutMs: 60_000,
       },
     );
-    expect((await t.getApp(name)).status?.sync?.revision).toMatch(/^1\.1\.0@/);
+    await waitFor('revision 1.1.0 recorded', async () =>
+      /^1\.1\.0@/.test((await t.getApp(name)).status?.sync?.revision ?? ''),
+    );
   });
 
   it('installs the chart from OCI by tag, its dependency from oci:// too', async () => {
@@ -184,7 +189,9 @@ describe('Applications from Helm repositories and OCI', () => {
         (await cm(t.hub.admin, destNs, `${name}-dep`)) !== undefined,
       { timeoutMs: 60_000 },
     );
-    expect((await t.getApp(name)).status?.sync?.revision).toMatch(/^1\.0\.0@sha256:[a-f0-9]{64}$/);
+    await waitFor('OCI revision recorded', async () =>
+      /^1\.0\.0@sha256:[a-f0-9]{64}$/.test((await t.getApp(name)).status?.sync?.revision ?? ''),
+    );
   });
 
   it('names wrong credentials and an unknown CA, and applies nothing', async () => {
