@@ -134,7 +134,8 @@ describe('export and import (disaster recovery)', () => {
     const exp = cli('export', dir, '-l', `backup-test=${label}`, '--kubeconfig', mgmt.kubeconfig);
     expect(exp.stderr).toBe('');
     expect(exp.status).toBe(0);
-    expect(exp.stdout).toMatch(/Application: 3\nCluster: 1\n/);
+    expect(exp.stdout).toMatch(/^Cluster: 1$/m);
+    expect(exp.stdout).toMatch(/^Application: 3$/m);
     // Secrets are references: names and key names, never a value.
     const refs = parse(readFileSync(join(dir, 'secret-references.yaml'), 'utf8')) as {
       secrets: { namespace: string; name: string; keys: string[] }[];

@@ -52,6 +52,15 @@ interface OciManifest {
 }
 const blob = (oci: string, digest: string): string => join(oci, 'blobs', ...digest.split(':'));
 
+/** The absolute path of a host tool (the image's PATH does not reach /usr/sbin). */
+function hostTool(name: string): string {
+  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  const path = r.stdout.trim();
+  if (r.status !== 0 || !path)
+    throw new Error(`${name} is not on PATH: apt-get install -y util-linux coreutils mount`);
+  return path;
+}
+
 /** Runs the image's entrypoint with `args`, as its user, on its read-only root filesystem. */
 function runImage(name: string, args: string[], logDir: string): ManagedProcess {
   const mounts = [
@@ -62,10 +71,9 @@ function runImage(name: string, args: string[], logDir: string): ManagedProcess 
     `mount --rbind /dev ${rootfs}/dev`,
     `mount -t proc proc ${rootfs}/proc`,
   ].join(' && ');
-  // The host's sh prepares the mounts, then exec's chroot, which exec's the image's node: one PID.
-  const env = Object.fromEntries(
-    config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
-  );
+  // The host's sh prepares the mounts, then exec's env (the image's environment only), chroot and
+  // the image's node: one PID from unshare's child to the hub.
+  const env = [...config.Env, 'GITFLEET_LOG_LEVEL=info'];
   const p = startProcess({
     name,
     command: 'unshare',
@@ -76,14 +84,13 @@ function runImage(name: string, args: string[], logDir: string): ManagedProcess 
       '--kill-child',
       'sh',
       '-c',
-      `${mounts} && cd / && exec chroot --userspec=${config.User} ${rootfs} "$@"`,
+      `${mounts} && cd / && exec ${hostTool('env')} -i ${env.join(' ')} ${hostTool('chroot')} --userspec=${config.User} ${rootfs} "$@"`,
       'sh',
       ...config.Entrypoint,
       ...args,
     ],
     cwd: '/',
     logDir,
-    env: { ...env, GITFLEET_LOG_LEVEL: 'info' },
   });
   procs.push(p);
   return p;
@@ -97,9 +104,7 @@ beforeAll(async () => {
   fleet = await testFleet();
   mgmt = fleet.clusters[0] as ClusterHandle;
   target = fleet.clusters[1] as ClusterHandle;
-  for (const tool of ['unshare', 'chroot', 'mount'])
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
-      throw new Error(`${tool} is not on PATH: apt-get install -y util-linux coreutils mount`);
+  for (const tool of ['unshare', 'chroot', 'mount', 'env']) hostTool(tool);
   work = mkdtempSync(join(tmpdir(), 'gitfleet-image-test-'));
   // This tree, compiled apart from dist/ (other work may be using it), then the image from it.
   execFileSync(
