@@ -51,11 +51,14 @@ import { formatUnsupportedFields, unsupportedApplicationFields } from '../../api
 import { WorkQueue } from '../queue.js';
 import { OwnedObjectsWatch } from './owned-watch.js';
 import { renderApp, resolveAppSource, type PrepareDeps } from './prepare.js';
+import { HealthConfig, healthChecksHealth } from './health-config.js';
+import { isWorse } from '../../engine/health/index.js';
 import { decide } from './decide.js';
 import { changesOf, finishedOperation, progressOf, stepOf, toOperationResource } from './operation.js';
 import {
   boundStatus,
   healthAfterFailure,
+  parseDuration,
   removeCondition,
   retryDelayMs,
   runningOperation,
@@ -135,6 +138,8 @@ export class ApplicationController {
   readonly #queue: WorkQueue;
   readonly #clusters: ClusterResolver;
   readonly #renderCache = new RenderCache();
+  /** Custom health in CEL (the cluster-wide ConfigMap), read lazily and cached for seconds. */
+  #healthConfig: HealthConfig | undefined;
   readonly #watches = new Map<KubeClient, OwnedObjectsWatch>();
   /** Apps that must see Git as of a moment (a push, a refresh): key → that moment. */
   readonly #forceFetch = new Map<Key, number>();
@@ -443,9 +448,22 @@ export class ApplicationController {
     const defaultNamespace = spec.destination.namespace ?? namespace;
     const owner = key;
 
+    this.#healthConfig ??= new HealthConfig(this.#o.client, this.#o.controllerNamespace, this.#o.log);
+    const health = { overrides: await this.#healthConfig.overrides() };
     let cmp: Comparison;
     try {
-      cmp = await compareApp({ owner, manifests, defaultNamespace, ignore }, { client: destAs, inventory });
+      cmp = await compareApp(
+        { owner, manifests, defaultNamespace, ignore, health },
+        { client: destAs, inventory },
+      );
+      // spec.healthChecks: objects outside the app whose health the app's health waits for.
+      const external = await healthChecksHealth(
+        destAs,
+        spec.healthChecks,
+        defaultNamespace,
+        health.overrides,
+      );
+      if (external && isWorse(external.status, cmp.health.status)) cmp = { ...cmp, health: external };
       status.conditions = removeCondition(status.conditions, 'ComparisonError');
     } catch (e) {
       return this.#failStage(app, status, 'ComparisonError', e, now, { revision: sha, secrets });
@@ -667,7 +685,9 @@ export class ApplicationController {
             respectIgnoreDifferences: opts.has('RespectIgnoreDifferences=true'),
             replace: opts.has('Replace=true'),
             ignore,
-            healthTimeoutMs: this.#o.healthTimeoutMs,
+            // spec.timeout: the app's own bound on waiting for health (the CRD checks its grammar).
+            healthTimeoutMs: spec.timeout ? parseDuration(spec.timeout) : this.#o.healthTimeoutMs,
+            health,
           },
           {
             client: destAs,

@@ -131,11 +131,16 @@ export class HealthCheckExprCache {
   get(exprs: readonly unknown[], source: string): Map<string, HealthAssessor> {
     const text = `${source}\n${JSON.stringify(exprs)}`;
     if (this.#last?.text !== text) this.#last = { text, compiled: compileHealthCheckExprs(exprs, source) };
-    for (const e of this.#last.compiled.errors) {
+    this.reportOnce(this.#last.compiled.errors);
+    return this.#last.compiled.overrides;
+  }
+
+  /** Reports each message the first time it is seen. */
+  reportOnce(messages: readonly string[]): void {
+    for (const e of messages) {
       if (this.#reported.has(e)) continue;
       this.#reported.add(e);
       this.report(e);
     }
-    return this.#last.compiled.overrides;
   }
 }

@@ -1,0 +1,100 @@
+import type { Logger } from 'pino';
+import type { HealthCheckRef } from '../../api/application.js';
+import {
+  assessHealth,
+  HealthCheckExprCache,
+  healthCheckExprsFromConfigMap,
+  isWorse,
+  type HealthAssessor,
+  type HealthResult,
+} from '../../engine/health/index.js';
+import type { KubeClient } from '../../kube/client.js';
+import type { KubeObject } from '../../kube/types.js';
+
+/** The cluster-wide ConfigMap (in the controller's namespace) holding `healthCheckExprs`. */
+export const HEALTH_CHECKS_CONFIGMAP = 'gitfleet-health-checks';
+/** How long one read of the ConfigMap serves every reconcile: edits apply within this. */
+const CONFIG_TTL_MS = 5_000;
+
+/**
+ * Custom health in CEL for the Application controller: the `healthCheckExprs` of the ConfigMap
+ * {@link HEALTH_CHECKS_CONFIGMAP} in the controller's namespace, compiled once per change. A broken
+ * entry is logged once (naming the kind and the ConfigMap) and its kind keeps the built-in health.
+ */
+export class HealthConfig {
+  readonly #cache: HealthCheckExprCache;
+  #read: { at: number; overrides: ReadonlyMap<string, HealthAssessor> } | undefined;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly namespace: string,
+    log: Logger,
+  ) {
+    this.#cache = new HealthCheckExprCache((message) =>
+      log.warn({ configMap: HEALTH_CHECKS_CONFIGMAP }, message),
+    );
+  }
+
+  async overrides(): Promise<ReadonlyMap<string, HealthAssessor>> {
+    const now = Date.now();
+    if (this.#read && now - this.#read.at < CONFIG_TTL_MS) return this.#read.overrides;
+    const cm = await this.client
+      .getOrUndefined<KubeObject>({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: this.namespace,
+        name: HEALTH_CHECKS_CONFIGMAP,
+      })
+      .catch(() => undefined);
+    let overrides: ReadonlyMap<string, HealthAssessor> = new Map();
+    if (cm) {
+      const source = `ConfigMap ${this.namespace}/${HEALTH_CHECKS_CONFIGMAP}`;
+      const { exprs, errors } = healthCheckExprsFromConfigMap(cm);
+      this.#cache.reportOnce(errors);
+      overrides = this.#cache.get(exprs, source);
+    }
+    this.#read = { at: now, overrides };
+    return overrides;
+  }
+}
+
+/**
+ * The health of the objects an app's `spec.healthChecks` names (outside the app), read with the
+ * app's destination client: the worst of them, Missing for one not found; undefined when none.
+ */
+export async function healthChecksHealth(
+  client: KubeClient,
+  refs: readonly HealthCheckRef[] | undefined,
+  defaultNamespace: string,
+  overrides: ReadonlyMap<string, HealthAssessor>,
+): Promise<HealthResult | undefined> {
+  if (!refs?.length) return undefined;
+  let result: HealthResult | undefined;
+  for (const r of refs) {
+    const name = `${r.kind}/${r.namespace ?? defaultNamespace}/${r.name}`;
+    const live = await client
+      .getOrUndefined<KubeObject>({
+        apiVersion: r.apiVersion,
+        kind: r.kind,
+        namespace: r.namespace ?? defaultNamespace,
+        name: r.name,
+      })
+      .catch((e: unknown) => {
+        // Cluster-scoped kinds ignore the namespace; an unknown kind is reported, not thrown.
+        throw new Error(`spec.healthChecks: ${name}: ${e instanceof Error ? e.message : String(e)}`);
+      });
+    const h: HealthResult = live
+      ? (assessHealth(live, { overrides }) ?? { status: 'Healthy' })
+      : { status: 'Missing', message: `healthChecks: ${name} not found` };
+    const labelled: HealthResult =
+      h.status === 'Healthy'
+        ? h
+        : { status: h.status, message: `healthChecks: ${name}: ${h.message ?? h.status}` };
+    result = result ? worstOf(result, labelled) : labelled;
+  }
+  return result;
+}
+
+function worstOf(a: HealthResult, b: HealthResult): HealthResult {
+  return isWorse(b.status, a.status) ? b : a;
+}
