@@ -139,12 +139,12 @@ async function importArgocd(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const fn = Object.values(mod).find((v): v is (a: string[]) => Promise<number> => typeof v === 'function');
-  if (!fn) {
+  const fn = mod.importArgoCdCommand;
+  if (typeof fn !== 'function') {
     console.error('gitfleet import argocd: not built');
     return 1;
   }
-  return fn(argv);
+  return (fn as (a: string[]) => Promise<number>)(argv);
 }
 
 export async function importCommand(argv: string[]): Promise<number> {
