@@ -5,7 +5,7 @@
 //   npx tsx bench/cli/main.ts [--runs 15] [--apps 50]
 // Compiles the working tree into $TMPDIR/gitfleet-bench-cli first. Prints figures and, last, `RESULT {json}`.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,6 +38,8 @@ spawnSync(
 );
 // Beside its package.json, as installed: the CLI finds its version and deploy/ by walking up.
 copyFileSync(join(repoRoot, 'package.json'), join(outDir, '..', 'package.json'));
+if (!existsSync(join(outDir, '..', 'node_modules')))
+  symlinkSync(join(repoRoot, 'node_modules'), join(outDir, '..', 'node_modules'));
 const compiled = join(outDir, 'src/cli/main.js');
 const srcMain = join(repoRoot, 'src/cli/main.ts');
 
