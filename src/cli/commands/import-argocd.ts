@@ -18,7 +18,7 @@ import { clientFrom } from '../connect.js';
 import { applyArgoImport, readArgoCdFiles, readArgoCdFromCluster } from '../migrate/argocd-io.js';
 import { convertArgoCd, type ArgoImport } from '../migrate/argocd.js';
 
-const USAGE = `usage: gitfleet import argocd [--from-kubeconfig F] [--from-context C] [--from-namespace argocd] [-f FILE|DIR ...]
+const USAGE = `usage: gitfleet import argocd [--from-kubeconfig F] [--from-context C] [--from-namespace argocd] [--app-namespaces a,b] [-f FILE|DIR ...]
                               [--namespace ${FLEET_NAMESPACE}] [--out DIR | --apply [--kubeconfig F] [--context C]]`;
 
 /** The printable form: the objects, then comments naming what only --apply carries (credentials). */
@@ -44,6 +44,7 @@ export async function importArgoCdCommand(argv: string[]): Promise<number> {
       'from-kubeconfig': { type: 'string' },
       'from-context': { type: 'string' },
       'from-namespace': { type: 'string', default: 'argocd' },
+      'app-namespaces': { type: 'string', default: '' },
       file: { type: 'string', short: 'f', multiple: true },
       namespace: { type: 'string', default: FLEET_NAMESPACE },
       out: { type: 'string' },
@@ -79,7 +80,11 @@ export async function importArgoCdCommand(argv: string[]): Promise<number> {
         )
       : await clientFrom({ context: values['from-context'] });
     try {
-      input = await readArgoCdFromCluster(source, values['from-namespace']);
+      input = await readArgoCdFromCluster(
+        source,
+        values['from-namespace'],
+        values['app-namespaces'].split(',').filter(Boolean),
+      );
     } finally {
       source.close();
     }
@@ -90,7 +95,9 @@ export async function importArgoCdCommand(argv: string[]): Promise<number> {
   if (values.apply) {
     const hub = await clientFrom({ kubeconfig: values.kubeconfig, context: values.context });
     try {
-      for (const line of await applyArgoImport(hub, imp)) console.log(line);
+      const { done, failed } = await applyArgoImport(hub, imp);
+      for (const line of done) console.log(line);
+      imp.notCarried.push(...failed);
     } finally {
       hub.close();
     }

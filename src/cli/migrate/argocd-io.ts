@@ -11,14 +11,19 @@ import { ARGO_SECRET_LABEL } from '../../controllers/credentials.js';
 import type { KubeClient } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
 import type { KubeObject } from '../../kube/types.js';
-import { ARGO_API_VERSION, type ArgoImport } from './argocd.js';
+import { ARGO_API_VERSION, type ArgoImport, type NotCarried } from './argocd.js';
 
 const MANAGER = 'gitfleet-import';
 
-/** Reads Argo CD's objects from a cluster: Applications and ApplicationSets in every namespace. */
+/**
+ * Reads Argo CD's objects from a cluster: its AppProjects, labelled Secrets and known hosts in
+ * `argoNamespace`, its Applications and ApplicationSets there and in `appNamespaces` (Argo's
+ * "apps in any namespace", which it serves only where configured: never every namespace).
+ */
 export async function readArgoCdFromCluster(
   client: KubeClient,
   argoNamespace: string,
+  appNamespaces: readonly string[] = [],
 ): Promise<KubeObject[]> {
   const list = async (
     apiVersion: string,
@@ -41,7 +46,7 @@ export async function readArgoCdFromCluster(
     namespace: argoNamespace,
     name: 'argocd-ssh-known-hosts-cm',
   });
-  return [
+  const out = [
     ...(await list(ARGO_API_VERSION, 'AppProject', { namespace: argoNamespace })).map(
       withKind(ARGO_API_VERSION, 'AppProject'),
     ),
@@ -49,9 +54,11 @@ export async function readArgoCdFromCluster(
       withKind('v1', 'Secret'),
     ),
     ...(knownHosts ? [knownHosts] : []),
-    ...(await list(ARGO_API_VERSION, 'ApplicationSet')).map(withKind(ARGO_API_VERSION, 'ApplicationSet')),
-    ...(await list(ARGO_API_VERSION, 'Application')).map(withKind(ARGO_API_VERSION, 'Application')),
   ];
+  for (const namespace of [argoNamespace, ...appNamespaces.filter((n) => n !== argoNamespace)])
+    for (const kind of ['ApplicationSet', 'Application'])
+      out.push(...(await list(ARGO_API_VERSION, kind, { namespace })).map(withKind(ARGO_API_VERSION, kind)));
+  return out;
 }
 
 /** Every YAML document of the files (a directory: its *.yaml, *.yml and *.json files, sorted). */
@@ -81,9 +88,25 @@ export function readArgoCdFiles(paths: readonly string[]): KubeObject[] {
   return out;
 }
 
-/** Applies the import to the hub: Projects, credentials and clusters, then ApplicationSets and Applications. */
-export async function applyArgoImport(hub: KubeClient, imp: ArgoImport): Promise<string[]> {
+/**
+ * Applies the import to the hub: Projects and the known hosts, credentials and clusters, then
+ * ApplicationSets and Applications. An object the hub refuses (its schema names the field) is
+ * listed in `failed` and the rest goes on: one unsupported AppProject field must not stop the others.
+ */
+export async function applyArgoImport(
+  hub: KubeClient,
+  imp: ArgoImport,
+): Promise<{ done: string[]; failed: NotCarried[] }> {
   const done: string[] = [];
+  const failed: NotCarried[] = [];
+  const attempt = async (what: string, fn: () => Promise<unknown>, ok: string): Promise<void> => {
+    try {
+      await fn();
+      done.push(ok);
+    } catch (e) {
+      failed.push({ what, reason: `the hub refused it: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  };
   const rank: Record<string, number> = { Project: 0, ConfigMap: 1, ApplicationSet: 3, Application: 4 };
   const namespaces = new Set([
     FLEET_NAMESPACE,
@@ -92,24 +115,25 @@ export async function applyArgoImport(hub: KubeClient, imp: ArgoImport): Promise
   for (const name of namespaces)
     await hub.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: MANAGER });
   const objects = [...imp.objects].sort((a, b) => (rank[a.kind] ?? 2) - (rank[b.kind] ?? 2));
-  const first = objects.filter((o) => (rank[o.kind] ?? 2) < 2);
-  for (const o of first) {
-    await hub.apply(o, { fieldManager: MANAGER });
-    done.push(`${o.kind.toLowerCase()} ${o.metadata.namespace}/${o.metadata.name} applied`);
-  }
-  for (const s of imp.secrets) {
-    await hub.apply(s, { fieldManager: MANAGER });
-    done.push(
+  const applyObject = (o: KubeObject): Promise<void> =>
+    attempt(
+      `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`,
+      () => hub.apply(o, { fieldManager: MANAGER }),
+      `${o.kind.toLowerCase()} ${o.metadata.namespace}/${o.metadata.name} applied`,
+    );
+  for (const o of objects.filter((x) => (rank[x.kind] ?? 2) < 2)) await applyObject(o);
+  for (const s of imp.secrets)
+    await attempt(
+      `Secret ${s.metadata.namespace}/${s.metadata.name}`,
+      () => hub.apply(s, { fieldManager: MANAGER }),
       `secret ${s.metadata.namespace}/${s.metadata.name} applied (${s.metadata.labels?.[ARGO_SECRET_LABEL]})`,
     );
-  }
-  for (const c of imp.clusters) {
-    await registerCluster(hub, { name: c.name, connection: c.connection, labels: c.labels });
-    done.push(`cluster ${c.name} registered (from ${c.from})`);
-  }
-  for (const o of objects.filter((x) => (rank[x.kind] ?? 2) >= 2)) {
-    await hub.apply(o, { fieldManager: MANAGER });
-    done.push(`${o.kind.toLowerCase()} ${o.metadata.namespace}/${o.metadata.name} applied`);
-  }
-  return done;
+  for (const c of imp.clusters)
+    await attempt(
+      `cluster ${c.name} (from ${c.from})`,
+      () => registerCluster(hub, { name: c.name, connection: c.connection, labels: c.labels }),
+      `cluster ${c.name} registered (from ${c.from})`,
+    );
+  for (const o of objects.filter((x) => (rank[x.kind] ?? 2) >= 2)) await applyObject(o);
+  return { done, failed };
 }
