@@ -319,8 +319,14 @@ describe('status is honest during a sync and an outage', () => {
     await createApp('slow', fleet.git.repoUrl(repo), destNs);
     const synced = await waitApp('slow', 'Synced', (a) => a.status?.sync?.status === 'Synced');
     const old = synced.status?.sync?.revision;
-    // A claim no storage can satisfy stays Pending (Progressing): the sync waits on it.
+    // A claim no storage can satisfy stays Pending (Progressing): the sync waits on it before the
+    // next wave (the last wave is not awaited, as in Argo CD, so a later wave is what waits).
     const sha = await fleet.git.commit(repo, {
+      'app/later.yaml': yamlDoc({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'later', annotations: { 'gitfleet.dev/sync-wave': '1' } },
+      }),
       'app/pvc.yaml': yamlDoc({
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
@@ -339,8 +345,11 @@ describe('status is honest during a sync and an outage', () => {
       (a) => a.status?.operationState?.phase === 'Running' && a.status.operationState.revision === sha,
     );
     expect(running.status?.sync).toEqual({ status: 'OutOfSync', revision: sha });
-    // The resources shown are those compared with the new revision, not the last ones.
-    expect(running.status?.resources?.find((r) => r.name === 'never-bound')?.status).toBe('OutOfSync');
+    // The resources shown are those of the new revision, not the last ones: the awaited claim as
+    // applied and Progressing, the wave after it not applied yet.
+    const shown = (n: string) => running.status?.resources?.find((r) => r.name === n);
+    expect(shown('never-bound')?.health?.status).toBe('Progressing');
+    expect(shown('later')?.status).toBe('OutOfSync');
     expect(running.status?.sync?.revision).not.toBe(old);
   });
 
