@@ -43,7 +43,8 @@ function encrypt(yaml: string, recipient: string): string {
       'yaml',
       '--output-type',
       'yaml',
-      '/dev/stdin',
+      '--filename-override',
+      'secret.yaml',
     ],
     {
       input: yaml,

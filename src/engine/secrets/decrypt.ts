@@ -127,7 +127,7 @@ function sopsEnv(keys: DecryptionKeys): Record<string, string> {
 async function decryptDocument(m: Manifest, keys: DecryptionKeys, opts: SopsOptions): Promise<KubeObject> {
   const res = await runSops(
     {
-      args: ['decrypt', '--input-type', 'json', '--output-type', 'json', '/dev/stdin'],
+      args: ['decrypt', '--input-type', 'json', '--output-type', 'json', '--filename-override', 'stdin.json'],
       stdin: JSON.stringify(m.object),
       env: sopsEnv(keys),
     },
@@ -153,7 +153,15 @@ async function decryptDotenvSecret(
   const lines = Object.entries(data).map(([k, v]) => `${k}=${Buffer.from(v, 'base64').toString('utf8')}`);
   const res = await runSops(
     {
-      args: ['decrypt', '--input-type', 'dotenv', '--output-type', 'json', '/dev/stdin'],
+      args: [
+        'decrypt',
+        '--input-type',
+        'dotenv',
+        '--output-type',
+        'json',
+        '--filename-override',
+        'stdin.env',
+      ],
       stdin: lines.join('\n') + '\n',
       env: sopsEnv(keys),
     },

@@ -52,6 +52,8 @@ export function runSops(run: SopsRun, opts: SopsOptions = {}): Promise<SopsResul
     const child = spawn(binary, [...run.args], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/nonexistent', ...run.env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      // Not the controller's working directory: no .sops.yaml there may change what sops does.
+      cwd: '/',
       signal: opts.signal,
     });
     const out: Buffer[] = [];
