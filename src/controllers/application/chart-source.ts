@@ -18,6 +18,8 @@ import { parseDeniedNetworks } from '../../engine/source/network.js';
 import { DEFAULT_DENIED_NETWORKS } from '../../engine/source/index.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { KubeObject } from '../../kube/types.js';
+import { loadProject } from '../../governance/assess.js';
+import { wildcard } from '../../governance/glob.js';
 import { REPOSITORY_SECRET_LABEL, ARGO_SECRET_LABEL } from '../credentials.js';
 
 let shared: ChartSources | undefined;
@@ -153,7 +155,7 @@ export async function nonGitTree(
   const src = app.spec.source;
   const ns = app.metadata.namespace ?? '';
   const s = chartSources();
-  const authFor = (url: string): Promise<RepoAuth | undefined> => repoAuth(mgmt, ns, hubNamespace, url);
+  const authFor = dependencyAuth(mgmt, hubNamespace, app);
   if (!src.chart) {
     const auth = await repoAuth(mgmt, ns, hubNamespace, src.repoURL, src.secretRef);
     const a = await s.artifact(src.repoURL, revision, auth);
@@ -176,8 +178,26 @@ export async function gitChartWithDependencies(
   app: Application,
   tree: SourceTree,
 ): Promise<SourceTree> {
+  return chartSources().withDependencies(tree, dependencyAuth(mgmt, hubNamespace, app));
+}
+
+/**
+ * Credentials for a chart dependency's repository, after the app's Project admits that URL in
+ * `sourceRepos` (a dependency is a source like any other: a tenant's Chart.yaml must not make the
+ * hub fetch from where the Project does not allow).
+ */
+function dependencyAuth(mgmt: KubeClient, hubNamespace: string, app: Application) {
   const ns = app.metadata.namespace ?? '';
-  return chartSources().withDependencies(tree, (url) => repoAuth(mgmt, ns, hubNamespace, url));
+  return async (url: string): Promise<RepoAuth | undefined> => {
+    const name = app.spec.project ?? 'default';
+    const project = await loadProject(mgmt, hubNamespace, name);
+    if (!project || !(project.spec.sourceRepos ?? []).some((p) => wildcard(p, url)))
+      throw new GitfleetError(
+        'project.Violation',
+        `chart dependency repository ${url} is not in project ${name}'s sourceRepos`,
+      );
+    return repoAuth(mgmt, ns, hubNamespace, url);
+  };
 }
 
 /**
