@@ -118,6 +118,10 @@ const SPEC: Record<string, Node> = {
   }),
   dependsOn: true,
   revisionHistoryLimit: true,
+  // SOPS decryption, explicit health waits and their bound (issue 17).
+  decryption: true,
+  healthChecks: true,
+  timeout: true,
   postBuild: obj({ substitute: true, substituteFrom: true }),
   // Informational key/value pairs in Argo CD: no behaviour to honour or drop.
   info: true,
