@@ -46,15 +46,19 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean);
-  // Audit trail: a postgres:// URL, else the embedded store's data directory (`off` disables it).
-  // The default sits beside --cache-dir, so replicas started with their own cache never share it.
+  // Audit trail: a postgres:// URL, else the embedded store's data directory (SQLite, ~11 MiB;
+  // `off` disables it). The default sits beside --cache-dir, so replicas with their own cache
+  // never share it.
   const auditLocation =
     values['audit-store'] ??
     process.env.GITFLEET_AUDIT_STORE ??
     (values['cache-dir']
       ? `${values['cache-dir']}-audit`
       : join(homedir(), '.local', 'share', 'gitfleet', 'audit'));
-  const audit = auditLocation === 'off' ? undefined : await openAuditStore(auditLocation);
+  const audit =
+    auditLocation === 'off'
+      ? undefined
+      : await openAuditStore(auditLocation, { onImport: (m) => log.warn({ component: 'audit' }, m) });
   // RBAC from ConfigMap gitfleet-rbac and the Projects' roles, re-read while running.
   const rbac = await loadRbac(client, { namespace: FLEET_NAMESPACE, log });
   const oidc = oidcFromEnv();
