@@ -56,7 +56,15 @@ const SOURCE: Record<string, Node> = {
     forceCommonAnnotations: true,
     version: refuse('gitfleet runs its one pinned kustomize; a per-app version cannot be chosen'),
     commonAnnotationsEnvsubst: refuse('environment substitution in annotations is not supported'),
-    patches: refuse('not supported yet; put the patches in the kustomization'),
+    // Inline patches with Argo's meaning (kustomize-overrides.ts); a patch file cannot be loaded from the wrapper.
+    patches: listOf({
+      patch: true,
+      target: true,
+      options: true,
+      path: refuse(
+        'patch files are not supported here; inline the patch in `patch` or list it in the kustomization',
+      ),
+    }),
     components: refuse('not supported yet; list the components in the kustomization'),
     ignoreMissingComponents: refuse('components are not supported yet'),
     labelWithoutSelector: refuse('not supported yet; use `labels` in the kustomization'),

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { toolPath } from '../../../test/harness/tools.js';
 import { PathEscapeError, RenderError } from '../errors.js';
 import { render } from './index.js';
-import { parseImage } from './kustomize-overrides.js';
+import { parse } from 'yaml';
+import { parseImage, wrapperKustomization } from './kustomize-overrides.js';
 
 const opts = { kustomizeBinary: toolPath('kustomize') };
 /** The fields of a rendered Deployment these tests read. */
@@ -164,5 +165,68 @@ describe('overrides Argo CD would apply in place, which a wrapper cannot', () =>
     const out = await render({ root: tagged, path: 'app', kustomize: { images: ['nginx:1.27'] } }, opts);
     const deploy = out.find((m) => m.object.kind === 'Deployment')?.object as unknown as DeployShape;
     expect(deploy.spec.template.spec.containers[0]?.image).toBe('nginx:1.27');
+  });
+});
+
+describe('kustomize.patches (Argo CD overrides)', () => {
+  it('puts inline patches with their target into the wrapper', () => {
+    const text = wrapperKustomization('../app', {
+      patches: [
+        {
+          patch: '- op: replace\n  path: /spec/replicas\n  value: 3\n',
+          target: { kind: 'Deployment', name: 'web' },
+        },
+      ],
+    });
+    expect(parse(text)).toMatchObject({
+      resources: ['../app'],
+      patches: [
+        {
+          patch: '- op: replace\n  path: /spec/replicas\n  value: 3\n',
+          target: { kind: 'Deployment', name: 'web' },
+        },
+      ],
+    });
+  });
+
+  it('refuses a patch file, an empty patch and unknown target keys, naming the field', () => {
+    expect(() => wrapperKustomization('../app', { patches: [{ path: 'p.yaml' }] })).toThrow(
+      /kustomize.patches\[0\].path/,
+    );
+    expect(() => wrapperKustomization('../app', { patches: [{ patch: '' }] })).toThrow(
+      /kustomize.patches\[0\].patch/,
+    );
+    expect(() =>
+      wrapperKustomization('../app', { patches: [{ patch: 'x', target: { kinds: 'D' } }] }),
+    ).toThrow(/kustomize.patches\[0\].target.kinds/);
+  });
+});
+
+describe('kustomize.patches rendered by the real kustomize', () => {
+  it('a JSON 6902 patch with a target and a strategic merge patch land as Argo CD renders them', async () => {
+    const out = await render(
+      {
+        root: repo(APP),
+        path: 'app',
+        kustomize: {
+          namePrefix: 'p-',
+          patches: [
+            {
+              patch: '- op: replace\n  path: /spec/replicas\n  value: 4\n',
+              target: { kind: 'Deployment', name: 'web' },
+            },
+            { patch: 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: cfg }\ndata: { b: "2" }\n' },
+          ],
+        },
+      },
+      opts,
+    );
+    const deploy = out.find((m) => m.object.kind === 'Deployment')?.object as unknown as DeployShape;
+    const cm = out.find((m) => m.object.kind === 'ConfigMap')?.object as unknown as {
+      data: Record<string, string>;
+    };
+    expect(deploy.metadata.name).toBe('p-web');
+    expect(deploy.spec.replicas).toBe(4);
+    expect(cm.data).toEqual({ a: '1', b: '2' });
   });
 });

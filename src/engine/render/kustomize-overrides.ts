@@ -24,6 +24,11 @@ export interface KustomizeOverrides {
   forceCommonAnnotations?: boolean;
   namespace?: string;
   replicas?: { name: string; count: number | string }[];
+  /**
+   * Argo CD's `kustomize.patches`: inline patches (strategic merge or JSON 6902) with an optional
+   * target. `path` is refused: the wrapper's root is not the app's, so a file would not load.
+   */
+  patches?: { patch?: unknown; path?: unknown; target?: unknown; options?: unknown }[];
 }
 
 /** Whether `o` changes anything (an empty `kustomize: {}` renders the app as it is). */
@@ -67,7 +72,51 @@ export function wrapperKustomization(appDir: string, o: KustomizeOverrides, file
       name: r.name,
       count: replicaCount(r.count, `kustomize.replicas[${i}].count`, file),
     }));
+  if (o.patches?.length)
+    doc.patches = o.patches.map((p, i) => checkPatch(p, `kustomize.patches[${i}]`, file));
   return stringify(doc);
+}
+
+const TARGET_KEYS = ['group', 'version', 'kind', 'name', 'namespace', 'labelSelector', 'annotationSelector'];
+const OPTION_KEYS = ['allowNameChange', 'allowKindChange'];
+
+/** One inline patch as kustomize's `patches` entry takes it, checked key by key. */
+function checkPatch(p: unknown, field: string, file: string | undefined): Record<string, unknown> {
+  if (!p || typeof p !== 'object' || Array.isArray(p))
+    throw invalid(field, String(p), 'is not a patch object', file);
+  const entry = p as Record<string, unknown>;
+  for (const key of Object.keys(entry))
+    if (!['patch', 'path', 'target', 'options'].includes(key))
+      throw invalid(`${field}.${key}`, key, 'is not a field of a kustomize patch', file);
+  if (entry.path !== undefined)
+    throw new RenderError(
+      `${field}.path: patch files are not supported in Argo CD overrides here; inline the patch in \`patch\` or list it in the kustomization`,
+      { file, code: 'render.Unsupported' },
+    );
+  if (typeof entry.patch !== 'string' || entry.patch.trim() === '')
+    throw invalid(`${field}.patch`, String(entry.patch), 'must be the patch text', file);
+  const out: Record<string, unknown> = { patch: entry.patch };
+  if (entry.target !== undefined)
+    out.target = checkFlat(entry.target, TARGET_KEYS, 'string', `${field}.target`, file);
+  if (entry.options !== undefined)
+    out.options = checkFlat(entry.options, OPTION_KEYS, 'boolean', `${field}.options`, file);
+  return out;
+}
+
+function checkFlat(
+  v: unknown,
+  keys: readonly string[],
+  type: 'string' | 'boolean',
+  field: string,
+  file: string | undefined,
+): Record<string, unknown> {
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw invalid(field, String(v), 'must be an object', file);
+  for (const [k, x] of Object.entries(v)) {
+    if (!keys.includes(k)) throw invalid(`${field}.${k}`, k, `is not one of ${keys.join(', ')}`, file);
+    if (typeof x !== type) throw invalid(`${field}.${k}`, String(x), `must be a ${type}`, file);
+  }
+  return { ...v };
 }
 
 function invalid(field: string, value: string, why: string, file: string | undefined): RenderError {
