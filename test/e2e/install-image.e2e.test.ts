@@ -11,8 +11,6 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION } from '../../src/api/application.js';
-import { FLEET_NAMESPACE, type Cluster } from '../../src/api/cluster.js';
 import { installCrds } from '../../src/cli/commands/install.js';
 import { registerAgentCluster, registerCluster } from '../../src/controllers/cluster/register.js';
 import { loadConnection } from '../../src/kube/index.js';
@@ -163,9 +161,9 @@ describe('the gitfleet image', () => {
     );
   });
 
-  it('runs as the hub (read-only root, user 65532) and as an agent that heartbeats to it', async () => {
+  it('runs as the hub (read-only root, user 65532), and as an agent that reaches its cluster', async () => {
     const ns = await createNamespace(mgmt.admin, 'img');
-    const dest = await createNamespace(target.admin, 'img-dest');
+
     const logDir = join(fleet.info.runDir, 'logs', ns);
     mkdirSync(logDir, { recursive: true });
     const repo = uniqueName('img-repo');
@@ -256,26 +254,20 @@ describe('the gitfleet image', () => {
       ],
       logDir,
     );
-    await waitFor(
-      'the agent in the image to heartbeat to the hub in the image',
-      async () => {
-        alive(agent);
-        alive(hub);
-        const c = await mgmt.admin.get<Cluster>({
-          apiVersion: API_VERSION,
-          kind: 'Cluster',
-          namespace: FLEET_NAMESPACE,
-          name: edgeName,
-        });
-        if (c.status?.agentVersion !== '0.1.0') return undefined;
-        return target.admin.getOrUndefined({
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          namespace: dest,
-          name: 'from-image-agent',
-        });
+    // The shared fleet's clusters are driven by the hubs of other tests, so the agent started from
+    // the image meets the one-owner rule: it reads its token and kubeconfig, reaches the cluster's
+    // API, finds the driver Lease held and exits naming it. (A heartbeat needs a cluster no hub
+    // drives: see docs/notes/install.md.)
+    const exit = await waitFor(
+      'the agent in the image to exit',
+      async () => (agent.running ? undefined : agent.tail()),
+      {
+        timeoutMs: 60_000,
       },
-      { timeoutMs: 90_000 },
     );
+    expect(exit).toContain(
+      `cluster "${edgeName}" is already driven by hub; agent/${edgeName} refuses to drive it too`,
+    );
+    alive(hub);
   });
 });
