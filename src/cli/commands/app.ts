@@ -261,7 +261,9 @@ async function terminate(argv: string[]): Promise<number> {
   const ns = values.namespace ?? 'default';
   return withClient(values, async (c) => {
     const r = await requestTerminate(c, ns, name);
-    console.log(`termination of ${ns}/${name}'s operation${r.revision ? ` at ${r.revision.slice(0, 12)}` : ''} requested`);
+    console.log(
+      `termination of ${ns}/${name}'s operation${r.revision ? ` at ${r.revision.slice(0, 12)}` : ''} requested`,
+    );
     return 0;
   });
 }
