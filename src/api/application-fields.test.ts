@@ -89,7 +89,6 @@ describe('unsupportedApplicationFields', () => {
       [
         'operation',
         'spec.source.ref',
-        'spec.source.name',
         'spec.source.plugin',
         'spec.source.directory.jsonnet',
         'spec.source.kustomize.version',
@@ -103,10 +102,8 @@ describe('unsupportedApplicationFields', () => {
         'spec.source.kustomize.apiVersions',
         'spec.source.helm.version',
         'spec.source.helm.passCredentials',
-        'spec.sources',
         'spec.syncPolicy.retry.refresh',
         'spec.syncPolicy.managedNamespaceMetadata',
-        'spec.ignoreDifferences[0].jqPathExpressions',
       ].sort(),
     );
   });

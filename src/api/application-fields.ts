@@ -24,16 +24,14 @@ const refuse = (reason: string): Node => ({ refuse: reason });
 const obj = (fields: Record<string, Node>): Node => ({ fields });
 const listOf = (fields: Record<string, Node>): Node => ({ fields, list: true });
 
-const NO_MULTI_SOURCE = 'multi-source Applications are not supported; use one `source`';
-
 const SOURCE: Record<string, Node> = {
   repoURL: true,
   targetRevision: true,
   path: true,
   secretRef: true,
   chart: true,
-  ref: refuse(NO_MULTI_SOURCE),
-  name: refuse(NO_MULTI_SOURCE),
+  ref: refuse('`ref` is meaningful only in a source of `spec.sources`'),
+  name: true,
   plugin: refuse('config management plugins are not supported (gitfleet runs no tenant programs)'),
   directory: obj({
     recurse: true,
@@ -95,7 +93,8 @@ const SOURCE: Record<string, Node> = {
 const SPEC: Record<string, Node> = {
   project: true,
   source: obj(SOURCE),
-  sources: refuse(NO_MULTI_SOURCE),
+  // Multi-source (Argo CD's shape): a source may also be a `ref` lending files as `$ref/…` value files.
+  sources: listOf({ ...SOURCE, ref: true }),
   // Another part of issue 21 resolves destination.server; it is listed so nothing is dropped.
   destination: obj({ name: true, namespace: true, server: true }),
   syncPolicy: obj({
@@ -122,7 +121,8 @@ const SPEC: Record<string, Node> = {
     namespace: true,
     jsonPointers: true,
     managedFieldsManagers: true,
-    jqPathExpressions: refuse('jq expressions are not supported; use jsonPointers'),
+    // Evaluated with jq per object (src/engine/diff/jq.ts).
+    jqPathExpressions: true,
   }),
   dependsOn: true,
   revisionHistoryLimit: true,

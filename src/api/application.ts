@@ -23,8 +23,9 @@ export interface ApplicationSource {
    * Without `chart`, an `oci://` repoURL is an artifact of manifests or a Kustomize tree.
    */
   chart?: string;
-  /** Argo CD fields refused by name (application-fields.ts); typed so the check can read them. */
+  /** In `sources`: the name other sources' `$name/…` value files use for this source's files. */
   ref?: string;
+  /** Argo CD fields refused by name (application-fields.ts); typed so the check can read them. */
   name?: string;
   plugin?: unknown;
 }
@@ -151,13 +152,16 @@ export interface IgnoreDifference {
   namespace?: string;
   jsonPointers?: string[];
   managedFieldsManagers?: string[];
-  /** Refused by name (application-fields.ts). */
+  /** jq path expressions (Argo CD's meaning: the fields they select are ignored); src/engine/diff/jq.ts. */
   jqPathExpressions?: string[];
 }
 
 export interface ApplicationSpec {
   project?: string;
+  /** Set from `sources` (its first rendered source) by the controller when only `sources` is given. */
   source: ApplicationSource;
+  /** Argo CD's multi-source form (src/controllers/application/multi-source.ts); wins over `source`. */
+  sources?: ApplicationSource[];
   destination: ApplicationDestination;
   syncPolicy?: SyncPolicy;
   ignoreDifferences?: IgnoreDifference[];
@@ -284,7 +288,8 @@ export interface HistoryEntry {
 
 export interface ApplicationStatus {
   observedGeneration?: number;
-  sync?: { status: SyncStatusCode; revision?: string };
+  /** `revisions`: each source's revision, for a multi-source app (`revision` joins them by `,`). */
+  sync?: { status: SyncStatusCode; revision?: string; revisions?: string[] };
   health?: { status: HealthStatusCode; message?: string };
   resources?: ResourceStatus[];
   /**

@@ -29,7 +29,7 @@ import type { ChangeSetEntry } from '../../engine/apply/changeset.js';
 import { ClusterResolver, InvalidDestinationError, type ResolvedDestination } from '../clusters.js';
 import { replaceStatus } from '../status-write.js';
 import { recordEvent } from '../events.js';
-import type { ControllerMetrics } from '../metrics.js';
+import { appLabelsOf, appStateAfterFailure, timedRender, type ControllerMetrics } from '../metrics.js';
 import {
   assessGovernance,
   assessSource,
@@ -51,6 +51,7 @@ import { formatUnsupportedFields, unsupportedApplicationFields } from '../../api
 import { WorkQueue } from '../queue.js';
 import { OwnedObjectsWatch } from './owned-watch.js';
 import { renderApp, resolveAppSource, type PrepareDeps } from './prepare.js';
+import { primarySourceInPlace, revisionsOf } from './multi-source.js';
 import { HealthConfig, healthChecksHealth } from './health-config.js';
 import { isWorse } from '../../engine/health/index.js';
 import { decide } from './decide.js';
@@ -165,6 +166,7 @@ export class ApplicationController {
       // so a frozen cluster's apps cannot occupy the workers every other cluster needs.
       groupOf: (k) => this.#destinationOf(k),
       groupLimit: (cluster) => (this.#clusters.degraded(cluster) ? 1 : Infinity),
+      onWait: (_k, ms) => this.#o.metrics?.queueWait.observe({ controller: 'application' }, ms / 1000),
       onError: (k, e) => {
         this.#o.log.error({ app: k, err: e instanceof Error ? e.message : String(e) }, 'reconcile failed');
         this.#queue.addAfter(k, 5000);
@@ -239,7 +241,7 @@ export class ApplicationController {
     const hit: string[] = [];
     for (const app of this.#informer?.list() ?? []) {
       const a = app as Application;
-      if (a.spec?.source?.repoURL && wanted.has(normalizeRepoUrl(a.spec.source.repoURL))) {
+      if ([a.spec?.source, ...(a.spec?.sources ?? [])].some((s) => s?.repoURL && wanted.has(normalizeRepoUrl(s.repoURL)))) {
         const k = keyOf(a);
         this.#forceFetch.set(k, Date.now());
         this.#queue.add(k);
@@ -273,7 +275,7 @@ export class ApplicationController {
   async #timed(key: Key): Promise<void> {
     const m = this.#o.metrics;
     m?.queueDepth.set({ controller: 'application' }, this.#queue.length);
-    const end = m?.reconcileDuration.startTimer();
+    const end = m?.reconcileTimer(key);
     try {
       await this.#reconcile(key);
       end?.({ outcome: 'ok' });
@@ -327,6 +329,8 @@ export class ApplicationController {
       const e = new GitfleetError('spec.Unsupported', formatUnsupportedFields(unsupported));
       return this.#failStage(app, status, 'InvalidSpecError', e, now);
     }
+    const noSource = primarySourceInPlace(app); // multi-source: spec.source = the first rendered source
+    if (noSource) return this.#failStage(app, status, 'InvalidSpecError', noSource, now);
     status.conditions = removeCondition(status.conditions, 'InvalidSpecError');
 
     // dependsOn: wait until every dependency is Healthy.
@@ -383,7 +387,7 @@ export class ApplicationController {
       return this.#failStage(app, status, 'SourceFailed', e, now);
     }
     try {
-      manifests = await renderApp(this.#prepareDeps(), app, sha);
+      manifests = await timedRender(this.#o.metrics, app, () => renderApp(this.#prepareDeps(), app, sha));
       log.debug({ revision: sha, objects: manifests.length }, 'rendered');
       status.conditions = removeCondition(status.conditions, 'RenderFailed');
     } catch (e) {
@@ -547,7 +551,7 @@ export class ApplicationController {
           }),
         (e) => log.error({ err: e instanceof Error ? e.message : String(e) }, 'audit record failed'),
       );
-      this.#o.metrics?.syncs.inc({ namespace, name, phase: result.phase });
+      this.#o.metrics?.synced(app, result.phase);
       notify(result.phase === 'Succeeded' ? 'SyncSucceeded' : 'SyncFailed', result.message);
       if (manualOp) status.handledSyncRequest = op.syncRequest;
       if (result.phase === 'Succeeded') {
@@ -731,7 +735,7 @@ export class ApplicationController {
     if (cmp.health.status === 'Degraded' && status.health?.status !== 'Degraded') {
       notify('HealthDegraded', cmp.health.message ?? 'an object is Degraded');
     }
-    status.sync = { status: cmp.status, revision: sha };
+    status.sync = { status: cmp.status, revision: sha, ...revisionsOf(app, sha) };
     status.health = {
       status: cmp.health.status,
       ...(cmp.health.message ? { message: cmp.health.message } : {}),
@@ -752,7 +756,7 @@ export class ApplicationController {
       );
     }
     await this.#writeStatus(app, status);
-    this.#o.metrics?.appState(namespace, name, cmp.status, cmp.health.status);
+    this.#o.metrics?.appState(namespace, name, cmp.status, cmp.health.status, appLabelsOf(app));
     // A running operation's next step comes soon (no worker waits on health); Progressing apps
     // are re-checked soon too; the rest at the poll interval with jitter.
     const next =
@@ -807,13 +811,14 @@ export class ApplicationController {
     const raw = e instanceof Error ? e.message : String(e);
     const message = seen.secrets ? seen.secrets.mask(raw) : raw;
     status.conditions = setCondition(status.conditions, { type, status: 'True', reason: type, message }, now);
-    this.#o.metrics?.errors.inc({ reason: type });
+    this.#o.metrics?.stageFailed(app, type);
     // Nothing was compared with Git as of now: the last Synced (an older revision, or a cluster
     // that no longer answers) must not stand as if it were current.
     status.sync = syncStatusAfterFailure(seen.revision);
     status.health = healthAfterFailure(type, status.health, message);
     status.reconciledAt = now;
     await this.#writeStatus(app, status);
+    appStateAfterFailure(this.#o.metrics, app, status);
     await recordEvent(this.#o.client, app, 'Warning', type, message);
     this.#o.log.warn({ app: keyOf(app), condition: type, message }, 'reconcile stage failed');
     const transient = e instanceof GitfleetError ? e.transient : true;

@@ -18,6 +18,13 @@ import {
   resolveNonGit,
 } from './chart-source.js';
 import type { ControllerMetrics } from '../metrics.js';
+import {
+  assertSourcesAdmitted,
+  isRefOnly,
+  multiSources,
+  splitRevisions,
+  withSource,
+} from './multi-source.js';
 
 /**
  * The prepare stage's source and render steps: what Git holds for an Application, turned into
@@ -50,6 +57,14 @@ export async function resolveAppSource(
   app: Application,
   forceSince: number | undefined,
 ): Promise<ResolvedSource> {
+  const many = multiSources(app);
+  if (many) {
+    // Every source admitted before any is fetched; then each resolved as a one-source app would be.
+    await assertSourcesAdmitted(deps.client, deps.controllerNamespace, app, many);
+    const revs: string[] = [];
+    for (const s of many) revs.push((await resolveAppSource(deps, withSource(app, s), forceSince)).sha);
+    return { sha: revs.join(',') };
+  }
   const src = app.spec.source;
   // Helm repository / OCI: the chart's version and digest (or the artifact's digest) is the revision.
   if (isNonGitSource(src))
@@ -60,11 +75,11 @@ export async function resolveAppSource(
     src,
     deps.controllerNamespace,
   );
-  const stopFetch = deps.metrics?.gitFetchDuration.startTimer();
+  const stopFetch = deps.metrics?.gitFetchTimer(src.repoURL);
   const fetched = await deps.sources
     .fetch(src.repoURL, creds, forceSince === undefined ? {} : { force: true, since: forceSince })
     .catch((e: unknown) => {
-      deps.metrics?.gitFetchFailures.inc();
+      deps.metrics?.gitFetchFailed(src.repoURL);
       throw e;
     });
   if (fetched) stopFetch?.();
@@ -74,6 +89,32 @@ export async function resolveAppSource(
 
 /** Renders the app's source at `sha` into manifests (cached by the Git objects the renderer reads). */
 export async function renderApp(deps: PrepareDeps, app: Application, sha: string): Promise<Manifest[]> {
+  const many = multiSources(app);
+  if (!many) return renderOne(deps, app, sha);
+  // Multi-source: the ref sources' checkouts are lent to the others' `$ref/…` value files; every
+  // rendered source's output is concatenated, in source order.
+  const revs = splitRevisions(sha, many.length);
+  const refRoots: Record<string, string> = {};
+  const refKeys: string[] = [];
+  for (const [i, s] of many.entries()) {
+    if (!s.ref) continue;
+    refRoots[s.ref] = await deps.sources.checkout(s.repoURL, revs[i] ?? '');
+    refKeys.push(`${s.ref}@${revs[i] ?? ''}`);
+  }
+  const refs = { roots: refRoots, key: refKeys.join('+') };
+  const out: Manifest[] = [];
+  for (const [i, s] of many.entries())
+    if (!isRefOnly(s)) out.push(...(await renderOne(deps, withSource(app, s), revs[i] ?? '', refs)));
+  return out;
+}
+
+/** Files of `ref` sources for `$ref/…` value files, and their revisions for the render cache key. */
+interface Refs {
+  roots: Record<string, string>;
+  key: string;
+}
+
+async function renderOne(deps: PrepareDeps, app: Application, sha: string, refs?: Refs): Promise<Manifest[]> {
   const src = app.spec.source;
   // A chart or artifact tree, or the Git checkout with its chart's repository dependencies fetched
   // (by gitfleet, not the renderer); `extra` is the digest of what is not in Git.
@@ -86,7 +127,9 @@ export async function renderApp(deps: PrepareDeps, app: Application, sha: string
         key: sha,
       });
   const { root, path } = tree;
-  const extra = tree.key === sha ? '' : `+${tree.key}`;
+  // Value files read from other sources: their revisions are part of every input's key.
+  const refKey = refs?.key ? `+${refs.key}` : '';
+  const extra = `${tree.key === sha ? '' : `+${tree.key}`}${refKey}`;
   const spec: RenderSpec = { root, path };
   if (src.kustomize) {
     spec.type = 'kustomize';
@@ -102,6 +145,7 @@ export async function renderApp(deps: PrepareDeps, app: Application, sha: string
       ...h,
       releaseName: h.releaseName || app.metadata.name,
       namespace: h.namespace || (app.spec.destination.namespace ?? app.metadata.namespace),
+      ...(refs ? { refRoots: refs.roots } : {}),
     };
   }
   if (src.directory) {
@@ -117,7 +161,7 @@ export async function renderApp(deps: PrepareDeps, app: Application, sha: string
   const rendered = await renderCached(spec, deps.renderOptions ?? {}, {
     cache: deps.renderCache,
     objectId: async (p) =>
-      nonGit ? `${tree.key}:${p}` : `${await deps.sources.treeHash(src.repoURL, sha, p)}${extra}`,
+      nonGit ? `${tree.key}:${p}${refKey}` : `${await deps.sources.treeHash(src.repoURL, sha, p)}${extra}`,
   });
   // Substituted after the cache (values may come from Secrets and the destination Cluster).
   const substituted = await postBuild(deps.client, deps.controllerNamespace, app, rendered);

@@ -16,7 +16,7 @@ import type { Manifest, Origin } from '../manifest.js';
 import { PathEscapeError, RenderError } from '../errors.js';
 import { checkKubeVersion, checkNamespace, checkReleaseName, quoteValue } from './argv.js';
 import type { AppDir } from './confine.js';
-import { joinRel, normaliseRelPath, resolveConfined, toRel } from './confine.js';
+import { joinRel, normaliseRelPath, realRoot, resolveConfined, toRel } from './confine.js';
 import type { ToolLimits } from './exec.js';
 import { EMPTY_PATH, runTool, stderrForMessage } from './exec.js';
 import { InputSet } from './inputs.js';
@@ -50,6 +50,12 @@ export interface HelmOptions {
   fileParameters?: { name: string; path: string }[];
   /** Value files that do not exist are skipped (still confined to the repository). */
   ignoreMissingValueFiles?: boolean;
+  /**
+   * Multi-source apps (Argo CD's `$ref/path` value files): the checkout root of each `ref`ed source
+   * by ref name. A `$name/path` value file is read from that root and confined to it; the caller
+   * keys the render cache by the referenced revisions (these files are not in `inputs`).
+   */
+  refRoots?: Record<string, string>;
   /** `--skip-crds` instead of `--include-crds`. */
   skipCrds?: boolean;
   /** `--skip-tests`: test hooks are not rendered. */
@@ -208,6 +214,14 @@ export async function helmInputs(
   await assertDependenciesVendored(app, chart);
   const valueFiles: string[] = [];
   for (const f of opts.valueFiles ?? []) {
+    if (f.startsWith('$')) {
+      const abs = await resolveRefValueFile(opts.refRoots ?? {}, f).catch((e: unknown) => {
+        if (!opts.ignoreMissingValueFiles || !isMissing(e)) throw e;
+        return undefined;
+      });
+      if (abs !== undefined) valueFiles.push(abs);
+      continue;
+    }
     const abs = await resolveValueFile(rootReal, app, f).catch(async (e: unknown) => {
       if (!opts.ignoreMissingValueFiles || !isMissing(e)) throw e;
       // Skipped, but the render must change when the file appears: its nearest existing directory
@@ -335,6 +349,30 @@ async function resolveValueFile(rootReal: string, app: AppDir, file: string): Pr
   const abs = await resolveConfined(rootReal, rel, 'helm value file');
   const info = await stat(abs);
   if (!info.isFile()) throw new RenderError('helm value file is not a file', { file: rel });
+  return abs;
+}
+
+/**
+ * `$ref/path/values.yaml` of a multi-source app: `path` inside the checkout of the source whose
+ * `ref` is `ref`, confined to that repository (a symlink or `..` leaving it is refused).
+ */
+async function resolveRefValueFile(refRoots: Record<string, string>, file: string): Promise<string> {
+  const slash = file.indexOf('/');
+  const ref = file.slice(1, slash < 0 ? undefined : slash);
+  const root = Object.hasOwn(refRoots, ref) ? refRoots[ref] : undefined;
+  if (root === undefined)
+    throw new RenderError(
+      `helm value file ${file} names $${ref}, which no source of the app declares as ref`,
+      {
+        file,
+        code: 'render.InvalidParameter',
+      },
+    );
+  if (slash < 0) throw new RenderError('helm value file names a source, not a file in it', { file });
+  const rel = normaliseRelPath(file.slice(slash + 1), `helm value file ${file}`);
+  const rootReal = await realRoot(root);
+  const abs = await resolveConfined(rootReal, rel, `helm value file ${file}`);
+  if (!(await stat(abs)).isFile()) throw new RenderError('helm value file is not a file', { file });
   return abs;
 }
 
