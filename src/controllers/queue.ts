@@ -21,6 +21,9 @@ export class WorkQueue {
   readonly #groupRunning = new Map<string, number>();
   readonly #dirty = new Set<string>();
   readonly #timers = new Map<string, { due: number; timer: NodeJS.Timeout }>();
+  /** When each queued key became due (for `onWait`). */
+  readonly #dueAt = new Map<string, number>();
+  readonly #onWait: ((key: string, waitedMs: number) => void) | undefined;
   #stopped = false;
   #idleWaiters: (() => void)[] = [];
 
@@ -32,7 +35,10 @@ export class WorkQueue {
     groupOf?: (key: string) => string | undefined;
     /** Keys of one group that may run at once; asked at each dispatch, so it may change. Default: no limit. */
     groupLimit?: (group: string) => number;
+    /** Told how long a key waited between being due and a worker taking it (metrics). */
+    onWait?: (key: string, waitedMs: number) => void;
   }) {
+    this.#onWait = opts.onWait;
     this.#handler = opts.handler;
     this.#groupOf = opts.groupOf;
     this.#groupLimit = opts.groupLimit ?? (() => Infinity);
@@ -54,6 +60,7 @@ export class WorkQueue {
     if (this.#queuedSet.has(key)) return;
     this.#queuedSet.add(key);
     this.#queued.push(key);
+    this.#dueAt.set(key, Date.now());
     this.#pump();
   }
 
@@ -87,6 +94,7 @@ export class WorkQueue {
     this.#timers.clear();
     this.#queued.length = 0;
     this.#queuedSet.clear();
+    this.#dueAt.clear();
   }
 
   /** Running keys of a group (for metrics and tests). */
@@ -115,6 +123,8 @@ export class WorkQueue {
       const [key] = this.#queued.splice(i, 1);
       if (key === undefined) break;
       this.#queuedSet.delete(key);
+      this.#onWait?.(key, Date.now() - (this.#dueAt.get(key) ?? Date.now()));
+      this.#dueAt.delete(key);
       this.#running.add(key);
       const group = this.#groupOf?.(key);
       if (group !== undefined) {

@@ -171,6 +171,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
         clusters: clusterStatus,
         pollIntervalMs: cfg.pollIntervalMs,
         notifier,
+        metrics,
         log,
       });
       appsets.start();

@@ -45,6 +45,7 @@ import { setCondition } from '../application/status.js';
 import { replaceStatus } from '../status-write.js';
 import { sourceCredentials } from '../credentials.js';
 import { fleetPorts } from './ports.js';
+import type { ControllerMetrics } from '../metrics.js';
 
 const MANAGER = 'gitfleet-applicationset';
 
@@ -58,6 +59,8 @@ export interface ApplicationSetControllerOptions {
   log: Logger;
   /** Sends RolloutHalted notifications; none when absent. */
   notifier?: Notifier;
+  /** Reports roll-out phases (gitfleet_appset_rollout_halted); none when absent. */
+  metrics?: ControllerMetrics;
   /** Replaces the real ports (tests of pure behaviour only). */
   ports?: (namespace: string) => FleetPorts;
 }
@@ -361,6 +364,7 @@ export class ApplicationSetController {
     }
     if (created.length)
       await recordEvent(client, set, 'Normal', 'ApplicationsCreated', `created ${created.join(', ')}`);
+    this.#o.metrics?.rolloutPhase(namespace, name, rollout?.phase);
     if (rollout?.phase === 'Halted' && set.status?.rollout?.phase !== 'Halted') {
       this.#o.notifier?.notify({
         trigger: 'RolloutHalted',

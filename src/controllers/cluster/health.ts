@@ -138,6 +138,7 @@ export class ClusterStatusController {
     const last = c.status?.lastHeartbeat ? Date.parse(c.status.lastHeartbeat) : 0;
     const alive = Date.now() - last < AGENT_SILENCE_MS;
     this.#metrics?.clusterReachable.set({ cluster: c.metadata.name }, alive ? 1 : 0);
+    this.#metrics?.agentHeartbeat(c.metadata.name, last);
     if (alive || c.status?.reachable === false) return;
     await this.#write(c, {
       ...c.status,
