@@ -215,13 +215,12 @@ describe('Argo CD syncOptions: Replace and PrunePropagationPolicy', () => {
 });
 
 describe('unsupported Argo CD fields', () => {
-  it('an app with source.plugin, a jq ignoreDifferences and an unknown syncOption is refused naming each; nothing is applied', async () => {
+  it('an app with source.plugin and an unknown syncOption is refused naming each; nothing is applied', async () => {
     const a = await tenant.createApp(
       { 'app/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: must-not-exist }\ndata: {}\n' },
       { path: 'app', plugin: { name: 'argocd-vault-plugin' } },
       {
         syncPolicy: { automated: { prune: true }, syncOptions: ['CreateNamespace=true', 'Prune=false'] },
-        ignoreDifferences: [{ kind: 'ConfigMap', jqPathExpressions: ['.data'] }],
       },
     );
     const message = await waitFor(
@@ -231,7 +230,6 @@ describe('unsupported Argo CD fields', () => {
       { timeoutMs: 60_000, intervalMs: 250 },
     );
     expect(message).toContain('spec.source.plugin');
-    expect(message).toContain('spec.ignoreDifferences[0].jqPathExpressions');
     expect(message).toContain('spec.syncPolicy.syncOptions[1] (Prune=false)');
     expect(message).not.toContain('CreateNamespace');
     // The refusal is an Event on the Application too.

@@ -3,6 +3,7 @@ import { refOf, type KubeClient } from '../../kube/client.js';
 import { KubeApiError } from '../../kube/errors.js';
 import type { KubeObject } from '../../kube/types.js';
 import { diffObjects, type IgnoreRule } from '../diff/diff.js';
+import { jqIgnoredPointers } from '../diff/jq.js';
 import type { SecretMask } from '../diff/mask.js';
 import { adoptionOf, ownerOf } from '../plan/ownership.js';
 import type { SyncTask } from '../plan/plan.js';
@@ -59,8 +60,11 @@ export async function compareObject(
   const refusal = live ? ownershipRefusal(live, task, opts) : undefined;
   if (live && refusal)
     return { live, predicted: task.object, modified: true, diff: '', refusal, desired: task.object };
+  const jqLive = await jqIgnoredPointers(opts.ignore, live, { signal: opts.signal });
   const desired =
-    live && opts.respectIgnoreDifferences ? respectIgnored(task.object, live, opts.ignore) : task.object;
+    live && opts.respectIgnoreDifferences
+      ? respectIgnored(task.object, live, opts.ignore, jqLive)
+      : task.object;
   let predicted: KubeObject;
   try {
     predicted = await client.apply(desired, {
@@ -77,7 +81,8 @@ export async function compareObject(
     }
     throw e;
   }
-  const d = diffObjects(live, predicted, opts.ignore);
+  const jqPredicted = await jqIgnoredPointers(opts.ignore, predicted, { signal: opts.signal });
+  const d = diffObjects(live, predicted, opts.ignore, { live: jqLive, predicted: jqPredicted });
   return { live, predicted, modified: !live || d.modified, diff: live ? d.text : '+ (new object)', desired };
 }
 

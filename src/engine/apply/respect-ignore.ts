@@ -16,12 +16,15 @@ export function respectIgnored(
   desired: KubeObject,
   live: KubeObject,
   ignore: readonly IgnoreRule[],
+  /** Pointers the rules' jqPathExpressions select in `live` (diff/jq.ts). */
+  jqLive: readonly string[] = [],
 ): KubeObject {
   const rules = ignore.filter((r) => ruleMatches(r, desired));
   if (!rules.length) return desired;
   const pointers = rules.flatMap((r) => r.jsonPointers ?? []);
   const managers = rules.flatMap((r) => r.managedFieldsManagers ?? []);
   if (managers.length) pointers.push(...managedPaths(live, managers));
+  pointers.push(...jqLive);
   const out = structuredClone(desired);
   for (const ptr of pointers) {
     const parts = segments(ptr);

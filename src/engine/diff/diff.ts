@@ -12,6 +12,14 @@ export interface IgnoreRule {
   namespace?: string;
   jsonPointers?: string[];
   managedFieldsManagers?: string[];
+  /** Resolved to pointers per object and side by jq.ts before the diff (it runs a process). */
+  jqPathExpressions?: string[];
+}
+
+/** Pointers found by `jqPathExpressions` (jq.ts), per side: a `select` may pick other indices in each. */
+export interface JqPointers {
+  live: readonly string[];
+  predicted: readonly string[];
 }
 
 export interface DiffChange {
@@ -38,6 +46,7 @@ export function diffObjects(
   live: KubeObject | undefined,
   predicted: KubeObject,
   ignore: IgnoreRule[] = [],
+  jq: JqPointers = { live: [], predicted: [] },
 ): DiffResult {
   const [l, p] = redactSecretPair(live ? normalizeForDiff(live) : undefined, normalizeForDiff(predicted));
   const rules = ignore.filter((r) => ruleMatches(r, predicted));
@@ -48,6 +57,8 @@ export function diffObjects(
     if (l) removePointer(l, ptr);
     if (p) removePointer(p, ptr);
   }
+  if (l) for (const ptr of jq.live) removePointer(l, ptr);
+  for (const ptr of jq.predicted) removePointer(p, ptr);
   const changes: DiffChange[] = [];
   compare(l, p, '', changes);
   return { modified: changes.length > 0, changes, text: changes.map(formatChange).join('\n') };
