@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   planRollout,
   resolveMaxUpdate,
+  reverseDeletionBatch,
   stepOf,
   type RolloutApp,
   type RolloutState,
@@ -238,5 +239,42 @@ describe('resolveMaxUpdate', () => {
   });
   it('throws for a value it cannot read', () => {
     expect(() => resolveMaxUpdate('lots', 3)).toThrow(/invalid maxUpdate "lots"/);
+  });
+});
+
+describe('reverseDeletionBatch (deletionOrder: Reverse)', () => {
+  const steps = [
+    { matchExpressions: [{ key: 'env', operator: 'In' as const, values: ['dev'] }] },
+    { matchExpressions: [{ key: 'env', operator: 'In' as const, values: ['prod'] }] },
+  ];
+  const app = (name: string, env: string, deleting = false) => ({
+    name,
+    labels: { env },
+    clusterLabels: {},
+    deleting,
+  });
+
+  it('removes the last step first and waits for it to be gone before the step before', () => {
+    expect(reverseDeletionBatch([app('d1', 'dev'), app('p1', 'prod'), app('p2', 'prod')], steps)).toEqual({
+      step: 1,
+      remove: ['p1', 'p2'],
+      waitingFor: [],
+    });
+    // p1 is being deleted, p2 gone: dev still waits.
+    expect(reverseDeletionBatch([app('d1', 'dev'), app('p1', 'prod', true)], steps)).toEqual({
+      step: 1,
+      remove: [],
+      waitingFor: ['p1'],
+    });
+    expect(reverseDeletionBatch([app('d1', 'dev')], steps)).toEqual({
+      step: 0,
+      remove: ['d1'],
+      waitingFor: [],
+    });
+    expect(reverseDeletionBatch([], steps)).toEqual({ remove: [], waitingFor: [] });
+  });
+
+  it('puts an Application no step selects in the last step, as the roll-out does', () => {
+    expect(reverseDeletionBatch([app('d1', 'dev'), app('x', 'qa')], steps).remove).toEqual(['x']);
   });
 });

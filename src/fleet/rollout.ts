@@ -240,3 +240,33 @@ export function planRollout(input: {
   }
   return recheckMs === undefined ? { state, pins, stepOfApp } : { state, pins, stepOfApp, recheckMs };
 }
+
+/** An Application the ApplicationSet is removing, as the reverse-order deletion needs it. */
+export interface DeletionCandidate {
+  name: string;
+  labels?: Record<string, string>;
+  clusterLabels: Record<string, string>;
+  /** Its deletion already started (deletionTimestamp set): it counts as present until gone. */
+  deleting: boolean;
+}
+
+/**
+ * Argo CD's RollingSync `deletionOrder: Reverse`: Applications are removed step by step, the last
+ * step first, and a step starts only once every Application of the later steps is gone (not
+ * merely being deleted). Returns the Applications to delete now and the step being removed
+ * (undefined when nothing is left). Pure.
+ */
+export function reverseDeletionBatch(
+  apps: readonly DeletionCandidate[],
+  steps: RolloutStep[],
+): { step?: number; remove: string[]; waitingFor: string[] } {
+  if (!apps.length) return { remove: [], waitingFor: [] };
+  const withStep = apps.map((a) => ({ a, step: stepOf({ ...a, synced: false, cluster: '' }, steps) }));
+  const step = Math.max(...withStep.map((x) => x.step));
+  const current = withStep.filter((x) => x.step === step).map((x) => x.a);
+  return {
+    step,
+    remove: current.filter((a) => !a.deleting).map((a) => a.name),
+    waitingFor: current.filter((a) => a.deleting).map((a) => a.name),
+  };
+}
