@@ -61,7 +61,10 @@ export function kwokStages(): string[] {
 }
 
 /** The path of a system binary (git, openssl), or an error naming the package that provides it. */
-export function systemTool(binary: 'git' | 'openssl' | 'prometheus', aptPackage: string = binary): string {
+export function systemTool(
+  binary: 'git' | 'openssl' | 'prometheus' | 'promtool',
+  aptPackage: string = binary,
+): string {
   for (const dir of (process.env.PATH ?? '').split(':')) {
     const p = join(dir, binary);
     try {
