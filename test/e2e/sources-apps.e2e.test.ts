@@ -229,6 +229,90 @@ describe('Applications from Helm repositories and OCI', () => {
   });
 });
 
+describe('multi-source Applications', () => {
+  it('takes values from a Git source over the chart’s, syncs a push to the values repository, and checks every source against the Project', async () => {
+    const valuesRepo = uniqueName('sources-values');
+    await t.fleet.git.createRepo(valuesRepo);
+    await t.fleet.git.commit(valuesRepo, { 'web/values.yaml': 'color: red\n' });
+    const valuesUrl = t.fleet.git.repoUrl(valuesRepo);
+    const destNs = await createNamespace(t.hub.admin, 'sources-multi');
+    const name = uniqueName('multi');
+    const spec = (values: string) => ({
+      project: t.project,
+      sources: [
+        {
+          repoURL: repo.url,
+          chart: 'web',
+          targetRevision: '1.0.0',
+          helm: { valueFiles: ['$values/web/values.yaml'] },
+        },
+        { repoURL: values, secretRef: { name: t.credentials }, ref: 'values' },
+      ],
+      destination: { namespace: destNs },
+      syncPolicy: { automated: { prune: true } },
+    });
+    await t.hub.admin.create({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      metadata: { name, namespace: t.ns },
+      spec: spec(valuesUrl),
+    } as KubeObject);
+    await waitFor(
+      'chart web synced with color from the values repository',
+      async () => (await cm(t.hub.admin, destNs, `${name}-web`))?.data?.color === 'red',
+      { timeoutMs: 60_000 },
+    );
+    const first = await waitFor('revisions recorded', async () => {
+      const r = (await t.getApp(name)).status?.sync?.revisions;
+      return r?.length === 2 ? r : undefined;
+    });
+    expect(first[0]).toMatch(/^1\.0\.0@sha256:[a-f0-9]{64}$/);
+    expect(first[1]).toMatch(/^[a-f0-9]{40}$/);
+
+    // A push to the values repository alone syncs the new value; the chart's revision is unchanged.
+    const sha = await t.fleet.git.commit(valuesRepo, { 'web/values.yaml': 'color: green\n' });
+    await waitFor(
+      'push to the values repository synced',
+      async () => (await cm(t.hub.admin, destNs, `${name}-web`))?.data?.color === 'green',
+      { timeoutMs: 60_000 },
+    );
+    await waitFor('new values revision recorded', async () => {
+      const r = (await t.getApp(name)).status?.sync?.revisions;
+      return r?.[1] === sha && r[0] === first[0];
+    });
+
+    // A values source the Project does not admit: refused before anything is fetched, nothing applied.
+    const project = uniqueName('sources-narrow');
+    await t.hub.admin.create({
+      apiVersion: API_VERSION,
+      kind: 'Project',
+      metadata: { name: project, namespace: FLEET_NAMESPACE },
+      spec: {
+        sourceRepos: [repo.url],
+        sourceNamespaces: [t.ns],
+        destinations: [{ namespace: '*' }],
+      },
+    } as KubeObject);
+    const deniedNs = await createNamespace(t.hub.admin, 'sources-multi-denied');
+    const denied = uniqueName('multi');
+    await t.hub.admin.create({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      metadata: { name: denied, namespace: t.ns },
+      spec: { ...spec(valuesUrl), project, destination: { namespace: deniedNs } },
+    } as KubeObject);
+    await waitFor(
+      'the values source is refused by the Project',
+      async () =>
+        /sources\[1\]\.repoURL .* is not in project .*sourceRepos/.test(
+          (await condition(denied, 'SourceFailed')) ?? (await condition(denied, 'ProjectViolation')) ?? '',
+        ),
+      { timeoutMs: 30_000 },
+    );
+    expect(await cm(t.hub.admin, deniedNs, `${denied}-web`)).toBeUndefined();
+  });
+});
+
 describe('per-cluster substitution', () => {
   it('renders one Git path per cluster with the Cluster labels, and a missing variable applies nothing', async () => {
     const regions = ['eu-west', 'us-east'];
