@@ -25,6 +25,7 @@ import { RenderCache, type RenderOptions } from '../../engine/render/index.js';
 import { normalizeRepoUrl, type GitSources } from '../../engine/source/index.js';
 import { afterSync, compareApp, type Comparison } from '../../engine/sync/compare.js';
 import { syncNext, type SyncStepResult } from '../../engine/sync/sync.js';
+import { CompareMemo } from '../../engine/sync/memo.js';
 import type { ChangeSetEntry } from '../../engine/apply/changeset.js';
 import { ClusterResolver, InvalidDestinationError, type ResolvedDestination } from '../clusters.js';
 import { replaceStatus } from '../status-write.js';
@@ -142,6 +143,8 @@ export class ApplicationController {
   /** Custom health in CEL (the cluster-wide ConfigMap), read lazily and cached for seconds. */
   #healthConfig: HealthConfig | undefined;
   readonly #watches = new Map<KubeClient, OwnedObjectsWatch>();
+  /** Comparison memos per destination and identity acted as (a lost permission shows once the object changes). */
+  readonly #memos = new Map<KubeClient, Map<string, CompareMemo>>();
   /** Apps that must see Git as of a moment (a push, a refresh): key → that moment. */
   readonly #forceFetch = new Map<Key, number>();
   readonly #refreshSeen = new Map<Key, string>();
@@ -458,7 +461,8 @@ export class ApplicationController {
     try {
       cmp = await compareApp(
         { owner, manifests, defaultNamespace, ignore, health },
-        { client: destAs, inventory },
+        // Objects unchanged (watched resourceVersion) since they compared equal cost no request.
+        { client: destAs, inventory, memo: this.#memo(dest, governance.impersonate), versions: this.#watch(dest) },
       );
       // spec.healthChecks: objects outside the app whose health the app's health waits for.
       const external = await healthChecksHealth(
@@ -696,6 +700,7 @@ export class ApplicationController {
           {
             client: destAs,
             inventory,
+            memo: this.#memo(dest, governance.impersonate),
             prepared: cmp.prepared,
             // The comparison's dry-run is the apply's unless live values are merged in first.
             ...(opts.has('RespectIgnoreDifferences=true') ? {} : { compared: cmp.objects }),
@@ -889,6 +894,14 @@ export class ApplicationController {
       // Bounded: a status over etcd's request limit would be refused, history and all.
       boundStatus(status),
     );
+  }
+
+  #memo(dest: KubeClient, identity: string | undefined): CompareMemo {
+    let byIdentity = this.#memos.get(dest);
+    if (!byIdentity) this.#memos.set(dest, (byIdentity = new Map()));
+    let m = byIdentity.get(identity ?? '');
+    if (!m) byIdentity.set(identity ?? '', (m = new CompareMemo()));
+    return m;
   }
 
   #watch(dest: KubeClient): OwnedObjectsWatch {

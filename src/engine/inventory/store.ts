@@ -36,7 +36,17 @@ export class InventoryStore {
   }
 
   async save(owner: string, entries: InventoryEntry[], signal?: AbortSignal): Promise<void> {
-    await this.#ensureNamespace(signal);
+    // The namespace is created only when the apply finds it missing: one request per save, not two.
+    try {
+      await this.#apply(owner, entries, signal);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      await this.#ensureNamespace(signal);
+      await this.#apply(owner, entries, signal);
+    }
+  }
+
+  async #apply(owner: string, entries: InventoryEntry[], signal?: AbortSignal): Promise<void> {
     await this.#client.apply(
       {
         apiVersion: 'v1',

@@ -11,6 +11,7 @@ import type { Manifest } from '../manifest.js';
 import { isOwnedBy } from '../plan/ownership.js';
 import { mapLimit } from '../../core/concurrency.js';
 import type { KubeObject } from '../../kube/types.js';
+import type { CompareMemo, LiveVersions } from './memo.js';
 import { objectKey, prepareSync, type PreparedSync, type SyncStepResult } from './sync.js';
 
 /** Objects compared at once: the dry-runs are independent. */
@@ -53,7 +54,14 @@ export async function compareApp(
     /** Custom health (CEL overrides per group/kind); default the built-in assessors. */
     health?: AssessHealthOptions;
   },
-  deps: { client: KubeClient; inventory: InventoryStore; prepared?: PreparedSync },
+  deps: {
+    client: KubeClient;
+    inventory: InventoryStore;
+    prepared?: PreparedSync;
+    /** With `versions`: skips the GET and dry-run of objects unchanged since they compared equal. */
+    memo?: CompareMemo;
+    versions?: LiveVersions;
+  },
 ): Promise<Comparison> {
   // Every message leaves the engine through here: API-server errors may echo a Secret's value.
   const secrets = secretMaskOf(req.manifests.map((m) => m.object));
@@ -96,9 +104,18 @@ async function compareResources(
   const tasks = plan.steps.flatMap((step) => step.tasks.filter((t) => !t.hook));
   const states = await mapLimit(tasks, COMPARE_CONCURRENCY, async (task): Promise<ResourceState> => {
     const ref = refOf(task.object);
+    const key = objectKey(task.object);
+    const inputs = { object: task.object, ignore: req.ignore, takeover: false };
     try {
-      const c = await compareObject(client, task, opts);
-      objects.set(objectKey(task.object), c);
+      const remembered = deps.memo?.lookup(req.owner, key, inputs, deps.versions?.resourceVersion(ref));
+      const c: ObjectComparison = remembered
+        ? { live: remembered, predicted: remembered, modified: false, diff: '', desired: task.object }
+        : await compareObject(client, task, opts);
+      if (!remembered && deps.memo) {
+        if (c.live && !c.modified && !c.refusal) deps.memo.remember(req.owner, key, inputs, c.live);
+        else deps.memo.forget(req.owner, key);
+      }
+      objects.set(key, c);
       const health = c.live
         ? assessHealth(c.live, req.health)
         : { status: 'Missing' as const, message: 'object not found' };

@@ -11,3 +11,4 @@ export {
   type SyncRequest,
   type SyncStepResult,
 } from './sync.js';
+export { CompareMemo, type LiveVersions } from './memo.js';

@@ -14,13 +14,14 @@ import type { IgnoreRule } from '../diff/diff.js';
 import { secretMaskOf, type SecretMask } from '../diff/mask.js';
 import { assessHealth, type AssessHealthOptions } from '../health/index.js';
 import type { HealthResult } from '../health/types.js';
-import { entryKey, entryOf, mergeInventories, type InventoryEntry } from '../inventory/inventory.js';
+import { encodeInventory, entryKey, entryOf, mergeInventories, type InventoryEntry } from '../inventory/inventory.js';
 import type { InventoryStore } from '../inventory/store.js';
 import type { Manifest } from '../manifest.js';
 import { planSync, type SyncPlan, type SyncStep, type SyncTask } from '../plan/plan.js';
 import { kindRank } from '../plan/order.js';
 import { mapLimit } from '../../core/concurrency.js';
 import { discoverScopes } from './scopes.js';
+import type { CompareMemo } from './memo.js';
 import { deleteExactly, pruneStale, type PropagationPolicy } from '../prune/prune.js';
 
 export interface SyncRequest {
@@ -62,6 +63,8 @@ export interface SyncDeps {
   prepared?: PreparedSync;
   /** What this reconcile's comparison found per object (`objectKey`): unchanged objects are not re-read or applied. */
   compared?: Map<string, ObjectComparison>;
+  /** Told what each apply answered, so the next comparison can skip unchanged objects (memo.ts). */
+  memo?: CompareMemo;
   /** Sleep while a hook's old object is deleted; injectable for tests. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** The clock, injectable for tests of the health timeout. */
@@ -235,6 +238,8 @@ async function runSteps(
   });
   // Until the operation ends the saved inventory is the union of old and new: nothing untracked.
   const widened = mergeInventories(plan.inventory, previous);
+  /** What the cluster holds now: read at the start of this reconcile, or saved since. */
+  let stored = previous;
   const fail = async (message: string): Promise<SyncStepResult> => {
     // SyncFail hooks are applied, not awaited: the operation has failed whatever they do.
     for (const step of plan.syncFail) await applyStep(step, client, opts, deps, changes, applied);
@@ -248,7 +253,11 @@ async function runSteps(
         { fieldManager: FIELD_MANAGER, signal: req.signal },
       );
     }
-    await deps.inventory.save(req.owner, widened, req.signal);
+    // Saved only when it changes: a no-op sync writes nothing.
+    if (encodeInventory(widened) !== encodeInventory(stored)) {
+      await deps.inventory.save(req.owner, widened, req.signal);
+      stored = widened;
+    }
   }
 
   for (; progress.step < steps.length; progress.step++) {
@@ -319,7 +328,8 @@ async function runSteps(
   }
 
   const inventory = mergeInventories(plan.inventory, progress.kept ?? []);
-  await deps.inventory.save(req.owner, inventory, req.signal);
+  if (encodeInventory(inventory) !== encodeInventory(stored))
+    await deps.inventory.save(req.owner, inventory, req.signal);
   const failed = changes.filter((c) => c.action === 'failed');
   if (failed.length) return result('Failed', failed.map((c) => c.message).join('; '), inventory);
   const n = changes.filter((c) => c.action !== 'unchanged').length;
@@ -379,6 +389,7 @@ async function applyStep(
       const known = task.hook ? undefined : deps.compared?.get(objectKey(task.object));
       const r = await applyTask(client, task, opts, known);
       if (r.live) applied.set(objectKey(task.object), r.live);
+      if (!task.hook) rememberApplied(deps.memo, task, opts, r);
       return r.entry;
     });
     changes.push(...entries);
@@ -439,4 +450,24 @@ async function deleteOwnedAndWait(
     await sleep(100, opts.signal);
   }
   return undefined;
+}
+
+/**
+ * A server-side apply's answer is what a dry-run of the same object would predict next time, so
+ * it is remembered as in sync. Not after a PUT (Replace=true: another field manager operation) or
+ * under RespectIgnoreDifferences (the applied object depends on the live one); a failure forgets.
+ */
+function rememberApplied(
+  memo: CompareMemo | undefined,
+  task: SyncTask,
+  opts: ApplyObjectOptions,
+  r: { entry: ChangeSetEntry; live?: KubeObject },
+): void {
+  if (!memo || opts.dryRun) return;
+  const key = objectKey(task.object);
+  const replace = (task.options.get('Replace') ?? (opts.replace ? 'true' : 'false')) === 'true';
+  const ssa = r.entry.action === 'created' || (r.entry.action === 'configured' && !replace);
+  if (r.live && ssa && !opts.respectIgnoreDifferences)
+    memo.remember(opts.owner, key, { object: task.object, ignore: opts.ignore, takeover: opts.takeover }, r.live);
+  else if (r.entry.action !== 'unchanged') memo.forget(opts.owner, key);
 }
