@@ -43,6 +43,8 @@ export interface Comparison {
   refusal?: string;
   /** What is applied: the task's object, with live values at ignored fields under RespectIgnoreDifferences. */
   desired: KubeObject;
+  /** No dry-run was made (the object is absent): `predicted` is the desired object as written. */
+  unverified?: boolean;
 }
 
 /**
@@ -60,11 +62,21 @@ export async function compareObject(
   const refusal = live ? ownershipRefusal(live, task, opts) : undefined;
   if (live && refusal)
     return { live, predicted: task.object, modified: true, diff: '', refusal, desired: task.object };
+  // An absent object needs no dry-run: it is created whatever the dry-run says, and the apply's
+  // answer (or its error, naming the object) is the result. One request per new object saved.
+  if (!live)
+    return {
+      live: undefined,
+      predicted: task.object,
+      modified: true,
+      diff: '+ (new object)',
+      desired: task.object,
+      unverified: true,
+    };
   const jqLive = await jqIgnoredPointers(opts.ignore, live, { signal: opts.signal });
-  const desired =
-    live && opts.respectIgnoreDifferences
-      ? respectIgnored(task.object, live, opts.ignore, jqLive)
-      : task.object;
+  const desired = opts.respectIgnoreDifferences
+    ? respectIgnored(task.object, live, opts.ignore, jqLive)
+    : task.object;
   let predicted: KubeObject;
   try {
     predicted = await client.apply(desired, {
@@ -83,7 +95,7 @@ export async function compareObject(
   }
   const jqPredicted = await jqIgnoredPointers(opts.ignore, predicted, { signal: opts.signal });
   const d = diffObjects(live, predicted, opts.ignore, { live: jqLive, predicted: jqPredicted });
-  return { live, predicted, modified: !live || d.modified, diff: live ? d.text : '+ (new object)', desired };
+  return { live, predicted, modified: d.modified, diff: d.text, desired };
 }
 
 /** Applies one object unless it is unchanged; returns the change. Errors name the object. */
@@ -114,10 +126,19 @@ export async function applyTask(
     if (cmp.refusal) return { entry: { ...base, action: 'failed', message: cmp.refusal } };
     if (!cmp.modified)
       return { entry: { ...base, action: 'unchanged' }, ...(cmp.live ? { live: cmp.live } : {}) };
-    if (opts.dryRun)
+    if (opts.dryRun) {
+      // A dry-run sync still asks the API server whether a new object would be admitted.
+      // (Its namespace may be created by this very sync: a 404 then says nothing about the object.)
+      if (cmp.unverified)
+        await client
+          .apply(cmp.desired, { fieldManager: FIELD_MANAGER, force: true, dryRun: true, signal: opts.signal })
+          .catch((e: unknown) => {
+            if (!(e instanceof KubeApiError && e.status === 404 && task.object.metadata.namespace)) throw e;
+          });
       return {
         entry: { ...base, action: cmp.live ? 'configured' : 'created', diff: cmp.diff, message: 'dry run' },
       };
+    }
     const replace = task.options.get('Replace') ?? (opts.replace ? 'true' : 'false');
     let live: KubeObject;
     if (replace === 'true' && cmp.live) {
