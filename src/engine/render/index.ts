@@ -190,6 +190,7 @@ async function run(spec: RenderSpec, o: ResolvedRenderOptions, p: Prepared): Pro
         { ...limits, binary: o.kustomizeBinary },
         p.inputs,
         spec.kustomize,
+        o.helmBinary,
       );
     case 'helm':
       return renderHelm(p.rootReal, p.app, spec.helm ?? {}, { ...limits, binary: o.helmBinary }, p.helm);

@@ -229,7 +229,14 @@ describe('kustomize remote resources are refused before kustomize runs', () => {
     ],
     ['patches path', 'patches:\n  - path: https://example.com/p.yaml\n'],
     ['openapi path', 'openapi:\n  path: http://127.0.0.1:2379/v3/kv\n'],
-    ['helmCharts', 'helmCharts:\n  - name: x\n    repo: https://charts.example.com\n'],
+    [
+      'helmCharts valuesFile',
+      'helmCharts:\n  - name: x\n    version: 1.0.0\n    valuesFile: https://charts.example.com/v.yaml\n',
+    ],
+    [
+      'helmCharts chart not fetched',
+      'helmCharts:\n  - name: x\n    version: 1.0.0\n    repo: https://c.example\n',
+    ],
   ])('URLs in file fields: %s', async (_what, kustomization) => {
     const root = repo({ 'app/kustomization.yaml': kustomization });
     const err = (await failure(renderInputs({ root, path: 'app' }))) as RenderError;

@@ -1,14 +1,14 @@
 /**
  * The Kustomize renderer: runs the real `kustomize build`, because re-implementing Kustomize is
  * how renderers drift from what users test locally. The binary is run with plugins and exec
- * functions off (its default; we never pass --enable-exec, --enable-alpha-plugins or
- * --enable-helm), the root-only load restrictor, and an environment holding only an empty HOME
+ * functions off (its default; we never pass --enable-exec or --enable-alpha-plugins;
+ * --enable-helm only inflates charts gitfleet fetched into the tree), the root-only load restrictor, and an environment holding only an empty HOME
  * and a PATH with no programs, inside the sandbox of sandbox.ts (rlimits, no network). Remote
  * resources are refused before kustomize runs, and could not be fetched if one slipped past.
  */
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
 
@@ -59,6 +59,8 @@ export async function renderKustomize(
   limits: ToolLimits,
   inputs?: InputSet,
   overrides?: KustomizeOverrides,
+  /** Absolute path of helm, for `helmCharts` (kustomize runs it with an empty PATH). */
+  helmBinary?: string,
 ): Promise<Manifest[]> {
   const kustFile = await kustomizationFile(app);
   if (!inputs) await kustomizeInputs(rootReal, app, limits.signal);
@@ -84,7 +86,14 @@ export async function renderKustomize(
     const result = await runTool({
       tool: 'kustomize',
       binary: limits.binary,
-      args: ['build', '--load-restrictor=LoadRestrictionsRootOnly', '--', target],
+      // --enable-helm inflates only charts already in the tree (checkHelmCharts); no network here.
+      args: [
+        'build',
+        '--load-restrictor=LoadRestrictionsRootOnly',
+        ...(helmBinary && isAbsolute(helmBinary) ? ['--enable-helm', `--helm-command=${helmBinary}`] : []),
+        '--',
+        target,
+      ],
       cwd: rootReal,
       env: { PATH: EMPTY_PATH, HOME: home },
       timeoutMs: limits.timeoutMs,
@@ -172,6 +181,7 @@ export async function kustomizationDirs(rootReal: string, startAbs: string): Pro
     }
     if (!isRecord(doc)) continue;
     refuseRemoteFiles(doc, kustRel);
+    await checkHelmCharts(doc, kustRel, dir);
     for (const field of DIRECTORY_REFERENCE_FIELDS) {
       const entries = doc[field];
       if (!Array.isArray(entries)) continue;
@@ -240,14 +250,54 @@ function refuseRemoteFiles(doc: Record<string, unknown>, kustRel: string): void 
     }
   }
   if (isRecord(doc.openapi)) check('openapi.path', doc.openapi.path);
-  if (doc.helmCharts !== undefined || doc.helmChartInflationGenerator !== undefined) {
-    throw new RenderError(
-      'helmCharts needs `kustomize build --enable-helm`, which gitfleet does not run (it fetches charts ' +
-        'and runs helm outside the sandbox); render the chart with a helm source instead',
-      { file: kustRel, code: 'render.RemoteResource' },
-    );
+  for (const [i, c] of list(doc.helmCharts).entries()) {
+    if (!isRecord(c)) continue;
+    check(`helmCharts[${i}].valuesFile`, c.valuesFile);
+    for (const v of list(c.additionalValuesFiles)) check(`helmCharts[${i}].additionalValuesFiles`, v);
   }
 }
+
+/**
+ * kustomize's `helmCharts` (run with `--enable-helm`): the renderer has no network, so every chart
+ * must already be where kustomize looks before it would run `helm pull` —
+ * `charts/<name>-<version>/<name>` next to the kustomization — which gitfleet's source stage fills
+ * from `repo` (ChartSources.withKustomizeCharts). The legacy inflation generator and `helmGlobals`
+ * (another chart home, a helm config home) are refused by name.
+ */
+async function checkHelmCharts(doc: Record<string, unknown>, kustRel: string, dir: string): Promise<void> {
+  if (doc.helmChartInflationGenerator !== undefined)
+    throw new RenderError('helmChartInflationGenerator is not supported; use helmCharts', {
+      file: kustRel,
+      code: 'render.Unsupported',
+    });
+  if (doc.helmGlobals !== undefined)
+    throw new RenderError(
+      'helmGlobals is not supported: charts are fetched by gitfleet into charts/ next to the kustomization',
+      { file: kustRel, code: 'render.Unsupported' },
+    );
+  const charts = Array.isArray(doc.helmCharts) ? doc.helmCharts : [];
+  for (const [i, c] of charts.entries()) {
+    const name = isRecord(c) ? c.name : undefined;
+    const version = isRecord(c) ? c.version : undefined;
+    if (typeof name !== 'string' || !CHART_NAME.test(name) || typeof version !== 'string' || !version)
+      throw new RenderError(`helmCharts[${i}] needs a chart name and a version`, {
+        file: kustRel,
+        code: 'render.InvalidParameter',
+      });
+    const present = await stat(join(dir, 'charts', `${name}-${version}`, name, 'Chart.yaml')).catch(
+      () => undefined,
+    );
+    if (!present)
+      throw new RenderError(
+        `helmCharts[${i}] ${name} ${version} was not fetched: give its repo as an https:// or oci:// URL ` +
+          '(gitfleet fetches the chart; the renderer has no network)',
+        { file: kustRel, code: 'render.RemoteResource' },
+      );
+  }
+}
+
+/** A chart name as a path segment: no separators, not `.`/`..`. */
+const CHART_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/u;
 
 /** Makes tool messages repository-relative: shorter, and no host paths in a CR's status. */
 export function stripRoot(text: string, rootReal: string): string {
