@@ -39,7 +39,7 @@ export interface ApplicationSet extends KubeObject {
      */
     strategy?: {
       type: 'RollingSync' | 'AllAtOnce';
-      /** `AllAtOnce` only; Argo CD's `Reverse` is refused by name. */
+      /** `Reverse`: Applications are deleted last step first (applicationset controller). */
       deletionOrder?: 'AllAtOnce' | 'Reverse';
       rollingSync: {
         steps: {

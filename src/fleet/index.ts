@@ -49,7 +49,9 @@ export type {
 export {
   planRollout,
   resolveMaxUpdate,
+  reverseDeletionBatch,
   stepOf,
+  type DeletionCandidate,
   type RolloutApp,
   type RolloutDecision,
   type RolloutPhase,

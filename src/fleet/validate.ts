@@ -179,16 +179,8 @@ const SPEC: Node = obj({
     {
       type: leaf(oneOf('AllAtOnce', 'RollingSync')),
       rollingSync: obj({ steps: list(rolloutStep) }),
-      deletionOrder: leaf((value, field, problems) => {
-        if (value === 'Reverse')
-          problems.push({
-            field,
-            message:
-              'deletionOrder Reverse is not implemented: Applications no longer generated are deleted together',
-            reason: 'UnsupportedField',
-          });
-        else if (value !== 'AllAtOnce') oneOf('AllAtOnce', 'Reverse')(value, field, problems);
-      }),
+      // Reverse: the controller deletes Applications last step first (rollout.ts reverseDeletionBatch).
+      deletionOrder: leaf(oneOf('AllAtOnce', 'Reverse')),
     },
     (value, field, problems) => {
       if (!isRecord(value)) return;

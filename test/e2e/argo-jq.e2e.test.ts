@@ -79,7 +79,7 @@ describe('Argo CD ignoreDifferences jqPathExpressions', () => {
     );
     const diff = (app.status?.resources ?? []).map((r) => (r as { diff?: string }).diff ?? '').join('\n');
     expect(diff).toContain('/spec/template/spec/containers/0/image');
-    expect(diff).not.toContain('env');
+    expect(diff).not.toContain('/env');
     expect(diff).not.toContain('tuned-live');
     // Put the image back by hand: with only the ignored env still different, the app is Synced
     // again, and the env keeps the live value (no selfHeal, nothing re-applied it).

@@ -23,6 +23,7 @@ import {
   ignoreDifferences,
   mergeTemplate,
   planRollout,
+  reverseDeletionBatch,
   preserveFields,
   renderTemplate,
   TemplateError,
@@ -125,7 +126,11 @@ export class ApplicationSetController {
       namespace,
       name,
     });
-    if (!set || set.metadata.deletionTimestamp) return;
+    if (!set) return;
+    if (set.metadata.deletionTimestamp) {
+      await this.#finalizeSet(set, k);
+      return;
+    }
     try {
       await this.#reconcileSet(set, k);
     } catch (e) {
@@ -148,6 +153,25 @@ export class ApplicationSetController {
 
     // 0. Every field is honoured or refused by name: refuse before generating anything.
     const problems = applicationSetProblems(set.spec);
+    // deletionOrder Reverse needs the set to outlive its Applications while they are deleted step
+    // by step: a cascade finalizer keeps it until #finalizeSet has removed them.
+    if (
+      !problems.length &&
+      set.spec.strategy?.deletionOrder === 'Reverse' &&
+      !(set.metadata.finalizers ?? []).some((f) => isCascadeFinalizer(f))
+    ) {
+      await client.request({
+        method: 'PATCH',
+        path: `/apis/${API_VERSION}/namespaces/${namespace}/applicationsets/${name}`,
+        body: {
+          metadata: {
+            finalizers: [...(set.metadata.finalizers ?? []), CASCADE_FINALIZER],
+            resourceVersion: set.metadata.resourceVersion,
+          },
+        },
+        contentType: 'application/merge-patch+json',
+      });
+    }
     if (problems.length) {
       const reason = problems.some((p) => p.reason === 'UnsupportedField')
         ? 'UnsupportedField'
@@ -306,16 +330,9 @@ export class ApplicationSetController {
     }
     if (policy === 'sync' || policy === 'create-delete') {
       const keep = new Set(desired.map((a) => a.metadata.name));
-      for (const a of existing.values()) {
-        if (!ownedBy(a, set) || keep.has(a.metadata.name)) continue;
-        if (set.spec.syncPolicy?.preserveResourcesOnDeletion) await this.#dropCascade(a);
-        await client.delete({
-          apiVersion: API_VERSION,
-          kind: 'Application',
-          namespace,
-          name: a.metadata.name,
-        });
-      }
+      const stale = [...existing.values()].filter((a) => ownedBy(a, set) && !keep.has(a.metadata.name));
+      const waiting = await this.#deleteApplications(set, stale);
+      if (waiting) recheckMs = Math.min(recheckMs, 2000);
     }
     const listed = desired.map((a) => ({
       name: a.metadata.name,
@@ -507,6 +524,70 @@ export class ApplicationSetController {
       },
       spec: t.spec,
     };
+  }
+
+  /**
+   * A deleted ApplicationSet holding a cascade finalizer (gitfleet's or Argo CD's, which
+   * `deletionOrder: Reverse` adds): its Applications are deleted here, in reverse step order when
+   * asked, and the finalizer is removed once they are all gone. Without the finalizer the
+   * apiserver's garbage collector deletes them together (ownerReferences), as before.
+   */
+  async #finalizeSet(set: ApplicationSet, k: string): Promise<void> {
+    const mine = (set.metadata.finalizers ?? []).filter((f) => isCascadeFinalizer(f));
+    if (!mine.length) return;
+    const namespace = set.metadata.namespace ?? '';
+    const owned = (
+      await this.#o.client.list<Application>(API_VERSION, 'Application', { namespace })
+    ).items.filter((a) => ownedBy(a, set));
+    if (owned.length) {
+      await this.#deleteApplications(set, owned);
+      this.#queue.addAfter(k, 1000);
+      return;
+    }
+    const finalizers = (set.metadata.finalizers ?? []).filter((f) => !isCascadeFinalizer(f));
+    await this.#o.client.request({
+      method: 'PATCH',
+      path: `/apis/${API_VERSION}/namespaces/${namespace}/applicationsets/${set.metadata.name}`,
+      body: { metadata: { finalizers, resourceVersion: set.metadata.resourceVersion } },
+      contentType: 'application/merge-patch+json',
+    });
+  }
+
+  /**
+   * Deletes Applications the set no longer generates (or all of them when the set is deleted).
+   * With `deletionOrder: Reverse`, only the last step still present is deleted, and the step
+   * before waits until those Applications are gone (reverseDeletionBatch). Returns whether some
+   * remain to delete later (the caller looks again soon).
+   */
+  async #deleteApplications(set: ApplicationSet, apps: Application[]): Promise<boolean> {
+    let targets = apps.filter((a) => !a.metadata.deletionTimestamp);
+    let remaining = false;
+    if (set.spec.strategy?.deletionOrder === 'Reverse' && apps.length) {
+      const registered = this.#o.clusters.list();
+      const labels = new Map(registered.map((c) => [c.metadata.name, c.metadata.labels ?? {}]));
+      const batch = reverseDeletionBatch(
+        apps.map((a) => ({
+          name: a.metadata.name,
+          labels: a.metadata.labels ?? {},
+          clusterLabels: labels.get(destinationClusterName(a.spec.destination, registered)) ?? {},
+          deleting: !!a.metadata.deletionTimestamp,
+        })),
+        set.spec.strategy.type === 'RollingSync' ? (set.spec.strategy.rollingSync?.steps ?? []) : [],
+      );
+      const now = new Set(batch.remove);
+      targets = targets.filter((a) => now.has(a.metadata.name));
+      remaining = apps.length > batch.remove.length;
+    }
+    for (const a of targets) {
+      if (set.spec.syncPolicy?.preserveResourcesOnDeletion) await this.#dropCascade(a);
+      await this.#o.client.delete({
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        namespace: a.metadata.namespace ?? '',
+        name: a.metadata.name,
+      });
+    }
+    return remaining;
   }
 
   async #dropCascade(a: Application): Promise<void> {
