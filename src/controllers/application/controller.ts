@@ -244,7 +244,11 @@ export class ApplicationController {
     const hit: string[] = [];
     for (const app of this.#informer?.list() ?? []) {
       const a = app as Application;
-      if ([a.spec?.source, ...(a.spec?.sources ?? [])].some((s) => s?.repoURL && wanted.has(normalizeRepoUrl(s.repoURL)))) {
+      if (
+        [a.spec?.source, ...(a.spec?.sources ?? [])].some(
+          (s) => s?.repoURL && wanted.has(normalizeRepoUrl(s.repoURL)),
+        )
+      ) {
         const k = keyOf(a);
         this.#forceFetch.set(k, Date.now());
         this.#queue.add(k);
@@ -462,7 +466,12 @@ export class ApplicationController {
       cmp = await compareApp(
         { owner, manifests, defaultNamespace, ignore, health },
         // Objects unchanged (watched resourceVersion) since they compared equal cost no request.
-        { client: destAs, inventory, memo: this.#memo(dest, governance.impersonate), versions: this.#watch(dest) },
+        {
+          client: destAs,
+          inventory,
+          memo: this.#memo(dest, governance.impersonate),
+          versions: this.#watch(dest),
+        },
       );
       // spec.healthChecks: objects outside the app whose health the app's health waits for.
       const external = await healthChecksHealth(
