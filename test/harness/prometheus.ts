@@ -11,10 +11,22 @@ export interface Prometheus {
   process: ManagedProcess;
   /** Instant query; one entry per series. */
   query(expr: string): Promise<{ metric: Record<string, string>; value: number }[]>;
+  /** The scrape targets' health ("up", "down", "unknown") and last scrape error. */
+  targetsUp(): Promise<{ health: string; lastError: string }[]>;
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(dir: string, logDir: string, targets: string[]): Promise<Prometheus> {
+export async function startPrometheus(
+  dir: string,
+  logDir: string,
+  targets: string[],
+  opts: {
+    /** Rule files to load (alerting and recording rules), evaluated every second. */
+    ruleFiles?: string[];
+    /** Sent as `Authorization: Bearer` on scrapes (the hub's --metrics-token-file). */
+    bearerToken?: string;
+  } = {},
+): Promise<Prometheus> {
   const bin = systemTool('prometheus');
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'prometheus.yml');
@@ -22,7 +34,14 @@ export async function startPrometheus(dir: string, logDir: string, targets: stri
     config,
     JSON.stringify({
       global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      scrape_configs: [{ job_name: 'gitfleet', static_configs: [{ targets }] }],
+      ...(opts.ruleFiles ? { rule_files: opts.ruleFiles } : {}),
+      scrape_configs: [
+        {
+          job_name: 'gitfleet',
+          static_configs: [{ targets }],
+          ...(opts.bearerToken ? { authorization: { type: 'Bearer', credentials: opts.bearerToken } } : {}),
+        },
+      ],
     }),
   );
   const port = await freePort();
@@ -54,7 +73,15 @@ export async function startPrometheus(dir: string, logDir: string, targets: stri
       const body = (await res.json()) as {
         data?: { result?: { metric: Record<string, string>; value: [number, string] }[] };
       };
+      if (!res.ok) throw new Error(`prometheus query ${expr}: HTTP ${res.status}: ${JSON.stringify(body)}`);
       return (body.data?.result ?? []).map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    },
+    async targetsUp() {
+      const res = await fetch(`${url}/api/v1/targets`);
+      const body = (await res.json()) as {
+        data?: { activeTargets?: { health: string; lastError: string }[] };
+      };
+      return (body.data?.activeTargets ?? []).map((t) => ({ health: t.health, lastError: t.lastError }));
     },
     stop: () => proc.stop(),
   };
