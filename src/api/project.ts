@@ -75,6 +75,8 @@ export interface SyncWindow {
   namespaces?: string[];
   /** Let manual syncs (`gitfleet app sync`) through while this window blocks. Default false. */
   manualSync?: boolean;
+  /** Argo CD's window description: informational. */
+  description?: string;
 }
 
 /** A rule evaluated on every rendered object before anything is applied. */
@@ -129,6 +131,8 @@ export interface ProjectSpec {
   namespaceResourceWhitelist?: GroupKind[];
   /** Namespaced kinds Applications may not manage. */
   namespaceResourceBlacklist?: GroupKind[];
+  /** Argo CD's AppProject `description`: informational, shown as written. */
+  description?: string;
   destinationServiceAccounts?: DestinationServiceAccount[];
   syncWindows?: SyncWindow[];
   policies?: ProjectPolicy[];
