@@ -120,6 +120,8 @@ describe('gitfleet import argocd', () => {
         kind: 'AppProject',
         metadata: { name: project, namespace: argoNs },
         spec: {
+          // Argo CD's informational description: the Project CRD keeps it.
+          description: 'shop team',
           sourceRepos: [`${tenant.fleet.git.info.url}/*`],
           destinations: [{ server: 'https://kubernetes.default.svc', namespace: destNs }],
         },
