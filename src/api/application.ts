@@ -220,8 +220,29 @@ export interface ResourceStatus {
   diff?: string;
 }
 
-export interface Condition {
-  type: string;
+/**
+ * Every condition type an Application's status carries, a closed set: a stage failing names one
+ * of these, and a misspelt type is a compile error rather than a condition nobody clears.
+ */
+export type ConditionType =
+  | 'InvalidSpecError'
+  | 'DestinationFailed'
+  | 'ProjectViolation'
+  | 'DependencyNotReady'
+  | 'SourceFailed'
+  | 'RenderFailed'
+  | 'PolicyViolation'
+  | 'PolicyWarning'
+  | 'ComparisonError'
+  | 'SyncError'
+  | 'SyncWindowBlocked';
+
+/** An ApplicationSet's condition types (Argo CD's names). */
+export type ApplicationSetConditionType =
+  'ErrorOccurred' | 'ParametersGenerated' | 'ResourcesUpToDate' | 'RolloutProgressing';
+
+export interface Condition<T extends string = ConditionType> {
+  type: T;
   status: 'True' | 'False' | 'Unknown';
   reason: string;
   message: string;

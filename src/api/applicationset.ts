@@ -1,5 +1,5 @@
 import type { KubeObject } from '../kube/types.js';
-import type { API_VERSION, ApplicationSpec, Condition } from './application.js';
+import type { API_VERSION, ApplicationSetConditionType, ApplicationSpec, Condition } from './application.js';
 
 /** How an ApplicationSet treats the Applications it generated before. */
 export type ApplicationsSyncPolicy = 'create-only' | 'create-update' | 'create-delete' | 'sync';
@@ -77,7 +77,7 @@ export interface ApplicationSet extends KubeObject {
     applyNestedSelectors?: boolean;
   };
   status?: {
-    conditions?: Condition[];
+    conditions?: Condition<ApplicationSetConditionType>[];
     applications?: { name: string; created?: boolean; step?: number; revision?: string }[];
     rollout?: {
       revision: string;

@@ -40,7 +40,7 @@ export function destinationOf(app: Application, clusters: readonly Cluster[] = [
  */
 export function isDrifted(app: Application): boolean {
   const st = app.status;
-  if (st?.conditions?.some((c) => c.type === 'DriftDetected' && c.status === 'True')) return true;
+  if (st?.conditions?.some((c) => (c.type as string) === 'DriftDetected' && c.status === 'True')) return true;
   const op = st?.operationState;
   return (
     st?.sync?.status === 'OutOfSync' &&

@@ -9,6 +9,7 @@ import {
   TERMINATE_ANNOTATION,
   type Application,
   type ApplicationStatus,
+  type ConditionType,
   type HistoryEntry,
   type OperationState,
   type ResourceStatus,
@@ -816,7 +817,7 @@ export class ApplicationController {
   async #failStage(
     app: Application,
     status: ApplicationStatus,
-    type: string,
+    type: ConditionType,
     e: unknown,
     now: string,
     /** The revision the source resolved and the render's Secret values, once known. */

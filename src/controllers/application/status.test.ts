@@ -57,11 +57,15 @@ describe('status helpers', () => {
   it('keeps lastTransitionTime while a condition keeps its status', () => {
     const a = setCondition(
       undefined,
-      { type: 'Ready', status: 'True', reason: 'Synced', message: 'ok' },
+      { type: 'SyncError', status: 'True', reason: 'Synced', message: 'ok' },
       't1',
     );
-    const b = setCondition(a, { type: 'Ready', status: 'True', reason: 'Synced', message: 'still ok' }, 't2');
-    const c = setCondition(b, { type: 'Ready', status: 'False', reason: 'Failed', message: 'no' }, 't3');
+    const b = setCondition(
+      a,
+      { type: 'SyncError', status: 'True', reason: 'Synced', message: 'still ok' },
+      't2',
+    );
+    const c = setCondition(b, { type: 'SyncError', status: 'False', reason: 'Failed', message: 'no' }, 't3');
     expect(b[0]?.lastTransitionTime).toBe('t1');
     expect(b[0]?.message).toBe('still ok');
     expect(c[0]?.lastTransitionTime).toBe('t3');

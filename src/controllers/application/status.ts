@@ -1,18 +1,24 @@
-import type { ApplicationStatus, Condition, OperationState, ResourceStatus } from '../../api/application.js';
+import type {
+  ApplicationStatus,
+  Condition,
+  ConditionType,
+  OperationState,
+  ResourceStatus,
+} from '../../api/application.js';
 
 /**
  * Sets or replaces the condition of `type`, keeping lastTransitionTime when the status did not
  * change (so watchers can tell how long a state has lasted).
  */
-export function setCondition(
-  conditions: Condition[] | undefined,
-  c: Omit<Condition, 'lastTransitionTime'>,
+export function setCondition<T extends string = ConditionType>(
+  conditions: Condition<T>[] | undefined,
+  c: Omit<Condition<NoInfer<T>>, 'lastTransitionTime'>,
   now: string,
-): Condition[] {
+): Condition<T>[] {
   const list = [...(conditions ?? [])];
   const i = list.findIndex((x) => x.type === c.type);
   const prev = i >= 0 ? list[i] : undefined;
-  const next: Condition = {
+  const next: Condition<T> = {
     ...c,
     lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : now,
   };
@@ -21,7 +27,10 @@ export function setCondition(
   return list;
 }
 
-export function removeCondition(conditions: Condition[] | undefined, type: string): Condition[] {
+export function removeCondition<T extends string = ConditionType>(
+  conditions: Condition<T>[] | undefined,
+  type: NoInfer<T>,
+): Condition<T>[] {
   return (conditions ?? []).filter((c) => c.type !== type);
 }
 
