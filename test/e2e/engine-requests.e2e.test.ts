@@ -88,7 +88,7 @@ describe('engine: requests per object in one reconcile (compare, then the sync s
       expect(warm.cmp.status).toBe('Synced');
 
       // A hand edit changes the resourceVersion the watch sees: that object alone is compared and healed.
-      const edited = refs[3]!;
+      const edited = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'cm-3' };
       const before = watch.resourceVersion(edited);
       await client.patch(edited, { data: { i: 'edited by hand' } }, { type: 'merge' });
       await until('the watch to see the edit', () => watch.resourceVersion(edited) !== before);

@@ -879,6 +879,7 @@ export class ApplicationController {
         transient: true,
       });
     await store.remove(owner);
+    for (const memo of this.#memos.get(dest)?.values() ?? []) memo.forgetOwner(owner);
     await this.#dropCascadeFinalizers(app);
     this.#o.log.info(
       { app: owner, deleted: r.changes.filter((c) => c.action === 'deleted').length },
