@@ -313,6 +313,34 @@ describe('multi-source Applications', () => {
   });
 });
 
+describe('kustomize helmCharts', () => {
+  it('fetches the chart a kustomization names and lets kustomize inflate it offline under its overlay', async () => {
+    const { name, destNs } = await t.createApp(
+      {
+        'app/kustomization.yaml': [
+          'helmCharts:',
+          '  - name: web',
+          `    repo: ${repo.url}`,
+          '    version: 1.0.0',
+          '    releaseName: kh',
+          '    valuesInline: {color: purple}',
+          'namePrefix: over-',
+          '',
+        ].join('\n'),
+      },
+      { path: 'app' },
+    );
+    await waitFor(
+      'chart web inflated by kustomize with the overlay applied',
+      async () => (await cm(t.hub.admin, destNs, 'over-kh-web'))?.data?.color === 'purple',
+      { timeoutMs: 60_000 },
+    );
+    // The chart's dependency came with it (fetched into the chart's charts/ by gitfleet).
+    expect(await cm(t.hub.admin, destNs, 'over-kh-dep')).toBeDefined();
+    expect((await t.getApp(name)).status?.conditions?.find((c) => c.type === 'RenderFailed')).toBeUndefined();
+  });
+});
+
 describe('per-cluster substitution', () => {
   it('renders one Git path per cluster with the Cluster labels, and a missing variable applies nothing', async () => {
     const regions = ['eu-west', 'us-east'];

@@ -178,7 +178,9 @@ export async function gitChartWithDependencies(
   app: Application,
   tree: SourceTree,
 ): Promise<SourceTree> {
-  return chartSources().withDependencies(tree, dependencyAuth(mgmt, hubNamespace, app));
+  const authFor = dependencyAuth(mgmt, hubNamespace, app);
+  // kustomize helmCharts: fetched here (Project-checked like dependencies), inflated offline.
+  return chartSources().withKustomizeCharts(await chartSources().withDependencies(tree, authFor), authFor);
 }
 
 /**

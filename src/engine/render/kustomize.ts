@@ -19,6 +19,7 @@ import { relativeArg } from './argv.js';
 import { confinedRealpath, isInside, joinRel, toRel } from './confine.js';
 import type { ToolLimits } from './exec.js';
 import { EMPTY_PATH, runTool, stderrForMessage } from './exec.js';
+import { findExecutable } from './sandbox.js';
 import { InputSet } from './inputs.js';
 import type { KustomizeOverrides } from './kustomize-overrides.js';
 import { checkOverridesAgainst, hasOverrides, wrapperKustomization } from './kustomize-overrides.js';
@@ -63,7 +64,8 @@ export async function renderKustomize(
   helmBinary?: string,
 ): Promise<Manifest[]> {
   const kustFile = await kustomizationFile(app);
-  if (!inputs) await kustomizeInputs(rootReal, app, limits.signal);
+  if (!inputs) await kustomizeInputs(rootReal, app, limits.signal, overrides);
+  const components = await overrideComponents(rootReal, app, overrides);
 
   const home = await mkdtemp(join(tmpdir(), 'gitfleet-kustomize-'));
   try {
@@ -79,10 +81,18 @@ export async function renderKustomize(
       await mkdir(wrapper);
       await writeFile(
         join(wrapper, 'kustomization.yaml'),
-        wrapperKustomization(relative(wrapper, app.abs), wrapped, kustFile),
+        wrapperKustomization(
+          relative(wrapper, app.abs),
+          wrapped,
+          kustFile,
+          components.map((c) => relative(wrapper, c)),
+        ),
       );
       target = wrapper;
     }
+    // kustomize runs helm with an empty PATH: the absolute path of the one gitfleet runs.
+    const found = helmBinary ? await findExecutable(helmBinary, process.env.PATH ?? '') : undefined;
+    const helm = found && isAbsolute(found) ? found : undefined;
     const result = await runTool({
       tool: 'kustomize',
       binary: limits.binary,
@@ -90,7 +100,7 @@ export async function renderKustomize(
       args: [
         'build',
         '--load-restrictor=LoadRestrictionsRootOnly',
-        ...(helmBinary && isAbsolute(helmBinary) ? ['--enable-helm', `--helm-command=${helmBinary}`] : []),
+        ...(helm ? ['--enable-helm', `--helm-command=${helm}`] : []),
         '--',
         target,
       ],
@@ -148,13 +158,54 @@ export async function kustomizeInputs(
   rootReal: string,
   app: AppDir,
   signal?: AbortSignal,
+  /** Argo CD's overrides: their `components` are read too, so they count as inputs. */
+  overrides?: KustomizeOverrides,
 ): Promise<InputSet> {
   await kustomizationFile(app);
   const inputs = new InputSet();
-  for (const dir of await kustomizationDirs(rootReal, app.abs)) {
+  const dirs = new Set(await kustomizationDirs(rootReal, app.abs));
+  for (const c of await overrideComponents(rootReal, app, overrides))
+    for (const d of await kustomizationDirs(rootReal, c)) dirs.add(d);
+  for (const dir of dirs) {
     await inputs.addDirectory(rootReal, dir, { recursive: true, signal });
   }
   return inputs;
+}
+
+/**
+ * The real paths of Argo CD's `kustomize.components` (relative to the app's path, as Argo CD
+ * resolves them). An entry leaving the repository or looking remote is refused naming it; a missing
+ * one fails the render unless `ignoreMissingComponents` (then it is skipped, as in Argo CD).
+ */
+export async function overrideComponents(
+  rootReal: string,
+  app: AppDir,
+  o: KustomizeOverrides | undefined,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const [i, entry] of (o?.components ?? []).entries()) {
+    const field = `kustomize.components[${i}]`;
+    if (typeof entry !== 'string' || entry === '' || entry.includes('\n'))
+      throw new RenderError(`${field}: must be a directory path`, { code: 'render.InvalidParameter' });
+    if (URL_SCHEME.test(entry) || /^git@/u.test(entry) || isAbsolute(entry))
+      throw new RenderError(
+        `${field} '${entry}': only directories of the app's repository can be components`,
+        {
+          code: 'render.InvalidParameter',
+        },
+      );
+    const target = resolve(app.abs, entry);
+    if (!isInside(rootReal, target)) throw new PathEscapeError(field, `'${entry}' leaves the repository`);
+    const info = await stat(target).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      if (o?.ignoreMissingComponents) continue;
+      throw new RenderError(`${field} '${entry}': no such directory in the repository`, {
+        code: 'render.InvalidParameter',
+      });
+    }
+    out.push(await confinedRealpath(rootReal, target, toRel(rootReal, target)));
+  }
+  return out;
 }
 
 /**

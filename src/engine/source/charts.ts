@@ -7,13 +7,14 @@
  * Every tree is keyed by the digests of what is in it, so the render cache keyed by those digests
  * re-renders only when an input changed.
  */
-import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
 
 import { SourceError } from '../errors.js';
 import { ArchiveCache, sha256 } from './chart-cache.js';
+import { kustomizeCharts } from './kustomize-charts.js';
 import { HelmRepositories, type HelmRepoOptions } from './helm-repo.js';
 import type { RepoAuth } from './http-get.js';
 import type { DeniedNetworks, Resolver } from './network.js';
@@ -149,6 +150,37 @@ export class ChartSources {
   }
 
   /**
+   * `tree` with every chart its kustomizations' `helmCharts` name fetched from that entry's `repo`
+   * and extracted where kustomize looks before it would pull (`charts/<name>-<version>/<name>` next
+   * to the kustomization), so `kustomize build --enable-helm` inflates it with no network. A chart
+   * already in the tree (vendored) is left as it is. Keyed by the tree and the charts' digests.
+   */
+  async withKustomizeCharts(tree: SourceTree, authFor: AuthFor): Promise<SourceTree> {
+    const found = await kustomizeCharts(tree.root, tree.path);
+    const pulled: { dest: string; src: string; key: string }[] = [];
+    for (const c of found) {
+      if (await exists(join(tree.root, c.dest, c.name, 'Chart.yaml'))) continue;
+      if (!/^(https?|oci):\/\//u.test(c.repo))
+        throw new SourceError(
+          c.repo,
+          `${c.file}: helmCharts[${c.index}] repo must be an https:// or oci:// URL for gitfleet to fetch ${c.name}`,
+          { code: 'source.DependencyRepository' },
+        );
+      const r = await this.resolveChart(c.repo, c.name, c.version, await authFor(c.repo));
+      // With its own dependencies fetched too: kustomize runs `helm template` only.
+      const t = await this.chartTree(r, authFor);
+      pulled.push({ dest: join(c.dest, c.name), src: join(t.root, t.path), key: t.key });
+    }
+    if (pulled.length === 0) return tree;
+    const key = sha256(`kcharts\0${tree.key}\0${pulled.map((p) => `${p.dest}=${p.key}`).join('\0')}`);
+    const root = await this.cache.tree(key, async (dir) => {
+      await cp(tree.root, dir, { recursive: true, verbatimSymlinks: true });
+      for (const p of pulled) await cp(p.src, join(dir, p.dest), { recursive: true, verbatimSymlinks: true });
+    });
+    return { root, path: tree.path, key };
+  }
+
+  /**
    * An OCI artifact of manifests or a Kustomize tree at `wanted` (tag, range or digest): the
    * manifest digest is the revision; the tree is keyed by the content layer's digest.
    */
@@ -233,3 +265,9 @@ async function dependencies(dir: string, file: string): Promise<Dependency[]> {
     return l?.version ? { ...d, version: l.version } : d;
   });
 }
+
+const exists = (p: string): Promise<boolean> =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
