@@ -94,8 +94,6 @@ describe('unsupportedApplicationFields', () => {
         'spec.source.kustomize.version',
         'spec.source.kustomize.commonAnnotationsEnvsubst',
         'spec.source.kustomize.patches[1].path',
-        'spec.source.kustomize.components',
-        'spec.source.kustomize.ignoreMissingComponents',
         'spec.source.kustomize.labelWithoutSelector',
         'spec.source.kustomize.labelIncludeTemplates',
         'spec.source.kustomize.kubeVersion',

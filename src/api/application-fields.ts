@@ -63,8 +63,9 @@ const SOURCE: Record<string, Node> = {
         'patch files are not supported here; inline the patch in `patch` or list it in the kustomization',
       ),
     }),
-    components: refuse('not supported yet; list the components in the kustomization'),
-    ignoreMissingComponents: refuse('components are not supported yet'),
+    // Added to the override wrapper, confined to the repository (kustomize.ts overrideComponents).
+    components: true,
+    ignoreMissingComponents: true,
     labelWithoutSelector: refuse('not supported yet; use `labels` in the kustomization'),
     labelIncludeTemplates: refuse('not supported yet; use `labels` in the kustomization'),
     kubeVersion: refuse('not supported for kustomize (it has no helm inflation here)'),

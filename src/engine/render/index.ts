@@ -160,7 +160,7 @@ async function prepare(spec: RenderSpec, o: ResolvedRenderOptions): Promise<Prep
       return { rootReal, app, type, inputs };
     }
     case 'kustomize':
-      return { rootReal, app, type, inputs: await kustomizeInputs(rootReal, app, o.signal) };
+      return { rootReal, app, type, inputs: await kustomizeInputs(rootReal, app, o.signal, spec.kustomize) };
     case 'helm': {
       const helm = await helmInputs(rootReal, app, spec.helm ?? {}, o.signal);
       return { rootReal, app, type, inputs: helm.inputs, helm };

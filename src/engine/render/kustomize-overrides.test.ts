@@ -230,3 +230,43 @@ describe('kustomize.patches rendered by the real kustomize', () => {
     expect(cm.data).toEqual({ a: '1', b: '2' });
   });
 });
+
+describe('kustomize.components rendered by the real kustomize', () => {
+  const COMPONENT = {
+    'components/ha/kustomization.yaml':
+      'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - target: { kind: Deployment }\n    patch: "- op: replace\\n  path: /spec/replicas\\n  value: 3\\n"\n',
+  };
+
+  it('adds the components (relative to the app path) to the wrapper; they are inputs of the render', async () => {
+    const root = repo({ ...APP, ...COMPONENT });
+    const out = await render({ root, path: 'app', kustomize: { components: ['../components/ha'] } }, opts);
+    const deploy = out.find((m) => m.object.kind === 'Deployment')?.object as unknown as DeployShape;
+    expect(deploy.spec.replicas).toBe(3);
+    const { kustomizeInputs } = await import('./kustomize.js');
+    const { resolveAppDir, realRoot } = await import('./confine.js');
+    const rootReal = await realRoot(root);
+    const inputs = await kustomizeInputs(rootReal, await resolveAppDir(rootReal, 'app'), undefined, {
+      components: ['../components/ha'],
+    });
+    expect(inputs.paths()).toContain('components/ha');
+  });
+
+  it('refuses a missing component by name unless ignoreMissingComponents, and one leaving the repository', async () => {
+    const root = repo({ ...APP, ...COMPONENT });
+    await expect(
+      render({ root, path: 'app', kustomize: { components: ['../components/ha', '../nope'] } }, opts),
+    ).rejects.toThrow(/kustomize\.components\[1\] '\.\.\/nope': no such directory/);
+    const out = await render(
+      {
+        root,
+        path: 'app',
+        kustomize: { components: ['../components/ha', '../nope'], ignoreMissingComponents: true },
+      },
+      opts,
+    );
+    expect(out).toHaveLength(2);
+    await expect(
+      render({ root, path: 'app', kustomize: { components: ['../../../etc'] } }, opts),
+    ).rejects.toBeInstanceOf(PathEscapeError);
+  });
+});

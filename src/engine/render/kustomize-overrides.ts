@@ -29,6 +29,13 @@ export interface KustomizeOverrides {
    * target. `path` is refused: the wrapper's root is not the app's, so a file would not load.
    */
   patches?: { patch?: unknown; path?: unknown; target?: unknown; options?: unknown }[];
+  /**
+   * Argo CD's `kustomize.components`: component directories relative to the app's path, confined
+   * to the repository (kustomize.ts overrideComponents) and added to the wrapper's `components`.
+   */
+  components?: string[];
+  /** Argo CD's: a listed component that does not exist is skipped instead of failing the render. */
+  ignoreMissingComponents?: boolean;
 }
 
 /** Whether `o` changes anything (an empty `kustomize: {}` renders the app as it is). */
@@ -37,6 +44,7 @@ export function hasOverrides(o: KustomizeOverrides | undefined): o is KustomizeO
   return Object.entries(o).some(
     ([k, v]) =>
       !k.startsWith('force') &&
+      k !== 'ignoreMissingComponents' &&
       v !== undefined &&
       v !== '' &&
       !(Array.isArray(v) && v.length === 0) &&
@@ -49,7 +57,13 @@ export function hasOverrides(o: KustomizeOverrides | undefined): o is KustomizeO
  * (relative to the wrapper: kustomize refuses absolute resource paths).
  * RenderError `render.InvalidParameter` naming the field (`kustomize.images[1]`) for bad values.
  */
-export function wrapperKustomization(appDir: string, o: KustomizeOverrides, file?: string): string {
+export function wrapperKustomization(
+  appDir: string,
+  o: KustomizeOverrides,
+  file?: string,
+  /** The present components' directories, relative to the wrapper (kustomize.ts resolves them). */
+  components: readonly string[] = [],
+): string {
   const doc: Record<string, unknown> = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
@@ -74,6 +88,7 @@ export function wrapperKustomization(appDir: string, o: KustomizeOverrides, file
     }));
   if (o.patches?.length)
     doc.patches = o.patches.map((p, i) => checkPatch(p, `kustomize.patches[${i}]`, file));
+  if (components.length) doc.components = [...components];
   return stringify(doc);
 }
 
