@@ -14,7 +14,13 @@ import type { IgnoreRule } from '../diff/diff.js';
 import { secretMaskOf, type SecretMask } from '../diff/mask.js';
 import { assessHealth, type AssessHealthOptions } from '../health/index.js';
 import type { HealthResult } from '../health/types.js';
-import { encodeInventory, entryKey, entryOf, mergeInventories, type InventoryEntry } from '../inventory/inventory.js';
+import {
+  encodeInventory,
+  entryKey,
+  entryOf,
+  mergeInventories,
+  type InventoryEntry,
+} from '../inventory/inventory.js';
 import type { InventoryStore } from '../inventory/store.js';
 import type { Manifest } from '../manifest.js';
 import { planSync, type SyncPlan, type SyncStep, type SyncTask } from '../plan/plan.js';
@@ -468,6 +474,11 @@ function rememberApplied(
   const replace = (task.options.get('Replace') ?? (opts.replace ? 'true' : 'false')) === 'true';
   const ssa = r.entry.action === 'created' || (r.entry.action === 'configured' && !replace);
   if (r.live && ssa && !opts.respectIgnoreDifferences)
-    memo.remember(opts.owner, key, { object: task.object, ignore: opts.ignore, takeover: opts.takeover }, r.live);
+    memo.remember(
+      opts.owner,
+      key,
+      { object: task.object, ignore: opts.ignore, takeover: opts.takeover },
+      r.live,
+    );
   else if (r.entry.action !== 'unchanged') memo.forget(opts.owner, key);
 }
