@@ -79,6 +79,18 @@ export class OciClient {
     return `${this.#o.scheme ?? 'https'}://${ref.registry}/v2/${ref.repository}/${path}`;
   }
 
+  /** The limits and trust every request to this registry carries (no credentials: callers add them). */
+  #requestOptions(auth: RepoAuth | undefined, what: string): Parameters<typeof httpGet>[1] {
+    return {
+      ca: auth?.caData,
+      maxBytes: this.#o.maxBlobBytes,
+      timeoutMs: this.#o.timeoutMs,
+      denied: this.#o.denied,
+      resolver: this.#o.resolver,
+      what,
+    };
+  }
+
   /** GET with the registry's auth: basic first; on a Bearer challenge, a token from its realm. */
   async #get(
     ref: OciRef,
@@ -89,14 +101,7 @@ export class OciClient {
   ): Promise<GetResult> {
     const url = this.#url(ref, path);
     const tokenKey = `${ref.registry}/${ref.repository}\0${auth?.username ?? ''}\0${sha256(auth?.password ?? '')}`;
-    const base = {
-      ca: auth?.caData,
-      maxBytes: this.#o.maxBlobBytes,
-      timeoutMs: this.#o.timeoutMs,
-      denied: this.#o.denied,
-      resolver: this.#o.resolver,
-      what,
-    };
+    const base = this.#requestOptions(auth, what);
     const headers = (authz: Record<string, string>): Record<string, string> => ({
       ...authz,
       ...(accept ? { accept: accept.join(', ') } : {}),
@@ -229,14 +234,10 @@ export class OciClient {
         let res = await this.#get(ref, `blobs/${digest}`, auth, what);
         if (res.status >= 300 && res.status < 400 && res.headers.location) {
           // Storage behind a redirect gets no registry credentials.
-          res = await httpGet(new URL(res.headers.location, this.#url(ref, '')).toString(), {
-            ca: auth?.caData,
-            maxBytes: this.#o.maxBlobBytes,
-            timeoutMs: this.#o.timeoutMs,
-            denied: this.#o.denied,
-            resolver: this.#o.resolver,
-            what,
-          });
+          res = await httpGet(
+            new URL(res.headers.location, this.#url(ref, '')).toString(),
+            this.#requestOptions(auth, what),
+          );
         }
         if (res.status !== 200)
           throw new SourceError(what, `blob ${digest} answered HTTP ${res.status}`, {
