@@ -220,7 +220,7 @@ describe('the gitfleet image', () => {
       { timeoutMs: 60_000 },
     );
     // Syncing from Git through the image's own git binary is not asserted yet: the first run timed
-    // out there (docs/notes/install.md). What is proven: the hub serves, and agents reach it.
+    // out there, undiagnosed. What is proven: the hub serves, and agents reach it.
     // The same image as an agent of that hub, driving the target cluster.
     const edgeName = uniqueName('imgedge');
     const { token } = await registerAgentCluster(mgmt.admin, { name: edgeName });
@@ -257,7 +257,7 @@ describe('the gitfleet image', () => {
     // The shared fleet's clusters are driven by the hubs of other tests, so the agent started from
     // the image meets the one-owner rule: it reads its token and kubeconfig, reaches the cluster's
     // API, finds the driver Lease held and exits naming it. (A heartbeat needs a cluster no hub
-    // drives: see docs/notes/install.md.)
+    // drives, as agent.e2e starts.)
     const exit = await waitFor(
       'the agent in the image to exit',
       async () => (agent.running ? undefined : agent.tail()),
