@@ -156,6 +156,19 @@ export interface IgnoreDifference {
   jqPathExpressions?: string[];
 }
 
+/**
+ * The source readers show for an Application: `source`, or for a multi-source app (`sources` only)
+ * its first source that is not a values-only `ref` (what the controller renders as the primary).
+ */
+export function sourceOf(spec: Pick<ApplicationSpec, 'source' | 'sources'>): ApplicationSource {
+  const sources = spec.sources ?? [];
+  return (
+    (spec.source as ApplicationSource | undefined) ??
+    sources.find((s) => !s.ref || s.chart || s.path) ??
+    sources[0] ?? { repoURL: '' }
+  );
+}
+
 export interface ApplicationSpec {
   project?: string;
   /** Set from `sources` (its first rendered source) by the controller when only `sources` is given. */

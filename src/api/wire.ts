@@ -86,7 +86,9 @@ export interface ApplicationObject {
   };
   spec: {
     project?: string;
-    source: SourceView;
+    /** Absent on a multi-source Application, which has `sources` instead. */
+    source?: SourceView;
+    sources?: SourceView[];
     destination: { name?: string; server?: string; namespace?: string };
     syncPolicy?: { automated?: { prune?: boolean; selfHeal?: boolean } };
   };

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { API_VERSION, destinationClusterName, type Application } from '../api/application.js';
+import { API_VERSION, destinationClusterName, sourceOf, type Application } from '../api/application.js';
 import type { ApplicationSet } from '../api/applicationset.js';
 import { FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
 import type { KubeClient } from '../kube/client.js';
@@ -41,9 +41,9 @@ export function summarize(a: Application): ApplicationSummary {
     namespace: a.metadata.namespace ?? '',
     name: a.metadata.name,
     project: a.spec.project ?? 'default',
-    repoURL: a.spec.source.repoURL,
-    path: a.spec.source.path ?? '',
-    targetRevision: a.spec.source.targetRevision ?? 'HEAD',
+    repoURL: sourceOf(a.spec).repoURL,
+    path: sourceOf(a.spec).path ?? '',
+    targetRevision: sourceOf(a.spec).targetRevision ?? 'HEAD',
     destination: {
       // Argo CD's `destination.server` shows as its URL (or in-cluster), never as in-cluster by default.
       cluster: destinationClusterName(a.spec.destination),

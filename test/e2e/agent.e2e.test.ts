@@ -219,7 +219,7 @@ describe('hub and agent', () => {
     expect(metrics).toMatch(/^gitfleet_agent_assignments 1$/m);
     expect(metrics).toMatch(
       new RegExp(
-        `gitfleet_app_info\\{namespace="${ns}",name="edge-app",sync_status="Synced",health_status="Healthy"\\} 1`,
+        `gitfleet_app_info\\{namespace="${ns}",name="edge-app",project="default",dest_cluster="${clusterName}",repo="[^"]+",sync_status="Synced",health_status="Healthy"\\} 1`,
       ),
     );
     // The hub's destination name is kept (Projects match on it); the agent resolves it to itself.

@@ -63,6 +63,16 @@ beforeAll(async () => {
       syncPolicy: { automated: {} },
     },
   } as KubeObject);
+  // Argo CD's multi-source form has no `source`: every view must still show one.
+  await hub.admin.create({
+    apiVersion: API_VERSION,
+    kind: 'Application',
+    metadata: { name: 'multi', namespace: ns },
+    spec: {
+      sources: [{ repoURL: fleet.git.repoUrl(repo), path: '.', secretRef: { name: 'creds' } }],
+      destination: { namespace: await createNamespace(hub.admin, 'api-multi') },
+    },
+  } as KubeObject);
 });
 
 afterAll(async () => {
@@ -95,6 +105,9 @@ describe('hub API', () => {
       { timeoutMs: 60_000, intervalMs: 300 },
     );
     expect(items.find((a) => a.name === 'listed')?.destination.cluster).toBe('in-cluster');
+    const multi = items.find((a) => a.namespace === ns && a.name === 'multi');
+    expect(multi?.repoURL).toBe(items.find((a) => a.name === 'listed')?.repoURL);
+    expect(multi?.path).toBe('.');
     const one = await get(`/api/v1/applications/${ns}/listed`);
     expect(one.status).toBe(200);
     const text = await one.text();

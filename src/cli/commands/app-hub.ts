@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Application } from '../../api/application.js';
+import { sourceOf, type Application } from '../../api/application.js';
 import type { ApplicationSummary, SyncAccepted } from '../../api/wire.js';
 import type { HubClient } from '../../core/hub-client.js';
 import { hubFlags, hubFrom, withHub } from '../hub.js';
@@ -64,7 +64,7 @@ export async function appHubCommand(argv: string[]): Promise<number> {
           console.log(`Name:        ${a.metadata.namespace}/${a.metadata.name}`);
           console.log(`Project:     ${a.spec.project ?? 'default'}`);
           console.log(
-            `Source:      ${a.spec.source.repoURL} ${a.spec.source.path ?? '.'} @ ${a.spec.source.targetRevision ?? 'HEAD'}`,
+            `Source:      ${sourceOf(a.spec).repoURL} ${sourceOf(a.spec).path ?? '.'} @ ${sourceOf(a.spec).targetRevision ?? 'HEAD'}`,
           );
           console.log(
             `Destination: ${a.spec.destination.name ?? 'in-cluster'}/${a.spec.destination.namespace ?? ''}`,

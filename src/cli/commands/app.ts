@@ -7,6 +7,7 @@ import {
   REFRESH_ANNOTATION,
   type Application,
   type ApplicationSpec,
+  sourceOf,
 } from '../../api/application.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { KubeList } from '../../kube/types.js';
@@ -151,7 +152,7 @@ async function get(argv: string[]): Promise<number> {
   const s = app.status ?? {};
   console.log(`Name:        ${app.metadata.namespace}/${app.metadata.name}`);
   console.log(
-    `Source:      ${app.spec.source.repoURL} ${app.spec.source.path ?? ''} @ ${app.spec.source.targetRevision ?? 'HEAD'}`,
+    `Source:      ${sourceOf(app.spec).repoURL} ${sourceOf(app.spec).path ?? ''} @ ${sourceOf(app.spec).targetRevision ?? 'HEAD'}`,
   );
   console.log(
     `Destination: ${destinationClusterName(app.spec.destination)} / ${app.spec.destination.namespace ?? app.metadata.namespace}`,
@@ -196,8 +197,8 @@ async function list(argv: string[]): Promise<number> {
       a.status?.sync?.status ?? 'Unknown',
       a.status?.health?.status ?? 'Unknown',
       a.status?.sync?.revision?.slice(0, 12) ?? '',
-      a.spec.source.repoURL,
-      a.spec.source.path ?? '',
+      sourceOf(a.spec).repoURL,
+      sourceOf(a.spec).path ?? '',
     ]),
   );
   return 0;

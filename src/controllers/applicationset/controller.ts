@@ -6,6 +6,7 @@ import {
   isAutomated,
   isCascadeFinalizer,
   type Application,
+  sourceOf,
 } from '../../api/application.js';
 import {
   APPLICATIONSET_LABEL,
@@ -301,7 +302,7 @@ export class ApplicationSetController {
         stepOfApp = decision.stepOfApp;
         for (const app of desired) {
           const pin = decision.pins.get(app.metadata.name);
-          if (pin) app.spec.source.targetRevision = pin;
+          if (pin) sourceOf(app.spec).targetRevision = pin;
         }
         if (decision.recheckMs !== undefined) recheckMs = Math.min(recheckMs, decision.recheckMs);
       } catch (e) {
@@ -336,7 +337,7 @@ export class ApplicationSetController {
     }
     const listed = desired.map((a) => ({
       name: a.metadata.name,
-      ...(rollout ? { revision: a.spec.source.targetRevision } : {}),
+      ...(rollout ? { revision: sourceOf(a.spec).targetRevision } : {}),
       ...(stepOfApp?.has(a.metadata.name) ? { step: stepOfApp.get(a.metadata.name) } : {}),
     }));
     if (errors.length) {
@@ -458,7 +459,7 @@ export class ApplicationSetController {
   ): Promise<RolloutDecision> {
     const first = desired[0];
     if (!first) throw new Error('no Applications');
-    const src = first.spec.source;
+    const src = sourceOf(first.spec);
     const ns = set.metadata.namespace ?? '';
     const creds = await sourceCredentials(this.#o.client, ns, src);
     await this.#o.sources.fetch(src.repoURL, creds);
@@ -475,7 +476,7 @@ export class ApplicationSetController {
         labels: a.metadata.labels ?? {},
         cluster,
         clusterLabels: labels.get(cluster) ?? {},
-        ...(cur?.spec.source.targetRevision ? { pinned: cur.spec.source.targetRevision } : {}),
+        ...(cur && sourceOf(cur.spec).targetRevision ? { pinned: sourceOf(cur.spec).targetRevision } : {}),
         ...(cur?.status?.sync?.revision ? { syncedRevision: cur.status.sync.revision } : {}),
         synced: cur?.status?.sync?.status === 'Synced',
         ...(cur?.status?.health?.status ? { health: cur.status.health.status } : {}),

@@ -70,6 +70,8 @@ export function ApplicationPage(props: { namespace: string; name: string }): Rea
   const st = a.status ?? {};
   const automated = !!a.spec.syncPolicy?.automated;
   const dest = a.spec.destination.name ?? 'in-cluster';
+  // A multi-source Application has `sources` instead of `source`: its first one is shown.
+  const src = a.spec.source ?? a.spec.sources?.[0];
   const diffs = (st.resources ?? []).filter((r) => r.status === 'OutOfSync');
 
   return (
@@ -110,8 +112,8 @@ export function ApplicationPage(props: { namespace: string; name: string }): Rea
         <div>
           <span className="label">Source</span>
           <span className="small">
-            {a.spec.source.repoURL} <code>{a.spec.source.path ?? '/'}</code> @{' '}
-            {a.spec.source.targetRevision ?? 'HEAD'}
+            {src?.repoURL} <code>{src?.path ?? '/'}</code> @ {src?.targetRevision ?? 'HEAD'}
+            {(a.spec.sources?.length ?? 0) > 1 && ` (+${(a.spec.sources?.length ?? 1) - 1} more sources)`}
           </span>
         </div>
         <div>
@@ -253,8 +255,8 @@ export function ApplicationPage(props: { namespace: string; name: string }): Rea
         >
           {action.kind === 'sync' && (
             <p>
-              Applies what Git holds at {a.spec.source.targetRevision ?? 'HEAD'} to <b>{dest}</b> and deletes
-              objects the Application no longer renders.
+              Applies what Git holds at {src?.targetRevision ?? 'HEAD'} to <b>{dest}</b> and deletes objects
+              the Application no longer renders.
             </p>
           )}
           {action.kind === 'refresh' && <p>Compares the cluster with Git again now. Nothing is changed.</p>}
