@@ -15,6 +15,7 @@ import { parse as parseYaml } from 'yaml';
 import { SourceError } from '../errors.js';
 import { ArchiveCache, sha256 } from './chart-cache.js';
 import { kustomizeCharts } from './kustomize-charts.js';
+import { assertWritableInTree } from './tree-write.js';
 import { HelmRepositories, type HelmRepoOptions } from './helm-repo.js';
 import type { RepoAuth } from './http-get.js';
 import type { DeniedNetworks, Resolver } from './network.js';
@@ -131,6 +132,12 @@ export class ChartSources {
           { code: 'source.DependencyRepository' },
         );
       const dep = await this.resolveChart(d.repository, d.name, d.version, await authFor(d.repository));
+      // The archive lands in charts/ of the copy: no link on the way, no `..` in its file name.
+      await assertWritableInTree(
+        tree.root,
+        [chartRel, 'charts', `${d.name}-${dep.version}.tgz`].filter(Boolean).join('/'),
+        d.repository,
+      );
       pulled.push({ file: `${d.name}-${dep.version}.tgz`, digest: dep.digest });
     }
     if (pulled.length === 0) return tree;
@@ -159,6 +166,8 @@ export class ChartSources {
     const found = await kustomizeCharts(tree.root, tree.path);
     const pulled: { dest: string; src: string; key: string }[] = [];
     for (const c of found) {
+      // Where the chart will be written: real directories of the tree only (the copy keeps links).
+      await assertWritableInTree(tree.root, `${c.dest}/${c.name}`, c.repo);
       if (await exists(join(tree.root, c.dest, c.name, 'Chart.yaml'))) continue;
       if (!/^(https?|oci):\/\//u.test(c.repo))
         throw new SourceError(

@@ -3,7 +3,7 @@
  * from the app path (local directory entries only; the renderer refuses the rest), so gitfleet can
  * fetch each from its repository before kustomize inflates it offline.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
@@ -30,15 +30,22 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 export async function kustomizeCharts(root: string, path: string): Promise<KustomizeChart[]> {
   const out: KustomizeChart[] = [];
   const seen = new Set<string>();
-  const pending = [resolve(root, path)];
-  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
-    const rel = relative(root, dir);
+  const rootReal = await realpath(root);
+  const pending = [resolve(rootReal, path)];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    // Followed as the filesystem resolves it: a directory (or a link to one) outside the tree is
+    // neither read nor written into.
+    const dir = await realpath(next).catch(() => undefined);
+    if (dir === undefined) continue;
+    const rel = relative(rootReal, dir);
     if (seen.has(dir) || rel.startsWith('..') || rel.startsWith(sep)) continue;
     seen.add(dir);
     let doc: unknown;
     let file = '';
     for (const n of FILE_NAMES) {
-      const text = await readFile(join(dir, n), 'utf8').catch(() => undefined);
+      const real = await realpath(join(dir, n)).catch(() => undefined);
+      if (real === undefined || relative(rootReal, real).startsWith('..')) continue;
+      const text = await readFile(real, 'utf8').catch(() => undefined);
       if (text === undefined) continue;
       file = rel ? `${rel}/${n}` : n;
       try {
