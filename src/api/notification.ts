@@ -7,6 +7,21 @@ export const NOTIFICATION_TRIGGERS = [
   'HealthDegraded',
   'DriftDetected',
   'RolloutHalted',
+  // Argo CD's other built-in triggers (on-created, on-deleted, on-deployed, on-sync-running,
+  // on-sync-status-unknown).
+  'Created',
+  'Deleted',
+  'Deployed',
+  'SyncRunning',
+  'SyncStatusUnknown',
+  // Progressive delivery: an analysis failed, a canary or blue/green was rolled back or promoted.
+  'AnalysisFailed',
+  'RolledBack',
+  'CanaryPromoted',
+  // Git write-back: a new image tag was committed, a revision was promoted to the next stage.
+  'ImageUpdated',
+  'PromotionSucceeded',
+  'PromotionFailed',
 ] as const;
 export type NotificationTrigger = (typeof NOTIFICATION_TRIGGERS)[number];
 
