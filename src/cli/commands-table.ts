@@ -70,6 +70,12 @@ export const COMMANDS: CliCommand[] = [
     run: async (a) => (await import('./commands/diff.js')).diffCommand(a),
   },
   {
+    name: 'secret',
+    summary: 'encrypt|decrypt --check SOPS files for Git (age recipients from flags or .sops.yaml)',
+    verbs: ['encrypt', 'decrypt'],
+    run: async (a) => (await import('./commands/secret.js')).secretCommand(a),
+  },
+  {
     name: 'controller',
     summary: 'run the hub: controllers, API, agent endpoints, webhook, metrics',
     run: async (a) => (await import('./commands/controller.js')).controllerCommand(a),
@@ -83,6 +89,11 @@ export const COMMANDS: CliCommand[] = [
     name: 'install',
     summary: "apply gitfleet's CRDs to a cluster",
     run: async (a) => (await import('./commands/install.js')).installCommand(a),
+  },
+  {
+    name: 'bootstrap',
+    summary: 'install the hub from a Git repository it then manages itself from (as flux bootstrap)',
+    run: async (a) => (await import('./commands/bootstrap.js')).bootstrapCommand(a),
   },
   {
     name: 'export',
