@@ -11,6 +11,7 @@ import {
   type ApplicationStatus,
   type ConditionType,
   type HistoryEntry,
+  type IgnoreDifference,
   type OperationState,
   type ResourceStatus,
 } from '../../api/application.js';
@@ -47,6 +48,7 @@ import {
 } from '../../governance/index.js';
 import { auditRecordOf, recordSafely, type AuditSink } from '../../governance/audit/index.js';
 import type { HubKey } from '../../governance/hub-key.js';
+import { isSelfManagement } from '../../governance/self-management.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { NotificationTrigger } from '../../api/notification.js';
 import { formatUnsupportedFields, unsupportedApplicationFields } from '../../api/application-fields.js';
@@ -316,29 +318,42 @@ export class ApplicationController {
     }
     if (app.metadata.deletionTimestamp) return this.#finalize(app);
 
+    // The stages edit this draft and return what happened as data; only #report writes it.
     const now = new Date().toISOString();
     const status: ApplicationStatus = structuredClone(app.status ?? {});
     status.observedGeneration = app.metadata.generation;
+    const prepared = await this.#prepare(app, status, now);
+    const outcome = prepared.kind === 'prepared' ? await this.#operate(app, status, now, prepared) : prepared;
+    await this.#report(app, status, outcome, now);
+  }
+
+  /**
+   * Prepare stage: destination, refused fields, dependencies, project checks, source, render,
+   * policies and the comparison. Nothing in the destination changes here; the first failure stops
+   * the reconcile (returned, not written).
+   */
+  async #prepare(app: Application, status: ApplicationStatus, now: string): Promise<Prepared | Stopped> {
+    const key = keyOf(app);
+    const namespace = app.metadata.namespace ?? '';
+    const client = this.#o.client;
     // destination.server (Argo CD's form) names a registered Cluster by its API URL. Resolved
     // first: every later stage (project, sync windows, engine) then sees the one cluster it means.
     try {
       resolveDestinationInPlace(app, await this.#clusters.destination(app.spec.destination ?? {}));
     } catch (e) {
-      const type = e instanceof InvalidDestinationError ? 'InvalidSpecError' : 'DestinationFailed';
-      return this.#failStage(app, status, type, e, now);
+      return failed(e instanceof InvalidDestinationError ? 'InvalidSpecError' : 'DestinationFailed', e);
     }
     const spec = app.spec;
-    const log = this.#o.log.child({ app: key });
 
     // Argo CD fields gitfleet does not implement are refused by name before anything is fetched,
     // rendered or applied: an app that silently lost one of them would deploy something else.
     const unsupported = unsupportedApplicationFields(app);
     if (unsupported.length) {
       const e = new GitfleetError('spec.Unsupported', formatUnsupportedFields(unsupported));
-      return this.#failStage(app, status, 'InvalidSpecError', e, now);
+      return failed('InvalidSpecError', e);
     }
     const noSource = primarySourceInPlace(app); // multi-source: spec.source = the first rendered source
-    if (noSource) return this.#failStage(app, status, 'InvalidSpecError', noSource, now);
+    if (noSource) return failed('InvalidSpecError', noSource);
     status.conditions = removeCondition(status.conditions, 'InvalidSpecError');
 
     // dependsOn: wait until every dependency is Healthy.
@@ -360,9 +375,7 @@ export class ApplicationController {
           },
           now,
         );
-        await this.#writeStatus(app, status);
-        this.#queue.addAfter(key, 5000);
-        return;
+        return { kind: 'waiting', requeueMs: 5000 };
       }
     }
     status.conditions = removeCondition(status.conditions, 'DependencyNotReady');
@@ -378,7 +391,7 @@ export class ApplicationController {
       });
       if (early.violations.length) throw new GitfleetError('project.Violation', early.violations.join('; '));
     } catch (e) {
-      return this.#failStage(app, status, 'ProjectViolation', e, now);
+      return failed('ProjectViolation', e);
     }
 
     // Source and render: any failure here changes nothing in the destination.
@@ -392,24 +405,25 @@ export class ApplicationController {
       sha = (await resolveAppSource(this.#prepareDeps(), app, since)).sha;
       status.conditions = removeCondition(status.conditions, 'SourceFailed');
     } catch (e) {
-      return this.#failStage(app, status, 'SourceFailed', e, now);
+      return failed('SourceFailed', e);
     }
     try {
       manifests = await timedRender(this.#o.metrics, app, () => renderApp(this.#prepareDeps(), app, sha));
-      log.debug({ revision: sha, objects: manifests.length }, 'rendered');
+      this.#o.log.debug({ app: key, revision: sha, objects: manifests.length }, 'rendered');
       status.conditions = removeCondition(status.conditions, 'RenderFailed');
     } catch (e) {
-      return this.#failStage(app, status, 'RenderFailed', e, now, { revision: sha });
+      return failed('RenderFailed', e, { revision: sha });
     }
     // Messages from here on may echo the render's Secret values (API-server errors do): masked.
     const secrets = secretMaskOf(manifests.map((m) => m.object));
+    const seen = { revision: sha, secrets };
 
     let dest: KubeClient;
     try {
       dest = await this.#clusters.resolve(spec.destination.name);
       status.conditions = removeCondition(status.conditions, 'DestinationFailed');
     } catch (e) {
-      return this.#failStage(app, status, 'DestinationFailed', e, now, { revision: sha, secrets });
+      return failed('DestinationFailed', e, seen);
     }
     // Governance: the project decides which sources, destinations and kinds are allowed, which
     // policies the manifests must meet and as whom the engine acts, before anything is compared
@@ -429,14 +443,14 @@ export class ApplicationController {
         throw new GitfleetError('project.Violation', governance.violations.join('; '));
       status.conditions = removeCondition(status.conditions, 'ProjectViolation');
     } catch (e) {
-      return this.#failStage(app, status, 'ProjectViolation', e, now, { revision: sha, secrets });
+      return failed('ProjectViolation', e, seen);
     }
     if (governance.policy.length) status.policy = governance.policy;
     else delete status.policy;
     const enforced = governance.policy.filter((r) => r.mode === 'enforce');
     if (enforced.length) {
       const e = new GitfleetError('policy.Violation', formatPolicyResults(enforced));
-      return this.#failStage(app, status, 'PolicyViolation', e, now, { revision: sha, secrets });
+      return failed('PolicyViolation', e, seen);
     }
     status.conditions = removeCondition(status.conditions, 'PolicyViolation');
     const warned = governance.policy.filter((r) => r.mode === 'warn');
@@ -458,14 +472,13 @@ export class ApplicationController {
     const destAs = governance.impersonate ? dest.impersonating(governance.impersonate) : dest;
     const ignore = spec.ignoreDifferences ?? [];
     const defaultNamespace = spec.destination.namespace ?? namespace;
-    const owner = key;
 
     this.#healthConfig ??= new HealthConfig(this.#o.client, this.#o.controllerNamespace, this.#o.log);
     const health = { overrides: await this.#healthConfig.overrides() };
     let cmp: Comparison;
     try {
       cmp = await compareApp(
-        { owner, manifests, defaultNamespace, ignore, health },
+        { owner: key, manifests, defaultNamespace, ignore, health },
         // Objects unchanged (watched resourceVersion) since they compared equal cost no request.
         {
           client: destAs,
@@ -484,10 +497,12 @@ export class ApplicationController {
       if (external && isWorse(external.status, cmp.health.status)) cmp = { ...cmp, health: external };
       status.conditions = removeCondition(status.conditions, 'ComparisonError');
     } catch (e) {
-      return this.#failStage(app, status, 'ComparisonError', e, now, { revision: sha, secrets });
+      return failed('ComparisonError', e, seen);
     }
     // Objects to prune come from the inventory, not from Git: the protected rules hold for them
     // too, so nothing of the hub's is deleted by an app that once owned it.
+    const hubNsPrune = hubNamespaces(this.#o.controllerNamespace);
+    // gitfleet's own installation prunes its own objects (src/governance/self-management.ts).
     const protectedPrunes = protectedViolations(
       cmp.resources
         .filter((r) => r.diff === 'requires pruning')
@@ -496,13 +511,47 @@ export class ApplicationController {
           kind: ref.kind,
           name: ref.name,
           ...(ref.namespace ? { namespace: ref.namespace } : {}),
-        })),
-      hubNamespaces(this.#o.controllerNamespace),
+        }))
+        .filter(() => !isSelfManagement(app, hubNsPrune)),
+      hubNsPrune,
     );
     if (protectedPrunes.length) {
       const e = new GitfleetError('project.Violation', `refusing to prune: ${protectedPrunes.join('; ')}`);
-      return this.#failStage(app, status, 'ProjectViolation', e, now, { revision: sha, secrets });
+      return failed('ProjectViolation', e, seen);
     }
+    return {
+      kind: 'prepared',
+      sha,
+      manifests,
+      secrets,
+      dest,
+      destAs,
+      inventory,
+      governance,
+      ignore,
+      defaultNamespace,
+      health,
+      cmp,
+    };
+  }
+
+  /**
+   * Operate stage: decide (pure) what to do with the operation, then do it — end, cancel, gate by
+   * sync window, run the next sync step — with its audit record, events, history and
+   * notifications. Returns the comparison after the step and what the requeue must respect.
+   */
+  async #operate(app: Application, status: ApplicationStatus, now: string, p: Prepared): Promise<Outcome> {
+    const key = keyOf(app);
+    const namespace = app.metadata.namespace ?? '';
+    const name = app.metadata.name;
+    const client = this.#o.client;
+    const spec = app.spec;
+    const log = this.#o.log.child({ app: key });
+    const { sha, manifests, dest, destAs, inventory, governance, ignore, defaultNamespace, health } = p;
+    const seen = { revision: sha, secrets: p.secrets };
+    const owner = key;
+    let cmp = p.cmp;
+    let retryAfterMs: number | undefined;
 
     // `automated.enabled: false` keeps the settings but turns automation off (Argo CD 2.14+).
     const auto = isAutomated(spec.syncPolicy) ? spec.syncPolicy?.automated : undefined;
@@ -601,7 +650,8 @@ export class ApplicationController {
           `sync of ${revision.slice(0, 12)} failed: ${result.message}`,
         );
         log.warn({ revision, message: result.message }, 'sync failed');
-        this.#queue.addAfter(key, retryDelayMs(op.retryCount ?? 0, spec.syncPolicy?.retry?.backoff));
+        const retry = retryDelayMs(op.retryCount ?? 0, spec.syncPolicy?.retry?.backoff);
+        retryAfterMs = Math.min(retryAfterMs ?? Infinity, retry);
       }
     };
 
@@ -647,7 +697,7 @@ export class ApplicationController {
           operating.manual,
         );
       } catch (e) {
-        return this.#failStage(app, status, 'ProjectViolation', e, now, { revision: sha, secrets });
+        return failed('ProjectViolation', e, seen);
       }
       if (!gate.allowed) {
         const manual = operating.manual;
@@ -746,19 +796,10 @@ export class ApplicationController {
     } else {
       this.#watch(dest).ensure(await inventory.load(owner));
     }
-    const wasSync = status.sync?.status;
     if (cmp.health.status === 'Degraded' && status.health?.status !== 'Degraded') {
       notify('HealthDegraded', cmp.health.message ?? 'an object is Degraded');
     }
-    status.sync = { status: cmp.status, revision: sha, ...revisionsOf(app, sha) };
-    status.health = {
-      status: cmp.health.status,
-      ...(cmp.health.message ? { message: cmp.health.message } : {}),
-    };
-    status.resources = cmp.resources.map(toResourceStatus);
-    status.reconciledAt = new Date().toISOString();
-    status.conditions = removeCondition(status.conditions, 'SyncError');
-    if (cmp.status === 'OutOfSync' && wasSync === 'Synced') {
+    if (cmp.status === 'OutOfSync' && status.sync?.status === 'Synced') {
       const drifted = cmp.resources
         .filter((r) => r.status === 'OutOfSync')
         .map((r) => formatObjectRef(r.ref));
@@ -770,8 +811,42 @@ export class ApplicationController {
         `out of sync: ${drifted.slice(0, 5).join(', ')}${drifted.length > 5 ? ` and ${drifted.length - 5} more` : ''}`,
       );
     }
+    return {
+      kind: 'reconciled',
+      cmp,
+      revision: sha,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      ...(gate.retryAt ? { windowChangesAt: gate.retryAt } : {}),
+    };
+  }
+
+  /**
+   * Report stage, the only writer of status: the outcome of the stages becomes conditions, sync
+   * and health, the status is written once, metrics follow it, and the next look is scheduled.
+   */
+  async #report(app: Application, status: ApplicationStatus, outcome: Outcome, now: string): Promise<void> {
+    const key = keyOf(app);
+    const namespace = app.metadata.namespace ?? '';
+    const name = app.metadata.name;
+    if (outcome.kind === 'waiting') {
+      await this.#writeStatus(app, status);
+      this.#queue.addAfter(key, outcome.requeueMs);
+      return;
+    }
+    if (outcome.kind === 'failed') return this.#reportFailure(app, status, outcome, now);
+    const { cmp, revision } = outcome;
+    status.sync = { status: cmp.status, revision, ...revisionsOf(app, revision) };
+    status.health = {
+      status: cmp.health.status,
+      ...(cmp.health.message ? { message: cmp.health.message } : {}),
+    };
+    status.resources = cmp.resources.map(toResourceStatus);
+    status.reconciledAt = new Date().toISOString();
+    status.conditions = removeCondition(status.conditions, 'SyncError');
     await this.#writeStatus(app, status);
     this.#o.metrics?.appState(namespace, name, cmp.status, cmp.health.status, appLabelsOf(app));
+    // A failed operation is retried after its backoff (the queue keeps the earliest due time).
+    if (outcome.retryAfterMs !== undefined) this.#queue.addAfter(key, outcome.retryAfterMs);
     // A running operation's next step comes soon (no worker waits on health); Progressing apps
     // are re-checked soon too; the rest at the poll interval with jitter.
     const next =
@@ -782,8 +857,40 @@ export class ApplicationController {
           : this.#o.pollIntervalMs * (0.9 + Math.random() * 0.2);
     this.#queue.addAfter(key, next);
     // A blocked sync is retried the moment its window changes (the queue keeps the earliest).
-    if (gate.retryAt)
-      this.#queue.addAfter(key, Math.min(next, Math.max(1000, gate.retryAt.getTime() - Date.now())));
+    if (outcome.windowChangesAt)
+      this.#queue.addAfter(
+        key,
+        Math.min(next, Math.max(1000, outcome.windowChangesAt.getTime() - Date.now())),
+      );
+  }
+
+  /** A stage failed: its condition, Unknown sync, the event and a backoff that respects the destination. */
+  async #reportFailure(
+    app: Application,
+    status: ApplicationStatus,
+    f: StageFailure,
+    now: string,
+  ): Promise<void> {
+    const { type, error: e, seen } = f;
+    const raw = e instanceof Error ? e.message : String(e);
+    const message = seen.secrets ? seen.secrets.mask(raw) : raw;
+    status.conditions = setCondition(status.conditions, { type, status: 'True', reason: type, message }, now);
+    this.#o.metrics?.stageFailed(app, type);
+    // Nothing was compared with Git as of now: the last Synced (an older revision, or a cluster
+    // that no longer answers) must not stand as if it were current.
+    status.sync = syncStatusAfterFailure(seen.revision);
+    status.health = healthAfterFailure(type, status.health, message);
+    status.reconciledAt = now;
+    await this.#writeStatus(app, status);
+    appStateAfterFailure(this.#o.metrics, app, status);
+    await recordEvent(this.#o.client, app, 'Warning', type, message);
+    this.#o.log.warn({ app: keyOf(app), condition: type, message }, 'reconcile stage failed');
+    const transient = e instanceof GitfleetError ? e.transient : true;
+    // A destination that did not answer backs off (all its apps with it) instead of being retried hot.
+    const cluster = app.spec.destination.name;
+    this.#clusters.reportFailure(cluster, e);
+    const backoff = this.#clusters.retryAfterMs(cluster);
+    this.#queue.addAfter(keyOf(app), transient ? Math.max(10_000, backoff) : this.#o.pollIntervalMs);
   }
 
   #prepareDeps(): PrepareDeps {
@@ -812,36 +919,6 @@ export class ApplicationController {
       app.spec.destination.server,
     );
     return user ? dest.impersonating(user) : dest;
-  }
-
-  async #failStage(
-    app: Application,
-    status: ApplicationStatus,
-    type: ConditionType,
-    e: unknown,
-    now: string,
-    /** The revision the source resolved and the render's Secret values, once known. */
-    seen: { revision?: string; secrets?: SecretMask } = {},
-  ): Promise<void> {
-    const raw = e instanceof Error ? e.message : String(e);
-    const message = seen.secrets ? seen.secrets.mask(raw) : raw;
-    status.conditions = setCondition(status.conditions, { type, status: 'True', reason: type, message }, now);
-    this.#o.metrics?.stageFailed(app, type);
-    // Nothing was compared with Git as of now: the last Synced (an older revision, or a cluster
-    // that no longer answers) must not stand as if it were current.
-    status.sync = syncStatusAfterFailure(seen.revision);
-    status.health = healthAfterFailure(type, status.health, message);
-    status.reconciledAt = now;
-    await this.#writeStatus(app, status);
-    appStateAfterFailure(this.#o.metrics, app, status);
-    await recordEvent(this.#o.client, app, 'Warning', type, message);
-    this.#o.log.warn({ app: keyOf(app), condition: type, message }, 'reconcile stage failed');
-    const transient = e instanceof GitfleetError ? e.transient : true;
-    // A destination that did not answer backs off (all its apps with it) instead of being retried hot.
-    const cluster = app.spec.destination.name;
-    this.#clusters.reportFailure(cluster, e);
-    const backoff = this.#clusters.retryAfterMs(cluster);
-    this.#queue.addAfter(keyOf(app), transient ? Math.max(10_000, backoff) : this.#o.pollIntervalMs);
   }
 
   async #finalize(app: Application): Promise<void> {
@@ -926,6 +1003,57 @@ export class ApplicationController {
     }
     return w;
   }
+}
+
+/** A stage that stopped the reconcile: the condition it sets and what it knew by then (plain data). */
+interface StageFailure {
+  kind: 'failed';
+  type: ConditionType;
+  error: unknown;
+  /** The revision the source resolved and the render's Secret values, once known. */
+  seen: { revision?: string; secrets?: SecretMask };
+}
+
+/** A dependency is not Healthy yet: the status says so and the app is looked at again soon. */
+interface Waiting {
+  kind: 'waiting';
+  requeueMs: number;
+}
+
+type Stopped = StageFailure | Waiting;
+
+/** What the prepare stage found: the revision, its objects, where and as whom, and the comparison. */
+interface Prepared {
+  kind: 'prepared';
+  sha: string;
+  manifests: Manifest[];
+  secrets: SecretMask;
+  dest: KubeClient;
+  /** The destination as the project's identity, if it names one. */
+  destAs: KubeClient;
+  inventory: InventoryStore;
+  governance: GovernanceVerdict;
+  ignore: IgnoreDifference[];
+  defaultNamespace: string;
+  health: { overrides: Awaited<ReturnType<HealthConfig['overrides']>> };
+  cmp: Comparison;
+}
+
+/** The reconcile ran to its end: the comparison after any sync step and what the requeue respects. */
+interface Reconciled {
+  kind: 'reconciled';
+  cmp: Comparison;
+  revision: string;
+  /** An operation ended Failed now: its retry backoff. */
+  retryAfterMs?: number;
+  /** A new operation waits for a sync window: when the window changes. */
+  windowChangesAt?: Date;
+}
+
+type Outcome = Stopped | Reconciled;
+
+function failed(type: ConditionType, error: unknown, seen: StageFailure['seen'] = {}): StageFailure {
+  return { kind: 'failed', type, error, seen };
 }
 
 /**
