@@ -1,0 +1,308 @@
+/**
+ * The delivery controller: drives the Canaries of one cluster (the hub's own in push mode, the
+ * agent's on an agent). Per Canary, one reconcile: read target and slots → advance the current
+ * step's analysis → decide (pure, src/delivery/canary.ts) → write slots and traffic → write status
+ * (conditionally on resourceVersion) → notify. The state machine lives only in status, so a
+ * restart resumes at the saved step; the conditional write makes a promotion happen once.
+ */
+import type { Logger } from 'pino';
+import { API_VERSION } from '../../api/application.js';
+import {
+  ABORT_ANNOTATION,
+  PROMOTE_ANNOTATION,
+  type AnalysisTemplate,
+  type Canary,
+  type CanaryStatus,
+} from '../../api/delivery.js';
+import { decide } from '../../delivery/canary.js';
+import { advanceRun, bindRef } from '../../delivery/run.js';
+import type { KubeClient } from '../../kube/client.js';
+import { isConflict, isNotFound } from '../../kube/errors.js';
+import { Informer } from '../../kube/informer.js';
+import { OWNER_ANNOTATION } from '../../engine/plan/ownership.js';
+import type { Notifier } from '../notify/notifier.js';
+import { WorkQueue } from '../queue.js';
+import { applyPlan, observeSlots, templateHash, type TargetDeployment } from './slots.js';
+
+export interface DeliveryControllerOptions {
+  /** Client of the cluster whose Canaries this controller drives. */
+  client: KubeClient;
+  /** The cluster's name, given to analyses as `cluster`. */
+  cluster: string;
+  log: Logger;
+  notifier?: Notifier;
+  /**
+   * Drive only Canaries whose owning Application (owner annotation `<ns>/<app>`) is in this
+   * namespace, as the hub's Application controller is scoped; all when absent.
+   */
+  appNamespace?: string;
+  /** The Application's synced revision, for the `revision` argument; the template hash otherwise. */
+  appRevision?: (namespace: string, name: string) => Promise<string | undefined>;
+  /** Re-examine every Canary this often even without changes (default 30 s). */
+  resyncMs?: number;
+  concurrency?: number;
+}
+
+export class DeliveryController {
+  readonly #o: DeliveryControllerOptions;
+  readonly #informer: Informer<Canary>;
+  readonly #queue: WorkQueue;
+  #gatewayApi: boolean | undefined;
+
+  constructor(o: DeliveryControllerOptions) {
+    this.#o = o;
+    this.#informer = new Informer<Canary>(o.client, {
+      apiVersion: API_VERSION,
+      kind: 'Canary',
+      dropManagedFields: true,
+    });
+    this.#queue = new WorkQueue({
+      handler: (key) => this.#reconcile(key),
+      concurrency: o.concurrency ?? 8,
+      onError: (key, err) => {
+        o.log.warn({ canary: key, err: String(err) }, 'canary reconcile failed');
+        this.#queue.addAfter(key, 2000);
+      },
+    });
+  }
+
+  start(): void {
+    this.#informer.on('event', (ev) => {
+      if (ev.type === 'added' || ev.type === 'modified') {
+        if (this.#mine(ev.object)) this.#queue.add(keyOf(ev.object));
+      } else if (ev.type === 'synced') {
+        for (const c of this.#informer.list()) if (this.#mine(c)) this.#queue.add(keyOf(c));
+      }
+    });
+    this.#informer.start();
+  }
+
+  stop(): void {
+    this.#queue.stop();
+    this.#informer.stop();
+  }
+
+  /** Reconciles one Canary now (tests, the API after a promote). */
+  enqueue(namespace: string, name: string): void {
+    this.#queue.add(`${namespace}/${name}`);
+  }
+
+  #mine(c: Canary): boolean {
+    if (this.#o.appNamespace === undefined) return true;
+    return c.metadata.annotations?.[OWNER_ANNOTATION]?.startsWith(`${this.#o.appNamespace}/`) ?? false;
+  }
+
+  async #hasGatewayApi(): Promise<boolean> {
+    if (this.#gatewayApi !== undefined) return this.#gatewayApi;
+    try {
+      await this.#o.client.resource('gateway.networking.k8s.io/v1', 'HTTPRoute');
+      this.#gatewayApi = true;
+    } catch {
+      // Asked again later: the CRDs may be installed after the hub started.
+      setTimeout(() => (this.#gatewayApi = undefined), 60_000).unref();
+      this.#gatewayApi = false;
+    }
+    return this.#gatewayApi;
+  }
+
+  async #reconcile(key: string): Promise<void> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const kube = this.#o.client;
+    const canary = await kube.getOrUndefined<Canary>({
+      apiVersion: API_VERSION,
+      kind: 'Canary',
+      namespace,
+      name,
+    });
+    if (!canary || canary.metadata.deletionTimestamp || !this.#mine(canary)) return;
+    const where = `Canary ${namespace}/${name}`;
+    const spec = canary.spec;
+    if (!spec.strategy.canary === !spec.strategy.blueGreen) {
+      await this.#fail(canary, `${where}: spec.strategy needs exactly one of canary or blueGreen`);
+      return;
+    }
+    const target = await kube.getOrUndefined<TargetDeployment>({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace,
+      name: spec.targetRef.name,
+    });
+    if (!target) {
+      await this.#fail(
+        canary,
+        `${where}: spec.targetRef: Deployment ${namespace}/${spec.targetRef.name} not found`,
+      );
+      this.#queue.addAfter(key, 5000);
+      return;
+    }
+    const hash = templateHash(target);
+    const now = new Date();
+    let status: CanaryStatus | undefined = canary.status?.phase ? canary.status : undefined;
+    const owner = canary.metadata.annotations?.[OWNER_ANNOTATION];
+    const [appNs, app] = owner?.includes('/') ? (owner.split('/') as [string, string]) : [namespace, name];
+    let analysisNext: number | undefined;
+    const input = async (st: CanaryStatus | undefined) =>
+      decide({
+        spec,
+        status: st,
+        generation: canary.metadata.generation,
+        targetHash: hash,
+        slots: await observeSlots(kube, canary),
+        ...(canary.metadata.annotations?.[PROMOTE_ANNOTATION]
+          ? { promote: canary.metadata.annotations[PROMOTE_ANNOTATION] }
+          : {}),
+        ...(canary.metadata.annotations?.[ABORT_ANNOTATION]
+          ? { abort: canary.metadata.annotations[ABORT_ANNOTATION] }
+          : {}),
+        now,
+      });
+    let d = await input(status);
+    if (d.analysis) {
+      // The current step is an analysis: take the measurements that are due, then decide again on them.
+      try {
+        const revision = (await this.#o.appRevision?.(appNs, app).catch(() => undefined)) ?? hash;
+        const bound = await bindRef(
+          d.analysis,
+          spec.args,
+          { app, cluster: this.#o.cluster, namespace, revision },
+          (t) =>
+            kube.getOrUndefined<AnalysisTemplate>({
+              apiVersion: API_VERSION,
+              kind: 'AnalysisTemplate',
+              namespace,
+              name: t,
+            }),
+        );
+        const step = d.status.currentStep;
+        const adv = await advanceRun(d.status.analysis, bound, (_b, n) => ({
+          kube,
+          namespace,
+          jobName: `${name}-${d.status.canaryHash ?? hash}-${step}-${n}`.slice(0, 63).replace(/-+$/, ''),
+          jobLabels: { 'gitfleet.dev/canary': name },
+        }));
+        status = { ...d.status, analysis: adv.run };
+        analysisNext = adv.nextInMs;
+      } catch (err) {
+        status = {
+          ...d.status,
+          analysis: {
+            phase: 'Error',
+            startedAt: now.toISOString(),
+            message: String(err instanceof Error ? err.message : err),
+            metrics: [],
+          },
+        };
+      }
+      if (status.analysis?.phase === 'Error' && status.analysis.metrics.length === 0)
+        status.analysis.metrics.push({
+          name: 'templates',
+          phase: 'Error',
+          count: 0,
+          successful: 0,
+          failed: 0,
+          inconclusive: 0,
+          errors: 1,
+          consecutiveErrors: 1,
+          measurements: [
+            { value: '', verdict: 'Error', at: now.toISOString(), message: status.analysis.message ?? '' },
+          ],
+        });
+      d = await input(status);
+    }
+    await applyPlan(kube, canary, target, hash, d.plan, await this.#hasGatewayApi());
+    const next = withConditions(d.status);
+    if (JSON.stringify(next) !== JSON.stringify(canary.status)) {
+      try {
+        await kube.replaceStatus(
+          { apiVersion: API_VERSION, kind: 'Canary', namespace, name },
+          next,
+          canary.metadata.resourceVersion ? { resourceVersion: canary.metadata.resourceVersion } : {},
+        );
+      } catch (err) {
+        // Someone else wrote first (another replica, a user's request): decide again on what they wrote.
+        if (isConflict(err) || isNotFound(err)) {
+          this.#queue.addAfter(key, 200);
+          return;
+        }
+        throw err;
+      }
+      for (const n of d.notify) {
+        this.#o.log.info({ canary: key, trigger: n.trigger }, n.message);
+        void kube.recordEvent(
+          canary,
+          n.trigger === 'CanaryPromoted' ? 'Normal' : 'Warning',
+          n.trigger,
+          n.message,
+          'gitfleet-delivery',
+        );
+        this.#o.notifier?.notify({
+          trigger: n.trigger,
+          namespace: appNs,
+          app,
+          labels: canary.metadata.labels ?? {},
+          message: `Canary ${namespace}/${name}: ${n.message}`,
+          revision: d.status.canaryHash ?? d.status.stableHash ?? hash,
+        });
+      }
+    }
+    const waits = [d.requeueMs, analysisNext].filter((x): x is number => x !== undefined);
+    const inFlight = !['Initialized', 'Succeeded', 'Failed', 'Aborted'].includes(d.status.phase);
+    const after = waits.length ? Math.min(...waits) : inFlight ? 2000 : (this.#o.resyncMs ?? 30_000);
+    this.#queue.addAfter(key, Math.max(after, 100));
+  }
+
+  async #fail(c: Canary, message: string): Promise<void> {
+    const st: CanaryStatus = {
+      ...(c.status ?? { currentStep: 0, canaryWeight: 0 }),
+      phase: c.status?.phase ?? 'Failed',
+      health: 'Degraded',
+      message,
+    };
+    if (JSON.stringify(withConditions(st)) === JSON.stringify(c.status)) return;
+    await this.#o.client
+      .replaceStatus(
+        {
+          apiVersion: API_VERSION,
+          kind: 'Canary',
+          namespace: c.metadata.namespace as string,
+          name: c.metadata.name,
+        },
+        withConditions(st),
+      )
+      .catch(() => undefined);
+  }
+}
+
+function keyOf(c: KubeObjectLike): string {
+  return `${c.metadata.namespace ?? ''}/${c.metadata.name}`;
+}
+type KubeObjectLike = { metadata: { namespace?: string; name: string } };
+
+/** A Ready condition, so the Application's generic health shows the Canary's (Degraded with why). */
+function withConditions(s: CanaryStatus): CanaryStatus & { conditions: unknown[] } {
+  const ready = s.health === 'Healthy';
+  const reason =
+    s.health === 'Degraded'
+      ? s.phase === 'Aborted'
+        ? 'Aborted'
+        : 'RolledBack'
+      : ready
+        ? 'Stable'
+        : 'Progressing';
+  const { conditions: _drop, ...rest } = s as CanaryStatus & { conditions?: unknown };
+  return {
+    ...rest,
+    conditions: [
+      {
+        type: 'Ready',
+        status: ready ? 'True' : 'False',
+        reason,
+        message: s.message ?? '',
+        ...(s.observedGeneration !== undefined ? { observedGeneration: s.observedGeneration } : {}),
+      },
+      ...(s.health === 'Degraded'
+        ? [{ type: 'Stalled', status: 'True', reason, message: s.message ?? '' }]
+        : []),
+    ],
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * Writes a Plan into the cluster: the two slot Deployments, the Services that select them, the
+ * HTTPRoute weights (when the Canary asks for Gateway API routing and the cluster serves it) and
+ * the target Deployment kept at 0 replicas. Everything is written with the delivery field manager
+ * and owned (ownerReferences) by the Canary, so deleting the Canary removes it.
+ */
+import { createHash } from 'node:crypto';
+import { API_VERSION } from '../../api/application.js';
+import { DELIVERY_FIELD_MANAGER, SLOT_LABEL, type Canary } from '../../api/delivery.js';
+import type { Plan, Slot, SlotObservation } from '../../delivery/canary.js';
+import type { KubeClient } from '../../kube/client.js';
+import type { KubeObject } from '../../kube/types.js';
+
+/** Annotation on a slot Deployment: the hash of the pod template it was given. */
+export const TEMPLATE_HASH_ANNOTATION = 'gitfleet.dev/template-hash';
+const CANARY_LABEL = 'gitfleet.dev/canary';
+
+export interface TargetDeployment extends KubeObject {
+  spec: {
+    replicas?: number;
+    selector: { matchLabels?: Record<string, string> };
+    template: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec: unknown;
+    };
+  };
+}
+
+interface LiveDeployment extends KubeObject {
+  spec?: { replicas?: number };
+  status?: {
+    readyReplicas?: number;
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+  };
+}
+
+/** Hash of a pod template: what identifies a version of the target. */
+export function templateHash(target: TargetDeployment): string {
+  return createHash('sha256').update(JSON.stringify(target.spec.template)).digest('hex').slice(0, 10);
+}
+
+export const slotName = (c: Canary, slot: Slot): string => `${c.metadata.name}-${slot}`;
+
+function ownerRef(c: Canary): Record<string, unknown>[] {
+  return [
+    { apiVersion: API_VERSION, kind: 'Canary', name: c.metadata.name, uid: c.metadata.uid, controller: true },
+  ];
+}
+
+export async function observeSlots(kube: KubeClient, c: Canary): Promise<Record<Slot, SlotObservation>> {
+  const one = async (slot: Slot): Promise<SlotObservation> => {
+    const d = await kube.getOrUndefined<LiveDeployment>({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: c.metadata.namespace as string,
+      name: slotName(c, slot),
+    });
+    if (!d) return { replicas: 0, ready: 0, current: true };
+    const hash = d.metadata.annotations?.[TEMPLATE_HASH_ANNOTATION];
+    const replicas = d.spec?.replicas ?? 1;
+    const st = d.status ?? {};
+    return {
+      ...(hash ? { hash } : {}),
+      replicas,
+      ready: st.readyReplicas ?? 0,
+      current:
+        (st.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) && (st.updatedReplicas ?? 0) >= replicas,
+    };
+  };
+  return { blue: await one('blue'), green: await one('green') };
+}
+
+export async function applyPlan(
+  kube: KubeClient,
+  c: Canary,
+  target: TargetDeployment,
+  hash: string,
+  plan: Plan,
+  gatewayApi: boolean,
+): Promise<void> {
+  const ns = c.metadata.namespace as string;
+  const match = target.spec.selector.matchLabels ?? {};
+  for (const slot of ['blue', 'green'] as const) {
+    const name = slotName(c, slot);
+    const replicas = plan.replicas[slot];
+    if (plan.writeTemplate.includes(slot)) {
+      const tpl = target.spec.template;
+      await kube.apply(
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: {
+            name,
+            namespace: ns,
+            labels: { [CANARY_LABEL]: c.metadata.name, [SLOT_LABEL]: slot },
+            annotations: { [TEMPLATE_HASH_ANNOTATION]: hash },
+            ownerReferences: ownerRef(c),
+          },
+          spec: {
+            replicas,
+            selector: { matchLabels: { ...match, [SLOT_LABEL]: slot } },
+            template: {
+              ...tpl,
+              metadata: { ...tpl.metadata, labels: { ...tpl.metadata?.labels, [SLOT_LABEL]: slot } },
+            },
+          },
+        } as KubeObject,
+        { fieldManager: DELIVERY_FIELD_MANAGER, force: true },
+      );
+      continue;
+    }
+    // Only the replica count changes: a merge patch, so the slot's template (its version) stays as it is.
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name };
+    const live = await kube.getOrUndefined<LiveDeployment>(ref);
+    if (live && (live.spec?.replicas ?? 1) !== replicas) await kube.patch(ref, { spec: { replicas } });
+  }
+  // The target Deployment is the template: it runs no pods of its own.
+  if ((target.spec.replicas ?? 1) !== 0)
+    await kube.patch(
+      { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: target.metadata.name },
+      { spec: { replicas: 0 } },
+    );
+  const port = c.spec.service?.port ?? 80;
+  const targetPort = c.spec.service?.targetPort ?? port;
+  const service = async (name: string, slot: Slot): Promise<void> => {
+    await kube.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: {
+          name,
+          namespace: ns,
+          labels: { [CANARY_LABEL]: c.metadata.name },
+          ownerReferences: ownerRef(c),
+        },
+        spec: { selector: { ...match, [SLOT_LABEL]: slot }, ports: [{ name: 'http', port, targetPort }] },
+      } as KubeObject,
+      { fieldManager: DELIVERY_FIELD_MANAGER, force: true },
+    );
+  };
+  const canarySlot: Slot = plan.stable === 'blue' ? 'green' : 'blue';
+  const bg = c.spec.strategy.blueGreen;
+  if (bg) {
+    await service(bg.activeService ?? `${c.metadata.name}-active`, plan.active);
+    await service(
+      bg.previewService ?? `${c.metadata.name}-preview`,
+      plan.active === 'blue' ? 'green' : 'blue',
+    );
+    return;
+  }
+  await service(`${c.metadata.name}-stable`, plan.stable);
+  await service(`${c.metadata.name}-canary`, canarySlot);
+  const gw = c.spec.strategy.canary?.trafficRouting?.gatewayAPI;
+  if (gw && gatewayApi) {
+    await kube.apply(
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: {
+          name: c.metadata.name,
+          namespace: ns,
+          labels: { [CANARY_LABEL]: c.metadata.name },
+          ownerReferences: ownerRef(c),
+        },
+        spec: {
+          parentRefs: gw.parentRefs,
+          ...(gw.hostnames ? { hostnames: gw.hostnames } : {}),
+          rules: [
+            {
+              backendRefs: [
+                { name: `${c.metadata.name}-stable`, port, weight: 100 - plan.weight },
+                { name: `${c.metadata.name}-canary`, port, weight: plan.weight },
+              ],
+            },
+          ],
+        },
+      } as KubeObject,
+      { fieldManager: DELIVERY_FIELD_MANAGER, force: true },
+    );
+  }
+}
