@@ -85,7 +85,6 @@ describe('applicationSetProblems', () => {
       [
         'UnsupportedField spec.generators[1].clusters.flatList',
         'UnsupportedField spec.generators[3].matrix.generators[0].list.template',
-        'UnsupportedField spec.generators[5].pullRequest.github',
         'UnsupportedField spec.generators[5].pullRequest.continueOnRepoNotFoundError',
         'UnsupportedField spec.generators[6].scmProvider',
         'UnsupportedField spec.generators[7].clusterDecisionResource',

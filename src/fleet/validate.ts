@@ -76,7 +76,7 @@ const template = obj({ metadata: templateMeta, spec: any });
 const NESTED_TEMPLATE =
   'a per-generator template is honoured only on a top-level generator (Argo CD ignores it inside matrix and merge)';
 
-const PROVIDER_ONLY_GITEA = 'only the gitea pull request provider is implemented';
+const PROVIDER_ONLY_GITEA = 'only the gitea, github and gitlab pull request providers are implemented';
 const NOT_IMPLEMENTED = 'this generator is not implemented by gitfleet';
 
 /** The generators of one level; `top` decides whether `template` is honoured. */
@@ -110,8 +110,23 @@ function generatorNode(top: boolean): Node {
       merge: obj({ mergeKeys: list(leaf()), generators: children(), template: tmpl }),
       pullRequest: obj({
         gitea: any,
-        github: refused(PROVIDER_ONLY_GITEA),
-        gitlab: refused(PROVIDER_ONLY_GITEA),
+        github: obj({
+          owner: leaf(),
+          repo: leaf(),
+          api: leaf(),
+          tokenRef: any,
+          labels: list(leaf()),
+          appSecretName: refused('GitHub App authentication is not implemented: use tokenRef'),
+        }),
+        gitlab: obj({
+          project: leaf(),
+          api: leaf(),
+          tokenRef: any,
+          labels: list(leaf()),
+          pullRequestState: leaf(),
+          insecure: leaf(),
+          caRef: refused('not implemented: a private CA for GitLab is not read from a ConfigMap'),
+        }),
         bitbucketServer: refused(PROVIDER_ONLY_GITEA),
         bitbucket: refused(PROVIDER_ONLY_GITEA),
         azuredevops: refused(PROVIDER_ONLY_GITEA),

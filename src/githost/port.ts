@@ -10,7 +10,11 @@
 export interface GitHost {
   /** `gitea`, `github` or `gitlab`: for messages and metrics. */
   readonly provider: GitHostProvider;
-  listPullRequests(repo: RepoRef, opts?: { state?: 'open' | 'all' }): Promise<HostPullRequest[]>;
+  /**
+   * Pull requests of `repo`, every page. `state` defaults to `open`; `labels` (optional) keeps
+   * those carrying every label (GitLab filters on the server, the others after listing).
+   */
+  listPullRequests(repo: RepoRef, opts?: ListPullRequestsOptions): Promise<HostPullRequest[]>;
   getPullRequest(repo: RepoRef, number: number): Promise<HostPullRequest>;
   /** The open pull request from `head` into `base`, if there is one (promotions reuse it). */
   findPullRequest(repo: RepoRef, head: string, base: string): Promise<HostPullRequest | undefined>;
@@ -25,6 +29,11 @@ export interface GitHost {
 }
 
 export type GitHostProvider = 'gitea' | 'github' | 'gitlab';
+
+export interface ListPullRequestsOptions {
+  state?: 'open' | 'closed' | 'merged' | 'all';
+  labels?: string[];
+}
 
 /** A repository on a host: owner (user, org, or GitLab group path) and name. */
 export interface RepoRef {
@@ -71,4 +80,6 @@ export interface GitHostConfig {
   /** PEM bundle for a private CA; the system roots otherwise. */
   caData?: string;
   insecureSkipVerify?: boolean;
+  /** Per request; default 20 s. */
+  timeoutMs?: number;
 }

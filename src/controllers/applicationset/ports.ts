@@ -11,7 +11,8 @@ import {
   type PullRequestGeneratorSpec,
 } from '../../fleet/index.js';
 import type { KubeClient } from '../../kube/client.js';
-import type { KubeObject } from '../../kube/types.js';
+import { gitHostFromSpec, kubeSecrets, type GitHostSpec } from '../../githost/factory.js';
+import type { ListPullRequestsOptions, RepoRef } from '../../githost/port.js';
 import { GitfleetError } from '../../core/errors.js';
 
 /** Files read per Git files generator: beyond this the generator is surely pointed at the wrong path. */
@@ -84,50 +85,104 @@ async function walk(root: string, rel: string, visit: (rel: string, isDir: boole
   }
 }
 
-/** Open pull requests from Gitea's API (GitHub and GitLab would implement the same mapping). */
+/**
+ * Pull requests through the Git host port (src/githost): Gitea and GitHub list open ones; GitLab
+ * lists what `pullRequestState` names (all states when unset, as Argo CD), with its labels filtered
+ * by the server. The provider's `labels` are applied again by the generator.
+ */
 async function pullRequests(
   mgmt: KubeClient,
   namespace: string,
   spec: PullRequestGeneratorSpec,
 ): Promise<PullRequest[]> {
-  const g = spec.gitea;
-  if (!g)
-    throw new GitfleetError(
-      'applicationset.UnsupportedProvider',
-      'only the gitea pull request provider is implemented',
-    );
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (g.tokenRef) {
-    const s = await mgmt.get<KubeObject & { data?: Record<string, string> }>({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      namespace,
-      name: g.tokenRef.secretName,
-    });
-    const token = s.data?.[g.tokenRef.key];
-    if (token) headers.Authorization = `token ${Buffer.from(token, 'base64').toString('utf8')}`;
-  }
-  const url = `${g.api.replace(/\/+$/, '')}/api/v1/repos/${encodeURIComponent(g.owner)}/${encodeURIComponent(g.repo)}/pulls?state=open&limit=50`;
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
-  if (!res.ok)
-    throw new GitfleetError('applicationset.PullRequestsFailed', `GET ${url}: HTTP ${res.status}`, {
-      transient: res.status >= 500,
-    });
-  const items = (await res.json()) as {
-    number: number;
-    title: string;
-    head: { ref: string; sha: string };
-    base: { ref: string };
-    labels?: { name: string }[];
-    user?: { login: string };
-  }[];
-  return items.map((p) => ({
+  const target = pullRequestHost(spec);
+  const host = await gitHostFromSpec(
+    target.spec,
+    kubeSecrets(mgmt, namespace),
+    `pullRequest.${target.spec.provider}`,
+  );
+  const prs = await host.listPullRequests(target.repo, target.opts);
+  return prs.map((p) => ({
     number: p.number,
     title: p.title,
-    branch: p.head.ref,
-    headSha: p.head.sha,
-    targetBranch: p.base.ref,
-    labels: (p.labels ?? []).map((l) => l.name),
-    ...(p.user?.login ? { author: p.user.login } : {}),
+    branch: p.head,
+    headSha: p.headSha,
+    targetBranch: p.base,
+    labels: p.labels,
+    ...(p.author ? { author: p.author } : {}),
   }));
+}
+
+const GITLAB_STATES: Record<string, ListPullRequestsOptions['state']> = {
+  '': 'all',
+  all: 'all',
+  opened: 'open',
+  closed: 'closed',
+  merged: 'merged',
+};
+
+/** The host, repository and listing options one generator spec names (Argo CD's field names). */
+export function pullRequestHost(spec: PullRequestGeneratorSpec): {
+  spec: GitHostSpec;
+  repo: RepoRef;
+  opts: ListPullRequestsOptions;
+} {
+  if (spec.gitea) {
+    const g = spec.gitea;
+    return {
+      spec: {
+        provider: 'gitea',
+        api: g.api,
+        ...(g.tokenRef ? { tokenRef: g.tokenRef } : {}),
+        ...(g.insecure ? { insecure: true } : {}),
+      },
+      repo: { owner: g.owner, repo: g.repo },
+      opts: { state: 'open' },
+    };
+  }
+  if (spec.github) {
+    const g = spec.github;
+    return {
+      spec: {
+        provider: 'github',
+        ...(g.api ? { api: g.api } : {}),
+        ...(g.tokenRef ? { tokenRef: g.tokenRef } : {}),
+      },
+      repo: { owner: g.owner, repo: g.repo },
+      opts: { state: 'open' },
+    };
+  }
+  if (spec.gitlab) {
+    const g = spec.gitlab;
+    const state = GITLAB_STATES[g.pullRequestState ?? ''];
+    if (!state)
+      throw new GitfleetError(
+        'applicationset.InvalidSpec',
+        `pullRequest.gitlab.pullRequestState: ${JSON.stringify(g.pullRequestState)} is not one of opened, closed, merged, all`,
+      );
+    // `project` is Argo CD's: a numeric project id or the project's full path (group/sub/name).
+    const cut = g.project.lastIndexOf('/');
+    if (!/^\d+$/.test(g.project) && cut <= 0)
+      throw new GitfleetError(
+        'applicationset.InvalidSpec',
+        `pullRequest.gitlab.project: ${JSON.stringify(g.project)} is neither a project id nor a path (group/name)`,
+      );
+    return {
+      spec: {
+        provider: 'gitlab',
+        ...(g.api ? { api: g.api } : {}),
+        ...(g.tokenRef ? { tokenRef: g.tokenRef } : {}),
+        ...(g.insecure ? { insecure: true } : {}),
+      },
+      repo:
+        cut > 0
+          ? { owner: g.project.slice(0, cut), repo: g.project.slice(cut + 1) }
+          : { owner: '', repo: g.project },
+      opts: { state, ...(g.labels?.length ? { labels: g.labels } : {}) },
+    };
+  }
+  throw new GitfleetError(
+    'applicationset.UnsupportedProvider',
+    'pullRequest needs one of gitea, github, gitlab',
+  );
 }
