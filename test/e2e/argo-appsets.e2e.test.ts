@@ -168,8 +168,8 @@ describe('Argo CD ApplicationSet errors', () => {
   });
 });
 
-describe('Argo CD RollingSync that cannot move', () => {
-  it('names the Applications a RollingSync could not move (no automated sync) instead of stalling', async () => {
+describe('Argo CD RollingSync over Applications without automated sync', () => {
+  it('syncs them itself, as Argo CD does: each gets automated sync without prune', async () => {
     const name = uniqueName('manual-rs');
     const app = uniqueName('manual');
     await createSet(name, {
@@ -181,10 +181,21 @@ describe('Argo CD RollingSync that cannot move', () => {
       },
       template: template('{{.app}}'),
     });
-    const cond = await errorCondition(name);
-    expect(cond.reason).toBe('ApplicationValidationError');
-    expect(cond.message).toContain(`template.spec.syncPolicy.automated`);
-    expect(cond.message).toContain(app);
+    const created = await waitFor(
+      `${app} created`,
+      () =>
+        hub.admin.getOrUndefined<Application>({
+          apiVersion: API_VERSION,
+          kind: 'Application',
+          namespace: ns,
+          name: app,
+        }),
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(created.spec.syncPolicy?.automated).toEqual({});
+    expect((await getSet(name)).status?.conditions?.find((c) => c.type === 'ErrorOccurred')?.status).not.toBe(
+      'True',
+    );
   });
 });
 

@@ -287,15 +287,11 @@ export class ApplicationSetController {
     let stepOfApp: Map<string, number> | undefined;
     let recheckMs = poll;
     if (set.spec.strategy?.type === 'RollingSync' && desired.length > 0) {
-      // Argo CD syncs each step's Applications itself; here a step moves by pinning the revision
-      // and the Applications sync it, so one without automated sync would stall the roll-out.
-      const manual = desired.filter((a) => !isAutomated(a.spec.syncPolicy)).map((a) => a.metadata.name);
-      if (manual.length) {
-        const message = `ApplicationSet ${k}: spec.strategy RollingSync needs template.spec.syncPolicy.automated on every generated Application (steps move by pinning the revision, and each Application syncs it); not automated: ${manual.join(', ')}`;
-        await this.#failed(set, 'ApplicationValidationError', message, 'render');
-        this.#queue.addAfter(k, poll);
-        return;
-      }
+      // Argo CD turns autosync off under RollingSync and syncs each step's Applications itself
+      // (prune only where the template's automated asks for it); here a step moves by pinning the
+      // revision and the Application syncs it, so one without `automated` gets an empty one.
+      for (const a of desired)
+        if (!isAutomated(a.spec.syncPolicy)) a.spec.syncPolicy = { ...a.spec.syncPolicy, automated: {} };
       try {
         const decision = await this.#planRollout(set, desired, existing);
         rollout = decision.state;

@@ -27,6 +27,13 @@ export function clusterParams(cluster: ClusterInfo, goTemplate: boolean): Params
 /** The cluster the controller runs in, as Argo CD's cluster generator lists it: no labels. */
 const LOCAL_CLUSTER: ClusterInfo = { name: 'in-cluster', server: IN_CLUSTER_SERVER, labels: {} };
 
+/**
+ * Argo CD lists clusters as Secrets labelled `argocd.argoproj.io/secret-type: cluster`, so its
+ * documented selectors (the matrix and cluster examples) select on that label: every registered
+ * Cluster carries it for matching, the implicit in-cluster does not (as in Argo, it has no Secret).
+ */
+const ARGO_CLUSTER_LABELS: Record<string, string> = { 'argocd.argoproj.io/secret-type': 'cluster' };
+
 /** Whether a selector selects on nothing (absent, or no labels and no expressions). */
 const emptySelector = (s: ClustersGeneratorSpec['selector']): boolean =>
   !s || (Object.keys(s.matchLabels ?? {}).length === 0 && (s.matchExpressions ?? []).length === 0);
@@ -53,7 +60,9 @@ export async function clustersParams(
   );
   const clusters = hasLocal || !emptySelector(selector) ? registered : [...registered, LOCAL_CLUSTER];
   return clusters
-    .filter((c) => matchesSelector(c.labels, selector))
+    .filter((c) =>
+      matchesSelector(c === LOCAL_CLUSTER ? c.labels : { ...ARGO_CLUSTER_LABELS, ...c.labels }, selector),
+    )
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((c) => applyValues(clusterParams(c, ctx.goTemplate), spec.values, ctx, call));
 }
