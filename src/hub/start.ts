@@ -7,6 +7,7 @@ import { ApplicationController } from '../controllers/application/controller.js'
 import { ApplicationSetController } from '../controllers/applicationset/controller.js';
 import { ClusterStatusController } from '../controllers/cluster/health.js';
 import { ClusterResolver } from '../controllers/clusters.js';
+import { DeliveryController } from '../controllers/delivery/controller.js';
 import { HubMembership } from '../controllers/lease/shards.js';
 import { ControllerMetrics } from '../controllers/metrics.js';
 import { Notifier } from '../controllers/notify/notifier.js';
@@ -152,6 +153,26 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
       })
     : undefined;
   applications?.start();
+  // Canaries and blue/green of the hub's own cluster (in-cluster destinations), driven next to the apps.
+  const delivery = want.applications
+    ? new DeliveryController({
+        client,
+        cluster: 'in-cluster',
+        log: log.child({ component: 'delivery' }),
+        notifier,
+        ...(cfg.namespace !== undefined ? { appNamespace: cfg.namespace } : {}),
+        appRevision: async (namespace, name) =>
+          (
+            await client.getOrUndefined<Application>({
+              apiVersion: API_VERSION,
+              kind: 'Application',
+              namespace,
+              name,
+            })
+          )?.status?.sync?.revision,
+      })
+    : undefined;
+  delivery?.start();
   // A burst of Cluster changes (the first list of a thousand) re-examines every app once, not per change.
   let requeue: NodeJS.Timeout | undefined;
   clusterStatus.onChange(() => {
@@ -230,6 +251,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
         clearTimeout(requeue);
         membership.removeAllListeners('change');
         applications?.stop();
+        delivery?.stop();
         appsets?.stop();
         appsets = undefined;
         clusterStatus.stop();
