@@ -21,10 +21,10 @@ for arg in "$@"; do
   case "$arg" in
     --print) mode=print ;;
     --check) mode=check ;;
-    etcd|kubernetes|kwok|helm|kustomize|gitea|crane|distribution) only+=("$arg") ;;
+    etcd|kubernetes|kwok|helm|kustomize|gitea|crane|distribution|mailpit) only+=("$arg") ;;
     flux) only+=(flux-source-controller flux-kustomize-controller) ;;
     flux-source-controller|flux-kustomize-controller) only+=("$arg") ;;
-    *) echo "usage: $0 [--print|--check] [etcd|kubernetes|kwok|helm|kustomize|gitea|sops|flux]..." >&2; exit 2 ;;
+    *) echo "usage: $0 [--print|--check] [etcd|kubernetes|kwok|helm|kustomize|gitea|sops|mailpit|flux]..." >&2; exit 2 ;;
   esac
 done
 wanted() { [ ${#only[@]} -eq 0 ] || [[ " ${only[*]} " == *" $1 "* ]]; }
@@ -40,6 +40,7 @@ tools=(
   "gitea|$GITEA_VERSION|bin/gitea share/templates/base/head.tmpl"
   "sops|$SOPS_VERSION|bin/sops"
   "distribution|$DISTRIBUTION_VERSION|bin/registry"
+  "mailpit|$MAILPIT_VERSION|bin/mailpit"
 )
 # Optional tools: considered only when named (so `make test`, `make demo` and .ci/run never build them).
 for o in "${only[@]}"; do
@@ -168,6 +169,15 @@ build_crane() {
   go mod edit -require="github.com/google/go-containerregistry@$1"
   go build -trimpath -ldflags "-s -w" -o bin/crane github.com/google/go-containerregistry/cmd/crane
   bin/crane version
+}
+
+# Mailpit: the real SMTP server (STARTTLS, auth) the email notification tests send to; its HTTP API
+# reads what arrived.
+build_mailpit() {
+  wrapper mailpit
+  go mod edit -require="github.com/axllent/mailpit@$1"
+  go build -trimpath -ldflags "-s -w -X github.com/axllent/mailpit/config.Version=$1" -o bin/mailpit github.com/axllent/mailpit
+  bin/mailpit version --no-release-check
 }
 
 # CNCF distribution: the OCI registry the Helm/OCI source tests push charts and artifacts to.

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { API_VERSION, type Application } from '../../src/api/application.js';
 import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
 import { installCrds } from '../../src/cli/commands/install.js';
+import type { Notifier } from '../../src/controllers/notify/notifier.js';
 import type { KubeObject } from '../../src/kube/index.js';
 import { createNamespace, testFleet, uniqueName, type ClusterHandle, type TestFleet } from './context.js';
 import { startControllers, type TestControllers } from './controllers.js';
@@ -35,7 +36,10 @@ export interface Tenant {
 }
 
 /** Starts a tenant named after `prefix`; `stop()` in afterAll. */
-export async function startTenant(prefix: string, opts: { log?: Logger } = {}): Promise<Tenant> {
+export async function startTenant(
+  prefix: string,
+  opts: { log?: Logger; notifier?: Notifier } = {},
+): Promise<Tenant> {
   const fleet = await testFleet();
   const hub = fleet.clusters[0] as ClusterHandle;
   const dir = mkdtempSync(join(tmpdir(), `gitfleet-${prefix}-`));
@@ -70,6 +74,7 @@ export async function startTenant(prefix: string, opts: { log?: Logger } = {}): 
     apps: true,
     pollIntervalMs: 1000,
     ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.notifier ? { notifier: opts.notifier } : {}),
   });
   return {
     fleet,

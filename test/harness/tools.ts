@@ -27,6 +27,7 @@ const owners: Record<string, [tool: string, versionKey: string]> = {
   gitea: ['gitea', 'GITEA_VERSION'],
   sops: ['sops', 'SOPS_VERSION'],
   registry: ['distribution', 'DISTRIBUTION_VERSION'],
+  mailpit: ['mailpit', 'MAILPIT_VERSION'],
 };
 
 /**
@@ -62,7 +63,7 @@ export function kwokStages(): string[] {
 
 /** The path of a system binary (git, openssl), or an error naming the package that provides it. */
 export function systemTool(
-  binary: 'git' | 'openssl' | 'prometheus' | 'promtool',
+  binary: 'git' | 'openssl' | 'prometheus' | 'promtool' | 'prometheus-alertmanager',
   aptPackage: string = binary,
 ): string {
   for (const dir of (process.env.PATH ?? '').split(':')) {
