@@ -49,6 +49,12 @@ export const COMMANDS: CliCommand[] = [
     run: async (a) => (await import('./commands/rollout.js')).rolloutCommand(a),
   },
   {
+    name: 'canary',
+    summary: 'status|promote|abort a canary or blue/green roll-out of a Deployment (Canary resource)',
+    verbs: ['status', 'promote', 'abort'],
+    run: async (a) => (await import('./commands/canary.js')).canaryCommand(a),
+  },
+  {
     name: 'project',
     summary: 'list|get|windows Projects: what teams may deploy, where, when and as whom',
     verbs: ['list', 'get', 'windows'],
