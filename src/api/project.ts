@@ -1,5 +1,5 @@
 import type { KubeObject } from '../kube/types.js';
-import type { API_VERSION } from './application.js';
+import type { API_VERSION, DecryptionSpec } from './application.js';
 
 /** A group/kind pair; `*` matches any run of characters in either. The core group is `""`. */
 export interface GroupKind {
@@ -138,6 +138,22 @@ export interface ProjectSpec {
   policies?: ProjectPolicy[];
   /** Team self-service: roles granting rights inside this project to the listed groups (see docs/rbac.md). */
   roles?: ProjectRole[];
+  /**
+   * SOPS keys for the project's Applications that set no `spec.decryption` of their own: a Secret
+   * in the Project's namespace (the controller's), which tenants cannot read or write.
+   */
+  decryption?: DecryptionSpec;
+  /** Custom health in CEL for the project's Applications; wins over the cluster-wide ConfigMap. */
+  healthCheckExprs?: HealthCheckExprSpec[];
+}
+
+/** One custom health rule (Flux's `healthCheckExprs` entry); see src/engine/health/cel.ts. */
+export interface HealthCheckExprSpec {
+  apiVersion: string;
+  kind: string;
+  current: string;
+  inProgress?: string;
+  failed?: string;
 }
 
 /** A project role: policy lines in policy.csv form, confined to this project, bound to groups. */

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_VERSION } from '../../src/api/application.js';
 import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
 import { assessHealth } from '../../src/engine/health/index.js';
 import type { KubeObject } from '../../src/kube/index.js';
@@ -252,6 +253,31 @@ spec:
       { timeoutMs: 60_000, intervalMs: 500 },
     );
     expect(app.status?.health?.message).toContain('failed');
+
+    // The Project's rule wins over the ConfigMap's for its apps: Inconclusive is fine for this team.
+    await hub.admin.patch(
+      { apiVersion: API_VERSION, kind: 'Project', namespace: FLEET_NAMESPACE, name: tenant.project },
+      {
+        spec: {
+          healthCheckExprs: [
+            {
+              apiVersion: 'argoproj.io/v1alpha1',
+              kind: 'AnalysisRun',
+              current: "status.?phase.orValue('') in ['Successful', 'Inconclusive']",
+            },
+          ],
+        },
+      },
+    );
+    await waitFor(
+      "app Healthy by the Project's rule",
+      async () => (await tenant.getApp(a.name)).status?.health?.status === 'Healthy',
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    await hub.admin.patch(
+      { apiVersion: API_VERSION, kind: 'Project', namespace: FLEET_NAMESPACE, name: tenant.project },
+      { spec: { healthCheckExprs: null } },
+    );
     await hub.admin.delete({
       apiVersion: 'v1',
       kind: 'ConfigMap',

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_VERSION } from '../../src/api/application.js';
+import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
 import type { KubeObject } from '../../src/kube/index.js';
 import type { ClusterHandle } from '../harness/context.js';
 import { startTenant, type Tenant } from '../harness/tenant.js';
@@ -166,6 +168,59 @@ describe('SOPS decryption', () => {
       hub.admin.getOrUndefined({ apiVersion: 'v1', kind, namespace: a.destNs, name });
     expect(await get('ConfigMap', 'settings')).toBeUndefined();
     expect(await get('Secret', 'db')).toBeUndefined();
+  });
+});
+
+describe('Project-level decryption', () => {
+  it("an app without spec.decryption uses its Project's key Secret (in the Project's namespace); the app's own wins", async () => {
+    const projectKey = ageKey();
+    const wrong = ageKey();
+    const keyName = `sops-proj-${tenant.ns}`.slice(0, 63);
+    await hub.admin.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: keyName, namespace: FLEET_NAMESPACE },
+      stringData: { 'team.agekey': `${projectKey.identity}\n` },
+    } as KubeObject);
+    await hub.admin.patch(
+      { apiVersion: API_VERSION, kind: 'Project', namespace: FLEET_NAMESPACE, name: tenant.project },
+      { spec: { decryption: { provider: 'sops', secretRef: { name: keyName } } } },
+    );
+    const a = await tenant.createApp(
+      { 'app/secret.enc.yaml': encrypt(SECRET, projectKey.recipient) },
+      { path: 'app' },
+    );
+    // The app's own decryption wins, even when the Project's key would have worked.
+    await keySecret('sops-own-wrong', wrong.identity);
+    const b = await tenant.createApp(
+      { 'app/secret.enc.yaml': encrypt(SECRET, projectKey.recipient) },
+      { path: 'app' },
+      { decryption: { provider: 'sops', secretRef: { name: 'sops-own-wrong' } } },
+    );
+    const secret = await waitFor(
+      "the Secret decrypted with the Project's key",
+      () =>
+        hub.admin.getOrUndefined<KubeObject & { data?: Record<string, string> }>({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          namespace: a.destNs,
+          name: 'db',
+        }),
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect(Buffer.from(secret.data?.password ?? '', 'base64').toString('utf8')).toBe(PLAINTEXT);
+    const message = await waitFor(
+      'b fails with its own key Secret',
+      async () =>
+        (await tenant.getApp(b.name)).status?.conditions
+          ?.map((c) => c.message)
+          .find((m) => m?.includes('secret.enc.yaml')),
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect(message).toContain(`Secret ${tenant.ns}/sops-own-wrong`);
+    expect(
+      await hub.admin.getOrUndefined({ apiVersion: 'v1', kind: 'Secret', namespace: b.destNs, name: 'db' }),
+    ).toBeUndefined();
   });
 });
 

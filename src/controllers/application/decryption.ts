@@ -1,4 +1,6 @@
-import type { Application } from '../../api/application.js';
+import type { Application, DecryptionSpec } from '../../api/application.js';
+import { DEFAULT_PROJECT_NAME } from '../../governance/default-project.js';
+import { loadProject } from '../../governance/assess.js';
 import { GitfleetError } from '../../core/errors.js';
 import type { Manifest } from '../../engine/manifest.js';
 import {
@@ -20,25 +22,49 @@ export async function decryptApp(
   client: KubeClient,
   app: Application,
   manifests: Manifest[],
-  signal?: AbortSignal,
+  opts: { controllerNamespace?: string; signal?: AbortSignal } = {},
 ): Promise<Manifest[]> {
   if (!needsDecryption(manifests)) return manifests;
-  const keys = await keysOf(client, app);
-  return decryptManifests(manifests, { keys, ...(signal ? { signal } : {}) });
+  const keys = await keysOf(client, app, opts.controllerNamespace);
+  return decryptManifests(manifests, { keys, ...(opts.signal ? { signal: opts.signal } : {}) });
 }
 
-async function keysOf(client: KubeClient, app: Application): Promise<DecryptionKeys | undefined> {
-  const d = app.spec.decryption;
+/**
+ * The keys of the Application's own `spec.decryption` (a Secret in its namespace), else of its
+ * Project's (a Secret in the Project's namespace, the controller's: tenants can neither read nor
+ * write it, and only apps the Project admits reach it). The Application's own wins, as in Flux
+ * where the Kustomization's decryption is the only one. Undefined when neither sets one.
+ */
+async function keysOf(
+  client: KubeClient,
+  app: Application,
+  controllerNamespace: string | undefined,
+): Promise<DecryptionKeys | undefined> {
+  if (app.spec.decryption) {
+    return keysFrom(client, app.spec.decryption, app.metadata.namespace ?? '', 'spec.decryption');
+  }
+  if (controllerNamespace === undefined) return undefined;
+  const projectName = app.spec.project ?? DEFAULT_PROJECT_NAME;
+  const project = await loadProject(client, controllerNamespace, projectName);
+  const d = project?.spec.decryption;
   if (!d) return undefined;
+  return keysFrom(client, d, controllerNamespace, `Project ${projectName}: spec.decryption`);
+}
+
+async function keysFrom(
+  client: KubeClient,
+  d: DecryptionSpec,
+  namespace: string,
+  field: string,
+): Promise<DecryptionKeys> {
   if (d.provider !== 'sops') {
     throw new GitfleetError(
       'decrypt.InvalidSpec',
-      `spec.decryption.provider: ${String(d.provider)} is not supported (only sops)`,
+      `${field}.provider: ${String(d.provider)} is not supported (only sops)`,
     );
   }
   const name = d.secretRef?.name;
-  if (!name) throw new GitfleetError('decrypt.InvalidSpec', 'spec.decryption.secretRef.name: required');
-  const namespace = app.metadata.namespace ?? '';
+  if (!name) throw new GitfleetError('decrypt.InvalidSpec', `${field}.secretRef.name: required`);
   const secret = await client.getOrUndefined<KubeObject>({
     apiVersion: 'v1',
     kind: 'Secret',
@@ -46,11 +72,9 @@ async function keysOf(client: KubeClient, app: Application): Promise<DecryptionK
     name,
   });
   if (!secret) {
-    throw new GitfleetError(
-      'decrypt.NoKeys',
-      `spec.decryption.secretRef: Secret ${namespace}/${name} not found`,
-      { transient: true },
-    );
+    throw new GitfleetError('decrypt.NoKeys', `${field}.secretRef: Secret ${namespace}/${name} not found`, {
+      transient: true,
+    });
   }
   return keysFromSecret(secret);
 }

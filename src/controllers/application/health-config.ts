@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { HealthCheckRef } from '../../api/application.js';
+import type { Project } from '../../api/project.js';
 import {
   assessHealth,
   HealthCheckExprCache,
@@ -23,19 +24,55 @@ const CONFIG_TTL_MS = 5_000;
  */
 export class HealthConfig {
   readonly #cache: HealthCheckExprCache;
+  readonly #log: Logger;
   #read: { at: number; overrides: ReadonlyMap<string, HealthAssessor> } | undefined;
+  /** Compiled rules per Project (name → cache), so each Project's broken entry is reported once. */
+  readonly #projects = new Map<string, HealthCheckExprCache>();
+  /** The last merge per Project, reused while neither the ConfigMap nor the Project changed. */
+  readonly #merged = new Map<
+    string,
+    {
+      base: ReadonlyMap<string, HealthAssessor>;
+      own: ReadonlyMap<string, HealthAssessor>;
+      merged: ReadonlyMap<string, HealthAssessor>;
+    }
+  >();
 
   constructor(
     private readonly client: KubeClient,
     private readonly namespace: string,
     log: Logger,
   ) {
+    this.#log = log;
     this.#cache = new HealthCheckExprCache((message) =>
       log.warn({ configMap: HEALTH_CHECKS_CONFIGMAP }, message),
     );
   }
 
-  async overrides(): Promise<ReadonlyMap<string, HealthAssessor>> {
+  /**
+   * The CEL assessors by group/kind for an app of `project`: the ConfigMap's, with the Project's
+   * `spec.healthCheckExprs` winning for the kinds it names (a broken Project entry is reported
+   * once and leaves that kind to the ConfigMap's rule or the built-in).
+   */
+  async overrides(project?: Project): Promise<ReadonlyMap<string, HealthAssessor>> {
+    const base = await this.#clusterWide();
+    const exprs = project?.spec.healthCheckExprs;
+    if (!project || !exprs?.length) return base;
+    const name = project.metadata.name;
+    let cache = this.#projects.get(name);
+    if (!cache) {
+      cache = new HealthCheckExprCache((message) => this.#log.warn({ project: name }, message));
+      this.#projects.set(name, cache);
+    }
+    const own = cache.get(exprs, `Project ${name}`);
+    const last = this.#merged.get(name);
+    if (last && last.base === base && last.own === own) return last.merged;
+    const merged = new Map([...base, ...own]);
+    this.#merged.set(name, { base, own, merged });
+    return merged;
+  }
+
+  async #clusterWide(): Promise<ReadonlyMap<string, HealthAssessor>> {
     const now = Date.now();
     if (this.#read && now - this.#read.at < CONFIG_TTL_MS) return this.#read.overrides;
     const cm = await this.client
@@ -53,10 +90,15 @@ export class HealthConfig {
       this.#cache.reportOnce(errors);
       overrides = this.#cache.get(exprs, source);
     }
+    // Keep the same map while nothing changed, so the per-Project merges stay reusable.
+    if (this.#read && sameMap(this.#read.overrides, overrides)) overrides = this.#read.overrides;
     this.#read = { at: now, overrides };
     return overrides;
   }
 }
+
+const sameMap = (a: ReadonlyMap<string, HealthAssessor>, b: ReadonlyMap<string, HealthAssessor>): boolean =>
+  a === b || (a.size === 0 && b.size === 0);
 
 /**
  * The health of the objects an app's `spec.healthChecks` names (outside the app), read with the

@@ -167,7 +167,7 @@ async function renderOne(deps: PrepareDeps, app: Application, sha: string, refs?
   const substituted = await postBuild(deps.client, deps.controllerNamespace, app, rendered);
   // SOPS files are decrypted after the cache (which keeps ciphertext only); the plaintext lives
   // in the returned manifests alone, and the render's SecretMask learns it from them.
-  return decryptApp(deps.client, app, substituted);
+  return decryptApp(deps.client, app, substituted, { controllerNamespace: deps.controllerNamespace });
 }
 
 function globList(s: string | undefined): string[] | undefined {

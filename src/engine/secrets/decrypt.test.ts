@@ -67,7 +67,7 @@ describe('decryptManifests', () => {
     await expect(
       decryptManifests([m(encrypted, 'app/secret.enc.yaml')], { keys: undefined }),
     ).rejects.toThrow(
-      /app\/secret\.enc\.yaml: Secret\/db is SOPS-encrypted \(for age age1examplerecipient, pgp ABCDEF0123456789\) but the Application has no spec\.decryption/,
+      /app\/secret\.enc\.yaml: Secret\/db is SOPS-encrypted \(for age age1examplerecipient, pgp ABCDEF0123456789\) but neither the Application nor its Project sets spec\.decryption/,
     );
   });
 

@@ -108,7 +108,7 @@ export async function decryptManifests(
     if (!opts.keys) {
       throw new DecryptionError(
         m.origin.file,
-        `${what} is SOPS-encrypted (for ${recipientsOf(m.object).join(', ') || 'unknown recipients'}) but the Application has no spec.decryption`,
+        `${what} is SOPS-encrypted (for ${recipientsOf(m.object).join(', ') || 'unknown recipients'}) but neither the Application nor its Project sets spec.decryption`,
         'decrypt.NotConfigured',
       );
     }
