@@ -9,6 +9,7 @@ import { impersonatedUser } from './impersonation.js';
 import { evaluatePolicies } from './policy/evaluate.js';
 import { checkProject, checkSourceNamespace, type ProjectObject } from './project.js';
 import { hubNamespaces, protectedDestination, protectedViolations } from './protected.js';
+import { isSelfManagement } from './self-management.js';
 
 /** What governance decided for one reconcile of one Application. */
 export interface GovernanceVerdict {
@@ -93,7 +94,10 @@ export async function assessSource(req: {
       namespace: destNs,
       objects: [],
     }),
-    protectedDestination(destNs, hubNamespaces(req.controllerNamespace)),
+    // gitfleet's own installation (self-management.ts) is the one app the hub namespace admits.
+    isSelfManagement(app, hubNamespaces(req.controllerNamespace))
+      ? undefined
+      : protectedDestination(destNs, hubNamespaces(req.controllerNamespace)),
   ].filter((v): v is string => v !== undefined);
   return { project, violations };
 }
@@ -141,10 +145,11 @@ export async function assessGovernance(req: {
       ref: `${o.kind}/${namespace ? `${namespace}/` : ''}${o.metadata.name}`,
     };
   });
+  const self = isSelfManagement(app, hubNamespaces(req.controllerNamespace));
   const violations = [
     ...[
       checkSourceNamespace(project, app.metadata.namespace ?? '', req.controllerNamespace),
-      protectedDestination(destNs, hubNamespaces(req.controllerNamespace)),
+      self ? undefined : protectedDestination(destNs, hubNamespaces(req.controllerNamespace)),
     ].filter((v): v is string => v !== undefined),
     ...checkProject(project, {
       repoURL: app.spec.source.repoURL,
@@ -156,10 +161,12 @@ export async function assessGovernance(req: {
       objects,
     }),
     // The hub's own state, refused whatever the project says (see protected.ts).
-    ...protectedViolations(
-      objects.map((o, i) => ({ ...o, ...(req.manifests[i] ? { object: req.manifests[i].object } : {}) })),
-      hubNamespaces(req.controllerNamespace),
-    ),
+    ...(self
+      ? []
+      : protectedViolations(
+          objects.map((o, i) => ({ ...o, ...(req.manifests[i] ? { object: req.manifests[i].object } : {}) })),
+          hubNamespaces(req.controllerNamespace),
+        )),
   ];
   const policy = evaluatePolicies(
     project,

@@ -71,7 +71,13 @@ export class ClusterStatusController {
         this.#log.warn({ err: String(ev.error) }, 'cluster watch error');
         return;
       }
-      if (ev.type === 'synced') return;
+      if (ev.type === 'synced') {
+        // The first list decides which apps this hub drives (start.ts responsibleFor waits for it).
+        // With no Cluster at all (a fresh hub of in-cluster apps) no `added` event follows, so the
+        // listeners hear of the sync itself: else apps seen before it would wait for a change.
+        for (const l of this.#listeners) l();
+        return;
+      }
       const name = ev.object.metadata.name;
       if (ev.type === 'added' || ev.type === 'deleted') this.#resolver.forget(name, true);
       if (ev.type === 'added') void this.#check(ev.object as Cluster);

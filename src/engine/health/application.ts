@@ -10,6 +10,13 @@ import { healthOrder } from './types.js';
  * OutOfSync is Progressing too (it has not yet applied what its parent just changed).
  */
 export function applicationHealth(obj: KubeObject): HealthResult {
+  // An Application that owns itself (gitfleet's self-management: the chart renders the Application
+  // installing it): its health is the one being computed, so it cannot wait for it.
+  if (
+    obj.metadata.annotations?.['gitfleet.dev/owner'] ===
+    `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`
+  )
+    return { status: 'Healthy', message: 'Application: manages itself' };
   const generation = Number(obj.metadata.generation ?? NaN);
   const observed = Number(
     (obj.status as { observedGeneration?: unknown } | undefined)?.observedGeneration ?? NaN,
