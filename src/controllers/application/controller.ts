@@ -59,6 +59,8 @@ import { primarySourceInPlace, revisionsOf } from './multi-source.js';
 import { HealthConfig, healthChecksHealth } from './health-config.js';
 import { isWorse } from '../../engine/health/index.js';
 import { decide } from './decide.js';
+import { ContinuationCache, operationRequeueMs } from './continuation.js';
+import { entryOf } from '../../engine/inventory/inventory.js';
 import { changesOf, finishedOperation, progressOf, stepOf, toOperationResource } from './operation.js';
 import {
   boundStatus,
@@ -153,6 +155,8 @@ export class ApplicationController {
   readonly #refreshSeen = new Map<Key, string>();
   /** What of each Application last triggered a reconcile; status-only updates (our own writes) do not. */
   readonly #seen = new Map<Key, string>();
+  /** The revision and render a running operation's next look reuses. */
+  readonly #continuing: ContinuationCache;
   #informer: Informer | undefined;
   #projects: Informer | undefined;
 
@@ -164,6 +168,7 @@ export class ApplicationController {
       healthTimeoutMs: 300_000,
       ...opts,
     };
+    this.#continuing = new ContinuationCache(this.#o.pollIntervalMs);
     this.#clusters = opts.clusters ?? new ClusterResolver(opts.client, this.#o.controllerNamespace);
     this.#queue = new WorkQueue({
       concurrency: this.#o.concurrency,
@@ -191,8 +196,10 @@ export class ApplicationController {
       });
     this.#informer.on('event', (ev) => {
       if (ev.type === 'error') this.#o.log.warn({ err: String(ev.error) }, 'application watch error');
-      else if (ev.type === 'deleted') this.#seen.delete(keyOf(ev.object));
-      else if (ev.type !== 'synced' && this.#changed(ev.object)) {
+      else if (ev.type === 'deleted') {
+        this.#seen.delete(keyOf(ev.object));
+        this.#continuing.delete(keyOf(ev.object));
+      } else if (ev.type !== 'synced' && this.#changed(ev.object)) {
         // A refresh asked through the API (annotation) means "look at Git now", not at the cache.
         const asked = ev.object.metadata.annotations?.[REFRESH_REQUESTED_ANNOTATION];
         const k = keyOf(ev.object);
@@ -397,22 +404,35 @@ export class ApplicationController {
     // Source and render: any failure here changes nothing in the destination.
     let sha: string;
     let manifests: Manifest[];
-    try {
-      // After a push, one fetch that started after it serves every app of the repository: the
-      // first app fetches, the others find the mirror already as new as the push.
-      const since = this.#forceFetch.get(key);
-      this.#forceFetch.delete(key);
-      sha = (await resolveAppSource(this.#prepareDeps(), app, since)).sha;
-      status.conditions = removeCondition(status.conditions, 'SourceFailed');
-    } catch (e) {
-      return failed('SourceFailed', e);
-    }
-    try {
-      manifests = await timedRender(this.#o.metrics, app, () => renderApp(this.#prepareDeps(), app, sha));
-      this.#o.log.debug({ app: key, revision: sha, objects: manifests.length }, 'rendered');
-      status.conditions = removeCondition(status.conditions, 'RenderFailed');
-    } catch (e) {
-      return failed('RenderFailed', e, { revision: sha });
+    // A running operation's next look reuses the revision and render it runs with (nothing asked
+    // for a fetch, the Application unchanged, within one poll interval).
+    const reuse = this.#forceFetch.has(key)
+      ? undefined
+      : this.#continuing.get(key, app, status.operationState);
+    if (reuse) ({ sha, manifests } = reuse);
+    else {
+      const resolvedAt = Date.now();
+      try {
+        // After a push, one fetch that started after it serves every app of the repository: the
+        // first app fetches, the others find the mirror already as new as the push.
+        const since = this.#forceFetch.get(key);
+        this.#forceFetch.delete(key);
+        sha = (await resolveAppSource(this.#prepareDeps(), app, since)).sha;
+        status.conditions = removeCondition(status.conditions, 'SourceFailed');
+      } catch (e) {
+        return failed('SourceFailed', e);
+      }
+      try {
+        const revision = sha;
+        manifests = await timedRender(this.#o.metrics, app, () =>
+          renderApp(this.#prepareDeps(), app, revision),
+        );
+        this.#o.log.debug({ app: key, revision: sha, objects: manifests.length }, 'rendered');
+        status.conditions = removeCondition(status.conditions, 'RenderFailed');
+      } catch (e) {
+        return failed('RenderFailed', e, { revision: sha });
+      }
+      this.#continuing.set(key, app, { sha, manifests }, resolvedAt);
     }
     // Messages from here on may echo the render's Secret values (API-server errors do): masked.
     const secrets = secretMaskOf(manifests.map((m) => m.object));
@@ -474,7 +494,7 @@ export class ApplicationController {
     const defaultNamespace = spec.destination.namespace ?? namespace;
 
     this.#healthConfig ??= new HealthConfig(this.#o.client, this.#o.controllerNamespace, this.#o.log);
-    const health = { overrides: await this.#healthConfig.overrides(early.project) };
+    const health = { overrides: await this.#healthConfig.overrides() };
     let cmp: Comparison;
     try {
       cmp = await compareApp(
@@ -785,6 +805,8 @@ export class ApplicationController {
       cmp = afterSync(cmp, step);
       if (step.inventory.length) this.#watch(dest).ensure(step.inventory);
       else this.#watch(dest).ensure(await inventory.load(owner));
+      // An awaited step (hooks included, which no inventory lists) is woken by its objects' events.
+      if (step.phase === 'Running') this.#watch(dest).ensure(manifests.map((m) => entryOf(m.object)));
       if (step.phase === 'Running') {
         status.operationState = {
           ...op,
@@ -845,16 +867,19 @@ export class ApplicationController {
     status.conditions = removeCondition(status.conditions, 'SyncError');
     await this.#writeStatus(app, status);
     this.#o.metrics?.appState(namespace, name, cmp.status, cmp.health.status, appLabelsOf(app));
+    const running = status.operationState?.phase === 'Running';
+    this.#continuing.keepIf(key, running);
     // A failed operation is retried after its backoff (the queue keeps the earliest due time).
     if (outcome.retryAfterMs !== undefined) this.#queue.addAfter(key, outcome.retryAfterMs);
-    // A running operation's next step comes soon (no worker waits on health); Progressing apps
-    // are re-checked soon too; the rest at the poll interval with jitter.
-    const next =
-      status.operationState?.phase === 'Running'
-        ? 1000
-        : cmp.health.status === 'Progressing'
-          ? 2000
-          : this.#o.pollIntervalMs * (0.9 + Math.random() * 0.2);
+    // A running operation is woken by its objects' watch events (no worker waits on health); this
+    // is the fallback, backing off from 2 s to 30 s. Progressing apps are re-checked soon; the
+    // rest at the poll interval with jitter.
+    const timeout = app.spec.timeout ? parseDuration(app.spec.timeout) : this.#o.healthTimeoutMs;
+    const next = running
+      ? operationRequeueMs(status.operationState, Date.now(), timeout)
+      : cmp.health.status === 'Progressing'
+        ? 2000
+        : this.#o.pollIntervalMs * (0.9 + Math.random() * 0.2);
     this.#queue.addAfter(key, next);
     // A blocked sync is retried the moment its window changes (the queue keeps the earliest).
     if (outcome.windowChangesAt)
