@@ -494,7 +494,7 @@ export class ApplicationController {
     const defaultNamespace = spec.destination.namespace ?? namespace;
 
     this.#healthConfig ??= new HealthConfig(this.#o.client, this.#o.controllerNamespace, this.#o.log);
-    const health = { overrides: await this.#healthConfig.overrides() };
+    const health = { overrides: await this.#healthConfig.overrides(early.project) };
     let cmp: Comparison;
     try {
       cmp = await compareApp(
