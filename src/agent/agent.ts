@@ -4,6 +4,7 @@ import { Gauge } from 'prom-client';
 import { FLEET_NAMESPACE } from '../api/cluster.js';
 import { ApplicationController } from '../controllers/application/controller.js';
 import { ClusterResolver } from '../controllers/clusters.js';
+import { DeliveryController } from '../controllers/delivery/controller.js';
 import { claimDriver } from '../controllers/lease/driver.js';
 import { releaseLease } from '../controllers/lease/lease.js';
 import { DRIVER_LEASE } from '../controllers/lease/driver.js';
@@ -110,7 +111,15 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       this.set(assignments.count);
     },
   });
+  // Canaries and blue/green of this cluster: the state lives in their status here, so a roll-out
+  // goes on (and rolls back) while the hub is away; the Application reports their health.
+  const delivery = new DeliveryController({
+    client: o.client,
+    cluster: o.cluster,
+    log: o.log.child({ component: 'delivery' }),
+  });
   controller.start();
+  delivery.start();
   assignments.start();
   reporter.start();
 
@@ -150,6 +159,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       assignments.stop();
       reporter.stop();
       controller.stop();
+      delivery.stop();
       hub.close();
       server?.close();
       await releaseLease(o.client, DRIVER_LEASE, identity).catch(() => undefined);
