@@ -172,6 +172,23 @@ describe('Argo CD RollingSync over Applications without automated sync', () => {
   it('syncs them itself, as Argo CD does: each gets automated sync without prune', async () => {
     const name = uniqueName('manual-rs');
     const app = uniqueName('manual');
+    // A reachable repository: the roll-out resolves the template's revision before anything.
+    const repo = uniqueName('manual-repo');
+    await fleet.git.createRepo(repo);
+    await fleet.git.commit(repo, {
+      'guestbook/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: m\n',
+    });
+    await hub.admin.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${repo}-repo`, namespace: ns, labels: { 'gitfleet.dev/secret-type': 'repository' } },
+      stringData: {
+        url: fleet.git.repoUrl(repo),
+        username: fleet.git.info.admin.username,
+        password: fleet.git.info.admin.password,
+      },
+    });
+    const base = template('{{.app}}');
     await createSet(name, {
       goTemplate: true,
       generators: [{ list: { elements: [{ app, env: 'env-dev' }] } }],
@@ -179,7 +196,10 @@ describe('Argo CD RollingSync over Applications without automated sync', () => {
         type: 'RollingSync',
         rollingSync: { steps: [{ matchExpressions: [{ key: 'env', operator: 'In', values: ['env-dev'] }] }] },
       },
-      template: template('{{.app}}'),
+      template: {
+        ...base,
+        spec: { ...(base.spec as object), source: { repoURL: fleet.git.repoUrl(repo), path: 'guestbook' } },
+      },
     });
     const created = await waitFor(
       `${app} created`,
