@@ -72,7 +72,7 @@ describe('decryptManifests', () => {
   });
 
   it('names the command that installs sops when it is missing', async () => {
-    const keys = { age: [IDENTITY], pgpEntries: [], source: 'Secret a/b' };
+    const keys = { age: [IDENTITY], pgpEntries: [], pgp: [], source: 'Secret a/b' };
     await expect(decryptManifests([m(encrypted)], { keys, binary: '/nonexistent/sops' })).rejects.toThrow(
       /scripts\/build-tools\.sh sops/,
     );
@@ -94,9 +94,12 @@ describe('keysFromSecret', () => {
     expect(k.source).toBe('Secret team/keys');
   });
 
-  it('refuses a Secret without age identities, naming it and never echoing a bad line', () => {
-    expect(() => keysFromSecret(secret({ 'k.asc': 'pgp' }))).toThrow(
-      /Secret team\/keys holds no age identity.*k\.asc/,
+  it('refuses a Secret without keys, or with a bad entry, naming it and never echoing a bad line', () => {
+    expect(() => keysFromSecret(secret({ 'other.txt': 'x' }))).toThrow(
+      /Secret team\/keys holds no key: add an entry named <name>\.agekey \(age\) or <name>\.asc \(PGP\)/,
+    );
+    expect(() => keysFromSecret(secret({ 'k.asc': 'pgp-supersecret' }))).toThrow(
+      /entry k\.asc is not an ASCII-armored PGP private key/,
     );
     let message = '';
     try {

@@ -16,6 +16,7 @@ import { GitfleetError } from '../../core/errors.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { Manifest } from '../manifest.js';
 import type { DecryptionKeys } from './keys.js';
+import { withGnupgHome } from './pgp.js';
 import { runSops, type SopsOptions } from './sops.js';
 
 /** A SOPS file that cannot be decrypted; `file` is repository-relative. Never transient. */
@@ -96,6 +97,22 @@ export async function decryptManifests(
   manifests: readonly Manifest[],
   opts: DecryptOptions,
 ): Promise<Manifest[]> {
+  if (!needsDecryption(manifests)) return [...manifests];
+  // PGP keys: one memory-backed GnuPG home for this run, removed when it ends.
+  const pgp = opts.keys?.pgp ?? [];
+  if (opts.keys && pgp.length > 0) {
+    const keys = opts.keys;
+    return withGnupgHome(pgp, keys.source, (home) =>
+      decryptAll(manifests, { ...opts, keys, gnupgHome: home }),
+    );
+  }
+  return decryptAll(manifests, opts);
+}
+
+async function decryptAll(
+  manifests: readonly Manifest[],
+  opts: DecryptOptions & { gnupgHome?: string },
+): Promise<Manifest[]> {
   const out: Manifest[] = [];
   for (const m of manifests) {
     const whole = isSopsDocument(m.object);
@@ -112,24 +129,30 @@ export async function decryptManifests(
         'decrypt.NotConfigured',
       );
     }
+    const env = sopsEnv(opts.keys, opts.gnupgHome);
     const object = whole
-      ? await decryptDocument(m, opts.keys, opts)
-      : await decryptDotenvSecret(m, opts.keys, opts);
+      ? await decryptDocument(m, opts.keys, env, opts)
+      : await decryptDotenvSecret(m, opts.keys, env, opts);
     out.push({ object, origin: m.origin });
   }
   return out;
 }
 
-function sopsEnv(keys: DecryptionKeys): Record<string, string> {
-  return { SOPS_AGE_KEY: keys.age.join('\n') };
+function sopsEnv(keys: DecryptionKeys, gnupgHome: string | undefined): Record<string, string> {
+  return { SOPS_AGE_KEY: keys.age.join('\n'), ...(gnupgHome ? { GNUPGHOME: gnupgHome } : {}) };
 }
 
-async function decryptDocument(m: Manifest, keys: DecryptionKeys, opts: SopsOptions): Promise<KubeObject> {
+async function decryptDocument(
+  m: Manifest,
+  keys: DecryptionKeys,
+  env: Record<string, string>,
+  opts: SopsOptions,
+): Promise<KubeObject> {
   const res = await runSops(
     {
       args: ['decrypt', '--input-type', 'json', '--output-type', 'json', '--filename-override', 'stdin.json'],
       stdin: JSON.stringify(m.object),
-      env: sopsEnv(keys),
+      env,
     },
     opts,
   );
@@ -147,6 +170,7 @@ async function decryptDocument(m: Manifest, keys: DecryptionKeys, opts: SopsOpti
 async function decryptDotenvSecret(
   m: Manifest,
   keys: DecryptionKeys,
+  env: Record<string, string>,
   opts: SopsOptions,
 ): Promise<KubeObject> {
   const data = (m.object as unknown as { data: Record<string, string> }).data;
@@ -163,7 +187,7 @@ async function decryptDotenvSecret(
         'stdin.env',
       ],
       stdin: lines.join('\n') + '\n',
-      env: sopsEnv(keys),
+      env,
     },
     opts,
   );
@@ -190,7 +214,7 @@ function failure(m: Manifest, keys: DecryptionKeys, stderr: string): DecryptionE
   if (/data key|successful groups|no identity matched|failed to get the data key/i.test(stderr)) {
     return new DecryptionError(
       m.origin.file,
-      `${what} is encrypted for ${needs}; none of the ${keys.age.length} age identities in ${keys.source} can decrypt it`,
+      `${what} is encrypted for ${needs}; none of the keys in ${keys.source} (${keys.age.length} age identities, ${keys.pgp.length} PGP keys) can decrypt it`,
       'decrypt.WrongKey',
     );
   }

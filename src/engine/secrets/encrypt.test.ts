@@ -109,7 +109,7 @@ describe.runIf(haveTools)('encrypt → decrypt --check → controller decryption
     // Kustomize changing unencrypted fields keeps the MAC valid: the controller still decrypts.
     const edited = { ...doc, metadata: { name: 'db', namespace: 'set-by-kustomize', labels: { a: 'b' } } };
     const [m] = await decryptManifests([{ object: edited as never, origin: { file: 'db.yaml', line: 1 } }], {
-      keys: { age: [k.identity], pgpEntries: [], source: 'test' },
+      keys: { age: [k.identity], pgpEntries: [], pgp: [], source: 'test' },
       binary: SOPS,
     });
     expect((m?.object as { stringData?: Record<string, string> }).stringData?.password).toBe('hunter2-unit');
