@@ -46,6 +46,7 @@ describe.runIf(haveTools)('PGP keys', () => {
     const colons = execFileSync('gpg', ['--batch', '--with-colons', '--list-keys'], {
       env,
       encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
     fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(colons)?.[1] ?? '';
     armored = execFileSync('gpg', ['--batch', '--armor', '--export-secret-keys', fingerprint], {
