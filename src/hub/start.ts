@@ -10,6 +10,7 @@ import { ClusterResolver } from '../controllers/clusters.js';
 import { DeliveryController } from '../controllers/delivery/controller.js';
 import { HubMembership } from '../controllers/lease/shards.js';
 import { ControllerMetrics } from '../controllers/metrics.js';
+import { LifecycleNotifier } from '../controllers/notify/lifecycle.js';
 import { Notifier } from '../controllers/notify/notifier.js';
 import type { RenderOptions } from '../engine/render/index.js';
 import { GitSources } from '../engine/source/index.js';
@@ -92,11 +93,13 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
         });
   const metrics = cfg.metrics ?? new ControllerMetrics();
   const clusters = new ClusterResolver(client, FLEET_NAMESPACE);
+  const notifier = cfg.notifier ?? new Notifier({ client, log });
   const clusterStatus = new ClusterStatusController({
     mgmt: client,
     resolver: clusters,
     log,
     metrics,
+    notifier,
     ...(cfg.clusterCheckIntervalMs ? { intervalMs: cfg.clusterCheckIntervalMs } : {}),
   });
   clusterStatus.start();
@@ -122,7 +125,6 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
     if (cluster?.spec.mode === 'agent' && app.spec.destination.name) return false;
     return membership.owns(dest);
   };
-  const notifier = cfg.notifier ?? new Notifier({ client, log });
   const ns = cfg.namespace !== undefined ? { namespace: cfg.namespace } : {};
   // Watching every namespace, the controller and the API share one cache of Applications.
   const sharedApps =
@@ -153,6 +155,11 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
       })
     : undefined;
   applications?.start();
+  // Created, Deleted, Deployed, SyncRunning, SyncStatusUnknown: read from the apps' own changes.
+  const lifecycle = want.applications
+    ? new LifecycleNotifier({ client, notifier, ...ns, responsibleFor })
+    : undefined;
+  lifecycle?.start();
   // Canaries and blue/green of the hub's own cluster (in-cluster destinations), driven next to the apps.
   const delivery = want.applications
     ? new DeliveryController({
@@ -251,6 +258,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
         clearTimeout(requeue);
         membership.removeAllListeners('change');
         applications?.stop();
+        lifecycle?.stop();
         delivery?.stop();
         appsets?.stop();
         appsets = undefined;
