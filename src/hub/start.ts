@@ -11,6 +11,7 @@ import { DeliveryController } from '../controllers/delivery/controller.js';
 import { HubMembership } from '../controllers/lease/shards.js';
 import { ControllerMetrics } from '../controllers/metrics.js';
 import { LifecycleNotifier } from '../controllers/notify/lifecycle.js';
+import { writeBack } from '../controllers/image/writeback.js';
 import { Notifier } from '../controllers/notify/notifier.js';
 import type { RenderOptions } from '../engine/render/index.js';
 import { GitSources } from '../engine/source/index.js';
@@ -33,7 +34,7 @@ export interface HubConfig {
   sources: GitSources | { cacheDir: string; fetchIntervalMs: number };
   pollIntervalMs: number;
   /** Which controllers run; both by default (the ApplicationSet one only while leader). */
-  controllers?: { applications?: boolean; applicationSets?: boolean };
+  controllers?: { applications?: boolean; applicationSets?: boolean; images?: boolean; promotions?: boolean };
   concurrency?: number;
   healthTimeoutMs?: number;
   renderOptions?: RenderOptions;
@@ -209,7 +210,20 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
     }
   };
   followLeadership();
+  // Image automation and promotions write to Git: only the leader runs them.
+  const writers = writeBack({
+    client,
+    log,
+    ...ns,
+    tickMs: cfg.pollIntervalMs,
+    notifier,
+    ...(cfg.audit ? { audit: cfg.audit } : {}),
+    images: want.images ?? true,
+    promotions: want.promotions ?? true,
+  });
+  writers.follow(membership.isLeader);
   membership.on('change', () => {
+    writers.follow(membership.isLeader);
     followLeadership();
     applications?.requeueAll();
   });
@@ -263,6 +277,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
         appsets?.stop();
         appsets = undefined;
         clusterStatus.stop();
+        await writers.stop();
         await server?.close();
         // The controller stopped its own informer use; the shared one is ours to end.
         sharedApps?.stop();

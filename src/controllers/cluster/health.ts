@@ -8,6 +8,7 @@ import type { ControllerMetrics } from '../metrics.js';
 import { claimDriver } from '../lease/driver.js';
 import { HUB_DRIVER } from '../clusters.js';
 import { replaceStatus } from '../status-write.js';
+import type { Notifier } from '../notify/notifier.js';
 
 /**
  * Keeps each Cluster's connection status current: reachable, server version, last check. Checks
@@ -28,6 +29,7 @@ export class ClusterStatusController {
   #informer: Informer | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #metrics: ControllerMetrics | undefined;
+  readonly #notifier: Notifier | undefined;
 
   constructor(opts: {
     mgmt: KubeClient;
@@ -36,8 +38,11 @@ export class ClusterStatusController {
     intervalMs?: number;
     namespace?: string;
     metrics?: ControllerMetrics;
+    /** Told AgentLost when an agent that had reported falls silent. */
+    notifier?: Notifier;
   }) {
     this.#metrics = opts.metrics;
+    this.#notifier = opts.notifier;
     this.#mgmt = opts.mgmt;
     this.#resolver = opts.resolver;
     this.#log = opts.log;
@@ -154,6 +159,18 @@ export class ClusterStatusController {
         ? `agent silent since ${new Date(last).toISOString()}`
         : 'no agent has connected yet (run gitfleet agent in the cluster with its token)',
     });
+    if (last)
+      this.#notifier?.notify({
+        trigger: 'AgentLost',
+        kind: 'Cluster',
+        namespace: c.metadata.namespace ?? this.#namespace,
+        app: c.metadata.name,
+        labels: c.metadata.labels ?? {},
+        message: `agent silent since ${new Date(last).toISOString()}`,
+        revision: c.status?.lastHeartbeat ?? '',
+        project: '',
+        cluster: c.metadata.name,
+      });
   }
 
   async #write(c: Cluster, status: NonNullable<Cluster['status']>): Promise<void> {
