@@ -20,6 +20,7 @@ import type { ClusterResolver } from '../controllers/clusters.js';
 import type { AuditStore } from '../governance/audit/index.js';
 import type { HubKey } from '../governance/hub-key.js';
 import { auditRoutes } from './audit-routes.js';
+import { deliveryRoutes } from './delivery-routes.js';
 import { AGENT_API } from '../api/agent.js';
 import { actionRoutes } from './actions.js';
 import { agentRoutes } from './agents.js';
@@ -185,6 +186,14 @@ export function apiV1(deps: ApiDeps): { routes: Hono<HubEnv>; stop(): void } {
   routes.route('/', reads);
   routes.route('/', views);
   routes.route('/', actionRoutes(deps));
+  routes.route(
+    '/',
+    deliveryRoutes({
+      client: deps.client,
+      ...(deps.clusters ? { clusters: deps.clusters } : {}),
+      authorizer: deps.authorizer ?? builtinAuthorizer,
+    }),
+  );
   if (deps.audit)
     routes.route('/', auditRoutes({ store: deps.audit, authorizer: deps.authorizer ?? builtinAuthorizer }));
   routes.route(AGENT_API.slice('/api/v1'.length), agents.routes);
