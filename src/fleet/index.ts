@@ -21,6 +21,7 @@ export {
   preserveFields,
   withoutTemplate,
 } from './appset.js';
+export { withJqPointers, type AppSetIgnoreRule } from './appset-jq.js';
 export { applicationSetProblems, maxUpdateProblem, type SpecProblem } from './validate.js';
 export { fakePorts, type FakeFleet, type FakePorts } from './generators/fake-ports.js';
 export { generate, generateAll, type GenerateOptions } from './generators/generate.js';

@@ -89,7 +89,6 @@ describe('applicationSetProblems', () => {
         'UnsupportedField spec.generators[6].scmProvider',
         'UnsupportedField spec.generators[7].clusterDecisionResource',
         'UnsupportedField spec.generators[8].plugin',
-        'UnsupportedField spec.ignoreApplicationDifferences[1].jqPathExpressions',
       ].sort(),
     );
   });

@@ -209,7 +209,7 @@ const SPEC: Node = obj({
     obj({
       name: leaf(),
       jsonPointers: list(leaf()),
-      jqPathExpressions: refused('not implemented; use jsonPointers'),
+      jqPathExpressions: list(leaf()),
     }),
   ),
   preservedFields: obj({ annotations: list(leaf()), labels: list(leaf()) }),
