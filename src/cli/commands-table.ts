@@ -43,6 +43,11 @@ export const COMMANDS: CliCommand[] = [
     run: async (a) => (await import('./commands/cluster.js')).clusterCommand(a),
   },
   {
+    name: 'preview',
+    summary: '--base A --head B [--repo URL]: which apps on which clusters a change touches, with diffs',
+    run: async (a) => (await import('./commands/preview.js')).previewCommand(a),
+  },
+  {
     name: 'rollout',
     summary: 'status|pause|resume|approve the progressive roll-out of an ApplicationSet',
     verbs: ['status', 'pause', 'resume', 'approve'],
