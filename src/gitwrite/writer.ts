@@ -43,7 +43,8 @@ export interface WriteRequest {
    */
   pushBranch?: string;
   author: GitAuthor;
-  message: string;
+  /** The commit message, or a function building it after the edit (to list what changed). */
+  message: string | (() => string);
   /**
    * Changes the work tree at `dir` and returns the repository-relative paths it changed (none:
    * nothing to commit). Called once per attempt, each time on a fresh clone, so it must derive its
@@ -99,6 +100,13 @@ export class GitWriter {
         `${redactUrl(req.repoURL)}: write-back over SSH is not supported yet; use an https URL and a token`,
       );
     const pushBranch = req.pushBranch ?? req.checkoutBranch;
+    for (const v of [req.author.name, req.author.email])
+      // eslint-disable-next-line no-control-regex
+      if (/[\u0000-\u001f\u007f<>]/u.test(v) || v.trim() === '')
+        throw new GitfleetError(
+          'gitwrite.InvalidAuthor',
+          `commit author ${JSON.stringify(v)} is empty or holds control characters or <>`,
+        );
     for (const [v, what] of [
       [req.checkoutBranch, 'checkout branch'],
       [pushBranch, 'push branch'],
@@ -176,7 +184,7 @@ export class GitWriter {
         '--quiet',
         '--no-verify',
         '-m',
-        req.message,
+        typeof req.message === 'string' ? req.message : req.message(),
       ]);
       const commit = (await git(['rev-parse', 'HEAD'])).trim();
       const direct = pushBranch === req.checkoutBranch;
