@@ -28,7 +28,6 @@ import {
   preserveFields,
   renderTemplate,
   TemplateError,
-  withJqPointers,
   withoutTemplate,
   type FleetPorts,
   type GeneratorSpec,
@@ -273,11 +272,10 @@ export class ApplicationSetController {
       const cur = existing.get(app.metadata.name);
       if (!cur || !ownedBy(cur, set)) continue;
       try {
-        const preserved = preserveFields(app, cur, set.spec.preservedFields);
         desired[i] = ignoreDifferences(
-          preserved,
+          preserveFields(app, cur, set.spec.preservedFields),
           cur,
-          await withJqPointers(set.spec.ignoreApplicationDifferences, preserved, cur),
+          set.spec.ignoreApplicationDifferences,
         );
       } catch (e) {
         await this.#failed(set, 'ApplicationValidationError', where(e, `ApplicationSet ${k}`), 'render');
@@ -384,6 +382,17 @@ export class ApplicationSetController {
     if (rollout?.phase === 'Halted' && set.status?.rollout?.phase !== 'Halted') {
       this.#o.notifier?.notify({
         trigger: 'RolloutHalted',
+        namespace,
+        app: name,
+        labels: set.metadata.labels ?? {},
+        message: rollout.message,
+        revision: rollout.revision,
+      });
+    }
+    if (rollout?.phase === 'WaitingApproval' && set.status?.rollout?.phase !== 'WaitingApproval') {
+      this.#o.notifier?.notify({
+        trigger: 'ApprovalWaiting',
+        kind: 'ApplicationSet',
         namespace,
         app: name,
         labels: set.metadata.labels ?? {},
