@@ -28,6 +28,7 @@ import {
   preserveFields,
   renderTemplate,
   TemplateError,
+  withJqPointers,
   withoutTemplate,
   type FleetPorts,
   type GeneratorSpec,
@@ -272,10 +273,11 @@ export class ApplicationSetController {
       const cur = existing.get(app.metadata.name);
       if (!cur || !ownedBy(cur, set)) continue;
       try {
+        const preserved = preserveFields(app, cur, set.spec.preservedFields);
         desired[i] = ignoreDifferences(
-          preserveFields(app, cur, set.spec.preservedFields),
+          preserved,
           cur,
-          set.spec.ignoreApplicationDifferences,
+          await withJqPointers(set.spec.ignoreApplicationDifferences, preserved, cur),
         );
       } catch (e) {
         await this.#failed(set, 'ApplicationValidationError', where(e, `ApplicationSet ${k}`), 'render');
