@@ -248,7 +248,9 @@ export type ConditionType =
   | 'PolicyWarning'
   | 'ComparisonError'
   | 'SyncError'
-  | 'SyncWindowBlocked';
+  | 'SyncWindowBlocked'
+  /** Live objects changed away from what the last successful sync applied; cleared when healed. */
+  | 'DriftDetected';
 
 /** An ApplicationSet's condition types (Argo CD's names). */
 export type ApplicationSetConditionType =
@@ -264,6 +266,9 @@ export interface Condition<T extends string = ConditionType> {
 
 /** Terminating: asked to stop (`gitfleet app terminate`); the next reconcile ends it Failed. */
 export type OperationPhase = 'Running' | 'Terminating' | 'Succeeded' | 'Failed' | 'Error';
+
+/** Argo CD's sync phases: hooks run in PreSync, PostSync or SyncFail, everything else in Sync. */
+export type SyncPhase = 'PreSync' | 'Sync' | 'PostSync' | 'SyncFail';
 
 /** A hook's outcome, as Argo CD's `hookPhase`. */
 export type HookPhaseResult = 'Running' | 'Succeeded' | 'Failed';
@@ -292,6 +297,8 @@ export interface OperationStep {
   waitingSince?: string;
   /** Owned objects the prune step left in place: they stay in the inventory when the operation ends. */
   kept?: { group: string; version: string; kind: string; namespace?: string; name: string }[];
+  /** The operation failed and runs its SyncFail hooks: why it failed, and which SyncFail step runs. */
+  failing?: { message: string; step: number };
 }
 
 export interface OperationState {
@@ -304,6 +311,8 @@ export interface OperationState {
   resources?: OperationResource[];
   /** Set while the operation runs. */
   step?: OperationStep;
+  /** The phase of the step running or run last: PreSync, Sync, PostSync, or SyncFail once it failed. */
+  syncPhase?: SyncPhase;
   /** The sync request (REFRESH_ANNOTATION value) that started a manual operation. */
   syncRequest?: string;
   /** Objects the operation touched, when `resources` lists only some of them (failed first). */

@@ -13,6 +13,7 @@ import {
   type HistoryEntry,
   type IgnoreDifference,
   type OperationState,
+  type SyncPhase,
   type ResourceStatus,
 } from '../../api/application.js';
 import { formatObjectRef, groupOf } from '../../core/object-ref.js';
@@ -599,17 +600,32 @@ export class ApplicationController {
         message,
         revision: sha,
       });
+    // DriftDetected: a condition while the drift lasts, one notification per drift (not per look).
+    const drifting = status.conditions?.some((c) => c.type === 'DriftDetected' && c.status === 'True');
     if (drift) {
-      this.#o.metrics?.driftDetected.inc();
       const drifted = cmp.resources
         .filter((r) => r.status === 'OutOfSync')
         .map((r) => formatObjectRef(r.ref));
-      notify('DriftDetected', `changed outside Git: ${drifted.slice(0, 5).join(', ')}`);
+      const message = `changed outside Git: ${drifted.slice(0, 5).join(', ')}${drifted.length > 5 ? ` and ${drifted.length - 5} more` : ''}`;
+      if (!drifting) {
+        this.#o.metrics?.driftDetected.inc();
+        notify('DriftDetected', message);
+      }
+      status.conditions = setCondition(
+        status.conditions,
+        { type: 'DriftDetected', status: 'True', reason: 'DriftDetected', message },
+        now,
+      );
     }
 
     // The operation's end, whoever ends it: audit, metrics, notification, history, events, retry.
     const finish = async (
-      result: { phase: 'Succeeded' | 'Failed'; message: string; changes: ChangeSetEntry[] },
+      result: {
+        phase: 'Succeeded' | 'Failed';
+        message: string;
+        changes: ChangeSetEntry[];
+        syncPhase?: SyncPhase;
+      },
       op: OperationState,
       revision: string,
     ): Promise<void> => {
@@ -799,6 +815,7 @@ export class ApplicationController {
           applied: new Map(),
           pruned: new Set(),
           steps: 0,
+          syncPhase: 'Sync',
         };
       }
       // The state after the step is the comparison: nothing is compared a second time.
@@ -811,13 +828,22 @@ export class ApplicationController {
         status.operationState = {
           ...op,
           message: step.message,
+          syncPhase: step.syncPhase,
           resources: step.changes.map(toOperationResource),
           step: stepOf(step),
         };
-      } else await finish({ phase: step.phase, message: step.message, changes: step.changes }, op, sha);
+      } else
+        await finish(
+          { phase: step.phase, message: step.message, changes: step.changes, syncPhase: step.syncPhase },
+          op,
+          sha,
+        );
     } else {
       this.#watch(dest).ensure(await inventory.load(owner));
     }
+    // Healed (a sync, or a hand edit undone), or Git moved on: what drifted is no longer drift.
+    if (cmp.status === 'Synced' || (status.sync?.revision !== undefined && status.sync.revision !== sha))
+      status.conditions = removeCondition(status.conditions, 'DriftDetected');
     if (cmp.health.status === 'Degraded' && status.health?.status !== 'Degraded') {
       notify('HealthDegraded', cmp.health.message ?? 'an object is Degraded');
     }

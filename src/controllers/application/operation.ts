@@ -1,4 +1,4 @@
-import type { OperationResource, OperationState, OperationStep } from '../../api/application.js';
+import type { OperationResource, OperationState, OperationStep, SyncPhase } from '../../api/application.js';
 import type { ChangeSetEntry } from '../../engine/apply/changeset.js';
 import type { SyncProgress, SyncStepResult } from '../../engine/sync/index.js';
 
@@ -16,6 +16,7 @@ export function toOperationResource(c: ChangeSetEntry): OperationResource {
     name: c.ref.name,
     action: c.action,
     ...(c.message ? { message: c.message } : {}),
+    ...(c.syncPhase ? { syncPhase: c.syncPhase } : {}),
     ...(c.hook ? { hookPhase: hookPhaseOf(c) } : {}),
   };
 }
@@ -38,7 +39,12 @@ export function changesOf(op: OperationState): ChangeSetEntry[] {
     action: r.action as ChangeSetEntry['action'],
     ...(r.message ? { message: r.message } : {}),
     ...(r.hookPhase ? { hook: true } : {}),
+    ...(isSyncPhase(r.syncPhase) ? { syncPhase: r.syncPhase } : {}),
   }));
+}
+
+function isSyncPhase(p: string | undefined): p is SyncPhase {
+  return p === 'PreSync' || p === 'Sync' || p === 'PostSync' || p === 'SyncFail';
 }
 
 /** The engine's progress from a saved operation. */
@@ -48,6 +54,7 @@ export function progressOf(op: OperationState): SyncProgress | undefined {
     step: op.step.index,
     ...(op.step.waitingSince ? { waitingSince: Date.parse(op.step.waitingSince) } : {}),
     ...(op.step.kept ? { kept: op.step.kept } : {}),
+    ...(op.step.failing ? { failing: op.step.failing } : {}),
   };
 }
 
@@ -60,17 +67,19 @@ export function stepOf(r: SyncStepResult): OperationStep {
       ? { waitingSince: new Date(r.progress.waitingSince).toISOString() }
       : {}),
     ...(r.progress.kept?.length ? { kept: r.progress.kept } : {}),
+    ...(r.progress.failing ? { failing: r.progress.failing } : {}),
   };
 }
 
 /** The operation as it ended. */
 export function finishedOperation(
   op: OperationState,
-  r: { phase: 'Succeeded' | 'Failed'; message: string; changes: ChangeSetEntry[] },
+  r: { phase: 'Succeeded' | 'Failed'; message: string; changes: ChangeSetEntry[]; syncPhase?: SyncPhase },
 ): OperationState {
   const { step: _step, syncRequest: _request, ...rest } = op;
   return {
     ...rest,
+    ...(r.syncPhase ? { syncPhase: r.syncPhase } : {}),
     phase: r.phase,
     message: r.message,
     finishedAt: new Date().toISOString(),

@@ -1,5 +1,6 @@
 import type { ObjectRef } from '../../core/object-ref.js';
 import type { HealthResult } from '../health/types.js';
+import type { HookPhase } from '../plan/annotations.js';
 
 export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'skipped' | 'failed';
 
@@ -12,5 +13,7 @@ export interface ChangeSetEntry {
   /** Redacted diff of what changed (configured) — never Secret values. */
   diff?: string;
   hook?: boolean;
+  /** The phase the object was applied in (Argo CD's syncPhase: PreSync, Sync, PostSync, SyncFail). */
+  syncPhase?: HookPhase;
   health?: HealthResult;
 }

@@ -24,6 +24,7 @@ import {
 import type { InventoryStore } from '../inventory/store.js';
 import type { Manifest } from '../manifest.js';
 import { planSync, type SyncPlan, type SyncStep, type SyncTask } from '../plan/plan.js';
+import type { HookPhase } from '../plan/annotations.js';
 import { kindRank } from '../plan/order.js';
 import { mapLimit } from '../../core/concurrency.js';
 import { discoverScopes } from './scopes.js';
@@ -89,6 +90,11 @@ export interface SyncProgress {
   waitingSince?: number;
   /** Owned objects prune left in place (Prune=false, disabled prune, failed delete): kept in the inventory. */
   kept?: InventoryEntry[];
+  /**
+   * Set once the operation has failed and its SyncFail hooks run (Argo CD's meaning): why it
+   * failed, and the SyncFail step being run or awaited. The operation ends Failed after them.
+   */
+  failing?: { message: string; step: number };
 }
 
 export interface SyncStepResult {
@@ -106,6 +112,8 @@ export interface SyncStepResult {
   pruned: Set<string>;
   /** The step count, for messages ("step 2 of 4"). */
   steps: number;
+  /** The phase of the step run or awaited last (Argo CD's PreSync, Sync, PostSync, SyncFail). */
+  syncPhase: HookPhase;
 }
 
 /** Nothing may be applied or pruned: the render came back empty and allowEmpty is off. */
@@ -232,7 +240,17 @@ async function runSteps(
   const applied = new Map<string, KubeObject>();
   const pruned = new Set<string>();
   const progress: SyncProgress = prior.progress ? { ...prior.progress } : { step: 0 };
-  const result = (phase: SyncStepResult['phase'], message: string, inventory: InventoryEntry[]) => ({
+  if (progress.failing) progress.failing = { ...progress.failing };
+  const phaseNow = (): HookPhase => {
+    if (progress.failing) return 'SyncFail';
+    const s = steps[Math.min(progress.step, steps.length - 1)];
+    return s?.kind === 'apply' ? s.step.phase : 'Sync';
+  };
+  const result = (
+    phase: SyncStepResult['phase'],
+    message: string,
+    inventory: InventoryEntry[],
+  ): SyncStepResult => ({
     phase,
     message,
     progress,
@@ -241,16 +259,80 @@ async function runSteps(
     applied,
     pruned,
     steps: steps.length,
+    syncPhase: phaseNow(),
   });
   // Until the operation ends the saved inventory is the union of old and new: nothing untracked.
   const widened = mergeInventories(plan.inventory, previous);
   /** What the cluster holds now: read at the start of this reconcile, or saved since. */
   let stored = previous;
-  const fail = async (message: string): Promise<SyncStepResult> => {
-    // SyncFail hooks are applied, not awaited: the operation has failed whatever they do.
-    for (const step of plan.syncFail) await applyStep(step, client, opts, deps, changes, applied);
-    return result('Failed', message, widened);
+  /**
+   * The operation failed: its SyncFail hooks (Argo CD's meaning) are applied and awaited, step by
+   * step across calls like any hook; it then ends Failed with the first failure's message (and
+   * theirs, if they fail too).
+   */
+  const runSyncFail = async (): Promise<SyncStepResult> => {
+    const f = progress.failing;
+    if (!f) throw new Error('runSyncFail without a failure');
+    for (; f.step < plan.syncFail.length; f.step++) {
+      const step = plan.syncFail[f.step];
+      if (!step) break;
+      let lives: (KubeObject | undefined)[];
+      if (progress.waitingSince === undefined) {
+        const err = await applyStep(step, client, opts, deps, changes, applied);
+        if (err) return result('Failed', `${f.message}; SyncFail hook: ${err}`, widened);
+        progress.waitingSince = now();
+        lives = step.tasks.map((t) => applied.get(objectKey(t.object)));
+      } else lives = await readStep(step);
+      const look = await lookAt(step, lives);
+      if (look.degraded) return result('Failed', `${f.message}; SyncFail hook: ${look.degraded}`, widened);
+      if (look.waiting.length) {
+        const timeout = req.healthTimeoutMs ?? 300_000;
+        if (now() - progress.waitingSince > timeout)
+          return result(
+            'Failed',
+            `${f.message}; SyncFail hook: timed out after ${timeout} ms waiting for ${look.waiting.join(', ')}`,
+            widened,
+          );
+        return result(
+          'Running',
+          `failed, running SyncFail hooks: waiting for ${look.waiting.join(', ')}`,
+          widened,
+        );
+      }
+      delete progress.waitingSince;
+    }
+    return result('Failed', f.message, widened);
   };
+  const fail = async (message: string): Promise<SyncStepResult> => {
+    if (!plan.syncFail.length) return result('Failed', message, widened);
+    progress.failing = { message, step: 0 };
+    delete progress.waitingSince;
+    return runSyncFail();
+  };
+  const readStep = (step: SyncStep): Promise<(KubeObject | undefined)[]> =>
+    mapLimit(step.tasks, APPLY_CONCURRENCY, (t) => client.getOrUndefined(refOf(t.object), req.signal));
+  /** One look at an applied step: health recorded on its changes, finished hooks deleted by policy. */
+  const lookAt = async (
+    step: SyncStep,
+    lives: (KubeObject | undefined)[],
+  ): Promise<{ waiting: string[]; degraded?: string }> => {
+    const health = assessStep(step.tasks, lives, req.health);
+    for (const [i, t] of step.tasks.entries()) {
+      const entry = changes.findLast((c) => sameObject(c, t.object));
+      const h = health.results[i];
+      if (entry && h) entry.health = h;
+    }
+    if (health.degraded || health.waiting.length === 0) {
+      for (const [i, t] of step.tasks.entries()) {
+        if (!t.hook) continue;
+        const ok = health.results[i]?.status !== 'Degraded';
+        if (t.deletePolicies.includes(ok ? 'HookSucceeded' : 'HookFailed'))
+          await deleteOwnedAndWait(client, t, opts, deps.sleep ?? defaultSleep, false);
+      }
+    }
+    return health;
+  };
+  if (progress.failing) return runSyncFail();
 
   if (!prior.progress) {
     if (req.createNamespace) {
@@ -298,25 +380,8 @@ async function runSteps(
       progress.waitingSince = now();
       // Right after the apply, its answers are the live state: no read.
       lives = step.tasks.map((t) => applied.get(objectKey(t.object)));
-    } else {
-      lives = await mapLimit(step.tasks, APPLY_CONCURRENCY, (t) =>
-        client.getOrUndefined(refOf(t.object), req.signal),
-      );
-    }
-    const health = assessStep(step.tasks, lives, req.health);
-    for (const [i, t] of step.tasks.entries()) {
-      const entry = changes.findLast((c) => sameObject(c, t.object));
-      const h = health.results[i];
-      if (entry && h) entry.health = h;
-    }
-    if (health.degraded || health.waiting.length === 0) {
-      for (const [i, t] of step.tasks.entries()) {
-        if (!t.hook) continue;
-        const ok = health.results[i]?.status !== 'Degraded';
-        if (t.deletePolicies.includes(ok ? 'HookSucceeded' : 'HookFailed'))
-          await deleteOwnedAndWait(client, t, opts, deps.sleep ?? defaultSleep, false);
-      }
-    }
+    } else lives = await readStep(step);
+    const health = await lookAt(step, lives);
     if (health.degraded) return fail(`${label}${isHookStep(step) ? ' hook' : ''}: ${health.degraded}`);
     if (health.waiting.length) {
       const timeout = req.healthTimeoutMs ?? 300_000;
@@ -396,7 +461,7 @@ async function applyStep(
       const r = await applyTask(client, task, opts, known);
       if (r.live) applied.set(objectKey(task.object), r.live);
       if (!task.hook) rememberApplied(deps.memo, task, opts, r);
-      return r.entry;
+      return { ...r.entry, syncPhase: step.phase };
     });
     changes.push(...entries);
     const failed = entries.find((e) => e.action === 'failed');
