@@ -26,6 +26,9 @@ import type { Informer } from '../kube/informer.js';
 import type { Project } from '../api/project.js';
 import { answerError, fail } from './http-errors.js';
 import type { HubEnv } from './principal.js';
+import { agentSkewRefusal, gitfleetVersion } from '../core/version-skew.js';
+
+const HUB_VERSION = gitfleetVersion();
 
 /** Labels of the hub's copy of an agent's autonomous Application. */
 export const AGENT_CLUSTER_LABEL = 'gitfleet.dev/agent-cluster';
@@ -142,6 +145,9 @@ export function agentRoutes(deps: AgentRoutesDeps): { routes: Hono<HubEnv>; stop
   app.get('/assignments', async (c) => {
     const cluster = c.req.query('cluster') ?? '';
     gate(c, cluster);
+    // An agent too old or too new for this hub is refused by name (docs/install.md: version skew).
+    const skew = agentSkewRefusal(HUB_VERSION, c.req.header('x-gitfleet-agent-version'));
+    if (skew) fail(409, skew);
     const since = c.req.query('version');
     const waitS = Math.min(Number(c.req.query('wait') ?? '0') || 0, MAX_WAIT_S);
     void heartbeat(cluster, c.req.header('x-gitfleet-agent-version'), false);
@@ -178,6 +184,8 @@ export function agentRoutes(deps: AgentRoutesDeps): { routes: Hono<HubEnv>; stop
         'body must be a status batch: {cluster, bootId, seq, apps: [{origin: assigned|autonomous, namespace, name, …}], events}',
       );
     gate(c, batch.cluster);
+    const skew = agentSkewRefusal(HUB_VERSION, batch.agentVersion);
+    if (skew) fail(409, skew);
     // One batch at a time per cluster, in the order they arrive; a repeat is acknowledged only.
     const run = (chains.get(batch.cluster) ?? Promise.resolve()).then(
       async (): Promise<StatusAck | { refused: string[] }> => {

@@ -28,6 +28,7 @@ let cluster: TestCluster;
 let repo: string;
 let logDir: string;
 let hub: ManagedProcess | undefined;
+let hubPort = 0;
 const PATH = 'clusters/hub';
 
 function bootstrap(valuesFile: string): { status: number | null; stdout: string; stderr: string } {
@@ -157,7 +158,7 @@ describe('gitfleet bootstrap', () => {
     const before = await hubDeployment();
     expect(before.metadata.annotations?.[OWNER_ANNOTATION]).toBe(`${FLEET_NAMESPACE}/gitfleet`);
 
-    const port = await freePort();
+    const port = (hubPort = await freePort());
     hub = startHubProcess({
       name: 'bootstrap-hub',
       logDir,
@@ -237,7 +238,7 @@ describe('gitfleet bootstrap', () => {
 
   it('installs agents from Git: the ApplicationSet makes one agent Application per labelled Cluster', async () => {
     const edge = uniqueName('edge');
-    await registerAgentCluster(cluster.admin, {
+    const { token } = await registerAgentCluster(cluster.admin, {
       name: edge,
       labels: { 'gitfleet.dev/agent-install': 'true' },
     });
@@ -262,5 +263,19 @@ describe('gitfleet bootstrap', () => {
       ]),
     );
     expect(app.metadata.annotations?.['gitfleet.dev/self-management']).toBe('true');
+
+    // The hub/agent version skew is bounded: an agent two minors away is refused by name, one
+    // minor behind is served (the hub is 0.1.0).
+    const poll = (version: string): Promise<Response> =>
+      fetch(`http://127.0.0.1:${hubPort}/api/v1/agent/assignments?cluster=${edge}`, {
+        headers: { authorization: `Bearer ${token}`, 'x-gitfleet-agent-version': version },
+      });
+    const far = await waitFor('the hub to answer the agent', async () => {
+      const r = await poll('0.3.0');
+      return r.status === 503 ? undefined : r;
+    });
+    expect(far.status).toBe(409);
+    expect(await far.text()).toContain('agent version 0.3.0 is outside the supported skew with hub 0.1.0');
+    expect((await poll('0.0.9')).status).toBe(200);
   }, 120_000);
 });
