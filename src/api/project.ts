@@ -77,6 +77,13 @@ export interface SyncWindow {
   manualSync?: boolean;
   /** Argo CD's window description: informational. */
   description?: string;
+  /** Argo CD's `andOperator`: the window applies only when every list it sets matches. */
+  andOperator?: boolean;
+  /**
+   * Argo CD's `syncOverrun`: a sync that started while allowed may go on after this window starts
+   * denying (deny) or ends (allow). Without it, the sync must stop (see `runningSyncGate`).
+   */
+  syncOverrun?: boolean;
 }
 
 /** A rule evaluated on every rendered object before anything is applied. */

@@ -27,6 +27,7 @@ export {
 } from './policy/evaluate.js';
 export {
   describeWindow,
+  runningSyncGate,
   syncGate,
   windowStates,
   type SyncGate,

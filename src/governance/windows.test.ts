@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Project, SyncWindow } from '../api/project.js';
-import { syncGate, windowMatches, windowStates } from './windows.js';
+import { runningSyncGate, syncGate, windowMatches, windowStates } from './windows.js';
 
 const project = (syncWindows: SyncWindow[]): Project => ({
   apiVersion: 'gitfleet.dev/v1alpha1',
@@ -104,5 +104,71 @@ describe('windows listing clusters by API URL (Argo CD)', () => {
     expect(windowMatches(w, { ...t, server: 'https://dev.example:6443' })).toBe(false);
     expect(windowMatches(w, t)).toBe(false);
     expect(windowMatches({ ...w, clusters: ['prod'] }, t)).toBe(true);
+  });
+});
+
+describe("Argo CD's andOperator and syncOverrun", () => {
+  it('andOperator: the window applies only when every list it sets matches', () => {
+    const w: SyncWindow = { ...workHours, applications: ['web'], namespaces: ['other'] };
+    expect(windowMatches(w, app)).toBe(true);
+    expect(windowMatches({ ...w, andOperator: true }, app)).toBe(false);
+    expect(windowMatches({ ...w, namespaces: ['team-*'], andOperator: true }, app)).toBe(true);
+    // By server URL as by name, under AND too.
+    const byServer: SyncWindow = {
+      ...w,
+      namespaces: ['team-a'],
+      clusters: ['https://prod.example:6443'],
+      andOperator: true,
+    };
+    expect(windowMatches(byServer, { ...app, server: 'https://prod.example:6443' })).toBe(true);
+    expect(windowMatches(byServer, app)).toBe(false);
+    // A window that sets no list matches nothing under AND (Argo CD's loop finds no match).
+    expect(
+      windowMatches({ kind: 'deny', schedule: '* * * * *', duration: '1h', andOperator: true }, app),
+    ).toBe(false);
+    expect(syncGate(project([{ ...w, andOperator: true }]), app, now, false).allowed).toBe(true);
+  });
+
+  it('syncOverrun on a deny window: a sync that started before it may go on, without it it must stop', () => {
+    const started = new Date('2026-11-25T07:30:00Z'); // before the 08:00 UTC start
+    const stop = runningSyncGate(project([workHours]), app, now, false, started);
+    expect(stop.allowed).toBe(false);
+    expect(stop.reason).toContain('has no syncOverrun');
+    expect(runningSyncGate(project([{ ...workHours, syncOverrun: true }]), app, now, false, started)).toEqual(
+      {
+        allowed: true,
+      },
+    );
+    // Started while the window already denied (say, by manualSync): overrun does not cover it.
+    const late = new Date('2026-11-25T09:00:00Z');
+    expect(
+      runningSyncGate(project([{ ...workHours, syncOverrun: true }]), app, now, false, late).allowed,
+    ).toBe(false);
+    // Every active deny window must allow the overrun.
+    const two = project([
+      { ...workHours, syncOverrun: true },
+      { ...workHours, namespaces: ['team-*'] },
+    ]);
+    expect(runningSyncGate(two, app, now, false, started).allowed).toBe(false);
+  });
+
+  it('syncOverrun on an allow window: a sync that started inside it may run past its end', () => {
+    const morning: SyncWindow = {
+      kind: 'allow',
+      schedule: '0 9 * * *',
+      duration: '30m',
+      applications: ['*'],
+    };
+    const started = new Date('2026-11-25T09:20:00Z');
+    expect(runningSyncGate(project([morning]), app, now, false, started).allowed).toBe(false);
+    expect(
+      runningSyncGate(project([{ ...morning, syncOverrun: true }]), app, now, false, started).allowed,
+    ).toBe(true);
+    // Inside the window the question does not arise.
+    expect(
+      runningSyncGate(project([morning]), app, new Date('2026-11-25T09:25:00Z'), false, started),
+    ).toEqual({
+      allowed: true,
+    });
   });
 });

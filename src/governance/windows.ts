@@ -101,14 +101,18 @@ function stateAt(p: ParsedWindow, now: Date): { active: boolean; nextChange?: Da
   return { active: true };
 }
 
-/** Whether a window applies to a target: any of its application, cluster or namespace globs matches. */
+/**
+ * Whether a window applies to a target: any of its application, cluster or namespace globs
+ * matches — or, with Argo CD's `andOperator`, every list it sets matches (a window that sets none
+ * matches nothing, as in Argo CD).
+ */
 export function windowMatches(w: SyncWindow, t: WindowTarget): boolean {
-  return (
-    anyWildcard(w.applications, t.application) ||
-    anyWildcard(w.clusters, t.cluster) ||
-    (w.clusters ?? []).some((c) => serverGlobMatches(c, t.server)) ||
-    anyWildcard(w.namespaces, t.namespace)
-  );
+  const checks: boolean[] = [];
+  if (w.applications?.length) checks.push(anyWildcard(w.applications, t.application));
+  if (w.clusters?.length)
+    checks.push(anyWildcard(w.clusters, t.cluster) || w.clusters.some((c) => serverGlobMatches(c, t.server)));
+  if (w.namespaces?.length) checks.push(anyWildcard(w.namespaces, t.namespace));
+  return w.andOperator ? checks.length > 0 && checks.every(Boolean) : checks.some(Boolean);
 }
 
 /** Every window of the project (only those matching `target`, when given) at `now`. */
@@ -163,5 +167,37 @@ export function syncGate(project: Project, target: WindowTarget, now: Date, manu
       .map(describeWindow)
       .join(', ')}) opens ${Number.isFinite(opens) ? new Date(opens).toISOString() : 'not within a year'}`,
     ...(Number.isFinite(opens) ? { retryAt: new Date(opens) } : {}),
+  };
+}
+
+/**
+ * Whether a sync that started at `startedAt` may go on at `now` (Argo CD's `syncOverrun`): when
+ * the windows would not let it start now, it goes on only if it was allowed when it started and
+ * every window now blocking it has `syncOverrun` — every active deny window, or, when it is outside
+ * its allow windows, every one of them. Otherwise the verdict names the windows that end it.
+ *
+ * The Application controller checks windows when an operation starts; stopping a running sync
+ * with this verdict at each step is the controller's to call (docs/governance.md).
+ */
+export function runningSyncGate(
+  project: Project,
+  target: WindowTarget,
+  now: Date,
+  manual: boolean,
+  startedAt: Date,
+): SyncGate {
+  const gate = syncGate(project, target, now, manual);
+  if (gate.allowed) return gate;
+  const states = windowStates(project, now, target);
+  const denies = states.filter((s) => s.window.kind === 'deny' && s.active);
+  const blocking = denies.length ? denies : states.filter((s) => s.window.kind === 'allow');
+  const overrun = blocking.every((s) => s.window.syncOverrun === true);
+  if (overrun && syncGate(project, target, startedAt, manual).allowed) return { allowed: true };
+  const without = blocking.filter((s) => !s.window.syncOverrun).map(describeWindow);
+  return {
+    ...gate,
+    reason: `${gate.reason ?? 'sync window'}; the sync started ${startedAt.toISOString()} ${
+      overrun ? 'while windows did not allow it' : `and ${without.join(', ')} has no syncOverrun`
+    }`,
   };
 }
