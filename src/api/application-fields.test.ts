@@ -93,7 +93,6 @@ describe('unsupportedApplicationFields', () => {
         'spec.source.directory.jsonnet',
         'spec.source.kustomize.version',
         'spec.source.kustomize.commonAnnotationsEnvsubst',
-        'spec.source.kustomize.patches[1].path',
         'spec.source.kustomize.labelWithoutSelector',
         'spec.source.kustomize.labelIncludeTemplates',
         'spec.source.kustomize.kubeVersion',

@@ -54,15 +54,9 @@ const SOURCE: Record<string, Node> = {
     forceCommonAnnotations: true,
     version: refuse('gitfleet runs its one pinned kustomize; a per-app version cannot be chosen'),
     commonAnnotationsEnvsubst: refuse('environment substitution in annotations is not supported'),
-    // Inline patches with Argo's meaning (kustomize-overrides.ts); a patch file cannot be loaded from the wrapper.
-    patches: listOf({
-      patch: true,
-      target: true,
-      options: true,
-      path: refuse(
-        'patch files are not supported here; inline the patch in `patch` or list it in the kustomization',
-      ),
-    }),
+    // Inline patches and patch files of the repository, with Argo's meaning (kustomize-overrides.ts,
+    // kustomize-patch-files.ts).
+    patches: listOf({ patch: true, target: true, options: true, path: true }),
     // Added to the override wrapper, confined to the repository (kustomize.ts overrideComponents).
     components: true,
     ignoreMissingComponents: true,

@@ -26,7 +26,7 @@ export interface KustomizeOverrides {
   replicas?: { name: string; count: number | string }[];
   /**
    * Argo CD's `kustomize.patches`: inline patches (strategic merge or JSON 6902) with an optional
-   * target. `path` is refused: the wrapper's root is not the app's, so a file would not load.
+   * target. A `path` (a patch file) is read and inlined first by kustomize-patch-files.ts.
    */
   patches?: { patch?: unknown; path?: unknown; target?: unknown; options?: unknown }[];
   /**

@@ -23,6 +23,7 @@ import { findExecutable } from './sandbox.js';
 import { InputSet } from './inputs.js';
 import type { KustomizeOverrides } from './kustomize-overrides.js';
 import { checkOverridesAgainst, hasOverrides, wrapperKustomization } from './kustomize-overrides.js';
+import { inlinePatchFiles, patchFiles } from './kustomize-patch-files.js';
 import { parseManifests, isRecord } from './yaml-docs.js';
 
 /** The names kustomize accepts for its configuration file, in its order of preference. */
@@ -66,6 +67,8 @@ export async function renderKustomize(
   const kustFile = await kustomizationFile(app);
   if (!inputs) await kustomizeInputs(rootReal, app, limits.signal, overrides);
   const components = await overrideComponents(rootReal, app, overrides);
+  // Argo's patches[].path: read here (confined), since the wrapper's root cannot load the file.
+  overrides = await inlinePatchFiles(rootReal, app, overrides);
 
   const home = await mkdtemp(join(tmpdir(), 'gitfleet-kustomize-'));
   try {
@@ -166,6 +169,8 @@ export async function kustomizeInputs(
   const dirs = new Set(await kustomizationDirs(rootReal, app.abs));
   for (const c of await overrideComponents(rootReal, app, overrides))
     for (const d of await kustomizationDirs(rootReal, c)) dirs.add(d);
+  // A patch file of the overrides is an input: a change to it re-renders.
+  for (const f of (await patchFiles(rootReal, app, overrides)).values()) inputs.add(toRel(rootReal, f));
   for (const dir of dirs) {
     await inputs.addDirectory(rootReal, dir, { recursive: true, signal });
   }
