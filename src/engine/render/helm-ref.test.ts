@@ -67,3 +67,41 @@ describe('helm value files from another source ($ref/…)', () => {
     expect(out.find((m) => m.object.kind === 'ConfigMap')?.object.data).toMatchObject({ color: 'grey' });
   });
 });
+
+describe('helm fileParameters from another source ($ref/…)', () => {
+  it('sets a value from a file of the referenced checkout, confined to it', async () => {
+    const vals = valuesRepo({ 'prod/color.txt': 'green' });
+    const out = await render(
+      {
+        root: testdata,
+        path: 'helm/web',
+        helm: {
+          fileParameters: [{ name: 'color', path: '$values/prod/color.txt' }],
+          refRoots: { values: vals },
+        },
+      },
+      opts,
+    );
+    expect(out.find((m) => m.object.kind === 'ConfigMap')?.object.data).toMatchObject({ color: 'green' });
+    await expect(
+      render(
+        {
+          root: testdata,
+          path: 'helm/web',
+          helm: { fileParameters: [{ name: 'color', path: '$values/../x.txt' }], refRoots: { values: vals } },
+        },
+        opts,
+      ),
+    ).rejects.toBeInstanceOf(PathEscapeError);
+    await expect(
+      render(
+        {
+          root: testdata,
+          path: 'helm/web',
+          helm: { fileParameters: [{ name: 'color', path: '$nope/color.txt' }], refRoots: { values: vals } },
+        },
+        opts,
+      ),
+    ).rejects.toThrow(/names \$nope, which no source of the app declares as ref/);
+  });
+});

@@ -235,15 +235,20 @@ export async function helmInputs(
   }
   const fileParameters: HelmInputs['fileParameters'] = [];
   for (const [i, f] of (opts.fileParameters ?? []).entries()) {
-    const abs = await resolveValueFile(rootReal, app, f.path);
+    // `$ref/path` reads from the referenced source's checkout, as a value file does (Argo CD).
+    const fromRef = f.path.startsWith('$');
+    const abs = fromRef
+      ? await resolveRefValueFile(opts.refRoots ?? {}, f.path)
+      : await resolveValueFile(rootReal, app, f.path);
     // A file's content becomes a value: bounded like a manifest would be, so a huge file is named.
     if ((await stat(abs)).size > MAX_FILE_PARAMETER_BYTES)
       throw new RenderError(
         `helm.fileParameters[${i}].path is larger than ${MAX_FILE_PARAMETER_BYTES} bytes`,
-        { file: toRel(rootReal, abs), code: 'render.InvalidParameter' },
+        { file: fromRef ? f.path : toRel(rootReal, abs), code: 'render.InvalidParameter' },
       );
     fileParameters.push({ name: f.name, abs });
-    inputs.add(toRel(rootReal, abs));
+    // A $ref file is keyed by the referenced revision (refRoots), not as an input of this tree.
+    if (!fromRef) inputs.add(toRel(rootReal, abs));
   }
   return { chart, valueFiles, fileParameters, inputs };
 }
