@@ -100,7 +100,6 @@ describe('unsupportedApplicationFields', () => {
         'spec.source.helm.version',
         'spec.source.helm.passCredentials',
         'spec.syncPolicy.retry.refresh',
-        'spec.syncPolicy.managedNamespaceMetadata',
       ].sort(),
     );
   });

@@ -105,9 +105,8 @@ const SPEC: Record<string, Node> = {
           'gitfleet retries with the latest revision of targetRevision; `refresh: false` cannot be honoured',
       },
     }),
-    managedNamespaceMetadata: refuse(
-      'not supported yet (labels on a namespace, e.g. Pod Security levels, are a Project decision); declare the Namespace in Git',
-    ),
+    // Set on the namespace CreateNamespace=true creates (src/engine/sync/sync.ts).
+    managedNamespaceMetadata: obj({ labels: true, annotations: true }),
   }),
   ignoreDifferences: listOf({
     group: true,

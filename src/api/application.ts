@@ -137,6 +137,12 @@ export interface SyncPolicy {
   /** Argo CD's options, honoured or refused by name: see application-fields.ts. */
   syncOptions?: string[];
   retry?: RetryPolicy;
+  /**
+   * Labels and annotations set on the destination namespace that `CreateNamespace=true` creates
+   * (Argo CD's meaning); ignored without that option. Owned by gitfleet's field manager, so one
+   * removed here is removed from the namespace; others' labels stay.
+   */
+  managedNamespaceMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 }
 
 /** Whether syncs are automated: `automated` is present and not `enabled: false` (Argo CD's meaning). */

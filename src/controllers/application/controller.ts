@@ -784,6 +784,9 @@ export class ApplicationController {
             prune: operating.manual ? true : !!auto?.prune,
             allowEmpty: !!auto?.allowEmpty,
             createNamespace: opts.has('CreateNamespace=true'),
+            ...(spec.syncPolicy?.managedNamespaceMetadata
+              ? { namespaceMetadata: spec.syncPolicy.managedNamespaceMetadata }
+              : {}),
             forceConflicts: opts.has('ForceConflicts=true') || opts.has('ServerSideApply=force'),
             ...prunePropagation(opts),
             respectIgnoreDifferences: opts.has('RespectIgnoreDifferences=true'),

@@ -41,6 +41,8 @@ export interface SyncRequest {
   /** Allow a render with no objects to prune everything. Default false. */
   allowEmpty: boolean;
   createNamespace: boolean;
+  /** Labels and annotations of the namespace createNamespace creates (Argo CD's managedNamespaceMetadata). */
+  namespaceMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   forceConflicts: boolean;
   /** Argo CD's RespectIgnoreDifferences=true: ignored fields keep their live values when applied. */
   respectIgnoreDifferences?: boolean;
@@ -336,8 +338,17 @@ async function runSteps(
 
   if (!prior.progress) {
     if (req.createNamespace) {
+      const { labels, annotations } = req.namespaceMetadata ?? {};
       await client.apply(
-        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: req.defaultNamespace } },
+        {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: {
+            name: req.defaultNamespace,
+            ...(labels && Object.keys(labels).length ? { labels } : {}),
+            ...(annotations && Object.keys(annotations).length ? { annotations } : {}),
+          },
+        },
         { fieldManager: FIELD_MANAGER, signal: req.signal },
       );
     }
