@@ -1,3 +1,4 @@
+import type { AnalysisRef, AnalysisRunStatus } from '../api/delivery.js';
 import { matchesSelector } from './generators/selector.js';
 import type { LabelSelector, LabelSelectorRequirement } from './types.js';
 
@@ -20,7 +21,16 @@ export interface RolloutStep {
   soakSeconds?: number;
   /** The step waits for `gitfleet rollout approve` before it starts. */
   approval?: boolean;
+  /**
+   * A metric gate: once the step's Applications are Synced and Healthy (and soaked), this analysis
+   * must pass on them before the next step starts. Failing halts the roll-out; with
+   * `onFailure: rollback` the step's Applications also go back to the stable revision.
+   */
+  analysis?: AnalysisRef & { onFailure?: 'halt' | 'rollback' };
 }
+
+/** The analysis gate of a step, as run by the controller and kept in the roll-out state. */
+export type RolloutGate = AnalysisRunStatus & { step: number; revision: string };
 
 export type RolloutPhase = 'Progressing' | 'WaitingApproval' | 'Paused' | 'Halted' | 'Completed';
 
@@ -36,6 +46,10 @@ export interface RolloutState {
   message: string;
   /** When the current step first became Synced and Healthy (for soak time). */
   stepHealthySince?: string;
+  /** The analysis gate of the current (or last gated) step. */
+  gate?: RolloutGate;
+  /** A failed gate with `onFailure: rollback` returned the current step to the stable revision. */
+  rolledBack?: boolean;
 }
 
 /** What the planner needs to know about one generated Application. */
@@ -62,6 +76,8 @@ export interface RolloutDecision {
   stepOfApp: Map<string, number>;
   /** Milliseconds until the planner wants to look again (soak, progress); undefined when idle. */
   recheckMs?: number;
+  /** The current step's gate must be measured (the controller runs it and plans again). */
+  gateWanted?: { step: number; apps: RolloutApp[] };
 }
 
 /**
@@ -170,6 +186,7 @@ export function planRollout(input: {
     state = { ...state, phase: 'Progressing', message: 'resumed' };
 
   let recheckMs: number | undefined;
+  let gateWanted: RolloutDecision['gateWanted'];
   if (state.phase === 'Progressing' || state.phase === 'WaitingApproval') {
     // Advance through steps that are complete.
     for (;;) {
@@ -205,6 +222,29 @@ export function planRollout(input: {
           recheckMs = soakMs - (now - since);
           break;
         }
+        const gateSpec = step.analysis;
+        if (gateSpec) {
+          const g =
+            state.gate?.step === state.step && state.gate.revision === state.revision
+              ? state.gate
+              : undefined;
+          if (!g || g.phase === 'Running') {
+            gateWanted = { step: state.step, apps: members };
+            state = { ...state, message: `step ${state.step + 1} analysis gate running` };
+            recheckMs = 1000;
+            break;
+          }
+          if (g.phase !== 'Successful') {
+            const rollback = gateSpec.onFailure === 'rollback';
+            state = {
+              ...state,
+              phase: 'Halted',
+              ...(rollback ? { rolledBack: true } : {}),
+              message: `halted: analysis gate of step ${state.step + 1} ${g.phase}${g.message ? `: ${g.message}` : ''}${rollback ? `; step ${state.step + 1} rolled back to ${state.stableRevision.slice(0, 12)}` : ''}`,
+            };
+            break;
+          }
+        }
         const { stepHealthySince: _finished, ...rest } = state;
         state = { ...rest, step: state.step + 1 };
         continue;
@@ -218,6 +258,11 @@ export function planRollout(input: {
   for (const [s, members] of byStep) {
     if (state.phase === 'Completed' || s < state.step) {
       for (const a of members) pins.set(a.name, state.revision);
+      continue;
+    }
+    if (s === state.step && state.phase === 'Halted' && state.rolledBack) {
+      // The gate failed with onFailure: rollback: the step's Applications return to stable.
+      for (const a of members) pins.set(a.name, state.stableRevision);
       continue;
     }
     if (s > state.step || state.phase === 'WaitingApproval') {
@@ -238,7 +283,13 @@ export function planRollout(input: {
       } else pins.set(a.name, state.stableRevision);
     }
   }
-  return recheckMs === undefined ? { state, pins, stepOfApp } : { state, pins, stepOfApp, recheckMs };
+  return {
+    state,
+    pins,
+    stepOfApp,
+    ...(recheckMs !== undefined ? { recheckMs } : {}),
+    ...(gateWanted ? { gateWanted } : {}),
+  };
 }
 
 /** An Application the ApplicationSet is removing, as the reverse-order deletion needs it. */

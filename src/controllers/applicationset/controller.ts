@@ -48,6 +48,7 @@ import { setCondition } from '../application/status.js';
 import { replaceStatus } from '../status-write.js';
 import { sourceCredentials } from '../credentials.js';
 import { fleetPorts } from './ports.js';
+import { runRolloutGate } from '../delivery/gate.js';
 import type { ControllerMetrics } from '../metrics.js';
 
 const MANAGER = 'gitfleet-applicationset';
@@ -497,7 +498,7 @@ export class ApplicationSetController {
       };
     });
     const approved = Number(set.metadata.annotations?.[ROLLOUT_APPROVED_ANNOTATION] ?? '-1');
-    return planRollout({
+    const input = {
       steps: set.spec.strategy?.rollingSync?.steps ?? [],
       apps,
       latest,
@@ -505,7 +506,12 @@ export class ApplicationSetController {
       paused: set.metadata.annotations?.[ROLLOUT_PAUSED_ANNOTATION] === 'true',
       approvedStep: Number.isInteger(approved) ? approved : -1,
       now: Date.now(),
-    });
+    };
+    const planned = planRollout(input);
+    if (!planned.gateWanted) return planned;
+    // A step's analysis gate is due: measure it (src/controllers/delivery/gate.ts), then plan on the result.
+    const gate = await runRolloutGate(this.#o.client, set, planned.state, planned.gateWanted);
+    return planRollout({ ...input, previous: { ...planned.state, gate } });
   }
 
   #toApplication(set: ApplicationSet, t: ApplicationSet['spec']['template']): Application {
