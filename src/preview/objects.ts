@@ -32,8 +32,14 @@ export function renderDelta(base: Manifest[], head: Manifest[], defaultNamespace
   for (const [id, o] of after) {
     const was = before.get(id);
     if (!was) delta.created.push(o);
-    else if (!isDeepStrictEqual(was, o)) delta.changed.push(o);
+    else if (!isDeepStrictEqual(withNamespace(was, defaultNamespace), withNamespace(o, defaultNamespace)))
+      delta.changed.push(o);
   }
   for (const [id, o] of before) if (!after.has(id)) delta.deleted.push(o);
   return delta;
+}
+
+/** The object as the cluster would hold it: an omitted namespace is the app's default one. */
+function withNamespace(o: KubeObject, ns: string): KubeObject {
+  return o.metadata.namespace ? o : { ...o, metadata: { ...o.metadata, namespace: ns } };
 }
