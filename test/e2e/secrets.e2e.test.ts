@@ -171,6 +171,60 @@ describe('SOPS decryption', () => {
   });
 });
 
+describe('Kustomize secretGenerator from a SOPS-encrypted dotenv file', () => {
+  it('applies the generated Secret with decrypted values, and none of the sops_ metadata', async () => {
+    const key = ageKey();
+    await keySecret('sops-dotenv', key.identity);
+    const envFile = execFileSync(
+      sops,
+      [
+        'encrypt',
+        '--age',
+        key.recipient,
+        '--input-type',
+        'dotenv',
+        '--output-type',
+        'dotenv',
+        '--filename-override',
+        'app.env',
+      ],
+      {
+        input: `API_TOKEN=${PLAINTEXT}\nUSER=svc\n`,
+        encoding: 'utf8',
+        cwd: tmpdir(),
+        env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent' },
+      },
+    );
+    expect(envFile).not.toContain(PLAINTEXT);
+    const a = await tenant.createApp(
+      {
+        'app/kustomization.yaml':
+          'secretGenerator:\n  - name: app-env\n    envs: [app.enc.env]\n    options: { disableNameSuffixHash: true }\n',
+        'app/app.enc.env': envFile,
+      },
+      { path: 'app' },
+      { decryption: { provider: 'sops', secretRef: { name: 'sops-dotenv' } } },
+    );
+    const secret = await waitFor(
+      'the generated Secret applied',
+      () =>
+        hub.admin.getOrUndefined<KubeObject & { data?: Record<string, string> }>({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          namespace: a.destNs,
+          name: 'app-env',
+        }),
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    const data = Object.fromEntries(
+      Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+    );
+    expect(data).toEqual({ API_TOKEN: PLAINTEXT, USER: 'svc' });
+    const app = await tenant.getApp(a.name);
+    expect(JSON.stringify(app)).not.toContain(PLAINTEXT);
+  });
+});
+
 describe('Project-level decryption', () => {
   it("an app without spec.decryption uses its Project's key Secret (in the Project's namespace); the app's own wins", async () => {
     const projectKey = ageKey();
