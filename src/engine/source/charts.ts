@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
 import { SourceError } from '../errors.js';
-import { ArchiveCache, sha256 } from './chart-cache.js';
+import { ArchiveCache, sha256, type ArchiveCacheOptions } from './chart-cache.js';
 import { kustomizeCharts } from './kustomize-charts.js';
 import { assertWritableInTree } from './tree-write.js';
 import { HelmRepositories, type HelmRepoOptions } from './helm-repo.js';
@@ -30,6 +30,8 @@ export interface ChartSourceOptions {
   resolver?: Resolver;
   /** Tests only: a plain-HTTP OCI registry. */
   ociScheme?: 'https' | 'http';
+  /** Bound of the archive store and an eviction hook for a metric (chart-cache.ts). */
+  archives?: ArchiveCacheOptions;
 }
 
 /** A chart resolved to one archive. */
@@ -60,7 +62,7 @@ export class ChartSources {
   readonly oci: OciClient;
 
   constructor(o: ChartSourceOptions) {
-    this.cache = new ArchiveCache(o.cacheDir);
+    this.cache = new ArchiveCache(o.cacheDir, o.archives);
     const common = { timeoutMs: o.timeoutMs, denied: o.denied, resolver: o.resolver };
     const helmOpts: HelmRepoOptions = { cache: this.cache, ...definedOnly(common) };
     if (o.intervalMs !== undefined) helmOpts.intervalMs = o.intervalMs;
