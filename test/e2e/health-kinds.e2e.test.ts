@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
@@ -9,6 +11,7 @@ import { assessHealth } from '../../src/engine/health/index.js';
 import type { KubeObject } from '../../src/kube/index.js';
 import type { ClusterHandle } from '../harness/context.js';
 import { startTenant, type Tenant } from '../harness/tenant.js';
+import { toolPath } from '../harness/tools.js';
 import { waitFor } from '../harness/wait.js';
 
 // Health of the kinds fleets run (issue 17), against the real upstream CRDs (test/harness/crds,
@@ -36,6 +39,18 @@ beforeAll(async () => {
       const o = d.toJS() as KubeObject | null;
       if (o?.kind === 'CustomResourceDefinition') crds.push(o);
     }
+  // Flagger's upstream file (unchanged from its module zip) indents the continuation lines of its
+  // quoted multi-line descriptions at the key's own column: invalid for the YAML spec (they must be
+  // indented further), which the \`yaml\` package enforces and Go's yaml parsers (Kubernetes',
+  // kustomize's) tolerate. kustomize re-emits it in a form every parser reads.
+  const flagger = execFileSync(toolPath('kustomize'), ['build', '--', flaggerKustomization()], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  for (const d of parseAllDocuments(flagger)) {
+    const o = d.toJS() as KubeObject | null;
+    if (o?.kind === 'CustomResourceDefinition') crds.push(o);
+  }
   for (const crd of crds) await hub.admin.apply(crd, { fieldManager: 'health-e2e', force: true });
   for (const crd of crds)
     await waitFor(
@@ -55,7 +70,17 @@ beforeAll(async () => {
 
 afterAll(() => {
   tenant?.stop();
+  if (kzDir) rmSync(kzDir, { recursive: true, force: true });
 });
+
+let kzDir: string | undefined;
+/** A kustomization holding a copy of Flagger's CRD file, for \`kustomize build\`. */
+function flaggerKustomization(): string {
+  kzDir = mkdtempSync(join(tmpdir(), 'gitfleet-health-flagger-'));
+  copyFileSync(join(crdDir, 'flagger_crds.yaml'), join(kzDir, 'flagger_crds.yaml'));
+  writeFileSync(join(kzDir, 'kustomization.yaml'), 'resources:\n  - flagger_crds.yaml\n');
+  return kzDir;
+}
 
 /** Creates `obj` in the tenant namespace, writes `status` as its controller would, reads it back. */
 async function withStatus(obj: KubeObject, status: Record<string, unknown>): Promise<KubeObject> {
@@ -83,7 +108,7 @@ const cond = (type: string, status: string, reason = 'Test', message = '') => ({
   lastTransitionTime: now,
 });
 
-describe('health of upstream kinds through their real CRDs', () => {
+describe('health of upstream kinds through their real CRDs', { timeout: 300_000 }, () => {
   it('SealedSecret, ExternalSecret, Certificate, Rollout and AnalysisRun read as their controllers report', async () => {
     const sealed = {
       apiVersion: 'bitnami.com/v1alpha1',
@@ -168,8 +193,29 @@ describe('health of upstream kinds through their real CRDs', () => {
       'Degraded',
     );
 
-    // Flagger's CRD file does not parse as YAML 1.2 here (plain multi-line descriptions holding
-    // ': '); Canary's reading is covered by the unit tests.
+    const canary = {
+      apiVersion: 'flagger.app/v1beta1',
+      kind: 'Canary',
+      metadata: { name: 'cn1' },
+      spec: {
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+        service: { port: 80 },
+        analysis: { interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10 },
+      },
+    };
+    expect(
+      assessHealth(
+        await withStatus(canary, { phase: 'Progressing', conditions: [cond('Promoted', 'Unknown')] }),
+      )?.status,
+    ).toBe('Progressing');
+    expect(
+      assessHealth(await withStatus(canary, { phase: 'Failed', conditions: [cond('Promoted', 'False')] }))
+        ?.status,
+    ).toBe('Degraded');
+    expect(
+      assessHealth(await withStatus(canary, { phase: 'Succeeded', conditions: [cond('Promoted', 'True')] }))
+        ?.status,
+    ).toBe('Healthy');
   });
 
   it("an Application holding an ExternalSecret is Healthy only once the ExternalSecret's Ready is True", async () => {
@@ -207,6 +253,131 @@ spec:
       async () => (await tenant.getApp(a.name)).status?.health?.status === 'Healthy',
       { timeoutMs: 60_000, intervalMs: 500 },
     );
+  });
+
+  it('a wave holding an ExternalSecret waits until it is Ready before the next wave', async () => {
+    const files = {
+      'app/es.yaml': `apiVersion: external-secrets.io/v1beta1
+kind: ExternalSecret
+metadata:
+  name: creds
+  annotations: { gitfleet.dev/sync-wave: "0" }
+spec:
+  secretStoreRef: { name: vault, kind: SecretStore }
+  target: { name: creds }
+  data: []
+`,
+      'app/cm.yaml': `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: after
+  annotations: { gitfleet.dev/sync-wave: "1" }
+data: { a: "1" }
+`,
+    };
+    const a = await tenant.createApp(files, { path: 'app' });
+    const es = {
+      apiVersion: 'external-secrets.io/v1beta1',
+      kind: 'ExternalSecret',
+      namespace: a.destNs,
+      name: 'creds',
+    };
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', namespace: a.destNs, name: 'after' };
+    await waitFor('wave 0 applied', () => hub.admin.getOrUndefined(es), {
+      timeoutMs: 90_000,
+      intervalMs: 300,
+    });
+    // Several reconciles pass while the ExternalSecret has no Ready: wave 1 must not start.
+    await waitFor(
+      'the sync waiting on wave 0',
+      async () => {
+        const op = (await tenant.getApp(a.name)).status?.operationState;
+        return op?.phase === 'Running' || undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 300 },
+    );
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await hub.admin.getOrUndefined(cm)).toBeUndefined();
+    await hub.admin.patch(
+      es,
+      { status: { conditions: [cond('Ready', 'True', 'SecretSynced')] } },
+      { subresource: 'status' },
+    );
+    await waitFor('wave 1 applied once wave 0 is Ready', () => hub.admin.getOrUndefined(cm), {
+      timeoutMs: 60_000,
+      intervalMs: 300,
+    });
+  });
+
+  it('an app-of-apps parent becomes Healthy only after its child Application is', async () => {
+    const childRepo = `health-child-${Date.now().toString(36)}`;
+    await tenant.fleet.git.createRepo(childRepo);
+    await tenant.fleet.git.commit(childRepo, {
+      'es.yaml': `apiVersion: external-secrets.io/v1beta1
+kind: ExternalSecret
+metadata: { name: child-db }
+spec:
+  secretStoreRef: { name: vault, kind: SecretStore }
+  target: { name: child-db }
+  data: []
+`,
+    });
+    const childDest = `${tenant.ns}-child`.slice(0, 63);
+    await hub.admin.apply(
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: childDest } },
+      { fieldManager: 'health-e2e' },
+    );
+    const child = `apiVersion: gitfleet.dev/v1alpha1
+kind: Application
+metadata: { name: child }
+spec:
+  project: ${tenant.project}
+  source: { repoURL: "${tenant.fleet.git.repoUrl(childRepo)}", secretRef: { name: ${tenant.credentials} } }
+  destination: { namespace: ${childDest} }
+  syncPolicy: { automated: { prune: true } }
+`;
+    const parent = await tenant.createApp(
+      { 'apps/child.yaml': child },
+      { path: 'apps' },
+      { destination: { namespace: tenant.ns } },
+    );
+    await waitFor(
+      'child Application created by the parent',
+      () => tenant.getApp('child').catch(() => undefined),
+      {
+        timeoutMs: 90_000,
+        intervalMs: 300,
+      },
+    );
+    const es = {
+      apiVersion: 'external-secrets.io/v1beta1',
+      kind: 'ExternalSecret',
+      namespace: childDest,
+      name: 'child-db',
+    };
+    await waitFor('child synced its ExternalSecret', () => hub.admin.getOrUndefined(es), {
+      timeoutMs: 90_000,
+      intervalMs: 300,
+    });
+    await waitFor(
+      'parent Progressing while the child is',
+      async () => {
+        const [p, c] = [await tenant.getApp(parent.name), await tenant.getApp('child')];
+        return c.status?.health?.status === 'Progressing' && p.status?.health?.status === 'Progressing';
+      },
+      { timeoutMs: 60_000, intervalMs: 300 },
+    );
+    await hub.admin.patch(
+      es,
+      { status: { conditions: [cond('Ready', 'True', 'SecretSynced')] } },
+      { subresource: 'status' },
+    );
+    await waitFor(
+      'child Healthy, then the parent',
+      async () => (await tenant.getApp(parent.name)).status?.health?.status === 'Healthy',
+      { timeoutMs: 60_000, intervalMs: 300 },
+    );
+    expect((await tenant.getApp('child')).status?.health?.status).toBe('Healthy');
   });
 
   it('a CEL rule in the cluster-wide ConfigMap marks a custom kind Degraded', async () => {
@@ -284,5 +455,5 @@ spec:
       namespace: FLEET_NAMESPACE,
       name: 'gitfleet-health-checks',
     });
-  });
+  }, 300_000);
 });
