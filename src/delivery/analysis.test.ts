@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { AnalysisMetric } from '../api/delivery.js';
+import type { AnalysisMetric, MetricResult } from '../api/delivery.js';
 import { record, runPhase, startRun } from './analysis.js';
 import { resolveArgs, substitute } from './args.js';
 import { jsonPath } from './providers.js';
@@ -29,7 +29,7 @@ describe('verdicts', () => {
 describe('runs', () => {
   it('counts measurements against count, failureLimit and consecutive errors', () => {
     const m = metric({ count: 3, failureLimit: 1 });
-    let r = startRun([{ key: 't/m', metric: m, args: {} }], new Date()).metrics[0]!;
+    let r = startRun([{ key: 't/m', metric: m, args: {} }], new Date()).metrics[0] as MetricResult;
     const at = new Date().toISOString();
     r = record(r, m, { value: '1', verdict: 'Failed', at });
     expect(r.phase).toBe('Running');
@@ -37,7 +37,7 @@ describe('runs', () => {
     r = record(r, m, { value: '1', verdict: 'Successful', at });
     expect(r.phase).toBe('Successful');
     const e = metric({ consecutiveErrorLimit: 1 });
-    let x = startRun([{ key: 't/e', metric: e, args: {} }], new Date()).metrics[0]!;
+    let x = startRun([{ key: 't/e', metric: e, args: {} }], new Date()).metrics[0] as MetricResult;
     x = record(x, e, { value: '', verdict: 'Error', at });
     x = record(x, e, { value: '', verdict: 'Error', at });
     expect(x.phase).toBe('Error');
