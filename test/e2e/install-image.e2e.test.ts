@@ -11,6 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_VERSION, type Application } from '../../src/api/application.js';
 import { installCrds } from '../../src/cli/commands/install.js';
 import { registerAgentCluster, registerCluster } from '../../src/controllers/cluster/register.js';
 import { loadConnection } from '../../src/kube/index.js';
@@ -30,8 +31,8 @@ import { FatalWaitError, waitFor } from '../harness/wait.js';
  * The container image of scripts/image/build.sh, built from this tree, unpacked from its OCI layout
  * and run without a container runtime: a private mount namespace (unshare) holds the rootfs
  * read-only with tmpfs on /tmp and the cache, and chroot runs the image's entrypoint as its user
- * (65532). As the hub it syncs an Application from the harness Git server to a cluster; as the
- * agent it heartbeats to that hub and applies its assignment.
+ * (65532). As the hub it syncs an Application from the harness Git server to a cluster (through the
+ * image's own git and tar); as the agent it reaches its cluster and meets the one-owner rule there.
  */
 let fleet: TestFleet;
 let mgmt: ClusterHandle;
@@ -219,8 +220,44 @@ describe('the gitfleet image', () => {
       async () => (alive(hub), (await fetch(`http://127.0.0.1:${port}/healthz`)).ok),
       { timeoutMs: 60_000 },
     );
-    // Syncing from Git through the image's own git binary is not asserted yet: the first run timed
-    // out there, undiagnosed. What is proven: the hub serves, and agents reach it.
+    // The image's hub syncs an Application from the harness Git server (through the image's own
+    // git and git-remote-http) to the registered push cluster.
+    await target.admin.apply(
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+      { fieldManager: 'test' },
+    );
+    await mgmt.admin.create<Application>({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      metadata: { name: 'from-image', namespace: ns },
+      spec: {
+        source: { repoURL: fleet.git.repoUrl(repo), path: 'hub', secretRef: { name: 'creds' } },
+        destination: { name: pushName, namespace: ns },
+        syncPolicy: { automated: { prune: true } },
+      },
+    });
+    await waitFor(
+      'the image hub to sync the Application from Git',
+      async () => {
+        alive(hub);
+        const app = await mgmt.admin.get<Application>({
+          apiVersion: API_VERSION,
+          kind: 'Application',
+          namespace: ns,
+          name: 'from-image',
+        });
+        if (app.status?.sync?.status === 'Synced') return app;
+        throw new Error(JSON.stringify({ sync: app.status?.sync, conditions: app.status?.conditions }));
+      },
+      { timeoutMs: 90_000 },
+    );
+    const cm = await target.admin.getOrUndefined({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns,
+      name: 'from-image-hub',
+    });
+    expect(cm?.metadata.annotations?.['gitfleet.dev/owner']).toBe(`${ns}/from-image`);
     // The same image as an agent of that hub, driving the target cluster.
     const edgeName = uniqueName('imgedge');
     const { token } = await registerAgentCluster(mgmt.admin, { name: edgeName });
