@@ -21,6 +21,7 @@ import {
   scrubber,
   type ExecOptions,
   type GitCredentials,
+  type GitResult,
 } from '../engine/source/git-exec.js';
 import { locateRepo } from '../engine/source/url.js';
 
@@ -213,6 +214,49 @@ export class GitWriter {
         'gitwrite.PushRefused',
         `${redactUrl(req.repoURL)}: ${reason}; nothing was pushed${detail ? ` (${detail})` : ''}`,
       );
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Clones `branch` (full history of that branch) into a private temporary directory, gives it to
+   * `fn` with a way to run local git commands in it, and removes it. For readers that need the
+   * files and history at once (the promotion pipeline reads each stage's field at the head and at
+   * the commits its apps run).
+   */
+  async inspect<T>(
+    req: { repoURL: string; creds?: GitCredentials; branch: string },
+    fn: (dir: string, git: (args: string[]) => Promise<GitResult>) => Promise<T>,
+  ): Promise<T> {
+    const loc = locateRepo(req.repoURL);
+    assertArgument(req.branch, 'branch', req.repoURL);
+    const home = await mkdtemp(join(this.#o.workDir, 'gitfleet-read-'));
+    const dir = join(home, 'repo');
+    const opts: ExecOptions = {
+      gitBinary: this.#o.gitBinary,
+      home,
+      timeoutMs: this.#o.timeoutMs,
+      repoUrl: req.repoURL,
+      ...(req.creds ? { creds: req.creds } : {}),
+    };
+    try {
+      await runGit(
+        [
+          'clone',
+          '--quiet',
+          '--no-tags',
+          '--single-branch',
+          '--no-checkout',
+          '--branch',
+          req.branch,
+          '--end-of-options',
+          loc.fetchUrl,
+          dir,
+        ],
+        { ...opts, remote: true },
+      );
+      return await fn(dir, (args) => runGitResult(['-C', dir, ...args], opts));
     } finally {
       await rm(home, { recursive: true, force: true });
     }

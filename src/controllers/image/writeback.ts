@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { AuditSink } from '../../governance/audit/index.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { Notifier } from '../notify/notifier.js';
+import { PromotionController } from '../promotion/controller.js';
 import { ImageController } from './controller.js';
 
 export interface WriteBackOptions {
@@ -28,6 +29,7 @@ export interface WriteBack {
 
 export function writeBack(o: WriteBackOptions): WriteBack {
   let images: ImageController | undefined;
+  let promotions: PromotionController | undefined;
   const ns = o.namespace !== undefined ? { namespace: o.namespace } : {};
   return {
     follow(isLeader) {
@@ -44,10 +46,25 @@ export function writeBack(o: WriteBackOptions): WriteBack {
         void images.stop();
         images = undefined;
       }
+      if (isLeader && o.promotions && !promotions) {
+        promotions = new PromotionController({
+          client: o.client,
+          log: o.log.child({ component: 'promotion' }),
+          ...ns,
+          tickMs: o.tickMs,
+          ...(o.notifier ? { notifier: o.notifier } : {}),
+          ...(o.audit ? { audit: o.audit } : {}),
+        });
+        promotions.start();
+      } else if (!isLeader && promotions) {
+        void promotions.stop();
+        promotions = undefined;
+      }
     },
     async stop() {
-      await images?.stop();
+      await Promise.all([images?.stop(), promotions?.stop()]);
       images = undefined;
+      promotions = undefined;
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 
 /** What kind of operation an entry records. */
-export type AuditOperation = 'auto-sync' | 'manual-sync' | 'rollback';
+export type AuditOperation = 'auto-sync' | 'manual-sync' | 'rollback' | 'promotion';
 
 /** What happened to one object: pruned objects are `deleted`; hooks carry `hook: true`. */
 export interface AuditObject {
