@@ -37,7 +37,8 @@ const APP = {
 };
 
 const replicasOf = (out: Awaited<ReturnType<typeof render>>): unknown =>
-  (out.find((m) => m.object.kind === 'Deployment')?.object as { spec: { replicas: number } }).spec.replicas;
+  (out.find((m) => m.object.kind === 'Deployment')?.object as unknown as { spec: { replicas: number } }).spec
+    .replicas;
 
 describe('kustomize.patches[].path', () => {
   it('applies patch files relative to the app path, with and without a target; they are render inputs', async () => {
