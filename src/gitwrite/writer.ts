@@ -198,7 +198,13 @@ export class GitWriter {
       });
       if (push.exitCode === 0) return { commit, base, changed, attempts: attempt };
       const text = `${push.stdout}\n${push.stderr}`;
-      if (direct && NON_FAST_FORWARD.test(text) && !PROTECTED.test(text)) return 'retry';
+      // Someone pushed first (git's own check, or the server's ref lock losing the race): start over.
+      if (
+        direct &&
+        NON_FAST_FORWARD.test(text) &&
+        !/protected branch|GH006|not allowed to push|push declined/iu.test(text)
+      )
+        return 'retry';
       const scrub = scrubber(req.creds);
       const reason = PROTECTED.test(text)
         ? `the server refused the push to ${pushBranch} (branch protection or missing write permission)`

@@ -172,10 +172,10 @@ describe('image update automation', () => {
     const diff = await show(repo, 'HEAD', ['--format=', '--unified=0']);
     const changed = diff.split('\n').filter((l) => /^[+-](?![+-])/.test(l));
     expect(changed).toEqual([
-      `-          image: ${image}:1.0.0 # {"$imagepolicy": "${t.ns}:web"}`,
-      `+          image: ${image}:1.1.0 # {"$imagepolicy": "${t.ns}:web"}`,
       '-  tag: "1.0.0"  # plain Helm values, no marker',
       '+  tag: "1.1.0"  # plain Helm values, no marker',
+      `-          image: ${image}:1.0.0 # {"$imagepolicy": "${t.ns}:web"}`,
+      `+          image: ${image}:1.1.0 # {"$imagepolicy": "${t.ns}:web"}`,
     ]);
     const author = await show(repo, 'HEAD', ['--no-patch', '--format=%an <%ae>']);
     expect(author.trim()).toBe('gitfleet bot <bot@gitfleet.dev>');
