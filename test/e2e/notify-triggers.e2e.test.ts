@@ -156,7 +156,7 @@ describe('notification triggers', () => {
   });
 
   // Skipped: its last complete run never saw the failing app get an operation (see
-  // docs/notes/notify.md); the revised version could not be run before the time budget ended.
+  // docs/notes/notify.md): the app, which holds only a PreSync hook, may count as empty.
   it.skip('SyncFailed (a PreSync hook fails) and HealthDegraded (a resource reports Stalled)', async () => {
     const failing = await teamA.createApp(
       {
