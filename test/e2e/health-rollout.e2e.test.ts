@@ -51,7 +51,9 @@ const CRD = {
 };
 
 const widget = (state: string): Record<string, string> => ({
-  'app/widget.yaml': `apiVersion: e2e.gitfleet.dev/v1\nkind: Widget\nmetadata: { name: w }\nstatus: { state: ${state} }\n`,
+  // The spec changes with the state: a revision that differs only in status is no change to apply
+  // (status is not compared), so the stand-in operator's verdict travels with a spec change.
+  'app/widget.yaml': `apiVersion: e2e.gitfleet.dev/v1\nkind: Widget\nmetadata: { name: w }\nspec: { revision: ${state} }\nstatus: { state: ${state} }\n`,
 });
 
 beforeAll(async () => {
@@ -93,10 +95,7 @@ afterAll(() => {
   rmSync(cacheDir, { recursive: true, force: true });
 });
 
-// SKIPPED: in its one run (loaded machine) the roll-out did not reach Halted within 90 s after the
-// Broken revision; the cause was not found before the session ended (is the Widget's status kept
-// by the apply? is w-one Degraded?). See docs/notes/secrets-health.md.
-describe.skip('CEL health gates a roll-out', () => {
+describe('CEL health gates a roll-out', () => {
   it("a Project's CEL rule marks a custom kind Degraded and halts the roll-out: the second step never starts", async () => {
     const mark = uniqueName('celroll');
     const names = { one: uniqueName('one'), two: uniqueName('two') };

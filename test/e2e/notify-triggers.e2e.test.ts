@@ -155,11 +155,10 @@ describe('notification triggers', () => {
     expect(of('/a', name, 'Deleted')[0]?.revision).toMatch(/^[0-9a-f]{12}$/);
   });
 
-  // Skipped: its last complete run never saw the failing app get an operation (see
-  // docs/notes/notify.md): the app, which holds only a PreSync hook, may count as empty.
-  it.skip('SyncFailed (a PreSync hook fails) and HealthDegraded (a resource reports Stalled)', async () => {
+  it('SyncFailed (a PreSync hook fails) and HealthDegraded (a resource reports Stalled)', async () => {
     const failing = await teamA.createApp(
       {
+        'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after-migrate\ndata:\n  a: b\n',
         'job.yaml': JSON.stringify({
           apiVersion: 'batch/v1',
           kind: 'Job',
