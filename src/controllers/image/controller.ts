@@ -7,6 +7,7 @@
  * (and the webhook or poll that brings it back) finds nothing left to do. Tags live in memory and
  * are scanned again after a restart; status holds what users and the promotion pipeline read.
  */
+import { runPeriodically, type PeriodicPass } from '../periodic.js';
 import type { Logger } from 'pino';
 import { API_VERSION, type Condition } from '../../api/application.js';
 import {
@@ -79,10 +80,7 @@ export class ImageController {
   readonly #tags = new Map<string, { tags: string[]; at: number; generation?: number }>();
   readonly #lastRun = new Map<string, number>();
   readonly #failed = new Map<string, { attempt: string; at: number; backoffMs: number }>();
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #stopped = false;
-  #lastError: string | undefined;
+  #loop: PeriodicPass | undefined;
 
   constructor(o: ImageControllerOptions) {
     this.#o = o;
@@ -95,29 +93,16 @@ export class ImageController {
   }
 
   start(): void {
-    const loop = (): void => {
-      if (this.#stopped) return;
-      this.#running = this.pass()
-        .then(() => {
-          this.#lastError = undefined;
-        })
-        .catch((e: unknown) => {
-          // Once per distinct failure (a missing CRD would otherwise log on every tick).
-          if (errText(e) !== this.#lastError)
-            this.#o.log.warn({ err: errText(e) }, 'image automation pass failed');
-          this.#lastError = errText(e);
-        })
-        .finally(() => {
-          if (!this.#stopped) this.#timer = setTimeout(loop, this.#o.tickMs ?? 5000);
-        });
-    };
-    loop();
+    this.#loop = runPeriodically({
+      pass: () => this.pass(),
+      tickMs: this.#o.tickMs ?? 5000,
+      log: this.#o.log,
+      failure: 'image automation pass failed',
+    });
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running;
+    await this.#loop?.stop();
   }
 
   async #list<T>(kind: string): Promise<T[]> {

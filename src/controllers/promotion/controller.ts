@@ -5,6 +5,7 @@
  * revision and nothing else; it is content-idempotent, so a restart between the status write and
  * the push, or a second replica, cannot promote twice: the second attempt finds nothing to change.
  */
+import { runPeriodically, type PeriodicPass } from '../periodic.js';
 import type { Logger } from 'pino';
 import { API_VERSION, type Application } from '../../api/application.js';
 import { parseInterval } from '../../api/image.js';
@@ -51,10 +52,7 @@ export class PromotionController {
   readonly #o: PromotionControllerOptions;
   readonly #writer: GitWriter;
   readonly #last = new Map<string, { at: number; inputs: string }>();
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
-  #stopped = false;
-  #lastError: string | undefined;
+  #loop: PeriodicPass | undefined;
 
   constructor(o: PromotionControllerOptions) {
     this.#o = o;
@@ -66,27 +64,16 @@ export class PromotionController {
   }
 
   start(): void {
-    const loop = (): void => {
-      if (this.#stopped) return;
-      this.#running = this.pass()
-        .then(() => {
-          this.#lastError = undefined;
-        })
-        .catch((e: unknown) => {
-          if (errText(e) !== this.#lastError) this.#o.log.warn({ err: errText(e) }, 'promotion pass failed');
-          this.#lastError = errText(e);
-        })
-        .finally(() => {
-          if (!this.#stopped) this.#timer = setTimeout(loop, this.#o.tickMs ?? 5000);
-        });
-    };
-    loop();
+    this.#loop = runPeriodically({
+      pass: () => this.pass(),
+      tickMs: this.#o.tickMs ?? 5000,
+      log: this.#o.log,
+      failure: 'promotion pass failed',
+    });
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#running;
+    await this.#loop?.stop();
   }
 
   async pass(): Promise<void> {
