@@ -4,6 +4,7 @@
  * conditions see as `result`, or throws (an Error measurement). Queries and URLs carry the
  * analysis's arguments, never credentials: nothing here reads a Secret.
  */
+import { DEFAULT_DENIED_NETWORKS, parseDeniedNetworks, screenHost } from '../engine/source/network.js';
 import type { AnalysisMetric } from '../api/delivery.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
@@ -55,6 +56,28 @@ export async function measure(bound: BoundMetric, deps: MeasureDeps): Promise<Me
   throw new Error(`${where}: provider needs one of prometheus, web or job`);
 }
 
+const DENIED = parseDeniedNetworks(DEFAULT_DENIED_NETWORKS);
+
+/**
+ * Templates are written by tenants (they come from Git) and their queries run from the hub or the
+ * agent: an address in a denied range (the cloud metadata endpoint that hands out node credentials,
+ * link-local) is refused before connecting, as repository URLs are; redirects are refused too, so
+ * an allowed host cannot bounce the request there.
+ */
+async function screenAnalysisUrl(url: string): Promise<void> {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    throw new Error(`analysis address ${url} is not a URL`);
+  }
+  try {
+    await screenHost(url, host, DENIED);
+  } catch (e) {
+    throw new Error(`analysis address ${url}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 async function bounded(res: Response, what: string): Promise<unknown> {
   const text = await res.text();
   if (text.length > MAX_ANSWER_BYTES)
@@ -69,7 +92,8 @@ async function bounded(res: Response, what: string): Promise<unknown> {
 /** Instant query: a vector is a list of numbers (as in Argo Rollouts: `result[0]`), a scalar a number. */
 export async function prometheus(address: string, query: string, timeoutSeconds = 10): Promise<unknown> {
   const url = `${address.replace(/\/+$/, '')}/api/v1/query?query=${encodeURIComponent(query)}`;
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutSeconds * 1000) });
+  await screenAnalysisUrl(url);
+  const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(timeoutSeconds * 1000) });
   const body = (await bounded(res, `prometheus ${address}`)) as {
     status?: string;
     error?: string;
@@ -94,6 +118,7 @@ async function getJson(
   },
 ): Promise<unknown> {
   if (!/^https?:\/\//.test(url)) throw new Error(`web provider: ${url} is not an http(s) URL`);
+  await screenAnalysisUrl(url);
   const headers: Record<string, string> = { accept: 'application/json' };
   for (const h of o.headers) headers[h.key] = h.value;
   if (o.body !== undefined) headers['content-type'] ??= 'application/json';
