@@ -21,6 +21,8 @@ import type { AuditStore } from '../governance/audit/index.js';
 import type { HubKey } from '../governance/hub-key.js';
 import { auditRoutes } from './audit-routes.js';
 import { deliveryRoutes } from './delivery-routes.js';
+import { previewRoutes, type PreviewRouteDeps } from './preview-routes.js';
+import { promotionRoutes } from './promotion-routes.js';
 import { AGENT_API } from '../api/agent.js';
 import { actionRoutes } from './actions.js';
 import { agentRoutes } from './agents.js';
@@ -88,6 +90,8 @@ export interface ApiDeps {
    * hand-written annotation. Without it every sync request is recorded as unverified.
    */
   hubKey?: HubKey;
+  /** Serves the fleet impact preview at /api/v1/preview when given (the hub's Git mirrors). */
+  preview?: Omit<PreviewRouteDeps, 'client' | 'clusters' | 'authorizer'>;
   log: Logger;
 }
 
@@ -194,6 +198,20 @@ export function apiV1(deps: ApiDeps): { routes: Hono<HubEnv>; stop(): void } {
       authorizer: deps.authorizer ?? builtinAuthorizer,
     }),
   );
+  routes.route(
+    '/',
+    promotionRoutes({ client: deps.client, authorizer: deps.authorizer ?? builtinAuthorizer }),
+  );
+  if (deps.preview)
+    routes.route(
+      '/',
+      previewRoutes({
+        ...deps.preview,
+        client: deps.client,
+        ...(deps.clusters ? { clusters: deps.clusters } : {}),
+        authorizer: deps.authorizer ?? builtinAuthorizer,
+      }),
+    );
   if (deps.audit)
     routes.route('/', auditRoutes({ store: deps.audit, authorizer: deps.authorizer ?? builtinAuthorizer }));
   routes.route(AGENT_API.slice('/api/v1'.length), agents.routes);

@@ -13,6 +13,7 @@ import { ControllerMetrics } from '../controllers/metrics.js';
 import { LifecycleNotifier } from '../controllers/notify/lifecycle.js';
 import { writeBack } from '../controllers/image/writeback.js';
 import { Notifier } from '../controllers/notify/notifier.js';
+import { gitHost } from '../githost/factory.js';
 import type { RenderOptions } from '../engine/render/index.js';
 import { GitSources } from '../engine/source/index.js';
 import type { AuditStore } from '../governance/audit/index.js';
@@ -94,7 +95,8 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
         });
   const metrics = cfg.metrics ?? new ControllerMetrics();
   const clusters = new ClusterResolver(client, FLEET_NAMESPACE);
-  const notifier = cfg.notifier ?? new Notifier({ client, log });
+  // The commit-status destination reaches the Git host through the same adapters as previews.
+  const notifier = cfg.notifier ?? new Notifier({ client, log, gitHost });
   const clusterStatus = new ClusterStatusController({
     mgmt: client,
     resolver: clusters,
@@ -250,6 +252,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
                 ...(cfg.audit ? { audit: cfg.audit } : {}),
                 ...(s.api.externalTokens ? { externalTokens: s.api.externalTokens } : {}),
                 ...(cfg.hubKey ? { hubKey: cfg.hubKey } : {}),
+                preview: { sources, ...(cfg.renderOptions ? { renderOptions: cfg.renderOptions } : {}) },
               },
             }
           : {}),

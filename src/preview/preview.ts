@@ -42,6 +42,11 @@ export interface PreviewDeps {
   renderOptions?: RenderOptions;
   /** Apps rendered and dry-run at once; default 8. */
   concurrency?: number;
+  /**
+   * What the caller may see (the API route's RBAC): Applications and ApplicationSets it refuses
+   * are never rendered, counted or named, and their credentials are not used to fetch.
+   */
+  visible?: (obj: Application | ApplicationSet) => boolean;
 }
 
 export interface PreviewRequest {
@@ -68,9 +73,23 @@ export async function previewChange(deps: PreviewDeps, req: PreviewRequest): Pro
     deps.client.list<Cluster>(API_VERSION, 'Cluster', { namespace: ctrlNs }),
   ]);
   const clusterLabels = new Map(clusterList.items.map((c) => [c.metadata.name, c.metadata.labels ?? {}]));
+  const visible = deps.visible ?? ((): boolean => true);
+  if (deps.visible) {
+    apps.items = apps.items.filter(visible);
+    sets.items = sets.items.filter(visible);
+    // Without an app or set the caller may see reading it, the hub's credentials are not theirs to use.
+    if (
+      !apps.items.some((a) => a.spec.source && sameRepo(a.spec.source.repoURL, req.repoURL)) &&
+      !sets.items.some((s) => setReadsRepo(s, req.repoURL))
+    )
+      throw new GitfleetError(
+        'preview.NoVisibleApp',
+        `no Application or ApplicationSet you may read follows ${req.repoURL}`,
+      );
+  }
 
   // One fetch of the repository, with the credentials of the first app that reads it.
-  const reader = apps.items.find((a) => sameRepo(a.spec.source.repoURL, req.repoURL));
+  const reader = apps.items.find((a) => a.spec.source && sameRepo(a.spec.source.repoURL, req.repoURL));
   const creds = reader
     ? await sourceCredentials(deps.client, reader.metadata.namespace ?? '', reader.spec.source, ctrlNs)
     : undefined;
@@ -161,7 +180,8 @@ export async function previewChange(deps: PreviewDeps, req: PreviewRequest): Pro
     deps.concurrency ?? 8,
     async (c): Promise<AppPreview | undefined> => {
       const app = c.head ?? c.base;
-      if (!app) return undefined;
+      // A generated app is judged by its own project (the set's template may name another), on both sides.
+      if (!app || !visible(app) || (c.base && !visible(c.base))) return undefined;
       const src = app.spec.source;
       const readsRepo = (x: Application | undefined): boolean =>
         !!x && !x.spec.sources && !!x.spec.source && sameRepo(x.spec.source.repoURL, req.repoURL);

@@ -15,6 +15,10 @@ import { GitSources } from '../../src/engine/source/index.js';
 import { gitHost } from '../../src/githost/index.js';
 import { previewChange, type PreviewDeps } from '../../src/preview/preview.js';
 import { publishPreview } from '../../src/preview/pull-request.js';
+import { issueUserToken } from '../../src/controllers/tokens.js';
+import { ADMIN_GROUP, type Authorizer } from '../../src/hub/principal.js';
+import { startHubServer } from '../../src/hub/server.js';
+import { pino } from 'pino';
 import type { PreviewReport } from '../../src/preview/types.js';
 import { loadConnection, type KubeObject } from '../../src/kube/index.js';
 import {
@@ -285,5 +289,79 @@ describe('fleet impact preview of a pull request', () => {
       },
     ]);
     expect(report.summary.line).toBe('1 app on 1 cluster change; 1 object created, 0 changed, 0 deleted');
+  });
+
+  it('serves the preview at POST /api/v1/preview, naming to each caller only the apps it may read', async () => {
+    await push('api-change', { 'base/web/cm.yaml': cm('web-config', { color: 'teal' }) });
+    const first = clusterNames[0] as string;
+    // A team that may read one generated app (and its set), and a user who may read nothing here.
+    const authorizer: Authorizer = {
+      authorize: (p, action, t) =>
+        p.groups.includes(ADMIN_GROUP) ||
+        (p.groups.includes(`team-${ns}`) &&
+          action === 'get' &&
+          (t.resource === 'applicationsets' ? t.name === 'web' : t.name === `web-${first}`))
+          ? { allowed: true, reason: 'test' }
+          : { allowed: false, reason: 'test: no' },
+    };
+    const server = await startHubServer({
+      port: 0,
+      webhookSecrets: {},
+      onPush: () => [],
+      api: {
+        client: hub.admin,
+        tokens: ['preview-admin-token'],
+        authorizer,
+        preview: {
+          sources: new GitSources({ cacheDir: join(dir, 'api-sources') }),
+          renderOptions: deps.renderOptions ?? {},
+        },
+      },
+      ui: false,
+      log: pino({ level: 'warn' }),
+    });
+    const team = (await issueUserToken(hub.admin, `team-${ns}`, [`team-${ns}`])).token;
+    const nobody = (await issueUserToken(hub.admin, `nobody-${ns}`, [`nobody-${ns}`])).token;
+    const post = async (token: string, body: unknown): Promise<{ status: number; json: unknown }> => {
+      const r = await fetch(`http://127.0.0.1:${server.port}/api/v1/preview`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: r.status, json: await r.json() };
+    };
+    try {
+      const body = { repoURL, base: 'main', head: 'api-change' };
+      const all = await post('preview-admin-token', body);
+      expect(all.status).toBe(200);
+      const report = all.json as PreviewReport;
+      expect(report.apps.map((a) => a.app).sort()).toEqual(clusterNames.map((c) => `${ns}/web-${c}`).sort());
+      expect(report.apps[0]?.objects[0]?.diff).toContain('/data/color: "blue" -> "teal"');
+      expect(report.head.sha).toMatch(/^[0-9a-f]{40}$/);
+
+      const mine = await post(team, body);
+      expect(mine.status).toBe(200);
+      const own = mine.json as PreviewReport;
+      expect(own.apps.map((a) => a.app)).toEqual([`${ns}/web-${first}`]);
+      expect(own.summary.line).toBe('1 app on 1 cluster change; 0 objects created, 1 changed, 0 deleted');
+      expect(own.unchanged).toBe(0);
+      // Nothing of the apps it may not read: names, clusters or counts.
+      const text = JSON.stringify(own);
+      for (const c of clusterNames.slice(1)) expect(text).not.toContain(c);
+      expect(text).not.toContain('team-alpha');
+
+      const none = await post(nobody, body);
+      expect(none.status).toBe(404);
+      expect(none.json).toEqual({
+        error: `no Application or ApplicationSet you may read follows ${repoURL}`,
+      });
+      const bad = await post('preview-admin-token', { repoURL, base: '--upload-pack=x', head: 'main' });
+      expect(bad.status).toBe(400);
+      expect((bad.json as { error: string }).error).toMatch(/^body\.base: /);
+      const missing = await post('preview-admin-token', { ...body, head: 'no-such-branch' });
+      expect(missing.status).toBe(422);
+    } finally {
+      await server.close();
+    }
   });
 });
