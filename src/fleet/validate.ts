@@ -168,6 +168,12 @@ const rolloutStep = obj(
     clusterSelector: labelSelector,
     soakSeconds: leaf(),
     approval: leaf(),
+    // The step's metric gate (src/controllers/delivery/gate.ts); the templates are read when it runs.
+    analysis: obj({
+      templates: list(obj({ templateName: leaf() })),
+      args: list(obj({ name: leaf(), value: leaf() })),
+      onFailure: leaf(oneOf('halt', 'rollback')),
+    }),
   },
   (value, field, problems) => {
     if (isRecord(value) && value.matchExpressions === undefined && value.clusterSelector === undefined)
