@@ -42,8 +42,21 @@ export interface PromotionRecord {
   commit?: string;
   pullRequest?: { number: number; url: string };
   at: string;
-  /** `automated`, or who approved (`<name> (unverified)`). */
+  /** `automated`, or who approved (`<name> (unverified)` when it came from an annotation). */
   by: string;
+  /** The approver was authenticated by the hub API (`by` is its principal). */
+  verified?: boolean;
+}
+
+/**
+ * An approval given through the hub API (`POST …/stages/{stage}/approve`): written into the status
+ * subresource by the hub, so its `by` is the authenticated principal, not a claim in an annotation.
+ */
+export interface PromotionApproval {
+  stage: string;
+  revision: string;
+  by: string;
+  at: string;
 }
 
 export interface Pipeline extends KubeObject {
@@ -95,6 +108,8 @@ export interface Pipeline extends KubeObject {
     };
     /** Newest first, at most 50. */
     history?: PromotionRecord[];
+    /** Authenticated approvals, at most one per stage (the latest). */
+    approvals?: PromotionApproval[];
     conditions?: Condition<'Ready'>[];
   };
 }

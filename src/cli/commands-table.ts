@@ -54,6 +54,12 @@ export const COMMANDS: CliCommand[] = [
     run: async (a) => (await import('./commands/rollout.js')).rolloutCommand(a),
   },
   {
+    name: 'promote',
+    summary: 'approve PIPELINE STAGE [--revision REV]: approve a promotion through the hub (you are the approver)',
+    verbs: ['approve'],
+    run: async (a) => (await import('./commands/promote.js')).promoteCommand(a),
+  },
+  {
     name: 'canary',
     summary: 'status|promote|abort a canary or blue/green roll-out of a Deployment (Canary resource)',
     verbs: ['status', 'promote', 'abort'],

@@ -90,7 +90,7 @@ export interface ApiDeps {
    * hand-written annotation. Without it every sync request is recorded as unverified.
    */
   hubKey?: HubKey;
-  /** Serves the fleet impact preview at /api/v1/preview when given (the hub's Git mirrors). */
+  /** What the fleet impact preview at /api/v1/preview needs (the hub's Git mirrors); it answers 503 without. */
   preview?: Omit<PreviewRouteDeps, 'client' | 'clusters' | 'authorizer'>;
   log: Logger;
 }
@@ -202,16 +202,15 @@ export function apiV1(deps: ApiDeps): { routes: Hono<HubEnv>; stop(): void } {
     '/',
     promotionRoutes({ client: deps.client, authorizer: deps.authorizer ?? builtinAuthorizer }),
   );
-  if (deps.preview)
-    routes.route(
-      '/',
-      previewRoutes({
-        ...deps.preview,
-        client: deps.client,
-        ...(deps.clusters ? { clusters: deps.clusters } : {}),
-        authorizer: deps.authorizer ?? builtinAuthorizer,
-      }),
-    );
+  routes.route(
+    '/',
+    previewRoutes({
+      ...deps.preview,
+      client: deps.client,
+      ...(deps.clusters ? { clusters: deps.clusters } : {}),
+      authorizer: deps.authorizer ?? builtinAuthorizer,
+    }),
+  );
   if (deps.audit)
     routes.route('/', auditRoutes({ store: deps.audit, authorizer: deps.authorizer ?? builtinAuthorizer }));
   routes.route(AGENT_API.slice('/api/v1'.length), agents.routes);

@@ -46,7 +46,7 @@ describe('decide', () => {
       now: T + 60_000,
       soakMs: soak,
     });
-    expect(later.promote).toEqual({ from: 0, to: 1, revision: '1.1', by: 'automated' });
+    expect(later.promote).toEqual({ from: 0, to: 1, revision: '1.1', by: 'automated', verified: false });
     expect(later.promotion?.phase).toBe('Promoting');
   });
   it('a revision that changes in the source restarts the soak clock', () => {
@@ -86,7 +86,34 @@ describe('decide', () => {
       now: T,
       soakMs: soak,
     });
-    expect(d.promote).toEqual({ from: 1, to: 2, revision: '1.1', by: 'alice (unverified)' });
+    expect(d.promote).toEqual({ from: 1, to: 2, revision: '1.1', by: 'alice (unverified)', verified: false });
+  });
+  it('an API approval (status, authenticated) of exactly that revision promotes with a verified approver', () => {
+    const o = obs(['1.1', true], ['1.1', true], ['1.0', true]);
+    const approvals = (revision: string) => [
+      { stage: 'prod', revision, by: 'carol', at: new Date(T).toISOString() },
+    ];
+    const stale = decide({
+      pipeline: pipeline({ approvals: approvals('1.0') }),
+      observed: o,
+      now: T,
+      soakMs: soak,
+    });
+    expect(stale.promotion?.phase).toBe('WaitingApproval');
+    const d = decide({
+      // The annotation's claim loses to the authenticated approval.
+      pipeline: pipeline(
+        { approvals: approvals('1.1') },
+        {
+          [`${PROMOTE_APPROVE_PREFIX}prod`]: '1.1',
+          'promotion.gitfleet.dev/approved-by-prod': 'mallory',
+        },
+      ),
+      observed: o,
+      now: T,
+      soakMs: soak,
+    });
+    expect(d.promote).toEqual({ from: 1, to: 2, revision: '1.1', by: 'carol', verified: true });
   });
   it('an in-flight promotion whose target already holds the revision is complete, never promoted again', () => {
     const p = pipeline({

@@ -39,7 +39,7 @@ export interface Decision {
   stages: NonNullable<Status['stages']>;
   promotion?: Status['promotion'];
   /** Write `revision` into stage `to` now (the status with phase Promoting is persisted first). */
-  promote?: { from: number; to: number; revision: string; by: string };
+  promote?: { from: number; to: number; revision: string; by: string; verified: boolean };
   /** A transition that ended since the last pass (the target holds the revision). */
   completed?: { from: string; to: string; revision: string };
 }
@@ -112,14 +112,20 @@ export function decide(inp: DecideInput): Decision {
         );
     }
     let by = 'automated';
+    let verified = false;
     if (target.approval) {
+      // An approval through the hub API (status, authenticated) wins over the annotation (a claim).
+      const api = prev?.approvals?.find((a) => a.stage === target.name && a.revision === revision);
       const ann = p.metadata.annotations ?? {};
-      if (ann[PROMOTE_APPROVE_PREFIX + target.name] !== revision)
-        return at('WaitingApproval', `promotion of ${revision} into ${target.name} waits for approval`);
-      by = `${ann[PROMOTE_APPROVED_BY_PREFIX + target.name] || 'unknown'} (unverified)`;
+      if (api) {
+        by = api.by;
+        verified = true;
+      } else if (ann[PROMOTE_APPROVE_PREFIX + target.name] === revision)
+        by = `${ann[PROMOTE_APPROVED_BY_PREFIX + target.name] || 'unknown'} (unverified)`;
+      else return at('WaitingApproval', `promotion of ${revision} into ${target.name} waits for approval`);
     }
     const d = at('Promoting', `promoting ${revision} from ${src.name} to ${target.name}`);
-    return { ...d, promote: { from, to, revision, by } };
+    return { ...d, promote: { from, to, revision, by, verified } };
   }
   return out;
 }

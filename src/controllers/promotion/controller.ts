@@ -86,7 +86,11 @@ export class PromotionController {
       if (p.spec.suspend) continue;
       const key = `${p.metadata.namespace ?? ''}/${p.metadata.name}`;
       // Approvals and spec changes act at once; otherwise every interval.
-      const inputs = JSON.stringify([p.metadata.generation, p.metadata.annotations ?? {}]);
+      const inputs = JSON.stringify([
+        p.metadata.generation,
+        p.metadata.annotations ?? {},
+        p.status?.approvals ?? [],
+      ]);
       const last = this.#last.get(key);
       const every = parseInterval(p.spec.interval) ?? DEFAULT_INTERVAL_MS;
       if (last && last.inputs === inputs && this.#now() - last.at < every) continue;
@@ -209,6 +213,7 @@ export class PromotionController {
       });
       await this.#succeeded(p, history[0] as PromotionRecord);
     }
+    let approvals = p.status?.approvals;
     const status = (
       promotion: NonNullable<Pipeline['status']>['promotion'],
       message: string,
@@ -218,6 +223,8 @@ export class PromotionController {
       stages: d.stages,
       ...(promotion ? { promotion } : {}),
       history: history.slice(0, 50),
+      // The hub API writes approvals into status: every status write carries them on.
+      ...(approvals?.length ? { approvals } : {}),
       conditions: [
         {
           type: 'Ready',
@@ -245,7 +252,12 @@ export class PromotionController {
         return undefined;
       });
     if (!written || !d.promote || !d.promotion) return;
-    const { from, to, revision, by } = d.promote;
+    const { from, to, revision, by, verified } = d.promote;
+    // Later writes are unguarded (the decision is ours now): carry approvals given meanwhile.
+    const freshApprovals = async (): Promise<void> => {
+      const now = await this.#o.client.getOrUndefined<Pipeline>(ref).catch(() => undefined);
+      approvals = now?.status?.approvals ?? approvals;
+    };
     const src = p.spec.stages[from];
     const target = p.spec.stages[to];
     if (!src || !target) return;
@@ -301,6 +313,7 @@ export class PromotionController {
             base: branch,
             ...(pr.labels ? { labels: pr.labels } : {}),
           }));
+        await freshApprovals();
         await this.#o.client.replaceStatus(
           ref,
           status(
@@ -323,8 +336,10 @@ export class PromotionController {
         ...(result.commit ? { commit: result.commit } : {}),
         at,
         by,
+        ...(verified ? { verified } : {}),
       };
       history = [rec, ...history];
+      await freshApprovals();
       await this.#o.client.replaceStatus(
         ref,
         status(undefined, `promoted ${revision} to ${target.name}`, true),
@@ -363,7 +378,7 @@ export class PromotionController {
       await this.#o.audit
         .record({
           operation: 'promotion',
-          trigger: rec.by.startsWith('automated') ? 'automated' : 'unverified',
+          trigger: rec.by.startsWith('automated') ? 'automated' : rec.verified ? 'user' : 'unverified',
           ...(rec.by.startsWith('automated') ? {} : { user: rec.by }),
           appNamespace: ns,
           app: p.metadata.name,
