@@ -14,8 +14,8 @@ import type { Authorizer, HubEnv, Principal } from './principal.js';
 
 export interface PreviewRouteDeps {
   client: KubeClient;
-  /** The hub's Git mirrors (shared with the controllers: one clone per repository). */
-  sources: GitSources;
+  /** The hub's Git mirrors (shared with the controllers: one clone per repository); 503 without. */
+  sources?: GitSources;
   clusters?: ClusterResolver;
   renderOptions?: RenderOptions;
   authorizer: Authorizer;
@@ -64,6 +64,8 @@ export function previewRoutes(deps: PreviewRouteDeps): Hono<HubEnv> {
   const max = deps.maxConcurrent ?? 2;
   let running = 0;
   app.post('/preview', async (c) => {
+    const sources = deps.sources;
+    if (!sources) fail(503, 'this hub serves no previews: it runs without Git mirrors');
     const req = parseBody(await c.req.json().catch(() => fail(400, 'body: not valid JSON')));
     if (running >= max) fail(429, `${max} previews are running; retry shortly`, { 'Retry-After': '10' });
     const p: Principal = c.get('principal');
@@ -82,7 +84,7 @@ export function previewRoutes(deps: PreviewRouteDeps): Hono<HubEnv> {
       const report = await previewChange(
         {
           client: deps.client,
-          sources: deps.sources,
+          sources,
           clusters,
           visible,
           ...(deps.renderOptions ? { renderOptions: deps.renderOptions } : {}),
