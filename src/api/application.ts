@@ -305,6 +305,8 @@ export interface OperationStep {
   kept?: { group: string; version: string; kind: string; namespace?: string; name: string }[];
   /** The operation failed and runs its SyncFail hooks: why it failed, and which SyncFail step runs. */
   failing?: { message: string; step: number };
+  /** Names the API server gave the generateName hooks created so far, by the hook's template key. */
+  generated?: Record<string, string>;
 }
 
 export interface OperationState {

@@ -42,3 +42,19 @@ describe('operation state persistence', () => {
     expect(ended.finishedAt).toBeDefined();
   });
 });
+
+describe('generateName hooks in the saved step', () => {
+  it('keeps the generated names across a restart', () => {
+    const generated = { 'PreSync/batch/v1/Job/n/migrate-': 'migrate-x7k2p' };
+    const step = stepOf({
+      progress: { step: 0, waitingSince: 5, generated },
+      steps: 2,
+    } as unknown as SyncStepResult);
+    expect(step.generated).toEqual(generated);
+    const op = { phase: 'Running' as const, message: '', startedAt: '2026-01-01T00:00:00.000Z', step };
+    expect(progressOf(op)?.generated).toEqual(generated);
+    expect(
+      stepOf({ progress: { step: 0, generated: {} }, steps: 2 } as unknown as SyncStepResult).generated,
+    ).toBeUndefined();
+  });
+});

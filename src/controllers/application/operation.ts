@@ -55,6 +55,7 @@ export function progressOf(op: OperationState): SyncProgress | undefined {
     ...(op.step.waitingSince ? { waitingSince: Date.parse(op.step.waitingSince) } : {}),
     ...(op.step.kept ? { kept: op.step.kept } : {}),
     ...(op.step.failing ? { failing: op.step.failing } : {}),
+    ...(op.step.generated ? { generated: op.step.generated } : {}),
   };
 }
 
@@ -68,6 +69,9 @@ export function stepOf(r: SyncStepResult): OperationStep {
       : {}),
     ...(r.progress.kept?.length ? { kept: r.progress.kept } : {}),
     ...(r.progress.failing ? { failing: r.progress.failing } : {}),
+    ...(r.progress.generated && Object.keys(r.progress.generated).length
+      ? { generated: r.progress.generated }
+      : {}),
   };
 }
 

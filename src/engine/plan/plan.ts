@@ -1,3 +1,4 @@
+import { isGenerated } from '../sync/generated-hooks.js';
 import { groupOf } from '../../core/object-ref.js';
 import type { KubeObject } from '../../kube/types.js';
 import { RenderError } from '../errors.js';
@@ -98,6 +99,11 @@ export function planSync(input: PlanInput): SyncPlan {
       throw new RenderError(`${obj.kind}/${obj.metadata.name}: ${(e as Error).message}`, at);
     }
     const hook = phases.length > 0;
+    if (!hook && isGenerated(obj))
+      throw new RenderError(
+        `${obj.kind} ${obj.metadata.name}: metadata.generateName is only supported on hooks of a sync phase; give it a metadata.name`,
+        at,
+      );
     if (!hook) {
       const key = entryKey(entryOf(obj));
       const first = seen.get(key);

@@ -80,7 +80,23 @@ export function asKubeObject(value: unknown, where: ErrorLocation): KubeObject {
   if (!nonEmptyString(value.kind)) return fail('object has no kind');
   const metadata = value.metadata;
   if (!isRecord(metadata)) return fail(`${value.kind} has no metadata`);
-  if (!nonEmptyString(metadata.name)) return fail(`${value.kind} has no metadata.name`);
+  if (!nonEmptyString(metadata.name)) {
+    // A hook may be created with generateName (engine/sync/generated-hooks.ts): the prefix stands
+    // in as its name until the API server picks one. Anything else needs a name to be applied.
+    if (nonEmptyString(metadata.generateName)) {
+      if (!isHookAnnotated(metadata.annotations))
+        return fail(
+          `${value.kind} ${metadata.generateName}: metadata.generateName is only supported on hooks (argocd.argoproj.io/hook or helm.sh/hook); give it a metadata.name`,
+        );
+      return {
+        ...value,
+        apiVersion: value.apiVersion,
+        kind: value.kind,
+        metadata: { ...metadata, name: metadata.generateName },
+      };
+    }
+    return fail(`${value.kind} has no metadata.name`);
+  }
   // Overwriting existing keys keeps their position, so the written key order survives.
   return {
     ...value,
@@ -88,6 +104,12 @@ export function asKubeObject(value: unknown, where: ErrorLocation): KubeObject {
     kind: value.kind,
     metadata: { ...metadata, name: metadata.name },
   };
+}
+
+const HOOK_ANNOTATIONS = ['gitfleet.dev/hook', 'argocd.argoproj.io/hook', 'helm.sh/hook'];
+
+function isHookAnnotated(annotations: unknown): boolean {
+  return isRecord(annotations) && HOOK_ANNOTATIONS.some((k) => nonEmptyString(annotations[k]));
 }
 
 function located(message: string, where: ErrorLocation, code: string, cause?: unknown): RenderError {

@@ -1,4 +1,4 @@
-import { formatObjectRef } from '../../core/object-ref.js';
+import { formatObjectRef, type ObjectRef } from '../../core/object-ref.js';
 import { GitfleetError } from '../../core/errors.js';
 import { refOf, type KubeClient } from '../../kube/client.js';
 import type { KubeObject } from '../../kube/types.js';
@@ -30,6 +30,13 @@ import { mapLimit } from '../../core/concurrency.js';
 import { discoverScopes } from './scopes.js';
 import type { CompareMemo } from './memo.js';
 import { deleteExactly, pruneStale, type PropagationPolicy } from '../prune/prune.js';
+import {
+  createGenerated,
+  deleteEarlierRuns,
+  generatedKey,
+  isGenerated,
+  liveRefOf,
+} from './generated-hooks.js';
 
 export interface SyncRequest {
   /** `<app namespace>/<app name>`: written into every object and checked before any prune. */
@@ -97,6 +104,11 @@ export interface SyncProgress {
    * failed, and the SyncFail step being run or awaited. The operation ends Failed after them.
    */
   failing?: { message: string; step: number };
+  /**
+   * The names the API server gave the generateName hooks created so far (generated-hooks.ts
+   * `generatedKey` → name), so an awaited hook is read, and deleted, by its real name.
+   */
+  generated?: Record<string, string>;
 }
 
 export interface SyncStepResult {
@@ -243,6 +255,9 @@ async function runSteps(
   const pruned = new Set<string>();
   const progress: SyncProgress = prior.progress ? { ...prior.progress } : { step: 0 };
   if (progress.failing) progress.failing = { ...progress.failing };
+  const generated: Record<string, string> = { ...progress.generated };
+  progress.generated = generated;
+  const refFor = (t: SyncTask) => liveRefOf(t, generated);
   const phaseNow = (): HookPhase => {
     if (progress.failing) return 'SyncFail';
     const s = steps[Math.min(progress.step, steps.length - 1)];
@@ -280,7 +295,7 @@ async function runSteps(
       if (!step) break;
       let lives: (KubeObject | undefined)[];
       if (progress.waitingSince === undefined) {
-        const err = await applyStep(step, client, opts, deps, changes, applied);
+        const err = await applyStep(step, client, opts, deps, changes, applied, generated);
         if (err) return result('Failed', `${f.message}; SyncFail hook: ${err}`, widened);
         progress.waitingSince = now();
         lives = step.tasks.map((t) => applied.get(objectKey(t.object)));
@@ -312,15 +327,15 @@ async function runSteps(
     return runSyncFail();
   };
   const readStep = (step: SyncStep): Promise<(KubeObject | undefined)[]> =>
-    mapLimit(step.tasks, APPLY_CONCURRENCY, (t) => client.getOrUndefined(refOf(t.object), req.signal));
+    mapLimit(step.tasks, APPLY_CONCURRENCY, (t) => client.getOrUndefined(refFor(t), req.signal));
   /** One look at an applied step: health recorded on its changes, finished hooks deleted by policy. */
   const lookAt = async (
     step: SyncStep,
     lives: (KubeObject | undefined)[],
   ): Promise<{ waiting: string[]; degraded?: string }> => {
-    const health = assessStep(step.tasks, lives, req.health);
+    const health = assessStep(step.tasks.map(refFor), lives, req.health);
     for (const [i, t] of step.tasks.entries()) {
-      const entry = changes.findLast((c) => sameObject(c, t.object));
+      const entry = changes.findLast((c) => sameObject(c, refFor(t)));
       const h = health.results[i];
       if (entry && h) entry.health = h;
     }
@@ -329,7 +344,7 @@ async function runSteps(
         if (!t.hook) continue;
         const ok = health.results[i]?.status !== 'Degraded';
         if (t.deletePolicies.includes(ok ? 'HookSucceeded' : 'HookFailed'))
-          await deleteOwnedAndWait(client, t, opts, deps.sleep ?? defaultSleep, false);
+          await deleteOwnedAndWait(client, t, opts, deps.sleep ?? defaultSleep, false, refFor(t));
       }
     }
     return health;
@@ -381,7 +396,7 @@ async function runSteps(
     const label = stepLabel(step);
     let lives: (KubeObject | undefined)[];
     if (progress.waitingSince === undefined) {
-      const err = await applyStep(step, client, opts, deps, changes, applied);
+      const err = await applyStep(step, client, opts, deps, changes, applied, generated);
       if (err) return fail(`${label}: ${err}`);
       if (step.tasks.some((t) => t.object.kind === 'CustomResourceDefinition')) client.invalidateDiscovery();
       // The last plain step is not awaited (Argo CD's rule): the app's health reports the roll-out.
@@ -423,8 +438,11 @@ function groupKey(ref: { apiVersion: string; kind: string }): string {
   return `${slash < 0 ? '' : ref.apiVersion.slice(0, slash)}/${ref.kind}`;
 }
 
-function sameObject(c: ChangeSetEntry, o: KubeObject): boolean {
-  return c.ref.name === o.metadata.name && c.ref.kind === o.kind && c.ref.namespace === o.metadata.namespace;
+function sameObject(
+  c: ChangeSetEntry,
+  o: { kind: string; namespace?: string | undefined; name: string },
+): boolean {
+  return c.ref.name === o.name && c.ref.kind === o.kind && c.ref.namespace === o.namespace;
 }
 
 function isHookStep(step: SyncStep): boolean {
@@ -457,12 +475,21 @@ async function applyStep(
   deps: SyncDeps,
   changes: ChangeSetEntry[],
   applied: Map<string, KubeObject>,
+  generated: Record<string, string>,
 ): Promise<string | undefined> {
   const sleep = deps.sleep ?? defaultSleep;
   // Kinds apply in order (a ServiceAccount before the Deployment that uses it); objects of one
   // kind are independent and go in parallel.
   for (const group of groupByKindRank(step.tasks)) {
     const entries = await mapLimit(group, APPLY_CONCURRENCY, async (task): Promise<ChangeSetEntry> => {
+      if (task.hook && isGenerated(task.object)) {
+        const run = await runGenerated(client, task, opts);
+        if (!run.live) return { ...run.failed, syncPhase: step.phase };
+        const { live } = run;
+        generated[generatedKey(task)] = live.metadata.name;
+        applied.set(objectKey(task.object), live);
+        return { ref: refOf(live), hook: true, action: 'created', syncPhase: step.phase };
+      }
       if (task.hook && task.deletePolicies.includes('BeforeHookCreation')) {
         const refused = await deleteOwnedAndWait(client, task, opts, sleep);
         if (refused) return { ref: refOf(task.object), hook: true, action: 'failed', message: refused };
@@ -482,24 +509,53 @@ async function applyStep(
 }
 
 /**
+ * A new run of a generateName hook: earlier runs go first under BeforeHookCreation (found by the
+ * hook's template label), then the object is POSTed and the server's answer returned.
+ */
+async function runGenerated(
+  client: KubeClient,
+  task: SyncTask,
+  opts: ApplyObjectOptions,
+): Promise<{ live: KubeObject; failed?: never } | { live?: never; failed: ChangeSetEntry }> {
+  const ref = refOf(task.object);
+  try {
+    if (task.deletePolicies.includes('BeforeHookCreation'))
+      await deleteEarlierRuns(client, task, opts.owner, opts.signal);
+    const live = await createGenerated(client, task, opts.owner, opts.signal);
+    opts.secrets?.add(live);
+    return { live };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return {
+      failed: {
+        ref,
+        hook: true,
+        action: 'failed',
+        message: `${formatObjectRef(ref)} (generateName): ${msg}`,
+      },
+    };
+  }
+}
+
+/**
  * One look at a step's objects: Degraded fails the step at once; every object with a health
  * Healthy or Suspended lets it pass; the rest are waited for.
  */
 function assessStep(
-  tasks: SyncTask[],
+  refs: ObjectRef[],
   lives: (KubeObject | undefined)[],
   healthOpts?: AssessHealthOptions,
 ): { results: (HealthResult | undefined)[]; waiting: string[]; degraded?: string } {
   const results: (HealthResult | undefined)[] = [];
   const waiting: string[] = [];
   let degraded: string | undefined;
-  for (const [i, t] of tasks.entries()) {
+  for (const [i, ref] of refs.entries()) {
     const live = lives[i];
     const h: HealthResult | undefined = live
       ? assessHealth(live, healthOpts)
       : { status: 'Missing', message: 'object not found' };
     results.push(h);
-    const name = formatObjectRef(refOf(t.object));
+    const name = formatObjectRef(ref);
     if (h?.status === 'Degraded') degraded ??= `${name} is Degraded: ${h.message ?? ''}`.trim();
     else if (h && h.status !== 'Healthy' && h.status !== 'Suspended')
       waiting.push(`${name} (${h.status}${h.message ? `: ${h.message}` : ''})`);
@@ -518,8 +574,8 @@ async function deleteOwnedAndWait(
   opts: ApplyObjectOptions,
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>,
   wait = true,
+  ref = refOf(task.object),
 ): Promise<string | undefined> {
-  const ref = refOf(task.object);
   const live = await client.getOrUndefined(ref, opts.signal);
   if (!live) return undefined;
   opts.secrets?.add(live);
