@@ -123,6 +123,17 @@ const line = (a: Application): string =>
 /** Applies one ApplicationSet, waits for what it generates, deletes it and its Applications. */
 async function generated(file: string, count: number): Promise<Application[]> {
   const set = manifest(file);
+  // Examples reuse names (engineering-dev-guestbook…): start only once the previous example's
+  // Applications are all gone, including one a reconcile in flight wrote after its set was deleted.
+  await waitFor(`${file}: namespace free of earlier Applications`, async () => {
+    const left = (await hub.admin.list<Application>(API_VERSION, 'Application', { namespace: ns })).items;
+    for (const a of left) {
+      const ref = { apiVersion: API_VERSION, kind: 'Application', namespace: ns, name: a.metadata.name };
+      if (a.metadata.finalizers?.length) await hub.admin.patch(ref, { metadata: { finalizers: null } });
+      if (!a.metadata.deletionTimestamp) await hub.admin.delete(ref).catch(() => undefined);
+    }
+    return left.length === 0;
+  });
   await hub.admin.create(set);
   try {
     return await waitFor(
@@ -155,7 +166,9 @@ async function generated(file: string, count: number): Promise<Application[]> {
     await waitFor(
       `${file}: ApplicationSet and Applications deleted`,
       async () => {
-        for (const a of await appsOf(set.metadata.name)) seen.add(a.metadata.name);
+        for (const a of (await hub.admin.list<Application>(API_VERSION, 'Application', { namespace: ns }))
+          .items)
+          seen.add(a.metadata.name);
         let left = 0;
         for (const name of seen) {
           const ref = { apiVersion: API_VERSION, kind: 'Application', namespace: ns, name };
