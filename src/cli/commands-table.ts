@@ -55,7 +55,7 @@ export const COMMANDS: CliCommand[] = [
   },
   {
     name: 'promote',
-    summary: 'approve PIPELINE STAGE [--revision REV]: approve a promotion through the hub (you are the approver)',
+    summary: 'approve PIPELINE STAGE [--revision REV]: approve a promotion as yourself (hub API)',
     verbs: ['approve'],
     run: async (a) => (await import('./commands/promote.js')).promoteCommand(a),
   },
