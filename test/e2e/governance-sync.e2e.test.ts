@@ -258,6 +258,41 @@ describe('sync windows', () => {
     expect(condition(await getApp(name), 'SyncWindowBlocked')).toBeUndefined();
   });
 
+  it('a deny window opening on a running sync stops it (syncOverrun is unit-tested in governance/windows)', async () => {
+    // A PreSync Job no node can run keeps the operation Running (waiting for the hook's health).
+    const stuckHook = {
+      'hook.yaml': [
+        'apiVersion: batch/v1',
+        'kind: Job',
+        'metadata: {name: wait, annotations: {gitfleet.dev/hook: PreSync}}',
+        'spec:',
+        '  template:',
+        '    spec:',
+        '      restartPolicy: Never',
+        '      nodeSelector: {no-such-node: x}',
+        '      containers: [{name: run, image: busybox}]',
+        '',
+      ].join('\n'),
+      ...cmFile('after-hook'),
+    };
+    const stopNs = await createNamespace(hub.admin, 'win-stop');
+    const stopProj = await project({});
+    const stopped = await app(stopProj, stopNs, stuckHook);
+    await waitFor(
+      'sync running',
+      async () => (await getApp(stopped)).status?.operationState?.phase === 'Running',
+    );
+    await patchProject(stopProj, { syncWindows: alwaysDeny(stopNs) });
+    const op = await waitFor('the sync stopped', async () => {
+      const o = (await getApp(stopped)).status?.operationState;
+      return o?.phase === 'Failed' && o;
+    });
+    expect(op.message).toMatch(/^sync stopped: .*deny window #0.*has no syncOverrun/);
+    // Then (next reconcile) the automated retry is itself blocked by the same window.
+    expect(condition(await getApp(stopped), 'SyncWindowBlocked')).toMatch(/deny window #0/);
+    expect(await configMap(stopNs, 'after-hook')).toBeUndefined();
+  });
+
   it('with an allow window, waits for it to open and then syncs without being asked', async () => {
     const destNs = await createNamespace(hub.admin, 'win-allow');
     const now = new Date();

@@ -42,6 +42,7 @@ import {
   protectedViolations,
   impersonatedUser,
   loadProject,
+  runningSyncGate,
   syncGate,
   type GovernanceVerdict,
   type SourceVerdict,
@@ -716,22 +717,48 @@ export class ApplicationController {
     }
 
     // Sync windows: a new operation the project's windows forbid now waits (automated) or is
-    // refused (manual) with a condition naming the window and when it changes. A running one goes on.
+    // refused (manual) with a condition naming the window and when it changes. A running one is
+    // stopped when a window closes on it, unless every window that now forbids it has syncOverrun
+    // (Argo CD's rule, governance/windows.ts runningSyncGate).
     let gate: SyncGate = { allowed: true };
-    if (operating && !operating.resume) {
+    const windowTarget = {
+      application: name,
+      cluster: spec.destination.name ?? 'in-cluster',
+      // Argo CD's windows may list clusters by API URL: the resolved one.
+      ...(spec.destination.server ? { server: spec.destination.server } : {}),
+      namespace: defaultNamespace,
+    };
+    if (operating?.resume) {
+      const resume = operating.resume;
+      let verdict: SyncGate;
       try {
-        gate = syncGate(
+        verdict = runningSyncGate(
           governance.project,
-          {
-            application: name,
-            cluster: spec.destination.name ?? 'in-cluster',
-            // Argo CD's windows may list clusters by API URL: the resolved one.
-            ...(spec.destination.server ? { server: spec.destination.server } : {}),
-            namespace: defaultNamespace,
-          },
+          windowTarget,
           new Date(),
           operating.manual,
+          new Date(resume.startedAt),
         );
+      } catch (e) {
+        return failed('ProjectViolation', e, seen);
+      }
+      if (!verdict.allowed) {
+        operating = undefined;
+        const message = `sync stopped: ${verdict.reason ?? 'sync window closed'}`;
+        await finish(
+          { phase: 'Failed', message, changes: changesOf(resume) },
+          resume,
+          resume.revision ?? sha,
+        );
+        status.conditions = setCondition(
+          status.conditions,
+          { type: 'SyncWindowBlocked', status: 'True', reason: 'SyncWindowBlocked', message },
+          now,
+        );
+      }
+    } else if (operating) {
+      try {
+        gate = syncGate(governance.project, windowTarget, new Date(), operating.manual);
       } catch (e) {
         return failed('ProjectViolation', e, seen);
       }
