@@ -2,7 +2,8 @@
  * Gitea's REST API (`/api/v1`) behind the GitHost port. Pagination by Link header (`page`,
  * `limit`); token as `Authorization: token …`; labels are attached by id, looked up by name.
  */
-import { allPages, hostRequest, markerLine, nextLink, type HostTransport } from './http.js';
+import { allPages, hostRequest, nextLink, type HostTransport } from './http.js';
+import { apiState, postCommitStatus, selectPulls, upsertMarkedComment } from './github-shaped.js';
 import type {
   CommitStatus,
   GitHost,
@@ -26,11 +27,6 @@ interface GiteaPull {
   html_url: string;
 }
 
-interface GiteaComment {
-  id: number;
-  body: string;
-}
-
 export function giteaHost(cfg: GitHostConfig): GitHost {
   const t: HostTransport = {
     provider: 'gitea',
@@ -45,17 +41,12 @@ export function giteaHost(cfg: GitHostConfig): GitHost {
   const next = (h: Parameters<typeof nextLink>[0]): string | undefined => nextLink(h, t.base);
 
   const list = async (repo: RepoRef, opts: ListPullRequestsOptions = {}): Promise<HostPullRequest[]> => {
-    const state = opts.state ?? 'open';
-    const apiState = state === 'open' ? 'open' : state === 'all' ? 'all' : 'closed';
     const pulls = await allPages<GiteaPull>(
       t,
-      `${repoPath(repo)}/pulls?state=${apiState}&limit=50&page=1`,
+      `${repoPath(repo)}/pulls?state=${apiState(opts.state)}&limit=50&page=1`,
       next,
     );
-    return pulls
-      .map(toPull)
-      .filter((p) => state === 'all' || p.state === state)
-      .filter((p) => (opts.labels ?? []).every((l) => p.labels.includes(l)));
+    return selectPulls(pulls.map(toPull), opts);
   };
 
   return {
@@ -76,22 +67,9 @@ export function giteaHost(cfg: GitHostConfig): GitHost {
       });
       return toPull(res.body);
     },
-    upsertComment: async (repo, number, marker, body) => {
-      const mark = markerLine(marker);
-      const comments = await allPages<GiteaComment>(t, `${repoPath(repo)}/issues/${number}/comments`, next);
-      const mine = comments.find((c) => c.body.includes(mark));
-      const text = `${mark}\n${body}`;
-      if (mine) await hostRequest(t, 'PATCH', `${repoPath(repo)}/issues/comments/${mine.id}`, { body: text });
-      else await hostRequest(t, 'POST', `${repoPath(repo)}/issues/${number}/comments`, { body: text });
-    },
-    setCommitStatus: async (repo, sha, s: CommitStatus) => {
-      await hostRequest(t, 'POST', `${repoPath(repo)}/statuses/${encodeURIComponent(sha)}`, {
-        state: s.state,
-        context: s.context,
-        description: s.description.slice(0, 255),
-        ...(s.targetUrl ? { target_url: s.targetUrl } : {}),
-      });
-    },
+    upsertComment: (repo, number, marker, body) =>
+      upsertMarkedComment(t, repoPath(repo), number, marker, body, { pageQuery: '', next }),
+    setCommitStatus: (repo, sha, s: CommitStatus) => postCommitStatus(t, repoPath(repo), sha, s, 255),
   };
 }
 

@@ -3,7 +3,8 @@
  * GitHost port. `Authorization: Bearer`, `X-GitHub-Api-Version: 2022-11-28`, pagination by the
  * Link header (`per_page=100`). Comments of a pull request are its issue's comments.
  */
-import { allPages, hostRequest, markerLine, nextLink, type HostTransport } from './http.js';
+import { allPages, hostRequest, nextLink, type HostTransport } from './http.js';
+import { apiState, postCommitStatus, selectPulls, upsertMarkedComment } from './github-shaped.js';
 import type {
   CommitStatus,
   GitHost,
@@ -49,17 +50,12 @@ export function githubHost(cfg: GitHostConfig): GitHost {
     opts: ListPullRequestsOptions = {},
     query = '',
   ): Promise<HostPullRequest[]> => {
-    const state = opts.state ?? 'open';
-    const apiState = state === 'open' ? 'open' : state === 'all' ? 'all' : 'closed';
     const pulls = await allPages<GithubPull>(
       t,
-      `${repoPath(repo)}/pulls?state=${apiState}&per_page=100${query}`,
+      `${repoPath(repo)}/pulls?state=${apiState(opts.state)}&per_page=100${query}`,
       next,
     );
-    return pulls
-      .map(toPull)
-      .filter((p) => state === 'all' || p.state === state)
-      .filter((p) => (opts.labels ?? []).every((l) => p.labels.includes(l)));
+    return selectPulls(pulls.map(toPull), opts);
   };
 
   return {
@@ -91,27 +87,10 @@ export function githubHost(cfg: GitHostConfig): GitHost {
       }
       return created;
     },
-    upsertComment: async (repo, number, marker, body) => {
-      const mark = markerLine(marker);
-      const comments = await allPages<{ id: number; body: string }>(
-        t,
-        `${repoPath(repo)}/issues/${number}/comments?per_page=100`,
-        next,
-      );
-      const mine = comments.find((c) => (c.body ?? '').includes(mark));
-      const text = `${mark}\n${body}`;
-      if (mine) await hostRequest(t, 'PATCH', `${repoPath(repo)}/issues/comments/${mine.id}`, { body: text });
-      else await hostRequest(t, 'POST', `${repoPath(repo)}/issues/${number}/comments`, { body: text });
-    },
-    setCommitStatus: async (repo, sha, s: CommitStatus) => {
-      await hostRequest(t, 'POST', `${repoPath(repo)}/statuses/${encodeURIComponent(sha)}`, {
-        state: s.state,
-        context: s.context,
-        // GitHub refuses descriptions over 140 characters.
-        description: s.description.slice(0, 140),
-        ...(s.targetUrl ? { target_url: s.targetUrl } : {}),
-      });
-    },
+    upsertComment: (repo, number, marker, body) =>
+      upsertMarkedComment(t, repoPath(repo), number, marker, body, { pageQuery: '?per_page=100', next }),
+    // GitHub refuses descriptions over 140 characters.
+    setCommitStatus: (repo, sha, s: CommitStatus) => postCommitStatus(t, repoPath(repo), sha, s, 140),
   };
 }
 
