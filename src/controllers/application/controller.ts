@@ -849,7 +849,7 @@ export class ApplicationController {
         };
       }
       // The state after the step is the comparison: nothing is compared a second time.
-      cmp = afterSync(cmp, step);
+      cmp = afterSync(cmp, step, health);
       if (step.inventory.length) this.#watch(dest).ensure(step.inventory);
       else this.#watch(dest).ensure(await inventory.load(owner));
       // An awaited step (hooks included, which no inventory lists) is woken by its objects' events.

@@ -165,6 +165,9 @@ function refKey(ref: ObjectRef): string {
 export function afterSync(
   cmp: Comparison,
   step: Pick<SyncStepResult, 'applied' | 'pruned' | 'changes'>,
+  // The same health rules as the comparison (Project CEL, overrides): without them a kind only a
+  // rule knows reads Healthy for one status write, which lets a roll-out advance past it.
+  healthOpts?: AssessHealthOptions,
 ): Comparison {
   const failed = new Set(step.changes.filter((c) => c.action === 'failed').map((c) => refKey(c.ref)));
   const resources: ResourceState[] = [];
@@ -176,7 +179,7 @@ export function afterSync(
       resources.push(r);
       continue;
     }
-    const health = assessHealth(live);
+    const health = assessHealth(live, healthOpts);
     resources.push({ ref: r.ref, status: 'Synced', ...(health ? { health } : {}) });
   }
   return {
