@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import { DEFAULT_TEXT, DEFAULT_TITLE, DeliveryError, type Delivery, type Target } from './types.js';
 
 /**
@@ -19,6 +18,9 @@ export const emailTarget: Target = {
         }
       : undefined;
     const ca = e.caSecretRef ? await d.secret(e.caSecretRef) : undefined;
+    // Loaded on first use: nodemailer costs the hub ~10 MiB of memory that a fleet without email
+    // rules should not pay (bench/peers idle RSS).
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: e.host,
       port: e.port,
