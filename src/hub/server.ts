@@ -5,7 +5,12 @@ import type { Logger } from 'pino';
 import { GitfleetError } from '../core/errors.js';
 import { Counter, Registry } from 'prom-client';
 import { parsePushWebhook, WebhookIgnoredError } from '../engine/source/index.js';
-import { checkWebhookHeaders, deliveryIdOf } from '../engine/source/webhook.js';
+import {
+  checkWebhookHeaders,
+  deliveryIdOf,
+  parsePullRequestWebhook,
+  type PullRequestEvent,
+} from '../engine/source/webhook.js';
 import { apiV1, type ApiDeps } from './api.js';
 import { DeliveryMemory } from './deliveries.js';
 import { answerError, fail } from './http-errors.js';
@@ -22,6 +27,11 @@ export interface HubServerOptions {
   webhookSecrets: { github?: string; gitlab?: string; gitea?: string };
   /** Called with the repository URLs of a verified push; returns the Applications it refreshed. */
   onPush: (repoUrls: string[]) => string[];
+  /**
+   * Called with a verified pull request event (opened, reopened, pushed to); answers whether a
+   * fleet impact preview was queued or why not. Without it pull request events are ignored.
+   */
+  onPullRequest?: (ev: PullRequestEvent) => Promise<{ queued: string } | { ignored: string }>;
   /** Enables the read API at /api/v1 (bearer tokens required). */
   api?: Omit<ApiDeps, 'log'>;
   /**
@@ -97,6 +107,19 @@ export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(
         release();
       }
       if (!raw) fail(408, 'the webhook body was not sent in time', { Connection: 'close' });
+      const pr = opts.onPullRequest ? parsePullRequestWebhook(headers, raw, opts.webhookSecrets) : undefined;
+      if (pr && opts.onPullRequest) {
+        if (!deliveries.firstTime(provider, deliveryIdOf(provider, headers), raw)) {
+          replays?.inc({ provider });
+          return c.json({ replayed: true }, 200);
+        }
+        const answer = await opts.onPullRequest(pr);
+        opts.log.info(
+          { provider, pr: `${pr.repo.owner}/${pr.repo.repo}#${pr.number}`, ...answer },
+          'pull request webhook',
+        );
+        return c.json(answer, 202);
+      }
       const ev = parsePushWebhook(headers, raw, opts.webhookSecrets);
       // checkWebhookHeaders refused providers without a secret; this stays as a second lock.
       if (!ev.verified)

@@ -14,6 +14,7 @@ import { LifecycleNotifier } from '../controllers/notify/lifecycle.js';
 import { writeBack } from '../controllers/image/writeback.js';
 import { Notifier } from '../controllers/notify/notifier.js';
 import { gitHost } from '../githost/factory.js';
+import { PullRequestPreviewer } from '../preview/trigger.js';
 import type { RenderOptions } from '../engine/render/index.js';
 import { GitSources } from '../engine/source/index.js';
 import type { AuditStore } from '../governance/audit/index.js';
@@ -230,6 +231,13 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
     applications?.requeueAll();
   });
   const s = cfg.server;
+  // Pull requests of repositories with a PullRequestPreview get a fleet impact preview.
+  const previewer = new PullRequestPreviewer({
+    client,
+    namespace: FLEET_NAMESPACE,
+    preview: { sources, clusters, ...(cfg.renderOptions ? { renderOptions: cfg.renderOptions } : {}) },
+    log: log.child({ component: 'pr-preview' }),
+  });
   const server = s
     ? await startHubServer({
         port: s.port,
@@ -237,6 +245,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
         ...(s.host ? { host: s.host } : {}),
         ...(s.tls ? { tls: s.tls } : {}),
         onPush: (urls) => applications?.onPush(urls) ?? [],
+        onPullRequest: (ev) => previewer.handle(ev),
         metrics: metrics.registry,
         ...(s.metricsToken ? { metricsToken: s.metricsToken } : {}),
         ...(s.ui !== undefined ? { ui: s.ui } : {}),

@@ -289,3 +289,165 @@ function changed(provider: WebhookProvider, body: Json): string[] | undefined {
     }
   return [...files];
 }
+
+/**
+ * A verified pull request (GitHub/Gitea `pull_request`, GitLab merge request) whose head is new:
+ * opened, reopened, or pushed to. The hub previews it when its repository opted in.
+ */
+export interface PullRequestEvent {
+  provider: WebhookProvider;
+  /** Normalised URLs of the target repository (as in PushEvent). */
+  repoUrls: string[];
+  /** The target repository on its host: owner (user, org, GitLab group path) and name. */
+  repo: { owner: string; repo: string };
+  /** The pull request number (GitLab: the merge request's iid). */
+  number: number;
+  action: 'opened' | 'reopened' | 'synchronize';
+  /** Target branch. */
+  base: string;
+  /** Source branch. */
+  head: string;
+  headSha: string;
+  /** The source branch lives in another repository (a fork). */
+  fromFork: boolean;
+  url?: string;
+  title?: string;
+}
+
+/** GitHub/Gitea actions that bring a new head; Gitea spells a push to the branch `synchronized`. */
+const PR_ACTIONS: Record<string, PullRequestEvent['action']> = {
+  opened: 'opened',
+  reopened: 'reopened',
+  synchronize: 'synchronize',
+  synchronized: 'synchronize',
+};
+
+/**
+ * Verifies and parses a pull request webhook, with the same secrets and signature checks as
+ * parsePushWebhook (verification happens before the body is parsed). Returns undefined when the
+ * delivery is not a pull request event at all (a push, a ping: the caller reads it as a push).
+ * Throws WebhookIgnoredError for an authentic pull request event that brings no new head (closed,
+ * labelled, edited, a GitLab update without `oldrev`), WebhookAuthError and WebhookPayloadError as
+ * parsePushWebhook does.
+ */
+export function parsePullRequestWebhook(
+  headers: Record<string, string | undefined>,
+  rawBody: Buffer,
+  secrets: WebhookSecrets,
+): PullRequestEvent | undefined {
+  const provider = detectProvider(headers);
+  const event = (
+    headers[
+      provider === 'gitea' ? 'x-gitea-event' : provider === 'gitlab' ? 'x-gitlab-event' : 'x-github-event'
+    ] ?? ''
+  ).trim();
+  const isPr = provider === 'gitlab' ? event === 'Merge Request Hook' : event === 'pull_request';
+  // A System Hook may carry a merge request too; only its body says so, after verification.
+  if (!isPr && !(provider === 'gitlab' && event === 'System Hook')) return undefined;
+  const secret = secrets[provider];
+  if (secret !== undefined) verify(provider, headers, rawBody, secret);
+  const body = parseBody(provider, headers, rawBody);
+  if (provider === 'gitlab') {
+    if ((str(body, 'object_kind') ?? '') !== 'merge_request') return undefined;
+    return gitlabMergeRequest(body);
+  }
+  const action = PR_ACTIONS[str(body, 'action') ?? ''];
+  if (!action)
+    throw new WebhookIgnoredError(provider, `pull_request ${str(body, 'action') ?? '(no action)'}`);
+  const pr = isObject(body.pull_request) ? body.pull_request : undefined;
+  const head = isObject(pr?.head) ? pr.head : {};
+  const base = isObject(pr?.base) ? pr.base : {};
+  const repository = isObject(body.repository) ? body.repository : {};
+  const owner = isObject(repository.owner)
+    ? (str(repository.owner, 'login') ?? str(repository.owner, 'username'))
+    : undefined;
+  const name = str(repository, 'name');
+  const number = typeof body.number === 'number' ? body.number : pr?.number;
+  const headSha = str(head, 'sha');
+  const headRef = str(head, 'ref');
+  const baseRef = str(base, 'ref');
+  const missing = [
+    typeof number !== 'number' || !Number.isInteger(number) ? 'number' : '',
+    owner ? '' : 'repository.owner.login',
+    name ? '' : 'repository.name',
+    headSha && /^[0-9a-f]{7,64}$/.test(headSha) ? '' : 'pull_request.head.sha',
+    headRef ? '' : 'pull_request.head.ref',
+    baseRef ? '' : 'pull_request.base.ref',
+  ].filter(Boolean);
+  if (missing.length > 0)
+    throw new WebhookPayloadError(
+      `${provider} pull_request webhook: missing or invalid ${missing.join(', ')}`,
+    );
+  const repoUrls = githubLikeUrls(provider, body);
+  if (repoUrls.length === 0)
+    throw new WebhookPayloadError(`${provider} webhook: the payload names no repository`);
+  const headRepo = isObject(head.repo) ? head.repo : undefined;
+  const fromFork =
+    headRepo !== undefined &&
+    str(headRepo, 'full_name') !== undefined &&
+    str(headRepo, 'full_name') !== str(repository, 'full_name');
+  const url = str(pr, 'html_url');
+  const title = str(pr, 'title');
+  return {
+    provider,
+    repoUrls,
+    repo: { owner: owner as string, repo: name as string },
+    number: number as number,
+    action,
+    base: baseRef as string,
+    head: headRef as string,
+    headSha: headSha as string,
+    fromFork,
+    ...(url ? { url } : {}),
+    ...(title ? { title } : {}),
+  };
+}
+
+function gitlabMergeRequest(body: Json): PullRequestEvent {
+  const attrs = isObject(body.object_attributes) ? body.object_attributes : {};
+  const rawAction = str(attrs, 'action') ?? '';
+  // `update` is also sent for a title or label edit; only one with `oldrev` moved the head.
+  const action: PullRequestEvent['action'] | undefined =
+    rawAction === 'open'
+      ? 'opened'
+      : rawAction === 'reopen'
+        ? 'reopened'
+        : rawAction === 'update' && str(attrs, 'oldrev') !== undefined
+          ? 'synchronize'
+          : undefined;
+  if (!action) throw new WebhookIgnoredError('gitlab', `merge_request ${rawAction || '(no action)'}`);
+  const project = isObject(body.project) ? body.project : {};
+  const path = str(project, 'path_with_namespace') ?? '';
+  const cut = path.lastIndexOf('/');
+  const lastCommit = isObject(attrs.last_commit) ? attrs.last_commit : {};
+  const number = attrs.iid;
+  const headSha = str(lastCommit, 'id');
+  const head = str(attrs, 'source_branch');
+  const base = str(attrs, 'target_branch');
+  const missing = [
+    typeof number !== 'number' || !Number.isInteger(number) ? 'object_attributes.iid' : '',
+    cut > 0 ? '' : 'project.path_with_namespace',
+    headSha && /^[0-9a-f]{7,64}$/.test(headSha) ? '' : 'object_attributes.last_commit.id',
+    head ? '' : 'object_attributes.source_branch',
+    base ? '' : 'object_attributes.target_branch',
+  ].filter(Boolean);
+  if (missing.length > 0)
+    throw new WebhookPayloadError(`gitlab merge request webhook: missing or invalid ${missing.join(', ')}`);
+  const repoUrls = gitlabUrls(body);
+  if (repoUrls.length === 0) throw new WebhookPayloadError('gitlab webhook: the payload names no repository');
+  const url = str(attrs, 'url');
+  const title = str(attrs, 'title');
+  return {
+    provider: 'gitlab',
+    repoUrls,
+    repo: { owner: path.slice(0, cut), repo: path.slice(cut + 1) },
+    number: number as number,
+    action,
+    base: base as string,
+    head: head as string,
+    headSha: headSha as string,
+    fromFork: attrs.source_project_id !== undefined && attrs.source_project_id !== attrs.target_project_id,
+    ...(url ? { url } : {}),
+    ...(title ? { title } : {}),
+  };
+}

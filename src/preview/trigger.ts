@@ -1,0 +1,229 @@
+/**
+ * Previews pull requests when their webhooks arrive. The opt-in is per repository: a
+ * PullRequestPreview in the hub's namespace names the repository and the Git host (with a token
+ * Secret) that comments and statuses go to; a pull request of any other repository is
+ * acknowledged and nothing is posted. Work is collapsed per pull request (a push arriving while
+ * the previous head is still being previewed replaces whatever was waiting, so only the newest
+ * head runs next) and bounded across pull requests, because each preview renders and dry-runs
+ * many apps.
+ */
+import type { Logger } from 'pino';
+import { API_VERSION } from '../api/application.js';
+import {
+  PULL_REQUEST_PREVIEW_KIND,
+  type PullRequestPreview,
+  type PullRequestPreviewStatus,
+} from '../api/preview.js';
+import { normalizeRepoUrl } from '../engine/source/url.js';
+import type { PullRequestEvent } from '../engine/source/webhook.js';
+import { gitHostFromSpec, kubeSecrets } from '../githost/factory.js';
+import type { GitHost, HostPullRequest } from '../githost/port.js';
+import type { KubeClient } from '../kube/client.js';
+import { previewChange, type PreviewDeps } from './preview.js';
+import { publishPreview } from './pull-request.js';
+import type { PreviewReport } from './types.js';
+
+export interface PreviewTriggerOptions {
+  /** The management cluster: PullRequestPreviews, their token Secrets, and what previews read. */
+  client: KubeClient;
+  /** The hub's namespace: the only one whose PullRequestPreviews count. */
+  namespace: string;
+  /** How previews render and dry-run (the hub's Git mirrors, clusters, render options). */
+  preview: Omit<PreviewDeps, 'client' | 'visible' | 'namespace'>;
+  log: Logger;
+  /** Previews running at once across pull requests; default 1. */
+  maxConcurrent?: number;
+}
+
+/** What the webhook route answers: the preview is queued, or why nothing will be posted. */
+export type TriggerAnswer = { queued: string } | { ignored: string };
+
+interface Job {
+  spec: PullRequestPreview;
+  ev: PullRequestEvent;
+}
+
+export class PullRequestPreviewer {
+  readonly #o: PreviewTriggerOptions;
+  /** Per pull request: whether it runs now, and the newest event waiting behind it. */
+  readonly #prs = new Map<string, { running: boolean; next?: Job }>();
+  readonly #waiting: (() => void)[] = [];
+  #slots: number;
+  #pending = 0;
+  #idle: (() => void)[] = [];
+
+  constructor(o: PreviewTriggerOptions) {
+    this.#o = o;
+    this.#slots = o.maxConcurrent ?? 1;
+  }
+
+  /**
+   * Finds the repository's opt-in and queues a preview of the event's head; answers at once (the
+   * preview itself runs in the background, its outcome goes to the pull request and the
+   * PullRequestPreview's status).
+   */
+  async handle(ev: PullRequestEvent): Promise<TriggerAnswer> {
+    const list = await this.#o.client.list<PullRequestPreview>(API_VERSION, PULL_REQUEST_PREVIEW_KIND, {
+      namespace: this.#o.namespace,
+    });
+    const urls = new Set(ev.repoUrls);
+    const matching = list.items.filter((p) => {
+      try {
+        return urls.has(normalizeRepoUrl(p.spec.repoURL));
+      } catch {
+        return false;
+      }
+    });
+    const where = `${ev.repo.owner}/${ev.repo.repo}#${ev.number}`;
+    if (matching.length === 0)
+      return { ignored: `${where}: the repository has no PullRequestPreview; nothing is previewed` };
+    const active = matching.filter((p) => !p.spec.suspend);
+    if (active.length === 0) return { ignored: `${where}: previews of this repository are suspended` };
+    const spec = active.find((p) => !p.spec.branches?.length || p.spec.branches.includes(ev.base));
+    if (!spec) return { ignored: `${where}: pull requests into ${ev.base} are not previewed` };
+    // The head of a fork's pull request is not in the repository the hub mirrors.
+    if (ev.fromFork) return { ignored: `${where}: pull requests from forks are not previewed` };
+    const key = `${spec.metadata.name}#${ev.number}`;
+    const slot = this.#prs.get(key) ?? { running: false };
+    this.#prs.set(key, slot);
+    slot.next = { spec, ev };
+    if (!slot.running) void this.#drain(key);
+    return { queued: `${where} at ${ev.headSha.slice(0, 12)} (PullRequestPreview ${spec.metadata.name})` };
+  }
+
+  /** Resolves when no preview runs or waits (tests, shutdown). */
+  idle(): Promise<void> {
+    if (this.#pending === 0 && [...this.#prs.values()].every((s) => !s.running)) return Promise.resolve();
+    return new Promise((r) => this.#idle.push(r));
+  }
+
+  async #drain(key: string): Promise<void> {
+    const slot = this.#prs.get(key);
+    if (!slot) return;
+    slot.running = true;
+    this.#pending++;
+    try {
+      while (slot.next) {
+        await this.#acquire();
+        // Taken after the slot is ours: a push during the wait replaced it with a newer head.
+        const job = slot.next;
+        slot.next = undefined;
+        try {
+          await this.#run(job);
+        } catch (e) {
+          this.#o.log.warn({ err: errText(e), pr: key }, 'pull request preview failed');
+        } finally {
+          this.#release();
+        }
+      }
+    } finally {
+      slot.running = false;
+      this.#prs.delete(key);
+      this.#pending--;
+      if (this.#pending === 0) for (const r of this.#idle.splice(0)) r();
+    }
+  }
+
+  #acquire(): Promise<void> {
+    if (this.#slots > 0) {
+      this.#slots--;
+      return Promise.resolve();
+    }
+    return new Promise((r) => this.#waiting.push(r));
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#slots++;
+  }
+
+  async #run({ spec, ev }: Job): Promise<void> {
+    const name = spec.metadata.name;
+    const where = `PullRequestPreview ${this.#o.namespace}/${name}`;
+    const at = (): string => new Date().toISOString();
+    let host: GitHost;
+    try {
+      host = await gitHostFromSpec(
+        spec.spec.host,
+        kubeSecrets(this.#o.client, this.#o.namespace),
+        `${where}.spec.host`,
+      );
+    } catch (e) {
+      // Nothing can be posted without the host: the status says why.
+      await this.#status(spec, {
+        number: ev.number,
+        headSha: ev.headSha,
+        state: 'error',
+        message: errText(e),
+        at: at(),
+      });
+      throw e;
+    }
+    const pr: HostPullRequest = {
+      number: ev.number,
+      title: ev.title ?? '',
+      head: ev.head,
+      headSha: ev.headSha,
+      base: ev.base,
+      labels: [],
+      state: 'open',
+      url: ev.url ?? '',
+    };
+    let failure: string | undefined;
+    const report = await publishPreview(host, ev.repo, pr, async (): Promise<PreviewReport> => {
+      try {
+        return await previewChange(
+          { ...this.#o.preview, client: this.#o.client },
+          // The target branch as the fleet follows it now, against the exact commit pushed.
+          { repoURL: spec.spec.repoURL, base: ev.base, head: ev.headSha },
+        );
+      } catch (e) {
+        failure = errText(e);
+        throw e;
+      }
+    });
+    this.#o.log.info(
+      {
+        pr: `${ev.repo.owner}/${ev.repo.repo}#${ev.number}`,
+        head: ev.headSha,
+        summary: report?.summary.line,
+      },
+      'pull request previewed',
+    );
+    await this.#status(spec, {
+      number: ev.number,
+      headSha: ev.headSha,
+      state: report ? (report.blocked ? 'failure' : 'success') : 'error',
+      message: report ? report.summary.line : `preview failed: ${failure ?? 'unknown error'}`,
+      at: at(),
+    });
+  }
+
+  async #status(
+    spec: PullRequestPreview,
+    last: NonNullable<PullRequestPreviewStatus['lastPreview']>,
+  ): Promise<void> {
+    const status: PullRequestPreviewStatus = { ...(spec.status ?? {}), lastPreview: last };
+    await this.#o.client
+      .replaceStatus(
+        {
+          apiVersion: API_VERSION,
+          kind: PULL_REQUEST_PREVIEW_KIND,
+          namespace: this.#o.namespace,
+          name: spec.metadata.name,
+        },
+        status,
+      )
+      .catch((e: unknown) =>
+        this.#o.log.warn(
+          { err: errText(e), name: spec.metadata.name },
+          'PullRequestPreview status write failed',
+        ),
+      );
+  }
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
