@@ -32,8 +32,22 @@ export function chartSources(): ChartSources {
     ...(process.env.GITFLEET_CHART_INTERVAL_MS
       ? { intervalMs: Number(process.env.GITFLEET_CHART_INTERVAL_MS) }
       : {}),
+    ...(process.env.GITFLEET_CHART_CACHE_MAX_BYTES
+      ? { archives: { maxBytes: archiveBound(process.env.GITFLEET_CHART_CACHE_MAX_BYTES) } }
+      : {}),
   });
   return shared;
+}
+
+/** $GITFLEET_CHART_CACHE_MAX_BYTES as a positive whole number of bytes; anything else is refused. */
+export function archiveBound(text: string): number {
+  const n = Number(text.trim());
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new GitfleetError(
+      'config.Invalid',
+      `GITFLEET_CHART_CACHE_MAX_BYTES must be a positive whole number of bytes, got ${JSON.stringify(text)}`,
+    );
+  return n;
 }
 
 /** Whether the app's source is a chart repository or an OCI artifact rather than Git. */
@@ -159,7 +173,13 @@ export async function nonGitTree(
   if (!src.chart) {
     const auth = await repoAuth(mgmt, ns, hubNamespace, src.repoURL, src.secretRef);
     const a = await s.artifact(src.repoURL, revision, auth);
-    return { ...a.tree, path: src.path ?? '' };
+    // An artifact's tree is rendered like a Git checkout, so it gets the same pre-fetch: its
+    // chart's dependencies and its kustomizations' helmCharts, through the same cache and
+    // network rules and the same Project check of every repository they name.
+    return s.withKustomizeCharts(
+      await s.withDependencies({ ...a.tree, path: src.path ?? '' }, authFor),
+      authFor,
+    );
   }
   const c = resolved.get(`${src.repoURL}\0${src.chart}\0${revision}`);
   if (!c)

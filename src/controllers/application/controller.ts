@@ -57,8 +57,14 @@ import { formatUnsupportedFields, unsupportedApplicationFields } from '../../api
 import { WorkQueue } from '../queue.js';
 import { OwnedObjectsWatch } from './owned-watch.js';
 import { renderApp, resolveAppSource, type PrepareDeps } from './prepare.js';
-import { primarySourceInPlace, revisionsOf } from './multi-source.js';
+import {
+  failureCondition,
+  primarySourceInPlace,
+  revisionsOf,
+  withSourcesViolations,
+} from './multi-source.js';
 import { HealthConfig, healthChecksHealth } from './health-config.js';
+import { registerChartCacheMetrics } from './chart-cache-metrics.js';
 import { isWorse } from '../../engine/health/index.js';
 import { decide } from './decide.js';
 import { ContinuationCache, operationRequeueMs } from './continuation.js';
@@ -171,6 +177,8 @@ export class ApplicationController {
       ...opts,
     };
     this.#continuing = new ContinuationCache(this.#o.pollIntervalMs);
+    // The chart/OCI archive cache this controller's renders fill, on the same registry.
+    if (opts.metrics) registerChartCacheMetrics(opts.metrics.registry);
     this.#clusters = opts.clusters ?? new ClusterResolver(opts.client, this.#o.controllerNamespace);
     this.#queue = new WorkQueue({
       concurrency: this.#o.concurrency,
@@ -398,7 +406,9 @@ export class ApplicationController {
         controllerNamespace: this.#o.controllerNamespace,
         app,
       });
-      if (early.violations.length) throw new GitfleetError('project.Violation', early.violations.join('; '));
+      // Multi-source: every source's repository, each refusal naming its index.
+      const violations = withSourcesViolations(app, early.project, early.violations);
+      if (violations.length) throw new GitfleetError('project.Violation', violations.join('; '));
     } catch (e) {
       return failed('ProjectViolation', e);
     }
@@ -422,7 +432,7 @@ export class ApplicationController {
         sha = (await resolveAppSource(this.#prepareDeps(), app, since)).sha;
         status.conditions = removeCondition(status.conditions, 'SourceFailed');
       } catch (e) {
-        return failed('SourceFailed', e);
+        return failed(failureCondition(e, 'SourceFailed'), e);
       }
       try {
         const revision = sha;
@@ -432,7 +442,7 @@ export class ApplicationController {
         this.#o.log.debug({ app: key, revision: sha, objects: manifests.length }, 'rendered');
         status.conditions = removeCondition(status.conditions, 'RenderFailed');
       } catch (e) {
-        return failed('RenderFailed', e, { revision: sha });
+        return failed(failureCondition(e, 'RenderFailed'), e, { revision: sha });
       }
       this.#continuing.set(key, app, { sha, manifests }, resolvedAt);
     }

@@ -5,6 +5,7 @@
  * SHA, a chart `version@sha256:…` or an artifact digest never contains a comma).
  */
 import type { Application, ApplicationSource } from '../../api/application.js';
+import type { Project } from '../../api/project.js';
 import { GitfleetError } from '../../core/errors.js';
 import { loadProject } from '../../governance/assess.js';
 import { wildcard } from '../../governance/glob.js';
@@ -108,4 +109,37 @@ export async function assertSourcesAdmitted(
         .map(({ s, i }) => `spec.sources[${i}].repoURL ${s.repoURL} is not in project ${name}'s sourceRepos`)
         .join('; '),
     );
+}
+
+/**
+ * The condition a failed source or render step sets: a Project refusal found there (a source of a
+ * multi-source app, a chart dependency's or a `helmCharts` repository) is a `ProjectViolation`
+ * like any other, so tooling that watches that condition sees it; anything else is `fallback`.
+ */
+export function failureCondition<T extends string>(e: unknown, fallback: T): T | 'ProjectViolation' {
+  return e instanceof GitfleetError && e.code === 'project.Violation' ? 'ProjectViolation' : fallback;
+}
+
+/**
+ * The pre-fetch Project verdict of a multi-source app with every source's repository checked, each
+ * refusal naming the source's index and repoURL (the single-source check sees the primary source
+ * only, and names no index: its message is replaced). `violations` unchanged for a single-source
+ * app or a missing Project (already a violation of its own).
+ */
+export function withSourcesViolations(
+  app: Application,
+  project: Project | undefined,
+  violations: readonly string[],
+): string[] {
+  const many = multiSources(app);
+  if (!many || !project) return [...violations];
+  const name = project.metadata.name;
+  const allowed = project.spec.sourceRepos ?? [];
+  const denied = many
+    .map((s, i) => ({ s, i }))
+    .filter(({ s }) => !allowed.some((p) => wildcard(p, s.repoURL)))
+    .map(({ s, i }) => `spec.sources[${i}].repoURL ${s.repoURL} is not in project ${name}'s sourceRepos`);
+  if (!denied.length) return [...violations];
+  const primary = `source ${app.spec.source.repoURL} is not in project ${name}'s sourceRepos`;
+  return [...denied, ...violations.filter((v) => v !== primary)];
 }

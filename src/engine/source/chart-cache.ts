@@ -54,9 +54,10 @@ export class ArchiveCache {
   }
 
   /** Archives and bytes stored, and evictions so far (the bench and metrics report them). */
-  stats(): { archives: number; bytes: number; evictions: number; evictedBytes: number } {
+  stats(): { archives: number; bytes: number; maxBytes: number; evictions: number; evictedBytes: number } {
     return {
       archives: this.#lru?.size ?? 0,
+      maxBytes: this.#maxBytes,
       bytes: this.#bytes,
       evictions: this.#evictions,
       evictedBytes: this.#evictedBytes,
