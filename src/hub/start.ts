@@ -171,6 +171,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
         cluster: 'in-cluster',
         log: log.child({ component: 'delivery' }),
         notifier,
+        ...(cfg.audit ? { audit: cfg.audit } : {}),
         ...(cfg.namespace !== undefined ? { appNamespace: cfg.namespace } : {}),
         appRevision: async (namespace, name) =>
           (

@@ -73,7 +73,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
       console.log(`\n${e.appNamespace}/${e.app} @ ${e.revision.slice(0, 12)} on ${e.cluster}: ${e.message}`);
       for (const o of e.objects)
         console.log(
-          `  ${SIGN[o.action]} ${o.kind}/${o.namespace ? `${o.namespace}/` : ''}${o.name}${o.hook ? ' (hook)' : ''}`,
+          `  ${SIGN[o.action]} ${o.kind}/${o.namespace ? `${o.namespace}/` : ''}${o.name}${o.hook ? ' (hook)' : ''}${o.verdict ? ` ${o.verdict} [${(o.values ?? []).join(', ')}]` : ''}`,
         );
     }
   }

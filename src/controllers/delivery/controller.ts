@@ -16,12 +16,14 @@ import {
 } from '../../api/delivery.js';
 import { decide } from '../../delivery/canary.js';
 import { advanceRun, bindRef } from '../../delivery/run.js';
+import type { AuditSink } from '../../governance/audit/index.js';
 import type { KubeClient } from '../../kube/client.js';
 import { isConflict, isNotFound } from '../../kube/errors.js';
 import { Informer } from '../../kube/informer.js';
 import { OWNER_ANNOTATION } from '../../engine/plan/ownership.js';
 import type { Notifier } from '../notify/notifier.js';
 import { WorkQueue } from '../queue.js';
+import { analysisAuditRecord } from './audit.js';
 import { applyPlan, observeSlots, templateHash, type TargetDeployment } from './slots.js';
 
 export interface DeliveryControllerOptions {
@@ -41,6 +43,8 @@ export interface DeliveryControllerOptions {
   /** Re-examine every Canary this often even without changes (default 30 s). */
   resyncMs?: number;
   concurrency?: number;
+  /** Where each finished analysis run is recorded (operation `analysis`); none when absent. */
+  audit?: AuditSink;
 }
 
 export class DeliveryController {
@@ -141,6 +145,10 @@ export class DeliveryController {
     const owner = canary.metadata.annotations?.[OWNER_ANNOTATION];
     const [appNs, app] = owner?.includes('/') ? (owner.split('/') as [string, string]) : [namespace, name];
     let analysisNext: number | undefined;
+    /** An analysis run this reconcile finished: recorded once its status write succeeded. */
+    let finished:
+      | { run: NonNullable<CanaryStatus['analysis']>; step: number; templates: string[]; revision: string }
+      | undefined;
     const input = async (st: CanaryStatus | undefined) =>
       decide({
         spec,
@@ -159,8 +167,11 @@ export class DeliveryController {
     let d = await input(status);
     if (d.analysis) {
       // The current step is an analysis: take the measurements that are due, then decide again on them.
+      const before = d.status.analysis?.phase;
+      const step = d.status.currentStep;
+      const templates = d.analysis.templates.map((t) => t.templateName);
+      const revision = (await this.#o.appRevision?.(appNs, app).catch(() => undefined)) ?? hash;
       try {
-        const revision = (await this.#o.appRevision?.(appNs, app).catch(() => undefined)) ?? hash;
         const bound = await bindRef(
           d.analysis,
           spec.args,
@@ -173,7 +184,6 @@ export class DeliveryController {
               name: t,
             }),
         );
-        const step = d.status.currentStep;
         const adv = await advanceRun(d.status.analysis, bound, (_b, n) => ({
           kube,
           namespace,
@@ -207,6 +217,9 @@ export class DeliveryController {
             { value: '', verdict: 'Error', at: now.toISOString(), message: status.analysis.message ?? '' },
           ],
         });
+      const after = status.analysis;
+      if (after && after.phase !== 'Running' && (before === undefined || before === 'Running'))
+        finished = { run: after, step, templates, revision };
       d = await input(status);
     }
     await applyPlan(kube, canary, target, hash, d.plan, await this.#hasGatewayApi());
@@ -226,6 +239,7 @@ export class DeliveryController {
         }
         throw err;
       }
+      if (finished) void this.#audit(canary, appNs, app, finished, now);
       for (const n of d.notify) {
         this.#o.log.info({ canary: key, trigger: n.trigger }, n.message);
         void kube.recordEvent(
@@ -249,6 +263,50 @@ export class DeliveryController {
     const inFlight = !['Initialized', 'Succeeded', 'Failed', 'Aborted'].includes(d.status.phase);
     const after = waits.length ? Math.min(...waits) : inFlight ? 2000 : (this.#o.resyncMs ?? 30_000);
     this.#queue.addAfter(key, Math.max(after, 100));
+  }
+
+  /** Writes one finished run to the audit trail; a store failure is logged, never retried into a loop. */
+  async #audit(
+    c: Canary,
+    appNs: string,
+    app: string,
+    f: { run: NonNullable<CanaryStatus['analysis']>; step: number; templates: string[]; revision: string },
+    now: Date,
+  ): Promise<void> {
+    const sink = this.#o.audit;
+    if (!sink) return;
+    const namespace = c.metadata.namespace as string;
+    try {
+      // The Application names the project and repository; on an agent it lives in the hub, not here.
+      const a = await this.#o.client
+        .getOrUndefined<KubeObjectLike & { spec?: { project?: string; source?: { repoURL?: string } } }>({
+          apiVersion: API_VERSION,
+          kind: 'Application',
+          namespace: appNs,
+          name: app,
+        })
+        .catch(() => undefined);
+      await sink.record(
+        analysisAuditRecord({
+          subject: `Canary ${namespace}/${c.metadata.name} step ${f.step}`,
+          appNamespace: appNs,
+          app,
+          project: a?.spec?.project ?? '',
+          repoURL: a?.spec?.source?.repoURL ?? '',
+          cluster: this.#o.cluster,
+          namespace,
+          revision: f.revision,
+          templates: f.templates,
+          run: f.run,
+          now,
+        }),
+      );
+    } catch (err) {
+      this.#o.log.warn(
+        { canary: `${namespace}/${c.metadata.name}`, err: String(err) },
+        'audit record of an analysis failed',
+      );
+    }
   }
 
   async #fail(c: Canary, message: string): Promise<void> {

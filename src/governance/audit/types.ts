@@ -5,7 +5,7 @@
  */
 
 /** What kind of operation an entry records. */
-export type AuditOperation = 'auto-sync' | 'manual-sync' | 'rollback' | 'promotion';
+export type AuditOperation = 'auto-sync' | 'manual-sync' | 'rollback' | 'promotion' | 'analysis';
 
 /** What happened to one object: pruned objects are `deleted`; hooks carry `hook: true`. */
 export interface AuditObject {
@@ -14,6 +14,14 @@ export interface AuditObject {
   name: string;
   action: 'created' | 'configured' | 'deleted' | 'skipped' | 'failed';
   hook?: boolean;
+  /**
+   * An `analysis` entry lists one object per metric (kind `AnalysisMetric`, name
+   * `<template>/<metric>`) with its verdict, the query measured and the last values. Its action is
+   * `skipped` when Successful (a measurement changes nothing), `failed` otherwise.
+   */
+  verdict?: string;
+  query?: string;
+  values?: string[];
 }
 
 /** One recorded operation, as written. */
