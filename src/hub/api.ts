@@ -27,6 +27,7 @@ import { AGENT_API } from '../api/agent.js';
 import { actionRoutes } from './actions.js';
 import { agentRoutes } from './agents.js';
 import { TokenAuthenticator, type ExternalTokenVerifier } from './auth.js';
+import { CSRF_HEADER, type BrowserLogin } from './auth/index.js';
 import { fail } from './http-errors.js';
 import { viewRoutes } from './views.js';
 import {
@@ -85,6 +86,8 @@ export interface ApiDeps {
   apps?: Informer<Application>;
   /** Verifies tokens that are not gitfleet's own (OIDC ID tokens). */
   externalTokens?: ExternalTokenVerifier;
+  /** Browser sign-in: requests without a bearer token may carry its session cookie. */
+  login?: BrowserLogin;
   /**
    * The hub's key: signs the requester of a sync so the audit trail can tell it from a
    * hand-written annotation. Without it every sync request is recorded as unverified.
@@ -132,10 +135,18 @@ export interface HubCaches {
  * the request ends with 401. An agent token opens the agent protocol and nothing else, whatever
  * RBAC says.
  */
-function authenticate(auth: TokenAuthenticator): MiddlewareHandler<HubEnv> {
+function authenticate(auth: TokenAuthenticator, login?: BrowserLogin): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
-    const p = await auth.authenticate(c.req.header('authorization'));
-    if (!p) fail(401, 'a valid bearer token is required');
+    const header = c.req.header('authorization');
+    let p = await auth.authenticate(header);
+    // A bearer token, when sent, decides alone; the browser's session cookie only without one.
+    if (!p && header === undefined && login) {
+      const s = login.authenticate(c);
+      if (s && 'csrfRefused' in s)
+        fail(403, `a request that changes something needs the ${CSRF_HEADER} header of the session`);
+      p = s?.principal;
+    }
+    if (!p) fail(401, login ? 'sign in, or send a valid bearer token' : 'a valid bearer token is required');
     if (p.kind === 'agent' && !c.req.path.startsWith(`${AGENT_API}/`))
       fail(403, 'agent tokens may only use the agent endpoints');
     c.set('principal', p);
@@ -176,7 +187,7 @@ export function apiV1(deps: ApiDeps): { routes: Hono<HubEnv>; stop(): void } {
     }),
   };
   const routes = new Hono<HubEnv>();
-  routes.use('*', authenticate(auth));
+  routes.use('*', authenticate(auth, deps.login));
   const reads = readRoutes(deps, caches);
   const views = viewRoutes(deps, caches);
   const agents = agentRoutes({

@@ -20,8 +20,15 @@ export interface Gitea {
   stop(): Promise<void>;
 }
 
-/** Starts Gitea with SQLite in `dir`, an admin user and an API token; ready when /api/v1/version answers. */
-export async function startGitea(dir: string, logDir: string): Promise<Gitea> {
+/**
+ * Starts Gitea with SQLite in `dir`, an admin user and an API token; ready when /api/v1/version
+ * answers. `oidcProvider` turns on its OAuth2/OpenID Connect provider (RS256 ID tokens, PKCE).
+ */
+export async function startGitea(
+  dir: string,
+  logDir: string,
+  opts: { oidcProvider?: boolean } = {},
+): Promise<Gitea> {
   const bin = toolPath('gitea');
   const assets = join(dirname(dirname(bin)), 'share');
   mkdirSync(dir, { recursive: true });
@@ -55,7 +62,7 @@ export async function startGitea(dir: string, logDir: string): Promise<Gitea> {
       `SECRET_KEY = ${secret()}`,
       `INTERNAL_TOKEN = ${secret()}`,
       '[oauth2]',
-      'ENABLED = false',
+      `ENABLED = ${opts.oidcProvider ? 'true' : 'false'}`,
       '[service]',
       'DISABLE_REGISTRATION = true',
       '[session]',
@@ -64,6 +71,9 @@ export async function startGitea(dir: string, logDir: string): Promise<Gitea> {
       'ADAPTER = memory',
       '[mailer]',
       'ENABLED = false',
+      // Webhooks go to the hub under test on this machine (Gitea refuses loopback by default).
+      '[webhook]',
+      'ALLOWED_HOST_LIST = loopback',
       '[log]',
       'MODE = console',
       'LEVEL = warn',

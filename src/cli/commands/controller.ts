@@ -10,6 +10,7 @@ import { openAuditStore } from '../../governance/audit/index.js';
 import { loadOrCreateHubKey } from '../../governance/hub-key.js';
 import { OidcVerifier } from '../../governance/oidc.js';
 import { loadRbac } from '../../governance/rbac-loader.js';
+import { browserLoginFromEnv } from '../../hub/auth/config.js';
 import { clientFrom } from '../connect.js';
 import { installCrds } from './install.js';
 
@@ -72,6 +73,11 @@ export async function controllerCommand(argv: string[]): Promise<number> {
     );
     return undefined;
   });
+  // Browser sign-in with the OIDC issuer when GITFLEET_OIDC_REDIRECT_URL is set (docs/rbac.md).
+  const login = browserLoginFromEnv(process.env, {
+    ...(hubKey ? { hubKey } : {}),
+    tls: Boolean(values['tls-cert'] && values['tls-key']),
+  });
   // A token for /metrics (Prometheus `authorization.credentials_file`); open when not given.
   const metricsToken = values['metrics-token-file']
     ? readFileSync(values['metrics-token-file'], 'utf8').trim()
@@ -111,7 +117,12 @@ export async function controllerCommand(argv: string[]): Promise<number> {
           }
         : {}),
       ...(metricsToken ? { metricsToken } : {}),
-      api: { tokens: apiTokens, authorizer: rbac.authorizer, ...(oidc ? { externalTokens: oidc } : {}) },
+      api: {
+        tokens: apiTokens,
+        authorizer: rbac.authorizer,
+        ...(oidc ? { externalTokens: oidc } : {}),
+        ...(login ? { login } : {}),
+      },
     },
   });
   log.info({ webhookPort: hub.port, namespace: values.namespace ?? '(all)' }, 'gitfleet controller started');

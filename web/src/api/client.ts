@@ -15,8 +15,27 @@ export class HubError extends Error {
 /** Tells the app whether the hub answered the last request; drives the unreachable banner. */
 export type ReachabilityListener = (reachable: boolean) => void;
 
+/** The header and cookie of the hub's CSRF defence for cookie sessions (src/hub/auth). */
+export const CSRF_HEADER = 'X-Gitfleet-CSRF';
+const CSRF_COOKIE = 'gitfleet_csrf';
+
+/** The session's CSRF token, which the hub sets readable for this page only. */
+export function csrfToken(): string {
+  const m = document.cookie.match(new RegExp(`(?:^|;\\s*)${CSRF_COOKIE}=([^;]*)`));
+  return m?.[1] ?? '';
+}
+
 /**
- * The hub API over fetch with the bearer token. A network failure or a gateway error (the hub
+ * Authentication of a request: the bearer token, or with none (an OIDC session, whose cookie the
+ * browser sends by itself) the CSRF token on requests that change something.
+ */
+export function authHeaders(token: string, method: string): Record<string, string> {
+  if (token) return { Authorization: `Bearer ${token}` };
+  return method === 'GET' || method === 'HEAD' ? {} : { [CSRF_HEADER]: csrfToken() };
+}
+
+/**
+ * The hub API over fetch with the bearer token, or the session cookie when the token is ''. A network failure or a gateway error (the hub
  * process is gone) is `unreachable`; 401 is `unauthorized`; any other non-2xx is `http` with the
  * hub's own message, which is written for people (403 reasons, 409 refusals).
  */
@@ -43,7 +62,7 @@ export class HubClient {
       res = await fetch(path, {
         method,
         headers: {
-          Authorization: `Bearer ${this.token}`,
+          ...authHeaders(this.token, method),
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

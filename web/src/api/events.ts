@@ -1,3 +1,4 @@
+import { authHeaders } from './client';
 import type { ApplicationSummary } from './types';
 
 export interface EventStreamHandlers {
@@ -25,7 +26,7 @@ export async function followEvents(
   let backoff = MIN_BACKOFF_MS;
   while (!signal.aborted) {
     try {
-      const res = await fetch('/api/v1/events', { headers: { Authorization: `Bearer ${token}` }, signal });
+      const res = await fetch('/api/v1/events', { headers: authHeaders(token, 'GET'), signal });
       if (res.status === 401) {
         handlers.onUnauthorized();
         return;

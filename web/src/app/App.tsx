@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { HubClient } from '../api/client';
+import { authHeaders, HubClient } from '../api/client';
 import { followEvents } from '../api/events';
 import { UnreachableBanner } from '../components/UnreachableBanner';
 import { ApplicationPage } from '../features/application/ApplicationPage';
@@ -14,10 +14,28 @@ import { Link, parseRoute, usePath } from './router';
 /** sessionStorage: the token lives as long as the tab, never on disk across browser restarts. */
 const TOKEN_KEY = 'gitfleet.token';
 
-/** The shell: login until a token is accepted, then the pages with live updates. */
+/**
+ * The shell: login until a token is accepted or the hub's OIDC session cookie is (the cookie is
+ * HttpOnly: only asking the hub tells whether there is one), then the pages with live updates.
+ */
 export function App(): ReactNode {
   const [token, setToken] = useState(() => sessionStorage.getItem(TOKEN_KEY) ?? '');
   const [notice, setNotice] = useState('');
+  /** Whether the browser holds a session cookie the hub accepts; undefined until asked. */
+  const [cookieSession, setCookieSession] = useState<boolean | undefined>(token ? false : undefined);
+  const [oidc, setOidc] = useState(false);
+  useEffect(() => {
+    fetch('/auth/info').then(
+      (r) => setOidc(r.ok),
+      () => undefined,
+    );
+    if (token) return;
+    fetch('/api/v1/whoami').then(
+      (r) => setCookieSession(r.ok),
+      () => setCookieSession(false),
+    );
+    // Asked once per page load (signing in with OIDC reloads the page), not when the token changes.
+  }, []);
   const signIn = useCallback((t: string): void => {
     sessionStorage.setItem(TOKEN_KEY, t);
     setNotice('');
@@ -28,9 +46,19 @@ export function App(): ReactNode {
     sessionStorage.removeItem(TOKEN_KEY);
     setNotice(why);
     setToken('');
+    setCookieSession((had) => {
+      // The hub forgets the session; the cookie alone would otherwise outlive the page.
+      if (had)
+        void fetch('/auth/logout', { method: 'POST', headers: authHeaders('', 'POST') }).catch(
+          () => undefined,
+        );
+      return false;
+    });
   }, []);
-  if (!token) return <LoginPage onSignedIn={signIn} notice={notice} />;
-  return <Session token={token} onSignOut={signOut} />;
+  if (token) return <Session token={token} onSignOut={signOut} />;
+  if (cookieSession === undefined) return null;
+  if (cookieSession) return <Session token="" onSignOut={signOut} />;
+  return <LoginPage onSignedIn={signIn} notice={notice} oidc={oidc} />;
 }
 
 function Session(props: { token: string; onSignOut: (why: string) => void }): ReactNode {
@@ -52,7 +80,12 @@ function Session(props: { token: string; onSignOut: (why: string) => void }): Re
           setLive(open);
           setReachable(open);
         },
-        onUnauthorized: () => onSignOut('The hub no longer accepts this token: sign in again.'),
+        onUnauthorized: () =>
+          onSignOut(
+            token
+              ? 'The hub no longer accepts this token: sign in again.'
+              : 'Your session ended: sign in again.',
+          ),
       },
       ac.signal,
     );
@@ -102,7 +135,7 @@ function Session(props: { token: string; onSignOut: (why: string) => void }): Re
             {me}
           </span>
         )}
-        <button className="link" onClick={() => onSignOut('Signed out.')}>
+        <button className="link" data-testid="sign-out" onClick={() => onSignOut('Signed out.')}>
           Sign out
         </button>
       </header>

@@ -1,8 +1,16 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { HubClient, HubError } from '../../api/client';
 
-/** Asks for an API token and checks it against the hub before keeping it. */
-export function LoginPage(props: { onSignedIn: (token: string) => void; notice: string }): ReactNode {
+/**
+ * Offers single sign-on when the hub has an OIDC issuer (a plain link: the hub sends the browser
+ * to the issuer and back, and sets its session cookie), and asks for an API token otherwise or
+ * besides, checking it against the hub before keeping it.
+ */
+export function LoginPage(props: {
+  onSignedIn: (token: string) => void;
+  notice: string;
+  oidc?: boolean;
+}): ReactNode {
   const [token, setToken] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -31,8 +39,21 @@ export function LoginPage(props: { onSignedIn: (token: string) => void; notice: 
     <div className="login">
       <form onSubmit={(e) => void submit(e)}>
         <h1>gitfleet</h1>
-        <p className="muted">Sign in with an API token of this hub (GITFLEET_API_TOKENS).</p>
         {props.notice && <p className="notice">{props.notice}</p>}
+        {props.oidc && (
+          <p>
+            <a
+              className="button primary"
+              data-testid="oidc-signin"
+              href={`/auth/login?return=${encodeURIComponent(location.pathname)}`}
+            >
+              Sign in
+            </a>
+          </p>
+        )}
+        <p className="muted">
+          {props.oidc ? 'Or sign in' : 'Sign in'} with an API token of this hub (GITFLEET_API_TOKENS).
+        </p>
         <label htmlFor="token">Token</label>
         <input
           id="token"
