@@ -12,6 +12,7 @@ import {
   type PullRequestEvent,
 } from '../engine/source/webhook.js';
 import { apiV1, type ApiDeps } from './api.js';
+import { authRoutes } from './auth/index.js';
 import { DeliveryMemory } from './deliveries.js';
 import { answerError, fail } from './http-errors.js';
 import { bearerMatches, Gate, isBodyTooLarge, limitBodies, securityHeaders } from './http-guards.js';
@@ -67,6 +68,8 @@ export function createHubApp(opts: HubServerOptions): { app: Hono<HubEnv>; stop(
   // audit, agents).
   const api = opts.api ? apiV1({ ...opts.api, log: opts.log }) : undefined;
   if (api) app.route('/api/v1', api.routes);
+  // Browser sign-in (OIDC) when configured: its session cookie is accepted by /api/v1 above.
+  if (api && opts.api?.login) app.route('/auth', authRoutes(opts.api.login, opts.log));
   app.get('/healthz', (c) => c.text('ok'));
   const registry = opts.metrics;
   if (registry) {

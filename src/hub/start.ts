@@ -22,6 +22,7 @@ import type { HubKey } from '../governance/hub-key.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import type { ExternalTokenVerifier } from './auth.js';
+import type { BrowserLogin } from './auth/index.js';
 import type { Authorizer } from './principal.js';
 import { startHubServer, type HubServerOptions } from './server.js';
 
@@ -60,7 +61,13 @@ export interface HubConfig {
     metricsToken?: string;
     ui?: HubServerOptions['ui'];
     /** The API at /api/v1; off when absent. */
-    api?: { tokens: string[]; authorizer?: Authorizer; externalTokens?: ExternalTokenVerifier };
+    api?: {
+      tokens: string[];
+      authorizer?: Authorizer;
+      externalTokens?: ExternalTokenVerifier;
+      /** Browser sign-in with OIDC (session cookies); off when absent. */
+      login?: BrowserLogin;
+    };
   };
 }
 
@@ -261,6 +268,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
                 ...(s.api.authorizer ? { authorizer: s.api.authorizer } : {}),
                 ...(cfg.audit ? { audit: cfg.audit } : {}),
                 ...(s.api.externalTokens ? { externalTokens: s.api.externalTokens } : {}),
+                ...(s.api.login ? { login: s.api.login } : {}),
                 ...(cfg.hubKey ? { hubKey: cfg.hubKey } : {}),
                 preview: { sources, ...(cfg.renderOptions ? { renderOptions: cfg.renderOptions } : {}) },
               },
