@@ -9,6 +9,8 @@ import { API_VERSION, type Application } from '../../src/api/application.js';
 import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
 import { installCrds } from '../../src/cli/commands/install.js';
 import type { Notifier } from '../../src/controllers/notify/notifier.js';
+import type { AuditStore } from '../../src/governance/audit/index.js';
+import type { ControllerMetrics } from '../../src/controllers/metrics.js';
 import type { KubeObject } from '../../src/kube/index.js';
 import { createNamespace, testFleet, uniqueName, type ClusterHandle, type TestFleet } from './context.js';
 import { startControllers, type TestControllers } from './controllers.js';
@@ -38,7 +40,13 @@ export interface Tenant {
 /** Starts a tenant named after `prefix`; `stop()` in afterAll. */
 export async function startTenant(
   prefix: string,
-  opts: { log?: Logger; notifier?: Notifier } = {},
+  opts: {
+    log?: Logger;
+    notifier?: Notifier;
+    pollIntervalMs?: number;
+    metrics?: ControllerMetrics;
+    audit?: AuditStore;
+  } = {},
 ): Promise<Tenant> {
   const fleet = await testFleet();
   const hub = fleet.clusters[0] as ClusterHandle;
@@ -72,9 +80,11 @@ export async function startTenant(
     namespace: ns,
     cacheDir: join(dir, 'sources'),
     apps: true,
-    pollIntervalMs: 1000,
+    pollIntervalMs: opts.pollIntervalMs ?? 1000,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.notifier ? { notifier: opts.notifier } : {}),
+    ...(opts.audit ? { audit: opts.audit } : {}),
   });
   return {
     fleet,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Application, OperationState } from '../../api/application.js';
-import { ContinuationCache, operationRequeueMs } from './continuation.js';
+import { ContinuationCache, nextLookMs, operationRequeueMs, type NextLook } from './continuation.js';
 
 const app = (generation: number, annotations: Record<string, string> = {}): Application =>
   ({
@@ -66,5 +66,56 @@ describe('operationRequeueMs', () => {
   });
   it('is 2 s when nothing is awaited yet', () => {
     expect(operationRequeueMs(running('abc'), since, 300_000)).toBe(2000);
+  });
+});
+
+describe('nextLookMs: when an app is looked at again if nothing wakes it', () => {
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  const base: NextLook = {
+    op: undefined,
+    health: 'Healthy',
+    watched: true,
+    now: t0,
+    healthTimeoutMs: 300_000,
+    pollIntervalMs: 180_000,
+    random: 0.5,
+  };
+  const progressing = (waitedMs: number, extra: Partial<NextLook> = {}): NextLook => ({
+    ...base,
+    health: 'Progressing',
+    progressingSince: t0 - waitedMs,
+    ...extra,
+  });
+  it.each<[string, NextLook, number]>([
+    ['Healthy: the poll interval', base, 180_000],
+    ['Healthy, jitter at its low end', { ...base, random: 0 }, 162_000],
+    ['Degraded: the poll interval (its objects wake it)', { ...base, health: 'Degraded' }, 180_000],
+    ['Progressing, watched, just now: 5 s', progressing(0), 5_000],
+    ['Progressing, watched, no start known: 5 s', { ...base, health: 'Progressing' }, 5_000],
+    ['Progressing, watched, for 12 s: 12 s', progressing(12_000), 12_000],
+    ['Progressing, watched, for 10 min: at most 60 s', progressing(600_000), 60_000],
+    [
+      'Progressing, watched, short poll: never past the poll',
+      progressing(600_000, { pollIntervalMs: 1000 }),
+      1000,
+    ],
+    ['Progressing on an object no watch has listed yet: 2 s', progressing(600_000, { watched: false }), 2000],
+    [
+      'a running operation: its own backoff',
+      { ...base, health: 'Progressing', op: running('abc', new Date(t0 - 30_000).toISOString()) },
+      10_000,
+    ],
+  ])('%s', (_why, n, ms) => {
+    expect(nextLookMs(n)).toBe(ms);
+  });
+
+  it('a Progressing app watched for a minute costs a handful of fallback looks, not one every 2 s', () => {
+    let now = t0;
+    let looks = 0;
+    while (now < t0 + 60_000) {
+      now += nextLookMs(progressing(0, { now, progressingSince: t0 }));
+      looks += 1;
+    }
+    expect(looks).toBeLessThanOrEqual(5);
   });
 });

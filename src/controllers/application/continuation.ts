@@ -89,3 +89,46 @@ export function operationRequeueMs(
   const deadline = since + healthTimeoutMs - now;
   return Math.max(1000, Math.min(backoff, deadline > 0 ? deadline + 100 : backoff));
 }
+
+/** What decides when an Application is looked at again after a reconcile that ran to its end. */
+export interface NextLook {
+  /** The operation as written now (a running one has its own fallback, operationRequeueMs). */
+  op: OperationState | undefined;
+  health: string;
+  /** Since when the app has been Progressing with no operation (epoch ms), as far as this process saw. */
+  progressingSince?: number;
+  /**
+   * Whether a watch announces every change that can end the Progressing: the owned objects' watch
+   * always does; `spec.healthChecks` objects only once their watch has listed.
+   */
+  watched: boolean;
+  now: number;
+  healthTimeoutMs: number;
+  pollIntervalMs: number;
+  /** Uniform in [0, 1): spreads the polls of apps created together. */
+  random: number;
+}
+
+/** The first fallback re-check of a Progressing app, and the longest. */
+const PROGRESSING_FIRST_MS = 5_000;
+const PROGRESSING_MAX_MS = 60_000;
+/** Progressing on something no watch announces (yet): re-checked at this pace, as before. */
+const UNWATCHED_PROGRESSING_MS = 2_000;
+
+/**
+ * When to look at an app again when nothing wakes it (Argo CD's and Flux's requeue-after): a running
+ * operation backs off as operationRequeueMs says; a Progressing app whose objects are all watched
+ * is woken by their events, so its fallback starts at 5 s and doubles with the time it has been
+ * Progressing, up to 60 s (a roll-out that takes minutes costs a handful of looks, not one every 2
+ * s); one Progressing on an object no watch covers yet keeps the 2 s re-check; the rest wait the
+ * poll interval with ±10% jitter. Nothing waits longer than the poll interval, so a new commit is
+ * still seen within one poll.
+ */
+export function nextLookMs(n: NextLook): number {
+  if (n.op?.phase === 'Running') return operationRequeueMs(n.op, n.now, n.healthTimeoutMs);
+  const poll = n.pollIntervalMs * (0.9 + n.random * 0.2);
+  if (n.health !== 'Progressing') return poll;
+  if (!n.watched) return Math.min(UNWATCHED_PROGRESSING_MS, poll);
+  const waited = n.progressingSince === undefined ? 0 : Math.max(0, n.now - n.progressingSince);
+  return Math.min(poll, PROGRESSING_MAX_MS, Math.max(PROGRESSING_FIRST_MS, waited));
+}

@@ -63,11 +63,12 @@ import {
   revisionsOf,
   withSourcesViolations,
 } from './multi-source.js';
-import { HealthConfig, healthChecksHealth } from './health-config.js';
+import { HealthConfig, healthChecksHealth, healthCheckRefs } from './health-config.js';
 import { registerChartCacheMetrics } from './chart-cache-metrics.js';
+import { HealthChecksWatch } from './health-checks-watch.js';
 import { isWorse } from '../../engine/health/index.js';
 import { decide } from './decide.js';
-import { ContinuationCache, operationRequeueMs } from './continuation.js';
+import { ContinuationCache, nextLookMs } from './continuation.js';
 import { entryOf } from '../../engine/inventory/inventory.js';
 import { changesOf, finishedOperation, progressOf, stepOf, toOperationResource } from './operation.js';
 import {
@@ -156,6 +157,10 @@ export class ApplicationController {
   /** Custom health in CEL (the cluster-wide ConfigMap), read lazily and cached for seconds. */
   #healthConfig: HealthConfig | undefined;
   readonly #watches = new Map<KubeClient, OwnedObjectsWatch>();
+  /** Watches of `spec.healthChecks` objects, per destination client as the identity that reads them. */
+  readonly #healthChecks = new Map<KubeClient, HealthChecksWatch>();
+  /** Since when each app is Progressing with no operation (epoch ms): its fallback re-check backs off. */
+  readonly #progressingSince = new Map<Key, number>();
   /** Comparison memos per destination and identity acted as (a lost permission shows once the object changes). */
   readonly #memos = new Map<KubeClient, Map<string, CompareMemo>>();
   /** Apps that must see Git as of a moment (a push, a refresh): key → that moment. */
@@ -209,6 +214,8 @@ export class ApplicationController {
       else if (ev.type === 'deleted') {
         this.#seen.delete(keyOf(ev.object));
         this.#continuing.delete(keyOf(ev.object));
+        this.#progressingSince.delete(keyOf(ev.object));
+        for (const w of this.#healthChecks.values()) w.forget(keyOf(ev.object));
       } else if (ev.type !== 'synced' && this.#changed(ev.object)) {
         // A refresh asked through the API (annotation) means "look at Git now", not at the cache.
         const asked = ev.object.metadata.annotations?.[REFRESH_REQUESTED_ANNOTATION];
@@ -242,6 +249,7 @@ export class ApplicationController {
     this.#projects?.stop();
     this.#queue.stop();
     for (const w of this.#watches.values()) w.stop();
+    for (const w of this.#healthChecks.values()) w.stop();
   }
 
   #changed(o: KubeObject): boolean {
@@ -507,6 +515,7 @@ export class ApplicationController {
 
     this.#healthConfig ??= new HealthConfig(this.#o.client, this.#o.controllerNamespace, this.#o.log);
     const health = { overrides: await this.#healthConfig.overrides(early.project) };
+    const healthWatch = this.#healthChecksWatch(destAs);
     let cmp: Comparison;
     try {
       cmp = await compareApp(
@@ -519,12 +528,15 @@ export class ApplicationController {
           versions: this.#watch(dest),
         },
       );
-      // spec.healthChecks: objects outside the app whose health the app's health waits for.
+      // spec.healthChecks: objects outside the app whose health the app's health waits for. Watched
+      // (as the identity that reads them), so their change wakes the app and no GET is needed.
+      healthWatch.track(key, healthCheckRefs(spec.healthChecks, defaultNamespace));
       const external = await healthChecksHealth(
         destAs,
         spec.healthChecks,
         defaultNamespace,
         health.overrides,
+        healthWatch,
       );
       if (external && isWorse(external.status, cmp.health.status)) cmp = { ...cmp, health: external };
       status.conditions = removeCondition(status.conditions, 'ComparisonError');
@@ -564,6 +576,7 @@ export class ApplicationController {
       defaultNamespace,
       health,
       cmp,
+      watched: healthWatch.covers(key),
     };
   }
 
@@ -903,6 +916,7 @@ export class ApplicationController {
       kind: 'reconciled',
       cmp,
       revision: sha,
+      watched: p.watched,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       ...(gate.retryAt ? { windowChangesAt: gate.retryAt } : {}),
     };
@@ -937,15 +951,23 @@ export class ApplicationController {
     this.#continuing.keepIf(key, running);
     // A failed operation is retried after its backoff (the queue keeps the earliest due time).
     if (outcome.retryAfterMs !== undefined) this.#queue.addAfter(key, outcome.retryAfterMs);
-    // A running operation is woken by its objects' watch events (no worker waits on health); this
-    // is the fallback, backing off from 2 s to 30 s. Progressing apps are re-checked soon; the
-    // rest at the poll interval with jitter.
+    // A running operation, and a Progressing app, are woken by their objects' watch events (no
+    // worker waits on health); this is the fallback, backing off (continuation.ts nextLookMs).
     const timeout = app.spec.timeout ? parseDuration(app.spec.timeout) : this.#o.healthTimeoutMs;
-    const next = running
-      ? operationRequeueMs(status.operationState, Date.now(), timeout)
-      : cmp.health.status === 'Progressing'
-        ? 2000
-        : this.#o.pollIntervalMs * (0.9 + Math.random() * 0.2);
+    const nowMs = Date.now();
+    if (running || cmp.health.status !== 'Progressing') this.#progressingSince.delete(key);
+    else if (!this.#progressingSince.has(key)) this.#progressingSince.set(key, nowMs);
+    const since = this.#progressingSince.get(key);
+    const next = nextLookMs({
+      op: status.operationState,
+      health: cmp.health.status,
+      ...(since !== undefined ? { progressingSince: since } : {}),
+      watched: outcome.watched,
+      now: nowMs,
+      healthTimeoutMs: timeout,
+      pollIntervalMs: this.#o.pollIntervalMs,
+      random: Math.random(),
+    });
     this.#queue.addAfter(key, next);
     // A blocked sync is retried the moment its window changes (the queue keeps the earliest).
     if (outcome.windowChangesAt)
@@ -1083,6 +1105,17 @@ export class ApplicationController {
     return m;
   }
 
+  #healthChecksWatch(destAs: KubeClient): HealthChecksWatch {
+    let w = this.#healthChecks.get(destAs);
+    if (!w) {
+      w = new HealthChecksWatch(destAs, (owner) => {
+        if (!this.#o.namespace || owner.startsWith(`${this.#o.namespace}/`)) this.#queue.addAfter(owner, 500);
+      });
+      this.#healthChecks.set(destAs, w);
+    }
+    return w;
+  }
+
   #watch(dest: KubeClient): OwnedObjectsWatch {
     let w = this.#watches.get(dest);
     if (!w) {
@@ -1128,6 +1161,8 @@ interface Prepared {
   defaultNamespace: string;
   health: { overrides: Awaited<ReturnType<HealthConfig['overrides']>> };
   cmp: Comparison;
+  /** Whether a watch covers every `spec.healthChecks` object (their change wakes the app). */
+  watched: boolean;
 }
 
 /** The reconcile ran to its end: the comparison after any sync step and what the requeue respects. */
@@ -1135,6 +1170,8 @@ interface Reconciled {
   kind: 'reconciled';
   cmp: Comparison;
   revision: string;
+  /** Whether every change that can end a Progressing health wakes the app (see Prepared). */
+  watched: boolean;
   /** An operation ended Failed now: its retry backoff. */
   retryAfterMs?: number;
   /** A new operation waits for a sync window: when the window changes. */

@@ -11,6 +11,8 @@ import {
 } from '../../engine/health/index.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { KubeObject } from '../../kube/types.js';
+import type { ObjectRef } from '../../core/object-ref.js';
+import type { HealthCheckObjects } from './health-checks-watch.js';
 
 /** The cluster-wide ConfigMap (in the controller's namespace) holding `healthCheckExprs`. */
 export const HEALTH_CHECKS_CONFIGMAP = 'gitfleet-health-checks';
@@ -100,31 +102,42 @@ export class HealthConfig {
 const sameMap = (a: ReadonlyMap<string, HealthAssessor>, b: ReadonlyMap<string, HealthAssessor>): boolean =>
   a === b || (a.size === 0 && b.size === 0);
 
+/** The objects an app's `spec.healthChecks` names, each with its namespace resolved. */
+export function healthCheckRefs(
+  refs: readonly HealthCheckRef[] | undefined,
+  defaultNamespace: string,
+): ObjectRef[] {
+  return (refs ?? []).map((r) => ({
+    apiVersion: r.apiVersion,
+    kind: r.kind,
+    namespace: r.namespace ?? defaultNamespace,
+    name: r.name,
+  }));
+}
+
 /**
  * The health of the objects an app's `spec.healthChecks` names (outside the app), read with the
  * app's destination client: the worst of them, Missing for one not found; undefined when none.
+ * `watched` (a watch of them as the same identity) answers instead of a GET once it has listed.
  */
 export async function healthChecksHealth(
   client: KubeClient,
   refs: readonly HealthCheckRef[] | undefined,
   defaultNamespace: string,
   overrides: ReadonlyMap<string, HealthAssessor>,
+  watched?: HealthCheckObjects,
 ): Promise<HealthResult | undefined> {
   if (!refs?.length) return undefined;
   let result: HealthResult | undefined;
-  for (const r of refs) {
-    const name = `${r.kind}/${r.namespace ?? defaultNamespace}/${r.name}`;
-    const live = await client
-      .getOrUndefined<KubeObject>({
-        apiVersion: r.apiVersion,
-        kind: r.kind,
-        namespace: r.namespace ?? defaultNamespace,
-        name: r.name,
-      })
-      .catch((e: unknown) => {
-        // Cluster-scoped kinds ignore the namespace; an unknown kind is reported, not thrown.
-        throw new Error(`spec.healthChecks: ${name}: ${e instanceof Error ? e.message : String(e)}`);
-      });
+  for (const ref of healthCheckRefs(refs, defaultNamespace)) {
+    const name = `${ref.kind}/${ref.namespace}/${ref.name}`;
+    const cached = watched?.lookup(ref);
+    const live = cached?.known
+      ? cached.object
+      : await client.getOrUndefined<KubeObject>(ref).catch((e: unknown) => {
+          // Cluster-scoped kinds ignore the namespace; an unknown kind is reported, not thrown.
+          throw new Error(`spec.healthChecks: ${name}: ${e instanceof Error ? e.message : String(e)}`);
+        });
     const h: HealthResult = live
       ? (assessHealth(live, { overrides }) ?? { status: 'Healthy' })
       : { status: 'Missing', message: `healthChecks: ${name} not found` };
