@@ -1,7 +1,8 @@
 // Applications from beyond Git, through the real controller: a chart with a dependency from a
 // Helm repository (HTTPS + basic auth) and from a CNCF distribution registry, Helm hooks, a new
-// version in range synced and one out of range ignored, wrong credentials and an unknown CA, and
-// one Git path substituted per cluster with the destination Cluster's labels.
+// version in range synced and one out of range ignored, wrong credentials and an unknown CA, a
+// multi-source app's refused source as a ProjectViolation, kustomize helmCharts in Git and in an
+// OCI artifact, and one Git path substituted per cluster (three Clusters) with each one's values.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,7 +219,7 @@ describe('Applications from Helm repositories and OCI', () => {
       await waitFor(
         `SourceFailed for ${secret}`,
         async () => want.test((await condition(name, 'SourceFailed')) ?? ''),
-        { timeoutMs: 30_000 },
+        { timeoutMs: 120_000 },
       );
       expect(
         (await t.hub.admin.list('v1', 'ConfigMap', { namespace: destNs })).items.filter((c) =>
@@ -301,14 +302,23 @@ describe('multi-source Applications', () => {
       metadata: { name: denied, namespace: t.ns },
       spec: { ...spec(valuesUrl), project, destination: { namespace: deniedNs } },
     } as KubeObject);
-    await waitFor(
-      'the values source is refused by the Project',
-      async () =>
-        /sources\[1\]\.repoURL .* is not in project .*sourceRepos/.test(
-          (await condition(denied, 'SourceFailed')) ?? (await condition(denied, 'ProjectViolation')) ?? '',
-        ),
-      { timeoutMs: 30_000 },
+    const refusal = await waitFor(
+      'the values source is refused by the Project as a ProjectViolation',
+      async () => {
+        const m = await condition(denied, 'ProjectViolation');
+        return m && /sources\[1\]\.repoURL .* is not in project .*sourceRepos/.test(m) ? m : undefined;
+      },
+      { timeoutMs: 120_000 },
     );
+    // Only the refused source is named (the admitted chart is not), with its repoURL.
+    expect(refusal).toContain(
+      `spec.sources[1].repoURL ${valuesUrl} is not in project ${project}'s sourceRepos`,
+    );
+    expect(refusal).not.toContain('spec.sources[0]');
+    // Refused before any fetch: no source failure, no revision, nothing applied.
+    const deniedApp = await t.getApp(denied);
+    expect(deniedApp.status?.conditions?.find((c) => c.type === 'SourceFailed')).toBeUndefined();
+    expect(deniedApp.status?.sync?.revision).toBeUndefined();
     expect(await cm(t.hub.admin, deniedNs, `${denied}-web`)).toBeUndefined();
   });
 });
@@ -341,12 +351,48 @@ describe('kustomize helmCharts', () => {
   });
 });
 
+describe('kustomize helmCharts in an OCI artifact', () => {
+  it('fetches the chart an artifact’s kustomization names, as for a Git tree, and kustomize inflates it offline', async () => {
+    const repository = `manifests/${uniqueName('khelm')}`;
+    const digest = await reg.pushArtifact(repository, 'v1.0.0', {
+      'kustomization.yaml': [
+        'helmCharts:',
+        '  - name: web',
+        `    repo: ${repo.url}`,
+        '    version: 1.0.0',
+        '    releaseName: ko',
+        '    valuesInline: {color: teal}',
+        'namePrefix: art-',
+        '',
+      ].join('\n'),
+    });
+    const { name, destNs } = await chartApp({
+      repoURL: `oci://${reg.host}/${repository}`,
+      targetRevision: 'v1.0.0',
+    });
+    await waitFor(
+      'chart web from the artifact’s helmCharts inflated with the overlay applied',
+      async () => (await cm(t.hub.admin, destNs, 'art-ko-web'))?.data?.color === 'teal',
+      { timeoutMs: 120_000 },
+    );
+    // The chart's own dependency came with it, and the artifact's digest is the revision.
+    expect(await cm(t.hub.admin, destNs, 'art-ko-dep')).toBeDefined();
+    await waitFor('artifact digest recorded as the revision', async () =>
+      (await t.getApp(name)).status?.sync?.revision === digest ? true : undefined,
+    );
+  });
+});
+
 describe('per-cluster substitution', () => {
-  it('renders one Git path per cluster with the Cluster labels, and a missing variable applies nothing', async () => {
-    const regions = ['eu-west', 'us-east'];
-    const clusters = t.fleet.clusters.slice(0, 2) as ClusterHandle[];
-    const names = clusters.map(() => uniqueName('edge'));
-    for (const [i, c] of clusters.entries())
+  it('renders one Git path for three Clusters, each with its own labels and values, and a missing variable applies nothing', async () => {
+    const regions = ['eu-west', 'us-east', 'ap-south'];
+    // Three Cluster objects over the fleet's two apiservers: the third is another registration of
+    // the first, so every app gets its own destination namespace and each Cluster's objects are
+    // told apart by where they land.
+    const servers = [0, 1, 0].map((i) => t.fleet.clusters[i] as ClusterHandle);
+    const names = regions.map(() => uniqueName('edge'));
+    const namespaces = regions.map(() => uniqueName('sources-subst'));
+    for (const [i, c] of servers.entries())
       await registerCluster(t.hub.admin, {
         name: names[i] ?? '',
         connection: await loadConnection({ file: c.kubeconfig }),
@@ -358,41 +404,55 @@ describe('per-cluster substitution', () => {
       'broken/cm.yaml':
         'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: broken}\ndata: {zone: "${cluster_zone}"}\n',
     };
+    // The third cluster's tier comes from a ConfigMap on the hub (Flux's substituteFrom).
+    const vars = uniqueName('cluster-vars');
+    await t.hub.admin.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: vars, namespace: t.ns },
+      data: { tier: 'silver' },
+    } as KubeObject);
+    const postBuilds = [
+      { substitute: {} },
+      { substitute: { tier: 'gold' } },
+      { substituteFrom: [{ kind: 'ConfigMap', name: vars }] },
+    ];
+    const syncPolicy = { automated: { prune: true }, syncOptions: ['CreateNamespace=true'] };
     const first = await t.createApp(
       files,
       { path: 'base' },
       {
-        postBuild: { substitute: {} },
-        destination: { name: names[0], namespace: 'sources-subst' },
-        syncPolicy: { automated: { prune: true }, syncOptions: ['CreateNamespace=true'] },
+        postBuild: postBuilds[0],
+        destination: { name: names[0], namespace: namespaces[0] },
+        syncPolicy,
       },
     );
     const repoUrl = t.fleet.git.repoUrl(first.repo);
-    const second = uniqueName('app');
-    await t.hub.admin.create({
-      apiVersion: API_VERSION,
-      kind: 'Application',
-      metadata: { name: second, namespace: t.ns },
-      spec: {
-        project: t.project,
-        source: { repoURL: repoUrl, secretRef: { name: t.credentials }, path: 'base' },
-        destination: { name: names[1], namespace: 'sources-subst' },
-        postBuild: { substitute: { tier: 'gold' } },
-        syncPolicy: { automated: { prune: true }, syncOptions: ['CreateNamespace=true'] },
-      },
-    } as KubeObject);
-    for (const [i, c] of clusters.entries()) {
-      await waitFor(
-        `ConfigMap where on ${c.name} with region ${regions[i]}`,
-        async () =>
-          (await cm(c.admin, 'sources-subst', 'where').catch(() => undefined))?.data?.region === regions[i],
-        { timeoutMs: 60_000 },
+    for (const i of [1, 2])
+      await t.hub.admin.create({
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        metadata: { name: uniqueName('app'), namespace: t.ns },
+        spec: {
+          project: t.project,
+          source: { repoURL: repoUrl, secretRef: { name: t.credentials }, path: 'base' },
+          destination: { name: names[i], namespace: namespaces[i] },
+          postBuild: postBuilds[i],
+          syncPolicy,
+        },
+      } as KubeObject);
+    const tiers = ['standard', 'gold', 'silver'];
+    for (const [i, c] of servers.entries()) {
+      const ns = namespaces[i] ?? '';
+      const data = await waitFor(
+        `ConfigMap where in ${ns} on ${c.name} with region ${regions[i]}`,
+        async () => {
+          const d = (await cm(c.admin, ns, 'where').catch(() => undefined))?.data;
+          return d?.region === regions[i] ? d : undefined;
+        },
+        { timeoutMs: 120_000 },
       );
-      expect((await cm(c.admin, 'sources-subst', 'where'))?.data).toEqual({
-        region: regions[i],
-        tier: i === 0 ? 'standard' : 'gold',
-        cluster: names[i],
-      });
+      expect(data).toEqual({ region: regions[i], tier: tiers[i], cluster: names[i] });
     }
 
     const broken = uniqueName('app');
@@ -415,7 +475,7 @@ describe('per-cluster substitution', () => {
         const m = await condition(broken, 'RenderFailed');
         return m !== undefined && /broken\/cm\.yaml/.test(m) && /cluster_zone/.test(m);
       },
-      { timeoutMs: 30_000 },
+      { timeoutMs: 120_000 },
     );
     expect(await cm(t.hub.admin, brokenNs, 'broken')).toBeUndefined();
   });
