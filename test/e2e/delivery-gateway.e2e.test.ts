@@ -3,10 +3,16 @@
 // apiserver validates every HTTPRoute the delivery controller writes with the upstream schema and
 // CEL rules. No Gateway controller runs, so the test asserts the stored backendRefs weights step by
 // step, then a promotion (the stable Service moves to the new slot, 100/0) and an abort (back to
-// 100/0 with the stable slot untouched).
+// 100/0 with the stable slot untouched). Between the two weights an analysis step measures a web
+// endpoint the test serves; its run is read back from the real embedded audit store, recorded once.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION } from '../../src/api/application.js';
 import { ABORT_ANNOTATION, PROMOTE_ANNOTATION, type Canary } from '../../src/api/delivery.js';
+import { openAuditStore, type AuditStore } from '../../src/governance/audit/index.js';
 import type { KubeObject } from '../../src/kube/index.js';
 import { testFleet } from '../harness/context.js';
 import { installGatewayApi } from '../harness/gateway-api.js';
@@ -14,17 +20,35 @@ import { startTenant, type Tenant } from '../harness/tenant.js';
 import { waitFor } from '../harness/wait.js';
 
 let tenant: Tenant;
+let audit: AuditStore;
+let metrics: Server;
+let metricsUrl = '';
+const dir = mkdtempSync(join(tmpdir(), 'gitfleet-delivery-gw-'));
 
 beforeAll(async () => {
+  metrics = createServer((_req, res) => {
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ data: { errorRate: 0.01 } }));
+  });
+  await new Promise<void>((r) => metrics.listen(0, '127.0.0.1', () => r()));
+  const addr = metrics.address();
+  metricsUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/rate`;
+  audit = await openAuditStore(join(dir, 'audit'));
   // Before the tenant's controllers start, so the delivery controller finds HTTPRoute served at once.
   const fleet = await testFleet();
   const hub = fleet.clusters[0];
   if (!hub) throw new Error('the test fleet has no clusters');
   await installGatewayApi(hub.admin);
-  tenant = await startTenant('delivery-gw');
+  tenant = await startTenant('delivery-gw', { audit });
 }, 240_000);
 
-afterAll(() => tenant?.stop());
+afterAll(async () => {
+  tenant?.stop();
+  await new Promise((r) => metrics?.close(r));
+  await audit?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const deployment = (image: string): string => `apiVersion: apps/v1
 kind: Deployment
@@ -54,7 +78,19 @@ spec:
         - setWeight: 20
         - pause: {}
         - setWeight: 50
+        - analysis: { templates: [{ templateName: error-rate }] }
         - pause: {}
+`;
+
+const analysisTemplate = (): string => `apiVersion: gitfleet.dev/v1alpha1
+kind: AnalysisTemplate
+metadata: { name: error-rate }
+spec:
+  metrics:
+    - name: error-rate
+      successCondition: "result < 0.05"
+      provider:
+        web: { url: "${metricsUrl}", jsonPath: "$.data.errorRate" }
 `;
 
 interface Route extends KubeObject {
@@ -71,7 +107,11 @@ interface Deploy extends KubeObject {
 describe('canary with Gateway API traffic routing', () => {
   it('shifts HTTPRoute weights step by step, promotes, then aborts back to stable', async () => {
     const app = await tenant.createApp(
-      { 'app/deploy.yaml': deployment('web:v1'), 'app/canary.yaml': CANARY },
+      {
+        'app/deploy.yaml': deployment('web:v1'),
+        'app/canary.yaml': CANARY,
+        'app/analysis.yaml': analysisTemplate(),
+      },
       { path: 'app' },
     );
     const ns = app.destNs;
@@ -135,7 +175,9 @@ describe('canary with Gateway API traffic routing', () => {
         metadata: { annotations: { [PROMOTE_ANNOTATION]: id } },
       });
     await promote('gw-1');
-    await at('v2 paused at 50%', 'Paused', 3, 'web-stable=50,web-canary=50');
+    // 50%, the analysis passes, then a pause at 50%.
+    const p2 = await at('v2 analysed, paused at 50%', 'Paused', 4, 'web-stable=50,web-canary=50');
+    expect(p2.c.status?.lastAnalysis?.phase).toBe('Successful');
     await promote('gw-2');
     const done = await at('v2 promoted, route 100/0', 'Succeeded', undefined, 'web-stable=100,web-canary=0');
     expect(done.c.status?.stableSlot).toBe('green');
@@ -143,6 +185,33 @@ describe('canary with Gateway API traffic routing', () => {
     await waitFor('web-stable selects green', async () => (await stableSelects()) === 'green', {
       timeoutMs: 60_000,
     });
+    // The analysis run is in the audit trail once, with the Application's synced revision.
+    const revision = (await tenant.getApp(app.name)).status?.sync?.revision ?? '';
+    const analysed = async () =>
+      (await audit.query({ app: `${tenant.ns}/${app.name}` })).filter((e) => e.operation === 'analysis');
+    const [run] = await waitFor('analysis run audited', async () => {
+      const rs = await analysed();
+      return rs.length > 0 ? rs : undefined;
+    });
+    expect(run).toMatchObject({
+      result: 'Succeeded',
+      cluster: 'in-cluster',
+      namespace: ns,
+      project: tenant.project,
+      revision,
+    });
+    expect(run?.message).toContain(`Canary ${ns}/web step 3: analysis error-rate Successful`);
+    expect(run?.objects).toEqual([
+      {
+        kind: 'AnalysisMetric',
+        namespace: ns,
+        name: 'error-rate/error-rate',
+        action: 'skipped',
+        verdict: 'Successful',
+        query: metricsUrl,
+        values: ['0.01 (Successful)'],
+      },
+    ]);
 
     // v3: 20%, then aborted: the route goes back to 100/0 and stable (green, v2) is untouched.
     await tenant.fleet.git.commit(app.repo, { 'app/deploy.yaml': deployment('web:v3') });
@@ -160,5 +229,7 @@ describe('canary with Gateway API traffic routing', () => {
       async () => (await admin.get<Deploy>(ref('Deployment', 'web-blue', 'apps/v1'))).spec.replicas === 0,
       { timeoutMs: 60_000 },
     );
+    // The run was written when its status write succeeded, so it is there once, not per reconcile.
+    expect(await analysed()).toHaveLength(1);
   }, 420_000);
 });

@@ -5,6 +5,7 @@ import type { ApplicationSetController } from '../../src/controllers/application
 import type { ClusterStatusController } from '../../src/controllers/cluster/health.js';
 import type { ControllerMetrics } from '../../src/controllers/metrics.js';
 import type { Notifier } from '../../src/controllers/notify/notifier.js';
+import type { AuditStore } from '../../src/governance/audit/index.js';
 import { startHub, type RunningHub } from '../../src/hub/start.js';
 import { KubeClient, loadConnection } from '../../src/kube/index.js';
 import { toolPath } from './tools.js';
@@ -41,6 +42,7 @@ export async function startControllers(opts: {
   log?: Logger;
   metrics?: ControllerMetrics;
   notifier?: Notifier;
+  audit?: AuditStore;
 }): Promise<TestControllers> {
   const client = new KubeClient(await loadConnection({ file: opts.kubeconfig }));
   const log = opts.log ?? pino({ level: 'warn' });
@@ -62,6 +64,7 @@ export async function startControllers(opts: {
     },
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.notifier ? { notifier: opts.notifier } : {}),
+    ...(opts.audit ? { audit: opts.audit } : {}),
   });
   return {
     client,

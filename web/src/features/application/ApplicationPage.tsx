@@ -6,6 +6,7 @@ import { clusterPath, Link } from '../../app/router';
 import { useDebounced, useResource } from '../../app/use-resource';
 import { ConfirmDialog } from '../../components/ConfirmDialog';
 import { StatusBadge } from '../../components/StatusBadge';
+import { CanaryPanel } from './CanaryPanel';
 import { ResourceTreeView } from './ResourceTreeView';
 
 type Action = { kind: 'sync' } | { kind: 'refresh' } | { kind: 'rollback'; entry: HistoryEntry };
@@ -155,6 +156,8 @@ export function ApplicationPage(props: { namespace: string; name: string }): Rea
           </table>
         </>
       )}
+
+      <CanaryPanel namespace={props.namespace} name={props.name} />
 
       <h2>Resources</h2>
       <ResourceTreeView tree={tree.data} />
