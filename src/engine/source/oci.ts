@@ -32,6 +32,27 @@ export interface OciRef {
 }
 
 /** Parses `oci://host[:port]/path` (and a chart name appended as Helm does for `repoURL` + `chart`). */
+/**
+ * The parameters of the Bearer challenge in a `WWW-Authenticate` answer, or undefined when there is
+ * none. A registry may offer several schemes in one header (Gitea: `Bearer realm=…,service=…,
+ * Basic realm=…`) or in several headers: each challenge is `<scheme> k="v", …`, and only the Bearer
+ * one's parameters count (another scheme's `realm` is a display name, not the token service).
+ */
+export function bearerChallenge(header: string | string[] | undefined): Map<string, string> | undefined {
+  const text = Array.isArray(header) ? header.join(', ') : (header ?? '');
+  // A new challenge starts where a scheme name is followed by a space (a parameter has `=`).
+  const challenges = text.split(/,?\s*(?=(?:^|\b)[A-Za-z][A-Za-z0-9._~+/-]*\s+[A-Za-z0-9._~+/-]+=)/u);
+  for (const c of challenges) {
+    const m = /^\s*bearer\s+(.*)$/isu.exec(c);
+    if (!m?.[1]) continue;
+    const params = new Map<string, string>();
+    for (const p of m[1].matchAll(/([A-Za-z0-9_-]+)\s*=\s*(?:"([^"]*)"|([^\s,"]+))/gu))
+      if (p[1]) params.set(p[1].toLowerCase(), p[2] ?? p[3] ?? '');
+    return params;
+  }
+  return undefined;
+}
+
 export function parseOciUrl(url: string, chart?: string): OciRef {
   const m = /^oci:\/\/([^/@]+)\/([a-z0-9]+(?:[._/-][a-z0-9]+)*)\/?$/u.exec(url.trim());
   if (!m?.[1] || !m[2])
@@ -112,8 +133,8 @@ export class OciClient {
       headers: headers(token ? { authorization: `Bearer ${token}` } : authHeader(auth)),
     });
     if (res.status === 401) {
-      const challenge = String(res.headers['www-authenticate'] ?? '');
-      if (/^bearer /iu.test(challenge)) {
+      const challenge = bearerChallenge(res.headers['www-authenticate']);
+      if (challenge) {
         const t = await this.#token(challenge, auth, base);
         this.#tokens.set(tokenKey, t);
         res = await httpGet(url, { ...base, headers: headers({ authorization: `Bearer ${t}` }) });
@@ -125,16 +146,21 @@ export class OciClient {
   }
 
   async #token(
-    challenge: string,
+    params: Map<string, string>,
     auth: RepoAuth | undefined,
     base: Parameters<typeof httpGet>[1],
   ): Promise<string> {
-    const params = new Map<string, string>();
-    for (const m of challenge.slice(7).matchAll(/([a-z]+)="([^"]*)"/giu))
-      if (m[1] && m[2] !== undefined) params.set(m[1].toLowerCase(), m[2]);
     const realm = params.get('realm');
     if (!realm) throw new SourceError(base.what, 'registry asked for a token without naming a realm');
-    const u = new URL(realm);
+    let u: URL;
+    try {
+      u = new URL(realm);
+    } catch {
+      throw new SourceError(
+        base.what,
+        `registry named a token realm that is not a URL: ${JSON.stringify(realm)}`,
+      );
+    }
     for (const k of ['service', 'scope']) {
       const v = params.get(k);
       if (v) u.searchParams.set(k, v);
