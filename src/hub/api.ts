@@ -22,6 +22,7 @@ import type { HubKey } from '../governance/hub-key.js';
 import { auditRoutes } from './audit-routes.js';
 import { deliveryRoutes } from './delivery-routes.js';
 import { previewRoutes, type PreviewRouteDeps } from './preview-routes.js';
+import { pipelineRoutes } from './pipeline-routes.js';
 import { promotionRoutes } from './promotion-routes.js';
 import { AGENT_API } from '../api/agent.js';
 import { actionRoutes } from './actions.js';
@@ -212,6 +213,10 @@ export function apiV1(deps: ApiDeps): { routes: Hono<HubEnv>; stop(): void } {
   routes.route(
     '/',
     promotionRoutes({ client: deps.client, authorizer: deps.authorizer ?? builtinAuthorizer }),
+  );
+  routes.route(
+    '/',
+    pipelineRoutes({ client: deps.client, authorizer: deps.authorizer ?? builtinAuthorizer }),
   );
   routes.route(
     '/',

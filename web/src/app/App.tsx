@@ -6,6 +6,7 @@ import { ApplicationPage } from '../features/application/ApplicationPage';
 import { ClusterPage } from '../features/cluster/ClusterPage';
 import { FleetPage } from '../features/fleet/FleetPage';
 import { LoginPage } from '../features/login/LoginPage';
+import { PipelinesPage } from '../features/pipeline/PipelinesPage';
 import { RolloutPage } from '../features/rollout/RolloutPage';
 import { RolloutsPage } from '../features/rollout/RolloutsPage';
 import { HubContext, type AppListener, type Hub } from './hub-context';
@@ -126,6 +127,9 @@ function Session(props: { token: string; onSignOut: (why: string) => void }): Re
           <Link to="/rollouts" className={route.page.startsWith('rollout') ? 'active' : ''}>
             Roll-outs
           </Link>
+          <Link to="/pipelines" className={route.page === 'pipelines' ? 'active' : ''}>
+            Pipelines
+          </Link>
         </nav>
         <span className={`live ${live ? 'on' : 'off'}`} title="live updates from the hub">
           {live ? '● live' : '○ offline'}
@@ -151,6 +155,7 @@ function Session(props: { token: string; onSignOut: (why: string) => void }): Re
         )}
         {route.page === 'cluster' && <ClusterPage key={route.name} name={route.name} />}
         {route.page === 'rollouts' && <RolloutsPage />}
+        {route.page === 'pipelines' && <PipelinesPage />}
         {route.page === 'rollout' && (
           <RolloutPage
             key={`${route.namespace}/${route.name}`}

@@ -49,6 +49,7 @@ export type Route =
   | { page: 'cluster'; name: string }
   | { page: 'rollouts' }
   | { page: 'rollout'; namespace: string; name: string }
+  | { page: 'pipelines' }
   | { page: 'not-found' };
 
 /** Maps a path to a page: `/`, `/apps/NS/NAME`, `/clusters/NAME`, `/rollouts`, `/rollouts/NS/NAME`. */
@@ -59,6 +60,7 @@ export function parseRoute(path: string): Route {
   if (head === 'apps' && a && b && parts.length === 3) return { page: 'application', namespace: a, name: b };
   if (head === 'clusters' && a && parts.length === 2) return { page: 'cluster', name: a };
   if (head === 'rollouts' && parts.length === 1) return { page: 'rollouts' };
+  if (head === 'pipelines' && parts.length === 1) return { page: 'pipelines' };
   if (head === 'rollouts' && a && b && parts.length === 3) return { page: 'rollout', namespace: a, name: b };
   return { page: 'not-found' };
 }

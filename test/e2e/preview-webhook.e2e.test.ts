@@ -1,0 +1,323 @@
+// Pull request previews triggered by the Git host: a real Gitea delivers its signed pull_request
+// webhooks to a hub started by the product's own composition root (startHub); the repository
+// opted in with a PullRequestPreview gets one comment naming the affected apps and clusters,
+// edited in place when the pull request is pushed to, and a gitfleet/preview status per head; a
+// repository without one gets nothing; a forged delivery is refused with 401.
+import { createHmac } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { API_VERSION } from '../../src/api/application.js';
+import { FLEET_NAMESPACE } from '../../src/api/cluster.js';
+import type { PullRequestPreview } from '../../src/api/preview.js';
+import { installCrds } from '../../src/cli/commands/install.js';
+import { registerCluster } from '../../src/controllers/cluster/register.js';
+import { startHub, type RunningHub } from '../../src/hub/start.js';
+import { KubeClient, loadConnection, type KubeObject } from '../../src/kube/index.js';
+import {
+  createNamespace,
+  testFleet,
+  uniqueName,
+  type ClusterHandle,
+  type TestFleet,
+} from '../harness/context.js';
+import { git } from '../harness/git.js';
+import { startGitea, type Gitea } from '../harness/gitea.js';
+import { installExitHooks } from '../harness/process.js';
+import { toolPath } from '../harness/tools.js';
+import { waitFor } from '../harness/wait.js';
+
+const SECRET = 'pr-webhook-secret';
+const dir = mkdtempSync(join(tmpdir(), 'gitfleet-prwh-'));
+let fleet: TestFleet;
+let hubCluster: ClusterHandle;
+let gitea: Gitea;
+let hub: RunningHub;
+let client: KubeClient;
+let owner: string;
+let optIn: string;
+const clusterNames: string[] = [];
+const destNs = uniqueName('prwh');
+/** The hub's log lines about pull request webhooks (what it decided for each delivery). */
+const decisions: { pr?: string; queued?: string; ignored?: string }[] = [];
+
+const cm = (name: string, data: Record<string, string>): string =>
+  JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
+
+/** Creates a Gitea repository with `files` on main and a webhook to the hub; returns its work tree. */
+async function repository(name: string, files: Record<string, string>): Promise<string> {
+  await gitea.api('POST', '/user/repos', { name, default_branch: 'main' });
+  const work = join(dir, name);
+  await git(['init', '-q', '-b', 'main', work]);
+  const auth = new URL(`${gitea.url}/${owner}/${name}.git`);
+  auth.username = owner;
+  auth.password = gitea.admin.password;
+  await git(['remote', 'add', 'origin', auth.toString()], { cwd: work });
+  await commit(work, 'main', files, null);
+  await gitea.api('POST', `/repos/${owner}/${name}/hooks`, {
+    type: 'gitea',
+    active: true,
+    events: ['pull_request', 'pull_request_sync'],
+    config: { url: `http://127.0.0.1:${hub.port}/api/webhook`, content_type: 'json', secret: SECRET },
+  });
+  return work;
+}
+
+/** Writes `files` on `branch` (from `from`) and pushes it; returns the commit. */
+async function commit(
+  work: string,
+  branch: string,
+  files: Record<string, string>,
+  from: string | null = 'main',
+): Promise<string> {
+  if (from) await git(['checkout', '-q', '-B', branch, `origin/${from}`], { cwd: work });
+  for (const [p, text] of Object.entries(files)) {
+    mkdirSync(join(work, p, '..'), { recursive: true });
+    writeFileSync(join(work, p), text);
+  }
+  await git(['add', '-A'], { cwd: work });
+  await git(['commit', '-q', '-m', `change ${branch}`], { cwd: work });
+  await git(['push', '-q', 'origin', `HEAD:refs/heads/${branch}`], { cwd: work });
+  await git(['fetch', '-q', 'origin'], { cwd: work });
+  return (await git(['rev-parse', 'HEAD'], { cwd: work })).trim();
+}
+
+const comments = async (repo: string, pr: number): Promise<string[]> =>
+  (await gitea.api<{ body: string }[]>('GET', `/repos/${owner}/${repo}/issues/${pr}/comments`)).map(
+    (c) => c.body,
+  );
+const statuses = async (repo: string, sha: string): Promise<{ context: string; status: string }[]> =>
+  gitea.api('GET', `/repos/${owner}/${repo}/commits/${sha}/statuses`);
+
+beforeAll(async () => {
+  installExitHooks();
+  fleet = await testFleet();
+  hubCluster = fleet.clusters[0] as ClusterHandle;
+  await installCrds(hubCluster.admin);
+  await hubCluster.admin.apply(
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: FLEET_NAMESPACE } },
+    { fieldManager: 'test' },
+  );
+  const ns = await createNamespace(hubCluster.admin, 'prwh');
+  gitea = await startGitea(join(dir, 'gitea'), join(fleet.info.runDir, 'logs'));
+  owner = gitea.admin.username;
+  client = new KubeClient(await loadConnection({ file: hubCluster.kubeconfig }));
+  // The hub: no controllers needed (the preview reads Applications and dry-runs), its webhook
+  // route with a Gitea secret, and a log that tells the test what it decided per delivery.
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line.includes('pull request webhook')) continue;
+        decisions.push(JSON.parse(line) as (typeof decisions)[number]);
+      }
+      done();
+    },
+  });
+  hub = await startHub({
+    client,
+    log: pino({ level: 'info' }, sink),
+    namespace: ns,
+    sources: { cacheDir: join(dir, 'sources'), fetchIntervalMs: 1000 },
+    pollIntervalMs: 2000,
+    controllers: { applications: false, applicationSets: false, images: false, promotions: false },
+    renderOptions: { kustomizeBinary: toolPath('kustomize'), helmBinary: toolPath('helm') },
+    membership: { identity: uniqueName('prwh-hub'), group: uniqueName('prwh'), leaseSeconds: 15 },
+    server: { port: 0, webhookSecrets: { gitea: SECRET }, ui: false },
+  });
+
+  const mark = uniqueName('prwh');
+  for (const c of fleet.clusters.slice(0, 2)) {
+    // The dry-run needs the destination namespace (nothing is synced here).
+    await c.admin.apply(
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: destNs } },
+      { fieldManager: 'test' },
+    );
+    const name = uniqueName('prwhc');
+    clusterNames.push(name);
+    await registerCluster(hubCluster.admin, {
+      name,
+      connection: await loadConnection({ file: c.kubeconfig }),
+      labels: { prwh: mark },
+    });
+  }
+  const project = uniqueName('prwh-proj');
+  await hubCluster.admin.create({
+    apiVersion: API_VERSION,
+    kind: 'Project',
+    metadata: { name: project, namespace: FLEET_NAMESPACE },
+    spec: { sourceNamespaces: [ns], sourceRepos: [`${gitea.url}/*`], destinations: [{ namespace: '*' }] },
+  } as KubeObject);
+  const files = {
+    'base/web/cm.yaml': cm('web-config', { color: 'blue' }),
+    'base/web/kustomization.yaml': 'resources: [cm.yaml]\n',
+    'apps/web/kustomization.yaml': 'resources: [../../base/web]\n',
+    'apps/other/cm.yaml': cm('other', { x: '1' }),
+  };
+  await repository('fleet', files);
+  await repository('unlisted', files);
+  // web on both clusters and other on the first, from each repository.
+  for (const repo of ['fleet', 'unlisted'])
+    for (const [app, path, cluster] of [
+      ['web-0', 'apps/web', clusterNames[0]],
+      ['web-1', 'apps/web', clusterNames[1]],
+      ['other', 'apps/other', clusterNames[0]],
+    ] as const)
+      await hubCluster.admin.create({
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        metadata: { name: `${repo}-${app}`, namespace: ns },
+        spec: {
+          project,
+          source: { repoURL: `${gitea.url}/${owner}/${repo}.git`, targetRevision: 'main', path },
+          destination: { name: cluster, namespace: destNs },
+        },
+      } as KubeObject);
+  // Only `fleet` opts in; the token Secret lives beside the PullRequestPreview.
+  const tokenSecret = uniqueName('prwh-token');
+  await hubCluster.admin.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: tokenSecret, namespace: FLEET_NAMESPACE },
+    stringData: { token: gitea.admin.token },
+  });
+  optIn = uniqueName('prwh-fleet');
+  await hubCluster.admin.create({
+    apiVersion: API_VERSION,
+    kind: 'PullRequestPreview',
+    metadata: { name: optIn, namespace: FLEET_NAMESPACE },
+    spec: {
+      repoURL: `${gitea.url}/${owner}/fleet.git`,
+      host: { provider: 'gitea', api: gitea.url, tokenRef: { secretName: tokenSecret, key: 'token' } },
+    },
+  } as KubeObject);
+});
+
+afterAll(async () => {
+  await hub?.stop();
+  client?.close();
+  await gitea?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('pull request webhooks trigger fleet impact previews', () => {
+  it('comments once on an opted-in pull request, edits the comment on a push, and leaves other repositories alone', async () => {
+    // First the repository that did not opt in, so its delivery is decided before the other's.
+    const unlisted = join(dir, 'unlisted');
+    const quietHead = await commit(unlisted, 'green', {
+      'base/web/cm.yaml': cm('web-config', { color: 'green' }),
+    });
+    const quiet = await gitea.api<{ number: number }>('POST', `/repos/${owner}/unlisted/pulls`, {
+      head: 'green',
+      base: 'main',
+      title: 'Green web (unlisted)',
+    });
+    const work = join(dir, 'fleet');
+    const head = await commit(work, 'green', { 'base/web/cm.yaml': cm('web-config', { color: 'green' }) });
+    const pr = await gitea.api<{ number: number }>('POST', `/repos/${owner}/fleet/pulls`, {
+      head: 'green',
+      base: 'main',
+      title: 'Green web',
+    });
+
+    const n = clusterNames.length;
+    // The ConfigMap of each web app changes; the other app's inputs did not change.
+    const line = `${n} apps on ${n} clusters change; 0 objects created, ${n} changed, 0 deleted`;
+    const first = await waitFor(
+      'the preview comment on the opted-in pull request',
+      async () => {
+        const c = await comments('fleet', pr.number);
+        return c.length > 0 && c[0]?.includes(line) ? c : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    for (const c of clusterNames) {
+      expect(first[0]).toContain(c);
+    }
+    expect(first[0]).toContain('fleet-web-0');
+    expect(first[0]).toContain('fleet-web-1');
+    expect(first[0]).not.toContain('fleet-other');
+    await waitFor(
+      'gitfleet/preview success on the head',
+      async () =>
+        (await statuses('fleet', head)).some(
+          (s) => s.context === 'gitfleet/preview' && s.status === 'success',
+        ),
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+
+    // The unlisted repository's delivery was answered "ignored" (the decision is logged before
+    // the answer), so nothing can be posted to it later.
+    await waitFor(
+      'the hub decided the unlisted pull request',
+      () => decisions.some((d) => d.pr === `${owner}/unlisted#${quiet.number}`),
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    const decided = decisions.filter((d) => d.pr === `${owner}/unlisted#${quiet.number}`);
+    expect(decided.every((d) => d.ignored?.includes('no PullRequestPreview') && !d.queued)).toBe(true);
+    expect(await comments('unlisted', quiet.number)).toEqual([]);
+    expect(await statuses('unlisted', quietHead)).toEqual([]);
+
+    // A push to the pull request: Gitea sends `synchronized`; the same comment is edited.
+    const again = await commit(
+      work,
+      'green',
+      { 'base/web/cm.yaml': cm('web-config', { color: 'red' }) },
+      null,
+    );
+    await waitFor(
+      'the comment edited for the new head',
+      async () => (await comments('fleet', pr.number)).some((c) => c.includes(again.slice(0, 8))),
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    await waitFor(
+      'gitfleet/preview success on the new head',
+      async () =>
+        (await statuses('fleet', again)).some(
+          (s) => s.context === 'gitfleet/preview' && s.status === 'success',
+        ),
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const after = await comments('fleet', pr.number);
+    expect(after).toHaveLength(1);
+    // The one comment now describes the new head only (nothing is synced: the object is new).
+    expect(after[0]).toContain(line);
+    expect(after[0]).not.toContain(head.slice(0, 8));
+    expect(after[0]).toContain('fleet-web-1');
+    const status = await waitFor(
+      'the PullRequestPreview status names the new head',
+      async () => {
+        const o = await client.get<PullRequestPreview>({
+          apiVersion: API_VERSION,
+          kind: 'PullRequestPreview',
+          namespace: FLEET_NAMESPACE,
+          name: optIn,
+        });
+        return o.status?.lastPreview?.headSha === again ? o.status.lastPreview : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(status).toMatchObject({ number: pr.number, state: 'success', message: line });
+    // No secret data anywhere the hub wrote.
+    expect(JSON.stringify(status) + after[0]).not.toContain(gitea.admin.token);
+  });
+
+  it('refuses a pull request delivery with a bad signature (401) and acts on nothing', async () => {
+    const body = JSON.stringify({ action: 'opened', number: 99 });
+    const before = decisions.length;
+    const res = await fetch(`http://127.0.0.1:${hub.port}/api/webhook`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Gitea-Event': 'pull_request',
+        'X-Gitea-Signature': createHmac('sha256', 'not-the-secret').update(body).digest('hex'),
+      },
+      body,
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toContain('does not match the payload');
+    expect(decisions.length).toBe(before);
+  });
+});
