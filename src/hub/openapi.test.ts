@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { AuditStore } from '../governance/audit/index.js';
 import { KubeClient } from '../kube/client.js';
+import { BrowserLogin } from './auth/index.js';
 import { createHubApp } from './server.js';
 
 /** The documented API and the router must list the same routes, both ways. */
@@ -21,7 +22,19 @@ describe('docs/openapi.yaml', () => {
       port: 0,
       webhookSecrets: {},
       onPush: () => [],
-      api: { client, tokens: ['t'], audit },
+      // With browser sign-in, so its /auth routes are served (nothing is contacted until used).
+      api: {
+        client,
+        tokens: ['t'],
+        audit,
+        login: new BrowserLogin({
+          issuer: 'https://issuer.invalid',
+          clientId: 'gitfleet',
+          clientSecret: 's',
+          redirectUrl: 'https://hub.invalid/auth/callback',
+          key: Buffer.alloc(32),
+        }),
+      },
       metrics: { contentType: 'text/plain', metrics: async () => '' },
       log: pino({ level: 'silent' }),
     });
