@@ -87,10 +87,19 @@ interface Manifest {
   layers?: { mediaType?: string; digest?: string; size?: number }[];
 }
 
+/** Bound of the manifests kept by digest (a few KiB each). */
+const PINNED_MANIFESTS = 1000;
+
 export class OciClient {
   readonly #o: OciOptions & { timeoutMs: number; maxBlobBytes: number };
   readonly #tokens = new Map<string, string>();
   readonly #pulls = new SharedTasks<string>();
+  /**
+   * Manifests asked for by digest (immutable: the digest is checked), per registry, repository and
+   * credential, so rendering a resolved artifact or chart asks the registry nothing again; a
+   * caller with other credentials is still asked for by the registry. Oldest dropped past the bound.
+   */
+  readonly #pinned = new Map<string, Manifest>();
 
   constructor(o: OciOptions) {
     this.#o = { timeoutMs: 30_000, maxBlobBytes: 64 * 1024 * 1024, ...o };
@@ -218,6 +227,9 @@ export class OciClient {
         });
       reference = tag;
     }
+    const pinKey = `${ref.registry}/${ref.repository}@${reference}\0${auth?.username ?? ''}\0${sha256(`${auth?.password ?? ''}\0${auth?.bearerToken ?? ''}`)}`;
+    const known = tag === undefined ? this.#pinned.get(pinKey) : undefined;
+    if (known) return { digest: reference, manifest: known };
     const res = await this.#get(ref, `manifests/${reference}`, auth, what, MANIFEST_TYPES);
     if (res.status === 404)
       throw new SourceError(what, `manifest ${reference} not found in ${ref.repository}`, {
@@ -231,6 +243,13 @@ export class OciClient {
         code: 'source.DigestMismatch',
       });
     const manifest = JSON.parse(res.body.toString('utf8')) as Manifest;
+    if (tag === undefined) {
+      this.#pinned.set(pinKey, manifest);
+      for (const k of this.#pinned.keys()) {
+        if (this.#pinned.size <= PINNED_MANIFESTS) break;
+        this.#pinned.delete(k);
+      }
+    }
     return { digest, ...(tag ? { tag } : {}), manifest };
   }
 
