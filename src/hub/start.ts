@@ -213,6 +213,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
         notifier,
         metrics,
         log,
+        ...(cfg.audit ? { audit: cfg.audit } : {}),
       });
       appsets.start();
     } else if (!membership.isLeader && appsets) {

@@ -262,6 +262,16 @@ describe('fleet roll-out gates', () => {
     const note = sent.filter((e) => e.trigger === 'RolloutHalted').at(-1);
     expect(note?.revision).toBe(v3);
     expect(note?.message).toContain('0.5');
+    // The gate's own verdict is notified too (sent before RolloutHalted, in the same reconcile).
+    const failedGate = await waitFor(
+      'AnalysisFailed notified for the gate',
+      () => sent.find((e) => e.trigger === 'AnalysisFailed' && e.revision === v3),
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    expect(failedGate).toMatchObject({ kind: 'ApplicationSet' });
+    expect(failedGate.message).toContain('0.5');
+    expect(sent.filter((e) => e.trigger === 'AnalysisFailed' && e.revision === v3)).toHaveLength(1);
+    expect(sent.some((e) => e.trigger === 'AnalysisFailed' && e.revision === v2)).toBe(false);
     // Nothing moves afterwards: still halted, prod still on v2.
     await new Promise((r) => setTimeout(r, 2000));
     expect((await rollout())?.phase).toBe('Halted');

@@ -43,12 +43,14 @@ import type { KubeObject } from '../../kube/types.js';
 import type { ClusterStatusController } from '../cluster/health.js';
 import { recordEvent } from '../events.js';
 import type { Notifier } from '../notify/notifier.js';
+import type { AuditSink } from '../../governance/audit/index.js';
 import { WorkQueue } from '../queue.js';
 import { setCondition } from '../application/status.js';
 import { replaceStatus } from '../status-write.js';
 import { sourceCredentials } from '../credentials.js';
 import { fleetPorts } from './ports.js';
 import { runRolloutGate } from '../delivery/gate.js';
+import { finishedGate, reportGate } from '../delivery/gate-report.js';
 import type { ControllerMetrics } from '../metrics.js';
 
 const MANAGER = 'gitfleet-applicationset';
@@ -63,6 +65,8 @@ export interface ApplicationSetControllerOptions {
   log: Logger;
   /** Sends RolloutHalted notifications; none when absent. */
   notifier?: Notifier;
+  /** Where finished roll-out gate analyses are recorded; none when absent. */
+  audit?: AuditSink;
   /** Reports roll-out phases (gitfleet_appset_rollout_halted); none when absent. */
   metrics?: ControllerMetrics;
   /** Replaces the real ports (tests of pure behaviour only). */
@@ -382,6 +386,19 @@ export class ApplicationSetController {
     if (created.length)
       await recordEvent(client, set, 'Normal', 'ApplicationsCreated', `created ${created.join(', ')}`);
     this.#o.metrics?.rolloutPhase(namespace, name, rollout?.phase);
+    // A gate's analysis run that finished in this reconcile: AnalysisFailed and the audit entry, once.
+    const gateDone = finishedGate(set.status?.rollout, rollout);
+    if (gateDone)
+      await reportGate(
+        {
+          client,
+          ...(this.#o.notifier ? { notifier: this.#o.notifier } : {}),
+          ...(this.#o.audit ? { audit: this.#o.audit } : {}),
+          warn: (m) => this.#o.log.warn({ applicationset: k }, m),
+        },
+        set,
+        gateDone,
+      );
     if (rollout?.phase === 'Halted' && set.status?.rollout?.phase !== 'Halted') {
       this.#o.notifier?.notify({
         trigger: 'RolloutHalted',

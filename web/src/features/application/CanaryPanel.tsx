@@ -47,6 +47,17 @@ const SETTLED = ['Initialized', 'Succeeded', 'Failed', 'Aborted'];
 /** While a canary moves, its steps change without the Application changing: look again this often. */
 const POLL_MS = 2000;
 
+/** Verdicts and canary phases the shared palette does not know. */
+const TONES: Record<string, string> = {
+  Successful: 'ok',
+  Inconclusive: 'warn',
+  Aborted: 'bad',
+  Initialized: 'ok',
+  Promoting: 'busy',
+  Initializing: 'busy',
+};
+const tone = (s: string): { tone?: string } => (TONES[s] ? { tone: TONES[s] } : {});
+
 type Ask = { action: 'promote' | 'abort'; canary: CanaryView };
 
 /**
@@ -126,8 +137,8 @@ export function CanaryPanel(props: { namespace: string; name: string }): ReactNo
                   <span className="muted small">{c.strategy === 'canary' ? 'canary' : 'blue/green'}</span>
                 </h3>
                 <p className="small">
-                  <StatusBadge status={phase} title={st?.message} /> step <b>{st?.currentStep ?? 0}</b> ·
-                  weight <b>{st?.canaryWeight ?? 0}%</b>
+                  <StatusBadge status={phase} title={st?.message} {...tone(phase)} /> step{' '}
+                  <b>{st?.currentStep ?? 0}</b> · weight <b>{st?.canaryWeight ?? 0}%</b>
                   {st?.stableHash && (
                     <>
                       {' '}
@@ -176,7 +187,7 @@ export function CanaryPanel(props: { namespace: string; name: string }): ReactNo
                     <tr key={m.name} data-verdict={m.phase}>
                       <td>{m.name}</td>
                       <td>
-                        <StatusBadge status={m.phase} />
+                        <StatusBadge status={m.phase} {...tone(m.phase)} />
                       </td>
                       <td className="small">
                         {m.measurements
