@@ -302,7 +302,8 @@ describe('pull request webhooks trigger fleet impact previews', () => {
     expect(status).toMatchObject({ number: pr.number, state: 'success', message: line });
     // No secret data anywhere the hub wrote.
     expect(JSON.stringify(status) + after[0]).not.toContain(gitea.admin.token);
-  });
+    // Each wait has its own generous timeout; the whole test may take their sum on a loaded machine.
+  }, 420_000);
 
   it('refuses a pull request delivery with a bad signature (401) and acts on nothing', async () => {
     const body = JSON.stringify({ action: 'opened', number: 99 });
