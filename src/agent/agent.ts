@@ -10,13 +10,18 @@ import { releaseLease } from '../controllers/lease/lease.js';
 import { DRIVER_LEASE } from '../controllers/lease/driver.js';
 import { ControllerMetrics } from '../controllers/metrics.js';
 import { HubClient } from '../core/hub-client.js';
+import { gitfleetVersion } from '../core/version-skew.js';
 import type { RenderOptions } from '../engine/render/index.js';
 import type { GitSources } from '../engine/source/index.js';
 import type { KubeClient } from '../kube/client.js';
 import { AssignmentSync } from './assignments.js';
 import { StatusReporter } from './reporter.js';
 
-export const AGENT_VERSION = '0.1.0';
+/**
+ * The agent's version is its build's (package.json, as the hub's and the CLI's): the version the
+ * hub records on the Cluster and judges the skew by must change when the agent's image does.
+ */
+export const AGENT_VERSION = gitfleetVersion();
 
 export interface AgentOptions {
   hubUrl: string;

@@ -20,6 +20,19 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
+{{/*
+  Annotations of the agent's own objects: the agents ApplicationSet's Application (self-management.yaml)
+  adopts them in place when the agent was first installed by hand (helm install), which gitfleet
+  does not own, taking over the fields Helm set. Only these objects carry it, and only gitfleet's
+  own installation renders them.
+*/}}
+{{- define "gitfleet.annotations" -}}
+{{- if eq .Values.mode "agent" }}
+  annotations:
+    gitfleet.dev/sync-options: Takeover=true,ForceConflicts=true
+{{- end -}}
+{{- end -}}
+
 {{- define "gitfleet.image" -}}
 {{- if .Values.image.digest -}}
 {{ .Values.image.repository }}@{{ .Values.image.digest }}
