@@ -46,7 +46,12 @@ describe('controller: a running operation is terminated, or cancelled by a new r
     t.hub.admin.getOrUndefined({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'after-db' });
 
   it('gitfleet app terminate ends the operation Failed "terminated" and applies no later wave', async () => {
-    const { name, destNs } = await t.createApp({ 'db.yaml': stuck(1), 'cm.yaml': wave1 }, {});
+    // A health timeout far beyond the test: on a loaded machine the wait must end by the request.
+    const { name, destNs } = await t.createApp(
+      { 'db.yaml': stuck(1), 'cm.yaml': wave1 },
+      {},
+      { timeout: '30m' },
+    );
     // The operation waits on wave 0 across reconciles, saved in status, with no worker held.
     const running = await waitFor(
       name,

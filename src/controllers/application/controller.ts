@@ -519,7 +519,15 @@ export class ApplicationController {
     let cmp: Comparison;
     try {
       cmp = await compareApp(
-        { owner: key, manifests, defaultNamespace, ignore, health },
+        // A running operation's comparison reads the objects the watch holds in full (no GET).
+        {
+          owner: key,
+          manifests,
+          defaultNamespace,
+          ignore,
+          health,
+          fromWatch: status.operationState?.phase === 'Running',
+        },
         // Objects unchanged (watched resourceVersion) since they compared equal cost no request.
         {
           client: destAs,
@@ -869,6 +877,7 @@ export class ApplicationController {
           pruned: new Set(),
           steps: 0,
           syncPhase: 'Sync',
+          awaited: [],
         };
       }
       // The state after the step is the comparison: nothing is compared a second time.
@@ -876,7 +885,11 @@ export class ApplicationController {
       if (step.inventory.length) this.#watch(dest).ensure(step.inventory);
       else this.#watch(dest).ensure(await inventory.load(owner));
       // An awaited step (hooks included, which no inventory lists) is woken by its objects' events.
-      if (step.phase === 'Running') this.#watch(dest).ensure(manifests.map((m) => entryOf(m.object)));
+      if (step.phase === 'Running') {
+        this.#watch(dest).ensure(manifests.map((m) => entryOf(m.object)));
+        // The awaited step's kinds are held in full: its wake-ups read nothing (owned-watch.ts).
+        this.#watch(dest).ensure(step.awaited, { full: true });
+      }
       if (step.phase === 'Running') {
         status.operationState = {
           ...op,

@@ -55,9 +55,11 @@ export async function compareObject(
   client: KubeClient,
   task: SyncTask,
   opts: ApplyObjectOptions,
+  /** The live object as a watch cache holds it (compare.ts decides when that is current): no GET. */
+  cached?: KubeObject,
 ): Promise<Comparison> {
   const ref = refOf(task.object);
-  const live = await client.getOrUndefined(ref, opts.signal);
+  const live = cached ?? (await client.getOrUndefined(ref, opts.signal));
   opts.secrets?.add(live);
   const refusal = live ? ownershipRefusal(live, task, opts) : undefined;
   if (live && refusal)

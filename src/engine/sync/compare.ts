@@ -53,6 +53,11 @@ export async function compareApp(
     signal?: AbortSignal;
     /** Custom health (CEL overrides per group/kind); default the built-in assessors. */
     health?: AssessHealthOptions;
+    /**
+     * An operation is running: objects the watch holds in full (`versions.object`) are read from it
+     * instead of a GET (see `fromCache`).
+     */
+    fromWatch?: boolean;
   },
   deps: {
     client: KubeClient;
@@ -108,9 +113,10 @@ async function compareResources(
     const inputs = { object: task.object, ignore: req.ignore, takeover: false };
     try {
       const remembered = deps.memo?.lookup(req.owner, key, inputs, deps.versions?.resourceVersion(ref));
+      const cached = remembered || !req.fromWatch ? undefined : fromCache(deps, req.owner, key, ref);
       const c: ObjectComparison = remembered
         ? { live: remembered, predicted: remembered, modified: false, diff: '', desired: task.object }
-        : await compareObject(client, task, opts);
+        : await compareObject(client, task, opts, cached);
       if (!remembered && deps.memo) {
         if (c.live && !c.modified && !c.refusal) deps.memo.remember(req.owner, key, inputs, c.live);
         else deps.memo.forget(req.owner, key);
@@ -150,6 +156,30 @@ async function compareResources(
     prepared,
     objects,
   };
+}
+
+/**
+ * The watch's copy of an object a running operation awaits, when it can stand for a GET: it is this
+ * owner's, and not older than what this owner last applied or read (its generation, an integer the
+ * API server only raises, at least the remembered one's; with no such record, or no generation, the
+ * object is read). Status changes, which a roll-out is made of, keep the generation, so a wave's
+ * objects are compared without a read while they roll out. A copy lagging behind a metadata-only
+ * change can show a momentary OutOfSync, which a running operation never acts on; the next watch
+ * event corrects it.
+ */
+function fromCache(
+  deps: Parameters<typeof compareApp>[1],
+  owner: string,
+  key: string,
+  ref: ObjectRef,
+): KubeObject | undefined {
+  const cached = deps.versions?.object?.(ref);
+  if (!cached || !isOwnedBy(cached, owner)) return undefined;
+  const known = deps.memo?.known(owner, key);
+  const now = cached.metadata.generation;
+  const then = known?.metadata.generation;
+  if (now === undefined || then === undefined || now < then) return undefined;
+  return cached;
 }
 
 /** `objectKey` of a reference. */

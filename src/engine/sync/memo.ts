@@ -9,6 +9,11 @@ import type { IgnoreRule } from '../diff/diff.js';
  */
 export interface LiveVersions {
   resourceVersion(ref: ObjectRef): string | undefined;
+  /**
+   * The whole object, when the watch holds its kind in full (the kinds an operation awaits) and has
+   * listed; undefined otherwise. Read instead of a GET by a running operation's comparison.
+   */
+  object?(ref: ObjectRef): KubeObject | undefined;
 }
 
 /** What decides a comparison's outcome besides the live object. */
@@ -68,6 +73,11 @@ export class CompareMemo {
       resourceVersion: rv,
       live: withoutSecretData(live),
     });
+  }
+
+  /** The live object last remembered for it, whatever has changed since (undefined if none). */
+  known(owner: string, key: string): KubeObject | undefined {
+    return this.#entries.get(`${owner}\n${key}`)?.live;
   }
 
   forget(owner: string, key: string): void {

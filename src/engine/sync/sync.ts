@@ -128,6 +128,8 @@ export interface SyncStepResult {
   steps: number;
   /** The phase of the step run or awaited last (Argo CD's PreSync, Sync, PostSync, SyncFail). */
   syncPhase: HookPhase;
+  /** Running: the objects of the step waited on (hooks included), whose changes should wake the caller. */
+  awaited: InventoryEntry[];
 }
 
 /** Nothing may be applied or pruned: the render came back empty and allowEmpty is off. */
@@ -277,7 +279,14 @@ async function runSteps(
     pruned,
     steps: steps.length,
     syncPhase: phaseNow(),
+    awaited: phase === 'Running' ? awaitedNow() : [],
   });
+  const awaitedNow = (): InventoryEntry[] => {
+    const f = progress.failing;
+    const s = f ? undefined : steps[progress.step];
+    const step = f ? plan.syncFail[f.step] : s?.kind === 'apply' ? s.step : undefined;
+    return (step?.tasks ?? []).map((t) => entryOf(t.object));
+  };
   // Until the operation ends the saved inventory is the union of old and new: nothing untracked.
   const widened = mergeInventories(plan.inventory, previous);
   /** What the cluster holds now: read at the start of this reconcile, or saved since. */
@@ -326,8 +335,14 @@ async function runSteps(
     delete progress.waitingSince;
     return runSyncFail();
   };
+  // An awaited wave's objects were just read by this reconcile's comparison (from the watch while
+  // an operation runs): its answer is their state, so a wake-up reads them no second time. Hooks
+  // are never compared (and a watch may still hold a previous run of the same name): read.
   const readStep = (step: SyncStep): Promise<(KubeObject | undefined)[]> =>
-    mapLimit(step.tasks, APPLY_CONCURRENCY, (t) => client.getOrUndefined(refFor(t), req.signal));
+    mapLimit(step.tasks, APPLY_CONCURRENCY, (t) => {
+      const seen = t.hook ? undefined : deps.compared?.get(objectKey(t.object));
+      return seen ? Promise.resolve(seen.live) : client.getOrUndefined(refFor(t), req.signal);
+    });
   /** One look at an applied step: health recorded on its changes, finished hooks deleted by policy. */
   const lookAt = async (
     step: SyncStep,
