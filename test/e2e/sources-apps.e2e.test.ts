@@ -167,7 +167,7 @@ describe('Applications from Helm repositories and OCI', () => {
     await waitFor('revision 1.1.0 recorded', async () =>
       /^1\.1\.0@/.test((await t.getApp(name)).status?.sync?.revision ?? ''),
     );
-  });
+  }, 300_000);
 
   it('installs the chart from OCI by tag, its dependency from oci:// too', async () => {
     // A chart whose dependency names the registry too.
@@ -227,7 +227,7 @@ describe('Applications from Helm repositories and OCI', () => {
         ),
       ).toEqual([]);
     }
-  });
+  }, 300_000);
 });
 
 describe('multi-source Applications', () => {
@@ -320,7 +320,7 @@ describe('multi-source Applications', () => {
     expect(deniedApp.status?.conditions?.find((c) => c.type === 'SourceFailed')).toBeUndefined();
     expect(deniedApp.status?.sync?.revision).toBeUndefined();
     expect(await cm(t.hub.admin, deniedNs, `${denied}-web`)).toBeUndefined();
-  });
+  }, 300_000);
 });
 
 describe('kustomize helmCharts', () => {
@@ -380,7 +380,40 @@ describe('kustomize helmCharts in an OCI artifact', () => {
     await waitFor('artifact digest recorded as the revision', async () =>
       (await t.getApp(name)).status?.sync?.revision === digest ? true : undefined,
     );
-  });
+
+    // The same artifact under a Project that admits the artifact but not the chart's repository:
+    // the pre-fetch checks every repository it would reach, as for a Git tree; nothing is applied.
+    const project = uniqueName('sources-artifact-only');
+    const artifactUrl = `oci://${reg.host}/${repository}`;
+    await t.hub.admin.create({
+      apiVersion: API_VERSION,
+      kind: 'Project',
+      metadata: { name: project, namespace: FLEET_NAMESPACE },
+      spec: { sourceRepos: [artifactUrl], sourceNamespaces: [t.ns], destinations: [{ namespace: '*' }] },
+    } as KubeObject);
+    const deniedNs = await createNamespace(t.hub.admin, 'sources-artifact-denied');
+    const denied = uniqueName('artifact');
+    await t.hub.admin.create({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      metadata: { name: denied, namespace: t.ns },
+      spec: {
+        project,
+        source: { repoURL: artifactUrl, targetRevision: 'v1.0.0' },
+        destination: { namespace: deniedNs },
+        syncPolicy: { automated: { prune: true } },
+      },
+    } as KubeObject);
+    await waitFor(
+      'the helmCharts repository refused by the Project as a ProjectViolation',
+      async () =>
+        ((await condition(denied, 'ProjectViolation')) ?? '').includes(
+          `chart repository ${repo.url} (a chart dependency or kustomize helmCharts entry) is not in project ${project}'s sourceRepos`,
+        ),
+      { timeoutMs: 120_000 },
+    );
+    expect(await cm(t.hub.admin, deniedNs, 'art-ko-web')).toBeUndefined();
+  }, 300_000);
 });
 
 describe('per-cluster substitution', () => {
@@ -478,5 +511,5 @@ describe('per-cluster substitution', () => {
       { timeoutMs: 120_000 },
     );
     expect(await cm(t.hub.admin, brokenNs, 'broken')).toBeUndefined();
-  });
+  }, 300_000);
 });

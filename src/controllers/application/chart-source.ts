@@ -216,7 +216,7 @@ function dependencyAuth(mgmt: KubeClient, hubNamespace: string, app: Application
     if (!project || !(project.spec.sourceRepos ?? []).some((p) => wildcard(p, url)))
       throw new GitfleetError(
         'project.Violation',
-        `chart dependency repository ${url} is not in project ${name}'s sourceRepos`,
+        `chart repository ${url} (a chart dependency or kustomize helmCharts entry) is not in project ${name}'s sourceRepos`,
       );
     return repoAuth(mgmt, ns, hubNamespace, url);
   };
