@@ -194,6 +194,53 @@ describe('ApplicationSet', () => {
     expect(await names('broken')).toEqual([]);
   });
 
+  it('refuses a self-management annotation produced by a parameter; a literal one in the template passes', async () => {
+    // The annotation exempts gitfleet's own installation from the protected-resource rules, so only
+    // the ApplicationSet's author may claim it, never a generator's values (Git files, labels).
+    await createSet('smuggled', {
+      generators: [{ list: { elements: [{ name: 'one', exempt: 'true' }] } }],
+      template: {
+        metadata: {
+          name: 'smuggled-{{name}}',
+          annotations: { 'gitfleet.dev/self-management': '{{exempt}}' },
+        },
+        spec: {
+          source: { repoURL: 'http://git.invalid/x.git', path: '.' },
+          destination: { namespace: 'x' },
+        },
+      },
+    });
+    await createSet('literal', {
+      generators: [{ list: { elements: [{ name: 'one' }] } }],
+      template: {
+        metadata: { name: 'literal-{{name}}', annotations: { 'gitfleet.dev/self-management': 'true' } },
+        spec: {
+          source: { repoURL: 'http://git.invalid/x.git', path: '.' },
+          destination: { namespace: 'x' },
+        },
+      },
+    });
+    const set = await waitFor(
+      'error condition',
+      async () => {
+        const s = await getSet('smuggled');
+        return s.status?.conditions?.some((c) => c.type === 'ErrorOccurred' && c.status === 'True') && s;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const msg = set.status?.conditions?.find((c) => c.type === 'ErrorOccurred')?.message ?? '';
+    expect(msg).toContain(`ApplicationSet ${ns}/smuggled`);
+    expect(msg).toContain('metadata.annotations["gitfleet.dev/self-management"]');
+    expect(await names('smuggled')).toEqual([]);
+    await waitFor(
+      'the literal one generates its app',
+      async () => (await names('literal')).join() === 'literal-one',
+      {
+        timeoutMs: 60_000,
+      },
+    );
+  });
+
   it('reports a name collision instead of overwriting an Application it does not own', async () => {
     await hub.admin.create({
       apiVersion: API_VERSION,

@@ -14,6 +14,7 @@ import {
   ROLLOUT_PAUSED_ANNOTATION,
   type ApplicationSet,
 } from '../../api/applicationset.js';
+import { SELF_MANAGEMENT_ANNOTATION } from '../../governance/self-management.js';
 import { GitfleetError } from '../../core/errors.js';
 import type { GitSources } from '../../engine/source/index.js';
 import {
@@ -246,6 +247,17 @@ export class ApplicationSetController {
             throw new GitfleetError(
               'applicationset.Namespace',
               `ApplicationSet ${k}: ${base}.metadata.namespace: "${wantNs}" is not allowed; generated Applications live in the ApplicationSet's namespace "${namespace}"`,
+            );
+          // gitfleet's own installation (the self-management exemption) is only ever claimed by
+          // the ApplicationSet's author: the annotation must be written literally in the template,
+          // never produced by a parameter (a Git file or cluster label a tenant controls).
+          if (
+            rendered.metadata.annotations?.[SELF_MANAGEMENT_ANNOTATION] !== undefined &&
+            template.metadata.annotations?.[SELF_MANAGEMENT_ANNOTATION] !== 'true'
+          )
+            throw new GitfleetError(
+              'applicationset.SelfManagement',
+              `ApplicationSet ${k}: ${base}.metadata.annotations["${SELF_MANAGEMENT_ANNOTATION}"]: may only be written literally as "true" in the template, not produced by parameters or templatePatch`,
             );
           desired.push(this.#toApplication(set, rendered));
         }
