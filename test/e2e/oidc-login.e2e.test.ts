@@ -266,8 +266,12 @@ describe('browser sign-in with OIDC (Gitea as the issuer)', () => {
       async () => (await call('/api/v1/whoami', withCookie(`${SESSION_COOKIE}=${session}`))).status === 401,
       { timeoutMs: 60_000 },
     );
-    expect((await context.cookies(base)).some((c) => c.name === SESSION_COOKIE && c.value !== '')).toBe(
-      false,
+    // The browser drops the cookie when it reads the logout answer, which may come just after
+    // the hub has forgotten the session.
+    await waitFor(
+      'the browser dropped the session cookie',
+      async () => !(await context.cookies(base)).some((c) => c.name === SESSION_COOKIE && c.value !== ''),
+      { timeoutMs: 60_000 },
     );
     const after = await page.evaluate(async () => (await fetch('/api/v1/whoami')).status);
     expect(after).toBe(401);

@@ -140,8 +140,8 @@ describe('BrowserLogin', () => {
     const { session, csrf } = sessionOf(res);
     const me = await app.request('/api/whoami', { headers: { Cookie: `${SESSION_COOKIE}=${session}` } });
     expect(await me.json()).toEqual({ kind: 'user', name: 'alice@example.com', groups: ['team-a'] });
-    const post = (headers: Record<string, string>): Promise<Response> =>
-      app.request('/api/whoami', {
+    const post = async (headers: Record<string, string>): Promise<Response> =>
+      await app.request('/api/whoami', {
         method: 'POST',
         headers: { Cookie: `${SESSION_COOKIE}=${session}`, ...headers },
       });
