@@ -42,6 +42,19 @@ let optIn: string;
 const clusterNames: string[] = [];
 const destNs = uniqueName('prwh');
 /** The hub's log lines about pull request webhooks (what it decided for each delivery). */
+const hubLog: string[] = [];
+/** Waits like waitFor; a timeout also shows what the hub logged about webhooks and previews. */
+async function waitExplained<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  opts: { timeoutMs: number; intervalMs: number },
+): Promise<T> {
+  try {
+    return await waitFor(what, fn, opts);
+  } catch (e) {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\nhub log:\n${hubLog.join('\n')}`);
+  }
+}
 const decisions: { pr?: string; queued?: string; ignored?: string }[] = [];
 
 const cm = (name: string, data: Record<string, string>): string =>
@@ -110,8 +123,10 @@ beforeAll(async () => {
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line.includes('pull request webhook')) continue;
-        decisions.push(JSON.parse(line) as (typeof decisions)[number]);
+        if (line.includes('pull request webhook'))
+          decisions.push(JSON.parse(line) as (typeof decisions)[number]);
+        // Everything the previewer says, to explain a wait that times out.
+        if (line.includes('"pr-preview"') || line.includes('webhook')) hubLog.push(line.slice(0, 2000));
       }
       done();
     },
@@ -225,7 +240,7 @@ describe('pull request webhooks trigger fleet impact previews', () => {
     const n = clusterNames.length;
     // The ConfigMap of each web app changes; the other app's inputs did not change.
     const line = `${n} apps on ${n} clusters change; 0 objects created, ${n} changed, 0 deleted`;
-    const first = await waitFor(
+    const first = await waitExplained(
       'the preview comment on the opted-in pull request',
       async () => {
         const c = await comments('fleet', pr.number);
@@ -239,13 +254,13 @@ describe('pull request webhooks trigger fleet impact previews', () => {
     expect(first[0]).toContain('fleet-web-0');
     expect(first[0]).toContain('fleet-web-1');
     expect(first[0]).not.toContain('fleet-other');
-    await waitFor(
+    await waitExplained(
       'gitfleet/preview success on the head',
       async () =>
         (await statuses('fleet', head)).some(
           (s) => s.context === 'gitfleet/preview' && s.status === 'success',
         ),
-      { timeoutMs: 60_000, intervalMs: 500 },
+      { timeoutMs: 120_000, intervalMs: 500 },
     );
 
     // The unlisted repository's delivery was answered "ignored" (the decision is logged before
@@ -267,18 +282,18 @@ describe('pull request webhooks trigger fleet impact previews', () => {
       { 'base/web/cm.yaml': cm('web-config', { color: 'red' }) },
       null,
     );
-    await waitFor(
+    await waitExplained(
       'the comment edited for the new head',
       async () => (await comments('fleet', pr.number)).some((c) => c.includes(again.slice(0, 8))),
       { timeoutMs: 120_000, intervalMs: 500 },
     );
-    await waitFor(
+    await waitExplained(
       'gitfleet/preview success on the new head',
       async () =>
         (await statuses('fleet', again)).some(
           (s) => s.context === 'gitfleet/preview' && s.status === 'success',
         ),
-      { timeoutMs: 60_000, intervalMs: 500 },
+      { timeoutMs: 120_000, intervalMs: 500 },
     );
     const after = await comments('fleet', pr.number);
     expect(after).toHaveLength(1);
@@ -286,7 +301,7 @@ describe('pull request webhooks trigger fleet impact previews', () => {
     expect(after[0]).toContain(line);
     expect(after[0]).not.toContain(head.slice(0, 8));
     expect(after[0]).toContain('fleet-web-1');
-    const status = await waitFor(
+    const status = await waitExplained(
       'the PullRequestPreview status names the new head',
       async () => {
         const o = await client.get<PullRequestPreview>({
@@ -297,13 +312,13 @@ describe('pull request webhooks trigger fleet impact previews', () => {
         });
         return o.status?.lastPreview?.headSha === again ? o.status.lastPreview : undefined;
       },
-      { timeoutMs: 60_000, intervalMs: 500 },
+      { timeoutMs: 120_000, intervalMs: 500 },
     );
     expect(status).toMatchObject({ number: pr.number, state: 'success', message: line });
     // No secret data anywhere the hub wrote.
     expect(JSON.stringify(status) + after[0]).not.toContain(gitea.admin.token);
     // Each wait has its own generous timeout; the whole test may take their sum on a loaded machine.
-  }, 420_000);
+  }, 600_000);
 
   it('refuses a pull request delivery with a bad signature (401) and acts on nothing', async () => {
     const body = JSON.stringify({ action: 'opened', number: 99 });
