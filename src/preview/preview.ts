@@ -64,13 +64,28 @@ interface Candidate {
   head?: Application;
 }
 
+/**
+ * A preview triggered by a webhook has nobody to retry it: an apiserver that answers 429 or 5xx
+ * for a moment (a watch cache initialising, a restart) is asked again, up to 5 times.
+ */
+async function transientRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt >= 5 || !(e instanceof Error && (e as { transient?: boolean }).transient)) throw e;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
 export async function previewChange(deps: PreviewDeps, req: PreviewRequest): Promise<PreviewReport> {
   const ctrlNs = deps.controllerNamespace ?? FLEET_NAMESPACE;
   const nsOpt = deps.namespace !== undefined ? { namespace: deps.namespace } : {};
   const [apps, sets, clusterList] = await Promise.all([
-    deps.client.list<Application>(API_VERSION, 'Application', nsOpt),
-    deps.client.list<ApplicationSet>(API_VERSION, 'ApplicationSet', nsOpt),
-    deps.client.list<Cluster>(API_VERSION, 'Cluster', { namespace: ctrlNs }),
+    transientRetry(() => deps.client.list<Application>(API_VERSION, 'Application', nsOpt)),
+    transientRetry(() => deps.client.list<ApplicationSet>(API_VERSION, 'ApplicationSet', nsOpt)),
+    transientRetry(() => deps.client.list<Cluster>(API_VERSION, 'Cluster', { namespace: ctrlNs })),
   ]);
   const clusterLabels = new Map(clusterList.items.map((c) => [c.metadata.name, c.metadata.labels ?? {}]));
   const visible = deps.visible ?? ((): boolean => true);
