@@ -7,6 +7,7 @@ import { ClusterPage } from '../features/cluster/ClusterPage';
 import { FleetPage } from '../features/fleet/FleetPage';
 import { LoginPage } from '../features/login/LoginPage';
 import { PipelinesPage } from '../features/pipeline/PipelinesPage';
+import { PreviewPage } from '../features/preview/PreviewPage';
 import { RolloutPage } from '../features/rollout/RolloutPage';
 import { RolloutsPage } from '../features/rollout/RolloutsPage';
 import { HubContext, type AppListener, type Hub } from './hub-context';
@@ -130,6 +131,9 @@ function Session(props: { token: string; onSignOut: (why: string) => void }): Re
           <Link to="/pipelines" className={route.page === 'pipelines' ? 'active' : ''}>
             Pipelines
           </Link>
+          <Link to="/preview" className={route.page === 'preview' ? 'active' : ''}>
+            Preview
+          </Link>
         </nav>
         <span className={`live ${live ? 'on' : 'off'}`} title="live updates from the hub">
           {live ? '● live' : '○ offline'}
@@ -156,6 +160,7 @@ function Session(props: { token: string; onSignOut: (why: string) => void }): Re
         {route.page === 'cluster' && <ClusterPage key={route.name} name={route.name} />}
         {route.page === 'rollouts' && <RolloutsPage />}
         {route.page === 'pipelines' && <PipelinesPage />}
+        {route.page === 'preview' && <PreviewPage />}
         {route.page === 'rollout' && (
           <RolloutPage
             key={`${route.namespace}/${route.name}`}

@@ -50,6 +50,7 @@ export type Route =
   | { page: 'rollouts' }
   | { page: 'rollout'; namespace: string; name: string }
   | { page: 'pipelines' }
+  | { page: 'preview' }
   | { page: 'not-found' };
 
 /** Maps a path to a page: `/`, `/apps/NS/NAME`, `/clusters/NAME`, `/rollouts`, `/rollouts/NS/NAME`. */
@@ -61,6 +62,7 @@ export function parseRoute(path: string): Route {
   if (head === 'clusters' && a && parts.length === 2) return { page: 'cluster', name: a };
   if (head === 'rollouts' && parts.length === 1) return { page: 'rollouts' };
   if (head === 'pipelines' && parts.length === 1) return { page: 'pipelines' };
+  if (head === 'preview' && parts.length === 1) return { page: 'preview' };
   if (head === 'rollouts' && a && b && parts.length === 3) return { page: 'rollout', namespace: a, name: b };
   return { page: 'not-found' };
 }
