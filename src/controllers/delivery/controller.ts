@@ -24,7 +24,7 @@ import { OWNER_ANNOTATION } from '../../engine/plan/ownership.js';
 import type { Notifier } from '../notify/notifier.js';
 import { WorkQueue } from '../queue.js';
 import { analysisAuditRecord } from './audit.js';
-import { applyPlan, observeSlots, templateHash, type TargetDeployment } from './slots.js';
+import { AppliedCache, applyPlan, observeSlots, templateHash, type TargetDeployment } from './slots.js';
 
 export interface DeliveryControllerOptions {
   /** Client of the cluster whose Canaries this controller drives. */
@@ -52,6 +52,13 @@ export class DeliveryController {
   readonly #informer: Informer<Canary>;
   readonly #queue: WorkQueue;
   #gatewayApi: boolean | undefined;
+  readonly #applied = new AppliedCache();
+  /**
+   * The resourceVersion of this controller's last status write per Canary. Its watch event needs
+   * no reconcile: the reconcile that wrote it has already queued the next look. Without this,
+   * every measurement cost two reconciles.
+   */
+  readonly #ownWrites = new Map<string, string>();
 
   constructor(o: DeliveryControllerOptions) {
     this.#o = o;
@@ -73,7 +80,12 @@ export class DeliveryController {
   start(): void {
     this.#informer.on('event', (ev) => {
       if (ev.type === 'added' || ev.type === 'modified') {
-        if (this.#mine(ev.object)) this.#queue.add(keyOf(ev.object));
+        const key = keyOf(ev.object);
+        if (ev.type === 'modified' && this.#ownWrites.get(key) === ev.object.metadata.resourceVersion) return;
+        if (this.#mine(ev.object)) this.#queue.add(key);
+      } else if (ev.type === 'deleted') {
+        this.#ownWrites.delete(keyOf(ev.object));
+        this.#applied.forget(`${ev.object.metadata.uid ?? ''}/`);
       } else if (ev.type === 'synced') {
         for (const c of this.#informer.list()) if (this.#mine(c)) this.#queue.add(keyOf(c));
       }
@@ -145,6 +157,8 @@ export class DeliveryController {
     const owner = canary.metadata.annotations?.[OWNER_ANNOTATION];
     const [appNs, app] = owner?.includes('/') ? (owner.split('/') as [string, string]) : [namespace, name];
     let analysisNext: number | undefined;
+    // Read once: nothing this reconcile does before applyPlan changes the slots.
+    const slots = await observeSlots(kube, canary);
     /** An analysis run this reconcile finished: recorded once its status write succeeded. */
     let finished:
       | { run: NonNullable<CanaryStatus['analysis']>; step: number; templates: string[]; revision: string }
@@ -155,7 +169,7 @@ export class DeliveryController {
         status: st,
         generation: canary.metadata.generation,
         targetHash: hash,
-        slots: await observeSlots(kube, canary),
+        slots,
         ...(canary.metadata.annotations?.[PROMOTE_ANNOTATION]
           ? { promote: canary.metadata.annotations[PROMOTE_ANNOTATION] }
           : {}),
@@ -222,15 +236,16 @@ export class DeliveryController {
         finished = { run: after, step, templates, revision };
       d = await input(status);
     }
-    await applyPlan(kube, canary, target, hash, d.plan, await this.#hasGatewayApi());
+    await applyPlan(kube, canary, target, hash, d.plan, await this.#hasGatewayApi(), slots, this.#applied);
     const next = withConditions(d.status);
     if (JSON.stringify(next) !== JSON.stringify(canary.status)) {
       try {
-        await kube.replaceStatus(
+        const written = await kube.replaceStatus<Canary>(
           { apiVersion: API_VERSION, kind: 'Canary', namespace, name },
           next,
           canary.metadata.resourceVersion ? { resourceVersion: canary.metadata.resourceVersion } : {},
         );
+        if (written.metadata.resourceVersion) this.#ownWrites.set(key, written.metadata.resourceVersion);
       } catch (err) {
         // Someone else wrote first (another replica, a user's request): decide again on what they wrote.
         if (isConflict(err) || isNotFound(err)) {

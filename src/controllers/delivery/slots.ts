@@ -72,6 +72,31 @@ export async function observeSlots(kube: KubeClient, c: Canary): Promise<Record<
   return { blue: await one('blue'), green: await one('green') };
 }
 
+/**
+ * What this process last applied, by object: a Service or HTTPRoute whose desired body has not
+ * changed is not applied again on every reconcile (a canary in analysis reconciles every interval,
+ * and a server-side apply is the costliest request the apiserver serves). Entries expire, so a
+ * Service someone deleted or edited by hand is restored within `ttlMs`.
+ */
+export class AppliedCache {
+  readonly #seen = new Map<string, { body: string; at: number }>();
+  constructor(private readonly ttlMs = 60_000) {}
+
+  fresh(key: string, body: string, now = Date.now()): boolean {
+    const e = this.#seen.get(key);
+    return !!e && e.body === body && now - e.at < this.ttlMs;
+  }
+
+  set(key: string, body: string, now = Date.now()): void {
+    this.#seen.set(key, { body, at: now });
+  }
+
+  /** Forgets a Canary's objects (it was deleted, or a write failed). */
+  forget(prefix: string): void {
+    for (const k of this.#seen.keys()) if (k.startsWith(prefix)) this.#seen.delete(k);
+  }
+}
+
 export async function applyPlan(
   kube: KubeClient,
   c: Canary,
@@ -79,7 +104,17 @@ export async function applyPlan(
   hash: string,
   plan: Plan,
   gatewayApi: boolean,
+  observed?: Record<Slot, SlotObservation>,
+  applied?: AppliedCache,
 ): Promise<void> {
+  /** Server-side apply of `obj` unless this process applied the same body lately. */
+  const applyOnce = async (obj: KubeObject): Promise<void> => {
+    const key = `${c.metadata.uid ?? ''}/${obj.kind}/${obj.metadata.name}`;
+    const body = JSON.stringify(obj);
+    if (applied?.fresh(key, body)) return;
+    await kube.apply(obj, { fieldManager: DELIVERY_FIELD_MANAGER, force: true });
+    applied?.set(key, body);
+  };
   const ns = c.metadata.namespace as string;
   const match = target.spec.selector.matchLabels ?? {};
   for (const slot of ['blue', 'green'] as const) {
@@ -112,9 +147,15 @@ export async function applyPlan(
       continue;
     }
     // Only the replica count changes: a merge patch, so the slot's template (its version) stays as it is.
+    // The slot was read moments ago (observeSlots, carrying our hash annotation when it exists).
     const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name };
-    const live = await kube.getOrUndefined<LiveDeployment>(ref);
-    if (live && (live.spec?.replicas ?? 1) !== replicas) await kube.patch(ref, { spec: { replicas } });
+    const seen = observed?.[slot];
+    const live = seen
+      ? seen.hash !== undefined
+        ? { replicas: seen.replicas }
+        : undefined
+      : await kube.getOrUndefined<LiveDeployment>(ref).then((d) => d && { replicas: d.spec?.replicas ?? 1 });
+    if (live && live.replicas !== replicas) await kube.patch(ref, { spec: { replicas } });
   }
   // The target Deployment is the template: it runs no pods of its own.
   if ((target.spec.replicas ?? 1) !== 0)
@@ -125,20 +166,17 @@ export async function applyPlan(
   const port = c.spec.service?.port ?? 80;
   const targetPort = c.spec.service?.targetPort ?? port;
   const service = async (name: string, slot: Slot): Promise<void> => {
-    await kube.apply(
-      {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: {
-          name,
-          namespace: ns,
-          labels: { [CANARY_LABEL]: c.metadata.name },
-          ownerReferences: ownerRef(c),
-        },
-        spec: { selector: { ...match, [SLOT_LABEL]: slot }, ports: [{ name: 'http', port, targetPort }] },
-      } as KubeObject,
-      { fieldManager: DELIVERY_FIELD_MANAGER, force: true },
-    );
+    await applyOnce({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name,
+        namespace: ns,
+        labels: { [CANARY_LABEL]: c.metadata.name },
+        ownerReferences: ownerRef(c),
+      },
+      spec: { selector: { ...match, [SLOT_LABEL]: slot }, ports: [{ name: 'http', port, targetPort }] },
+    } as KubeObject);
   };
   const canarySlot: Slot = plan.stable === 'blue' ? 'green' : 'blue';
   const bg = c.spec.strategy.blueGreen;
@@ -154,30 +192,27 @@ export async function applyPlan(
   await service(`${c.metadata.name}-canary`, canarySlot);
   const gw = c.spec.strategy.canary?.trafficRouting?.gatewayAPI;
   if (gw && gatewayApi) {
-    await kube.apply(
-      {
-        apiVersion: 'gateway.networking.k8s.io/v1',
-        kind: 'HTTPRoute',
-        metadata: {
-          name: c.metadata.name,
-          namespace: ns,
-          labels: { [CANARY_LABEL]: c.metadata.name },
-          ownerReferences: ownerRef(c),
-        },
-        spec: {
-          parentRefs: gw.parentRefs,
-          ...(gw.hostnames ? { hostnames: gw.hostnames } : {}),
-          rules: [
-            {
-              backendRefs: [
-                { name: `${c.metadata.name}-stable`, port, weight: 100 - plan.weight },
-                { name: `${c.metadata.name}-canary`, port, weight: plan.weight },
-              ],
-            },
-          ],
-        },
-      } as KubeObject,
-      { fieldManager: DELIVERY_FIELD_MANAGER, force: true },
-    );
+    await applyOnce({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: {
+        name: c.metadata.name,
+        namespace: ns,
+        labels: { [CANARY_LABEL]: c.metadata.name },
+        ownerReferences: ownerRef(c),
+      },
+      spec: {
+        parentRefs: gw.parentRefs,
+        ...(gw.hostnames ? { hostnames: gw.hostnames } : {}),
+        rules: [
+          {
+            backendRefs: [
+              { name: `${c.metadata.name}-stable`, port, weight: 100 - plan.weight },
+              { name: `${c.metadata.name}-canary`, port, weight: plan.weight },
+            ],
+          },
+        ],
+      },
+    } as KubeObject);
   }
 }
