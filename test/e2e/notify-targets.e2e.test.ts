@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION } from '../../src/api/application.js';
+import { API_VERSION, type Application } from '../../src/api/application.js';
+import { SENT_ANNOTATION } from '../../src/controllers/notify/sent-memory.js';
 import { Notifier } from '../../src/controllers/notify/notifier.js';
 import { KubeClient, loadConnection, type KubeObject } from '../../src/kube/index.js';
 import { startAlertmanager, type Alertmanager } from '../harness/alertmanager.js';
@@ -38,6 +39,8 @@ let contract: Server;
 let base = '';
 const hits: Hit[] = [];
 const failedOnce = new Set<string>();
+/** The Application of the first test, whose SyncSucceeded the restart test sends again. */
+let firstApp = '';
 
 beforeAll(async () => {
   installExitHooks();
@@ -139,6 +142,7 @@ describe('notification targets', () => {
       {},
       { syncPolicy: { automated: { prune: true, selfHeal: true } } },
     );
+    firstApp = name;
     const accepted = (prefix: string): Hit[] =>
       hits.filter((h) => h.path.startsWith(prefix) && h.status !== 503);
     await waitFor(
@@ -239,5 +243,44 @@ describe('notification targets', () => {
     expect(everything).not.toContain(smtp.password);
     expect(everything).not.toContain(SIGNING_KEY);
     expect(everything).not.toContain(tenant.fleet.info.git.admin.password);
+  });
+
+  it('a restarted hub does not send again what the rules record as sent', async () => {
+    expect(firstApp).not.toBe('');
+    // What the first test's deliveries left on a rule (after its drain, so recorded).
+    const hook = await client.get<KubeObject>({
+      apiVersion: API_VERSION,
+      kind: 'NotificationRule',
+      namespace: tenant.ns,
+      name: 'webhook',
+    });
+    const recorded = JSON.parse(hook.metadata.annotations?.[SENT_ANNOTATION] ?? '{}') as Record<
+      string,
+      unknown
+    >;
+    expect(Object.keys(recorded)).toHaveLength(1);
+    // Only hashes: no app name or message in the record.
+    expect(JSON.stringify(recorded)).not.toContain(firstApp);
+    const app = await client.get<Application>({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      namespace: tenant.ns,
+      name: firstApp,
+    });
+    const before = hits.length;
+    const mailsBefore = (await smtp.messages()).length;
+    // A new Notifier has an empty memory, as after a restart: the same event is reported again.
+    const restarted = new Notifier({ client, log: pino({ level: 'warn' }), baseDelayMs: 200 });
+    restarted.notify({
+      trigger: 'SyncSucceeded',
+      namespace: tenant.ns,
+      app: firstApp,
+      labels: app.metadata.labels ?? {},
+      message: 'sync succeeded',
+      revision: app.status?.sync?.revision ?? '',
+    });
+    await restarted.drain();
+    expect(hits.length).toBe(before);
+    expect((await smtp.messages()).length).toBe(mailsBefore);
   });
 });

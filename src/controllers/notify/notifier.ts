@@ -17,6 +17,7 @@ import { slackTarget } from './targets/slack.js';
 import { teamsTarget } from './targets/teams.js';
 import { DeliveryError, type Delivery, type Target, type TemplateParams } from './targets/types.js';
 import { webhookTarget } from './targets/webhook.js';
+import { rememberSent, sentBefore, sentKey } from './sent-memory.js';
 
 /** Something that happened to an Application, ApplicationSet or Cluster. Messages carry no Secret data. */
 export interface NotificationEvent {
@@ -43,7 +44,8 @@ type SecretObject = KubeObject & { data?: Record<string, string> };
  * target per rule. Each delivery is retried with exponential backoff (5 attempts, from 1 s) on
  * transient failures under one delivery ID, and deduplicated: the same rule, object, trigger and
  * revision is sent once per `dedupeMs` (default 10 min). Failures are logged, never thrown.
- * The dedupe memory is the process's: a hub restart within the window may send an event again.
+ * What was sent is also recorded on the rule (sent-memory.ts), so a restarted hub, or another
+ * replica, does not send it again within the window.
  */
 export class Notifier {
   readonly #client: KubeClient;
@@ -121,9 +123,22 @@ export class Notifier {
       if (rule.spec.projects?.length && !rule.spec.projects.includes(params.project)) continue;
       const key = `${rule.metadata.uid ?? `${rule.metadata.namespace}/${rule.metadata.name}`}|${params.kind}|${ev.namespace}/${ev.app}|${ev.trigger}|${ev.revision}`;
       if (this.#sent.has(key)) continue;
+      const hashed = sentKey(key);
+      const before = sentBefore(rule, hashed, now, this.#dedupeMs);
+      if (before) {
+        this.#sent.set(key, { at: before.atMs, id: before.id });
+        continue;
+      }
       const id = createHash('sha256').update(`${key}|${now}`).digest('hex').slice(0, 32);
       this.#sent.set(key, { at: now, id });
-      await this.#deliver(rule, params, id, new Date(now).toISOString());
+      if (!(await this.#deliver(rule, params, id, new Date(now).toISOString()))) continue;
+      // Only what arrived is recorded: a delivery that failed may be tried again after a restart.
+      await rememberSent(this.#client, rule, hashed, id, now, this.#dedupeMs).catch((e: unknown) =>
+        this.#log.warn(
+          { rule: `${rule.metadata.namespace ?? ''}/${rule.metadata.name}`, err: String(e) },
+          'could not record a sent notification on its rule; a restart may send it again',
+        ),
+      );
     }
   }
 
@@ -178,13 +193,14 @@ export class Notifier {
     };
   }
 
-  async #deliver(rule: NotificationRule, params: TemplateParams, id: string, at: string): Promise<void> {
+  /** Sends one delivery with retries; whether it arrived. */
+  async #deliver(rule: NotificationRule, params: TemplateParams, id: string, at: string): Promise<boolean> {
     const ns = rule.metadata.namespace ?? '';
     const where = `NotificationRule ${ns}/${rule.metadata.name}`;
     const target = this.#targets.find((t) => rule.spec.destination[t.name] !== undefined);
     if (!target) {
       this.#log.warn({ rule: where }, 'notification rule has no known destination');
-      return;
+      return false;
     }
     const d: Delivery = {
       rule,
@@ -203,23 +219,24 @@ export class Notifier {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         await target.send(d);
-        return;
+        return true;
       } catch (e) {
         const err = e instanceof DeliveryError ? e : new DeliveryError(String(e), true);
         if (!err.transient) {
           this.#log.warn({ rule: where, target: target.name, err: err.message }, 'notification refused');
-          return;
+          return false;
         }
         if (attempt === 4) {
           this.#log.warn(
             { rule: where, target: target.name, err: err.message },
             'notification undeliverable after 5 attempts',
           );
-          return;
+          return false;
         }
       }
       await new Promise((r) => setTimeout(r, this.#baseDelayMs * 2 ** attempt));
     }
+    return false;
   }
 
   async #secret(where: string, namespace: string, ref: SecretKeyRef): Promise<string> {
