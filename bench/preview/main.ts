@@ -52,6 +52,16 @@ try {
     { fieldManager: 'bench' },
   );
 
+  // The harness' Git server wants credentials for reads too.
+  await admin.apply(
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'creds', namespace: ns },
+      stringData: { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password },
+    } as KubeObject,
+    { fieldManager: 'bench' },
+  );
   // The repository: one directory (one ConfigMap) per app.
   const repo = 'preview-bench';
   const repoURL = await fleet.git.createRepo(repo);
@@ -109,7 +119,12 @@ try {
         metadata: { name: `app-${pad(i)}-${cluster}`, namespace: ns },
         spec: {
           project: 'preview-bench',
-          source: { repoURL, targetRevision: 'main', path: `apps/app-${pad(i)}` },
+          source: {
+            repoURL,
+            targetRevision: 'main',
+            path: `apps/app-${pad(i)}`,
+            secretRef: { name: 'creds' },
+          },
           destination: { name: cluster, namespace: cluster },
         },
       } as KubeObject,
