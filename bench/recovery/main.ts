@@ -29,8 +29,8 @@ const { values } = parseArgs({
     apps: { type: 'string', default: '50' },
     concurrency: { type: 'string', default: '8' },
     'timeout-s': { type: 'string', default: '1800' },
-    // The hub's --lease-duration: a killed hub's cluster Leases must expire before the new process
-    // (a new identity) takes them, so this bounds the restart figure from below.
+    // The hub's --lease-duration: a killed hub's member Lease counts until it expires, so the new
+    // process (a new identity) takes the old one's clusters only then: it bounds the figure from below.
     'lease-duration': { type: 'string', default: '15s' },
   },
 });
