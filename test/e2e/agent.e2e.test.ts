@@ -497,6 +497,111 @@ describe('hub and agent', () => {
       await edge.admin.apply(d, { fieldManager: 'dry-run-test', dryRun: true, force: true });
   });
 
+  it('postBuild.substituteFrom is read in the agent’s cluster: values from a ConfigMap and a Secret there; a missing one is an error naming it, unless optional', async () => {
+    await fleet.git.commit(repo, {
+      'subst/cm.yaml': cm('subst-cm', { region: '${region}', user: '${db_user}' }),
+      'subst-missing/cm.yaml': cm('subst-missing-cm', { region: '${region:=nowhere}' }),
+    });
+    // The variables exist only in the agent's cluster, in the Application's namespace there.
+    await edge.admin.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'edge-vars', namespace: ns },
+      data: { region: 'eu-west-3' },
+    });
+    await edge.admin.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'edge-secret-vars', namespace: ns },
+      stringData: { db_user: 'edge-user' },
+    });
+    const substApp = (
+      name: string,
+      path: string,
+      substituteFrom: NonNullable<Application['spec']['postBuild']>['substituteFrom'],
+    ): Application => ({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      metadata: { name, namespace: ns },
+      spec: {
+        source: { repoURL: fleet.git.repoUrl(repo), path, secretRef: { name: 'git-creds' } },
+        destination: { name: clusterName, namespace: 'team' },
+        postBuild: { substituteFrom },
+        syncPolicy: { automated: {} },
+      },
+    });
+    await mgmt.admin.create<Application>(
+      substApp('subst', 'subst', [
+        { kind: 'ConfigMap', name: 'edge-vars' },
+        { kind: 'Secret', name: 'edge-secret-vars' },
+      ]),
+    );
+    await mgmt.admin.create<Application>(
+      substApp('subst-missing', 'subst-missing', [{ kind: 'ConfigMap', name: 'absent-vars' }]),
+    );
+
+    const applied = await waitFor(
+      'the substituted ConfigMap in the agent’s cluster',
+      async () => {
+        alive(agent);
+        const c = await getCm(edge.admin, 'team', 'subst-cm');
+        return c?.data?.region === 'eu-west-3' && c.data;
+      },
+      { timeoutMs: 120_000 },
+    );
+    expect(applied).toEqual({ region: 'eu-west-3', user: 'edge-user' });
+    // The hub never held the variables: it could not have rendered them.
+    expect(await getCm(mgmt.admin, ns, 'edge-vars')).toBeUndefined();
+    expect(
+      await mgmt.admin.getOrUndefined({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        namespace: ns,
+        name: 'edge-secret-vars',
+      }),
+    ).toBeUndefined();
+
+    // A missing ConfigMap in the agent's cluster: an error naming it, reported to the hub, nothing applied.
+    const failed = await waitFor(
+      'the missing ConfigMap reported to the hub',
+      async () => {
+        const a = await hubApp('subst-missing');
+        return a?.status?.conditions?.find((c) => c.message.includes('absent-vars'));
+      },
+      { timeoutMs: 120_000 },
+    );
+    expect(failed.type).toBe('RenderFailed');
+    expect(failed.message).toContain(
+      `spec.postBuild.substituteFrom[0]: ConfigMap ${ns}/absent-vars not found`,
+    );
+    // The agent's own copy carries it too (read again: the agent may be rewriting its status).
+    await waitFor('the condition on the agent’s copy', async () => {
+      const local = await edge.admin.getOrUndefined<Application>({
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        namespace: ns,
+        name: 'subst-missing',
+      });
+      return local?.status?.conditions?.some((c) => c.message.includes('absent-vars'));
+    });
+    expect(await getCm(edge.admin, 'team', 'subst-missing-cm')).toBeUndefined();
+    // optional: true lets it render with the manifest's default.
+    await mgmt.admin.request({
+      method: 'PATCH',
+      path: `/apis/${API_VERSION}/namespaces/${ns}/applications/subst-missing`,
+      body: {
+        spec: { postBuild: { substituteFrom: [{ kind: 'ConfigMap', name: 'absent-vars', optional: true }] } },
+      },
+      contentType: 'application/merge-patch+json',
+    });
+    const optional = await waitFor(
+      'applied with the default once optional',
+      async () => (await getCm(edge.admin, 'team', 'subst-missing-cm'))?.data,
+      { timeoutMs: 120_000 },
+    );
+    expect(optional).toEqual({ region: 'nowhere' });
+  }, 400_000);
+
   it('Applications defined in the agent’s cluster are reconciled there and reported to the hub', async () => {
     await edge.admin.create<Application>({
       apiVersion: API_VERSION,
