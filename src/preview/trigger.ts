@@ -19,6 +19,7 @@ import type { PullRequestEvent } from '../engine/source/webhook.js';
 import { gitHostFromSpec, kubeSecrets } from '../githost/factory.js';
 import type { GitHost, HostPullRequest } from '../githost/port.js';
 import type { KubeClient } from '../kube/client.js';
+import { isNotFound } from '../kube/errors.js';
 import { previewChange, type PreviewDeps } from './preview.js';
 import { publishPreview } from './pull-request.js';
 import type { PreviewReport } from './types.js';
@@ -63,9 +64,13 @@ export class PullRequestPreviewer {
    * PullRequestPreview's status).
    */
   async handle(ev: PullRequestEvent): Promise<TriggerAnswer> {
-    const list = await this.#o.client.list<PullRequestPreview>(API_VERSION, PULL_REQUEST_PREVIEW_KIND, {
-      namespace: this.#o.namespace,
-    });
+    // A hub installed before the PullRequestPreview CRD existed has no opt-ins: nothing to do.
+    const list = await this.#o.client
+      .list<PullRequestPreview>(API_VERSION, PULL_REQUEST_PREVIEW_KIND, { namespace: this.#o.namespace })
+      .catch((e: unknown) => {
+        if (isNotFound(e)) return { items: [] as PullRequestPreview[] };
+        throw e;
+      });
     const urls = new Set(ev.repoUrls);
     const matching = list.items.filter((p) => {
       try {
