@@ -105,12 +105,15 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
   const clusters = new ClusterResolver(client, FLEET_NAMESPACE);
   // The commit-status destination reaches the Git host through the same adapters as previews.
   const notifier = cfg.notifier ?? new Notifier({ client, log, gitHost });
+  // Set once the replicas' membership has started; until then no replica reports AgentLost.
+  const shard: { owns?: (cluster: string) => boolean } = {};
   const clusterStatus = new ClusterStatusController({
     mgmt: client,
     resolver: clusters,
     log,
     metrics,
     notifier,
+    ownsCluster: (name) => shard.owns?.(name) ?? false,
     ...(cfg.clusterCheckIntervalMs ? { intervalMs: cfg.clusterCheckIntervalMs } : {}),
   });
   clusterStatus.start();
@@ -123,6 +126,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
     log,
   });
   await membership.start();
+  shard.owns = (name) => membership.owns(name);
   membershipGauges(metrics, membership);
   const responsibleFor = (app: Application): boolean => {
     // Until the Clusters are known, an agent-mode destination cannot be told apart: wait.

@@ -30,6 +30,7 @@ export class ClusterStatusController {
   #timer: NodeJS.Timeout | undefined;
   readonly #metrics: ControllerMetrics | undefined;
   readonly #notifier: Notifier | undefined;
+  readonly #ownsCluster: (name: string) => boolean;
 
   constructor(opts: {
     mgmt: KubeClient;
@@ -40,7 +41,14 @@ export class ClusterStatusController {
     metrics?: ControllerMetrics;
     /** Told AgentLost when an agent that had reported falls silent. */
     notifier?: Notifier;
+    /**
+     * Whether this replica holds the Cluster's shard: every replica checks every Cluster, but
+     * only the owner marks a silent agent's Cluster unreachable and reports AgentLost, so one
+     * silent agent is one notification. Default: every Cluster.
+     */
+    ownsCluster?: (name: string) => boolean;
   }) {
+    this.#ownsCluster = opts.ownsCluster ?? (() => true);
     this.#metrics = opts.metrics;
     this.#notifier = opts.notifier;
     this.#mgmt = opts.mgmt;
@@ -150,7 +158,9 @@ export class ClusterStatusController {
     const alive = Date.now() - last < AGENT_SILENCE_MS;
     this.#metrics?.clusterReachable.set({ cluster: c.metadata.name }, alive ? 1 : 0);
     this.#metrics?.agentHeartbeat(c.metadata.name, last);
-    if (alive || c.status?.reachable === false) return;
+    // Only the replica holding the Cluster's shard marks it lost and says so: were another one
+    // to write the change first, the owner would see it done and nobody would notify.
+    if (alive || c.status?.reachable === false || !this.#ownsCluster(c.metadata.name)) return;
     await this.#write(c, {
       ...c.status,
       reachable: false,
