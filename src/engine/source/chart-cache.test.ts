@@ -31,7 +31,13 @@ describe('ArchiveCache eviction', () => {
     expect(await cache.has(b)).toBe(false);
     expect(await cache.has(a)).toBe(true);
     expect(await cache.has(c)).toBe(true);
-    expect(cache.stats()).toEqual({ archives: 2, bytes: 800, maxBytes: 1000, evictions: 1, evictedBytes: 400 });
+    expect(cache.stats()).toEqual({
+      archives: 2,
+      bytes: 800,
+      maxBytes: 1000,
+      evictions: 1,
+      evictedBytes: 400,
+    });
     // Evicted means downloaded again when needed: storing it again works.
     expect(await cache.put(blob('b'), b, 'b')).toBe(b);
     expect(await cache.has(b)).toBe(true);
