@@ -157,6 +157,28 @@ describe('GitSources against the harness Git server', () => {
     expect(s.fetchCount(url)).toBe(5);
   });
 
+  it('a fetch asked for since a push does not stop at a fetch that started before it', async () => {
+    // A webhook's preview joins the pollers' fetch already under way: that one may predate the
+    // push, so one more fetch follows it.
+    const repo = uniqueName('src-since');
+    const url = await server.createRepo(repo);
+    await server.commit(repo, { 'a.txt': '1' });
+    let clock = 1_000_000;
+    const s = sources({ now: () => clock, fetchIntervalMs: 60_000 });
+    const polling = s.fetch(url, reader, { force: true });
+    clock += 1;
+    // Asked while the older fetch runs (it registered synchronously): joining it is not enough.
+    const afterPush = s.fetch(url, reader, { force: true, since: clock });
+    await Promise.all([polling, afterPush]);
+    expect(s.fetchCount(url)).toBe(2);
+    // Joining a fetch that started at or after the moment is enough.
+    clock += 1;
+    const fresh = s.fetch(url, reader, { force: true });
+    const joined = s.fetch(url, reader, { force: true, since: clock });
+    await Promise.all([fresh, joined]);
+    expect(s.fetchCount(url)).toBe(3);
+  });
+
   it('shares one fetch between concurrent callers', async () => {
     const repo = uniqueName('src-concurrent');
     const url = await server.createRepo(repo);

@@ -96,6 +96,8 @@ export interface Resolved {
 interface RepoState {
   fetches: number;
   lastFetchAt?: number;
+  /** When the fetch now in flight (if any) started. */
+  inFlightSince?: number;
 }
 
 /**
@@ -199,6 +201,7 @@ export class GitSources {
           this.#fetchingAs.set(loc.key, identity);
           state.fetches += 1;
           const startedAt = this.#opts.now();
+          state.inFlightSince = startedAt;
           await this.#ensureDirs();
           const exec = await this.#remoteExec(loc, signal, creds);
           try {
@@ -215,14 +218,25 @@ export class GitSources {
         opts.signal,
         () => aborted(loc, 'fetch'),
       );
-    const sharedWith = this.#fetches.has(loc.key) ? this.#fetchingAs.get(loc.key) : identity;
-    try {
-      await run();
-    } catch (e) {
-      // Another caller's credentials failed: that says nothing about ours (nor may it stop us).
-      if (sharedWith === identity || !refusesCredential(e)) throw e;
-      await run();
-    }
+    const once = async (): Promise<void> => {
+      const sharedWith = this.#fetches.has(loc.key) ? this.#fetchingAs.get(loc.key) : identity;
+      try {
+        await run();
+      } catch (e) {
+        // Another caller's credentials failed: that says nothing about ours (nor may it stop us).
+        if (sharedWith === identity || !refusesCredential(e)) throw e;
+        await run();
+      }
+    };
+    // `since`: joining a fetch that started before that moment may miss what was pushed since
+    // (a webhook's commit): fetch once more after it.
+    const since = opts.since;
+    const joinedOlder =
+      since !== undefined &&
+      this.#fetches.has(loc.key) &&
+      (state.inFlightSince === undefined || state.inFlightSince < since);
+    await once();
+    if (joinedOlder && !(state.lastFetchAt !== undefined && state.lastFetchAt >= since)) await once();
     await this.#proveAccess(loc, creds, opts.signal);
     return true;
   }
