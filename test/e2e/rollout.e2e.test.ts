@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,9 @@ import { API_VERSION, type Application } from '../../src/api/application.js';
 import type { ApplicationSet } from '../../src/api/applicationset.js';
 import { installCrds } from '../../src/cli/commands/install.js';
 import { registerCluster } from '../../src/controllers/cluster/register.js';
-import { loadConnection, type KubeObject } from '../../src/kube/index.js';
+import { Notifier } from '../../src/controllers/notify/notifier.js';
+import { KubeClient, loadConnection, type KubeObject } from '../../src/kube/index.js';
+import { pino } from 'pino';
 import {
   createNamespace,
   testFleet,
@@ -25,13 +28,43 @@ let other: ClusterHandle;
 let ns: string;
 let controllers: TestControllers;
 const cacheDir = mkdtempSync(join(tmpdir(), 'gitfleet-rollout-'));
+// The roll-out's own triggers (issue 22) travel the real path: the controller's event, the real
+// Notifier, a NotificationRule in the team's namespace, and an HTTP webhook receiver.
+let notifier: Notifier;
+let client: KubeClient;
+let receiver: Server;
+const got: { trigger: string; app: string; revision: string }[] = [];
 
 beforeAll(async () => {
   fleet = await testFleet();
   [hub, other] = fleet.clusters as [ClusterHandle, ClusterHandle];
   await installCrds(hub.admin);
   ns = await createNamespace(hub.admin, 'rollout');
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      got.push(JSON.parse(body) as (typeof got)[number]);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  const addr = receiver.address();
+  await hub.admin.create({
+    apiVersion: API_VERSION,
+    kind: 'NotificationRule',
+    metadata: { name: 'rollouts', namespace: ns },
+    spec: {
+      triggers: ['ApprovalWaiting', 'RolloutHalted'],
+      destination: {
+        webhook: { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook` },
+      },
+    },
+  } as KubeObject);
+  client = new KubeClient(await loadConnection({ file: hub.kubeconfig }));
+  notifier = new Notifier({ client, log: pino({ level: 'warn' }), baseDelayMs: 200 });
   controllers = await startControllers({
+    notifier,
     kubeconfig: hub.kubeconfig,
     namespace: ns,
     cacheDir,
@@ -42,8 +75,10 @@ beforeAll(async () => {
   });
 });
 
-afterAll(() => {
+afterAll(async () => {
   controllers?.stop();
+  client?.close();
+  await new Promise((r) => receiver?.close(r));
   rmSync(cacheDir, { recursive: true, force: true });
 });
 
@@ -166,7 +201,7 @@ describe('progressive roll-out', () => {
     const versions = async (): Promise<string> =>
       `${await version('dev')}/${await version('staging')}/${await version('prod')}`;
     await waitFor('v1 everywhere', async () => (await versions()) === '1/1/1', {
-      timeoutMs: 60_000,
+      timeoutMs: 150_000,
       intervalMs: 250,
     });
 
@@ -178,32 +213,50 @@ describe('progressive roll-out', () => {
         const s = await set();
         return s.status?.rollout?.phase === 'WaitingApproval' && s.status.rollout.revision === v2 && s;
       },
-      { timeoutMs: 60_000, intervalMs: 250 },
+      { timeoutMs: 150_000, intervalMs: 250 },
     );
     expect(waiting.status?.rollout?.step).toBe(2);
     expect(await versions()).toBe('2/2/1');
+    await waitFor(
+      'ApprovalWaiting notified',
+      () =>
+        got.some(
+          (g) => g.trigger === 'ApprovalWaiting' && g.revision.length >= 7 && v2.startsWith(g.revision),
+        ),
+      { timeoutMs: 150_000 },
+    );
     const status = cli(['rollout', 'status', 'web']);
     expect(status.out).toContain('WaitingApproval');
     expect(cli(['rollout', 'approve', 'web']).code).toBe(0);
     await waitFor(
       'v2 everywhere, roll-out complete',
       async () => (await versions()) === '2/2/2' && (await set()).status?.rollout?.phase === 'Completed',
-      { timeoutMs: 60_000, intervalMs: 250 },
+      { timeoutMs: 150_000, intervalMs: 250 },
     );
 
     // v3 is broken: dev goes Degraded, the roll-out halts, staging and prod keep v2.
-    await fleet.git.commit(repo, files('3', true));
+    const v3 = await fleet.git.commit(repo, files('3', true));
     const halted = await waitFor(
       'halted',
       async () => {
         const s = await set();
         return s.status?.rollout?.phase === 'Halted' && s;
       },
-      { timeoutMs: 90_000, intervalMs: 250 },
+      { timeoutMs: 150_000, intervalMs: 250 },
     );
     expect(halted.status?.rollout?.message).toContain(names.dev);
     expect(halted.status?.rollout?.message).toContain('Deployment');
     expect(await versions()).toBe('3/2/2');
+    await waitFor(
+      'RolloutHalted notified',
+      () =>
+        got.some((g) => g.trigger === 'RolloutHalted' && g.revision.length >= 7 && v3.startsWith(g.revision)),
+      { timeoutMs: 150_000 },
+    );
+    await notifier.drain();
+    // Once each, for the ApplicationSet, though the roll-out was reconciled many times meanwhile.
+    expect(got.filter((g) => g.trigger === 'ApprovalWaiting').map((g) => g.app)).toEqual(['web']);
+    expect(got.filter((g) => g.trigger === 'RolloutHalted').map((g) => g.app)).toEqual(['web']);
     const prodApp = await hub.admin.get<Application>({
       apiVersion: API_VERSION,
       kind: 'Application',
@@ -213,5 +266,6 @@ describe('progressive roll-out', () => {
     expect(prodApp.spec.source.targetRevision).toBe(v2);
     await new Promise((r) => setTimeout(r, 3000));
     expect(await versions()).toBe('3/2/2');
-  });
+    // Every step waits on Deployments becoming Available: on a loaded CI machine that is minutes.
+  }, 900_000);
 });
