@@ -9,6 +9,8 @@ import type { Document, Node as YamlNode } from 'yaml';
 import type { Manifest, Origin } from '../manifest.js';
 import type { KubeObject } from '../../kube/types.js';
 import { RenderError } from '../errors.js';
+import { HELM_HOOK } from '../plan/helm-hooks.js';
+import { HOOK } from '../plan/annotations.js';
 
 /** Where an error is reported: a file, and a line or a note when the line is not the file's own. */
 export interface ErrorLocation {
@@ -106,7 +108,8 @@ export function asKubeObject(value: unknown, where: ErrorLocation): KubeObject {
   };
 }
 
-const HOOK_ANNOTATIONS = ['gitfleet.dev/hook', 'argocd.argoproj.io/hook', 'helm.sh/hook'];
+// The annotations the sync plan reads as hooks (gitfleet's, Argo CD's, Helm's).
+const HOOK_ANNOTATIONS = [...HOOK, HELM_HOOK];
 
 function isHookAnnotated(annotations: unknown): boolean {
   return isRecord(annotations) && HOOK_ANNOTATIONS.some((k) => nonEmptyString(annotations[k]));
