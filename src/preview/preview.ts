@@ -68,12 +68,15 @@ interface Candidate {
  * A preview triggered by a webhook has nobody to retry it: an apiserver that answers 429 or 5xx
  * for a moment (a watch cache initialising, a restart) is asked again, up to 5 times.
  */
-async function transientRetry<T>(fn: () => Promise<T>): Promise<T> {
+async function transientRetry<T>(
+  fn: () => Promise<T>,
+  retryable: (e: Error) => boolean = (e) => (e as { transient?: boolean }).transient === true,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
-      if (attempt >= 5 || !(e instanceof Error && (e as { transient?: boolean }).transient)) throw e;
+      if (attempt >= 5 || !(e instanceof Error && retryable(e))) throw e;
       await new Promise((r) => setTimeout(r, 500 * attempt));
     }
   }
@@ -108,9 +111,21 @@ export async function previewChange(deps: PreviewDeps, req: PreviewRequest): Pro
   const creds = reader
     ? await sourceCredentials(deps.client, reader.metadata.namespace ?? '', reader.spec.source, ctrlNs)
     : undefined;
-  await deps.sources.fetch(req.repoURL, creds, { force: true, since: Date.now() });
-  const baseSha = (await deps.sources.resolve(req.repoURL, req.base, creds)).sha;
-  const headSha = (await deps.sources.resolve(req.repoURL, req.head, creds)).sha;
+  // The head was pushed a moment ago: a Git server still busy with that push may fail a request
+  // (Gitea on SQLite answers 500 while its database is locked) or, behind a replica, not yet
+  // serve the commit. Both are fetched again, as a transient failure is, before giving up.
+  const { baseSha, headSha } = await transientRetry(
+    async () => {
+      await deps.sources.fetch(req.repoURL, creds, { force: true, since: Date.now() });
+      return {
+        baseSha: (await deps.sources.resolve(req.repoURL, req.base, creds)).sha,
+        headSha: (await deps.sources.resolve(req.repoURL, req.head, creds)).sha,
+      };
+    },
+    (e) =>
+      (e as { transient?: boolean }).transient === true ||
+      (e instanceof GitfleetError && e.code === 'source.RevisionNotFound'),
+  );
 
   // Which revisions "follow the base": the base's name, HEAD and empty when base is the default
   // branch, or anything resolving to the base commit.

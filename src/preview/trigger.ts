@@ -188,14 +188,13 @@ export class PullRequestPreviewer {
         throw e;
       }
     });
-    this.#o.log.info(
-      {
-        pr: `${ev.repo.owner}/${ev.repo.repo}#${ev.number}`,
-        head: ev.headSha,
-        summary: report?.summary.line,
-      },
-      'pull request previewed',
-    );
+    const fields = {
+      pr: `${ev.repo.owner}/${ev.repo.repo}#${ev.number}`,
+      head: ev.headSha,
+    };
+    if (report) this.#o.log.info({ ...fields, summary: report.summary.line }, 'pull request previewed');
+    // The reason goes to the log too: the status write below may itself fail.
+    else this.#o.log.warn({ ...fields, err: failure ?? 'unknown error' }, 'pull request preview failed');
     await this.#status(spec, {
       number: ev.number,
       headSha: ev.headSha,

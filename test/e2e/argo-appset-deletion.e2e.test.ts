@@ -154,5 +154,6 @@ describe('Argo CD RollingSync deletionOrder: Reverse', () => {
         })),
       { timeoutMs: 30_000, intervalMs: 250 },
     );
-  });
+    // Each wait above has its own timeout; on a loaded machine the test may take their sum.
+  }, 240_000);
 });

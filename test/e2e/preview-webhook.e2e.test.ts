@@ -126,7 +126,8 @@ beforeAll(async () => {
         if (line.includes('pull request webhook'))
           decisions.push(JSON.parse(line) as (typeof decisions)[number]);
         // Everything the previewer says, to explain a wait that times out.
-        if (line.includes('"pr-preview"') || line.includes('webhook')) hubLog.push(line.slice(0, 2000));
+        if (line.includes('"pr-preview"') || line.includes('webhook') || /"level":[4-6]0/.test(line))
+          hubLog.push(line.slice(0, 2000));
       }
       done();
     },
