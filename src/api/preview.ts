@@ -27,6 +27,13 @@ export interface PullRequestPreviewSpec {
   branches?: string[];
   /** Stop previewing without deleting the object. */
   suspend?: boolean;
+  /**
+   * Pull requests whose head lives in a fork: `Refuse` (the default) posts a comment saying they
+   * are not previewed and how to allow it; `Allow` previews them like any other (their head is
+   * fetched from the host's `refs/pull/<n>/head` and rendered in the same sandbox). A fork's
+   * content is written by anyone who can fork the repository, so allowing it is a decision.
+   */
+  forks?: 'Allow' | 'Refuse';
 }
 
 export interface PullRequestPreviewStatus {
@@ -34,8 +41,11 @@ export interface PullRequestPreviewStatus {
   lastPreview?: {
     number: number;
     headSha: string;
-    /** `success`, `failure` (enforced policy findings) or `error` (the preview could not run). */
-    state: 'success' | 'failure' | 'error';
+    /**
+     * `success`, `failure` (enforced policy findings), `error` (the preview could not run) or
+     * `refused` (a fork's pull request while `spec.forks` is not `Allow`).
+     */
+    state: 'success' | 'failure' | 'error' | 'refused';
     /** The report's summary line, or why it failed (never credentials). */
     message: string;
     at: string;

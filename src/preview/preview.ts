@@ -54,6 +54,12 @@ export interface PreviewRequest {
   /** The revision the fleet follows now (the pull request's target branch), and the proposed one. */
   base: string;
   head: string;
+  /**
+   * The pull request `head` belongs to, when its commit may live only in a fork: its head ref is
+   * fetched from the target repository (`refs/pull/<n>/head`, GitLab `refs/merge-requests/<n>/head`)
+   * before `head` is resolved.
+   */
+  pullRequest?: { number: number; style: 'pull' | 'merge-requests' };
 }
 
 /** One app to look at: the Application as it is (or would be) at base and at head. */
@@ -117,6 +123,7 @@ export async function previewChange(deps: PreviewDeps, req: PreviewRequest): Pro
   const { baseSha, headSha } = await transientRetry(
     async () => {
       await deps.sources.fetch(req.repoURL, creds, { force: true, since: Date.now() });
+      if (req.pullRequest) await deps.sources.fetchPullRequestHead(req.repoURL, creds, req.pullRequest);
       return {
         baseSha: (await deps.sources.resolve(req.repoURL, req.base, creds)).sha,
         headSha: (await deps.sources.resolve(req.repoURL, req.head, creds)).sha,

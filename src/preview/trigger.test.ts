@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { PullRequestPreview } from '../api/preview.js';
 import type { PullRequestEvent } from '../engine/source/webhook.js';
 import type { KubeClient } from '../kube/client.js';
-import { PullRequestPreviewer } from './trigger.js';
+import { forkRefusal, PullRequestPreviewer } from './trigger.js';
 
 const opted = (name: string, spec: Partial<PullRequestPreview['spec']> = {}): PullRequestPreview => ({
   apiVersion: 'gitfleet.dev/v1alpha1',
@@ -56,8 +56,28 @@ describe('which pull requests are previewed', () => {
     expect(await previewer([opted('x', { branches: ['release'] })]).handle(event())).toEqual({
       ignored: 'team/fleet#4: pull requests into main are not previewed',
     });
-    expect(await previewer([opted('x')]).handle(event({ fromFork: true }))).toEqual({
-      ignored: 'team/fleet#4: pull requests from forks are not previewed',
+  });
+
+  it('refuses forks unless spec.forks is Allow', async () => {
+    const refusing = previewer([opted('x')]);
+    expect(await refusing.handle(event({ fromFork: true }))).toEqual({
+      ignored:
+        'team/fleet#4: pull requests from forks are not previewed (spec.forks of PullRequestPreview x is not Allow)',
     });
+    expect(
+      await previewer([opted('x', { forks: 'Refuse' })]).handle(event({ fromFork: true })),
+    ).toHaveProperty('ignored');
+    const allowing = previewer([opted('x', { forks: 'Allow' })]);
+    expect(await allowing.handle(event({ fromFork: true }))).toEqual({
+      queued: `team/fleet#4 at ${'a'.repeat(12)} (PullRequestPreview x)`,
+    });
+    // The stub has no Secrets: both background runs fail to reach the host and only log it.
+    await Promise.all([refusing.idle(), allowing.idle()]);
+  });
+
+  it('tells a refused fork why and how to allow it', () => {
+    expect(forkRefusal('gitfleet-system', 'x')).toContain(
+      '`spec.forks: Allow` on PullRequestPreview gitfleet-system/x',
+    );
   });
 });

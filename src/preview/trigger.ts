@@ -21,7 +21,7 @@ import type { GitHost, HostPullRequest } from '../githost/port.js';
 import type { KubeClient } from '../kube/client.js';
 import { isNotFound } from '../kube/errors.js';
 import { previewChange, type PreviewDeps } from './preview.js';
-import { publishPreview } from './pull-request.js';
+import { PREVIEW_MARKER, publishPreview } from './pull-request.js';
 import type { PreviewReport } from './types.js';
 
 export interface PreviewTriggerOptions {
@@ -42,6 +42,8 @@ export type TriggerAnswer = { queued: string } | { ignored: string };
 interface Job {
   spec: PullRequestPreview;
   ev: PullRequestEvent;
+  /** A fork's pull request that is not to be previewed: only the note saying so is posted. */
+  refuse: boolean;
 }
 
 export class PullRequestPreviewer {
@@ -86,13 +88,18 @@ export class PullRequestPreviewer {
     if (active.length === 0) return { ignored: `${where}: previews of this repository are suspended` };
     const spec = active.find((p) => !p.spec.branches?.length || p.spec.branches.includes(ev.base));
     if (!spec) return { ignored: `${where}: pull requests into ${ev.base} are not previewed` };
-    // The head of a fork's pull request is not in the repository the hub mirrors.
-    if (ev.fromFork) return { ignored: `${where}: pull requests from forks are not previewed` };
+    // A fork's content is anyone's: previewed only when the administrator allowed it. Otherwise
+    // the pull request is told why and how to allow it (same queue: a later push edits the note).
+    const refuse = ev.fromFork && spec.spec.forks !== 'Allow';
     const key = `${spec.metadata.name}#${ev.number}`;
     const slot = this.#prs.get(key) ?? { running: false };
     this.#prs.set(key, slot);
-    slot.next = { spec, ev };
+    slot.next = { spec, ev, refuse };
     if (!slot.running) void this.#drain(key);
+    if (refuse)
+      return {
+        ignored: `${where}: pull requests from forks are not previewed (spec.forks of PullRequestPreview ${spec.metadata.name} is not Allow)`,
+      };
     return { queued: `${where} at ${ev.headSha.slice(0, 12)} (PullRequestPreview ${spec.metadata.name})` };
   }
 
@@ -143,7 +150,7 @@ export class PullRequestPreviewer {
     else this.#slots++;
   }
 
-  async #run({ spec, ev }: Job): Promise<void> {
+  async #run({ spec, ev, refuse }: Job): Promise<void> {
     const name = spec.metadata.name;
     const where = `PullRequestPreview ${this.#o.namespace}/${name}`;
     const at = (): string => new Date().toISOString();
@@ -165,6 +172,22 @@ export class PullRequestPreviewer {
       });
       throw e;
     }
+    if (refuse) {
+      const message = forkRefusal(this.#o.namespace, name);
+      await host.upsertComment(ev.repo, ev.number, PREVIEW_MARKER, message);
+      this.#o.log.info(
+        { pr: `${ev.repo.owner}/${ev.repo.repo}#${ev.number}`, head: ev.headSha },
+        'pull request from a fork not previewed',
+      );
+      await this.#status(spec, {
+        number: ev.number,
+        headSha: ev.headSha,
+        state: 'refused',
+        message,
+        at: at(),
+      });
+      return;
+    }
     const pr: HostPullRequest = {
       number: ev.number,
       title: ev.title ?? '',
@@ -181,7 +204,20 @@ export class PullRequestPreviewer {
         return await previewChange(
           { ...this.#o.preview, client: this.#o.client },
           // The target branch as the fleet follows it now, against the exact commit pushed.
-          { repoURL: spec.spec.repoURL, base: ev.base, head: ev.headSha },
+          {
+            repoURL: spec.spec.repoURL,
+            base: ev.base,
+            head: ev.headSha,
+            // A fork's head is not on any branch of the repository: fetch the host's ref for it.
+            ...(ev.fromFork
+              ? {
+                  pullRequest: {
+                    number: ev.number,
+                    style: ev.provider === 'gitlab' ? ('merge-requests' as const) : ('pull' as const),
+                  },
+                }
+              : {}),
+          },
         );
       } catch (e) {
         failure = errText(e);
@@ -226,6 +262,15 @@ export class PullRequestPreviewer {
         ),
       );
   }
+}
+
+/** The note a fork's pull request gets while forks are refused: why, and who can change it how. */
+export function forkRefusal(namespace: string, name: string): string {
+  return (
+    'gitfleet does not preview pull requests from forks of this repository: their content is not ' +
+    'trusted. An administrator of the hub can allow it by setting `spec.forks: Allow` on ' +
+    `PullRequestPreview ${namespace}/${name}.`
+  );
 }
 
 function errText(e: unknown): string {

@@ -123,6 +123,35 @@ async function fetchInto(
   if (head) await runGit(['symbolic-ref', 'HEAD', head], { ...exec, gitDir: dir, remote: false });
 }
 
+/**
+ * Fetches one ref the host keeps outside branches and tags (a pull request's head,
+ * `refs/pull/<n>/head`) into `localRef` of the mirror and returns the commit it names. Only that
+ * ref: the branch fetch (fetchInto) is unchanged, and its `--prune` never touches `localRef`, which
+ * lies outside refs/heads and refs/tags. Both names are built by the caller from validated parts.
+ */
+export async function fetchOneRef(
+  dir: string,
+  fetchUrl: string,
+  remoteRef: string,
+  localRef: string,
+  exec: ExecOptions,
+): Promise<string | undefined> {
+  await runGit(
+    [
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--no-write-fetch-head',
+      '--no-recurse-submodules',
+      '--end-of-options',
+      fetchUrl,
+      `+${remoteRef}:${localRef}`,
+    ],
+    { ...exec, gitDir: dir, remote: true },
+  );
+  return peelToCommit(dir, localRef, exec);
+}
+
 /** All branches and tags with their object type (one for-each-ref, fast even with many tags). */
 export async function listRefs(dir: string, exec: ExecOptions): Promise<MirrorRef[]> {
   const out = await runGit(

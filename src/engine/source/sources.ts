@@ -15,6 +15,7 @@ import {
 } from './git-exec.js';
 import {
   fetchMirror,
+  fetchOneRef,
   headRef,
   listRefs,
   mirrorExists,
@@ -239,6 +240,67 @@ export class GitSources {
     if (joinedOlder && !(state.lastFetchAt !== undefined && state.lastFetchAt >= since)) await once();
     await this.#proveAccess(loc, creds, opts.signal);
     return true;
+  }
+
+  /**
+   * Fetches the head of pull request `number` into the mirror and returns its commit. Hosts keep
+   * every pull request's head in the target repository, a fork's included: `refs/pull/<n>/head`
+   * (GitHub, Gitea, Forgejo; `style: 'pull'`) or `refs/merge-requests/<n>/head` (GitLab). It lands
+   * under `refs/gitfleet/pull/<n>`, outside what resolve() reads by name, so a pull request never
+   * shadows a branch or tag; its commit is then resolvable by id. The branch fetch is unchanged.
+   * Errors: `source.InvalidArgument` for a number that is not a positive integer, else as fetch().
+   */
+  async fetchPullRequestHead(
+    url: string,
+    creds: GitCredentials | undefined,
+    pr: { number: number; style: 'pull' | 'merge-requests' },
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<string> {
+    const loc = locateRepo(url);
+    requireSshKey(loc, creds);
+    if (!Number.isSafeInteger(pr.number) || pr.number <= 0)
+      throw new SourceError(
+        loc.fetchUrl,
+        `pull request number ${JSON.stringify(pr.number)} is not a positive integer`,
+        {
+          code: 'source.InvalidArgument',
+        },
+      );
+    const dir = this.#mirrorDir(loc);
+    if (!(await mirrorExists(dir))) await this.fetch(url, creds, { force: true, signal: opts.signal });
+    // Two fetches writing one mirror at once may race for its packed-refs lock: let a branch
+    // fetch in flight finish first (its outcome is its callers' business).
+    if (this.#fetches.has(loc.key))
+      await this.#fetches
+        .run(
+          loc.key,
+          () => Promise.resolve(false),
+          undefined,
+          () => aborted(loc, 'fetch'),
+        )
+        .catch(() => undefined);
+    const remote =
+      pr.style === 'pull' ? `refs/pull/${pr.number}/head` : `refs/merge-requests/${pr.number}/head`;
+    const local = `refs/gitfleet/pull/${pr.number}`;
+    const identity = this.#identity(loc, creds);
+    const startedAt = this.#opts.now();
+    let sha: string | undefined;
+    try {
+      sha = await fetchOneRef(
+        dir,
+        loc.fetchUrl,
+        remote,
+        local,
+        await this.#remoteExec(loc, opts.signal, creds),
+      );
+    } catch (e) {
+      this.#forgetProof(loc, identity, e);
+      throw e;
+    }
+    // The fetch ran with these credentials: the server accepted them.
+    remember(this.#proofs, proofKey(loc, identity), startedAt);
+    if (!sha) throw notFound(loc, remote, 'the host advertised no commit for it');
+    return sha;
   }
 
   /**
