@@ -1,5 +1,8 @@
 import type { KubeObject } from '../kube/types.js';
-import { API_VERSION } from './application.js';
+import { API_VERSION, type Condition } from './application.js';
+
+/** A Cluster's condition types, a closed set. */
+export type ClusterConditionType = 'AgentCompatible';
 
 /** Namespace holding Clusters and their credential Secrets. */
 export const FLEET_NAMESPACE = 'gitfleet-system';
@@ -29,6 +32,8 @@ export interface Cluster extends KubeObject {
     /** Agent mode: when the agent last talked to the hub, and its version. */
     lastHeartbeat?: string;
     agentVersion?: string;
+    /** `AgentCompatible` (agent mode): whether the hub serves the agent's version (skew). */
+    conditions?: Condition<ClusterConditionType>[];
   };
 }
 

@@ -27,6 +27,7 @@ import type { Project } from '../api/project.js';
 import { answerError, fail } from './http-errors.js';
 import type { HubEnv } from './principal.js';
 import { agentSkewRefusal, gitfleetVersion } from '../core/version-skew.js';
+import { judgeAgentVersion } from '../controllers/cluster/agent-compat.js';
 
 const HUB_VERSION = gitfleetVersion();
 
@@ -127,19 +128,65 @@ export function agentRoutes(deps: AgentRoutesDeps): { routes: Hono<HubEnv>; stop
     force: boolean,
   ): Promise<void> => {
     const now = Date.now();
-    if (!force && now - (beats.get(cluster) ?? 0) < HEARTBEAT_EVERY_MS) return;
-    beats.set(cluster, now);
     const cl = deps.clusters.get(FLEET_NAMESPACE, cluster);
+    // A served agent clears an AgentCompatible=False at once, not at the next heartbeat.
+    const compat = cl && judgeAgentVersion(cl.status, HUB_VERSION, agentVersion, new Date(now).toISOString());
+    if (!compat && !force && now - (beats.get(cluster) ?? 0) < HEARTBEAT_EVERY_MS) return;
+    beats.set(cluster, now);
     if (!cl) return;
-    await deps.client
-      .replaceStatus(clusterPath(cluster), {
+    try {
+      await deps.client.replaceStatus(clusterPath(cluster), {
         ...cl.status,
         reachable: true,
         lastHeartbeat: new Date(now).toISOString(),
         ...(agentVersion ? { agentVersion } : {}),
+        ...(compat ? { conditions: compat.conditions } : {}),
         message: '',
-      })
-      .catch((e: unknown) => deps.log.debug({ cluster, err: String(e) }, 'heartbeat write failed'));
+      });
+      if (compat?.event)
+        await deps.client.recordEvent(cl, compat.event.type, compat.event.reason, compat.event.message);
+    } catch (e) {
+      // Not written: the next contact tries again (beats is reset so it is not held back a minute).
+      if (compat) beats.delete(cluster);
+      deps.log.debug({ cluster, err: String(e) }, 'heartbeat write failed');
+    }
+  };
+
+  /** Refusal messages already recorded on each Cluster, so a retrying agent writes nothing more. */
+  const skewNoted = new Map<string, string>();
+  /**
+   * An agent refused for its version is recorded where operators look: AgentCompatible=False
+   * (reason VersionSkew) on its Cluster and a Warning Event, once per refused version. Its
+   * agentVersion and heartbeat stay those of the last agent the hub served.
+   */
+  const noteSkew = async (
+    cluster: string,
+    agentVersion: string | undefined,
+    refusal: string,
+  ): Promise<void> => {
+    if (skewNoted.get(cluster) === refusal) return;
+    const cl = deps.clusters.get(FLEET_NAMESPACE, cluster);
+    const compat = cl && judgeAgentVersion(cl.status, HUB_VERSION, agentVersion, new Date().toISOString());
+    if (!cl || !compat) {
+      skewNoted.set(cluster, refusal);
+      return;
+    }
+    try {
+      // Against the cached resourceVersion: a heartbeat written meanwhile is not overwritten.
+      await deps.client.replaceStatus(
+        clusterPath(cluster),
+        { ...cl.status, conditions: compat.conditions },
+        cl.metadata.resourceVersion ? { resourceVersion: cl.metadata.resourceVersion } : {},
+      );
+      skewNoted.set(cluster, refusal);
+      if (compat.event)
+        await deps.client.recordEvent(cl, compat.event.type, compat.event.reason, compat.event.message);
+    } catch (e) {
+      deps.log.debug(
+        { cluster, err: String(e) },
+        'agent version refusal not recorded on the Cluster; next contact retries',
+      );
+    }
   };
 
   app.get('/assignments', async (c) => {
@@ -147,7 +194,11 @@ export function agentRoutes(deps: AgentRoutesDeps): { routes: Hono<HubEnv>; stop
     gate(c, cluster);
     // An agent too old or too new for this hub is refused by name (docs/install.md: version skew).
     const skew = agentSkewRefusal(HUB_VERSION, c.req.header('x-gitfleet-agent-version'));
-    if (skew) fail(409, skew);
+    if (skew) {
+      await noteSkew(cluster, c.req.header('x-gitfleet-agent-version'), skew);
+      fail(409, skew);
+    }
+    skewNoted.delete(cluster);
     const since = c.req.query('version');
     const waitS = Math.min(Number(c.req.query('wait') ?? '0') || 0, MAX_WAIT_S);
     void heartbeat(cluster, c.req.header('x-gitfleet-agent-version'), false);
@@ -185,7 +236,11 @@ export function agentRoutes(deps: AgentRoutesDeps): { routes: Hono<HubEnv>; stop
       );
     gate(c, batch.cluster);
     const skew = agentSkewRefusal(HUB_VERSION, batch.agentVersion);
-    if (skew) fail(409, skew);
+    if (skew) {
+      await noteSkew(batch.cluster, batch.agentVersion, skew);
+      fail(409, skew);
+    }
+    skewNoted.delete(batch.cluster);
     // One batch at a time per cluster, in the order they arrive; a repeat is acknowledged only.
     const run = (chains.get(batch.cluster) ?? Promise.resolve()).then(
       async (): Promise<StatusAck | { refused: string[] }> => {

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { AGENT_COMPATIBLE, judgeAgentVersion } from './agent-compat.js';
+
+const T0 = '2026-01-01T00:00:00.000Z';
+const T1 = '2026-01-01T00:05:00.000Z';
+
+describe('judgeAgentVersion', () => {
+  it('refuses an agent two minors away: False/VersionSkew naming both versions and the range, with a Warning', () => {
+    const d = judgeAgentVersion({ agentVersion: '0.2.0' }, '0.1.0', '0.3.0', T0);
+    expect(d?.conditions).toEqual([
+      expect.objectContaining({
+        type: AGENT_COMPATIBLE,
+        status: 'False',
+        reason: 'VersionSkew',
+        lastTransitionTime: T0,
+      }),
+    ]);
+    const message = d?.conditions[0]?.message ?? '';
+    expect(message).toContain('0.3.0');
+    expect(message).toContain('hub 0.1.0');
+    expect(message).toContain('minors at most one apart');
+    expect(d?.event).toEqual({ type: 'Warning', reason: 'VersionSkew', message });
+  });
+
+  it('writes nothing and says nothing again while the same agent keeps being refused', () => {
+    const first = judgeAgentVersion({}, '0.1.0', '0.3.0', T0);
+    expect(judgeAgentVersion({ conditions: first?.conditions ?? [] }, '0.1.0', '0.3.0', T1)).toBeUndefined();
+  });
+
+  it('a refused agent of another version is news: new message, same transition time', () => {
+    const first = judgeAgentVersion({}, '0.1.0', '0.3.0', T0);
+    const next = judgeAgentVersion({ conditions: first?.conditions ?? [] }, '0.1.0', '1.1.0', T1);
+    expect(next?.conditions[0]).toMatchObject({
+      status: 'False',
+      reason: 'VersionSkew',
+      lastTransitionTime: T0,
+    });
+    expect(next?.conditions[0]?.message).toContain('major version 1');
+    expect(next?.event?.type).toBe('Warning');
+  });
+
+  it('a served agent after a refusal clears it: True/WithinSkew with a Normal Event', () => {
+    const refused = judgeAgentVersion({}, '0.1.0', '0.3.0', T0);
+    const back = judgeAgentVersion({ conditions: refused?.conditions ?? [] }, '0.1.0', '0.2.0', T1);
+    expect(back?.conditions).toEqual([
+      expect.objectContaining({
+        type: AGENT_COMPATIBLE,
+        status: 'True',
+        reason: 'WithinSkew',
+        lastTransitionTime: T1,
+      }),
+    ]);
+    expect(back?.event).toMatchObject({ type: 'Normal', reason: 'AgentCompatible' });
+  });
+
+  it('a first compatible agent gets True without an Event; an agent naming no version is not judged', () => {
+    const d = judgeAgentVersion(undefined, '0.2.0', '0.1.5', T0);
+    expect(d?.conditions[0]).toMatchObject({ status: 'True', reason: 'WithinSkew' });
+    expect(d?.event).toBeUndefined();
+    expect(judgeAgentVersion(undefined, '0.2.0', undefined, T0)).toBeUndefined();
+    expect(judgeAgentVersion(undefined, '0.2.0', 'dev', T0)?.conditions[0]).toMatchObject({
+      status: 'True',
+      reason: 'VersionNotJudged',
+    });
+  });
+
+  it('keeps the Cluster’s other conditions', () => {
+    const other = {
+      type: 'AgentCompatible' as const,
+      status: 'True' as const,
+      reason: 'x',
+      message: 'y',
+      lastTransitionTime: T0,
+    };
+    const d = judgeAgentVersion({ conditions: [other] }, '0.1.0', '0.3.0', T1);
+    expect(d?.conditions).toHaveLength(1);
+    expect(d?.conditions[0]?.lastTransitionTime).toBe(T1);
+  });
+});
