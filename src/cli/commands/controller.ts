@@ -11,6 +11,7 @@ import { loadOrCreateHubKey } from '../../governance/hub-key.js';
 import { OidcVerifier } from '../../governance/oidc.js';
 import { loadRbac } from '../../governance/rbac-loader.js';
 import { browserLoginFromEnv } from '../../hub/auth/config.js';
+import { keepYoungGenerationSmall } from '../../core/young-generation.js';
 import { clientFrom } from '../connect.js';
 import { installCrds } from './install.js';
 
@@ -19,6 +20,8 @@ import { installCrds } from './install.js';
  * webhook endpoint, until SIGINT/SIGTERM.
  */
 export async function controllerCommand(argv: string[]): Promise<number> {
+  // A long-running, mostly idle process: V8's young generation stays at its initial size (see why there).
+  keepYoungGenerationSmall();
   const { values } = parseArgs({
     args: argv,
     options: {
