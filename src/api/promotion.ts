@@ -114,44 +114,5 @@ export interface Pipeline extends KubeObject {
   };
 }
 
-/** One stage as the pipelines list shows it (`GET /api/v1/pipelines`). */
-export interface PipelineStageSummary {
-  name: string;
-  /** `namespace/name` of the stage's Applications, with their sync and health. */
-  applications: { name: string; sync: string; health: string; revision?: string }[];
-  file: string;
-  field: string;
-  /** The value the stage's field holds on the branch. */
-  revision?: string;
-  verified: boolean;
-  verifiedSince?: string;
-  soak?: string;
-  /** Promotion into the stage asks for an approval, and its state. */
-  approval?: {
-    /** `waiting`: a revision waits for approval now; `approved`: an approval is recorded; else `none`. */
-    state: 'waiting' | 'approved' | 'none';
-    revision?: string;
-    by?: string;
-    at?: string;
-  };
-  pullRequest: boolean;
-  message?: string;
-}
-
-export interface PipelineSummary {
-  namespace: string;
-  name: string;
-  repoURL: string;
-  branch: string;
-  suspended: boolean;
-  stages: PipelineStageSummary[];
-  /** The transition in flight, if any. */
-  promotion?: NonNullable<Pipeline['status']>['promotion'];
-  /** The latest promotions, newest first (at most 5; the object holds up to 50). */
-  history: PromotionRecord[];
-  ready?: { status: string; reason?: string; message?: string };
-}
-
-export interface PipelineList {
-  items: PipelineSummary[];
-}
+// What GET /api/v1/pipelines answers is part of the hub API's wire contract (the web UI copies it).
+export type { PipelineList, PipelineStageSummary, PipelineSummary } from './wire.js';

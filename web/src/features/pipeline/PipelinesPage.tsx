@@ -1,57 +1,12 @@
 import type { ReactNode } from 'react';
 import { appPath, Link } from '../../app/router';
 import { useResource } from '../../app/use-resource';
+import type { PipelineList, PipelinePromotionView, PipelineStageSummary } from '../../api/wire';
 import { StatusBadge } from '../../components/StatusBadge';
 
-// The shapes of GET /api/v1/pipelines (src/api/promotion.ts: PipelineList); web/ never imports src/.
-interface StageApp {
-  name: string;
-  sync: string;
-  health: string;
-  revision?: string;
-}
-interface Stage {
-  name: string;
-  applications: StageApp[];
-  file: string;
-  field: string;
-  revision?: string;
-  verified: boolean;
-  verifiedSince?: string;
-  soak?: string;
-  approval?: { state: 'waiting' | 'approved' | 'none'; revision?: string; by?: string; at?: string };
-  pullRequest: boolean;
-  message?: string;
-}
-interface Promotion {
-  from: string;
-  to: string;
-  revision: string;
-  phase: string;
-  message?: string;
-  pullRequest?: { number: number; url: string };
-}
-interface HistoryEntry {
-  stage: string;
-  from: string;
-  revision: string;
-  at: string;
-  by: string;
-  verified?: boolean;
-  commit?: string;
-  pullRequest?: { number: number; url: string };
-}
-export interface PipelineSummary {
-  namespace: string;
-  name: string;
-  repoURL: string;
-  branch: string;
-  suspended: boolean;
-  stages: Stage[];
-  promotion?: Promotion;
-  history: HistoryEntry[];
-  ready?: { status: string; reason?: string; message?: string };
-}
+// The shapes of GET /api/v1/pipelines: the hub's wire contract (../../api/wire, generated).
+type Stage = PipelineStageSummary;
+type Promotion = PipelinePromotionView;
 
 /** What a stage's approval cell says. */
 function approvalText(s: Stage): string {
@@ -111,7 +66,7 @@ function StageCard(props: { stage: Stage; promotion: Promotion | undefined }): R
 
 /** Every promotion Pipeline the caller may read, its stages left to right. */
 export function PipelinesPage(): ReactNode {
-  const res = useResource<{ items: PipelineSummary[] }>('/api/v1/pipelines');
+  const res = useResource<PipelineList>('/api/v1/pipelines');
   const items = res.data?.items;
   return (
     <section>

@@ -1,33 +1,10 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { HubError } from '../../api/client';
+import type { AppPreview, PreviewReport } from '../../api/wire';
 import { useHub } from '../../app/hub-context';
 import { appPath, clusterPath, Link } from '../../app/router';
 
-// The shape of POST /api/v1/preview (src/preview/types.ts: PreviewReport); web/ never imports src/.
-interface ObjectChange {
-  ref: string;
-  action: 'create' | 'change' | 'delete';
-  diff?: string;
-}
-interface AppPreview {
-  app: string;
-  appSet?: string;
-  cluster: string;
-  change: 'added' | 'removed' | 'changed';
-  objects: ObjectChange[];
-  policy: { policy: string; mode: string; object: string; field: string; message: string }[];
-  rolloutStep?: { step: number; of: number };
-  error?: string;
-}
-export interface PreviewReport {
-  repoURL: string;
-  base: { ref: string; sha: string };
-  head: { ref: string; sha: string };
-  summary: { line: string };
-  apps: AppPreview[];
-  unchanged: number;
-  blocked: boolean;
-}
+// The shape of POST /api/v1/preview: the hub's wire contract (../../api/wire, generated).
 
 function AppCard(props: { a: AppPreview }): ReactNode {
   const { a } = props;
