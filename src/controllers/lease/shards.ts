@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { FLEET_NAMESPACE } from '../../api/cluster.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { KubeList } from '../../kube/types.js';
+import { joinStep, type JoinState } from './join.js';
 import { leaseHeld, releaseLease, tryAcquireLease, type Lease } from './lease.js';
 
 const MEMBER_LABEL = 'gitfleet.dev/hub-member';
@@ -25,13 +26,18 @@ export interface HubMembershipOptions {
  * with the highest hash of member+cluster), so a member's death moves only its own clusters, and
  * every replica computes the same answer from the same Leases without talking to the others.
  * One member also holds the leader Lease and runs the singleton controllers (ApplicationSets,
- * cluster health). Emits `change` when the member set or leadership changes.
+ * cluster health). Emits `change` when the member set or leadership changes, and when a starting
+ * replica has joined (it claims nothing before: see join.ts).
  */
 export class HubMembership extends EventEmitter<{ change: [] }> {
   readonly #o: Required<HubMembershipOptions>;
   #members: string[] = [];
   #leader = false;
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  /** Whether this replica may claim its shards yet, and what it has seen of its peers meanwhile. */
+  #joined = false;
+  #join: JoinState | undefined;
 
   constructor(opts: HubMembershipOptions) {
     super();
@@ -46,25 +52,44 @@ export class HubMembership extends EventEmitter<{ change: [] }> {
     return this.#leader;
   }
 
+  /** Whether this replica has joined its peers and drives its share (join.ts). */
+  get joined(): boolean {
+    return this.#joined;
+  }
+
   /** Whether this replica drives `cluster` (a destination name; `in-cluster` included). */
   owns(cluster: string): boolean {
+    if (!this.#joined) return false;
     return ownerOf(cluster, this.#members.length ? this.#members : [this.#o.identity]) === this.#o.identity;
   }
 
-  /** Joins and does a first round, so `owns` answers correctly once this resolves. */
+  /**
+   * Joins and does a first round. Alone, the replica owns every cluster once this resolves; with
+   * live peers it owns nothing until they have seen it (`joined`, a `change` event), a few renewals
+   * later.
+   */
   async start(): Promise<void> {
     await this.#round();
     const every = Math.max(1000, (this.#o.leaseSeconds * 1000) / 3);
-    this.#timer = setInterval(() => {
-      this.#round().catch((e: unknown) =>
-        this.#o.log.warn({ err: String(e) }, 'hub membership renewal failed'),
+    const next = (): void => {
+      if (this.#stopped) return;
+      // While joining, the peers' renewals are looked for more often than we renew for them.
+      this.#timer = setTimeout(
+        () => {
+          this.#round()
+            .catch((e: unknown) => this.#o.log.warn({ err: String(e) }, 'hub membership renewal failed'))
+            .finally(next);
+        },
+        this.#joined ? every : Math.min(every, 500),
       );
-    }, every);
-    this.#timer.unref();
+      this.#timer.unref();
+    };
+    next();
   }
 
   async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
     const c = this.#o.client;
     await releaseLease(
       c,
@@ -99,18 +124,35 @@ export class HubMembership extends EventEmitter<{ change: [] }> {
       query: { labelSelector: `${MEMBER_LABEL}=${group}` },
     });
     const now = Date.now();
-    const held = list.items
-      .filter((l) => leaseHeld(l, now))
-      .map((l) => l.spec?.holderIdentity ?? '')
-      .filter(Boolean);
+    const live = list.items.filter((l) => leaseHeld(l, now) && l.spec?.holderIdentity);
+    const held = live.map((l) => l.spec?.holderIdentity ?? '');
     // Having just renewed our own Lease, we are a member even if a slow round makes it look old.
     if (me.acquired) held.push(identity);
     const members = [...new Set(held)].sort();
-    const changed = members.join(',') !== this.#members.join(',') || leader.acquired !== this.#leader;
+    let changed = members.join(',') !== this.#members.join(',') || leader.acquired !== this.#leader;
+    // Our own Lease exists from this round's first request on, so this list (and any later one)
+    // counts as a look at the peers made after we joined (join.ts).
+    if (!this.#joined && me.acquired) {
+      const peers = live
+        .filter((l) => l.spec?.holderIdentity !== identity)
+        .map((l) => ({ holder: l.spec?.holderIdentity ?? '', version: l.metadata.resourceVersion ?? '' }));
+      const step = joinStep(this.#join, peers);
+      this.#join = step.state;
+      if (step.settled) {
+        this.#joined = true;
+        this.#join = undefined;
+        changed = true;
+      }
+    }
     this.#members = members;
     this.#leader = leader.acquired;
     if (changed) {
-      this.#o.log.info({ members, leader: this.#leader }, 'hub membership changed');
+      this.#o.log.info(
+        { members, leader: this.#leader, joined: this.#joined },
+        this.#joined
+          ? 'hub membership changed'
+          : 'hub replica joining: claims no cluster until its peers have seen it',
+      );
       this.emit('change');
     }
   }
