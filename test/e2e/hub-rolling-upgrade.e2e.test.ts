@@ -126,9 +126,9 @@ beforeAll(async () => {
   });
   await startReplica('hub-a');
   await startReplica('hub-b');
-  // The Application comes once both replicas count each other: a replica that has seen only
-  // itself drives every cluster until its next membership round, which would make the first
-  // wave's record depend on which replica wrote last.
+  // The Application comes once both replicas count each other, so the test starts from the
+  // two-replica split it then upsets. (A replica joining no longer claims anything before its
+  // peers have seen it: hub-membership-join.e2e proves two replicas never both drive a cluster.)
   await waitFor(
     'both replicas counting two members',
     async () => {
