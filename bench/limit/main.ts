@@ -24,6 +24,7 @@ import {
   waitCount,
   benchDir,
 } from '../peers/lib.js';
+import { diffRequests, requestTable, sampleRequests, totalRequests, type RequestCounts } from './requests.js';
 
 const { values } = parseArgs({
   options: {
@@ -84,12 +85,13 @@ async function availableDeployments(ns: string): Promise<number> {
 /** SSA of every object, `concurrency` in flight, with a client of its own (as the hub has). */
 async function floor(
   concurrency: number,
-): Promise<{ applyMs: number; healthyMs: number; apiserverCpuS: number }> {
+): Promise<{ applyMs: number; healthyMs: number; apiserverCpuS: number; requests: RequestCounts }> {
   const ns = await freshNamespace(`floor-c${concurrency}`);
   const objects = Array.from({ length: services }, (_, i) => serviceObjects(serviceName(i))).flat();
   const client = new KubeClient(await loadConnection({ file: cluster?.kubeconfig ?? '' }));
   // Discovery once, outside the timing: the hub has it warm too after its first app.
   await client.resource('apps/v1', 'Deployment');
+  const r0 = await sampleRequests(admin);
   const a0 = procSample(apiPid);
   const t0 = performance.now();
   await mapLimit(objects, concurrency, (o) =>
@@ -110,12 +112,13 @@ async function floor(
     },
   );
   const apiserverCpuS = procSample(apiPid).cpuS - a0.cpuS;
+  const requests = diffRequests(r0, await sampleRequests(admin));
   client.close();
   await deleteNamespace(ns);
-  return { applyMs, healthyMs, apiserverCpuS };
+  return { applyMs, healthyMs, apiserverCpuS, requests };
 }
 
-async function gitfleetCold(): Promise<{ coldMs: number; apiserverCpuS: number }> {
+async function gitfleetCold(): Promise<{ coldMs: number; apiserverCpuS: number; requests: RequestCounts }> {
   const ns = await freshNamespace('gf-limit');
   const dest = await freshNamespace('gf-limit-dest');
   await admin.create({
@@ -133,6 +136,7 @@ async function gitfleetCold(): Promise<{ coldMs: number; apiserverCpuS: number }
     pollInterval: '1m',
   });
   try {
+    const r0 = await sampleRequests(admin);
     const a0 = procSample(apiPid);
     const t0 = performance.now();
     await createGitfleetApps(
@@ -146,7 +150,8 @@ async function gitfleetCold(): Promise<{ coldMs: number; apiserverCpuS: number }
       intervalMs: 250,
       alive: () => hub.process.running,
     });
-    return { coldMs, apiserverCpuS: procSample(apiPid).cpuS - a0.cpuS };
+    const apiserverCpuS = procSample(apiPid).cpuS - a0.cpuS;
+    return { coldMs, apiserverCpuS, requests: diffRequests(r0, await sampleRequests(admin)) };
   } finally {
     await hub.stop();
     await deleteNamespace(dest);
@@ -155,6 +160,9 @@ async function gitfleetCold(): Promise<{ coldMs: number; apiserverCpuS: number }
 
 const floors = new Map<number, { applyMs: number[]; healthyMs: number[]; apiserverCpuS: number[] }>();
 const gitfleet: { coldMs: number[]; apiserverCpuS: number[] } = { coldMs: [], apiserverCpuS: [] };
+// The requests of the last round (the counts do not depend on the load; one round suffices).
+let floorRequests: RequestCounts = new Map();
+let gitfleetRequests: RequestCounts = new Map();
 for (let r = 1; r <= rounds; r++) {
   for (const c of concurrencies) {
     const f = await floor(c);
@@ -163,6 +171,7 @@ for (let r = 1; r <= rounds; r++) {
     acc.healthyMs.push(f.healthyMs);
     acc.apiserverCpuS.push(f.apiserverCpuS);
     floors.set(c, acc);
+    if (c === concurrencies[0]) floorRequests = f.requests;
     console.log(
       `round ${r}: floor, ${services * 10} objects at concurrency ${c}: applied in ${(f.applyMs / 1000).toFixed(2)} s (${Math.round((services * 10) / (f.applyMs / 1000))} objects/s), all Deployments available at ${(f.healthyMs / 1000).toFixed(2)} s; apiserver CPU ${f.apiserverCpuS.toFixed(1)} s`,
     );
@@ -170,6 +179,7 @@ for (let r = 1; r <= rounds; r++) {
   const g = await gitfleetCold();
   gitfleet.coldMs.push(g.coldMs);
   gitfleet.apiserverCpuS.push(g.apiserverCpuS);
+  gitfleetRequests = g.requests;
   console.log(
     `round ${r}: gitfleet cold sync of ${services} apps: ${(g.coldMs / 1000).toFixed(2)} s; apiserver CPU ${g.apiserverCpuS.toFixed(1)} s`,
   );
@@ -193,6 +203,18 @@ const out = concurrencies.map((c) => {
 });
 console.log('');
 console.log(
+  `apiserver requests served (apiserver_request_total, last round; the floor at concurrency ${concurrencies[0]}).` +
+    ` Both include kube-controller-manager, scheduler and kwok rolling out the same Deployments, and the` +
+    ` bench's own polls (LIST deployments for the floor, LIST applications for gitfleet):`,
+);
+console.log(requestTable(floorRequests, gitfleetRequests, services));
+const floorTotal = totalRequests(floorRequests);
+const gitfleetTotal = totalRequests(gitfleetRequests);
+console.log(
+  `requests: floor ${floorTotal}, gitfleet ${gitfleetTotal} (${(gitfleetTotal / services).toFixed(1)} per app, ${((gitfleetTotal - floorTotal) / (services * 10)).toFixed(2)} more per object than the floor)`,
+);
+console.log('');
+console.log(
   `gitfleet (commit ${commit}) cold sync of ${services} apps: median ${(coldMs / 1000).toFixed(2)} s`,
 );
 for (const o of out)
@@ -208,6 +230,13 @@ console.log(
     gitfleetColdMs: Math.round(coldMs),
     gitfleetApiserverCpuS: Math.round(median(gitfleet.apiserverCpuS) * 10) / 10,
     floors: out,
+    requests: {
+      floor: floorTotal,
+      gitfleet: gitfleetTotal,
+      gitfleetPerApp: Math.round((gitfleetTotal / services) * 10) / 10,
+      gitfleetByVerbResource: Object.fromEntries(gitfleetRequests),
+      floorByVerbResource: Object.fromEntries(floorRequests),
+    },
   })}`,
 );
 process.exit(0);

@@ -55,11 +55,14 @@ export async function compareObject(
   client: KubeClient,
   task: SyncTask,
   opts: ApplyObjectOptions,
-  /** The live object as a watch cache holds it (compare.ts decides when that is current): no GET. */
-  cached?: KubeObject,
+  /**
+   * The live object as a watch cache holds it, or as the caller just read it (compare.ts decides
+   * when that is current): no GET. `null`: the caller's read found it absent.
+   */
+  cached?: KubeObject | null,
 ): Promise<Comparison> {
   const ref = refOf(task.object);
-  const live = cached ?? (await client.getOrUndefined(ref, opts.signal));
+  const live = cached === null ? undefined : (cached ?? (await client.getOrUndefined(ref, opts.signal)));
   opts.secrets?.add(live);
   const refusal = live ? ownershipRefusal(live, task, opts) : undefined;
   if (live && refusal)

@@ -1,6 +1,10 @@
 import { refOf, type KubeClient } from '../../kube/client.js';
 import type { ObjectRef } from '../../core/object-ref.js';
-import { compareObject, type Comparison as ObjectComparison } from '../apply/apply-object.js';
+import {
+  compareObject,
+  ownershipRefusal,
+  type Comparison as ObjectComparison,
+} from '../apply/apply-object.js';
 import type { IgnoreRule } from '../diff/diff.js';
 import { secretMaskOf, type SecretMask } from '../diff/mask.js';
 import { aggregateHealth, assessHealth, type AssessHealthOptions } from '../health/index.js';
@@ -12,6 +16,7 @@ import { isOwnedBy } from '../plan/ownership.js';
 import { mapLimit } from '../../core/concurrency.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { CompareMemo, LiveVersions } from './memo.js';
+import { onlyStatusMoved } from './status-only.js';
 import { objectKey, prepareSync, type PreparedSync, type SyncStepResult } from './sync.js';
 
 /** Objects compared at once: the dry-runs are independent. */
@@ -116,7 +121,13 @@ async function compareResources(
       const cached = remembered || !req.fromWatch ? undefined : fromCache(deps, req.owner, key, ref);
       const c: ObjectComparison = remembered
         ? { live: remembered, predicted: remembered, modified: false, diff: '', desired: task.object }
-        : await compareObject(client, task, opts, cached);
+        : await compareFromBaseline(
+            client,
+            task,
+            opts,
+            deps.memo?.rememberedFor(req.owner, key, inputs),
+            cached,
+          );
       if (!remembered && deps.memo) {
         if (c.live && !c.modified && !c.refusal) deps.memo.remember(req.owner, key, inputs, c.live);
         else deps.memo.forget(req.owner, key);
@@ -156,6 +167,29 @@ async function compareResources(
     prepared,
     objects,
   };
+}
+
+/**
+ * Compares one object whose resourceVersion moved since it last compared equal (`baseline`, for the
+ * same desired inputs): when only its status moved (status-only.ts), the live object is the answer
+ * and the dry-run is skipped. A roll-out's wake-ups and health re-looks change nothing but status,
+ * so they cost one GET (none from a full watch) instead of a GET and a dry-run. Anything else, a
+ * refusal included, is compared as usual, reusing the read.
+ */
+async function compareFromBaseline(
+  client: KubeClient,
+  task: Parameters<typeof compareObject>[1],
+  opts: Parameters<typeof compareObject>[2],
+  baseline: KubeObject | undefined,
+  cached: KubeObject | undefined,
+): Promise<ObjectComparison> {
+  if (!baseline) return compareObject(client, task, opts, cached);
+  const live = cached ?? (await client.getOrUndefined(refOf(task.object), opts.signal));
+  if (live && onlyStatusMoved(baseline, live, task.object) && !ownershipRefusal(live, task, opts)) {
+    opts.secrets?.add(live);
+    return { live, predicted: live, modified: false, diff: '', desired: task.object };
+  }
+  return compareObject(client, task, opts, live ?? null);
 }
 
 /**

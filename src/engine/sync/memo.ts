@@ -75,6 +75,15 @@ export class CompareMemo {
     });
   }
 
+  /**
+   * The live object last found equal to exactly these inputs, whatever its resourceVersion is now
+   * (undefined if none, or if what is desired changed since): the baseline `onlyStatusMoved` needs.
+   */
+  rememberedFor(owner: string, key: string, inputs: MemoInputs): KubeObject | undefined {
+    const e = this.#entries.get(`${owner}\n${key}`);
+    return e && e.digest === CompareMemo.digest(inputs) ? e.live : undefined;
+  }
+
   /** The live object last remembered for it, whatever has changed since (undefined if none). */
   known(owner: string, key: string): KubeObject | undefined {
     return this.#entries.get(`${owner}\n${key}`)?.live;
