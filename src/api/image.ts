@@ -52,12 +52,19 @@ export interface ImagePolicy extends KubeObject {
     };
     /** Only tags matching `pattern` are candidates; `extract` (e.g. `$ts`, `$1`) is what is compared. */
     filterTags?: { pattern: string; extract?: string };
+    /**
+     * Whether the chosen tag's manifest digest is looked up (for `:digest` markers and setters):
+     * `Never` (the default), `IfNotPresent` (when the chosen tag changes), `Always` (after every
+     * scan of the repository, so a tag pushed again is seen).
+     */
+    digestReflectionPolicy?: 'Never' | 'IfNotPresent' | 'Always';
   };
   status?: {
     observedGeneration?: number;
     /** `image:tag` chosen. */
     latestImage?: string;
-    latestRef?: { name: string; tag: string };
+    /** The choice; `digest` (`sha256:…`) only when the policy reflects digests. */
+    latestRef?: { name: string; tag: string; digest?: string };
     observedPreviousImage?: string;
     conditions?: Condition<ImageConditionType>[];
   };
@@ -70,8 +77,11 @@ export interface ImageSetter {
   field: string;
   /** The ImagePolicy (this namespace) whose choice is written. */
   policy: string;
-  /** What is written: the tag (default), the image name, or `name:tag`. */
-  value?: 'tag' | 'name' | 'image';
+  /**
+   * What is written: the tag (default), the image name, `name:tag`, or the tag's manifest digest
+   * (`sha256:…`; the policy must reflect digests, see ImagePolicy `digestReflectionPolicy`).
+   */
+  value?: 'tag' | 'name' | 'image' | 'digest';
 }
 
 export interface ImageUpdateAutomation extends KubeObject {

@@ -99,6 +99,25 @@ export class TagScanner {
   }
 
   async scan(client: KubeClient, repo: ImageRepository): Promise<ScanResult> {
+    const { ref, auth } = await this.#access(client, repo);
+    const tags = await this.#oci.tags(ref, auth, `${ref.canonical}`);
+    return { canonical: ref.canonical, tags: excludeTags(tags, repo.spec.exclusionList) };
+  }
+
+  /**
+   * The manifest digest (`sha256:…`) `tag` names now, asked of the registry (a moved tag is seen);
+   * for ImagePolicies that reflect digests (`:digest` markers).
+   */
+  async digest(client: KubeClient, repo: ImageRepository, tag: string): Promise<string> {
+    const { ref, auth } = await this.#access(client, repo);
+    return (await this.#oci.resolve(ref, tag, auth, `${ref.canonical}:${tag}`)).digest;
+  }
+
+  /** The image reference and the credentials/CA of the ImageRepository's Secrets; checks its spec. */
+  async #access(
+    client: KubeClient,
+    repo: ImageRepository,
+  ): Promise<{ ref: OciRef & { canonical: string }; auth: RepoAuth }> {
     const ns = repo.metadata.namespace ?? 'default';
     const where = `ImageRepository ${ns}/${repo.metadata.name}`;
     const ref = parseImage(repo.spec.image, where);
@@ -133,7 +152,6 @@ export class TagScanner {
           `${where}: spec.exclusionList entry ${JSON.stringify(p)} is not a regular expression`,
         );
       }
-    const tags = await this.#oci.tags(ref, auth, `${ref.canonical}`);
-    return { canonical: ref.canonical, tags: excludeTags(tags, repo.spec.exclusionList) };
+    return { ref, auth };
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Writes chosen images into files, changing only the marked values. Two ways to mark a value:
  * - Flux's setter comments on the same line: `image: ghcr.io/org/app:1.0.0 # {"$imagepolicy": "ns:policy"}`
- *   (the whole `name:tag`), `...:tag` (the tag), `...:name` (the image name). A marker names a
+ *   (the whole `name:tag`), `...:tag` (the tag), `...:name` (the image name), `...:digest` (the
+ *   tag's manifest digest, when the policy reflects digests; left alone otherwise). A marker names a
  *   policy of the automation's own namespace (`policy` alone is read as that namespace too);
  *   markers naming another namespace are left alone.
  * - Explicit setters (`spec.update.setters`): a file and a field path, for kustomization `images`
@@ -14,10 +15,12 @@ import type { ImageSetter } from '../api/image.js';
 import { GitfleetError } from '../core/errors.js';
 import { setYamlField } from '../gitwrite/yaml-field.js';
 
-/** A policy's choice: the image name and the tag. */
+/** A policy's choice: the image name and the tag (and its digest when the policy reflects digests). */
 export interface ChosenImage {
   name: string;
   tag: string;
+  /** `sha256:…` of the tag's manifest. */
+  digest?: string;
 }
 
 export interface Change {
@@ -38,7 +41,9 @@ function unquote(v: string): { text: string; quote: string } {
   return { text: v, quote: '' };
 }
 
-function valueOf(img: ChosenImage, what: 'tag' | 'name' | 'image'): string {
+/** The value to write, or undefined for a digest the policy has not looked up. */
+function valueOf(img: ChosenImage, what: 'tag' | 'name' | 'image' | 'digest'): string | undefined {
+  if (what === 'digest') return img.digest;
   return what === 'tag' ? img.tag : what === 'name' ? img.name : `${img.name}:${img.tag}`;
 }
 
@@ -73,8 +78,12 @@ export function applyMarkers(
     if (ns !== namespace) return raw;
     const img = policies.get(name);
     if (!img) return raw;
-    if (field === 'digest') return raw; // digests are not resolved by gitfleet's policies (yet)
-    const want = valueOf(img, field === 'tag' ? 'tag' : field === 'name' ? 'name' : 'image');
+    const want = valueOf(
+      img,
+      field === 'tag' ? 'tag' : field === 'name' ? 'name' : field === 'digest' ? 'digest' : 'image',
+    );
+    // A digest marker of a policy that does not reflect digests (or has not yet): keep the line.
+    if (want === undefined) return raw;
     const { text: old, quote } = unquote(val);
     if (old === want) return raw;
     changes.push({ file, line: i + 1, policy: name, old, new: want });
@@ -90,6 +99,7 @@ export function applySetter(
   img: ChosenImage,
 ): { text: string; change?: Change } {
   const want = valueOf(img, setter.value ?? 'tag');
+  if (want === undefined) return { text };
   const r = setYamlField(text, setter.field, want, setter.file);
   if (!r.changed) return { text };
   let at = 0;

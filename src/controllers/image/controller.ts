@@ -79,6 +79,8 @@ export class ImageController {
   readonly #scanner: TagScanner;
   readonly #tags = new Map<string, { tags: string[]; at: number; generation?: number }>();
   readonly #lastRun = new Map<string, number>();
+  /** Per ImagePolicy: the digest looked up for a tag after one scan (`Always` asks once per scan). */
+  readonly #digests = new Map<string, { tag: string; scanAt: number; digest: string }>();
   readonly #failed = new Map<string, { attempt: string; at: number; backoffMs: number }>();
   #loop: PeriodicPass | undefined;
 
@@ -215,7 +217,10 @@ export class ImageController {
     const name = repo.spec.image.trim();
     if (!scanned) {
       // Not scanned by this process yet (just started): the status of the last pass still holds.
-      return p.status?.latestRef ? { name, tag: p.status.latestRef.tag } : undefined;
+      const last = p.status?.latestRef;
+      if (!last) return undefined;
+      const keep = p.spec.digestReflectionPolicy && p.spec.digestReflectionPolicy !== 'Never';
+      return { name, tag: last.tag, ...(keep && last.digest ? { digest: last.digest } : {}) };
     }
     const tag = latestTag(scanned.tags, p.spec);
     if (tag === undefined)
@@ -223,16 +228,23 @@ export class ImageController {
         'NoMatchingTag',
         `${where}: no tag of ${repo.spec.image} matches the policy (${scanned.tags.length} tags scanned)`,
       );
+    let digest: string | undefined;
+    try {
+      digest = await this.#digest(p, repo, tag, scanned.at);
+    } catch (e) {
+      return setFailed('DigestLookupFailed', `${where}: digest of ${name}:${tag}: ${errText(e)}`);
+    }
     const latestImage = `${name}:${tag}`;
     if (
       p.status?.latestImage !== latestImage ||
+      p.status.latestRef?.digest !== digest ||
       p.status.observedGeneration !== p.metadata.generation ||
       p.status.conditions?.[0]?.status !== 'True'
     )
       await this.#status(p, {
         observedGeneration: p.metadata.generation,
         latestImage,
-        latestRef: { name, tag },
+        latestRef: { name, tag, ...(digest ? { digest } : {}) },
         ...(p.status?.latestImage && p.status.latestImage !== latestImage
           ? { observedPreviousImage: p.status.latestImage }
           : p.status?.observedPreviousImage
@@ -245,7 +257,31 @@ export class ImageController {
           p.status?.conditions,
         ),
       });
-    return { name, tag };
+    return { name, tag, ...(digest ? { digest } : {}) };
+  }
+
+  /**
+   * The manifest digest of the chosen tag when the policy reflects digests (Flux's
+   * `digestReflectionPolicy`): `IfNotPresent` keeps the one recorded for the same tag, `Always`
+   * asks the registry once after each scan (a tag pushed again moves its digest).
+   */
+  async #digest(
+    p: ImagePolicy,
+    repo: ImageRepository,
+    tag: string,
+    scanAt: number,
+  ): Promise<string | undefined> {
+    const reflect = p.spec.digestReflectionPolicy ?? 'Never';
+    if (reflect === 'Never') return undefined;
+    const recorded = p.status?.latestRef?.tag === tag ? p.status.latestRef.digest : undefined;
+    if (reflect === 'IfNotPresent' && recorded) return recorded;
+    const key = `${p.metadata.namespace ?? ''}/${p.metadata.name}`;
+    const cached = this.#digests.get(key);
+    if (cached && cached.tag === tag && (reflect === 'IfNotPresent' || cached.scanAt === scanAt))
+      return cached.digest;
+    const digest = await this.#scanner.digest(this.#o.client, repo, tag);
+    this.#digests.set(key, { tag, scanAt, digest });
+    return digest;
   }
 
   async #automate(
@@ -263,7 +299,10 @@ export class ImageController {
       const c = chosen.get(`${ns}/${p.metadata.name}`);
       if (c) mine.set(p.metadata.name, c);
     }
-    const observed = Object.fromEntries([...mine].map(([k, v]) => [k, `${v.name}:${v.tag}`]).sort());
+    // A digest is part of the choice: the same tag pushed again is a new image to write.
+    const observed = Object.fromEntries(
+      [...mine].map(([k, v]) => [k, `${v.name}:${v.tag}${v.digest ? `@${v.digest}` : ''}`]).sort(),
+    );
     const key = `${ns}/${a.metadata.name}`;
     const every = parseInterval(a.spec.interval) ?? DEFAULT_AUTOMATION_MS;
     const last = this.#lastRun.get(key);
