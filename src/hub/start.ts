@@ -14,9 +14,10 @@ import { LifecycleNotifier } from '../controllers/notify/lifecycle.js';
 import { writeBack } from '../controllers/image/writeback.js';
 import { Notifier } from '../controllers/notify/notifier.js';
 import { gitHost } from '../githost/factory.js';
-import { PullRequestPreviewer } from '../preview/trigger.js';
+import type { PullRequestPreviewer, TriggerAnswer } from '../preview/trigger.js';
 import type { RenderOptions } from '../engine/render/index.js';
 import { GitSources } from '../engine/source/index.js';
+import type { PullRequestEvent } from '../engine/source/webhook.js';
 import type { AuditStore } from '../governance/audit/index.js';
 import type { HubKey } from '../governance/hub-key.js';
 import type { KubeClient } from '../kube/client.js';
@@ -244,13 +245,22 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
     applications?.requeueAll();
   });
   const s = cfg.server;
-  // Pull requests of repositories with a PullRequestPreview get a fleet impact preview.
-  const previewer = new PullRequestPreviewer({
-    client,
-    namespace: FLEET_NAMESPACE,
-    preview: { sources, clusters, ...(cfg.renderOptions ? { renderOptions: cfg.renderOptions } : {}) },
-    log: log.child({ component: 'pr-preview' }),
-  });
+  // Pull requests of repositories with a PullRequestPreview get a fleet impact preview. The
+  // previewer and its modules are loaded at the first pull request event: most hubs never get one,
+  // and an idle hub's memory is mostly the code it has loaded (bench/peers/memory.ts).
+  let previewer: Promise<PullRequestPreviewer> | undefined;
+  const previewPullRequest = async (ev: PullRequestEvent): Promise<TriggerAnswer> => {
+    previewer ??= import('../preview/trigger.js').then(
+      ({ PullRequestPreviewer: Previewer }) =>
+        new Previewer({
+          client,
+          namespace: FLEET_NAMESPACE,
+          preview: { sources, clusters, ...(cfg.renderOptions ? { renderOptions: cfg.renderOptions } : {}) },
+          log: log.child({ component: 'pr-preview' }),
+        }),
+    );
+    return (await previewer).handle(ev);
+  };
   const server = s
     ? await startHubServer({
         port: s.port,
@@ -258,7 +268,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
         ...(s.host ? { host: s.host } : {}),
         ...(s.tls ? { tls: s.tls } : {}),
         onPush: (urls) => applications?.onPush(urls) ?? [],
-        onPullRequest: (ev) => previewer.handle(ev),
+        onPullRequest: previewPullRequest,
         metrics: metrics.registry,
         ...(s.metricsToken ? { metricsToken: s.metricsToken } : {}),
         ...(s.ui !== undefined ? { ui: s.ui } : {}),
