@@ -31,7 +31,7 @@ import { syncNext, type SyncStepResult } from '../../engine/sync/sync.js';
 import { CompareMemo } from '../../engine/sync/memo.js';
 import type { ChangeSetEntry } from '../../engine/apply/changeset.js';
 import { ClusterResolver, InvalidDestinationError, type ResolvedDestination } from '../clusters.js';
-import { replaceStatus } from '../status-write.js';
+import { currentCopy } from './app-read.js';
 import { recordEvent } from '../events.js';
 import { appLabelsOf, appStateAfterFailure, timedRender, type ControllerMetrics } from '../metrics.js';
 import {
@@ -168,6 +168,8 @@ export class ApplicationController {
   readonly #refreshSeen = new Map<Key, string>();
   /** What of each Application last triggered a reconcile; status-only updates (our own writes) do not. */
   readonly #seen = new Map<Key, string>();
+  /** The resourceVersion each app's last status write answered (app-read.ts currentCopy). */
+  readonly #written = new Map<Key, string>();
   /** The revision and render a running operation's next look reuses. */
   readonly #continuing: ContinuationCache;
   #informer: Informer | undefined;
@@ -213,6 +215,8 @@ export class ApplicationController {
       if (ev.type === 'error') this.#o.log.warn({ err: String(ev.error) }, 'application watch error');
       else if (ev.type === 'deleted') {
         this.#seen.delete(keyOf(ev.object));
+        this.#written.delete(keyOf(ev.object));
+        for (const w of this.#watches.values()) w.release(keyOf(ev.object));
         this.#continuing.delete(keyOf(ev.object));
         this.#progressingSince.delete(keyOf(ev.object));
         for (const w of this.#healthChecks.values()) w.forget(keyOf(ev.object));
@@ -329,12 +333,15 @@ export class ApplicationController {
       this.#o.metrics?.appGone(namespace, name);
       return;
     }
-    const app = await client.getOrUndefined<Application>({
-      apiVersion: API_VERSION,
-      kind: 'Application',
-      namespace,
-      name,
-    });
+    // Unchanged since this controller's own last status write: the cache's copy, no read.
+    const app =
+      currentCopy(cached, this.#written.get(key)) ??
+      (await client.getOrUndefined<Application>({
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        namespace,
+        name,
+      }));
     if (!app) return;
     if (this.#o.responsibleFor && !this.#o.responsibleFor(app)) {
       // Another replica (or the app's agent) drives it now: this one stops reporting it.
@@ -887,8 +894,9 @@ export class ApplicationController {
       // An awaited step (hooks included, which no inventory lists) is woken by its objects' events.
       if (step.phase === 'Running') {
         this.#watch(dest).ensure(manifests.map((m) => entryOf(m.object)));
-        // The awaited step's kinds are held in full: its wake-ups read nothing (owned-watch.ts).
-        this.#watch(dest).ensure(step.awaited, { full: true });
+        // The awaited step's kinds are held in full while it waits: its wake-ups read nothing
+        // (owned-watch.ts); released below once the operation no longer runs.
+        this.#watch(dest).ensure(step.awaited, { full: true, owner });
       }
       if (step.phase === 'Running') {
         status.operationState = {
@@ -907,6 +915,8 @@ export class ApplicationController {
     } else {
       this.#watch(dest).ensure(await inventory.load(owner));
     }
+    // No operation of this app waits any more: the kinds only it awaited go back to metadata only.
+    if (status.operationState?.phase !== 'Running') this.#watch(dest).release(owner);
     // Healed (a sync, or a hand edit undone), or Git moved on: what drifted is no longer drift.
     if (cmp.status === 'Synced' || (status.sync?.revision !== undefined && status.sync.revision !== sha))
       status.conditions = removeCondition(status.conditions, 'DriftDetected');
@@ -1102,12 +1112,14 @@ export class ApplicationController {
   }
 
   async #writeStatus(app: Application, status: ApplicationStatus): Promise<void> {
-    await replaceStatus(
-      this.#o.client,
+    const answer = await this.#o.client.replaceStatus<Application | undefined>(
       applicationPath(app.metadata.namespace ?? '', app.metadata.name),
       // Bounded: a status over etcd's request limit would be refused, history and all.
       boundStatus(status),
     );
+    const rv = answer?.metadata?.resourceVersion;
+    if (rv) this.#written.set(keyOf(app), rv);
+    else this.#written.delete(keyOf(app));
   }
 
   #memo(dest: KubeClient, identity: string | undefined): CompareMemo {

@@ -1,6 +1,6 @@
 import type { ObjectRef } from '../../core/object-ref.js';
 import type { KubeClient } from '../../kube/client.js';
-import { Informer } from '../../kube/informer.js';
+import { Informer, type InformerOptions } from '../../kube/informer.js';
 import type { KubeObject } from '../../kube/types.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION } from '../../engine/plan/ownership.js';
 import type { InventoryEntry } from '../../engine/inventory/inventory.js';
@@ -10,60 +10,116 @@ import type { LiveVersions } from '../../engine/sync/memo.js';
  * Watches, in one destination cluster, only what gitfleet manages: one informer per kind that some
  * inventory holds, selected by the managed-by label. A change or deletion is reported with the
  * owner annotation, so the owning Application is reconciled within seconds. Metadata only, except
- * the kinds an operation has awaited (Deployments of a wave, say): those are held in full, so the
- * wake-ups of a roll-out read their objects from here instead of a GET each (never Secrets: their
- * data is not kept).
+ * the kinds a running operation awaits (Deployments of a wave, say): those are held in full while
+ * it waits, so the wake-ups of a roll-out read their objects from here instead of a GET each (never
+ * Secrets: their data is not kept), and go back to metadata only when no operation awaits them.
  */
+/** What the watch needs of an informer (a seam for unit tests). */
+export type WatchInformer = Pick<Informer, 'on' | 'start' | 'stop' | 'get' | 'synced'>;
+export type MakeInformer = (client: KubeClient, opts: InformerOptions) => WatchInformer;
+
 export class OwnedObjectsWatch implements LiveVersions {
   readonly #client: KubeClient;
   readonly #onChange: (owner: string) => void;
-  readonly #informers = new Map<string, Informer>();
+  readonly #make: MakeInformer;
+  readonly #informers = new Map<string, WatchInformer>();
   /** Kinds whose informer in `#informers` holds whole objects. */
   readonly #full = new Set<string>();
-  /** Kinds whose full informer is listing, to replace their metadata-only one. */
-  readonly #upgrading = new Map<string, Informer>();
+  /** Kinds whose informer is being replaced (to full, or back to metadata only) once the new one has listed. */
+  readonly #replacing = new Map<string, { inf: WatchInformer; full: boolean }>();
+  /** Kind → the owners whose running operation awaits it: held in full while this is not empty. */
+  readonly #awaiting = new Map<string, Set<string>>();
 
-  constructor(client: KubeClient, onChange: (owner: string) => void) {
+  constructor(
+    client: KubeClient,
+    onChange: (owner: string) => void,
+    make: MakeInformer = (c, o) => new Informer(c, o),
+  ) {
     this.#client = client;
     this.#onChange = onChange;
+    this.#make = make;
   }
 
   /**
-   * Starts informers for kinds not watched yet; with `full`, the kinds are held in full from now on
-   * (a metadata-only informer of such a kind keeps serving until the full one has listed, and the
-   * full one's first list wakes nobody: nothing changed).
+   * Starts informers for kinds not watched yet; with `full`, the kinds are held in full (a
+   * metadata-only informer of such a kind keeps serving until the full one has listed, and the full
+   * one's first list wakes nobody: nothing changed). With `owner`, the kinds stay full only while
+   * that owner awaits them: `release(owner)` when its operation stops waiting.
    */
-  ensure(entries: InventoryEntry[], opts: { full?: boolean } = {}): void {
+  ensure(entries: InventoryEntry[], opts: { full?: boolean; owner?: string } = {}): void {
     for (const e of entries) {
       const apiVersion = e.group ? `${e.group}/${e.version}` : e.version;
       const key = `${apiVersion}/${e.kind}`;
       const full = !!opts.full && !(e.kind === 'Secret' && !e.group);
+      if (full && opts.owner) {
+        let owners = this.#awaiting.get(key);
+        if (!owners) this.#awaiting.set(key, (owners = new Set()));
+        owners.add(opts.owner);
+      }
       const had = this.#informers.get(key);
-      if (had && (!full || this.#full.has(key) || this.#upgrading.has(key))) continue;
-      if (!had && full) this.#full.add(key);
-      const inf = new Informer(this.#client, {
-        apiVersion,
-        kind: e.kind,
-        labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
-        metadataOnly: !full,
-      });
-      inf.on('event', (ev) => {
-        if (ev.type === 'synced' && had && this.#upgrading.delete(key)) {
-          // The full informer has listed: it replaces the metadata-only one.
-          had.stop();
-          this.#informers.set(key, inf);
-          this.#full.add(key);
-        }
-        if (had && !inf.synced) return;
-        if (ev.type === 'modified' || ev.type === 'deleted' || ev.type === 'added') {
-          const owner = ev.object.metadata.annotations?.[OWNER_ANNOTATION];
-          if (owner) this.#onChange(owner);
-        }
-      });
-      if (had) this.#upgrading.set(key, inf);
-      else this.#informers.set(key, inf);
-      inf.start();
+      if (!had) {
+        const inf = this.#start(key, apiVersion, e.kind, full);
+        this.#informers.set(key, inf);
+        if (full) this.#full.add(key);
+      } else if (full && !this.#becomesFull(key)) this.#replace(key, apiVersion, e.kind, true);
     }
+  }
+
+  /**
+   * The owner's operation awaits nothing any more: kinds no other owner awaits go back to metadata
+   * only (the full copies of every managed object of that kind were memory held for nobody). The
+   * full informer serves until the metadata-only one has listed.
+   */
+  release(owner: string): void {
+    for (const [key, owners] of this.#awaiting) {
+      if (!owners.delete(owner) || owners.size) continue;
+      this.#awaiting.delete(key);
+      if (!this.#becomesFull(key)) continue;
+      const slash = key.lastIndexOf('/');
+      this.#replace(key, key.slice(0, slash), key.slice(slash + 1), false);
+    }
+  }
+
+  /** Whether the kind is, or is about to be, held in full. */
+  #becomesFull(key: string): boolean {
+    const pending = this.#replacing.get(key);
+    return pending ? pending.full : this.#full.has(key);
+  }
+
+  #replace(key: string, apiVersion: string, kind: string, full: boolean): void {
+    const pending = this.#replacing.get(key);
+    pending?.inf.stop();
+    this.#replacing.delete(key);
+    if (this.#full.has(key) === full) return; // a pending change undone: the serving one is right
+    const inf = this.#start(key, apiVersion, kind, full);
+    this.#replacing.set(key, { inf, full });
+  }
+
+  #start(key: string, apiVersion: string, kind: string, full: boolean): WatchInformer {
+    const inf = this.#make(this.#client, {
+      apiVersion,
+      kind,
+      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+      metadataOnly: !full,
+    });
+    inf.on('event', (ev) => {
+      if (ev.type === 'synced' && this.#replacing.get(key)?.inf === inf) {
+        // The replacement has listed: it takes over from the one serving.
+        this.#replacing.delete(key);
+        this.#informers.get(key)?.stop();
+        this.#informers.set(key, inf);
+        if (full) this.#full.add(key);
+        else this.#full.delete(key);
+        return;
+      }
+      if (this.#informers.get(key) !== inf) return; // not serving (yet, or any more)
+      if (ev.type === 'modified' || ev.type === 'deleted' || ev.type === 'added') {
+        const owner = ev.object.metadata.annotations?.[OWNER_ANNOTATION];
+        if (owner) this.#onChange(owner);
+      }
+    });
+    inf.start();
+    return inf;
   }
 
   /** The whole object, when its kind is held in full and listed (LiveVersions). */
@@ -88,10 +144,17 @@ export class OwnedObjectsWatch implements LiveVersions {
     return this.#informers.size;
   }
 
+  /** Kinds held in full now. */
+  get fullKinds(): string[] {
+    return [...this.#full];
+  }
+
   stop(): void {
-    for (const i of [...this.#informers.values(), ...this.#upgrading.values()]) i.stop();
+    for (const i of this.#informers.values()) i.stop();
+    for (const r of this.#replacing.values()) r.inf.stop();
     this.#informers.clear();
     this.#full.clear();
-    this.#upgrading.clear();
+    this.#replacing.clear();
+    this.#awaiting.clear();
   }
 }
