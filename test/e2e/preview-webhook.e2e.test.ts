@@ -321,6 +321,96 @@ describe('pull request webhooks trigger fleet impact previews', () => {
     // Each wait has its own generous timeout; the whole test may take their sum on a loaded machine.
   }, 600_000);
 
+  it('refuses a pull request from a fork with a note, and previews it once spec.forks is Allow', async () => {
+    // A second Gitea user forks the repository and opens a pull request from the fork: its head
+    // reaches the target repository only as Gitea's refs/pull/<n>/head.
+    const contrib = { username: uniqueName('contrib').slice(0, 30), password: `Pw-${uniqueName('x')}` };
+    await gitea.api('POST', '/admin/users', {
+      username: contrib.username,
+      email: `${contrib.username}@gitfleet.dev`,
+      password: contrib.password,
+      must_change_password: false,
+    });
+    await gitea.api('POST', `/repos/${owner}/fleet/forks?sudo=${contrib.username}`, {});
+    const work = join(dir, 'fleet');
+    const forkUrl = new URL(`${gitea.url}/${contrib.username}/fleet.git`);
+    forkUrl.username = contrib.username;
+    forkUrl.password = contrib.password;
+    await git(['remote', 'add', 'fork', forkUrl.toString()], { cwd: work });
+    await git(['fetch', '-q', 'origin'], { cwd: work });
+    await git(['checkout', '-q', '-B', 'from-fork', 'origin/main'], { cwd: work });
+    const forkCommit = async (color: string): Promise<string> => {
+      writeFileSync(join(work, 'base/web/cm.yaml'), cm('web-config', { color }));
+      await git(['commit', '-q', '-am', `fork: ${color} web`], { cwd: work });
+      await git(['push', '-q', 'fork', 'HEAD:refs/heads/from-fork'], { cwd: work });
+      return (await git(['rev-parse', 'HEAD'], { cwd: work })).trim();
+    };
+    const refusedHead = await forkCommit('yellow');
+    const pr = await gitea.api<{ number: number }>(
+      'POST',
+      `/repos/${owner}/fleet/pulls?sudo=${contrib.username}`,
+      { head: `${contrib.username}:from-fork`, base: 'main', title: 'Yellow web from a fork' },
+    );
+    const ref = {
+      apiVersion: API_VERSION,
+      kind: 'PullRequestPreview',
+      namespace: FLEET_NAMESPACE,
+      name: optIn,
+    };
+    // The refusal is recorded in the status after the note is posted: once it is there, the one
+    // job this delivery queued has finished.
+    const refused = await waitExplained(
+      'the PullRequestPreview status records the refused fork',
+      async () => {
+        const o = await client.get<PullRequestPreview>(ref);
+        const last = o.status?.lastPreview;
+        return last?.number === pr.number && last.headSha === refusedHead ? last : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    expect(refused.state).toBe('refused');
+    expect(refused.message).toContain(
+      `spec.forks: Allow\` on PullRequestPreview ${FLEET_NAMESPACE}/${optIn}`,
+    );
+    const note = await comments('fleet', pr.number);
+    expect(note).toHaveLength(1);
+    expect(note[0]).toContain('does not preview pull requests from forks');
+    expect(note[0]).not.toContain('fleet-web-0');
+    expect((await statuses('fleet', refusedHead)).filter((s) => s.context === 'gitfleet/preview')).toEqual(
+      [],
+    );
+
+    // The administrator allows forks; the next push to the fork is previewed from refs/pull/<n>/head.
+    await client.patch(ref, { spec: { forks: 'Allow' } });
+    const allowedHead = await forkCommit('purple');
+    const n = clusterNames.length;
+    const line = `${n} apps on ${n} clusters change; 0 objects created, ${n} changed, 0 deleted`;
+    const previewed = await waitExplained(
+      'the fork pull request previewed at its new head',
+      async () => {
+        const c = await comments('fleet', pr.number);
+        return c.length === 1 && c[0]?.includes(allowedHead.slice(0, 8)) && c[0].includes(line)
+          ? c
+          : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    expect(previewed[0]).toContain('fleet-web-0');
+    expect(previewed[0]).toContain('fleet-web-1');
+    expect(previewed[0]).not.toContain('fleet-other');
+    expect(previewed[0]).not.toContain('does not preview pull requests from forks');
+    await waitExplained(
+      'gitfleet/preview success on the fork head',
+      async () =>
+        (await statuses('fleet', allowedHead)).some(
+          (s) => s.context === 'gitfleet/preview' && s.status === 'success',
+        ),
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    // The contributor's credentials appear nowhere the hub wrote.
+    expect(JSON.stringify(previewed) + JSON.stringify(refused)).not.toContain(contrib.password);
+  }, 600_000);
+
   it('refuses a pull request delivery with a bad signature (401) and acts on nothing', async () => {
     const body = JSON.stringify({ action: 'opened', number: 99 });
     const before = decisions.length;
