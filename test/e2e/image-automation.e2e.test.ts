@@ -2,7 +2,7 @@
 // images pushed by crane, the real Git server, and the hub's own wiring (startHub runs the image
 // controller while leader). A new tag in range → one commit changing exactly the marked lines; a
 // tag out of range → nothing; racing writers → one linear history with every change; a push the
-// server refuses → a clear error and nothing pushed.
+// server refuses → a clear error and nothing pushed; a `:digest` marker → the registry's digest.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -194,6 +194,77 @@ describe('image update automation', () => {
       return a.status?.lastAutomationRunTime !== a0.status?.lastAutomationRunTime;
     });
     expect((await get<ImagePolicy>('ImagePolicy')).status?.latestImage).toBe(`${image}:1.1.0`);
+    expect(await log(repo)).toHaveLength(2);
+  }, 120_000);
+
+  it('a :digest marker receives the manifest digest the policy reflects from the registry', async () => {
+    const repo = `digest-${Date.now()}`;
+    await t.fleet.git.createRepo(repo);
+    const image = `${reg.host}/team/pinned`;
+    const values = [
+      'image:',
+      `  repository: ${image}`,
+      `  digest: "" # {"$imagepolicy": "${t.ns}:pinned:digest"}`,
+      '  pullPolicy: IfNotPresent',
+      '',
+    ].join('\n');
+    await t.fleet.git.commit(repo, { 'deploy/values.yaml': values });
+    await pusher.push('team/pinned', '3.0.0');
+    const c = t.hub.admin;
+    await c.create<ImageRepository>({
+      apiVersion: API_VERSION,
+      kind: 'ImageRepository',
+      metadata: { name: 'pinned', namespace: t.ns },
+      spec: {
+        image,
+        interval: '1s',
+        secretRef: { name: 'registry' },
+        certSecretRef: { name: 'registry-ca' },
+      },
+    });
+    await c.create<ImagePolicy>({
+      apiVersion: API_VERSION,
+      kind: 'ImagePolicy',
+      metadata: { name: 'pinned', namespace: t.ns, labels: { digest: 'yes' } },
+      spec: {
+        imageRepositoryRef: { name: 'pinned' },
+        policy: { semver: { range: '^3.0.0' } },
+        digestReflectionPolicy: 'IfNotPresent',
+      },
+    });
+    await c.create<ImageUpdateAutomation>({
+      apiVersion: API_VERSION,
+      kind: 'ImageUpdateAutomation',
+      metadata: { name: 'pinned', namespace: t.ns },
+      spec: {
+        interval: '1s',
+        policySelector: { matchLabels: { digest: 'yes' } },
+        git: {
+          repoURL: t.fleet.git.repoUrl(repo),
+          secretRef: { name: t.credentials },
+          checkout: { branch: 'main' },
+          commit: { author: { name: 'gitfleet bot', email: 'bot@gitfleet.dev' } },
+        },
+        update: { path: 'deploy' },
+      },
+    });
+    const get = <T>(kind: string): Promise<T> =>
+      c.get<T>({ apiVersion: API_VERSION, kind, namespace: t.ns, name: 'pinned' });
+    const pushed = await waitFor(
+      'commit of the digest',
+      async () => {
+        const a = await get<ImageUpdateAutomation>('ImageUpdateAutomation');
+        return a.status?.lastPushCommit ? a : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    const digest = (await get<ImagePolicy>('ImagePolicy')).status?.latestRef?.digest ?? '';
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(pushed.status?.observedPolicies).toEqual({ pinned: `${image}:3.0.0@${digest}` });
+    // Only the marked value changed, to the digest the registry serves for 3.0.0.
+    expect(await show(repo, 'HEAD:deploy/values.yaml')).toBe(
+      values.replace('digest: ""', `digest: "${digest}"`),
+    );
     expect(await log(repo)).toHaveLength(2);
   }, 120_000);
 
