@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YamlLib from 'yaml';
+import { parseLightYaml } from './light-yaml.js';
 import { GitfleetError } from '../core/errors.js';
 
 /** What a client needs to talk to one API server, resolved from a kubeconfig. */
@@ -39,7 +41,8 @@ export async function loadConnection(
   };
   let doc: Fields;
   try {
-    doc = (parse('file' in source ? readFileSync(source.file, 'utf8') : source.yaml) ?? {}) as Fields;
+    doc = (parseKubeconfigText('file' in source ? readFileSync(source.file, 'utf8') : source.yaml) ??
+      {}) as Fields;
   } catch (e) {
     throw new GitfleetError('kubeconfig.Invalid', `${where}: ${e instanceof Error ? e.message : String(e)}`, {
       cause: e,
@@ -144,4 +147,15 @@ function runExecPlugin(exec: Fields, where: string, conn: ClusterConnection): Pa
   if (typeof status.clientCertificateData === 'string') granted.cert = status.clientCertificateData;
   if (typeof status.clientKeyData === 'string') granted.key = status.clientKeyData;
   return granted;
+}
+
+/**
+ * A kubeconfig's YAML: kubectl's plain block style is read without loading the `yaml` library (a
+ * third of a CLI call's start-up, bench/cli); anything else goes to that library, loaded then.
+ */
+function parseKubeconfigText(text: string): unknown {
+  const light = parseLightYaml(text);
+  if (light !== undefined) return light;
+  const yaml = createRequire(import.meta.url)('yaml') as typeof YamlLib;
+  return yaml.parse(text);
 }
