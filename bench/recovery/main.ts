@@ -30,7 +30,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     'timeout-s': { type: 'string', default: '1800' },
     // The hub's --lease-duration: a killed hub's member Lease counts until it expires, so the new
-    // process (a new identity) takes the old one's clusters only then: it bounds the figure from below.
+    // process (a new identity) claims no cluster before then (it cannot tell a dead member from a
+    // live one that has not seen it yet): it bounds both restart figures from below.
     'lease-duration': { type: 'string', default: '15s' },
   },
 });
