@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { API_VERSION } from '../../api/application.js';
 import { FLEET_NAMESPACE, type Cluster } from '../../api/cluster.js';
-import { clientFrom } from '../connect.js';
 import { printData, printTable } from '../output.js';
 import { cliVersion, skewProblem } from '../version-info.js';
 
@@ -54,6 +53,8 @@ async function addServerVersions(
 ): Promise<void> {
   let client;
   try {
+    // Imported here: `version --client` never loads the Kubernetes client (bench/cli).
+    const { clientFrom } = await import('../connect.js');
     client = await clientFrom(values);
   } catch (e) {
     report.hubError = e instanceof Error ? e.message : String(e);
