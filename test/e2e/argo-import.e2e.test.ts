@@ -232,5 +232,6 @@ describe('gitfleet import argocd', () => {
     const rsAfter = (await hub.admin.list('apps/v1', 'ReplicaSet', { namespace: destNs })).items;
     const shape = (l: KubeObject[]): string[] => l.map((r) => `${r.metadata.uid}@${r.metadata.generation}`);
     expect(shape(rsAfter)).toEqual(shape(rsBefore));
-  });
+    // Its waits (60 s for Argo's objects, 90 s for the import to sync) may add up on a loaded machine.
+  }, 240_000);
 });

@@ -228,7 +228,8 @@ describe('web UI in Chromium', () => {
     await page.click('a.brand');
     await page.fill('input[aria-label="name filter"]', app);
     await page.locator(`${cell()}[data-sync="Synced"][data-drift="false"]`).waitFor({ timeout: 30_000 });
-  });
+    // Its waits add up to more than the default test timeout on a loaded machine.
+  }, 300_000);
 
   it('ran under the hub’s security headers with nothing blocked', async () => {
     const res = await fetch(url('/'));
