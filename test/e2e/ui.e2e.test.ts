@@ -205,7 +205,7 @@ describe('web UI in Chromium', () => {
     await page.click('[data-testid="confirm"]');
     await page
       .locator('[data-testid="app-sync"] .badge', { hasText: /^Synced$/ })
-      .waitFor({ timeout: 60_000 });
+      .waitFor({ timeout: 120_000 });
     expect((await getApp()).metadata.annotations?.[SYNC_REQUESTED_BY_ANNOTATION]).toBe('admin');
     const cm = await hub.admin.get<KubeObject & { data: Record<string, string> }>({
       apiVersion: 'v1',
