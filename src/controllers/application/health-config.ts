@@ -28,6 +28,8 @@ export class HealthConfig {
   readonly #cache: HealthCheckExprCache;
   readonly #log: Logger;
   #read: { at: number; overrides: ReadonlyMap<string, HealthAssessor> } | undefined;
+  /** The read in flight: concurrent reconciles (one per worker) share it instead of a GET each. */
+  #reading: Promise<ReadonlyMap<string, HealthAssessor>> | undefined;
   /** Compiled rules per Project (name → cache), so each Project's broken entry is reported once. */
   readonly #projects = new Map<string, HealthCheckExprCache>();
   /** The last merge per Project, reused while neither the ConfigMap nor the Project changed. */
@@ -75,8 +77,13 @@ export class HealthConfig {
   }
 
   async #clusterWide(): Promise<ReadonlyMap<string, HealthAssessor>> {
+    if (this.#read && Date.now() - this.#read.at < CONFIG_TTL_MS) return this.#read.overrides;
+    this.#reading ??= this.#readClusterWide().finally(() => (this.#reading = undefined));
+    return this.#reading;
+  }
+
+  async #readClusterWide(): Promise<ReadonlyMap<string, HealthAssessor>> {
     const now = Date.now();
-    if (this.#read && now - this.#read.at < CONFIG_TTL_MS) return this.#read.overrides;
     const cm = await this.client
       .getOrUndefined<KubeObject>({
         apiVersion: 'v1',
