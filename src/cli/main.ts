@@ -2,6 +2,7 @@
 // The `gitfleet` command. Commands are registered in ./commands-table.ts; each command's module is
 // imported only when that command runs, so the hub's controllers, the engine and the audit store are
 // never loaded for `gitfleet app list`, which keeps a CLI call near Node's start-up time (bench/cli).
+import { favourSmallHeap } from '../core/small-heap.js';
 import { COMMANDS, HELP } from './commands-table.js';
 
 class Usage extends Error {}
@@ -14,6 +15,9 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS.find((c) => c.name === cmd);
   if (!entry) throw new Usage(`unknown command "${cmd}"\n\n${HELP}`);
+  // The long-running processes favour memory over speed, set before their modules load: loading
+  // them would already grow V8's young generation for good (src/core/small-heap.ts).
+  if (cmd === 'controller' || cmd === 'agent') favourSmallHeap();
   return entry.run(rest);
 }
 

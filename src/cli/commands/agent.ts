@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { startAgent } from '../../agent/agent.js';
 import { parseDuration } from '../../controllers/application/status.js';
 import { GitSources } from '../../engine/source/index.js';
-import { keepYoungGenerationSmall } from '../../core/young-generation.js';
+import { favourSmallHeap } from '../../core/small-heap.js';
 import { clientFrom } from '../connect.js';
 import { UsageError } from '../output.js';
 import { installCrds } from './install.js';
@@ -23,8 +23,9 @@ const USAGE = `usage: gitfleet agent --hub URL --cluster NAME --token-file FILE 
 
 /** `gitfleet agent`: drives the cluster it runs in from the hub's assignments, until SIGINT/SIGTERM. */
 export async function agentCommand(argv: string[]): Promise<number> {
-  // A long-running, mostly idle process: V8's young generation stays at its initial size (see why there).
-  keepYoungGenerationSmall();
+  // A long-running, mostly idle process: V8 favours memory over speed (see why there). The CLI's
+  // entry did it already, before this module loaded; this covers callers of the function itself.
+  favourSmallHeap();
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -11,7 +11,7 @@ import { loadOrCreateHubKey } from '../../governance/hub-key.js';
 import { OidcVerifier } from '../../governance/oidc.js';
 import { loadRbac } from '../../governance/rbac-loader.js';
 import { browserLoginFromEnv } from '../../hub/auth/config.js';
-import { keepYoungGenerationSmall } from '../../core/young-generation.js';
+import { favourSmallHeap } from '../../core/small-heap.js';
 import { clientFrom } from '../connect.js';
 import { installCrds } from './install.js';
 
@@ -20,8 +20,9 @@ import { installCrds } from './install.js';
  * webhook endpoint, until SIGINT/SIGTERM.
  */
 export async function controllerCommand(argv: string[]): Promise<number> {
-  // A long-running, mostly idle process: V8's young generation stays at its initial size (see why there).
-  keepYoungGenerationSmall();
+  // A long-running, mostly idle process: V8 favours memory over speed (see why there). The CLI's
+  // entry did it already, before this module loaded; this covers callers of the function itself.
+  favourSmallHeap();
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -1,19 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { keepYoungGenerationSmall } from './young-generation.js';
+import { favourSmallHeap } from './small-heap.js';
 
-const moduleUrl = new URL('./young-generation.ts', import.meta.url).href;
+const moduleUrl = new URL('./small-heap.ts', import.meta.url).href;
 
 /**
  * Runs a burst of surviving allocations (what a cold sync does) in a fresh Node process, after
- * keepYoungGenerationSmall with `env`, and returns the young generation's size before and after, MiB.
+ * favourSmallHeap with `env`, and returns the young generation's size before and after, MiB.
  * A child process, because the V8 flag is process-wide and must not change the test runner's heap.
  */
 function youngGenerationAcrossBurst(mode: string | undefined): { before: number; after: number } {
   const script = `
-    import { keepYoungGenerationSmall, youngGenerationBytes } from ${JSON.stringify(moduleUrl)};
-    keepYoungGenerationSmall(${JSON.stringify(mode === undefined ? {} : { GITFLEET_YOUNG_GENERATION: mode })});
+    import { favourSmallHeap, youngGenerationBytes } from ${JSON.stringify(moduleUrl)};
+    favourSmallHeap(${JSON.stringify(mode === undefined ? {} : { GITFLEET_HEAP: mode })});
     const before = youngGenerationBytes();
     const keep = [];
     for (let r = 0; r < 6; r++)
@@ -32,21 +32,19 @@ function youngGenerationAcrossBurst(mode: string | undefined): { before: number;
   return { before: before / 1048576, after: after / 1048576 };
 }
 
-describe('keepYoungGenerationSmall', () => {
+describe('favourSmallHeap', () => {
   it('keeps the young generation at its size through a burst of surviving allocations', () => {
     const { before, after } = youngGenerationAcrossBurst(undefined);
     expect(after).toBeLessThanOrEqual(Math.max(before, 4));
   }, 120_000);
 
-  it('leaves V8 to grow it with GITFLEET_YOUNG_GENERATION=default', () => {
+  it('leaves V8 to grow it with GITFLEET_HEAP=default', () => {
     // The same burst grows V8's default young generation towards its maximum (32 MiB on 64-bit).
     const { before, after } = youngGenerationAcrossBurst('default');
     expect(after).toBeGreaterThanOrEqual(Math.max(before * 2, 8));
   }, 120_000);
 
   it('refuses an unknown value, naming the variable', () => {
-    expect(() => keepYoungGenerationSmall({ GITFLEET_YOUNG_GENERATION: 'tiny' })).toThrow(
-      /GITFLEET_YOUNG_GENERATION=tiny/,
-    );
+    expect(() => favourSmallHeap({ GITFLEET_HEAP: 'tiny' })).toThrow(/GITFLEET_HEAP=tiny/);
   });
 });
