@@ -7,6 +7,7 @@
  */
 import type { KubeObject } from '../kube/types.js';
 import type { API_VERSION, Condition } from './application.js';
+import type { PromotionRecordView } from './wire.js';
 
 /** `promotion.gitfleet.dev/approve-<stage>: <revision>` approves promoting that revision into the stage. */
 export const PROMOTE_APPROVE_PREFIX = 'promotion.gitfleet.dev/approve-';
@@ -34,19 +35,8 @@ export interface PipelineStage {
 export type PromotionPhase =
   'Verifying' | 'Soaking' | 'Analysing' | 'WaitingApproval' | 'Promoting' | 'PullRequestOpen' | 'Failed';
 
-export interface PromotionRecord {
-  /** Target stage. */
-  stage: string;
-  from: string;
-  revision: string;
-  commit?: string;
-  pullRequest?: { number: number; url: string };
-  at: string;
-  /** `automated`, or who approved (`<name> (unverified)` when it came from an annotation). */
-  by: string;
-  /** The approver was authenticated by the hub API (`by` is its principal). */
-  verified?: boolean;
-}
+/** One promotion that happened: the status records exactly what the API shows (wire.ts). */
+export type PromotionRecord = PromotionRecordView;
 
 /**
  * An approval given through the hub API (`POST …/stages/{stage}/approve`): written into the status
