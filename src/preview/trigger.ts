@@ -34,6 +34,10 @@ export interface PreviewTriggerOptions {
   log: Logger;
   /** Previews running at once across pull requests; default 1. */
   maxConcurrent?: number;
+  /** Tries of one preview before the pull request is told it failed; default 3. */
+  attempts?: number;
+  /** Wait before the next try, times the tries so far; default 2 s. */
+  retryDelayMs?: number;
 }
 
 /** What the webhook route answers: the preview is queued, or why nothing will be posted. */
@@ -55,8 +59,13 @@ export class PullRequestPreviewer {
   #pending = 0;
   #idle: (() => void)[] = [];
 
+  readonly #attempts: number;
+  readonly #retryDelayMs: number;
+
   constructor(o: PreviewTriggerOptions) {
     this.#o = o;
+    this.#attempts = Math.max(1, o.attempts ?? 3);
+    this.#retryDelayMs = o.retryDelayMs ?? 2000;
     this.#slots = o.maxConcurrent ?? 1;
   }
 
@@ -199,35 +208,30 @@ export class PullRequestPreviewer {
       url: ev.url ?? '',
     };
     let failure: string | undefined;
-    const report = await publishPreview(host, ev.repo, pr, async (): Promise<PreviewReport> => {
-      try {
-        return await previewChange(
-          { ...this.#o.preview, client: this.#o.client },
-          // The target branch as the fleet follows it now, against the exact commit pushed.
-          {
-            repoURL: spec.spec.repoURL,
-            base: ev.base,
-            head: ev.headSha,
-            // A fork's head is not on any branch of the repository: fetch the host's ref for it.
-            ...(ev.fromFork
-              ? {
-                  pullRequest: {
-                    number: ev.number,
-                    style: ev.provider === 'gitlab' ? ('merge-requests' as const) : ('pull' as const),
-                  },
-                }
-              : {}),
-          },
-        );
-      } catch (e) {
-        failure = errText(e);
-        throw e;
-      }
-    });
     const fields = {
       pr: `${ev.repo.owner}/${ev.repo.repo}#${ev.number}`,
       head: ev.headSha,
     };
+    const report = await publishPreview(host, ev.repo, pr, async (): Promise<PreviewReport> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.#preview(spec, ev);
+        } catch (e) {
+          // Nobody retries a preview a webhook started: a failure of the moment (an apiserver or
+          // Git server busy, a connection reset) is tried again before the PR is told it failed.
+          // Each failure is logged with its reason.
+          if (attempt >= this.#attempts) {
+            failure = errText(e);
+            throw e;
+          }
+          this.#o.log.warn(
+            { ...fields, attempt, err: errText(e) },
+            'pull request preview failed; trying again',
+          );
+          await new Promise((r) => setTimeout(r, this.#retryDelayMs * attempt));
+        }
+      }
+    });
     if (report) this.#o.log.info({ ...fields, summary: report.summary.line }, 'pull request previewed');
     // The reason goes to the log too: the status write below may itself fail.
     else this.#o.log.warn({ ...fields, err: failure ?? 'unknown error' }, 'pull request preview failed');
@@ -238,6 +242,27 @@ export class PullRequestPreviewer {
       message: report ? report.summary.line : `preview failed: ${failure ?? 'unknown error'}`,
       at: at(),
     });
+  }
+
+  /** One preview of the pull request's head against its target branch as the fleet follows it now. */
+  #preview(spec: PullRequestPreview, ev: PullRequestEvent): Promise<PreviewReport> {
+    return previewChange(
+      { ...this.#o.preview, client: this.#o.client },
+      {
+        repoURL: spec.spec.repoURL,
+        base: ev.base,
+        head: ev.headSha,
+        // A fork's head is not on any branch of the repository: fetch the host's ref for it.
+        ...(ev.fromFork
+          ? {
+              pullRequest: {
+                number: ev.number,
+                style: ev.provider === 'gitlab' ? ('merge-requests' as const) : ('pull' as const),
+              },
+            }
+          : {}),
+      },
+    );
   }
 
   async #status(
