@@ -22,7 +22,7 @@ import { RenderCache, renderInputs, type RenderOptions, type RenderSpec } from '
 import type { GitSources } from '../engine/source/index.js';
 import { compareApp } from '../engine/sync/compare.js';
 import { stepOf, type RolloutStep } from '../fleet/index.js';
-import { loadProject } from '../governance/assess.js';
+import { assessGovernance, loadProject } from '../governance/assess.js';
 import { evaluatePolicies } from '../governance/policy/evaluate.js';
 import type { KubeClient } from '../kube/client.js';
 import { generatedApps, portsAt, sameRepo, setReadsRepo } from './appsets.js';
@@ -358,8 +358,27 @@ async function previewApp(
     const touched = new Set(
       [...delta.created, ...delta.changed].map((x) => objectIdentity(x, defaultNamespace)),
     );
+    // The change is judged as the sync would judge it: objects its Project or the protected-resource
+    // rules refuse are not dry-run (they are named, never compared with what the cluster holds: a
+    // pull request, a fork's included, must not read objects outside what the app may manage),
+    // and the dry-run acts as the identity the sync would act as.
+    const cluster = await deps.clusters.resolve(dest.name);
+    const governance =
+      touched.size && o.headSide
+        ? await assessGovernance({
+            mgmt: deps.client,
+            controllerNamespace: o.ctrlNs,
+            app: o.headSide,
+            manifests: after,
+            dest: cluster,
+          })
+        : undefined;
+    if (governance?.violations.length) {
+      out.error = `would be refused: ${governance.violations.join('; ')}`;
+      touched.clear();
+    }
     if (touched.size) {
-      const client = await deps.clusters.resolve(dest.name);
+      const client = governance?.impersonate ? cluster.impersonating(governance.impersonate) : cluster;
       const cmp = await compareApp(
         { owner: c.key, manifests: after, defaultNamespace, ignore: [] },
         { client, inventory: new InventoryStore(client) },
