@@ -129,6 +129,8 @@ async function generated(
   file: string,
   count: number,
   edit?: (set: KubeObject & { spec: Record<string, unknown> }) => void,
+  /** When the generated Applications are complete, beyond their count (default: the count alone). */
+  ready: (apps: Application[]) => boolean = () => true,
 ): Promise<Application[]> {
   const set = manifest(file);
   edit?.(set);
@@ -157,7 +159,7 @@ async function generated(
         const failed = s.status?.conditions?.find((c) => c.type === 'ErrorOccurred' && c.status === 'True');
         if (failed) throw new Error(`${file}: ${failed.reason}: ${failed.message}`);
         const apps = await appsOf(set.metadata.name);
-        return apps.length >= count && apps;
+        return apps.length >= count && ready(apps) && apps;
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
@@ -224,7 +226,14 @@ describe("Argo CD's documented ApplicationSets on the hub", () => {
   it("cluster and merge: one Application per cluster, each on that cluster's server", async () => {
     // Other test files register Clusters on the same hub: assert ours and Argo's in-cluster, and
     // that every generated copy points at the server of the cluster it is named after.
-    const clusters = await generated(ex('cluster__cluster-example'), 2);
+    // Clusters are generated as the set's informer sees them: wait for both this file counts on.
+    const wanted = [
+      `in-cluster-guestbook -> ${IN_CLUSTER} guestbook`,
+      `${c2Name}-guestbook -> ${c2Url} guestbook`,
+    ];
+    const clusters = await generated(ex('cluster__cluster-example'), 2, undefined, (apps) =>
+      wanted.every((w) => apps.map(line).includes(w)),
+    );
     const names = clusters.map(line);
     expect(names).toContain(`in-cluster-guestbook -> ${IN_CLUSTER} guestbook`);
     expect(names).toContain(`${c2Name}-guestbook -> ${c2Url} guestbook`);

@@ -98,6 +98,24 @@ async function commit(
   return (await git(['rev-parse', 'HEAD'], { cwd: work })).trim();
 }
 
+/**
+ * Opens a pull request. Gitea takes in a pushed branch in the background, so for a moment after
+ * the push it answers 404 for the new head: asked again until it knows it.
+ */
+const openPull = (path: string, body: Record<string, unknown>): Promise<{ number: number }> =>
+  waitFor(
+    `pull request ${path}`,
+    async () => {
+      try {
+        return await gitea.api<{ number: number }>('POST', path, body);
+      } catch (e) {
+        if (e instanceof Error && e.message.includes('HTTP 404')) return undefined;
+        throw e;
+      }
+    },
+    { timeoutMs: 60_000, intervalMs: 500 },
+  );
+
 const comments = async (repo: string, pr: number): Promise<string[]> =>
   (await gitea.api<{ body: string }[]>('GET', `/repos/${owner}/${repo}/issues/${pr}/comments`)).map(
     (c) => c.body,
@@ -225,14 +243,14 @@ describe('pull request webhooks trigger fleet impact previews', () => {
     const quietHead = await commit(unlisted, 'green', {
       'base/web/cm.yaml': cm('web-config', { color: 'green' }),
     });
-    const quiet = await gitea.api<{ number: number }>('POST', `/repos/${owner}/unlisted/pulls`, {
+    const quiet = await openPull(`/repos/${owner}/unlisted/pulls`, {
       head: 'green',
       base: 'main',
       title: 'Green web (unlisted)',
     });
     const work = join(dir, 'fleet');
     const head = await commit(work, 'green', { 'base/web/cm.yaml': cm('web-config', { color: 'green' }) });
-    const pr = await gitea.api<{ number: number }>('POST', `/repos/${owner}/fleet/pulls`, {
+    const pr = await openPull(`/repos/${owner}/fleet/pulls`, {
       head: 'green',
       base: 'main',
       title: 'Green web',
@@ -346,11 +364,11 @@ describe('pull request webhooks trigger fleet impact previews', () => {
       return (await git(['rev-parse', 'HEAD'], { cwd: work })).trim();
     };
     const refusedHead = await forkCommit('yellow');
-    const pr = await gitea.api<{ number: number }>(
-      'POST',
-      `/repos/${owner}/fleet/pulls?sudo=${contrib.username}`,
-      { head: `${contrib.username}:from-fork`, base: 'main', title: 'Yellow web from a fork' },
-    );
+    const pr = await openPull(`/repos/${owner}/fleet/pulls?sudo=${contrib.username}`, {
+      head: `${contrib.username}:from-fork`,
+      base: 'main',
+      title: 'Yellow web from a fork',
+    });
     const ref = {
       apiVersion: API_VERSION,
       kind: 'PullRequestPreview',
