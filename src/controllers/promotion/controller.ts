@@ -338,8 +338,15 @@ export class PromotionController {
         by,
         ...(verified ? { verified } : {}),
       };
+      // Two passes may act on one approval (two replicas, a restart): the Git write lands once,
+      // and the pass that finds the promotion already recorded since it read the Pipeline leaves
+      // the record, the Event and the notification to the pass that wrote it.
+      const recorded = (x: Pipeline | undefined): number =>
+        (x?.status?.history ?? []).filter((h) => h.stage === target.name && h.revision === revision).length;
+      const latest = await this.#o.client.getOrUndefined<Pipeline>(ref).catch(() => undefined);
+      approvals = latest?.status?.approvals ?? approvals;
+      if (recorded(latest) > recorded(p)) return;
       history = [rec, ...history];
-      await freshApprovals();
       await this.#o.client.replaceStatus(
         ref,
         status(undefined, `promoted ${revision} to ${target.name}`, true),
