@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { HttpBindings } from '@hono/node-server';
 import type { Context, MiddlewareHandler } from 'hono';
 import { AGENT_API } from '../api/agent.js';
+import { lingerOnClose } from './linger.js';
 
 /**
  * Limits on what the hub reads from a request, and the headers it adds to every answer. The body
@@ -50,9 +52,14 @@ export function isBodyTooLarge(e: unknown): boolean {
   );
 }
 
-/** The 413 answer. `Connection: close` so a client still sending is cut off, not drained. */
+/**
+ * The 413 answer. `Connection: close`: the rest of the body is not read; the close lingers
+ * (lingerOnClose) so that a client still sending reads the 413 rather than a reset.
+ */
 export function tooLarge(c: Context, limit: number): Response {
   c.header('Connection', 'close');
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  if (incoming) lingerOnClose(incoming);
   return c.json({ error: `the request body is larger than ${limit} bytes` }, 413);
 }
 
