@@ -120,3 +120,14 @@ export function setYamlField(
     if (e.end > e.start) out = out.slice(0, e.start) + e.text + out.slice(e.end);
   return { text: out, old: edits[0]?.old ?? '', changed: out !== text };
 }
+
+/** The 1-based line of the scalar at `path` in the first document that has it; undefined if none does. */
+export function fieldLine(text: string, path: string): number | undefined {
+  const segs = parseFieldPath(path);
+  for (const doc of parseAllDocuments(text)) {
+    if (!('contents' in doc)) continue;
+    const node = walk(doc.contents, segs);
+    if (node?.range) return text.slice(0, node.range[0]).split('\n').length;
+  }
+  return undefined;
+}

@@ -1,7 +1,12 @@
-// `:digest` markers and `value: digest` setters write the policy's reflected manifest digest, and
-// leave the value alone while the policy has none (it does not reflect digests, or not yet).
+// `:digest` markers and `value: digest` setters write the policy's reflected manifest digest; while
+// the policy has none (it does not reflect digests, or not yet) the whole update is refused with an
+// error naming file, line, marker and policy, and no file is written.
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyMarkers, applySetter } from './setters.js';
+import { GitfleetError } from '../core/errors.js';
+import { applyMarkers, applySetter, updateTree } from './setters.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
 const D2 = `sha256:${'2'.repeat(64)}`;
@@ -34,11 +39,16 @@ describe(':digest markers', () => {
     expect(applyMarkers(r.text, 'values.yaml', 'team', policies).changes).toEqual([]);
   });
 
-  it('leaves digest markers alone when the policy has no digest, still updating the tag', () => {
-    const policies = new Map([['app', { name: 'reg.example/team/app', tag: '1.2.0' }]]);
+  it('reports each digest marker the policy cannot fill, leaving those lines as they are', () => {
+    const policies = new Map([
+      ['app', { name: 'reg.example/team/app', tag: '1.2.0', digestReflection: 'Never' as const }],
+    ]);
     const r = applyMarkers(text, 'values.yaml', 'team', policies);
     expect(r.text).toBe(text.replace('tag: 1.0.0', 'tag: 1.2.0'));
-    expect(r.changes.map((c) => c.line)).toEqual([4]);
+    expect(r.unavailable).toEqual([
+      { file: 'values.yaml', line: 3, marker: 'team:app:digest', policy: 'app', reflection: 'Never' },
+      { file: 'values.yaml', line: 5, marker: 'app:digest', policy: 'app', reflection: 'Never' },
+    ]);
   });
 
   it('a policy named "digest" is still addressable as ns:digest', () => {
@@ -61,8 +71,87 @@ describe('value: digest setters', () => {
     expect(r.text).toBe(`image:\n  digest: "${D2}"\n  tag: 1.0.0\n`);
     expect(r.change).toMatchObject({ line: 2, old: '', new: D2 });
   });
-  it('changes nothing without a digest', () => {
-    const text = `image:\n  digest: ""\n`;
-    expect(applySetter(text, setter, { name: 'reg.example/team/app', tag: '1.2.0' })).toEqual({ text });
+  it('changes nothing without a digest and says where the digest was asked for', () => {
+    const text = `image:\n  tag: 1.0.0\n  digest: ""\n`;
+    expect(applySetter(text, setter, { name: 'reg.example/team/app', tag: '1.2.0' })).toEqual({
+      text,
+      unavailable: {
+        file: 'values.yaml',
+        line: 3,
+        marker: 'field image.digest (value: digest)',
+        policy: 'app',
+        reflection: 'Never',
+      },
+    });
+  });
+});
+
+describe('a digest the policy cannot give', () => {
+  async function tree(files: Record<string, string>): Promise<string> {
+    const root = await mkdtemp(join(tmpdir(), 'gitfleet-digest-'));
+    for (const [f, t] of Object.entries(files)) {
+      await mkdir(join(root, f, '..'), { recursive: true });
+      await writeFile(join(root, f), t);
+    }
+    return root;
+  }
+
+  it('refuses the whole update, naming file, line, marker, policy and the fix; no file is written', async () => {
+    const deploy = 'image: reg.example/team/web:1.0.0 # {"$imagepolicy": "team:web"}\n';
+    const values = `image:\n  tag: 1.0.0 # {"$imagepolicy": "team:app:tag"}\n  digest: "" # {"$imagepolicy": "team:app:digest"}\n`;
+    const root = await tree({ 'deploy/a.yaml': deploy, 'deploy/values.yaml': values });
+    try {
+      const err = await updateTree(root, {
+        path: 'deploy',
+        namespace: 'team',
+        policies: new Map([
+          ['web', { name: 'reg.example/team/web', tag: '2.0.0' }],
+          ['app', { name: 'reg.example/team/app', tag: '1.2.0', digestReflection: 'Never' as const }],
+        ]),
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(GitfleetError);
+      expect((err as GitfleetError).code).toBe('image.DigestUnavailable');
+      const msg = (err as Error).message;
+      expect(msg).toContain('deploy/values.yaml:3');
+      expect(msg).toContain('team:app:digest');
+      expect(msg).toContain('ImagePolicy team/app');
+      expect(msg).toContain('spec.digestReflectionPolicy is Never');
+      expect(msg).toContain('IfNotPresent or Always');
+      expect(msg).toContain('nothing was written');
+      // Neither the file with the marker nor the unrelated one was touched.
+      expect(await readFile(join(root, 'deploy/values.yaml'), 'utf8')).toBe(values);
+      expect(await readFile(join(root, 'deploy/a.yaml'), 'utf8')).toBe(deploy);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a policy that reflects digests but has none yet is named as not looked up yet', async () => {
+    const root = await tree({ 'v.yaml': 'd: x # {"$imagepolicy": "team:app:digest"}\n' });
+    try {
+      const err = await updateTree(root, {
+        namespace: 'team',
+        policies: new Map([
+          ['app', { name: 'reg.example/team/app', tag: '1.2.0', digestReflection: 'IfNotPresent' as const }],
+        ]),
+      }).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/v\.yaml:1: .*no digest in status\.latestRef yet/u);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a setter asking for a digest refuses the update too', async () => {
+    const root = await tree({ 'values.yaml': 'image:\n  digest: ""\n' });
+    try {
+      const err = await updateTree(root, {
+        namespace: 'team',
+        setters: [{ file: 'values.yaml', field: 'image.digest', policy: 'app', value: 'digest' }],
+        policies: new Map([['app', { name: 'reg.example/team/app', tag: '1.2.0' }]]),
+      }).catch((e: unknown) => e);
+      expect((err as Error).message).toContain('values.yaml:2: field image.digest (value: digest)');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -197,7 +197,7 @@ describe('image update automation', () => {
     expect(await log(repo)).toHaveLength(2);
   }, 120_000);
 
-  it('a :digest marker receives the manifest digest the policy reflects from the registry', async () => {
+  it('a :digest marker is refused by name while the policy reflects no digest, then receives the registry digest', async () => {
     const repo = `digest-${Date.now()}`;
     await t.fleet.git.createRepo(repo);
     const image = `${reg.host}/team/pinned`;
@@ -229,7 +229,6 @@ describe('image update automation', () => {
       spec: {
         imageRepositoryRef: { name: 'pinned' },
         policy: { semver: { range: '^3.0.0' } },
-        digestReflectionPolicy: 'IfNotPresent',
       },
     });
     await c.create<ImageUpdateAutomation>({
@@ -250,6 +249,29 @@ describe('image update automation', () => {
     });
     const get = <T>(kind: string): Promise<T> =>
       c.get<T>({ apiVersion: API_VERSION, kind, namespace: t.ns, name: 'pinned' });
+    // The policy does not reflect digests (Never, the default): the automation says so, naming the
+    // file, line, marker and policy, and commits nothing.
+    const refused = await waitFor(
+      'DigestUnavailable condition',
+      async () => {
+        const a = await get<ImageUpdateAutomation>('ImageUpdateAutomation');
+        const r = a.status?.conditions?.find((x) => x.type === 'Ready');
+        return r?.reason === 'DigestUnavailable' ? r : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect(refused.status).toBe('False');
+    expect(refused.message).toContain(`deploy/values.yaml:3: ${t.ns}:pinned:digest`);
+    expect(refused.message).toContain(`ImagePolicy ${t.ns}/pinned`);
+    expect(refused.message).toContain('digestReflectionPolicy is Never');
+    expect(
+      (await get<ImageUpdateAutomation>('ImageUpdateAutomation')).status?.lastPushCommit,
+    ).toBeUndefined();
+    expect(await log(repo)).toHaveLength(1);
+    await c.patch(
+      { apiVersion: API_VERSION, kind: 'ImagePolicy', namespace: t.ns, name: 'pinned' },
+      { spec: { digestReflectionPolicy: 'IfNotPresent' } },
+    );
     const pushed = await waitFor(
       'commit of the digest',
       async () => {

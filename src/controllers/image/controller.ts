@@ -17,6 +17,7 @@ import {
   type ImageRepository,
   type ImageUpdateAutomation,
 } from '../../api/image.js';
+import { GitfleetError } from '../../core/errors.js';
 import { matchesSelector } from '../../core/label-selector.js';
 import { gitHost } from '../../githost/factory.js';
 import type { GitHost, GitHostConfig } from '../../githost/port.js';
@@ -67,6 +68,14 @@ function ready(
 }
 
 const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** The Ready reason of a failed automation run: the cases users fix differently get their own. */
+function failureReason(e: unknown): string {
+  const code = e instanceof GitfleetError ? e.code : '';
+  if (code === 'image.DigestUnavailable') return 'DigestUnavailable';
+  if (code === 'gitwrite.BranchProtected') return 'BranchProtected';
+  return 'UpdateFailed';
+}
 
 /** `{{key}}` replaced by `params[key]`; unknown keys are left as written. */
 export function renderMessage(template: string, params: Record<string, string>): string {
@@ -220,7 +229,12 @@ export class ImageController {
       const last = p.status?.latestRef;
       if (!last) return undefined;
       const keep = p.spec.digestReflectionPolicy && p.spec.digestReflectionPolicy !== 'Never';
-      return { name, tag: last.tag, ...(keep && last.digest ? { digest: last.digest } : {}) };
+      return {
+        name,
+        tag: last.tag,
+        digestReflection: p.spec.digestReflectionPolicy ?? 'Never',
+        ...(keep && last.digest ? { digest: last.digest } : {}),
+      };
     }
     const tag = latestTag(scanned.tags, p.spec);
     if (tag === undefined)
@@ -257,7 +271,12 @@ export class ImageController {
           p.status?.conditions,
         ),
       });
-    return { name, tag, ...(digest ? { digest } : {}) };
+    return {
+      name,
+      tag,
+      digestReflection: p.spec.digestReflectionPolicy ?? 'Never',
+      ...(digest ? { digest } : {}),
+    };
   }
 
   /**
@@ -417,7 +436,7 @@ export class ImageController {
         ...a.status,
         observedGeneration: a.metadata.generation,
         lastAutomationRunTime: new Date(this.#now()).toISOString(),
-        conditions: ready(false, 'UpdateFailed', errText(e), a.status?.conditions),
+        conditions: ready(false, failureReason(e), errText(e), a.status?.conditions),
       });
     }
   }
