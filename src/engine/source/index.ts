@@ -15,7 +15,9 @@
 //    the Authorization header); a refusal forgets earlier acceptance (revocation).
 // 3. Resolve. One for-each-ref, then pure matching: default branch, ref name, branch, tag, commit
 //    id, semver range over tags (semver.ts, no dependency). Only object ids and ref names taken
-//    from the mirror reach git, always after --end-of-options.
+//    from the mirror reach git, always after --end-of-options. The listing is shared by every
+//    resolve() of the repository until a fetch starts or ends (a mirror generation), so N apps
+//    cost one for-each-ref and a moved branch is never answered from before the fetch.
 // 4. Checkout. `git archive <sha> | tar -x` into a temporary directory, made read-only and renamed
 //    to `<cacheDir>/checkouts/<sha>`: content-addressed, created once, shared. info/attributes
 //    disables export-ignore/export-subst and EOL/filter conversions so files are exactly as
@@ -23,7 +25,10 @@
 //    escaping symlinks). Checkouts are collected (checkout-gc.ts): those in use (leased for
 //    checkoutLeaseMs after checkout(), or held by withCheckout()) stay, plus the checkoutsPerRepo
 //    most recent per repository, within maxCheckoutBytes.
-// 5. Tree hash. `rev-parse <sha>:<path>`: the render cache key, unchanged by commits elsewhere.
+// 5. Tree hash. The object id of `<sha>:<path>`: the render cache key, unchanged by commits
+//    elsewhere. Directories come from one `ls-tree -r -d` of the commit shared by every app (size
+//    limited); the root, files and anything else from `rev-parse`. Facts about a commit never
+//    change, so they are asked once (memo.ts); "not in the mirror" is never remembered.
 // 6. Webhooks. parsePushWebhook() verifies GitHub/GitLab/Gitea signatures and returns the
 //    repository URLs to force-fetch; it is pure, the hub owns the HTTP endpoint.
 //

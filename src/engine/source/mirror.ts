@@ -201,3 +201,35 @@ export async function objectId(dir: string, spec: string, exec: ExecOptions): Pr
 export function archiveArgs(dir: string, sha: string): string[] {
   return gitArgs(['archive', '--format=tar', '--end-of-options', sha], { gitDir: dir });
 }
+
+/** Output limit of listTrees: a larger tree is answered path by path instead. */
+export const TREE_LISTING_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Every directory of commit `sha` with its tree id (`git ls-tree -r -d -z`: trees only, so a
+ * repository of many files lists only its folders), or undefined when the mirror lacks the commit.
+ * One command answers treeHash() for every app path in the commit. Throws `source.OutputTooLarge`
+ * past TREE_LISTING_MAX_BYTES. `sha` is a full id checked by the caller, after --end-of-options.
+ */
+export async function listTrees(
+  dir: string,
+  sha: string,
+  exec: ExecOptions,
+): Promise<Map<string, string> | undefined> {
+  const r = await runGitResult(['ls-tree', '-r', '-d', '-z', '--full-tree', '--end-of-options', sha], {
+    ...exec,
+    gitDir: dir,
+    remote: false,
+    maxOutputBytes: TREE_LISTING_MAX_BYTES,
+  });
+  if (r.exitCode !== 0) return undefined;
+  const trees = new Map<string, string>();
+  // Each entry: `<mode> SP <type> SP <oid> TAB <path> NUL`; -z leaves paths unquoted.
+  for (const entry of r.stdout.split('\0')) {
+    const tab = entry.indexOf('\t');
+    if (tab < 0) continue;
+    const [, type, oid] = entry.slice(0, tab).split(' ');
+    if (type === 'tree' && oid) trees.set(entry.slice(tab + 1), oid);
+  }
+  return trees;
+}

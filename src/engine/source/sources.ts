@@ -18,6 +18,7 @@ import {
   fetchOneRef,
   headRef,
   listRefs,
+  listTrees,
   mirrorExists,
   objectId,
   peelToCommit,
@@ -33,6 +34,7 @@ import {
   type Resolver,
 } from './network.js';
 import { findNamedRef, findTagByRange, isFullSha, isShaLike, treePath } from './revision.js';
+import { PromiseMemo } from './memo.js';
 import { SharedTasks } from './shared.js';
 import { locateRepo, normalizeRepoUrl, type RepoLocation } from './url.js';
 
@@ -96,6 +98,11 @@ export interface Resolved {
 
 interface RepoState {
   fetches: number;
+  /**
+   * Changes whenever something starts or stops writing the mirror's refs (a fetch): a ref view
+   * listed at another generation may be stale and is listed again.
+   */
+  generation: number;
   lastFetchAt?: number;
   /** When the fetch now in flight (if any) started. */
   inFlightSince?: number;
@@ -128,8 +135,16 @@ export class GitSources {
   #gc: Promise<void> | undefined;
   #gcAgain = false;
   #adopted = false;
-  readonly #treeHashes = new Map<string, string>();
-  readonly #commits = new Map<string, { author: string; date: string; message: string }>();
+  /** Per repository: its branches and tags as listed at one mirror generation (see refView). */
+  readonly #refViews = new Map<string, { generation: number; view: Promise<RefView> }>();
+  /** `<repo>\0<sha>` → the commit's directories (null: too many to list; asked path by path). */
+  readonly #trees = new PromiseMemo<Map<string, string> | null | undefined>(16, (v) => v !== undefined);
+  /** `<repo>\0<sha>\0<path>` → object id; "not found" is not kept (a fetch may bring the commit). */
+  readonly #objectIds = new PromiseMemo<string | undefined>(MEMO_LIMIT, (v) => v !== undefined);
+  readonly #commits = new PromiseMemo<{ author: string; date: string; message: string } | undefined>(
+    MEMO_LIMIT,
+    (v) => v !== undefined,
+  );
   #dirs: Promise<void> | undefined;
 
   constructor(opts: SourceOptions) {
@@ -205,11 +220,15 @@ export class GitSources {
           state.inFlightSince = startedAt;
           await this.#ensureDirs();
           const exec = await this.#remoteExec(loc, signal, creds);
+          // Before and after: a ref listing that overlaps the fetch is never served afterwards.
+          state.generation += 1;
           try {
             await fetchMirror(this.#mirrorDir(loc), loc.fetchUrl, exec);
           } catch (e) {
             this.#forgetProof(loc, identity, e);
             throw e;
+          } finally {
+            state.generation += 1;
           }
           // fetchMirror's ls-remote ran with these credentials: the server accepted them.
           remember(this.#proofs, proofKey(loc, identity), startedAt);
@@ -284,7 +303,10 @@ export class GitSources {
     const local = `refs/gitfleet/pull/${pr.number}`;
     const identity = this.#identity(loc, creds);
     const startedAt = this.#opts.now();
+    const state = this.#state(loc.key);
     let sha: string | undefined;
+    // It adds objects (an abbreviated id may now name one more commit): see refView.
+    state.generation += 1;
     try {
       sha = await fetchOneRef(
         dir,
@@ -296,6 +318,8 @@ export class GitSources {
     } catch (e) {
       this.#forgetProof(loc, identity, e);
       throw e;
+    } finally {
+      state.generation += 1;
     }
     // The fetch ran with these credentials: the server accepted them.
     remember(this.#proofs, proofKey(loc, identity), startedAt);
@@ -329,16 +353,16 @@ export class GitSources {
     if (!(await mirrorExists(dir))) await this.fetch(url, creds, { force: true, signal: opts.signal });
     // The mirror may have been fetched with another caller's credentials: ours must be accepted.
     await this.#proveAccess(loc, creds, opts.signal);
-    const exec = this.#exec(loc, opts.signal);
-    const refs = await listRefs(dir, exec);
+    const view = await this.#refView(loc);
+    const refs = view.refs;
 
     const viaRef = async (ref: MirrorRef | undefined): Promise<Resolved | undefined> => {
       if (!ref) return undefined;
-      const sha = ref.type === 'commit' ? ref.oid : await peelToCommit(dir, ref.name, exec);
+      const sha = ref.type === 'commit' ? ref.oid : await view.peel(ref.name);
       return sha ? { sha, ref: ref.name } : undefined;
     };
     if (rev === '' || rev === 'HEAD') {
-      const head = await headRef(dir, exec);
+      const head = await view.head();
       const found = await viaRef(refs.find((r) => r.name === head));
       if (found) return found;
       throw notFound(loc, revision, 'the repository has no default branch (is it empty?)');
@@ -346,7 +370,7 @@ export class GitSources {
     const named = await viaRef(findNamedRef(refs, rev));
     if (named) return named;
     if (isShaLike(rev)) {
-      const sha = await peelToCommit(dir, rev.toLowerCase(), exec);
+      const sha = await view.peel(rev.toLowerCase());
       if (sha) return { sha, ref: sha };
     }
     const tagged = await viaRef(findTagByRange(refs, rev));
@@ -444,20 +468,24 @@ export class GitSources {
     const loc = locateRepo(url);
     const id = fullSha(loc, sha);
     const inTree = treePath(path);
-    // A commit never changes, so neither does the object at a path in it: ask git once.
-    const memoKey = `${loc.key}\u0000${id}\u0000${inTree}`;
-    const memo = this.#treeHashes.get(memoKey);
-    if (memo) return memo;
-    const exec = this.#exec(loc, opts.signal);
+    if (opts.signal?.aborted) throw aborted(loc, 'tree hash');
     const dir = this.#mirrorDir(loc);
-    const found = (await mirrorExists(dir))
-      ? await objectId(dir, inTree === '' ? `${id}^{tree}` : `${id}:${inTree}`, exec)
-      : undefined;
-    if (found) {
-      remember(this.#treeHashes, memoKey, found);
-      return found;
-    }
-    await this.#requireCommit(loc, id, exec);
+    // A commit never changes, so neither does the object at a path in it: ask git once, and for
+    // a directory (an app's path) answer from one listing of the commit's directories shared by
+    // every app reading it. Shared work runs without one caller's signal (local, time-limited).
+    const found = await this.#objectIds.get(`${loc.key}\u0000${id}\u0000${inTree}`, async () => {
+      if (!(await mirrorExists(dir))) return undefined;
+      const exec = this.#exec(loc, undefined);
+      if (inTree !== '') {
+        const trees = await this.#trees.get(`${loc.key}\u0000${id}`, () => treesOf(dir, id, exec));
+        const tree = trees?.get(inTree);
+        if (tree) return tree;
+      }
+      // The root, a file (a value file), a submodule, or a commit too large to list.
+      return objectId(dir, inTree === '' ? `${id}^{tree}` : `${id}:${inTree}`, exec);
+    });
+    if (found) return found;
+    await this.#requireCommit(loc, id, this.#exec(loc, opts.signal));
     throw new SourceError(loc.fetchUrl, `path "${path}" does not exist in commit ${id}`, {
       code: 'source.PathNotFound',
     });
@@ -474,19 +502,53 @@ export class GitSources {
   ): Promise<{ author: string; date: string; message: string } | undefined> {
     const loc = locateRepo(url);
     const id = fullSha(loc, sha);
-    const memoKey = `${loc.key}\u0000${id}`;
-    const memo = this.#commits.get(memoKey);
-    if (memo) return memo;
-    const r = await runGitResult(['show', '-s', '--format=%an <%ae>%x00%aI%x00%s', '--end-of-options', id], {
-      ...this.#exec(loc, opts.signal),
-      gitDir: this.#mirrorDir(loc),
-      remote: false,
+    if (opts.signal?.aborted) throw aborted(loc, 'commit info');
+    // Every app synced to one commit asks at once: one `git show` between them.
+    return this.#commits.get(`${loc.key}\u0000${id}`, async () => {
+      const r = await runGitResult(
+        ['show', '-s', '--format=%an <%ae>%x00%aI%x00%s', '--end-of-options', id],
+        {
+          ...this.#exec(loc, undefined),
+          gitDir: this.#mirrorDir(loc),
+          remote: false,
+        },
+      );
+      if (r.exitCode !== 0) return undefined;
+      const [author = '', date = '', message = ''] = r.stdout.trim().split('\u0000');
+      return { author, date, message: message.slice(0, 200) };
     });
-    if (r.exitCode !== 0) return undefined;
-    const [author = '', date = '', message = ''] = r.stdout.trim().split('\u0000');
-    const info = { author, date, message: message.slice(0, 200) };
-    remember(this.#commits, memoKey, info);
-    return info;
+  }
+
+  /**
+   * The mirror's branches and tags, listed once per mirror generation and shared by every
+   * resolve() until a fetch starts or ends: N apps resolving one repository cost one
+   * `for-each-ref`, and a branch a fetch moved is never answered from the listing before it.
+   * The default branch and peeled tags are asked on demand, once per generation. A failed listing
+   * is not kept.
+   */
+  #refView(loc: RepoLocation): Promise<RefView> {
+    const generation = this.#state(loc.key).generation;
+    const known = this.#refViews.get(loc.key);
+    if (known?.generation === generation) return known.view;
+    const dir = this.#mirrorDir(loc);
+    const exec = this.#exec(loc, undefined);
+    const view = listRefs(dir, exec).then((refs): RefView => {
+      let head: Promise<string | undefined> | undefined;
+      // Found commits only: an abbreviated id unknown now may be fetched within this generation
+      // by a pull request's head (which bumps it anyway) — never answer "missing" from memory.
+      const peeled = new PromiseMemo<string | undefined>(1_000, (v) => v !== undefined);
+      return {
+        refs,
+        head: () => (head ??= headRef(dir, exec)),
+        peel: (name) => peeled.get(name, () => peelToCommit(dir, name, exec)),
+      };
+    });
+    const entry = { generation, view };
+    this.#refViews.set(loc.key, entry);
+    view.catch(() => {
+      if (this.#refViews.get(loc.key) === entry) this.#refViews.delete(loc.key);
+    });
+    return view;
   }
 
   /** How many fetches of this repository ran in this process (any URL form; 0 if none or invalid). */
@@ -637,7 +699,7 @@ export class GitSources {
   #state(key: string): RepoState {
     let state = this.#repos.get(key);
     if (!state) {
-      state = { fetches: 0 };
+      state = { fetches: 0, generation: 0 };
       this.#repos.set(key, state);
     }
     return state;
@@ -697,6 +759,32 @@ function notFound(loc: RepoLocation, revision: string, why: string): SourceError
   return new SourceError(loc.fetchUrl, `revision "${revision}" not found: ${why}`, {
     code: 'source.RevisionNotFound',
   });
+}
+
+/** What resolve() reads from one state of a mirror. */
+interface RefView {
+  refs: MirrorRef[];
+  /** The branch HEAD names. */
+  head(): Promise<string | undefined>;
+  /** The commit a name leads to, or undefined. */
+  peel(name: string): Promise<string | undefined>;
+}
+
+/**
+ * The directories of a commit for treeHash(): undefined (not kept) when the mirror lacks the
+ * commit, null (kept: asked path by path) when the listing is over its size limit.
+ */
+async function treesOf(
+  dir: string,
+  sha: string,
+  exec: ExecOptions,
+): Promise<Map<string, string> | null | undefined> {
+  try {
+    return await listTrees(dir, sha, exec);
+  } catch (e) {
+    if (e instanceof SourceError && e.code === 'source.OutputTooLarge') return null;
+    throw e;
+  }
 }
 
 function proofKey(loc: RepoLocation, identity: string): string {
