@@ -263,6 +263,9 @@ describe('promotion pipeline dev → staging → prod', () => {
     expect((await pipeline()).status?.approvals).toEqual([
       expect.objectContaining({ stage: 'prod', revision: '1.1.0', by: 'admin' }),
     ]);
+    // A pass that read the Pipeline at this point (approved, not yet promoted) and acts only after
+    // another pass pushed and recorded the promotion: replayed below, deterministically.
+    const approvedSnapshot = await pipeline();
     // Both controllers race to act on the approval.
     await Promise.all([restarted.pass(), restarted.pass()]);
     const done = await waitFor('1.1.0 promoted to prod', async () => {
@@ -286,6 +289,16 @@ describe('promotion pipeline dev → staging → prod', () => {
       namespace: t.ns,
     });
     await again.pass();
+    // The late pass sees prod's field already at 1.1.0 with the promotion still in flight in what it
+    // read: its status write is refused (stale resourceVersion), so it announces nothing.
+    const inflight = approvedSnapshot.status?.promotion;
+    expect(inflight).toMatchObject({ to: 'prod', revision: '1.1.0' });
+    if (!inflight) throw new Error('no promotion in flight in the approved snapshot');
+    await again.reconcile({
+      ...approvedSnapshot,
+      status: { ...approvedSnapshot.status, promotion: { ...inflight, phase: 'Promoting' } },
+    });
+    expect((await pipeline()).status?.history?.filter((h) => h.stage === 'prod')).toHaveLength(1);
     await waitFor('prod Synced at 1.1.0', async () => {
       const a = await app('prod');
       return a.status?.sync?.status === 'Synced' && a.status.sync.revision === log[0];

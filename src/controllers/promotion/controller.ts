@@ -19,6 +19,7 @@ import type { AuditSink } from '../../governance/audit/index.js';
 import { GitWriter } from '../../gitwrite/writer.js';
 import { getYamlField, setYamlField } from '../../gitwrite/yaml-field.js';
 import type { KubeClient } from '../../kube/client.js';
+import { isConflict } from '../../kube/errors.js';
 import type { KubeObject } from '../../kube/types.js';
 import { decide, type AnalysisVerdict, type StageObservation } from '../../promotion/decide.js';
 import { secretCredentials } from '../credentials.js';
@@ -198,20 +199,25 @@ export class PromotionController {
     });
     let history = [...(p.status?.history ?? [])];
     const inflight = p.status?.promotion;
+    let completed: PromotionRecord | undefined;
     if (
       d.completed &&
       !history.some((h) => h.stage === d.completed?.to && h.revision === d.completed.revision)
     ) {
-      // A pull request was merged (or someone wrote the value by hand): the transition is over.
-      history.unshift({
-        stage: d.completed.to,
+      // The target holds the revision in flight: a pull request was merged, or a pass (this
+      // replica's before a restart, or another's still running) pushed it and has not recorded it.
+      const { to, revision } = d.completed;
+      const approval = p.status?.approvals?.find((a) => a.stage === to && a.revision === revision);
+      completed = {
+        stage: to,
         from: d.completed.from,
-        revision: d.completed.revision,
+        revision,
         ...(inflight?.pullRequest ? { pullRequest: inflight.pullRequest } : {}),
         at: new Date(this.#now()).toISOString(),
-        by: 'automated (pull request merged)',
-      });
-      await this.#succeeded(p, history[0] as PromotionRecord);
+        by: inflight?.pullRequest ? 'automated (pull request merged)' : (approval?.by ?? 'automated'),
+        ...(approval ? { verified: true } : {}),
+      };
+      history.unshift(completed);
     }
     let approvals = p.status?.approvals;
     const status = (
@@ -251,6 +257,8 @@ export class PromotionController {
         );
         return undefined;
       });
+    // Only the pass whose guarded write landed announces the completed transition.
+    if (written && completed) await this.#succeeded(p, completed);
     if (!written || !d.promote || !d.promotion) return;
     const { from, to, revision, by, verified } = d.promote;
     // Later writes are unguarded (the decision is ours now): carry approvals given meanwhile.
@@ -343,14 +351,26 @@ export class PromotionController {
       // the record, the Event and the notification to the pass that wrote it.
       const recorded = (x: Pipeline | undefined): number =>
         (x?.status?.history ?? []).filter((h) => h.stage === target.name && h.revision === revision).length;
-      const latest = await this.#o.client.getOrUndefined<Pipeline>(ref).catch(() => undefined);
-      approvals = latest?.status?.approvals ?? approvals;
-      if (recorded(latest) > recorded(p)) return;
+      // The record is written guarded by the resourceVersion read just before, so of two passes
+      // (or this one and another's completed-transition path) exactly one write lands.
       history = [rec, ...history];
-      await this.#o.client.replaceStatus(
-        ref,
-        status(undefined, `promoted ${revision} to ${target.name}`, true),
-      );
+      for (let attempt = 0; ; attempt++) {
+        const latest = await this.#o.client.getOrUndefined<Pipeline>(ref);
+        if (!latest || recorded(latest) > recorded(p)) return;
+        approvals = latest.status?.approvals ?? approvals;
+        const landed = await this.#o.client
+          .replaceStatus(ref, status(undefined, `promoted ${revision} to ${target.name}`, true), {
+            ...(latest.metadata.resourceVersion ? { resourceVersion: latest.metadata.resourceVersion } : {}),
+          })
+          .then(
+            () => true,
+            (e: unknown) => {
+              if (attempt >= 4 || !isConflict(e)) throw e;
+              return false;
+            },
+          );
+        if (landed) break;
+      }
       await this.#succeeded(p, rec);
     } catch (e) {
       // The decision stays Promoting: the next pass tries again (nothing was pushed, see GitWriter).
