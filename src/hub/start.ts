@@ -7,7 +7,7 @@ import { ApplicationController } from '../controllers/application/controller.js'
 import { ApplicationSetController } from '../controllers/applicationset/controller.js';
 import { ClusterStatusController } from '../controllers/cluster/health.js';
 import { ClusterResolver } from '../controllers/clusters.js';
-import { DeliveryController } from '../controllers/delivery/controller.js';
+import { startHubDelivery, type HubDelivery } from '../controllers/delivery/hub.js';
 import { HubMembership } from '../controllers/lease/shards.js';
 import { ControllerMetrics } from '../controllers/metrics.js';
 import { LifecycleNotifier } from '../controllers/notify/lifecycle.js';
@@ -22,6 +22,7 @@ import type { AuditStore } from '../governance/audit/index.js';
 import type { HubKey } from '../governance/hub-key.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
+import type { NotificationRule } from '../api/notification.js';
 import type { ExternalTokenVerifier } from './auth.js';
 import type { BrowserLogin } from './auth/index.js';
 import type { Authorizer } from './principal.js';
@@ -79,6 +80,8 @@ export interface RunningHub {
   membership: HubMembership;
   metrics: ControllerMetrics;
   applications?: ApplicationController;
+  /** Canary controllers (with the Application controller), for tests that look at them. */
+  delivery?: HubDelivery;
   /** The ApplicationSet controller while this replica leads, else undefined. */
   readonly applicationSets: ApplicationSetController | undefined;
   /** The HTTP port, when a server was asked for. */
@@ -105,7 +108,19 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
   const metrics = cfg.metrics ?? new ControllerMetrics();
   const clusters = new ClusterResolver(client, FLEET_NAMESPACE);
   // The commit-status destination reaches the Git host through the same adapters as previews.
-  const notifier = cfg.notifier ?? new Notifier({ client, log, gitHost });
+  // Watching every namespace, notifications read their rules from a watch instead of listing them
+  // on every event; a namespace-scoped hub lists (its rules live in two namespaces).
+  const ruleInformer =
+    cfg.notifier === undefined && cfg.namespace === undefined
+      ? new Informer<NotificationRule>(client, {
+          apiVersion: API_VERSION,
+          kind: 'NotificationRule',
+          dropManagedFields: true,
+        })
+      : undefined;
+  ruleInformer?.start();
+  const notifier =
+    cfg.notifier ?? new Notifier({ client, log, gitHost, ...(ruleInformer ? { rules: ruleInformer } : {}) });
   // Set once the replicas' membership has started; until then no replica reports AgentLost.
   const shard: { owns?: (cluster: string) => boolean } = {};
   const clusterStatus = new ClusterStatusController({
@@ -176,27 +191,19 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
     ? new LifecycleNotifier({ client, notifier, ...ns, responsibleFor })
     : undefined;
   lifecycle?.start();
-  // Canaries and blue/green of the hub's own cluster (in-cluster destinations), driven next to the apps.
+  // Canaries and blue/green of the hub's own cluster and of the push-mode clusters its apps are
+  // applied to (those of this replica's shard), driven next to the apps.
   const delivery = want.applications
-    ? new DeliveryController({
+    ? startHubDelivery({
         client,
-        cluster: 'in-cluster',
-        log: log.child({ component: 'delivery' }),
+        known: () => clusters.known(),
+        owns: (name) => membership.owns(name),
+        log,
         notifier,
         ...(cfg.audit ? { audit: cfg.audit } : {}),
         ...(cfg.namespace !== undefined ? { appNamespace: cfg.namespace } : {}),
-        appRevision: async (namespace, name) =>
-          (
-            await client.getOrUndefined<Application>({
-              apiVersion: API_VERSION,
-              kind: 'Application',
-              namespace,
-              name,
-            })
-          )?.status?.sync?.revision,
       })
     : undefined;
-  delivery?.start();
   // A burst of Cluster changes (the first list of a thousand) re-examines every app once, not per change.
   let requeue: NodeJS.Timeout | undefined;
   clusterStatus.onChange(() => {
@@ -299,6 +306,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
     membership,
     metrics,
     ...(applications ? { applications } : {}),
+    ...(delivery ? { delivery } : {}),
     get applicationSets() {
       return appsets;
     },
@@ -317,6 +325,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
         await server?.close();
         // The controller stopped its own informer use; the shared one is ours to end.
         sharedApps?.stop();
+        ruleInformer?.stop();
         await membership.stop().catch(() => undefined);
       })()),
   };

@@ -220,12 +220,19 @@ describe('canary', () => {
         received.some((b) => b.includes('RolledBack')) && received.some((b) => b.includes('AnalysisFailed')),
     );
     expect(received.some((b) => b.includes('CanaryPromoted'))).toBe(true);
-    // The Application shows the Canary's health: Degraded, saying why.
-    await waitFor(
-      'Application Degraded',
-      async () => (await tenant.getApp(app.name)).status?.health?.status === 'Degraded',
-      { timeoutMs: 30_000 },
+    // The Application shows the Canary's health: Degraded, naming its phase and step and why. The
+    // Canary's status change wakes the app (its owned-objects watch), so no resync is waited for.
+    const degraded = await waitFor(
+      'Application Degraded, naming the Canary',
+      async () => {
+        const h = (await tenant.getApp(app.name)).status?.health;
+        return h?.status === 'Degraded' && h.message?.includes('Canary web Failed at step 1/4')
+          ? h
+          : undefined;
+      },
+      { timeoutMs: 60_000 },
     );
+    expect(degraded.message).toContain('0.23');
   });
 
   it('resumes at the same step after a controller restart and promotes once', async () => {
@@ -247,6 +254,17 @@ describe('canary', () => {
     const paused = await waitPhase(ns, 'paused at step 1', (c) => c.status?.phase === 'Paused');
     expect(paused.status?.currentStep).toBe(1);
     expect(paused.status?.canaryWeight).toBe(20);
+    // The app follows the Canary: a pause waiting for a promote is Suspended, at that step.
+    await waitFor(
+      'Application Suspended at the paused step',
+      async () => {
+        const h = (await tenant.getApp(app.name)).status?.health;
+        return (
+          h?.status === 'Suspended' && !!h.message?.includes('Canary web Paused at step 1/3, weight 20%')
+        );
+      },
+      { timeoutMs: 60_000 },
+    );
 
     // Stop the hub and start another one on the same cluster.
     tenant.controllers.stop();
@@ -258,7 +276,15 @@ describe('canary', () => {
       pollIntervalMs: 1000,
     });
     extra.push(again);
-    await new Promise((r) => setTimeout(r, 3000));
+    // The new controller has looked at the Canary twice (it requeues a paused one every 2 s) and
+    // kept it where it was: what it decides is proven, not waited out.
+    await waitFor(
+      'the restarted controller reconciled the Canary twice',
+      () => (again.hub.delivery?.local.looked(ns, 'web') ?? 0) >= 2,
+      {
+        timeoutMs: 60_000,
+      },
+    );
     const resumed = await getCanary(ns);
     expect(resumed.status?.phase).toBe('Paused');
     expect(resumed.status?.currentStep).toBe(1);

@@ -1,6 +1,6 @@
 /**
- * The delivery controller: drives the Canaries of one cluster (the hub's own in push mode, the
- * agent's on an agent). Per Canary, one reconcile: read target and slots → advance the current
+ * The delivery controller: drives the Canaries of one cluster (the hub's own or a push-mode
+ * destination's, see push-clusters.ts; the agent's on an agent). Per Canary, one reconcile: read target and slots → advance the current
  * step's analysis → decide (pure, src/delivery/canary.ts) → write slots and traffic → write status
  * (conditionally on resourceVersion) → notify. The state machine lives only in status, so a
  * restart resumes at the saved step; the conditional write makes a promotion happen once.
@@ -45,6 +45,11 @@ export interface DeliveryControllerOptions {
   concurrency?: number;
   /** Where each finished analysis run is recorded (operation `analysis`); none when absent. */
   audit?: AuditSink;
+  /**
+   * Client of the cluster holding the Applications (the hub's management cluster), when it is not
+   * `client`: a push-mode destination's controller reads the owning app's project and repository there.
+   */
+  appClient?: KubeClient;
 }
 
 export class DeliveryController {
@@ -59,6 +64,8 @@ export class DeliveryController {
    * every measurement cost two reconciles.
    */
   readonly #ownWrites = new Map<string, string>();
+  /** Reconciles that ran to their end, per Canary: a test proves a restarted controller looked. */
+  readonly #looked = new Map<string, number>();
 
   constructor(o: DeliveryControllerOptions) {
     this.#o = o;
@@ -85,6 +92,7 @@ export class DeliveryController {
         if (this.#mine(ev.object)) this.#queue.add(key);
       } else if (ev.type === 'deleted') {
         this.#ownWrites.delete(keyOf(ev.object));
+        this.#looked.delete(keyOf(ev.object));
         this.#applied.forget(`${ev.object.metadata.uid ?? ''}/`);
       } else if (ev.type === 'synced') {
         for (const c of this.#informer.list()) if (this.#mine(c)) this.#queue.add(keyOf(c));
@@ -96,6 +104,11 @@ export class DeliveryController {
   stop(): void {
     this.#queue.stop();
     this.#informer.stop();
+  }
+
+  /** How many reconciles of this Canary ran to their end since this controller started. */
+  looked(namespace: string, name: string): number {
+    return this.#looked.get(`${namespace}/${name}`) ?? 0;
   }
 
   /** Reconciles one Canary now (tests, the API after a promote). */
@@ -278,6 +291,7 @@ export class DeliveryController {
     const inFlight = !['Initialized', 'Succeeded', 'Failed', 'Aborted'].includes(d.status.phase);
     const after = waits.length ? Math.min(...waits) : inFlight ? 2000 : (this.#o.resyncMs ?? 30_000);
     this.#queue.addAfter(key, Math.max(after, 100));
+    this.#looked.set(key, (this.#looked.get(key) ?? 0) + 1);
   }
 
   /** Writes one finished run to the audit trail; a store failure is logged, never retried into a loop. */
@@ -293,7 +307,7 @@ export class DeliveryController {
     const namespace = c.metadata.namespace as string;
     try {
       // The Application names the project and repository; on an agent it lives in the hub, not here.
-      const a = await this.#o.client
+      const a = await (this.#o.appClient ?? this.#o.client)
         .getOrUndefined<KubeObjectLike & { spec?: { project?: string; source?: { repoURL?: string } } }>({
           apiVersion: API_VERSION,
           kind: 'Application',

@@ -10,6 +10,7 @@ import { deploymentHealth } from './deployment.js';
 import { externalSecretsHealth } from './external-secrets.js';
 import { canaryHealth } from './flagger.js';
 import { genericHealth } from './generic.js';
+import { gitfleetCanaryHealth } from './gitfleet-canary.js';
 import { hpaHealth } from './hpa.js';
 import { ingressHealth } from './ingress.js';
 import { jobHealth } from './job.js';
@@ -63,6 +64,7 @@ export const assessors: ReadonlyMap<string, HealthAssessor> = new Map<string, He
   ['argoproj.io/Rollout', rolloutHealth],
   ['argoproj.io/AnalysisRun', analysisRunHealth],
   ['flagger.app/Canary', canaryHealth],
+  ['gitfleet.dev/Canary', gitfleetCanaryHealth],
   // App-of-apps: a parent is Healthy only when its child Applications are.
   ['gitfleet.dev/Application', applicationHealth],
   ['argoproj.io/Application', applicationHealth],
