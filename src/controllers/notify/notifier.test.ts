@@ -286,3 +286,38 @@ describe('Notifier targets', () => {
     expect(commitStateOf('SyncRunning')).toBe('pending');
   });
 });
+
+describe('Notifier rule lookup', () => {
+  it('reads rules from a synced watch cache (own namespace and the hub namespace), and lists until it has synced', async () => {
+    hits.length = 0;
+    const lists: string[] = [];
+    const client = fakeClient({
+      'team-a': [rule('team-a', 'listed', { webhook: { url: `${base}/listed` } })],
+    });
+    const request = client.request.bind(client);
+    (client as unknown as { request: typeof request }).request = ((o: { path: string }) => {
+      lists.push(o.path);
+      return request(o as never);
+    }) as typeof request;
+    const cache = {
+      synced: false,
+      list: () => [
+        rule('team-a', 'cached', { webhook: { url: `${base}/cached` } }),
+        rule('gitfleet-system', 'hub-wide', { webhook: { url: `${base}/hub-wide` } }),
+        rule('team-b', 'other-team', { webhook: { url: `${base}/other-team` } }),
+      ],
+    };
+    const n = new Notifier({ client, log, baseDelayMs: 5, rules: cache });
+    n.notify(ev({ revision: 'b'.repeat(40) }));
+    await n.drain();
+    expect(hits.map((h) => h.path)).toEqual(['/listed']);
+    expect(lists.length).toBeGreaterThan(0);
+    hits.length = 0;
+    lists.length = 0;
+    cache.synced = true;
+    n.notify(ev({ revision: 'c'.repeat(40) }));
+    await n.drain();
+    expect(hits.map((h) => h.path).sort()).toEqual(['/cached', '/hub-wide']);
+    expect(lists).toEqual([]);
+  });
+});
