@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -10,11 +10,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, type Application } from '../../src/api/application.js';
+import { FLEET_NAMESPACE, type Cluster } from '../../src/api/cluster.js';
 import { installCrds } from '../../src/cli/commands/install.js';
 import { registerAgentCluster, registerCluster } from '../../src/controllers/cluster/register.js';
 import { loadConnection } from '../../src/kube/index.js';
+import { startCluster, type TestCluster } from '../harness/cluster.js';
 import {
   createNamespace,
   testFleet,
@@ -32,11 +35,27 @@ import { FatalWaitError, waitFor } from '../harness/wait.js';
  * and run without a container runtime: a private mount namespace (unshare) holds the rootfs
  * read-only with tmpfs on /tmp and the cache, and chroot runs the image's entrypoint as its user
  * (65532). As the hub it syncs an Application from the harness Git server to a cluster (through the
- * image's own git and tar); as the agent it reaches its cluster and meets the one-owner rule there.
+ * image's own git and tar); as an agent of that hub, on a cluster of its own, it heartbeats (the
+ * hub records its version, heartbeat and AgentCompatible on the Cluster) and syncs its assignment.
  */
+const run = promisify(execFile);
+const treeVersion = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string })
+  .version;
 let fleet: TestFleet;
 let mgmt: ClusterHandle;
 let target: ClusterHandle;
+/** The agent's own cluster: the shared fleet's are driven by other files' hubs (one owner each). */
+let edge: TestCluster | undefined;
+let ns: string;
+let logDir: string;
+let hub: ManagedProcess;
+let hubPort: number;
+let creds: {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string };
+  stringData: Record<string, string>;
+};
 let work: string;
 let rootfs: string;
 let config: { Entrypoint: string[]; User: string; Env: string[]; WorkingDir: string };
@@ -105,8 +124,18 @@ beforeAll(async () => {
   target = fleet.clusters[1] as ClusterHandle;
   for (const tool of ['unshare', 'chroot', 'mount', 'env']) hostTool(tool);
   work = mkdtempSync(join(tmpdir(), 'gitfleet-image-test-'));
+  // The agent's cluster comes up while the image is built.
+  const edgeUp = startCluster({
+    name: uniqueName('imgedge'),
+    runDir: fleet.info.runDir,
+    runId: fleet.info.runId,
+    etcdUrl: fleet.info.etcdUrl,
+    pki: fleet.info.pki,
+    nodes: 1,
+  }).then((c) => (edge = c));
+  edgeUp.catch(() => undefined);
   // This tree, compiled apart from dist/ (other work may be using it), then the image from it.
-  execFileSync(
+  await run(
     process.execPath,
     [
       join(repoRoot, 'node_modules/typescript/bin/tsc'),
@@ -115,15 +144,12 @@ beforeAll(async () => {
       '--outDir',
       join(work, 'dist'),
     ],
-    {
-      cwd: repoRoot,
-      stdio: 'pipe',
-    },
+    { cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 },
   );
-  execFileSync(join(repoRoot, 'scripts/image/build.sh'), [join(work, 'out')], {
+  await run(join(repoRoot, 'scripts/image/build.sh'), [join(work, 'out')], {
     cwd: repoRoot,
     env: { ...process.env, GITFLEET_DIST: join(work, 'dist'), GITFLEET_IMAGE_GZIP: '1' },
-    stdio: 'pipe',
+    maxBuffer: 64 * 1024 * 1024,
   });
   const oci = join(work, 'out', 'oci');
   const index = JSON.parse(readFileSync(join(oci, 'index.json'), 'utf8')) as OciIndex;
@@ -136,10 +162,12 @@ beforeAll(async () => {
   mkdirSync(rootfs);
   for (const l of manifest.layers) execFileSync('tar', ['-xzf', blob(oci, l.digest), '-C', rootfs]);
   await installCrds(mgmt.admin);
+  await edgeUp;
 }, 600_000);
 
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.stop()));
+  await edge?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
@@ -162,19 +190,17 @@ describe('the gitfleet image', () => {
     );
   });
 
-  it('runs as the hub (read-only root, user 65532), and as an agent that reaches its cluster', async () => {
-    const ns = await createNamespace(mgmt.admin, 'img');
+  it('runs as the hub (read-only root, user 65532) and syncs an Application from Git', async () => {
+    ns = await createNamespace(mgmt.admin, 'img');
 
-    const logDir = join(fleet.info.runDir, 'logs', ns);
+    logDir = join(fleet.info.runDir, 'logs', ns);
     mkdirSync(logDir, { recursive: true });
     const repo = uniqueName('img-repo');
     await fleet.git.createRepo(repo);
     await fleet.git.commit(repo, {
       'hub/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-image-hub\ndata:\n  v: "1"\n',
-      'edge/cm.yaml':
-        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-image-agent\ndata:\n  v: "1"\n',
     });
-    const creds = {
+    creds = {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: 'creds', namespace: ns },
@@ -189,10 +215,10 @@ describe('the gitfleet image', () => {
     // Files the processes read, inside the rootfs (it is read-only only inside their namespace).
     mkdirSync(join(rootfs, 'etc/gitfleet'), { recursive: true });
     copyFileSync(mgmt.kubeconfig, join(rootfs, 'etc/gitfleet/mgmt.kubeconfig'));
-    copyFileSync(target.kubeconfig, join(rootfs, 'etc/gitfleet/edge.kubeconfig'));
     execFileSync('chmod', ['-R', 'a+r', join(rootfs, 'etc/gitfleet')]);
     const port = await freePort();
-    const hub = runImage(
+    hubPort = port;
+    hub = runImage(
       'image-hub',
       [
         'controller',
@@ -258,24 +284,46 @@ describe('the gitfleet image', () => {
       name: 'from-image-hub',
     });
     expect(cm?.metadata.annotations?.['gitfleet.dev/owner']).toBe(`${ns}/from-image`);
-    // The same image as an agent of that hub, driving the target cluster.
-    const edgeName = uniqueName('imgedge');
+  });
+
+  it('runs as an agent of that hub: heartbeats, is judged compatible, and syncs its assignment', async () => {
+    const cluster = edge;
+    if (!cluster) throw new Error('the agent cluster did not start');
+    const edgeName = cluster.name;
     const { token } = await registerAgentCluster(mgmt.admin, { name: edgeName });
     writeFileSync(join(rootfs, 'etc/gitfleet/token'), token, { mode: 0o644 });
+    copyFileSync(cluster.kubeconfig, join(rootfs, 'etc/gitfleet/edge.kubeconfig'));
+    execFileSync('chmod', ['a+r', join(rootfs, 'etc/gitfleet/edge.kubeconfig')]);
     // Git credentials stay in the agent's cluster, in the app's namespace; assignments are stored
     // there as Applications.
-    await installCrds(target.admin);
-    await target.admin.apply(
+    await installCrds(cluster.admin);
+    await cluster.admin.apply(
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
       { fieldManager: 'test' },
     );
-    await target.admin.create(creds);
+    await cluster.admin.create(creds);
+    const repo = uniqueName('img-agent-repo');
+    await fleet.git.createRepo(repo);
+    await fleet.git.commit(repo, {
+      'edge/cm.yaml':
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-image-agent\ndata:\n  v: "1"\n',
+    });
+    await mgmt.admin.create<Application>({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      metadata: { name: 'from-image-agent', namespace: ns },
+      spec: {
+        source: { repoURL: fleet.git.repoUrl(repo), path: 'edge', secretRef: { name: 'creds' } },
+        destination: { name: edgeName, namespace: ns },
+        syncPolicy: { automated: { prune: true } },
+      },
+    });
     const agent = runImage(
       'image-agent',
       [
         'agent',
         '--hub',
-        `http://127.0.0.1:${port}`,
+        `http://127.0.0.1:${hubPort}`,
         '--cluster',
         edgeName,
         '--token-file',
@@ -291,20 +339,50 @@ describe('the gitfleet image', () => {
       ],
       logDir,
     );
-    // The shared fleet's clusters are driven by the hubs of other tests, so the agent started from
-    // the image meets the one-owner rule: it reads its token and kubeconfig, reaches the cluster's
-    // API, finds the driver Lease held and exits naming it. (A heartbeat needs a cluster no hub
-    // drives, as agent.e2e starts.)
-    const exit = await waitFor(
-      'the agent in the image to exit',
-      async () => (agent.running ? undefined : agent.tail()),
-      {
-        timeoutMs: 60_000,
+    const both = (): void => (alive(hub), alive(agent));
+    // The hub records the agent's contact: reachable, its version, a heartbeat, AgentCompatible.
+    const seen = await waitFor(
+      'the hub to record the image agent on its Cluster',
+      async () => {
+        both();
+        const c = await mgmt.admin.get<Cluster>({
+          apiVersion: API_VERSION,
+          kind: 'Cluster',
+          namespace: FLEET_NAMESPACE,
+          name: edgeName,
+        });
+        const compat = c.status?.conditions?.find((x) => x.type === 'AgentCompatible');
+        if (c.status?.agentVersion && c.status.lastHeartbeat && compat?.status === 'True') return c;
+        throw new Error(JSON.stringify(c.status ?? {}));
       },
+      { timeoutMs: 120_000 },
     );
-    expect(exit).toContain(
-      `cluster "${edgeName}" is already driven by hub; agent/${edgeName} refuses to drive it too`,
+    expect(seen.status?.agentVersion).toBe(treeVersion);
+    expect(seen.status?.reachable).toBe(true);
+    expect(Number.isNaN(Date.parse(seen.status?.lastHeartbeat ?? ''))).toBe(false);
+    // Its assignment is applied in its cluster and reported Synced to the hub.
+    await waitFor(
+      'the image agent to sync its assignment and report it',
+      async () => {
+        both();
+        const app = await mgmt.admin.get<Application>({
+          apiVersion: API_VERSION,
+          kind: 'Application',
+          namespace: ns,
+          name: 'from-image-agent',
+        });
+        if (app.status?.sync?.status === 'Synced') return app;
+        throw new Error(JSON.stringify({ sync: app.status?.sync, conditions: app.status?.conditions }));
+      },
+      { timeoutMs: 120_000 },
     );
-    alive(hub);
+    const cm = await cluster.admin.getOrUndefined({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns,
+      name: 'from-image-agent',
+    });
+    expect(cm?.metadata.annotations?.['gitfleet.dev/owner']).toBe(`${ns}/from-image-agent`);
+    both();
   });
 });
