@@ -6,6 +6,9 @@
 #   scripts/build-tools.sh NAME...    build only these (etcd kubernetes kwok helm kustomize gitea)
 #   scripts/build-tools.sh flux       optional, never built by default (bench/peers only): Flux's
 #                                     source-controller and kustomize-controller, CRDs in share/crds
+#   scripts/build-tools.sh argocd     optional, never built by default (bench/peers --peers argocd):
+#                                     Argo CD's one binary (application-controller, repo-server by
+#                                     argv[0]), CRDs in share/crds; ~2,200 packages, tens of minutes
 #   scripts/build-tools.sh --print    print the bin directory of every tool (after building)
 #   scripts/build-tools.sh --check    exit 1 naming what is missing, build nothing
 #
@@ -23,8 +26,8 @@ for arg in "$@"; do
     --check) mode=check ;;
     etcd|kubernetes|kwok|helm|kustomize|gitea|crane|distribution|mailpit) only+=("$arg") ;;
     flux) only+=(flux-source-controller flux-kustomize-controller) ;;
-    flux-source-controller|flux-kustomize-controller) only+=("$arg") ;;
-    *) echo "usage: $0 [--print|--check] [etcd|kubernetes|kwok|helm|kustomize|gitea|sops|mailpit|flux]..." >&2; exit 2 ;;
+    flux-source-controller|flux-kustomize-controller|argocd) only+=("$arg") ;;
+    *) echo "usage: $0 [--print|--check] [etcd|kubernetes|kwok|helm|kustomize|gitea|sops|mailpit|flux|argocd]..." >&2; exit 2 ;;
   esac
 done
 wanted() { [ ${#only[@]} -eq 0 ] || [[ " ${only[*]} " == *" $1 "* ]]; }
@@ -47,6 +50,7 @@ for o in "${only[@]}"; do
   case "$o" in
     flux-source-controller) tools+=("$o|$FLUX_SOURCE_CONTROLLER_VERSION|bin/source-controller share/crds/source.toolkit.fluxcd.io_gitrepositories.yaml") ;;
     flux-kustomize-controller) tools+=("$o|$FLUX_KUSTOMIZE_CONTROLLER_VERSION|bin/kustomize-controller share/crds/kustomize.toolkit.fluxcd.io_kustomizations.yaml") ;;
+    argocd) tools+=("$o|$ARGOCD_VERSION|bin/argocd bin/argocd-application-controller bin/argocd-repo-server share/crds/application-crd.yaml") ;;
   esac
 done
 
@@ -244,6 +248,23 @@ build_flux() { # module version binary
 }
 build_flux-source-controller() { build_flux github.com/fluxcd/source-controller "$1" source-controller; }
 build_flux-kustomize-controller() { build_flux github.com/fluxcd/kustomize-controller "$1" kustomize-controller; }
+
+# Argo CD: one binary whose argv[0] picks the component (cmd/main.go); the components bench/peers
+# runs are links to it. Its go.mod pins k8s.io/* by replace, which a dependency ignores: copied.
+build_argocd() { # version
+  local mod=github.com/argoproj/argo-cd/v3 ver=$1
+  wrapper argocd
+  go mod edit -require="$mod@$ver"
+  local upstream; upstream=$(go mod download -json "$mod@$ver" | grep '"GoMod"' | cut -d'"' -f4)
+  go mod edit -go="$(grep -E '^go ' "$upstream" | awk '{print $2}')"
+  copy_replaces "$upstream"
+  go build -trimpath -ldflags "-s -w -X $mod/common.version=${ver#v}" -o bin/argocd "$mod/cmd" || return 1
+  ln -s argocd bin/argocd-application-controller && ln -s argocd bin/argocd-repo-server || return 1
+  local src; src=$(go mod download -json "$mod@$ver" | grep '"Dir"' | cut -d'"' -f4)
+  mkdir -p share/crds && cp "$src"/manifests/crds/*-crd.yaml share/crds/ && chmod 644 share/crds/* || return 1
+  bin/argocd-application-controller version 2>/dev/null | head -1 || true
+  ls share/crds
+}
 
 for t in "${tools[@]}"; do
   IFS='|' read -r name ver bins <<<"$t"
