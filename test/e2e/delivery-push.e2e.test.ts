@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION } from '../../src/api/application.js';
 import type { Canary } from '../../src/api/delivery.js';
 import { installCrds } from '../../src/cli/commands/install.js';
+import { OwnedObjectsWatch } from '../../src/controllers/application/owned-watch.js';
 import { registerCluster } from '../../src/controllers/cluster/register.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION } from '../../src/engine/plan/ownership.js';
 import { loadConnection, type KubeObject } from '../../src/kube/index.js';
 import { createNamespace, uniqueName, type ClusterHandle } from '../harness/context.js';
 import { startMetricsTarget, type MetricsTarget } from '../harness/metrics-target.js';
@@ -178,5 +180,61 @@ describe('canary on a push-mode cluster', () => {
       },
     );
     expect(tenant.controllers.hub.delivery?.cluster(cluster)).toBeDefined();
+  });
+});
+
+describe("a Canary's status change", () => {
+  it('wakes its Application through the owned-objects watch (a status write alone, nothing else)', async () => {
+    // The same watch the Application controller runs per destination: metadata only, by the
+    // managed-by label; its callback enqueues the owner. A status write must reach it, since the
+    // delivery controller changes nothing else while a roll-out moves.
+    const ns = await createNamespace(tenant.hub.admin, 'delivery-wake');
+    // No hub drives apps of this namespace, so only the test writes the Canary.
+    const owner = `${uniqueName('nobody')}/wake-app`;
+    const ref = { apiVersion: API_VERSION, kind: 'Canary', namespace: ns, name: 'web' };
+    // Each wake-up with the resourceVersion the watch held when it woke the owner.
+    const woken: string[] = [];
+    const watch = new OwnedObjectsWatch(tenant.hub.admin, (o) =>
+      woken.push(`${o}@${watch.resourceVersion(ref)}`),
+    );
+    try {
+      const created = await tenant.hub.admin.create<Canary>({
+        ...ref,
+        metadata: {
+          name: 'web',
+          namespace: ns,
+          labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+          annotations: { [OWNER_ANNOTATION]: owner },
+        },
+        spec: { targetRef: { name: 'web' }, strategy: { canary: { steps: [{ setWeight: 20 }] } } },
+      } as Canary);
+      watch.ensure([
+        { group: 'gitfleet.dev', version: 'v1alpha1', kind: 'Canary', namespace: ns, name: 'web' },
+      ]);
+      // Listed: the watch holds the Canary's resourceVersion, so what follows is a change it sees.
+      await waitFor(
+        'the watch holds the Canary',
+        () => watch.resourceVersion(ref) === created.metadata.resourceVersion,
+        {
+          timeoutMs: 60_000,
+        },
+      );
+      const written = await tenant.hub.admin.replaceStatus<Canary>(ref, {
+        phase: 'Paused',
+        health: 'Suspended',
+        currentStep: 1,
+        canaryWeight: 20,
+        message: 'paused at step 1: waiting for promote',
+      });
+      await waitFor(
+        'the owner woken by the status write',
+        () => woken.includes(`${owner}@${written.metadata.resourceVersion}`),
+        {
+          timeoutMs: 60_000,
+        },
+      );
+    } finally {
+      watch.stop();
+    }
   });
 });
