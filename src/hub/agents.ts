@@ -27,7 +27,8 @@ import type { Project } from '../api/project.js';
 import { answerError, fail } from './http-errors.js';
 import type { HubEnv } from './principal.js';
 import { agentSkewRefusal, gitfleetVersion } from '../core/version-skew.js';
-import { judgeAgentVersion } from '../controllers/cluster/agent-compat.js';
+import { judgeAgents, type AgentView } from '../controllers/cluster/agent-compat.js';
+import { AgentPresence } from './agent-presence.js';
 
 const HUB_VERSION = gitfleetVersion();
 
@@ -39,6 +40,11 @@ export const AGENT_OBJECT_ANNOTATION = 'gitfleet.dev/agent-object';
 
 /** How often an agent's contact is written to its Cluster; AGENT_SILENCE_MS is three of these. */
 const HEARTBEAT_EVERY_MS = 60_000;
+/**
+ * How long an agent counts as connected after its last request ended (see AgentPresence): a
+ * served agent polls again at once, a refused one retries within 2 s.
+ */
+const AGENT_LIVE_MS = 15_000;
 const MAX_WAIT_S = 60;
 
 export interface AgentRoutesDeps {
@@ -102,6 +108,29 @@ export function agentRoutes(deps: AgentRoutesDeps): { routes: Hono<HubEnv>; stop
   });
   const chains = new Map<string, Promise<unknown>>();
   const beats = new Map<string, number>();
+  /** This replica's last heartbeat written on each Cluster (ms, as written in lastHeartbeat). */
+  const ourBeats = new Map<string, number>();
+  /** Clusters whose AgentCompatible note about a refused agent this replica wrote. */
+  const notes = new Set<string>();
+  const presence = new AgentPresence(AGENT_LIVE_MS);
+
+  /**
+   * What this replica knows of a cluster's agents: those connected to it, and a compatible agent
+   * another replica served (a heartbeat newer than this replica's own, recent enough that its
+   * agent is still polling: heartbeats are written once a minute).
+   */
+  const viewOf = (cluster: string, cl: Cluster, now: number): AgentView => {
+    const beat = Date.parse(cl.status?.lastHeartbeat ?? '');
+    const version = cl.status?.agentVersion;
+    const elsewhere =
+      version &&
+      beat > (ourBeats.get(cluster) ?? 0) &&
+      now - beat < HEARTBEAT_EVERY_MS + AGENT_LIVE_MS &&
+      !agentSkewRefusal(HUB_VERSION, version)
+        ? version
+        : undefined;
+    return { live: presence.live(cluster, now), servedElsewhere: elsewhere, ownsNote: notes.has(cluster) };
+  };
 
   /** Refuses anyone but this cluster's own agent, and clusters the hub drives itself. */
   const gate = (c: Context<HubEnv>, cluster: string): void => {
@@ -130,19 +159,29 @@ export function agentRoutes(deps: AgentRoutesDeps): { routes: Hono<HubEnv>; stop
     const now = Date.now();
     const cl = deps.clusters.get(FLEET_NAMESPACE, cluster);
     // A served agent clears an AgentCompatible=False at once, not at the next heartbeat.
-    const compat = cl && judgeAgentVersion(cl.status, HUB_VERSION, agentVersion, new Date(now).toISOString());
+    const compat =
+      cl && judgeAgents(cl.status, HUB_VERSION, viewOf(cluster, cl, now), new Date(now).toISOString());
     if (!compat && !force && now - (beats.get(cluster) ?? 0) < HEARTBEAT_EVERY_MS) return;
     beats.set(cluster, now);
     if (!cl) return;
+    // Before the write: the cache may show it before the write's answer arrives.
+    ourBeats.set(cluster, now);
     try {
-      await deps.client.replaceStatus(clusterPath(cluster), {
-        ...cl.status,
-        reachable: true,
-        lastHeartbeat: new Date(now).toISOString(),
-        ...(agentVersion ? { agentVersion } : {}),
-        ...(compat ? { conditions: compat.conditions } : {}),
-        message: '',
-      });
+      await deps.client.replaceStatus(
+        clusterPath(cluster),
+        {
+          ...cl.status,
+          reachable: true,
+          lastHeartbeat: new Date(now).toISOString(),
+          ...(agentVersion ? { agentVersion } : {}),
+          ...(compat ? { conditions: compat.conditions } : {}),
+          message: '',
+        },
+        // A change of the condition is written against what it was decided on, so two contacts
+        // racing the cache write it (and its Event) once.
+        compat && cl.metadata.resourceVersion ? { resourceVersion: cl.metadata.resourceVersion } : {},
+      );
+      if (compat) noteWritten(cluster, compat.noted);
       if (compat?.event)
         await deps.client.recordEvent(cl, compat.event.type, compat.event.reason, compat.event.message);
     } catch (e) {
@@ -152,25 +191,24 @@ export function agentRoutes(deps: AgentRoutesDeps): { routes: Hono<HubEnv>; stop
     }
   };
 
-  /** Refusal messages already recorded on each Cluster, so a retrying agent writes nothing more. */
-  const skewNoted = new Map<string, string>();
+  const noteWritten = (cluster: string, noted: boolean): void => {
+    if (noted) notes.add(cluster);
+    else notes.delete(cluster);
+  };
+
   /**
    * An agent refused for its version is recorded where operators look: AgentCompatible=False
-   * (reason VersionSkew) on its Cluster and a Warning Event, once per refused version. Its
-   * agentVersion and heartbeat stay those of the last agent the hub served.
+   * (reason VersionSkew) on its Cluster and a Warning Event once no served agent of the cluster is
+   * connected, else a note in the True condition's message (a roll-out under way). Its
+   * agentVersion and heartbeat stay those of the last agent the hub served. Its retries write
+   * nothing while the answer stays the same.
    */
-  const noteSkew = async (
-    cluster: string,
-    agentVersion: string | undefined,
-    refusal: string,
-  ): Promise<void> => {
-    if (skewNoted.get(cluster) === refusal) return;
+  const noteSkew = async (cluster: string): Promise<void> => {
+    const now = Date.now();
     const cl = deps.clusters.get(FLEET_NAMESPACE, cluster);
-    const compat = cl && judgeAgentVersion(cl.status, HUB_VERSION, agentVersion, new Date().toISOString());
-    if (!cl || !compat) {
-      skewNoted.set(cluster, refusal);
-      return;
-    }
+    const compat =
+      cl && judgeAgents(cl.status, HUB_VERSION, viewOf(cluster, cl, now), new Date(now).toISOString());
+    if (!cl || !compat) return;
     try {
       // Against the cached resourceVersion: a heartbeat written meanwhile is not overwritten.
       await deps.client.replaceStatus(
@@ -178,7 +216,7 @@ export function agentRoutes(deps: AgentRoutesDeps): { routes: Hono<HubEnv>; stop
         { ...cl.status, conditions: compat.conditions },
         cl.metadata.resourceVersion ? { resourceVersion: cl.metadata.resourceVersion } : {},
       );
-      skewNoted.set(cluster, refusal);
+      noteWritten(cluster, compat.noted);
       if (compat.event)
         await deps.client.recordEvent(cl, compat.event.type, compat.event.reason, compat.event.message);
     } catch (e) {
@@ -193,15 +231,30 @@ export function agentRoutes(deps: AgentRoutesDeps): { routes: Hono<HubEnv>; stop
     const cluster = c.req.query('cluster') ?? '';
     gate(c, cluster);
     // An agent too old or too new for this hub is refused by name (docs/install.md: version skew).
-    const skew = agentSkewRefusal(HUB_VERSION, c.req.header('x-gitfleet-agent-version'));
+    const agentVersion = c.req.header('x-gitfleet-agent-version');
+    const skew = agentSkewRefusal(HUB_VERSION, agentVersion);
     if (skew) {
-      await noteSkew(cluster, c.req.header('x-gitfleet-agent-version'), skew);
+      presence.touch(cluster, agentVersion, Date.now());
+      await noteSkew(cluster);
       fail(409, skew);
     }
-    skewNoted.delete(cluster);
+    // Connected while this request is open (a long-poll: most of the agent's time).
+    const ended = presence.open(cluster, agentVersion, Date.now());
+    try {
+      return c.json(await longPoll(c, cluster, agentVersion));
+    } finally {
+      ended(Date.now());
+    }
+  });
+
+  const longPoll = async (
+    c: Context<HubEnv>,
+    cluster: string,
+    agentVersion: string | undefined,
+  ): Promise<AssignmentList> => {
     const since = c.req.query('version');
     const waitS = Math.min(Number(c.req.query('wait') ?? '0') || 0, MAX_WAIT_S);
-    void heartbeat(cluster, c.req.header('x-gitfleet-agent-version'), false);
+    void heartbeat(cluster, agentVersion, false);
     let list = assignments(deps, index, cluster);
     if (since && list.version === since && waitS > 0) {
       await new Promise<void>((resolve) => {
@@ -218,8 +271,8 @@ export function agentRoutes(deps: AgentRoutesDeps): { routes: Hono<HubEnv>; stop
       });
       list = assignments(deps, index, cluster);
     }
-    return c.json(list);
-  });
+    return list;
+  };
 
   app.post('/status', async (c) => {
     const batch = (await c.req.json().catch(() => undefined)) as StatusBatch | undefined;
@@ -235,12 +288,12 @@ export function agentRoutes(deps: AgentRoutesDeps): { routes: Hono<HubEnv>; stop
         'body must be a status batch: {cluster, bootId, seq, apps: [{origin: assigned|autonomous, namespace, name, …}], events}',
       );
     gate(c, batch.cluster);
+    presence.touch(batch.cluster, batch.agentVersion, Date.now());
     const skew = agentSkewRefusal(HUB_VERSION, batch.agentVersion);
     if (skew) {
-      await noteSkew(batch.cluster, batch.agentVersion, skew);
+      await noteSkew(batch.cluster);
       fail(409, skew);
     }
-    skewNoted.delete(batch.cluster);
     // One batch at a time per cluster, in the order they arrive; a repeat is acknowledged only.
     const run = (chains.get(batch.cluster) ?? Promise.resolve()).then(
       async (): Promise<StatusAck | { refused: string[] }> => {
