@@ -14,6 +14,7 @@ import type { DeniedNetworks } from '../engine/source/network.js';
 import { OciClient, type OciRef } from '../engine/source/oci.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
+import { tagDigest, type DigestOptions } from './manifest-digest.js';
 import { excludeTags } from './policy.js';
 
 type SecretObject = KubeObject & { data?: Record<string, string> };
@@ -86,8 +87,14 @@ export interface ScanResult {
 
 export class TagScanner {
   readonly #oci: OciClient;
+  readonly #digestOptions: DigestOptions;
 
   constructor(o: { scheme?: 'https' | 'http'; denied?: DeniedNetworks; timeoutMs?: number } = {}) {
+    this.#digestOptions = {
+      timeoutMs: o.timeoutMs ?? 30_000,
+      ...(o.denied ? { denied: o.denied } : {}),
+      ...(o.scheme ? { scheme: o.scheme } : {}),
+    };
     // The archive cache is never written: a scan only lists tags.
     this.#oci = new OciClient({
       cache: new ArchiveCache(join(tmpdir(), 'gitfleet-image-scan-unused')),
@@ -105,12 +112,12 @@ export class TagScanner {
   }
 
   /**
-   * The manifest digest (`sha256:…`) `tag` names now, asked of the registry (a moved tag is seen);
-   * for ImagePolicies that reflect digests (`:digest` markers).
+   * The digest (`sha256:…`) of the manifest `tag` names now, asked of the registry (a moved tag is
+   * seen); the image index's for a multi-arch image. For ImagePolicies that reflect digests.
    */
   async digest(client: KubeClient, repo: ImageRepository, tag: string): Promise<string> {
     const { ref, auth } = await this.#access(client, repo);
-    return (await this.#oci.resolve(ref, tag, auth, `${ref.canonical}:${tag}`)).digest;
+    return (await tagDigest(ref, tag, auth, this.#digestOptions, `${ref.canonical}:${tag}`)).digest;
   }
 
   /** The image reference and the credentials/CA of the ImageRepository's Secrets; checks its spec. */

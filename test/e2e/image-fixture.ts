@@ -25,6 +25,12 @@ function cranePath(): string {
 /** Pushes images with crane: `push(repo, tag)` makes a one-layer image the first time, then tags it. */
 export async function imagePusher(reg: Registry): Promise<{
   push(repository: string, tag: string): Promise<void>;
+  /**
+   * Pushes a two-platform image (linux/amd64, linux/arm64) as an OCI image index at
+   * <repository>:<tag>; the platform images live in <repository>-platforms (so their tags never
+   * reach the scanned tag list). Returns the index digest and each platform manifest's digest.
+   */
+  pushIndex(repository: string, tag: string): Promise<{ index: string; platforms: string[] }>;
   dispose(): void;
 }> {
   const crane = cranePath();
@@ -66,6 +72,43 @@ export async function imagePusher(reg: Registry): Promise<{
       }
       const [first] = (await run(crane, ['ls', ref], { env, timeout: 30_000 })).stdout.trim().split('\n');
       await run(crane, ['tag', `${ref}:${first ?? ''}`, tag], { env, timeout: 30_000 });
+    },
+    async pushIndex(repository, tag) {
+      const parts = `${reg.host}/${repository}-platforms`;
+      const platforms: string[] = [];
+      for (const platform of ['linux/amd64', 'linux/arm64']) {
+        const arch = platform.split('/')[1] ?? '';
+        const part = `${parts}:${tag}-${arch}`;
+        const dir = mkdtempSync(join(home, 'layer-'));
+        writeFileSync(join(dir, 'hello.txt'), `image ${repository} ${tag} for ${platform}\n`);
+        await run('tar', ['-czf', join(dir, 'layer.tgz'), '-C', dir, 'hello.txt'], { timeout: 30_000 });
+        await run(crane, ['append', '--oci-empty-base', '-f', join(dir, 'layer.tgz'), '-t', part], {
+          env,
+          timeout: 60_000,
+        });
+        await run(crane, ['mutate', '--set-platform', platform, '-t', part, '--', part], {
+          env,
+          timeout: 60_000,
+        });
+        platforms.push((await run(crane, ['digest', '--', part], { env, timeout: 30_000 })).stdout.trim());
+      }
+      const ref = `${reg.host}/${repository}:${tag}`;
+      await run(
+        crane,
+        [
+          'index',
+          'append',
+          '-m',
+          `${parts}@${platforms[0] ?? ''}`,
+          '-m',
+          `${parts}@${platforms[1] ?? ''}`,
+          '-t',
+          ref,
+        ],
+        { env, timeout: 60_000 },
+      );
+      const index = (await run(crane, ['digest', '--', ref], { env, timeout: 30_000 })).stdout.trim();
+      return { index, platforms };
     },
     dispose: () => rmSync(home, { recursive: true, force: true }),
   };
