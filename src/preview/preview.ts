@@ -57,9 +57,10 @@ export interface PreviewRequest {
   /**
    * The pull request `head` belongs to, when its commit may live only in a fork: its head ref is
    * fetched from the target repository (`refs/pull/<n>/head`, GitLab `refs/merge-requests/<n>/head`)
-   * before `head` is resolved.
+   * before `head` is resolved. `open`: the numbers of the host's open pull requests, when known
+   * (the mirror's heads of the others are deleted then).
    */
-  pullRequest?: { number: number; style: 'pull' | 'merge-requests' };
+  pullRequest?: { number: number; style: 'pull' | 'merge-requests'; open?: readonly number[] };
 }
 
 /** One app to look at: the Application as it is (or would be) at base and at head. */

@@ -212,10 +212,22 @@ export class PullRequestPreviewer {
       pr: `${ev.repo.owner}/${ev.repo.repo}#${ev.number}`,
       head: ev.headSha,
     };
+    // A fork's head is fetched into the mirror; the heads of pull requests the host no longer lists
+    // as open (closed, merged) are deleted then. Unknown when the listing fails: only the age and
+    // count limits apply.
+    const open = ev.fromFork
+      ? await host
+          .listPullRequests(ev.repo, { state: 'open' })
+          .then((l) => [...new Set([ev.number, ...l.map((p) => p.number)])])
+          .catch((e: unknown) => {
+            this.#o.log.warn({ ...fields, err: errText(e) }, 'open pull requests not listed');
+            return undefined;
+          })
+      : undefined;
     const report = await publishPreview(host, ev.repo, pr, async (): Promise<PreviewReport> => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.#preview(spec, ev);
+          return await this.#preview(spec, ev, open);
         } catch (e) {
           // Nobody retries a preview a webhook started: a failure of the moment (an apiserver or
           // Git server busy, a connection reset) is tried again before the PR is told it failed.
@@ -245,7 +257,7 @@ export class PullRequestPreviewer {
   }
 
   /** One preview of the pull request's head against its target branch as the fleet follows it now. */
-  #preview(spec: PullRequestPreview, ev: PullRequestEvent): Promise<PreviewReport> {
+  #preview(spec: PullRequestPreview, ev: PullRequestEvent, open?: number[]): Promise<PreviewReport> {
     return previewChange(
       { ...this.#o.preview, client: this.#o.client },
       {
@@ -258,6 +270,7 @@ export class PullRequestPreviewer {
               pullRequest: {
                 number: ev.number,
                 style: ev.provider === 'gitlab' ? ('merge-requests' as const) : ('pull' as const),
+                ...(open ? { open } : {}),
               },
             }
           : {}),

@@ -1,8 +1,8 @@
 // GitSources.fetchPullRequestHead against a real Git smart-HTTP server (git http-backend) whose
 // repository carries a host-style `refs/pull/<n>/head` that no branch points at, as a fork's pull
-// request does on GitHub and Gitea.
+// request does on GitHub and Gitea; and the heads of pull requests no longer open leaving the mirror.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +114,27 @@ describe('fetching a pull request head into the mirror', () => {
     const s = sources();
     expect(await s.fetchPullRequestHead(base, undefined, { number: 3, style: 'merge-requests' })).toBe(mrSha);
     expect((await s.resolve(base, mrSha)).sha).toBe(mrSha);
+  });
+
+  it('deletes the heads of pull requests the host no longer lists as open', async () => {
+    const cacheDir = mkdtempSync(join(root, 'cache-'));
+    const s = new GitSources({ cacheDir, timeoutMs: 20_000 });
+    await s.fetchPullRequestHead(base, undefined, { number: 3, style: 'merge-requests' });
+    await s.fetchPullRequestHead(base, undefined, { number: 7, style: 'pull' });
+    const [mirror = ''] = readdirSync(join(cacheDir, 'mirrors'));
+    const pullRefs = (): string =>
+      git([
+        '--git-dir',
+        join(cacheDir, 'mirrors', mirror),
+        'for-each-ref',
+        '--format=%(refname)',
+        'refs/gitfleet',
+      ]);
+    expect(pullRefs().split('\n').sort()).toEqual(['refs/gitfleet/pull/3', 'refs/gitfleet/pull/7']);
+    // #3 was closed: the next fetch of a pull request head, with the host's open list, removes it.
+    await s.fetchPullRequestHead(base, undefined, { number: 7, style: 'pull', open: [7] });
+    expect(pullRefs()).toBe('refs/gitfleet/pull/7');
+    expect((await s.resolve(base, 'main')).sha).toBe(mainSha);
   });
 
   it('refuses a number that is not a positive integer and fails for a pull request the host lacks', async () => {

@@ -33,6 +33,7 @@ import {
   type DeniedNetworks,
   type Resolver,
 } from './network.js';
+import { tidyPullRefs } from './pull-refs.js';
 import { findNamedRef, findTagByRange, isFullSha, isShaLike, treePath } from './revision.js';
 import { PromiseMemo } from './memo.js';
 import { SharedTasks } from './shared.js';
@@ -272,7 +273,7 @@ export class GitSources {
   async fetchPullRequestHead(
     url: string,
     creds: GitCredentials | undefined,
-    pr: { number: number; style: 'pull' | 'merge-requests' },
+    pr: { number: number; style: 'pull' | 'merge-requests'; open?: readonly number[] },
     opts: { signal?: AbortSignal } = {},
   ): Promise<string> {
     const loc = locateRepo(url);
@@ -324,6 +325,13 @@ export class GitSources {
     // The fetch ran with these credentials: the server accepted them.
     remember(this.#proofs, proofKey(loc, identity), startedAt);
     if (!sha) throw notFound(loc, remote, 'the host advertised no commit for it');
+    // Heads of pull requests no longer open (`pr.open`), unused or too many go (pull-refs.ts).
+    await tidyPullRefs(
+      dir,
+      pr.number,
+      { now: this.#opts.now(), ...(pr.open ? { open: pr.open } : {}) },
+      this.#exec(loc, opts.signal),
+    ).catch((e: unknown) => this.#log?.warn({ err: String(e) }, 'pull request refs not tidied'));
     return sha;
   }
 
