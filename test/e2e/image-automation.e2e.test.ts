@@ -2,7 +2,8 @@
 // images pushed by crane, the real Git server, and the hub's own wiring (startHub runs the image
 // controller while leader). A new tag in range → one commit changing exactly the marked lines; a
 // tag out of range → nothing; racing writers → one linear history with every change; a push the
-// server refuses → a clear error and nothing pushed; a `:digest` marker → the registry's digest.
+// server refuses → a clear error and nothing pushed; a `:digest` marker → refused by name while the
+// policy reflects no digest, then the registry's digest (an image index's for a multi-arch tag).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -288,7 +289,32 @@ describe('image update automation', () => {
       values.replace('digest: ""', `digest: "${digest}"`),
     );
     expect(await log(repo)).toHaveLength(2);
-  }, 120_000);
+
+    // A multi-arch tag (an OCI image index of linux/amd64 and linux/arm64): the digest written is
+    // the index's, which pins every platform, never one platform's manifest.
+    const multi = await pusher.pushIndex('team/pinned', '3.1.0');
+    expect(multi.platforms).not.toContain(multi.index);
+    await waitFor(
+      'commit of the index digest',
+      async () => {
+        const a = await get<ImageUpdateAutomation>('ImageUpdateAutomation');
+        return a.status?.observedPolicies?.pinned === `${image}:3.1.0@${multi.index}` &&
+          a.status.lastPushCommit !== pushed.status?.lastPushCommit
+          ? a
+          : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    expect((await get<ImagePolicy>('ImagePolicy')).status?.latestRef).toEqual({
+      name: image,
+      tag: '3.1.0',
+      digest: multi.index,
+    });
+    expect(await show(repo, 'HEAD:deploy/values.yaml')).toBe(
+      values.replace('digest: ""', `digest: "${multi.index}"`),
+    );
+    expect(await log(repo)).toHaveLength(3);
+  }, 180_000);
 
   it('racing writers end in one linear history holding every change (fresh clone and retry)', async () => {
     const repo = `race-${Date.now()}`;
