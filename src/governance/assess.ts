@@ -23,6 +23,15 @@ export interface GovernanceVerdict {
 }
 
 /**
+ * A watch-fed cache of the controller namespace's Projects (the Application controller's
+ * informer, which also re-examines a Project's apps when it changes).
+ */
+export interface ProjectCache {
+  readonly synced: boolean;
+  get(namespace: string, name: string): Project | undefined;
+}
+
+/**
  * The Application's Project: the named one from the controller namespace, or the built-in
  * least-privilege `default` while no Project named `default` exists. Undefined for a missing project
  * other than `default`.
@@ -32,11 +41,14 @@ export async function loadProject(
   namespace: string,
   name: string,
   signal?: AbortSignal,
+  cache?: ProjectCache,
 ): Promise<Project | undefined> {
-  const found = await mgmt.getOrUndefined<Project>(
-    { apiVersion: API_VERSION, kind: 'Project', namespace, name },
-    signal,
-  );
+  const found = cache?.synced
+    ? cache.get(namespace, name)
+    : await mgmt.getOrUndefined<Project>(
+        { apiVersion: API_VERSION, kind: 'Project', namespace, name },
+        signal,
+      );
   if (found) return found;
   return name === DEFAULT_PROJECT_NAME ? builtinDefaultProject(namespace) : undefined;
 }
@@ -73,10 +85,12 @@ export async function assessSource(req: {
   controllerNamespace: string;
   app: Application;
   signal?: AbortSignal;
+  /** Read the Project from this cache once it has synced, instead of a GET. */
+  projects?: ProjectCache;
 }): Promise<SourceVerdict> {
   const { app } = req;
   const name = app.spec.project ?? DEFAULT_PROJECT_NAME;
-  const project = await loadProject(req.mgmt, req.controllerNamespace, name, req.signal);
+  const project = await loadProject(req.mgmt, req.controllerNamespace, name, req.signal, req.projects);
   if (!project)
     return { project, violations: [`project ${name} does not exist in ${req.controllerNamespace}`] };
   const cluster = app.spec.destination.name ?? 'in-cluster';

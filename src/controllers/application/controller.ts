@@ -20,6 +20,7 @@ import { formatObjectRef, groupOf } from '../../core/object-ref.js';
 import { GitfleetError } from '../../core/errors.js';
 import type { KubeClient } from '../../kube/client.js';
 import { Informer } from '../../kube/informer.js';
+import type { Project } from '../../api/project.js';
 import type { KubeObject } from '../../kube/types.js';
 import { InventoryStore } from '../../engine/inventory/store.js';
 import type { Manifest } from '../../engine/manifest.js';
@@ -173,7 +174,7 @@ export class ApplicationController {
   /** The revision and render a running operation's next look reuses. */
   readonly #continuing: ContinuationCache;
   #informer: Informer | undefined;
-  #projects: Informer | undefined;
+  #projects: Informer<Project> | undefined;
 
   constructor(opts: ApplicationControllerOptions) {
     this.#o = {
@@ -234,10 +235,11 @@ export class ApplicationController {
     this.#informer.start();
     // A Project change (a rule, a window, a policy) re-examines its Applications at once, not at
     // the next poll. Errors (no Project CRD yet) are retried by the informer itself.
-    this.#projects = new Informer(this.#o.client, {
+    this.#projects = new Informer<Project>(this.#o.client, {
       apiVersion: API_VERSION,
       kind: 'Project',
       namespace: this.#o.controllerNamespace,
+      dropManagedFields: true,
     });
     this.#projects.on('event', (ev) => {
       if (ev.type === 'error' || ev.type === 'synced') return;
@@ -420,6 +422,7 @@ export class ApplicationController {
         mgmt: client,
         controllerNamespace: this.#o.controllerNamespace,
         app,
+        ...(this.#projects ? { projects: this.#projects } : {}),
       });
       // Multi-source: every source's repository, each refusal naming its index.
       const violations = withSourcesViolations(app, early.project, early.violations);
