@@ -23,7 +23,8 @@ import { FatalWaitError, waitFor } from '../harness/wait.js';
  * Issue 16: an agent the hub refuses for its version is recorded where operators look. An agent
  * two minors ahead of the hub (a build of this tree whose package.json says so, as an image tag
  * would) gets AgentCompatible=False/VersionSkew on its Cluster and one Warning Event, and the
- * Cluster keeps the version of the last agent served; the tree's own agent then clears it.
+ * Cluster keeps the version of the last agent served; the tree's own agent then clears it. While
+ * both run side by side (a roll-out), the condition stays True and names the refused one.
  */
 const repoRoot = join(import.meta.dirname, '..', '..');
 const treeVersion = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string })
@@ -36,6 +37,8 @@ let mgmt: ClusterHandle;
 let edge: TestCluster;
 let hub: ManagedProcess | undefined;
 let agent: ManagedProcess | undefined;
+/** An agent kept running beside `agent` (the old pod of a roll-out). */
+let old: ManagedProcess | undefined;
 let logDir: string;
 let tokenFile: string;
 let hubPort: number;
@@ -54,8 +57,10 @@ function buildAt(version: string): string {
   return dir;
 }
 
-async function runAgent(dir: string, tag: string): Promise<void> {
-  await agent?.stop();
+/** Starts an agent of `dir`; the previous one is stopped, or kept running `alongside`. */
+async function runAgent(dir: string, tag: string, alongside = false): Promise<void> {
+  if (alongside) old = agent;
+  else await agent?.stop();
   agent = startProcess({
     name: `agent-${tag}-${Date.now()}`,
     command: process.execPath,
@@ -92,7 +97,12 @@ async function runAgent(dir: string, tag: string): Promise<void> {
 const alive = (): void => {
   if (!hub?.running) throw new FatalWaitError(`the hub exited:\n${hub?.tail() ?? ''}`);
   if (agent && !agent.running) throw new FatalWaitError(`the agent exited:\n${agent.tail()}`);
+  if (old && !old.running) throw new FatalWaitError(`the old agent exited:\n${old.tail()}`);
 };
+
+/** How many refusals the current agent has logged so far (its whole log). */
+const refusals = (): number =>
+  (agent?.tail(Number.MAX_SAFE_INTEGER).match(/outside the supported skew with hub/g) ?? []).length;
 
 const getCluster = (): Promise<Cluster> =>
   mgmt.admin.get<Cluster>({
@@ -149,6 +159,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await old?.stop();
   await agent?.stop();
   await hub?.stop();
   await edge?.stop();
@@ -168,8 +179,39 @@ describe('agent version skew on the Cluster', () => {
       { timeoutMs: 120_000 },
     );
 
-    // 2. An agent two minors ahead: refused by name, and the refusal is on the Cluster.
-    await runAgent(buildAt(tooNew), tooNew);
+    const servedSince = compat(await getCluster())?.lastTransitionTime;
+
+    // 2. A roll-out: an agent two minors ahead starts while the served one keeps running. The hub
+    // refuses it, but a served agent is still connected: the condition stays True and names it.
+    await runAgent(buildAt(tooNew), tooNew, true);
+    const noted = await waitFor(
+      'the refused agent named in AgentCompatible=True',
+      async () => {
+        alive();
+        const c = compat(await getCluster());
+        if (c?.message.includes('also connected and refused')) return c;
+        throw new Error(JSON.stringify(c));
+      },
+      { timeoutMs: 120_000 },
+    );
+    expect(noted).toMatchObject({ status: 'True', reason: 'WithinSkew', lastTransitionTime: servedSince });
+    expect(noted.message).toContain(`agent version ${tooNew} is outside the supported skew`);
+    // Its retries, each judged against both agents, change nothing: still True, no Warning.
+    const seenRefusals = refusals();
+    await waitFor(
+      'the refused agent retrying beside the served one',
+      () => (alive(), refusals() >= seenRefusals + 3),
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    expect(compat(await getCluster())).toMatchObject({ status: 'True', lastTransitionTime: servedSince });
+    expect(await events('VersionSkew')).toEqual([]);
+
+    // 3. The roll-out ends with the new agent alone: refused by name, and the refusal is on the
+    // Cluster (once the old agent's connection is gone).
+    await old?.stop();
+    old = undefined;
     const refused = await waitFor(
       'AgentCompatible=False on the Cluster',
       async () => {
@@ -194,18 +236,14 @@ describe('agent version skew on the Cluster', () => {
     expect(warnings[0]?.message).toBe(cond?.message);
     // The refused agent retries every poll; the Event is not repeated. Wait for the agent's log to
     // show several refusals (after the condition was written) before counting.
-    await waitFor(
-      'the refused agent retrying',
-      () => {
-        alive();
-        return (agent?.tail(400).match(/outside the supported skew with hub/g) ?? []).length >= 3;
-      },
-      { timeoutMs: 120_000 },
-    );
+    const before = refusals();
+    await waitFor('the refused agent retrying', () => (alive(), refusals() >= before + 3), {
+      timeoutMs: 120_000,
+    });
     const again = await events('VersionSkew');
     expect(again.reduce((n, e) => n + ((e as { count?: number }).count ?? 1), 0)).toBe(1);
 
-    // 3. The tree's agent again: served, the condition turns True and a Normal Event says so.
+    // 4. The tree's agent again: served, the condition turns True and a Normal Event says so.
     await runAgent(repoRoot, treeVersion);
     const cleared = await waitFor(
       'AgentCompatible=True again',
