@@ -25,7 +25,15 @@ import { waitFor } from '../../test/harness/wait.js';
 const { values } = parseArgs({ options: { canaries: { type: 'string', default: '100' } } });
 const N = Number(values.canaries);
 const INTERVAL_MS = 1000;
-const fleet = await startFleet({ clusters: ['delivery'] });
+// Each canary runs 2 stable pods and 1 canary pod; a kwok node takes 110 pods, so the nodes are
+// sized for N (with 100 canaries on 2 nodes, 82 canary pods stayed unscheduled and the bench waited
+// forever). The run directory is outside .gitfleet-run: every test run prunes that to 5 runs.
+const NODES = Math.max(2, Math.ceil((N * 3 + 20) / 100));
+const fleet = await startFleet({
+  clusters: ['delivery'],
+  nodesPerCluster: NODES,
+  baseDir: join(tmpdir(), 'gitfleet-bench', 'runs'),
+});
 const cluster = fleet.clusters[0];
 if (!cluster) throw new Error('no cluster');
 const client = new KubeClient(await loadConnection({ file: cluster.kubeconfig }));
