@@ -80,6 +80,42 @@ const NON_FAST_FORWARD =
 const PROTECTED =
   /protected branch|GH006|pre-receive hook declined|not allowed to push|push declined|You are not allowed|\[remote rejected\]/iu;
 
+/** What hosts say when branch protection refuses a push (Gitea, GitHub's GH006, GitLab). */
+const BRANCH_PROTECTED = /protected branch|GH006|protected branches/iu;
+
+/**
+ * The error for a push the server refused for good. Branch protection gets its own code
+ * (`gitwrite.BranchProtected`) and names the repository and branch, since the fix is on the host
+ * (allow the bot to push) or in the spec (push to another branch and open a pull request).
+ */
+export function pushRefusal(
+  text: string,
+  stderr: string,
+  repoURL: string,
+  pushBranch: string,
+  scrub: (s: string) => string,
+): PushRefusedError {
+  const detail = scrub(stderr.trim())
+    .split('\n')
+    .filter((l) => /remote:|error:|!/u.test(l))
+    .slice(-3)
+    .join(' | ');
+  const tail = `nothing was pushed${detail ? ` (${detail})` : ''}`;
+  const repo = redactUrl(repoURL);
+  if (BRANCH_PROTECTED.test(text))
+    return new PushRefusedError(
+      'gitwrite.BranchProtected',
+      `${repo}: branch ${pushBranch} is protected and the server refused the push; ${tail}. ` +
+        'Allow this identity to push to it on the Git host, or push to another branch and open a pull request',
+    );
+  const reason = PROTECTED.test(text)
+    ? `the server refused the push to ${pushBranch} (branch protection or missing write permission)`
+    : /returned error: 40[13]|Authentication failed|could not read Username/iu.test(text)
+      ? `the write credentials were refused for ${pushBranch}`
+      : `push to ${pushBranch} failed`;
+  return new PushRefusedError('gitwrite.PushRefused', `${repo}: ${reason}; ${tail}`);
+}
+
 export class GitWriter {
   readonly #o: Required<GitWriterOptions>;
 
@@ -205,21 +241,7 @@ export class GitWriter {
         !/protected branch|GH006|not allowed to push|push declined/iu.test(text)
       )
         return 'retry';
-      const scrub = scrubber(req.creds);
-      const reason = PROTECTED.test(text)
-        ? `the server refused the push to ${pushBranch} (branch protection or missing write permission)`
-        : /returned error: 40[13]|Authentication failed|could not read Username/iu.test(text)
-          ? `the write credentials were refused for ${pushBranch}`
-          : `push to ${pushBranch} failed`;
-      const detail = scrub(push.stderr.trim())
-        .split('\n')
-        .filter((l) => /remote:|error:|!/u.test(l))
-        .slice(-3)
-        .join(' | ');
-      throw new PushRefusedError(
-        'gitwrite.PushRefused',
-        `${redactUrl(req.repoURL)}: ${reason}; nothing was pushed${detail ? ` (${detail})` : ''}`,
-      );
+      throw pushRefusal(text, push.stderr, req.repoURL, pushBranch, scrubber(req.creds));
     } finally {
       await rm(home, { recursive: true, force: true });
     }

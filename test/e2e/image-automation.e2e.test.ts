@@ -13,6 +13,7 @@ import type { ImagePolicy, ImageRepository, ImageUpdateAutomation } from '../../
 import { GitWriter, PushRefusedError } from '../../src/gitwrite/writer.js';
 import type { KubeObject } from '../../src/kube/index.js';
 import { git } from '../harness/git.js';
+import { startGitea, type Gitea } from '../harness/gitea.js';
 import { startRegistry, type Registry } from '../harness/registry.js';
 import { startTenant, type Tenant } from '../harness/tenant.js';
 import { waitFor } from '../harness/wait.js';
@@ -22,6 +23,8 @@ let t: Tenant;
 let reg: Registry;
 let pusher: Awaited<ReturnType<typeof imagePusher>>;
 let work: string;
+/** Started by the branch protection test only. */
+let gitea: Gitea | undefined;
 
 const DEPLOY = (img: string): string =>
   [
@@ -95,6 +98,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   t?.stop();
+  await gitea?.stop();
   pusher?.dispose();
   await reg?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
@@ -315,6 +319,115 @@ describe('image update automation', () => {
     );
     expect(await log(repo)).toHaveLength(3);
   }, 180_000);
+
+  it('a push refused by branch protection on real Gitea is named, records nothing, leaves no branch, and goes through once lifted', async () => {
+    gitea = await startGitea(join(work, 'gitea'), join(t.fleet.info.runDir, 'logs'));
+    const g = gitea;
+    const owner = g.admin.username;
+    const repo = `guarded-${Date.now()}`;
+    const image = `${reg.host}/team/guarded`;
+    const file = `image: ${image}:1.0.0 # {"$imagepolicy": "${t.ns}:guarded"}\nreplicas: 1\n`;
+    await g.api('POST', '/user/repos', { name: repo, default_branch: 'main', auto_init: true });
+    await g.api('POST', `/repos/${owner}/${repo}/contents/deploy/web.yaml`, {
+      content: Buffer.from(file).toString('base64'),
+      branch: 'main',
+      message: 'add web',
+    });
+    const head = async (): Promise<string> =>
+      (await g.api<{ commit: { id: string } }>('GET', `/repos/${owner}/${repo}/branches/main`)).commit.id;
+    const branches = async (): Promise<string[]> =>
+      (await g.api<{ name: string }[]>('GET', `/repos/${owner}/${repo}/branches`)).map((b) => b.name).sort();
+    const before = await head();
+    await g.api('POST', `/repos/${owner}/${repo}/branch_protections`, {
+      branch_name: 'main',
+      enable_push: false,
+    });
+    await pusher.push('team/guarded', '2.0.0');
+    const c = t.hub.admin;
+    await c.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'gitea-writer', namespace: t.ns },
+      stringData: { username: owner, password: g.admin.password },
+    } as KubeObject);
+    await c.create<ImageRepository>({
+      apiVersion: API_VERSION,
+      kind: 'ImageRepository',
+      metadata: { name: 'guarded', namespace: t.ns },
+      spec: {
+        image,
+        interval: '1s',
+        secretRef: { name: 'registry' },
+        certSecretRef: { name: 'registry-ca' },
+      },
+    });
+    await c.create<ImagePolicy>({
+      apiVersion: API_VERSION,
+      kind: 'ImagePolicy',
+      metadata: { name: 'guarded', namespace: t.ns, labels: { guarded: 'yes' } },
+      spec: { imageRepositoryRef: { name: 'guarded' }, policy: { semver: { range: '^2.0.0' } } },
+    });
+    const repoURL = `${g.url}/${owner}/${repo}.git`;
+    await c.create<ImageUpdateAutomation>({
+      apiVersion: API_VERSION,
+      kind: 'ImageUpdateAutomation',
+      metadata: { name: 'guarded', namespace: t.ns },
+      spec: {
+        interval: '1s',
+        policySelector: { matchLabels: { guarded: 'yes' } },
+        git: {
+          repoURL,
+          secretRef: { name: 'gitea-writer' },
+          checkout: { branch: 'main' },
+          commit: { author: { name: 'gitfleet bot', email: 'bot@gitfleet.dev' } },
+        },
+        update: { path: 'deploy' },
+      },
+    });
+    const get = (): Promise<ImageUpdateAutomation> =>
+      c.get<ImageUpdateAutomation>({
+        apiVersion: API_VERSION,
+        kind: 'ImageUpdateAutomation',
+        namespace: t.ns,
+        name: 'guarded',
+      });
+    const refused = await waitFor(
+      'BranchProtected condition',
+      async () => {
+        const r = (await get()).status?.conditions?.find((x) => x.type === 'Ready');
+        return r?.reason === 'BranchProtected' ? r : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    expect(refused.status).toBe('False');
+    expect(refused.message).toContain(`${repoURL}: branch main is protected`);
+    expect(refused.message).toContain('nothing was pushed');
+    expect(refused.message).not.toContain(g.admin.password);
+    // Nothing recorded as updated, nothing half-done on the host.
+    const a = await get();
+    expect(a.status?.lastPushCommit).toBeUndefined();
+    expect(a.status?.observedPolicies).toBeUndefined();
+    expect(await head()).toBe(before);
+    expect(await branches()).toEqual(['main']);
+    // Protection lifted: a following pass pushes the update.
+    await g.api('DELETE', `/repos/${owner}/${repo}/branch_protections/main`);
+    const pushed = await waitFor(
+      'push after the protection is lifted',
+      async () => {
+        const x = await get();
+        return x.status?.lastPushCommit ? x : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    expect(pushed.status?.conditions?.[0]?.reason).toBe('Pushed');
+    expect(await head()).toBe(pushed.status?.lastPushCommit);
+    expect(await branches()).toEqual(['main']);
+    const content = await g.api<{ content: string }>(
+      'GET',
+      `/repos/${owner}/${repo}/contents/deploy/web.yaml?ref=main`,
+    );
+    expect(Buffer.from(content.content, 'base64').toString('utf8')).toBe(file.replace(':1.0.0', ':2.0.0'));
+  }, 300_000);
 
   it('racing writers end in one linear history holding every change (fresh clone and retry)', async () => {
     const repo = `race-${Date.now()}`;
