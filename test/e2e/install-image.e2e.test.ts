@@ -38,7 +38,18 @@ import { FatalWaitError, waitFor } from '../harness/wait.js';
  * image's own git and tar); as an agent of that hub, on a cluster of its own, it heartbeats (the
  * hub records its version, heartbeat and AgentCompatible on the Cluster) and syncs its assignment.
  */
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+/** Runs a build step; a failure carries its output (tsc prints its errors on stdout). */
+async function run(cmd: string, args: string[], opts: Parameters<typeof execFileAsync>[2]): Promise<void> {
+  try {
+    await execFileAsync(cmd, args, opts);
+  } catch (e) {
+    const out = e as { stdout?: string; stderr?: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed:\n${out.stdout ?? ''}\n${out.stderr ?? ''}`, {
+      cause: e,
+    });
+  }
+}
 const treeVersion = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string })
   .version;
 let fleet: TestFleet;
