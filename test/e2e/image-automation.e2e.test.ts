@@ -420,11 +420,19 @@ describe('image update automation', () => {
       { timeoutMs: 120_000, intervalMs: 500 },
     );
     expect(pushed.status?.conditions?.[0]?.reason).toBe('Pushed');
-    expect(await head()).toBe(pushed.status?.lastPushCommit);
+    // Gitea records a push in its database in the background: read its branch until it has it.
+    await waitFor(
+      'Gitea main at the pushed commit',
+      async () => (await head()) === pushed.status?.lastPushCommit,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      },
+    );
     expect(await branches()).toEqual(['main']);
     const content = await g.api<{ content: string }>(
       'GET',
-      `/repos/${owner}/${repo}/contents/deploy/web.yaml?ref=main`,
+      `/repos/${owner}/${repo}/contents/deploy/web.yaml?ref=${pushed.status?.lastPushCommit ?? 'main'}`,
     );
     expect(Buffer.from(content.content, 'base64').toString('utf8')).toBe(file.replace(':1.0.0', ':2.0.0'));
   }, 300_000);
