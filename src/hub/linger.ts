@@ -22,7 +22,9 @@ export const defaultLingerOptions = (): LingerOptions => ({ maxMs: 1000, maxByte
  * closes as before.
  */
 export function lingerOnClose(incoming: IncomingMessage, opts: LingerOptions = defaultLingerOptions()): void {
-  const socket = incoming.socket;
+  // Gone already (the client hung up): nothing to linger on.
+  const socket = incoming.socket as IncomingMessage['socket'] | null;
+  if (!socket || socket.destroyed) return;
   const closeNow = socket.destroySoon.bind(socket);
   let lingering = false;
   socket.destroySoon = (): void => {
