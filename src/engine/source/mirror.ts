@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { redactUrl } from '../errors.js';
 import { gitArgs, runGit, runGitResult, unreachable, type ExecOptions } from './git-exec.js';
@@ -119,8 +119,10 @@ async function fetchInto(
     { ...exec, gitDir: dir, remote: true },
   );
   // An empty repository advertises no HEAD: keep whatever the mirror had. `head` matched
-  // `refs/heads/\S+` in remoteHead, so it cannot be read as an option.
-  if (head) await runGit(['symbolic-ref', 'HEAD', head], { ...exec, gitDir: dir, remote: false });
+  // `refs/heads/\S+` in remoteHead, so it cannot be read as an option. Unchanged (every poll but
+  // the first): nothing to write.
+  if (head && (await headRef(dir, exec)) !== head)
+    await runGit(['symbolic-ref', 'HEAD', head], { ...exec, gitDir: dir, remote: false });
 }
 
 /**
@@ -168,6 +170,11 @@ export async function listRefs(dir: string, exec: ExecOptions): Promise<MirrorRe
 
 /** The branch the mirror's HEAD names (the remote's default branch), if any. */
 export async function headRef(dir: string, exec: ExecOptions): Promise<string | undefined> {
+  // Only symbolic-ref above writes the mirror's HEAD, as `ref: <name>`: read it without a process.
+  // Anything else (a detached HEAD, another ref storage) is git's to answer.
+  const text = await readFile(join(dir, 'HEAD'), 'utf8').catch(() => '');
+  const named = /^ref: (refs\/heads\/[^\s]+)\n?$/.exec(text)?.[1];
+  if (named) return named;
   const r = await runGitResult(['symbolic-ref', '-q', 'HEAD'], { ...exec, gitDir: dir, remote: false });
   return (r.exitCode === 0 && r.stdout.trim()) || undefined;
 }
