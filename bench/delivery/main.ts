@@ -8,7 +8,7 @@
 // The controller has a client of its own, so its request counts are its own (the bench polls
 // through another).
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -138,8 +138,14 @@ const restored = await waitFor(
 );
 // Prometheus scrapes every second: the error becomes visible to a query up to one scrape later.
 const failureToRestoredMs = restored - failingSince;
+// From the failing measurement itself (its time as recorded in status) to the stable version
+// serving alone: what the controller adds, without the scrape and the wait for the next interval.
+const failedAt = Date.parse(
+  (await canary(ns)).status?.lastAnalysis?.metrics[0]?.measurements.at(-1)?.at ?? new Date().toISOString(),
+);
+const failedMeasurementToRestoredMs = restored - failedAt;
 console.log(
-  `errors set → stable restored: ${failureToRestoredMs} ms (interval ${INTERVAL_MS} ms, scrape 1 s; machine shared)`,
+  `errors set → stable restored: ${failureToRestoredMs} ms; failing measurement → stable restored: ${failedMeasurementToRestoredMs} ms (interval ${INTERVAL_MS} ms, scrape 1 s; goal ≤ interval + 2 s; machine shared)`,
 );
 
 // 2. CPU with N canaries analysing every second.
@@ -189,7 +195,7 @@ console.log(
   `${N} canaries analysing every ${INTERVAL_MS} ms: controller process CPU ${cpuPct.toFixed(1)}% of one core over ${wallMs} ms; ${measured} measurements taken in that window (ideal ${N * Math.round(wallMs / INTERVAL_MS)}); controller API requests/s ${JSON.stringify(perSecond)} (machine shared)`,
 );
 console.log(
-  `RESULT ${JSON.stringify({ failureToRestoredMs, intervalMs: INTERVAL_MS, canaries: N, setupAndInitializedMs: setupMs, initializedMs, analysingMs, cpuPercentOfCore: Number(cpuPct.toFixed(1)), measurements: measured, controllerRequestsPerSecond: perSecond })}`,
+  `RESULT ${JSON.stringify({ failureToRestoredMs, failedMeasurementToRestoredMs, loadAverage: loadavg().map((x) => Number(x.toFixed(1))), intervalMs: INTERVAL_MS, canaries: N, setupAndInitializedMs: setupMs, initializedMs, analysingMs, cpuPercentOfCore: Number(cpuPct.toFixed(1)), measurements: measured, controllerRequestsPerSecond: perSecond })}`,
 );
 controller.stop();
 await prom.stop();

@@ -76,7 +76,9 @@ export class DeliveryController {
     });
     this.#queue = new WorkQueue({
       handler: (key) => this.#reconcile(key),
-      concurrency: o.concurrency ?? 8,
+      // Reconciles mostly wait on the apiserver and the metric providers: at 8, 100 canaries
+      // measuring every second got 74 measurements in 20 s at 4% of a core (bench/delivery).
+      concurrency: o.concurrency ?? 32,
       onError: (key, err) => {
         o.log.warn({ canary: key, err: String(err) }, 'canary reconcile failed');
         this.#queue.addAfter(key, 2000);
@@ -137,12 +139,12 @@ export class DeliveryController {
   async #reconcile(key: string): Promise<void> {
     const [namespace, name] = key.split('/') as [string, string];
     const kube = this.#o.client;
-    const canary = await kube.getOrUndefined<Canary>({
-      apiVersion: API_VERSION,
-      kind: 'Canary',
-      namespace,
-      name,
-    });
+    // The watch's copy once listed (a GET per reconcile was a fifth of the requests at 100
+    // canaries): a copy that lags behind a write only makes the conditional status write fail
+    // with a conflict, and the reconcile runs again on what was written.
+    const canary = this.#informer.synced
+      ? structuredClone(this.#informer.get(namespace, name))
+      : await kube.getOrUndefined<Canary>({ apiVersion: API_VERSION, kind: 'Canary', namespace, name });
     if (!canary || canary.metadata.deletionTimestamp || !this.#mine(canary)) return;
     const where = `Canary ${namespace}/${name}`;
     const spec = canary.spec;
@@ -150,12 +152,17 @@ export class DeliveryController {
       await this.#fail(canary, `${where}: spec.strategy needs exactly one of canary or blueGreen`);
       return;
     }
-    const target = await kube.getOrUndefined<TargetDeployment>({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      namespace,
-      name: spec.targetRef.name,
-    });
+    // The target and the slots at once (nothing this reconcile does before applyPlan changes the
+    // slots): at 100 canaries, a reconcile's waits on the apiserver, not CPU, bounded the queue.
+    const [target, slots] = await Promise.all([
+      kube.getOrUndefined<TargetDeployment>({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        namespace,
+        name: spec.targetRef.name,
+      }),
+      observeSlots(kube, canary),
+    ]);
     if (!target) {
       await this.#fail(
         canary,
@@ -170,8 +177,6 @@ export class DeliveryController {
     const owner = canary.metadata.annotations?.[OWNER_ANNOTATION];
     const [appNs, app] = owner?.includes('/') ? (owner.split('/') as [string, string]) : [namespace, name];
     let analysisNext: number | undefined;
-    // Read once: nothing this reconcile does before applyPlan changes the slots.
-    const slots = await observeSlots(kube, canary);
     /** An analysis run this reconcile finished: recorded once its status write succeeded. */
     let finished:
       | { run: NonNullable<CanaryStatus['analysis']>; step: number; templates: string[]; revision: string }
