@@ -119,6 +119,33 @@ export interface FleetCell {
   drift: boolean;
   revision?: string;
   project?: string;
+  /** The step of its ApplicationSet's roll-out this app is in, and where that roll-out stands. */
+  rollout?: CellRollout;
+  /** The promotion pipeline stage this app belongs to, and the promotion in flight into or out of it. */
+  promotion?: CellPromotion;
+}
+
+export interface CellRollout {
+  applicationSet: string;
+  /** The app's step, 0-based as in RolloutDetail. */
+  step: number;
+  /** How many steps the roll-out has. */
+  steps: number;
+  /** The step the roll-out is at, and its phase; absent before the first roll-out. */
+  current?: number;
+  phase?: string;
+  /** The revision being rolled out. */
+  revision?: string;
+}
+
+export interface CellPromotion {
+  pipeline: string;
+  stage: string;
+  /** The promotion in flight that involves this stage: its phase, and whether it enters or leaves. */
+  phase?: string;
+  direction?: 'in' | 'out';
+  /** The revision of that promotion. */
+  revision?: string;
 }
 
 /** One row: one service (in one namespace of the management cluster) across clusters. */

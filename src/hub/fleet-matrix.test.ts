@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { API_VERSION, type Application, type ApplicationStatus } from '../api/application.js';
+import type { ApplicationSet } from '../api/applicationset.js';
 import type { Cluster } from '../api/cluster.js';
-import { buildFleetMatrix, isDrifted, serviceName } from './fleet-matrix.js';
+import type { Pipeline } from '../api/promotion.js';
+import type { FleetCell } from '../api/wire.js';
+import { place } from '../cli/commands/fleet.js';
+import { buildFleetMatrix, cellOf, isDrifted, promotionOf, rolloutOf, serviceName } from './fleet-matrix.js';
 
 function app(
   name: string,
@@ -70,5 +74,87 @@ describe('fleet matrix', () => {
     expect(Object.keys(web?.cells ?? {}).sort()).toEqual(['dev', 'prod']);
     expect(web?.cells.prod?.name).toBe('web');
     expect(m.rows.find((r) => r.key === 'team/web-prod')?.cells.prod?.name).toBe('web-prod');
+  });
+});
+
+describe('fleet matrix: where each cell is in a delivery flow', () => {
+  const set = {
+    apiVersion: API_VERSION,
+    kind: 'ApplicationSet',
+    metadata: { name: 'web', namespace: 'team' },
+    spec: {
+      generators: [],
+      template: { metadata: { name: '{{name}}' }, spec: { source: { repoURL: 'r' }, destination: {} } },
+      strategy: {
+        type: 'RollingSync',
+        rollingSync: { steps: [{ clusterSelector: {} }, { clusterSelector: {} }, { clusterSelector: {} }] },
+      },
+    },
+    status: {
+      applications: [
+        { name: 'web-dev', step: 0 },
+        { name: 'web-staging', step: 1 },
+        { name: 'web-prod', step: 2 },
+      ],
+      rollout: { revision: 'abc', stableRevision: 'old', phase: 'Progressing', step: 1, message: '' },
+    },
+  } as unknown as ApplicationSet;
+  const pipeline = {
+    apiVersion: API_VERSION,
+    kind: 'Pipeline',
+    metadata: { name: 'promo', namespace: 'team' },
+    spec: {
+      git: { repoURL: 'r' },
+      stages: [
+        { name: 'dev', applications: { names: ['api-dev'] }, file: 'f', field: 'x' },
+        { name: 'prod', applications: { selector: { matchLabels: { env: 'prod' } } }, file: 'f', field: 'x' },
+      ],
+    },
+    status: {
+      promotion: { from: 'dev', to: 'prod', revision: '1.2.0', phase: 'WaitingApproval', startedAt: '' },
+    },
+  } as unknown as Pipeline;
+  const label = { 'gitfleet.dev/applicationset': 'web' };
+
+  it("gives a generated app its roll-out step and the roll-out's position", () => {
+    const m = buildFleetMatrix(
+      [app('web-dev', 'dev', undefined, label), app('web-staging', 'staging', undefined, label)],
+      [cluster('dev'), cluster('staging')],
+      { applicationSets: [set] },
+    );
+    expect(m.rows[0]?.cells.staging?.rollout).toEqual({
+      applicationSet: 'web',
+      step: 1,
+      steps: 3,
+      current: 1,
+      phase: 'Progressing',
+      revision: 'abc',
+    });
+    expect(m.rows[0]?.cells.dev?.rollout?.step).toBe(0);
+    expect(place(m.rows[0]?.cells.staging as FleetCell)).toBe('step 2/3*');
+    expect(place(m.rows[0]?.cells.dev as FleetCell)).toBe('step 1/3');
+    // Another namespace's ApplicationSet of the same name is not this app's.
+    expect(
+      rolloutOf(app('web-prod', 'prod', undefined, label), [
+        { ...set, metadata: { name: 'web', namespace: 'x' } },
+      ]),
+    ).toBeUndefined();
+    expect(place(cellOf(app('web-prod', 'prod', undefined, label), { applicationSets: [set] }))).toBe(
+      'step 3/3…',
+    );
+  });
+
+  it('gives an app its pipeline stage by name or selector, with the promotion entering it', () => {
+    expect(promotionOf(app('api-dev', 'dev'), [pipeline])).toEqual({
+      pipeline: 'promo',
+      stage: 'dev',
+      phase: 'WaitingApproval',
+      direction: 'out',
+      revision: '1.2.0',
+    });
+    const prod = cellOf(app('api-prod', 'prod', undefined, { env: 'prod' }), { pipelines: [pipeline] });
+    expect(prod.promotion).toMatchObject({ stage: 'prod', direction: 'in', phase: 'WaitingApproval' });
+    expect(place(prod)).toBe('←prod');
+    expect(cellOf(app('other', 'prod'), { pipelines: [pipeline] }).promotion).toBeUndefined();
   });
 });

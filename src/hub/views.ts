@@ -14,6 +14,7 @@ import type {
   ResourceTree,
   RolloutDetail,
 } from '../api/wire.js';
+import type { Pipeline } from '../api/promotion.js';
 import { ClusterResolver } from '../controllers/clusters.js';
 import type { KubeList, KubeObject } from '../kube/types.js';
 import { authorize, type ApiDeps, type HubCaches } from './api.js';
@@ -82,17 +83,38 @@ export function viewRoutes(deps: ApiDeps, caches: Pick<HubCaches, 'apps'>): Hono
   const readableApp = async (c: Context<HubEnv>): Promise<Application> =>
     (await authorizedApp(c, client, authorizer, 'get')).app;
 
+  // Every namespace's objects of a kind; none when its CRD is absent (an older installation).
+  const listAll = async <T extends KubeObject>(plural: string): Promise<T[]> =>
+    client
+      .request<KubeList<T>>({ method: 'GET', path: `/apis/${API_VERSION}/${plural}` })
+      .then((l) => l.items)
+      .catch(() => []);
+
   app.get('/fleet', async (c) => {
-    const [apps, cls] = await Promise.all([appCache.synced ? appCache.list() : listApps(), listClusters()]);
+    const [apps, cls, applicationSets, pipelines] = await Promise.all([
+      appCache.synced ? appCache.list() : listApps(),
+      listClusters(),
+      // Which roll-out step and promotion stage each cell is in: few objects, read per request.
+      listAll<ApplicationSet>('applicationsets'),
+      listAll<Pipeline>('pipelines'),
+    ]);
+    const ctx = { applicationSets, pipelines };
     // Rows the caller may not read are left out rather than refused: the matrix is everyone's entry point.
     const readable = apps.filter((a) => may(c, a));
-    // Clusters are few and change their status every check: they are part of the cache key.
-    const clusterKey = JSON.stringify(cls.map((cl) => [cl.metadata.name, cl.metadata.resourceVersion]));
+    // Clusters, roll-outs and pipelines are few and change their status often: part of the cache key.
+    const clusterKey = JSON.stringify(
+      [...cls, ...applicationSets, ...pipelines].map((o) => [
+        o.kind,
+        o.metadata.namespace,
+        o.metadata.name,
+        o.metadata.resourceVersion,
+      ]),
+    );
     let matrix: FleetMatrix;
-    if (readable.length !== apps.length || !appCache.synced) matrix = buildFleetMatrix(readable, cls);
+    if (readable.length !== apps.length || !appCache.synced) matrix = buildFleetMatrix(readable, cls, ctx);
     else if (built?.version === version && built.clusters === clusterKey) matrix = built.matrix;
     else {
-      matrix = buildFleetMatrix(readable, cls);
+      matrix = buildFleetMatrix(readable, cls, ctx);
       built = { version, clusters: clusterKey, matrix };
     }
     return c.json<FleetMatrixBody>({ ...matrix, generatedAt: new Date().toISOString() });
@@ -151,7 +173,7 @@ export function viewRoutes(deps: ApiDeps, caches: Pick<HubCaches, 'apps'>): Hono
       mode: cl?.spec.mode ?? 'push',
       labels: cl?.metadata.labels ?? {},
       status: cl?.status ?? {},
-      applications: apps.map(cellOf),
+      applications: apps.map((a) => cellOf(a)),
     });
   });
 

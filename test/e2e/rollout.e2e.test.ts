@@ -21,6 +21,8 @@ import {
 import { repoRoot } from '../harness/tools.js';
 import { startControllers, type TestControllers } from '../harness/controllers.js';
 import { waitFor } from '../harness/wait.js';
+import type { FleetMatrix } from '../../src/api/wire.js';
+import { startHubServer } from '../../src/hub/server.js';
 
 let fleet: TestFleet;
 let hub: ClusterHandle;
@@ -217,6 +219,39 @@ describe('progressive roll-out', () => {
     );
     expect(waiting.status?.rollout?.step).toBe(2);
     expect(await versions()).toBe('2/2/1');
+    // The hub's fleet matrix places every cell in the roll-out: prod's step is the one waiting.
+    const view = await startHubServer({
+      port: 0,
+      webhookSecrets: {},
+      onPush: () => [],
+      api: { client, tokens: ['rollout-view-token'] },
+      ui: false,
+      log: pino({ level: 'warn' }),
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${view.port}/api/v1/fleet`, {
+        headers: { authorization: 'Bearer rollout-view-token' },
+      });
+      const m = (await res.json()) as FleetMatrix;
+      const cells = new Map(
+        m.rows
+          .flatMap((r) => Object.values(r.cells))
+          .filter((c) => c.namespace === ns)
+          .map((c) => [c.name, c]),
+      );
+      expect(cells.get('web-prod')?.rollout).toEqual({
+        applicationSet: 'web',
+        step: 2,
+        steps: 3,
+        current: 2,
+        phase: 'WaitingApproval',
+        revision: v2,
+      });
+      expect(cells.get('web-dev')?.rollout).toMatchObject({ step: 0, current: 2 });
+      expect(cells.get('web-staging')?.revision).toBe(v2);
+    } finally {
+      await view.close();
+    }
     await waitFor(
       'ApprovalWaiting notified',
       () =>

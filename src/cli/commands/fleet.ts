@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { ClusterSummary, FleetMatrix } from '../../api/wire.js';
+import type { ClusterSummary, FleetCell, FleetMatrix } from '../../api/wire.js';
 import type { HubClient } from '../../core/hub-client.js';
 import { hubFlags, hubFrom, withHub } from '../hub.js';
 import { formatTable, parseFormat, printData, UsageError } from '../output.js';
@@ -8,7 +8,8 @@ type Matrix = FleetMatrix;
 type ClusterItem = ClusterSummary;
 
 const USAGE = `usage: gitfleet fleet status [--watch] [--hub URL] [-o json|yaml]
-  clusters × applications with sync, health, revision and drift (!), and when each cluster was last seen`;
+  clusters × applications with sync, health, revision, drift (!) and roll-out step or promotion stage,
+  and when each cluster was last seen`;
 
 /** `gitfleet fleet status`: the whole fleet in one table, from the hub. */
 export async function fleetCommand(argv: string[]): Promise<number> {
@@ -66,7 +67,7 @@ async function render(c: HubClient): Promise<string> {
         ...m.columns.map((col) => {
           const cell = r.cells[col.name];
           if (!cell) return '-';
-          return `${cell.sync}/${cell.health}${cell.drift ? '!' : ''} ${(cell.revision ?? '').slice(0, 7)}`.trim();
+          return `${cell.sync}/${cell.health}${cell.drift ? '!' : ''} ${(cell.revision ?? '').slice(0, 7)} ${place(cell)}`.trim();
         }),
       ]),
     ),
@@ -81,6 +82,23 @@ async function render(c: HubClient): Promise<string> {
       ]),
     ),
   ].join('\n');
+}
+
+/**
+ * Where the cell is in a delivery flow: `step 2/3` of its roll-out (`*` while that step rolls,
+ * `…` while it waits for earlier steps), or its promotion stage (`←staging` while a promotion
+ * enters it).
+ */
+export function place(cell: FleetCell): string {
+  const r = cell.rollout;
+  if (r) {
+    const active = r.current !== undefined && r.phase !== 'Completed';
+    const mark = !active ? '' : r.step === r.current ? '*' : r.step > (r.current ?? 0) ? '…' : '';
+    return `step ${r.step + 1}/${r.steps}${mark}`;
+  }
+  const p = cell.promotion;
+  if (p) return `${p.direction === 'in' && p.phase ? '←' : ''}${p.stage}`;
+  return '';
 }
 
 function ago(iso: string | undefined): string {

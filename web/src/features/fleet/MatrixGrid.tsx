@@ -83,12 +83,13 @@ const Cell = memo(function Cell(props: { cell: FleetCell; cluster: string; dim: 
       : c.sync === 'OutOfSync'
         ? 'warn'
         : tone(c.health);
+  const badge = placeBadge(c);
   return (
     <Link
       to={appPath(c.namespace, c.name)}
       style={{ width: CELL_WIDTH }}
       className={`cell ${worst} sync-${tone(c.sync)} ${c.drift ? 'drift' : ''} ${props.dim ? 'dim' : ''}`}
-      title={`${c.namespace}/${c.name} on ${props.cluster}\n${c.sync} · ${c.health}${c.drift ? ' · drift (changed in the cluster)' : ''}${c.revision ? `\nrevision ${c.revision.slice(0, 12)}` : ''}`}
+      title={`${c.namespace}/${c.name} on ${props.cluster}\n${c.sync} · ${c.health}${c.drift ? ' · drift (changed in the cluster)' : ''}${c.revision ? `\nrevision ${c.revision.slice(0, 12)}` : ''}${placeLines(c)}`}
     >
       <span
         className="cell-inner"
@@ -97,16 +98,52 @@ const Cell = memo(function Cell(props: { cell: FleetCell; cluster: string; dim: 
         data-health={c.health}
         data-drift={c.drift ? 'true' : 'false'}
         data-revision={c.revision ?? ''}
+        data-step={c.rollout ? String(c.rollout.step) : ''}
+        data-stage={c.promotion?.stage ?? ''}
       >
         <span className="cell-sync">
           {c.sync}
           {c.drift && <span className="drift-mark">drift</span>}
+          {badge && <span className={`step-mark ${badge.state}`}>{badge.text}</span>}
         </span>
-        <span className="cell-health">{c.health}</span>
+        <span className="cell-health">
+          {c.health}
+          {c.revision && <span className="cell-rev">{c.revision.slice(0, 7)}</span>}
+        </span>
       </span>
     </Link>
   );
 });
+
+/**
+ * Where a cell is in a delivery flow, at a glance: its roll-out step (`S2/3`, marked while that
+ * step is the one rolling, dim while it waits) or its promotion stage (`← staging` while a
+ * promotion enters it).
+ */
+function placeBadge(c: FleetCell): { text: string; state: 'active' | 'pending' | 'done' } | undefined {
+  const r = c.rollout;
+  if (r) {
+    const text = `S${r.step + 1}/${r.steps}`;
+    if (r.current === undefined || r.phase === 'Completed') return { text, state: 'done' };
+    return { text, state: r.step === r.current ? 'active' : r.step > r.current ? 'pending' : 'done' };
+  }
+  const p = c.promotion;
+  if (p) return { text: `${p.direction === 'in' ? '← ' : ''}${p.stage}`, state: p.phase ? 'active' : 'done' };
+  return undefined;
+}
+
+function placeLines(c: FleetCell): string {
+  const r = c.rollout;
+  const p = c.promotion;
+  return [
+    r
+      ? `\nroll-out ${r.applicationSet}: step ${r.step + 1} of ${r.steps}${r.current !== undefined ? ` (roll-out at step ${r.current + 1}, ${r.phase ?? ''}${r.revision ? ` ${r.revision.slice(0, 12)}` : ''})` : ''}`
+      : '',
+    p
+      ? `\npipeline ${p.pipeline}: stage ${p.stage}${p.phase ? ` (promotion ${p.direction === 'in' ? 'into' : 'out of'} it: ${p.phase}${p.revision ? ` ${p.revision}` : ''})` : ''}`
+      : '',
+  ].join('');
+}
 
 function labelText(col: FleetColumn): string {
   const l = Object.entries(col.labels).map(([k, v]) => `${k}=${v}`);
