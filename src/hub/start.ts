@@ -13,6 +13,7 @@ import { ControllerMetrics } from '../controllers/metrics.js';
 import { LifecycleNotifier } from '../controllers/notify/lifecycle.js';
 import { writeBack } from '../controllers/image/writeback.js';
 import { Notifier } from '../controllers/notify/notifier.js';
+import { RuleWatch } from '../controllers/notify/rule-cache.js';
 import { gitHost } from '../githost/factory.js';
 import type { PullRequestPreviewer, TriggerAnswer } from '../preview/trigger.js';
 import type { RenderOptions } from '../engine/render/index.js';
@@ -22,7 +23,6 @@ import type { AuditStore } from '../governance/audit/index.js';
 import type { HubKey } from '../governance/hub-key.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
-import type { NotificationRule } from '../api/notification.js';
 import type { ExternalTokenVerifier } from './auth.js';
 import type { BrowserLogin } from './auth/index.js';
 import type { Authorizer } from './principal.js';
@@ -108,19 +108,11 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
   const metrics = cfg.metrics ?? new ControllerMetrics();
   const clusters = new ClusterResolver(client, FLEET_NAMESPACE);
   // The commit-status destination reaches the Git host through the same adapters as previews.
-  // Watching every namespace, notifications read their rules from a watch instead of listing them
-  // on every event; a namespace-scoped hub lists (its rules live in two namespaces).
-  const ruleInformer =
-    cfg.notifier === undefined && cfg.namespace === undefined
-      ? new Informer<NotificationRule>(client, {
-          apiVersion: API_VERSION,
-          kind: 'NotificationRule',
-          dropManagedFields: true,
-        })
-      : undefined;
-  ruleInformer?.start();
+  // Notifications read their rules from a watch instead of listing them on every event.
+  const ruleWatch = cfg.notifier === undefined ? new RuleWatch(client, cfg.namespace) : undefined;
+  ruleWatch?.start();
   const notifier =
-    cfg.notifier ?? new Notifier({ client, log, gitHost, ...(ruleInformer ? { rules: ruleInformer } : {}) });
+    cfg.notifier ?? new Notifier({ client, log, gitHost, ...(ruleWatch ? { rules: ruleWatch } : {}) });
   // Set once the replicas' membership has started; until then no replica reports AgentLost.
   const shard: { owns?: (cluster: string) => boolean } = {};
   const clusterStatus = new ClusterStatusController({
@@ -325,7 +317,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
         await server?.close();
         // The controller stopped its own informer use; the shared one is ours to end.
         sharedApps?.stop();
-        ruleInformer?.stop();
+        ruleWatch?.stop();
         await membership.stop().catch(() => undefined);
       })()),
   };

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION } from '../../src/api/application.js';
 import { installCrds } from '../../src/cli/commands/install.js';
 import { Notifier } from '../../src/controllers/notify/notifier.js';
+import { RuleWatch } from '../../src/controllers/notify/rule-cache.js';
 import { KubeClient, loadConnection, type KubeObject } from '../../src/kube/index.js';
 import {
   createNamespace,
@@ -22,6 +23,7 @@ const SECRET = 'notify-secret-value';
 let fleet: TestFleet;
 let hub: ClusterHandle;
 let ns: string;
+let rules: RuleWatch | undefined;
 let client: KubeClient;
 let controllers: TestControllers;
 let receiver: Server;
@@ -53,7 +55,10 @@ beforeAll(async () => {
   const addr = receiver.address();
   port = typeof addr === 'object' && addr ? addr.port : 0;
   client = new KubeClient(await loadConnection({ file: hub.kubeconfig }));
-  const notifier = new Notifier({ client, log: pino({ level: 'warn' }), baseDelayMs: 100 });
+  // Rules are read from the hub's watch, as the product does (rules created below must be seen).
+  rules = new RuleWatch(client, ns);
+  rules.start();
+  const notifier = new Notifier({ client, log: pino({ level: 'warn' }), baseDelayMs: 100, rules });
   controllers = await startControllers({
     kubeconfig: hub.kubeconfig,
     namespace: ns,
@@ -65,6 +70,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   controllers?.stop();
+  rules?.stop();
   client?.close();
   await new Promise((r) => receiver?.close(r));
   rmSync(dir, { recursive: true, force: true });

@@ -288,7 +288,7 @@ describe('Notifier targets', () => {
 });
 
 describe('Notifier rule lookup', () => {
-  it('reads rules from a synced watch cache (own namespace and the hub namespace), and lists until it has synced', async () => {
+  it('reads rules from the watch cache when it can answer, and lists when it cannot', async () => {
     hits.length = 0;
     const lists: string[] = [];
     const client = fakeClient({
@@ -299,13 +299,15 @@ describe('Notifier rule lookup', () => {
       lists.push(o.path);
       return request(o as never);
     }) as typeof request;
+    let synced = false;
     const cache = {
-      synced: false,
-      list: () => [
-        rule('team-a', 'cached', { webhook: { url: `${base}/cached` } }),
-        rule('gitfleet-system', 'hub-wide', { webhook: { url: `${base}/hub-wide` } }),
-        rule('team-b', 'other-team', { webhook: { url: `${base}/other-team` } }),
-      ],
+      rulesFor: (ns: string) =>
+        synced
+          ? [
+              rule('team-a', 'cached', { webhook: { url: `${base}/cached` } }),
+              rule('gitfleet-system', 'hub-wide', { webhook: { url: `${base}/hub-wide` } }),
+            ].filter((r) => r.metadata.namespace === ns || r.metadata.namespace === 'gitfleet-system')
+          : undefined,
     };
     const n = new Notifier({ client, log, baseDelayMs: 5, rules: cache });
     n.notify(ev({ revision: 'b'.repeat(40) }));
@@ -314,7 +316,7 @@ describe('Notifier rule lookup', () => {
     expect(lists.length).toBeGreaterThan(0);
     hits.length = 0;
     lists.length = 0;
-    cache.synced = true;
+    synced = true;
     n.notify(ev({ revision: 'c'.repeat(40) }));
     await n.drain();
     expect(hits.map((h) => h.path).sort()).toEqual(['/cached', '/hub-wide']);

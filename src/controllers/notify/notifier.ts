@@ -17,6 +17,7 @@ import { slackTarget } from './targets/slack.js';
 import { teamsTarget } from './targets/teams.js';
 import { DeliveryError, type Delivery, type Target, type TemplateParams } from './targets/types.js';
 import { webhookTarget } from './targets/webhook.js';
+import type { RuleCache } from './rule-cache.js';
 import { rememberSent, sentBefore, sentKey } from './sent-memory.js';
 
 /** Something that happened to an Application, ApplicationSet or Cluster. Messages carry no Secret data. */
@@ -37,12 +38,6 @@ export interface NotificationEvent {
 }
 
 type SecretObject = KubeObject & { data?: Record<string, string> };
-
-/** What the Notifier needs of an informer over NotificationRules. */
-export interface RuleCache {
-  readonly synced: boolean;
-  list(): NotificationRule[];
-}
 
 /**
  * Delivers notifications for the NotificationRules that see an event (rules of the event's
@@ -114,10 +109,8 @@ export class Notifier {
   async #rules(namespace: string): Promise<NotificationRule[]> {
     // Every sync, health change and deletion is an event: reading the rules from the watch spares
     // the apiserver two LISTs per event (a rule is seen within the watch's latency, as in Flux).
-    if (this.#ruleCache?.synced)
-      return this.#ruleCache
-        .list()
-        .filter((r) => r.metadata.namespace === namespace || r.metadata.namespace === FLEET_NAMESPACE);
+    const cached = this.#ruleCache?.rulesFor(namespace);
+    if (cached) return cached;
     const list = (ns: string): Promise<NotificationRule[]> =>
       this.#client
         .request<KubeList<NotificationRule>>({
