@@ -11,7 +11,9 @@
 //   npx tsx bench/peers/main.ts [--quick] [--sizes 10,100] [--rounds 2] [--idle-ms 120000]
 //        [--clusters 1,2,4] [--cluster-services 20] [--cluster-rounds 2]
 //        [--tools gitfleet,flux] [--hub-args='--audit-store postgres://…'] [--flux-interval 10s] [--only scale,clusters]
-// Prints a table and, last, `RESULT {json}` with ratios gitfleet/Flux (below 1: gitfleet better).
+//   --tools gitfleet,flux,argocd adds Argo CD (application-controller + repo-server + Redis, built by
+//   `scripts/build-tools.sh argocd`; scale phase only: the clusters phase registers no Argo clusters).
+// Prints a table and, last, `RESULT {json}` with ratios gitfleet/peer (below 1: gitfleet better).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installCrds } from '../../src/cli/commands/install.js';
@@ -22,6 +24,14 @@ import type { TestCluster } from '../../test/harness/cluster.js';
 import { startFleet, type Fleet } from '../../test/harness/fleet.js';
 import { fluxVersions, installFluxCrds, startFlux } from '../../test/harness/flux.js';
 import { waitFor } from '../../test/harness/wait.js';
+import {
+  argoReady,
+  argoRefresh,
+  argoVersion,
+  createArgoApps,
+  installArgoCrds,
+  startArgoCd,
+} from './argocd.js';
 import {
   compileHub,
   createFluxApps,
@@ -75,8 +85,11 @@ const fluxInterval = values['flux-interval'];
 const pollInterval = values['poll-interval'];
 const only = new Set(values.only.split(','));
 
-type Tool = 'gitfleet' | 'flux';
-const TOOLS = values.tools.split(',').filter((t): t is Tool => t === 'gitfleet' || t === 'flux');
+type Tool = 'gitfleet' | 'flux' | 'argocd';
+const TOOLS = values.tools
+  .split(',')
+  .filter((t): t is Tool => t === 'gitfleet' || t === 'flux' || t === 'argocd');
+const PEERS = TOOLS.filter((t) => t !== 'gitfleet');
 const hubArgs = values['hub-args'].split(' ').filter(Boolean);
 
 interface Row {
@@ -142,6 +155,7 @@ async function setupFleet(fleet: Fleet, services: number): Promise<{ repoUrl: st
   await installCrds(hub.admin);
   // Flux's CRDs come from its build: a gitfleet-only run (--tools gitfleet) needs no Flux.
   if (TOOLS.includes('flux')) await installFluxCrds(hub.admin);
+  if (TOOLS.includes('argocd')) await installArgoCrds(hub.admin);
   for (const c of others)
     await registerCluster(hub.admin, {
       name: c.name,
@@ -171,7 +185,7 @@ async function round(o: RoundOpts): Promise<Row> {
   const [hubCluster] = o.clusters;
   if (!hubCluster) throw new Error('no cluster');
   const hub = hubCluster.admin;
-  const ns = `${o.tool === 'gitfleet' ? 'gf' : 'fx'}-${o.phase === 'scale' ? 'n' : 'c'}${o.services}x${o.clusters.length}-r${o.round}-${runBase}`;
+  const ns = `${{ gitfleet: 'gf', flux: 'fx', argocd: 'ar' }[o.tool]}-${o.phase === 'scale' ? 'n' : 'c'}${o.services}x${o.clusters.length}-r${o.round}-${runBase}`;
   const dest = `${ns}-dest`;
   await ensureNamespace(hub, ns);
   const { username, password } = o.fleet.git.info.admin;
@@ -222,6 +236,21 @@ async function round(o: RoundOpts): Promise<Row> {
     ready = gitfleetReady(hub, ns);
     create = () => createGitfleetApps(hub, ns, o.repoUrl, apps);
     memory = () => h.memory();
+  } else if (o.tool === 'argocd') {
+    const a = await startArgoCd({
+      name: `argocd-${ns}`,
+      runDir: o.fleet.runDir,
+      kubeconfig: hubCluster.kubeconfig,
+      namespace: ns,
+      client: hub,
+      repo: { url: o.repoUrl, username, password },
+    });
+    pids = () => a.processes.map((p) => p.pid);
+    alive = () => a.processes.every((p) => p.running);
+    stop = a.stop;
+    trigger = () => argoRefresh(hub, ns);
+    ready = argoReady(hub, ns);
+    create = () => createArgoApps(hub, ns, o.repoUrl, apps);
   } else {
     const f = await startFlux({
       name: `flux-${ns}`,
@@ -407,7 +436,7 @@ if (only.has('clusters')) {
     const { repoUrl } = await setupFleet(fleet, clusterServices);
     for (const c of clusterCounts)
       for (let r = 1; r <= clusterRounds; r++)
-        for (const tool of TOOLS)
+        for (const tool of TOOLS.filter((t) => t !== 'argocd'))
           rows.push(
             await round({
               fleet,
@@ -508,24 +537,26 @@ for (const t of table) console.log(line(t));
 const ratio = (a: number, b: number): number | null =>
   Number.isFinite(a) && Number.isFinite(b) && b > 0 ? r2(a / b) : null;
 const ratios: Record<string, Record<string, number | null>> = {};
-for (const g of summaries.filter((s) => s.tool === 'gitfleet')) {
-  const f = summaries.find(
-    (s) => s.tool === 'flux' && s.phase === g.phase && s.services === g.services && s.clusters === g.clusters,
-  );
-  if (!f) continue;
-  ratios[`${g.phase}:N=${g.services},clusters=${g.clusters}`] = {
-    cold: ratio(g.coldMs, f.coldMs),
-    coldCpu: ratio(g.coldCpuS, f.coldCpuS),
-    coldApiserverCpu: ratio(g.coldApiserverCpuS, f.coldApiserverCpuS),
-    change: ratio(g.changeP50Ms, f.changeP50Ms),
-    drift: ratio(g.driftP50Ms, f.driftP50Ms),
-    idleCpu: ratio(g.idleCpuS, f.idleCpuS),
-    idleRss: ratio(g.idleRssMiB, f.idleRssMiB),
-    peakRss: ratio(g.peakRssMiB, f.peakRssMiB),
-  };
-}
+for (const g of summaries.filter((s) => s.tool === 'gitfleet'))
+  for (const peer of PEERS) {
+    const f = summaries.find(
+      (s) => s.tool === peer && s.phase === g.phase && s.services === g.services && s.clusters === g.clusters,
+    );
+    if (!f) continue;
+    // Flux's keys stay as they were (earlier RESULT lines compare with them); other peers are named.
+    ratios[`${g.phase}:N=${g.services},clusters=${g.clusters}${peer === 'flux' ? '' : `:${peer}`}`] = {
+      cold: ratio(g.coldMs, f.coldMs),
+      coldCpu: ratio(g.coldCpuS, f.coldCpuS),
+      coldApiserverCpu: ratio(g.coldApiserverCpuS, f.coldApiserverCpuS),
+      change: ratio(g.changeP50Ms, f.changeP50Ms),
+      drift: ratio(g.driftP50Ms, f.driftP50Ms),
+      idleCpu: ratio(g.idleCpuS, f.idleCpuS),
+      idleRss: ratio(g.idleRssMiB, f.idleRssMiB),
+      peakRss: ratio(g.peakRssMiB, f.peakRssMiB),
+    };
+  }
 console.log('');
-console.log('ratios gitfleet / Flux (below 1: gitfleet faster or lighter):');
+console.log(`ratios gitfleet / ${PEERS.join(', ')} (below 1: gitfleet faster or lighter):`);
 for (const [k, v] of Object.entries(ratios))
   console.log(
     `  ${k}: ${Object.entries(v)
@@ -557,6 +588,7 @@ console.log(
     bench: 'peers',
     gitfleetCommit: hubCommit,
     peer: { name: 'flux', ...fluxVersions() },
+    ...(PEERS.includes('argocd') ? { argocd: argoVersion() } : {}),
     config: {
       sizes,
       rounds,
