@@ -18,9 +18,21 @@ import {
   type GeneratorSpec,
 } from '../fleet/index.js';
 
-/** Whether `url` names the previewed repository. */
+/**
+ * Whether two repository URLs name the same repository. Text that is not a URL (an ApplicationSet
+ * template's `{{ .url }}`, a typo in someone else's Application) names none: it must not fail the
+ * preview of every other repository of the fleet.
+ */
 export function sameRepo(a: string, b: string): boolean {
-  return normalizeRepoUrl(a) === normalizeRepoUrl(b);
+  const norm = (u: string): string | undefined => {
+    try {
+      return normalizeRepoUrl(u);
+    } catch {
+      return undefined;
+    }
+  };
+  const na = norm(a);
+  return na !== undefined && na === norm(b);
 }
 
 /** Whether a set's generators or template read `repoURL` (anywhere in matrix/merge too). */

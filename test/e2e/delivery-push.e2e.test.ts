@@ -72,6 +72,10 @@ spec:
     - name: error-rate
       interval: 1s
       count: 2
+      # The target is served by this test's own busy process: under CI load a 1 s scrape can time
+      # out, and Prometheus answers [] until the next good scrape. Those measurements are errors,
+      # not failures; tolerate a run of them instead of rolling back after the default 4.
+      consecutiveErrorLimit: 30
       successCondition: "result[0] < 0.05"
       provider:
         prometheus:

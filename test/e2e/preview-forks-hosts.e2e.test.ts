@@ -132,6 +132,21 @@ beforeAll(async () => {
   }
   gitlab.addProject(`team/${apps.gitlab.repo}`);
   client = new KubeClient(await loadConnection({ file: t.hub.kubeconfig }));
+  // Real fleets hold Argo CD-style sets whose repoURL is a template variable (the argo-docs
+  // examples in this suite's shared fleet do): a preview must not fail on them.
+  await client.create({
+    apiVersion: API_VERSION,
+    kind: 'ApplicationSet',
+    metadata: { name: uniqueName('templated-url'), namespace: t.ns },
+    spec: {
+      goTemplate: true,
+      generators: [{ list: { elements: [] } }],
+      template: {
+        metadata: { name: '{{ .name }}' },
+        spec: { source: { repoURL: '{{ .url }}', path: '.' }, destination: { name: 'in-cluster' } },
+      },
+    },
+  } as KubeObject);
   hub = await startHub({
     client,
     log: pino({ level: 'warn' }),
