@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, type Application } from '../../src/api/application.js';
 import { installCrds } from '../../src/cli/commands/install.js';
+import { ownerOf } from '../../src/controllers/lease/shards.js';
 import { registerCluster } from '../../src/controllers/cluster/register.js';
 import { loadConnection } from '../../src/kube/index.js';
 import {
@@ -27,7 +28,15 @@ let ns: string;
 let logDir: string;
 const group = uniqueName('ha');
 const replicas = new Map<string, { proc: ManagedProcess; port: number }>();
-const clusterNames = Array.from({ length: 6 }, (_, i) => uniqueName(`shard${i}`));
+// Six cluster names that rendezvous hashing splits between the two replicas: random names put all
+// six on one replica in 1 of 32 runs, and the test would then wait for a split that cannot come.
+const clusterNames = ((): string[] => {
+  for (;;) {
+    const names = Array.from({ length: 6 }, (_, i) => uniqueName(`shard${i}`));
+    const owners = new Set(names.map((n) => ownerOf(n, ['hub-a', 'hub-b'])));
+    if (owners.size === 2) return names;
+  }
+})();
 let repo: string;
 
 async function startReplica(id: string): Promise<void> {
@@ -120,7 +129,11 @@ describe('hub replicas', () => {
         if ((await metric('hub-b', 'gitfleet_hub_members')) !== 2) return false;
         const a = await reconciledBy('hub-a');
         const b = await reconciledBy('hub-b');
-        return a.size + b.size === all.size && [...all].every((x) => a.has(x) || b.has(x)) && [a, b];
+        // The first replica to start finds no peer and takes every cluster; the second takes its
+        // share only after seeing the first renew twice (the join rule). Until then the first
+        // alone covers every app: wait for the split itself, not just for coverage.
+        const split = a.size > 0 && b.size > 0 && ![...a].some((x) => b.has(x));
+        return split && a.size + b.size === all.size && [...all].every((x) => a.has(x) || b.has(x)) && [a, b];
       },
       { timeoutMs: 90_000 },
     );

@@ -40,6 +40,12 @@ export interface DeliveryControllerOptions {
   appNamespace?: string;
   /** The Application's synced revision, for the `revision` argument; the template hash otherwise. */
   appRevision?: (namespace: string, name: string) => Promise<string | undefined>;
+  /**
+   * Whether this controller drives the Canaries of the owning Application `<namespace>/<name>`
+   * (the hub: only the controller of the cluster the app is addressed to, since two registered
+   * clusters may be one API server). All when absent.
+   */
+  drives?: (namespace: string, name: string) => Promise<boolean>;
   /** Re-examine every Canary this often even without changes (default 30 s). */
   resyncMs?: number;
   concurrency?: number;
@@ -146,6 +152,9 @@ export class DeliveryController {
       ? structuredClone(this.#informer.get(namespace, name))
       : await kube.getOrUndefined<Canary>({ apiVersion: API_VERSION, kind: 'Canary', namespace, name });
     if (!canary || canary.metadata.deletionTimestamp || !this.#mine(canary)) return;
+    const owner = canary.metadata.annotations?.[OWNER_ANNOTATION];
+    const [appNs, app] = owner?.includes('/') ? (owner.split('/') as [string, string]) : [namespace, name];
+    if (this.#o.drives && !(await this.#o.drives(appNs, app))) return;
     const where = `Canary ${namespace}/${name}`;
     const spec = canary.spec;
     if (!spec.strategy.canary === !spec.strategy.blueGreen) {
@@ -174,8 +183,6 @@ export class DeliveryController {
     const hash = templateHash(target);
     const now = new Date();
     let status: CanaryStatus | undefined = canary.status?.phase ? canary.status : undefined;
-    const owner = canary.metadata.annotations?.[OWNER_ANNOTATION];
-    const [appNs, app] = owner?.includes('/') ? (owner.split('/') as [string, string]) : [namespace, name];
     let analysisNext: number | undefined;
     /** An analysis run this reconcile finished: recorded once its status write succeeded. */
     let finished:

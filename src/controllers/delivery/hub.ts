@@ -4,7 +4,8 @@
  * client. Agent-mode clusters run their own DeliveryController (src/agent/agent.ts).
  */
 import type { Logger } from 'pino';
-import { API_VERSION, type Application } from '../../api/application.js';
+import { API_VERSION, destinationClusterName, type Application } from '../../api/application.js';
+import { FLEET_NAMESPACE, type Cluster } from '../../api/cluster.js';
 import type { AuditSink } from '../../governance/audit/index.js';
 import type { KubeClient } from '../../kube/client.js';
 import { IN_CLUSTER } from '../clusters.js';
@@ -45,6 +46,33 @@ export function startHubDelivery(o: HubDeliveryOptions): HubDelivery {
         name,
       })
     )?.status?.sync?.revision;
+  // A Canary is driven by the controller of the cluster its Application is addressed to: a Cluster
+  // registered at the hub's own API address (or two Clusters naming one API server) sees the same
+  // Canaries as another controller, and only one may drive each. Destinations rarely move: each
+  // is read at most every 10 s.
+  const destinations = new Map<string, { at: number; cluster: string | undefined }>();
+  const destinationOf = async (namespace: string, name: string): Promise<string | undefined> => {
+    const key = `${namespace}/${name}`;
+    const hit = destinations.get(key);
+    if (hit && Date.now() - hit.at < 10_000) return hit.cluster;
+    const a = await o.client.getOrUndefined<Application>({
+      apiVersion: API_VERSION,
+      kind: 'Application',
+      namespace,
+      name,
+    });
+    let cluster: string | undefined;
+    if (a) {
+      const byServer = a.spec.destination.server !== undefined && !a.spec.destination.name;
+      const clusters = byServer
+        ? (await o.client.list<Cluster>(API_VERSION, 'Cluster', { namespace: FLEET_NAMESPACE })).items
+        : [];
+      cluster = destinationClusterName(a.spec.destination, clusters);
+    }
+    if (destinations.size >= 10_000) destinations.clear();
+    destinations.set(key, { at: Date.now(), cluster });
+    return cluster;
+  };
   const make = (client: KubeClient, cluster: string): DeliveryController =>
     new DeliveryController({
       client,
@@ -55,6 +83,11 @@ export function startHubDelivery(o: HubDeliveryOptions): HubDelivery {
       ...(o.audit ? { audit: o.audit } : {}),
       ...(o.appNamespace !== undefined ? { appNamespace: o.appNamespace } : {}),
       appRevision,
+      // A Canary no Application owns is driven where it is, as before.
+      drives: async (namespace, name) => {
+        const dest = await destinationOf(namespace, name);
+        return dest === undefined || dest === cluster;
+      },
     });
   const local = make(o.client, IN_CLUSTER);
   local.start();
