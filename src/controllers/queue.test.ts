@@ -2,6 +2,50 @@ import { describe, expect, it } from 'vitest';
 import { WorkQueue } from './queue.js';
 
 describe('WorkQueue', () => {
+  it('runs background keys only when no plain key waits; a plain add moves a background key forward', async () => {
+    const seen: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = new WorkQueue({
+      concurrency: 1,
+      handler: async (k) => {
+        seen.push(k);
+        if (k === 'first') await gate;
+      },
+    });
+    q.add('first');
+    for (const k of ['b1', 'b2', 'b3', 'b4']) q.add(k, { background: true });
+    q.add('drift');
+    q.add('b3'); // its files changed: no longer background
+    q.add('drift', { background: true }); // already waiting in front: stays there
+    q.add('b1', { background: true }); // already waiting: not twice
+    expect(q.length).toBe(5);
+    release();
+    await q.idle();
+    expect(seen).toEqual(['first', 'drift', 'b3', 'b1', 'b2', 'b4']);
+  });
+
+  it('reruns a key added while it ran in the lane of its most urgent add', async () => {
+    const seen: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = new WorkQueue({
+      concurrency: 1,
+      handler: async (k) => {
+        seen.push(k);
+        if (seen.length === 1) await gate;
+      },
+    });
+    q.add('a');
+    await new Promise((r) => setTimeout(r, 5));
+    q.add('a', { background: true });
+    q.add('bg', { background: true });
+    q.add('a'); // a plain add while it runs: its rerun goes before waiting background work
+    release();
+    await q.idle();
+    expect(seen).toEqual(['a', 'a', 'bg']);
+  });
+
   it('drops duplicate keys that are still waiting', async () => {
     const seen: string[] = [];
     let release: () => void = () => undefined;

@@ -6,20 +6,28 @@
  * Fairness: with `groupOf` (e.g. an app's destination cluster), a group runs at most
  * `groupLimit(group)` keys at once; a key whose group is full waits while keys of other groups
  * behind it go ahead. So a slow group (a frozen cluster) holds at most its share of the workers.
+ *
+ * Lanes: a key added with `{ background: true }` (work that may wait, such as moving an app whose
+ * files did not change to a new commit) runs only when no plain key is waiting, so a push read by
+ * hundreds of apps does not delay the one it changed, nor a drift heal. A plain add of a key waiting
+ * in the background lane moves it to the front lane.
  */
 export class WorkQueue {
   readonly #handler: (key: string) => Promise<void>;
   readonly #concurrency: number;
   readonly #onError: (key: string, error: unknown) => void;
   readonly #queued: string[] = [];
-  readonly #queuedSet = new Set<string>();
+  readonly #background: string[] = [];
+  /** Every waiting key, in either lane: true when in the background lane. */
+  readonly #queuedSet = new Map<string, boolean>();
   readonly #running = new Set<string>();
   readonly #groupOf: ((key: string) => string | undefined) | undefined;
   readonly #groupLimit: (group: string) => number;
   /** Group of each running key, as it was when the key started. */
   readonly #runningGroup = new Map<string, string>();
   readonly #groupRunning = new Map<string, number>();
-  readonly #dirty = new Set<string>();
+  /** Keys added while they ran, to run once more: true when every such add was a background one. */
+  readonly #dirty = new Map<string, boolean>();
   readonly #timers = new Map<string, { due: number; timer: NodeJS.Timeout }>();
   /** When each queued key became due (for `onWait`). */
   readonly #dueAt = new Map<string, number>();
@@ -46,21 +54,24 @@ export class WorkQueue {
     this.#onError = opts.onError ?? (() => undefined);
   }
 
-  add(key: string): void {
+  add(key: string, opts: { background?: boolean } = {}): void {
     if (this.#stopped) return;
+    const background = opts.background === true;
     const t = this.#timers.get(key);
     if (t) {
       clearTimeout(t.timer);
       this.#timers.delete(key);
     }
     if (this.#running.has(key)) {
-      this.#dirty.add(key);
+      this.#dirty.set(key, background && this.#dirty.get(key) !== false);
       return;
     }
-    if (this.#queuedSet.has(key)) return;
-    this.#queuedSet.add(key);
-    this.#queued.push(key);
-    this.#dueAt.set(key, Date.now());
+    const waiting = this.#queuedSet.get(key);
+    if (waiting === false || (waiting === true && background)) return;
+    if (waiting === true) this.#background.splice(this.#background.indexOf(key), 1);
+    else this.#dueAt.set(key, Date.now());
+    this.#queuedSet.set(key, background);
+    (background ? this.#background : this.#queued).push(key);
     this.#pump();
   }
 
@@ -79,12 +90,12 @@ export class WorkQueue {
   }
 
   get length(): number {
-    return this.#queued.length;
+    return this.#queued.length + this.#background.length;
   }
 
   /** Resolves when nothing is queued or running (delayed adds do not count). */
   idle(): Promise<void> {
-    if (this.#queued.length === 0 && this.#running.size === 0) return Promise.resolve();
+    if (this.length === 0 && this.#running.size === 0) return Promise.resolve();
     return new Promise((r) => this.#idleWaiters.push(r));
   }
 
@@ -93,6 +104,7 @@ export class WorkQueue {
     for (const t of this.#timers.values()) clearTimeout(t.timer);
     this.#timers.clear();
     this.#queued.length = 0;
+    this.#background.length = 0;
     this.#queuedSet.clear();
     this.#dueAt.clear();
   }
@@ -102,25 +114,30 @@ export class WorkQueue {
     return this.#groupRunning.get(group) ?? 0;
   }
 
-  /** Index of the first queued key whose group has room, or -1. */
-  #next(): number {
-    if (!this.#groupOf) return this.#queued.length ? 0 : -1;
+  /** The next key to run: the first of the front lane, then of the background lane, whose group has room. */
+  #take(): string | undefined {
     const full = new Set<string>();
-    for (let i = 0; i < this.#queued.length; i++) {
-      const g = this.#groupOf(this.#queued[i] as string);
-      if (g === undefined) return i;
-      if (full.has(g)) continue;
-      if ((this.#groupRunning.get(g) ?? 0) < Math.max(1, this.#groupLimit(g))) return i;
-      full.add(g);
+    for (const lane of [this.#queued, this.#background]) {
+      for (let i = 0; i < lane.length; i++) {
+        const key = lane[i] as string;
+        const g = this.#groupOf?.(key);
+        if (g !== undefined) {
+          if (full.has(g)) continue;
+          if ((this.#groupRunning.get(g) ?? 0) >= Math.max(1, this.#groupLimit(g))) {
+            full.add(g);
+            continue;
+          }
+        }
+        lane.splice(i, 1);
+        return key;
+      }
     }
-    return -1;
+    return undefined;
   }
 
   #pump(): void {
-    while (!this.#stopped && this.#running.size < this.#concurrency && this.#queued.length > 0) {
-      const i = this.#next();
-      if (i < 0) break;
-      const [key] = this.#queued.splice(i, 1);
+    while (!this.#stopped && this.#running.size < this.#concurrency && this.length > 0) {
+      const key = this.#take();
       if (key === undefined) break;
       this.#queuedSet.delete(key);
       this.#onWait?.(key, Date.now() - (this.#dueAt.get(key) ?? Date.now()));
@@ -142,9 +159,13 @@ export class WorkQueue {
             if (n > 0) this.#groupRunning.set(g, n);
             else this.#groupRunning.delete(g);
           }
-          if (this.#dirty.delete(key)) this.add(key);
+          const again = this.#dirty.get(key);
+          if (again !== undefined) {
+            this.#dirty.delete(key);
+            this.add(key, { background: again });
+          }
           this.#pump();
-          if (this.#queued.length === 0 && this.#running.size === 0) {
+          if (this.length === 0 && this.#running.size === 0) {
             for (const w of this.#idleWaiters.splice(0)) w();
           }
         });

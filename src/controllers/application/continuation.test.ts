@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Application, OperationState } from '../../api/application.js';
-import { ContinuationCache, nextLookMs, operationRequeueMs, type NextLook } from './continuation.js';
+import {
+  ContinuationCache,
+  nextLookMs,
+  operationRequeueMs,
+  wakeDelayMs,
+  WAKE_COALESCE_MS,
+  WAKE_SPACING_MS,
+  type NextLook,
+} from './continuation.js';
 
 const app = (generation: number, annotations: Record<string, string> = {}): Application =>
   ({
@@ -117,5 +125,34 @@ describe('nextLookMs: when an app is looked at again if nothing wakes it', () =>
       looks += 1;
     }
     expect(looks).toBeLessThanOrEqual(5);
+  });
+});
+
+describe('wakeDelayMs: when an owned object changed', () => {
+  const now = 1_000_000;
+  it.each([
+    ['never reconciled in this process', { reconciling: false, now }, WAKE_SPACING_MS],
+    [
+      'a reconcile is running (its own applies echo back)',
+      { reconciling: true, lastEndedAt: now - 10_000, now },
+      WAKE_SPACING_MS,
+    ],
+    [
+      'quiet for a while: the first change is looked at almost at once',
+      { reconciling: false, lastEndedAt: now - 10_000, now },
+      WAKE_COALESCE_MS,
+    ],
+    [
+      'just ended 100 ms ago: spaced from that end',
+      { reconciling: false, lastEndedAt: now - 100, now },
+      WAKE_SPACING_MS - 100,
+    ],
+    [
+      'ended 480 ms ago: still coalesced, never sooner',
+      { reconciling: false, lastEndedAt: now - 480, now },
+      WAKE_COALESCE_MS,
+    ],
+  ])('%s', (_name, w, want) => {
+    expect(wakeDelayMs(w)).toBe(want);
   });
 });

@@ -132,3 +132,21 @@ export function nextLookMs(n: NextLook): number {
   const waited = n.progressingSince === undefined ? 0 : Math.max(0, n.now - n.progressingSince);
   return Math.min(poll, PROGRESSING_MAX_MS, Math.max(PROGRESSING_FIRST_MS, waited));
 }
+
+/** At most one owned-object wake-up reconcile of an app per this many ms. */
+export const WAKE_SPACING_MS = 500;
+/** The events of one change (an apply, then its controller's echo) arrive within this. */
+export const WAKE_COALESCE_MS = 50;
+
+/**
+ * How long after an owned (or awaited) object changed the app is reconciled. A roll-out emits a
+ * burst of updates and the app's own applies echo back while it syncs, so wake-ups are spaced by
+ * WAKE_SPACING_MS from the end of the app's last reconcile (or while one runs). The first change
+ * after a quiet spell, such as a Deployment becoming Available, is looked at within
+ * WAKE_COALESCE_MS instead of a whole spacing later: that wait was most of a cold sync's lag
+ * between Available and Healthy.
+ */
+export function wakeDelayMs(w: { reconciling: boolean; lastEndedAt?: number; now: number }): number {
+  if (w.reconciling || w.lastEndedAt === undefined) return WAKE_SPACING_MS;
+  return Math.max(WAKE_COALESCE_MS, w.lastEndedAt + WAKE_SPACING_MS - w.now);
+}

@@ -57,7 +57,9 @@ import type { NotificationTrigger } from '../../api/notification.js';
 import { formatUnsupportedFields, unsupportedApplicationFields } from '../../api/application-fields.js';
 import { WorkQueue } from '../queue.js';
 import { OwnedObjectsWatch } from './owned-watch.js';
-import { renderApp, resolveAppSource, type PrepareDeps } from './prepare.js';
+import { renderApp, resolveAppSource, type PrepareDeps, type RenderInputs } from './prepare.js';
+import { changedByPush, type TriageApp } from './push-triage.js';
+import { sourceCredentials } from '../credentials.js';
 import {
   failureCondition,
   primarySourceInPlace,
@@ -69,7 +71,7 @@ import { registerChartCacheMetrics } from './chart-cache-metrics.js';
 import { HealthChecksWatch } from './health-checks-watch.js';
 import { isWorse } from '../../engine/health/index.js';
 import { decide } from './decide.js';
-import { ContinuationCache, nextLookMs } from './continuation.js';
+import { ContinuationCache, nextLookMs, wakeDelayMs } from './continuation.js';
 import { entryOf } from '../../engine/inventory/inventory.js';
 import { changesOf, finishedOperation, progressOf, stepOf, toOperationResource } from './operation.js';
 import {
@@ -173,6 +175,11 @@ export class ApplicationController {
   readonly #written = new Map<Key, string>();
   /** The revision and render a running operation's next look reuses. */
   readonly #continuing: ContinuationCache;
+  /** Apps being reconciled now, and when each app's last reconcile ended (owned-object wake-ups). */
+  readonly #reconciling = new Set<Key>();
+  readonly #lastEnded = new Map<Key, number>();
+  /** What each app's last render read (push-triage.ts). */
+  readonly #inputs = new Map<Key, RenderInputs>();
   #informer: Informer | undefined;
   #projects: Informer<Project> | undefined;
 
@@ -220,6 +227,8 @@ export class ApplicationController {
         for (const w of this.#watches.values()) w.release(keyOf(ev.object));
         this.#continuing.delete(keyOf(ev.object));
         this.#progressingSince.delete(keyOf(ev.object));
+        this.#lastEnded.delete(keyOf(ev.object));
+        this.#inputs.delete(keyOf(ev.object));
         for (const w of this.#healthChecks.values()) w.forget(keyOf(ev.object));
       } else if (ev.type !== 'synced' && this.#changed(ev.object)) {
         // A refresh asked through the API (annotation) means "look at Git now", not at the cache.
@@ -276,6 +285,8 @@ export class ApplicationController {
   onPush(repoUrls: string[]): string[] {
     const wanted = new Set(repoUrls.map(normalizeRepoUrl));
     const hit: string[] = [];
+    const judged: TriageApp[] = [];
+    const since = Date.now();
     for (const app of this.#informer?.list() ?? []) {
       const a = app as Application;
       if (
@@ -284,12 +295,42 @@ export class ApplicationController {
         )
       ) {
         const k = keyOf(a);
-        this.#forceFetch.set(k, Date.now());
-        this.#queue.add(k);
+        this.#forceFetch.set(k, since);
+        // Every app moves to the new commit, in the background lane; the ones whose files the push
+        // touched are moved to the front once Git says which (push-triage.ts).
+        this.#queue.add(k, { background: true });
         hit.push(k);
+        if (!this.#o.responsibleFor || this.#o.responsibleFor(a)) {
+          const inputs = this.#inputs.get(k);
+          judged.push({ key: k, app: a, ...(inputs ? { inputs } : {}) });
+        }
       }
     }
+    if (judged.length) void this.#triage(judged, since);
     return hit;
+  }
+
+  async #triage(apps: TriageApp[], since: number): Promise<void> {
+    let first: string[];
+    try {
+      first = await changedByPush(
+        {
+          sources: this.#o.sources,
+          credentials: (app) =>
+            sourceCredentials(
+              this.#o.client,
+              app.metadata.namespace ?? '',
+              app.spec.source ?? { repoURL: '' },
+              this.#o.controllerNamespace,
+            ),
+        },
+        apps,
+        since,
+      );
+    } catch {
+      first = apps.map((a) => a.key);
+    }
+    for (const k of first) this.#queue.add(k);
   }
 
   /** Requests an immediate refresh (fetch + compare) of one Application. */
@@ -317,13 +358,29 @@ export class ApplicationController {
     const m = this.#o.metrics;
     m?.queueDepth.set({ controller: 'application' }, this.#queue.length);
     const end = m?.reconcileTimer(key);
+    this.#reconciling.add(key);
     try {
       await this.#reconcile(key);
       end?.({ outcome: 'ok' });
     } catch (e) {
       end?.({ outcome: 'error' });
       throw e;
+    } finally {
+      this.#reconciling.delete(key);
+      this.#lastEnded.set(key, Date.now());
     }
+  }
+
+  /** An object the app owns or awaits changed: look again soon (continuation.ts wakeDelayMs). */
+  #wake(owner: Key): void {
+    if (this.#o.namespace && !owner.startsWith(`${this.#o.namespace}/`)) return;
+    const ended = this.#lastEnded.get(owner);
+    const delay = wakeDelayMs({
+      reconciling: this.#reconciling.has(owner),
+      ...(ended !== undefined ? { lastEndedAt: ended } : {}),
+      now: Date.now(),
+    });
+    this.#queue.addAfter(owner, delay);
   }
 
   async #reconcile(key: Key): Promise<void> {
@@ -454,8 +511,9 @@ export class ApplicationController {
       }
       try {
         const revision = sha;
+        this.#inputs.delete(key);
         manifests = await timedRender(this.#o.metrics, app, () =>
-          renderApp(this.#prepareDeps(), app, revision),
+          renderApp(this.#prepareDeps(), app, revision, (inputs) => this.#inputs.set(key, inputs)),
         );
         this.#o.log.debug({ app: key, revision: sha, objects: manifests.length }, 'rendered');
         status.conditions = removeCondition(status.conditions, 'RenderFailed');
@@ -916,7 +974,8 @@ export class ApplicationController {
           sha,
         );
     } else {
-      this.#watch(dest).ensure(await inventory.load(owner));
+      // No operation ran: the inventory is the one the comparison planned with (read once).
+      this.#watch(dest).ensure(cmp.prepared.previous);
     }
     // No operation of this app waits any more: the kinds only it awaited go back to metadata only.
     if (status.operationState?.phase !== 'Running') this.#watch(dest).release(owner);
@@ -1136,9 +1195,7 @@ export class ApplicationController {
   #healthChecksWatch(destAs: KubeClient): HealthChecksWatch {
     let w = this.#healthChecks.get(destAs);
     if (!w) {
-      w = new HealthChecksWatch(destAs, (owner) => {
-        if (!this.#o.namespace || owner.startsWith(`${this.#o.namespace}/`)) this.#queue.addAfter(owner, 500);
-      });
+      w = new HealthChecksWatch(destAs, (owner) => this.#wake(owner));
       this.#healthChecks.set(destAs, w);
     }
     return w;
@@ -1147,10 +1204,7 @@ export class ApplicationController {
   #watch(dest: KubeClient): OwnedObjectsWatch {
     let w = this.#watches.get(dest);
     if (!w) {
-      w = new OwnedObjectsWatch(dest, (owner) => {
-        // Debounced: a rollout emits a burst of updates; one reconcile a second is plenty.
-        if (!this.#o.namespace || owner.startsWith(`${this.#o.namespace}/`)) this.#queue.addAfter(owner, 500);
-      });
+      w = new OwnedObjectsWatch(dest, (owner) => this.#wake(owner));
       this.#watches.set(dest, w);
     }
     return w;

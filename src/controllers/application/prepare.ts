@@ -87,10 +87,29 @@ export async function resolveAppSource(
   return { sha };
 }
 
-/** Renders the app's source at `sha` into manifests (cached by the Git objects the renderer reads). */
-export async function renderApp(deps: PrepareDeps, app: Application, sha: string): Promise<Manifest[]> {
+/**
+ * What the last render of a one-source Git app read: the Git object id, at `sha`, of every path the
+ * renderer read (the render cache's key). A commit that leaves all of them alone renders the same
+ * manifests (push-triage.ts).
+ */
+export interface RenderInputs {
+  repoURL: string;
+  sha: string;
+  ids: Record<string, string>;
+}
+
+/**
+ * Renders the app's source at `sha` into manifests (cached by the Git objects the renderer reads).
+ * `onInputs` hears what a one-source Git app's render read; other sources are not described.
+ */
+export async function renderApp(
+  deps: PrepareDeps,
+  app: Application,
+  sha: string,
+  onInputs?: (inputs: RenderInputs) => void,
+): Promise<Manifest[]> {
   const many = multiSources(app);
-  if (!many) return renderOne(deps, app, sha);
+  if (!many) return renderOne(deps, app, sha, undefined, onInputs);
   // Multi-source: the ref sources' checkouts are lent to the others' `$ref/…` value files; every
   // rendered source's output is concatenated, in source order.
   const revs = splitRevisions(sha, many.length);
@@ -114,7 +133,13 @@ interface Refs {
   key: string;
 }
 
-async function renderOne(deps: PrepareDeps, app: Application, sha: string, refs?: Refs): Promise<Manifest[]> {
+async function renderOne(
+  deps: PrepareDeps,
+  app: Application,
+  sha: string,
+  refs?: Refs,
+  onInputs?: (inputs: RenderInputs) => void,
+): Promise<Manifest[]> {
   const src = app.spec.source;
   // A chart or artifact tree, or the Git checkout with its chart's repository dependencies fetched
   // (by gitfleet, not the renderer); `extra` is the digest of what is not in Git.
@@ -158,11 +183,19 @@ async function renderOne(deps: PrepareDeps, app: Application, sha: string, refs?
   }
   // Keyed by the Git object ids of everything the renderer reads (a ../base, a value file
   // elsewhere); a failed render is remembered under the same key and not re-run until one changes.
+  // Only Git alone is described: a chart's repository dependencies or another source's files are
+  // inputs no tree hash of this repository covers.
+  const read: Record<string, string> | undefined = !nonGit && extra === '' && onInputs ? {} : undefined;
   const rendered = await renderCached(spec, deps.renderOptions ?? {}, {
     cache: deps.renderCache,
-    objectId: async (p) =>
-      nonGit ? `${tree.key}:${p}${refKey}` : `${await deps.sources.treeHash(src.repoURL, sha, p)}${extra}`,
+    objectId: async (p) => {
+      if (nonGit) return `${tree.key}:${p}${refKey}`;
+      const id = await deps.sources.treeHash(src.repoURL, sha, p);
+      if (read) read[p] = id;
+      return `${id}${extra}`;
+    },
   });
+  if (read && onInputs) onInputs({ repoURL: src.repoURL, sha, ids: read });
   // Substituted after the cache (values may come from Secrets and the destination Cluster).
   const substituted = await postBuild(deps.client, deps.controllerNamespace, app, rendered);
   // SOPS files are decrypted after the cache (which keeps ciphertext only); the plaintext lives
