@@ -25,6 +25,33 @@ describe('WorkQueue', () => {
     expect(seen).toEqual(['first', 'drift', 'b3', 'b1', 'b2', 'b4']);
   });
 
+  it('lets background keys hold at most half the workers, so plain work starts at once', async () => {
+    const running = new Set<string>();
+    let maxBackground = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const started: string[] = [];
+    const q = new WorkQueue({
+      concurrency: 4,
+      handler: async (k) => {
+        started.push(k);
+        running.add(k);
+        maxBackground = Math.max(maxBackground, [...running].filter((r) => r.startsWith('bg')).length);
+        if (k.startsWith('bg')) await gate;
+        running.delete(k);
+      },
+    });
+    for (let i = 0; i < 6; i++) q.add(`bg${i}`, { background: true });
+    await new Promise((r) => setTimeout(r, 5));
+    q.add('drift');
+    await new Promise((r) => setTimeout(r, 5));
+    expect(started).toEqual(['bg0', 'bg1', 'drift']);
+    release();
+    await q.idle();
+    expect(maxBackground).toBe(2);
+    expect(started).toHaveLength(7);
+  });
+
   it('reruns a key added while it ran in the lane of its most urgent add', async () => {
     const seen: string[] = [];
     let release: () => void = () => undefined;

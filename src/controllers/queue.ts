@@ -10,7 +10,8 @@
  * Lanes: a key added with `{ background: true }` (work that may wait, such as moving an app whose
  * files did not change to a new commit) runs only when no plain key is waiting, so a push read by
  * hundreds of apps does not delay the one it changed, nor a drift heal. A plain add of a key waiting
- * in the background lane moves it to the front lane.
+ * in the background lane moves it to the front lane. Background keys hold at most `backgroundLimit`
+ * workers (default half), so plain work arriving behind them finds a worker free at once.
  */
 export class WorkQueue {
   readonly #handler: (key: string) => Promise<void>;
@@ -21,6 +22,9 @@ export class WorkQueue {
   /** Every waiting key, in either lane: true when in the background lane. */
   readonly #queuedSet = new Map<string, boolean>();
   readonly #running = new Set<string>();
+  /** Running keys taken from the background lane. */
+  readonly #runningBackground = new Set<string>();
+  readonly #backgroundLimit: number;
   readonly #groupOf: ((key: string) => string | undefined) | undefined;
   readonly #groupLimit: (group: string) => number;
   /** Group of each running key, as it was when the key started. */
@@ -45,12 +49,15 @@ export class WorkQueue {
     groupLimit?: (group: string) => number;
     /** Told how long a key waited between being due and a worker taking it (metrics). */
     onWait?: (key: string, waitedMs: number) => void;
+    /** Workers background keys may hold at once; default half the concurrency (at least 1). */
+    backgroundLimit?: number;
   }) {
     this.#onWait = opts.onWait;
     this.#handler = opts.handler;
     this.#groupOf = opts.groupOf;
     this.#groupLimit = opts.groupLimit ?? (() => Infinity);
     this.#concurrency = opts.concurrency ?? 4;
+    this.#backgroundLimit = Math.max(1, opts.backgroundLimit ?? Math.floor(this.#concurrency / 2));
     this.#onError = opts.onError ?? (() => undefined);
   }
 
@@ -115,9 +122,11 @@ export class WorkQueue {
   }
 
   /** The next key to run: the first of the front lane, then of the background lane, whose group has room. */
-  #take(): string | undefined {
+  #take(): { key: string; background: boolean } | undefined {
     const full = new Set<string>();
-    for (const lane of [this.#queued, this.#background]) {
+    const lanes = [this.#queued];
+    if (this.#runningBackground.size < this.#backgroundLimit) lanes.push(this.#background);
+    for (const lane of lanes) {
       for (let i = 0; i < lane.length; i++) {
         const key = lane[i] as string;
         const g = this.#groupOf?.(key);
@@ -129,7 +138,7 @@ export class WorkQueue {
           }
         }
         lane.splice(i, 1);
-        return key;
+        return { key, background: lane === this.#background };
       }
     }
     return undefined;
@@ -137,8 +146,10 @@ export class WorkQueue {
 
   #pump(): void {
     while (!this.#stopped && this.#running.size < this.#concurrency && this.length > 0) {
-      const key = this.#take();
-      if (key === undefined) break;
+      const taken = this.#take();
+      if (taken === undefined) break;
+      const key = taken.key;
+      if (taken.background) this.#runningBackground.add(key);
       this.#queuedSet.delete(key);
       this.#onWait?.(key, Date.now() - (this.#dueAt.get(key) ?? Date.now()));
       this.#dueAt.delete(key);
@@ -152,6 +163,7 @@ export class WorkQueue {
         .catch((e: unknown) => this.#onError(key, e))
         .finally(() => {
           this.#running.delete(key);
+          this.#runningBackground.delete(key);
           const g = this.#runningGroup.get(key);
           if (g !== undefined) {
             this.#runningGroup.delete(key);
