@@ -331,6 +331,10 @@ export class ApplicationController {
       first = apps.map((a) => a.key);
     }
     for (const k of first) this.#queue.add(k);
+    this.#o.log.info(
+      { apps: apps.length, first: first.length, ms: Date.now() - since },
+      'push: apps whose files changed go first',
+    );
   }
 
   /** Requests an immediate refresh (fetch + compare) of one Application. */
