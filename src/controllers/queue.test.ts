@@ -1,18 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { WorkQueue } from './queue.js';
 
+/** A queue that records the keys it runs and holds the runs `hold` names until released. */
+function recordingQueue(hold: (key: string, run: number) => boolean): {
+  q: WorkQueue;
+  seen: string[];
+  release: () => void;
+} {
+  const seen: string[] = [];
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const q = new WorkQueue({
+    concurrency: 1,
+    handler: async (k) => {
+      seen.push(k);
+      if (hold(k, seen.length)) await gate;
+    },
+  });
+  return { q, seen, release: () => release() };
+}
+
 describe('WorkQueue', () => {
   it('runs background keys only when no plain key waits; a plain add moves a background key forward', async () => {
-    const seen: string[] = [];
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => (release = r));
-    const q = new WorkQueue({
-      concurrency: 1,
-      handler: async (k) => {
-        seen.push(k);
-        if (k === 'first') await gate;
-      },
-    });
+    const { q, seen, release } = recordingQueue((k) => k === 'first');
     q.add('first');
     for (const k of ['b1', 'b2', 'b3', 'b4']) q.add(k, { background: true });
     q.add('drift');
@@ -53,16 +63,7 @@ describe('WorkQueue', () => {
   });
 
   it('reruns a key added while it ran in the lane of its most urgent add', async () => {
-    const seen: string[] = [];
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => (release = r));
-    const q = new WorkQueue({
-      concurrency: 1,
-      handler: async (k) => {
-        seen.push(k);
-        if (seen.length === 1) await gate;
-      },
-    });
+    const { q, seen, release } = recordingQueue((_k, run) => run === 1);
     q.add('a');
     await new Promise((r) => setTimeout(r, 5));
     q.add('a', { background: true });
@@ -74,16 +75,7 @@ describe('WorkQueue', () => {
   });
 
   it('drops duplicate keys that are still waiting', async () => {
-    const seen: string[] = [];
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => (release = r));
-    const q = new WorkQueue({
-      concurrency: 1,
-      handler: async (k) => {
-        seen.push(k);
-        if (k === 'a') await gate;
-      },
-    });
+    const { q, seen, release } = recordingQueue((k) => k === 'a');
     q.add('a');
     q.add('b');
     q.add('b');
