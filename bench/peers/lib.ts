@@ -251,7 +251,7 @@ export async function startHub(opts: {
     env: {
       GITFLEET_KUSTOMIZE: toolPath('kustomize'),
       GITFLEET_HELM: toolPath('helm'),
-      GITFLEET_LOG_LEVEL: 'warn',
+      GITFLEET_LOG_LEVEL: process.env.BENCH_HUB_LOG_LEVEL ?? 'warn',
       GITFLEET_WEBHOOK_GITEA_SECRET: WEBHOOK_SECRET,
     },
     logDir: join(opts.runDir, 'logs'),

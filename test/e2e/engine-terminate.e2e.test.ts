@@ -69,6 +69,35 @@ describe('controller: a running operation is terminated, or cancelled by a new r
     await expect(requestTerminate(t.hub.admin, t.ns, name)).rejects.toThrow(/no running operation/);
   }, 90_000);
 
+  it("a commit that leaves the app's files alone does not cancel its wait: it goes on at the new commit", async () => {
+    const { name, repo } = await t.createApp(
+      { 'app/db.yaml': stuck(1), 'app/cm.yaml': wave1 },
+      { path: 'app' },
+      { timeout: '30m' },
+    );
+    const running = await waitFor(
+      name,
+      'Running at step 0',
+      (a) =>
+        a.status?.operationState?.phase === 'Running' &&
+        a.status.operationState.step?.waitingSince !== undefined,
+    );
+    const op = running.status?.operationState;
+    const sha = await t.fleet.git.commit(repo, { 'README.md': 'docs only, outside the app' });
+    t.controllers.apps?.refresh(`${t.ns}/${name}`);
+    const moved = await waitFor(
+      name,
+      'Running at the new commit',
+      (a) => a.status?.operationState?.revision === sha,
+    );
+    // The same operation (not a restarted one), still waiting on the same step since the same moment.
+    expect(moved.status?.operationState?.phase).toBe('Running');
+    expect(moved.status?.operationState?.startedAt).toBe(op?.startedAt);
+    expect(moved.status?.operationState?.step?.index).toBe(op?.step?.index);
+    expect(moved.status?.operationState?.step?.waitingSince).toBe(op?.step?.waitingSince);
+    expect(moved.status?.sync?.revision).toBe(sha);
+  }, 90_000);
+
   it('a new revision cancels the wait on the old one and syncs the new one', async () => {
     const { name, repo, destNs } = await t.createApp({ 'db.yaml': stuck(1), 'cm.yaml': wave1 }, {});
     const running = await waitFor(name, 'Running', (a) => a.status?.operationState?.phase === 'Running');

@@ -4,6 +4,7 @@ import {
   ContinuationCache,
   nextLookMs,
   operationRequeueMs,
+  rebaseOperation,
   wakeDelayMs,
   WAKE_COALESCE_MS,
   WAKE_SPACING_MS,
@@ -154,5 +155,19 @@ describe('wakeDelayMs: when an owned object changed', () => {
     ],
   ])('%s', (_name, w, want) => {
     expect(wakeDelayMs(w)).toBe(want);
+  });
+});
+
+describe('rebaseOperation: a running operation meets a new commit', () => {
+  const op = { phase: 'Running', revision: 'old', startedAt: 't0' } as OperationState;
+  it('goes on at the new commit when the render read the same objects at the operation revision', () => {
+    expect(rebaseOperation(op, 'new', 'old')).toEqual({ ...op, revision: 'new' });
+  });
+  it.each([
+    ['the render read other objects (or is not known)', op, undefined],
+    ['the same objects, but at another revision than the operation', op, 'older'],
+    ['no operation runs', { ...op, phase: 'Succeeded' } as OperationState, 'old'],
+  ])('is left as it is when %s', (_name, o, rendersAs) => {
+    expect(rebaseOperation(o, 'new', rendersAs)).toBe(o);
   });
 });

@@ -150,3 +150,19 @@ export function wakeDelayMs(w: { reconciling: boolean; lastEndedAt?: number; now
   if (w.reconciling || w.lastEndedAt === undefined) return WAKE_SPACING_MS;
   return Math.max(WAKE_COALESCE_MS, w.lastEndedAt + WAKE_SPACING_MS - w.now);
 }
+
+/**
+ * A running operation met a new commit. When that commit leaves every Git object the app's render
+ * read as it was at the operation's revision (`rendersAs`: the earlier revision whose render read
+ * the same objects), the manifests are the same, so the operation goes on at the new commit instead
+ * of being cancelled and restarted: a README or another service's files must not restart a wait.
+ * Otherwise the operation is returned as it is, and a new revision cancels it as before.
+ */
+export function rebaseOperation(
+  op: OperationState | undefined,
+  revision: string,
+  rendersAs: string | undefined,
+): OperationState | undefined {
+  if (op?.phase !== 'Running' || op.revision === revision || rendersAs === undefined) return op;
+  return op.revision === rendersAs ? { ...op, revision } : op;
+}

@@ -58,7 +58,7 @@ import { formatUnsupportedFields, unsupportedApplicationFields } from '../../api
 import { WorkQueue } from '../queue.js';
 import { OwnedObjectsWatch } from './owned-watch.js';
 import { renderApp, resolveAppSource, type PrepareDeps, type RenderInputs } from './prepare.js';
-import { changedByPush, type TriageApp } from './push-triage.js';
+import { changedByPush, sameRenderInputs, type TriageApp } from './push-triage.js';
 import { sourceCredentials } from '../credentials.js';
 import {
   failureCondition,
@@ -71,7 +71,7 @@ import { registerChartCacheMetrics } from './chart-cache-metrics.js';
 import { HealthChecksWatch } from './health-checks-watch.js';
 import { isWorse } from '../../engine/health/index.js';
 import { decide } from './decide.js';
-import { ContinuationCache, nextLookMs, wakeDelayMs } from './continuation.js';
+import { ContinuationCache, nextLookMs, rebaseOperation, wakeDelayMs } from './continuation.js';
 import { entryOf } from '../../engine/inventory/inventory.js';
 import { changesOf, finishedOperation, progressOf, stepOf, toOperationResource } from './operation.js';
 import {
@@ -80,6 +80,7 @@ import {
   parseDuration,
   removeCondition,
   retryDelayMs,
+  retryWaitOf,
   runningOperation,
   setCondition,
   syncStatusAfterFailure,
@@ -180,6 +181,8 @@ export class ApplicationController {
   readonly #lastEnded = new Map<Key, number>();
   /** What each app's last render read (push-triage.ts). */
   readonly #inputs = new Map<Key, RenderInputs>();
+  /** Push triages under way (idle() waits for them: their apps are not queued yet). */
+  readonly #triaging = new Set<Promise<void>>();
   #informer: Informer | undefined;
   #projects: Informer<Project> | undefined;
 
@@ -296,17 +299,19 @@ export class ApplicationController {
       ) {
         const k = keyOf(a);
         this.#forceFetch.set(k, since);
-        // Every app moves to the new commit, in the background lane; the ones whose files the push
-        // touched are moved to the front once Git says which (push-triage.ts).
-        this.#queue.add(k, { background: true });
         hit.push(k);
         if (!this.#o.responsibleFor || this.#o.responsibleFor(a)) {
           const inputs = this.#inputs.get(k);
           judged.push({ key: k, app: a, ...(inputs ? { inputs } : {}) });
-        }
+        } else this.#queue.add(k, { background: true }); // driven elsewhere: dropped at once
       }
     }
-    if (judged.length) void this.#triage(judged, since);
+    // Every app moves to the new commit. Git first says which the push changed (push-triage.ts):
+    // those run first, with every worker free; the others follow in the background lane.
+    if (judged.length) {
+      const t = this.#triage(judged, since).finally(() => this.#triaging.delete(t));
+      this.#triaging.add(t);
+    }
     return hit;
   }
 
@@ -331,6 +336,7 @@ export class ApplicationController {
       first = apps.map((a) => a.key);
     }
     for (const k of first) this.#queue.add(k);
+    for (const a of apps) this.#queue.add(a.key, { background: true });
     this.#o.log.info(
       { apps: apps.length, first: first.length, ms: Date.now() - since },
       'push: apps whose files changed go first',
@@ -343,7 +349,8 @@ export class ApplicationController {
     this.#queue.add(key);
   }
 
-  idle(): Promise<void> {
+  async idle(): Promise<void> {
+    await Promise.all(this.#triaging);
     return this.#queue.idle();
   }
 
@@ -495,6 +502,8 @@ export class ApplicationController {
     // Source and render: any failure here changes nothing in the destination.
     let sha: string;
     let manifests: Manifest[];
+    /** An earlier revision whose render read the same Git objects as this one (rebaseOperation). */
+    let rendersAs: string | undefined;
     // A running operation's next look reuses the revision and render it runs with (nothing asked
     // for a fetch, the Application unchanged, within one poll interval).
     const reuse = this.#forceFetch.has(key)
@@ -515,10 +524,13 @@ export class ApplicationController {
       }
       try {
         const revision = sha;
+        const before = this.#inputs.get(key);
         this.#inputs.delete(key);
         manifests = await timedRender(this.#o.metrics, app, () =>
           renderApp(this.#prepareDeps(), app, revision, (inputs) => this.#inputs.set(key, inputs)),
         );
+        const after = this.#inputs.get(key);
+        if (before && after && sameRenderInputs(before, after)) rendersAs = before.sha;
         this.#o.log.debug({ app: key, revision: sha, objects: manifests.length }, 'rendered');
         status.conditions = removeCondition(status.conditions, 'RenderFailed');
       } catch (e) {
@@ -657,6 +669,7 @@ export class ApplicationController {
       health,
       cmp,
       watched: healthWatch.covers(key),
+      ...(rendersAs !== undefined ? { rendersAs } : {}),
     };
   }
 
@@ -684,6 +697,10 @@ export class ApplicationController {
     const terminate = app.metadata.annotations?.[TERMINATE_ANNOTATION];
     const terminateRequested = terminate !== undefined && terminate !== status.handledTerminateRequest;
     if (terminateRequested) status.handledTerminateRequest = terminate;
+    // A commit that leaves this app's rendered files alone does not cancel its running operation.
+    const rebased = rebaseOperation(status.operationState, sha, p.rendersAs);
+    if (rebased) status.operationState = rebased;
+    const retryWaitMs = retryWaitOf(status.operationState, spec.syncPolicy?.retry?.backoff, Date.now());
     const decision = decide({
       op: status.operationState,
       revision: sha,
@@ -693,7 +710,10 @@ export class ApplicationController {
       syncRequest: requested !== undefined && requested !== status.handledSyncRequest ? requested : undefined,
       terminateRequested,
       retryLimit: spec.syncPolicy?.retry?.limit ?? 5,
+      retryWaiting: retryWaitMs > 0,
     });
+    // A retry held back by its backoff is looked at again when the backoff ends.
+    if (decision.action === 'none' && retryWaitMs > 0) retryAfterMs = retryWaitMs;
     const drift = decision.action !== 'continue' && decision.action !== 'end' && decision.drift;
     const notify = (trigger: NotificationTrigger, message: string): void =>
       this.#o.notifier?.notify({
@@ -1236,6 +1256,8 @@ type Stopped = StageFailure | Waiting;
 interface Prepared {
   kind: 'prepared';
   sha: string;
+  /** An earlier revision whose render read the same Git objects (continuation.ts rebaseOperation). */
+  rendersAs?: string;
   manifests: Manifest[];
   secrets: SecretMask;
   dest: KubeClient;

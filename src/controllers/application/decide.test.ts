@@ -56,6 +56,26 @@ describe('decide', () => {
       { auto: {}, op: op('Failed', A, { retryCount: 5 }) },
       { action: 'none', drift: false },
     ],
+    [
+      'auto, failed here, its retry backoff not over: nothing yet, whatever woke the app',
+      { auto: {}, op: op('Failed', A, { retryCount: 2 }), retryWaiting: true },
+      { action: 'none', drift: false },
+    ],
+    [
+      'auto with selfHeal, terminated here by a person: not retried at that revision',
+      { auto: { selfHeal: true }, op: op('Failed', A, { message: 'terminated' }) },
+      { action: 'none', drift: false },
+    ],
+    [
+      'auto, terminated at an older revision, a new commit: synced',
+      { auto: {}, op: op('Failed', B, { message: 'terminated' }) },
+      { action: 'start', manual: false, retryCount: 0, drift: false },
+    ],
+    [
+      'terminated here, then a sync request: synced',
+      { auto: {}, op: op('Failed', A, { message: 'terminated' }), syncRequest: 't3' },
+      { action: 'start', manual: true, retryCount: 0, drift: false },
+    ],
     ['running at the same revision: goes on', { auto: {}, op: op('Running', A) }, { action: 'continue' }],
     [
       'running, terminate asked: ends terminated',

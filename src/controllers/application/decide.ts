@@ -18,6 +18,8 @@ export interface DecideInput {
   terminateRequested: boolean;
   /** syncPolicy.retry.limit (default 5). */
   retryLimit: number;
+  /** The operation failed here less than its retry backoff ago: no retry yet. */
+  retryWaiting?: boolean;
 }
 
 export type Decision =
@@ -56,7 +58,10 @@ export function decide(i: DecideInput): Decision {
   const drift = i.compared === 'OutOfSync' && i.revision === lastSynced && i.lastSync === 'Synced';
   if (i.syncRequest !== undefined) return { action: 'start', manual: true, retryCount: 0, drift };
   const failedHere = !!op && op.phase !== 'Succeeded' && op.revision === i.revision;
-  const retriesLeft = !failedHere || (op?.retryCount ?? 0) < i.retryLimit;
+  // A retry waits out its backoff, whatever wakes the app; one a person terminated is not retried
+  // at that revision (as in Argo CD): a new commit, or a sync request, starts the next one.
+  const retriesLeft =
+    !failedHere || ((op?.retryCount ?? 0) < i.retryLimit && op?.message !== 'terminated' && !i.retryWaiting);
   const wantAuto =
     !!i.auto &&
     i.compared === 'OutOfSync' &&

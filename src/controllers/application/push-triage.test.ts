@@ -13,7 +13,7 @@ import { RenderCache } from '../../engine/render/index.js';
 import { GitSources, type GitCredentials } from '../../engine/source/index.js';
 import { forceRemove } from '../../engine/source/checkout.js';
 import { renderApp, type PrepareDeps, type RenderInputs } from './prepare.js';
-import { changedByPush, type TriageApp } from './push-triage.js';
+import { changedByPush, sameRenderInputs, type TriageApp } from './push-triage.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -147,5 +147,26 @@ describe('changedByPush', () => {
         Date.now(),
       ),
     ).toEqual(['b']);
+  });
+});
+
+describe('sameRenderInputs', () => {
+  const a: RenderInputs = {
+    repoURL: 'https://git.example/mono.git',
+    sha: 's1',
+    ids: { app: 't1', base: 't2' },
+  };
+  it.each([
+    [
+      'the same objects at another commit, URL spelled differently',
+      { ...a, sha: 's2', repoURL: 'https://git.example/mono' },
+      true,
+    ],
+    ['one object changed', { ...a, ids: { app: 't1', base: 't3' } }, false],
+    ['one path fewer', { ...a, ids: { app: 't1' } }, false],
+    ['another repository', { ...a, repoURL: 'https://git.example/other.git' }, false],
+    ['nothing read', { ...a, ids: {} }, false],
+  ])('%s', (_name, b, want) => {
+    expect(sameRenderInputs(a, b)).toBe(want);
   });
 });

@@ -58,7 +58,10 @@ export async function changedByPush(deps: TriageDeps, apps: TriageApp[], since: 
         changed.push(...group.map((a) => a.key));
         return;
       }
-      for (const a of group) if (await touched(deps.sources, a, creds).catch(() => true)) changed.push(a.key);
+      const verdicts = await Promise.all(group.map((a) => touched(deps.sources, a, creds).catch(() => true)));
+      group.forEach((a, i) => {
+        if (verdicts[i]) changed.push(a.key);
+      });
     }),
   );
   return changed;
@@ -86,4 +89,12 @@ function sameRepo(a: string, b: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether two renders read exactly the same Git objects of the same repository. */
+export function sameRenderInputs(a: RenderInputs, b: RenderInputs): boolean {
+  if (!sameRepo(a.repoURL, b.repoURL)) return false;
+  const ka = Object.keys(a.ids);
+  if (!ka.length || ka.length !== Object.keys(b.ids).length) return false;
+  return ka.every((p) => b.ids[p] === a.ids[p]);
 }

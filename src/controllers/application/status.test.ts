@@ -6,6 +6,7 @@ import {
   healthAfterFailure,
   parseDuration,
   retryDelayMs,
+  retryWaitOf,
   runningOperation,
   setCondition,
   statusBytes,
@@ -162,5 +163,18 @@ describe('boundStatus', () => {
     const b = boundStatus(raw);
     expect(b.history).toHaveLength(DEFAULT_STATUS_LIMITS.maxHistory);
     expect(b.history?.at(-1)?.id).toBe(499);
+  });
+});
+
+describe('retryWaitOf', () => {
+  const ended = Date.parse('2026-01-01T00:00:00Z');
+  const failed = { phase: 'Failed', finishedAt: '2026-01-01T00:00:00Z', retryCount: 1 };
+  it.each([
+    ['2 s after the first retry ended: 10 s backoff (5 s × 2), 8 s left', failed, ended + 2_000, 8_000],
+    ['after the backoff: none', failed, ended + 11_000, 0],
+    ['a succeeded operation: none', { ...failed, phase: 'Succeeded' }, ended, 0],
+    ['no end time: none', { phase: 'Failed' }, ended, 0],
+  ])('%s', (_name, op, now, want) => {
+    expect(retryWaitOf(op, undefined, now)).toBe(want);
   });
 });

@@ -44,6 +44,21 @@ export function retryDelayMs(
   return Math.min(max, base * Math.pow(backoff.factor ?? 2, attempt));
 }
 
+/**
+ * How long a failed operation's retry must still wait (0: none waits). The backoff runs from when
+ * the operation ended, so an app woken earlier by its objects' events does not retry sooner.
+ */
+export function retryWaitOf(
+  op: { phase?: string; finishedAt?: string; retryCount?: number } | undefined,
+  backoff: { duration?: string; factor?: number; maxDuration?: string } | undefined,
+  now: number,
+): number {
+  if (op?.phase !== 'Failed' || !op.finishedAt) return 0;
+  const ended = Date.parse(op.finishedAt);
+  if (Number.isNaN(ended)) return 0;
+  return Math.max(0, ended + retryDelayMs(op.retryCount ?? 0, backoff) - now);
+}
+
 /** Parses Go-style durations (`300ms`, `5s`, `2m`, `1h30m`); throws on anything else. */
 export function parseDuration(s: string): number {
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
