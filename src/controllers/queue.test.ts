@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { WorkQueue } from './queue.js';
 
 /** A queue that records the keys it runs and holds the runs `hold` names until released. */
-function recordingQueue(hold: (key: string, run: number) => boolean): {
+function recordingQueue(
+  hold: (key: string, run: number) => boolean,
+  concurrency = 1,
+): {
   q: WorkQueue;
   seen: string[];
   release: () => void;
@@ -11,7 +14,7 @@ function recordingQueue(hold: (key: string, run: number) => boolean): {
   let release: () => void = () => undefined;
   const gate = new Promise<void>((r) => (release = r));
   const q = new WorkQueue({
-    concurrency: 1,
+    concurrency,
     handler: async (k) => {
       seen.push(k);
       if (hold(k, seen.length)) await gate;
@@ -60,6 +63,17 @@ describe('WorkQueue', () => {
     await q.idle();
     expect(maxBackground).toBe(2);
     expect(started).toHaveLength(7);
+  });
+
+  it('starts no background key while a plain key runs', async () => {
+    const { q, seen: started, release } = recordingQueue((k) => k === 'changed', 4);
+    q.add('changed');
+    q.add('bump', { background: true });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(started).toEqual(['changed']);
+    release();
+    await q.idle();
+    expect(started).toEqual(['changed', 'bump']);
   });
 
   it('reruns a key added while it ran in the lane of its most urgent add', async () => {

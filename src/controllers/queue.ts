@@ -11,7 +11,8 @@
  * files did not change to a new commit) runs only when no plain key is waiting, so a push read by
  * hundreds of apps does not delay the one it changed, nor a drift heal. A plain add of a key waiting
  * in the background lane moves it to the front lane. Background keys hold at most `backgroundLimit`
- * workers (default half), so plain work arriving behind them finds a worker free at once.
+ * workers (default half), so plain work arriving behind them finds a worker free at once, and none
+ * starts while a plain key runs: the handlers share one thread, and plain work gets it to itself.
  */
 export class WorkQueue {
   readonly #handler: (key: string) => Promise<void>;
@@ -125,7 +126,9 @@ export class WorkQueue {
   #take(): { key: string; background: boolean } | undefined {
     const full = new Set<string>();
     const lanes = [this.#queued];
-    if (this.#runningBackground.size < this.#backgroundLimit) lanes.push(this.#background);
+    const plainRunning = this.#running.size - this.#runningBackground.size;
+    if (plainRunning === 0 && this.#runningBackground.size < this.#backgroundLimit)
+      lanes.push(this.#background);
     for (const lane of lanes) {
       for (let i = 0; i < lane.length; i++) {
         const key = lane[i] as string;
