@@ -424,9 +424,23 @@ export class ApplicationController {
     const now = new Date().toISOString();
     const status: ApplicationStatus = structuredClone(app.status ?? {});
     status.observedGeneration = app.metadata.generation;
+    const t0 = performance.now();
     const prepared = await this.#prepare(app, status, now);
+    const t1 = performance.now();
     const outcome = prepared.kind === 'prepared' ? await this.#operate(app, status, now, prepared) : prepared;
+    const t2 = performance.now();
     await this.#report(app, status, outcome, now);
+    // Where a reconcile's wall time went, for operators chasing latency (debug level only).
+    this.#o.log.debug(
+      {
+        app: key,
+        outcome: outcome.kind,
+        prepareMs: Math.round(t1 - t0),
+        operateMs: Math.round(t2 - t1),
+        reportMs: Math.round(performance.now() - t2),
+      },
+      'reconciled',
+    );
   }
 
   /**
@@ -522,6 +536,7 @@ export class ApplicationController {
       } catch (e) {
         return failed(failureCondition(e, 'SourceFailed'), e);
       }
+      const renderedAt = Date.now();
       try {
         const revision = sha;
         const before = this.#inputs.get(key);
@@ -531,7 +546,16 @@ export class ApplicationController {
         );
         const after = this.#inputs.get(key);
         if (before && after && sameRenderInputs(before, after)) rendersAs = before.sha;
-        this.#o.log.debug({ app: key, revision: sha, objects: manifests.length }, 'rendered');
+        this.#o.log.debug(
+          {
+            app: key,
+            revision: sha,
+            objects: manifests.length,
+            sourceMs: renderedAt - resolvedAt,
+            renderMs: Date.now() - renderedAt,
+          },
+          'rendered',
+        );
         status.conditions = removeCondition(status.conditions, 'RenderFailed');
       } catch (e) {
         return failed(failureCondition(e, 'RenderFailed'), e, { revision: sha });
