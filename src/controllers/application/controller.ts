@@ -539,12 +539,18 @@ export class ApplicationController {
       const renderedAt = Date.now();
       try {
         const revision = sha;
+        // The last render's inputs stay known while this one runs: a push meanwhile judges the app
+        // by them (push-triage.ts) instead of counting it as never rendered.
         const before = this.#inputs.get(key);
-        this.#inputs.delete(key);
+        let after: RenderInputs | undefined;
         manifests = await timedRender(this.#o.metrics, app, () =>
-          renderApp(this.#prepareDeps(), app, revision, (inputs) => this.#inputs.set(key, inputs)),
-        );
-        const after = this.#inputs.get(key);
+          renderApp(this.#prepareDeps(), app, revision, (inputs) => (after = inputs)),
+        ).catch((e: unknown) => {
+          this.#inputs.delete(key);
+          throw e;
+        });
+        if (after) this.#inputs.set(key, after);
+        else this.#inputs.delete(key);
         if (before && after && sameRenderInputs(before, after)) rendersAs = before.sha;
         this.#o.log.debug(
           {
