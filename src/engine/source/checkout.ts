@@ -4,6 +4,7 @@ import { chmod, lstat, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promis
 import { join } from 'node:path';
 import { gitEnv, outcomeError, supervise, type ExecOptions, type Outcome } from './git-exec.js';
 import { archiveArgs } from './mirror.js';
+import { mapLimit } from '../../core/concurrency.js';
 
 /** Whether a finished checkout is at `dir` (only complete checkouts are ever renamed there). */
 export async function isDirectory(dir: string): Promise<boolean> {
@@ -88,19 +89,35 @@ async function pipeArchive(mirrorDir: string, sha: string, dest: string, exec: E
  * files, for the checkout disk budget.
  */
 async function makeReadOnly(dir: string): Promise<number> {
-  let bytes = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) bytes += await makeReadOnly(path);
-    else if (entry.isFile()) {
-      const { mode, size } = await lstat(path);
-      bytes += size;
-      await chmod(path, mode & 0o111 ? 0o555 : 0o444);
+  // Many calls in flight, not one after another: each await of a busy hub's event loop costs far
+  // more than the system call, and a monorepo's checkout has thousands of files (a sequential walk
+  // took 0.5–2 s of a push's commit→applied for 2,216 files under load).
+  const files: string[] = [];
+  const dirs: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    dirs.push(d);
+    const subdirs: string[] = [];
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) subdirs.push(path);
+      else if (entry.isFile()) files.push(path);
     }
-  }
-  await chmod(dir, 0o555);
-  return bytes;
+    await Promise.all(subdirs.map(walk));
+  };
+  await walk(dir);
+  const sizes = await mapLimit(files, READ_ONLY_CONCURRENCY, async (path) => {
+    const { mode, size } = await lstat(path);
+    await chmod(path, mode & 0o111 ? 0o555 : 0o444);
+    return size;
+  });
+  // Directories after their files (a file's mode can change in a read-only directory, but the
+  // directories going last keeps the tree writable until every file is done).
+  await mapLimit(dirs, READ_ONLY_CONCURRENCY, (d) => chmod(d, 0o555));
+  return sizes.reduce((a, b) => a + b, 0);
 }
+
+/** System calls in flight while a checkout is made read-only (libuv queues them on its threads). */
+const READ_ONLY_CONCURRENCY = 64;
 
 /** Bytes of the files under `dir` (symlinks not followed); 0 when it is gone. */
 export async function directorySize(dir: string): Promise<number> {
