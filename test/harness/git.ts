@@ -33,6 +33,11 @@ export async function git(args: string[], opts: { cwd?: string; timeoutMs?: numb
       GIT_AUTHOR_EMAIL: 'test@gitfleet.dev',
       GIT_COMMITTER_NAME: 'gitfleet test',
       GIT_COMMITTER_EMAIL: 'test@gitfleet.dev',
+      // No automatic gc: a commit of thousands of files (bench/peers at 1,000 apps) starts a
+      // detached `git gc` that still writes into the work tree while it is being removed.
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'gc.auto',
+      GIT_CONFIG_VALUE_0: '0',
     },
   });
   return stdout;
