@@ -1,7 +1,7 @@
 // Security regressions of the Git source stage, against the real fleet: a real Git server with
 // Basic-auth users, real Application controllers (one per tenant namespace) sharing one set of
 // mirrors, as on the hub.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -266,5 +266,35 @@ describe('repository URLs cannot be used to scan the hub’s network', () => {
     expect(await sourceFailure(nsB, 'metadata')).toMatch(
       /169\.254\.0\.0\/16, which gitfleet is configured not to contact/,
     );
+  });
+});
+
+describe('a checkout made read-only', () => {
+  it("changes nothing a tenant's symlink points at outside it, however deep the tree", async () => {
+    // What a symlink could make the hub chmod: a file and a directory of its own, outside.
+    const outside = mkdtempSync(join(tmpdir(), 'gitfleet-security-outside-'));
+    const file = join(outside, 'kubeconfig');
+    writeFileSync(file, 'secret', { mode: 0o644 });
+    const dir = join(outside, 'state');
+    mkdirSync(dir, { mode: 0o755 });
+    const repo = uniqueName('links');
+    const url = await fleet.git.createRepo(repo);
+    const deep = Array.from({ length: 40 }, (_, i) => `d${i}`).join('/');
+    const sha = await fleet.git.commit(repo, {
+      'app/cm.yaml': configMap('links', 'a'),
+      'app/to-file': { symlink: file },
+      'app/to-dir': { symlink: dir },
+      [`${deep}/to-file`]: { symlink: file },
+      [`${deep}/cm.yaml`]: configMap('deep', 'b'),
+    });
+    const admin = { username: fleet.git.info.admin.username, password: fleet.git.info.admin.password };
+    await sources.fetch(url, admin);
+    const checkout = await sources.checkout(url, sha);
+    expect(statSync(join(checkout, 'app/cm.yaml')).mode & 0o777).toBe(0o444);
+    expect(statSync(join(checkout, deep, 'cm.yaml')).mode & 0o777).toBe(0o444);
+    expect(statSync(join(checkout, deep)).mode & 0o777).toBe(0o555);
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+    expect(statSync(dir).mode & 0o777).toBe(0o755);
+    rmSync(outside, { recursive: true, force: true });
   });
 });
