@@ -2,7 +2,9 @@
 // bench/peers fleet are created, and once all are Synced+Healthy the hub is stopped (which writes
 // the profile). Prints self time by function and by module, the share the hub spent idle, and the
 // CPU its children (kustomize, git) used.
-//   npx tsx bench/peers/profile.ts [--services 100] [--top 15]
+//   npx tsx bench/peers/profile.ts [--services 100] [--top 15] [--idle-ms 0]
+// With --idle-ms, the hub then stays up that long with nothing changing, and the summary covers only
+// that idle window (the polls and resyncs a quiet fleet costs), not the cold sync.
 //   npx tsx bench/peers/profile.ts --summarise FILE.cpuprofile
 // Last line: `RESULT {json}`.
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
@@ -25,6 +27,7 @@ const { values } = parseArgs({
   options: {
     services: { type: 'string', default: '100' },
     top: { type: 'string', default: '15' },
+    'idle-ms': { type: 'string', default: '0' },
     summarise: { type: 'string' },
     // More `gitfleet controller` flags; none by default: the hub as shipped, audit store included.
     'hub-args': { type: 'string', default: '' },
@@ -72,12 +75,18 @@ export interface ProfileSummary {
   bySrcCaller: { caller: string; selfMs: number; pct: number }[];
 }
 
-export function summarise(profile: CpuProfile, limit: number): ProfileSummary {
+/** `lastUs`: only the samples of the profile's last `lastUs` microseconds count. */
+export function summarise(profile: CpuProfile, limit: number, lastUs?: number): ProfileSummary {
   const selfUs = new Map<number, number>();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
-  samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (deltas[i] ?? 0)));
-  const totalUs = profile.endTime - profile.startTime;
+  const fromUs = lastUs ? profile.endTime - lastUs : profile.startTime;
+  let at = profile.startTime;
+  samples.forEach((id, i) => {
+    at += deltas[i] ?? 0;
+    if (at >= fromUs) selfUs.set(id, (selfUs.get(id) ?? 0) + (deltas[i] ?? 0));
+  });
+  const totalUs = profile.endTime - fromUs;
   const byFn = new Map<string, { name: string; module: string; us: number }>();
   const byModule = new Map<string, number>();
   const parent = new Map<number, ProfileNode>();
@@ -210,13 +219,29 @@ const coldMs = await waitCount(`${services} apps ready`, gitfleetReady(cluster.a
   intervalMs: 250,
   alive: () => hub.process.running,
 });
-const p1 = procSample(hub.process.pid);
-const a1 = procSample(apiPid);
+let p1 = procSample(hub.process.pid);
+let a1 = procSample(apiPid);
+const idleMs = Number(values['idle-ms']);
+let windowUs: number | undefined;
+if (idleMs > 0) {
+  console.log(`${services} apps ready in ${(coldMs / 1000).toFixed(1)} s; idle for ${idleMs / 1000} s`);
+  const i0 = procSample(hub.process.pid);
+  const ia0 = procSample(apiPid);
+  const tIdle = performance.now();
+  await new Promise((r) => setTimeout(r, idleMs));
+  p1 = procSample(hub.process.pid);
+  a1 = procSample(apiPid);
+  console.log(
+    `idle ${idleMs / 1000} s: hub CPU ${(p1.cpuS - i0.cpuS).toFixed(2)} s, its children ${(p1.childCpuS - i0.childCpuS).toFixed(2)} s, kube-apiserver ${(a1.cpuS - ia0.cpuS).toFixed(2)} s`,
+  );
+  // The profile ends when the hub exits; the window is measured back from there.
+  windowUs = (performance.now() - tIdle) * 1000;
+}
 await hub.stop();
 await fleet.stop();
 const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error(`no profile written in ${profDir}`);
-const s = summarise(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile, top);
+const s = summarise(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile, top, windowUs);
 const cpu = {
   coldMs: Math.round(coldMs),
   hubCpuS: Math.round((p1.cpuS - p0.cpuS) * 100) / 100,

@@ -188,6 +188,9 @@ async function renderOne(
   const read: Record<string, string> | undefined = !nonGit && extra === '' && onInputs ? {} : undefined;
   const rendered = await renderCached(spec, deps.renderOptions ?? {}, {
     cache: deps.renderCache,
+    // A chart or artifact is named by its digest, a Git tree by its commit; `extra` adds what else
+    // the render reads (fetched chart dependencies, other sources' value files).
+    contentKey: nonGit ? `${tree.key}${refKey}` : `${src.repoURL}@${sha}${extra}`,
     objectId: async (p) => {
       if (nonGit) return `${tree.key}:${p}${refKey}`;
       const id = await deps.sources.treeHash(src.repoURL, sha, p);

@@ -114,9 +114,43 @@ describe('RenderCache', () => {
     expect(c.get('k')).toHaveLength(1);
   });
 
-  it('refuses a maxEntries that is not a positive integer', () => {
+  it('evicts the least recently used entries beyond maxBytes, counting replaced entries once', () => {
+    const one = JSON.stringify([manifest('a')]).length;
+    const c = new RenderCache({ maxBytes: one * 2 });
+    c.set('a', [manifest('a')]);
+    c.set('a', [manifest('a')]);
+    c.set('b', [manifest('b')]);
+    expect(c.size).toBe(2);
+    expect(c.bytes).toBe(one * 2);
+    c.get('a');
+    c.set('c', [manifest('c')]);
+    expect(c.get('b')).toBeUndefined();
+    expect(c.get('a')).toBeDefined();
+    expect(c.bytes).toBe(one * 2);
+  });
+
+  it('keeps a render of every app of a 1,000-app fleet by default (a poll round must not empty it)', () => {
+    const c = new RenderCache();
+    const ten = (i: number) => Array.from({ length: 10 }, (_, j) => manifest(`app-${i}-${j}`));
+    for (let i = 0; i < 1000; i++) c.set(`k${i}`, ten(i));
+    expect(c.size).toBe(1000);
+    expect(c.get('k0')).toHaveLength(10);
+  });
+
+  it('remembers input paths by memo and starts over when the memo table is full', () => {
+    const c = new RenderCache({ maxEntries: 2 });
+    c.setInputs('m1', ['app', 'base']);
+    expect(c.inputsOf('m1')).toEqual(['app', 'base']);
+    c.setInputs('m2', ['x']);
+    c.setInputs('m3', ['y']);
+    expect(c.inputsOf('m1')).toBeUndefined();
+    expect(c.inputsOf('m3')).toEqual(['y']);
+  });
+
+  it('refuses a maxEntries or maxBytes that is not a positive integer', () => {
     expect(() => new RenderCache({ maxEntries: 0 })).toThrow(RangeError);
     expect(() => new RenderCache({ maxEntries: 1.5 })).toThrow(RangeError);
+    expect(() => new RenderCache({ maxBytes: 0 })).toThrow(RangeError);
   });
 });
 
@@ -188,6 +222,43 @@ describe('renderCached: results and failures keyed by every input', () => {
     ids.base = 'b2';
     await renderCached(spec, { kustomizeBinary: bin }, access);
     expect(runs()).toBe(2);
+  });
+
+  it('with a contentKey, finds the input paths once per content and parameters', async () => {
+    const { root, bin, runs } = setup(
+      "printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: from-tool\\n'",
+    );
+    const cache = new RenderCache();
+    const asked: string[] = [];
+    const objectId = (p: string): Promise<string> => {
+      asked.push(p);
+      return Promise.resolve(`${p}-1`);
+    };
+    const spec: RenderSpec = { root, path: 'overlay', type: 'kustomize' };
+    await renderCached(spec, { kustomizeBinary: bin }, { cache, objectId, contentKey: 'repo@c1' });
+    // The kustomization is gone from disk: only the remembered paths can answer.
+    rmSync(join(root, 'overlay/kustomization.yaml'));
+    const again = await renderCached(
+      spec,
+      { kustomizeBinary: bin },
+      { cache, objectId, contentKey: 'repo@c1' },
+    );
+    expect(again[0]?.object.metadata.name).toBe('from-tool');
+    expect(runs()).toBe(1);
+    expect(asked.sort()).toEqual(['base', 'base', 'overlay', 'overlay']);
+    // Other content, or other parameters, look at the files again.
+    const other = await renderCached(
+      spec,
+      { kustomizeBinary: bin },
+      { cache, objectId, contentKey: 'repo@c2' },
+    ).catch((e: unknown) => e);
+    expect(other).toBeInstanceOf(Error);
+    const params = await renderCached(
+      { ...spec, kustomize: { namePrefix: 'x-' } },
+      { kustomizeBinary: bin },
+      { cache, objectId, contentKey: 'repo@c1' },
+    ).catch((e: unknown) => e);
+    expect(params).toBeInstanceOf(Error);
   });
 
   it('retries failures that say nothing about the input (cancelled, binary missing)', async () => {

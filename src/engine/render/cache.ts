@@ -67,27 +67,47 @@ export function canonicalJson(value: unknown): string {
 
 /** RenderCache options. */
 export interface RenderCacheOptions {
-  /** Entries kept; the least recently used is evicted beyond it. Default 64. */
+  /** Entries kept; the least recently used is evicted beyond it. Default 10,000. */
   maxEntries?: number;
+  /**
+   * Bytes of manifests (as JSON) kept; the least recently used entries are evicted beyond it.
+   * Default 64 MiB. A fleet's renders must fit: a cache smaller than the number of apps is
+   * emptied by every round of polls, and each poll then runs the renderer again.
+   */
+  maxBytes?: number;
 }
 
 /** What the cache holds for a key: the manifests, or the error the render failed with. */
 export type RenderOutcome = { manifests: Manifest[] } | { error: Error };
 
+type Stored = { json: string } | { error: Error };
+
 /**
- * A small in-memory LRU of render results and failures. Manifests are deep-copied in and out, so a
- * later stage that stamps labels onto a manifest cannot corrupt the cached copy (or another app's
- * result). `get` of a missing key returns undefined; an empty render ([]) is cached like any other.
+ * A small in-memory LRU of render results and failures. Manifests are kept as JSON, which is
+ * compact and hands out a fresh copy on every read, so a later stage that stamps labels onto a
+ * manifest cannot corrupt the cached copy (or another app's result). `get` of a missing key
+ * returns undefined; an empty render ([]) is cached like any other.
+ *
+ * It also remembers which repository paths a render of given parameters read from given content
+ * (`inputsOf`): a poll of an unchanged commit then skips re-reading the kustomizations and value
+ * files that determine them.
  */
 export class RenderCache {
   readonly #max: number;
-  readonly #entries = new Map<string, RenderOutcome>();
+  readonly #maxBytes: number;
+  #bytes = 0;
+  readonly #entries = new Map<string, Stored>();
+  readonly #inputs = new Map<string, readonly string[]>();
 
   constructor(opts: RenderCacheOptions = {}) {
-    const max = opts.maxEntries ?? 64;
+    const max = opts.maxEntries ?? 10_000;
     if (!Number.isInteger(max) || max < 1)
       throw new RangeError(`maxEntries must be a positive integer, got ${max}`);
+    const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
+    if (!Number.isInteger(maxBytes) || maxBytes < 1)
+      throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`);
     this.#max = max;
+    this.#maxBytes = maxBytes;
   }
 
   /** The cached manifests for `key` (a fresh copy), or undefined (also for a cached failure). */
@@ -102,12 +122,12 @@ export class RenderCache {
     if (hit === undefined) return undefined;
     this.#entries.delete(key);
     this.#entries.set(key, hit);
-    return 'manifests' in hit ? { manifests: structuredClone(hit.manifests) } : hit;
+    return 'json' in hit ? { manifests: JSON.parse(hit.json) as Manifest[] } : hit;
   }
 
-  /** Stores a copy of `manifests` under `key`, evicting the least recently used entry when full. */
+  /** Stores a copy of `manifests` under `key`, evicting the least recently used entries when full. */
   set(key: string, manifests: readonly Manifest[]): void {
-    this.#put(key, { manifests: structuredClone([...manifests]) });
+    this.#put(key, { json: JSON.stringify(manifests) });
   }
 
   /** Remembers that rendering the inputs of `key` failed with `error`. */
@@ -115,18 +135,50 @@ export class RenderCache {
     this.#put(key, { error });
   }
 
-  #put(key: string, outcome: RenderOutcome): void {
-    this.#entries.delete(key);
+  /** The input paths remembered for `memo` (see `setInputs`), or undefined. */
+  inputsOf(memo: string): readonly string[] | undefined {
+    return this.#inputs.get(memo);
+  }
+
+  /**
+   * Remembers the input paths a render read, under `memo`: the render's parameters and the
+   * identity of the content it read them from. Bounded like the entries; it starts over when full
+   * (a forgotten memo costs one re-read, never a wrong answer).
+   */
+  setInputs(memo: string, paths: readonly string[]): void {
+    if (this.#inputs.size >= this.#max) this.#inputs.clear();
+    this.#inputs.set(memo, [...paths]);
+  }
+
+  #put(key: string, outcome: Stored): void {
+    this.#drop(key);
     this.#entries.set(key, outcome);
-    while (this.#entries.size > this.#max) {
+    this.#bytes += sizeOf(outcome);
+    while (this.#entries.size > this.#max || (this.#bytes > this.#maxBytes && this.#entries.size > 1)) {
       const oldest = this.#entries.keys().next();
       if (oldest.done) break;
-      this.#entries.delete(oldest.value);
+      this.#drop(oldest.value);
     }
+  }
+
+  #drop(key: string): void {
+    const old = this.#entries.get(key);
+    if (old === undefined) return;
+    this.#bytes -= sizeOf(old);
+    this.#entries.delete(key);
   }
 
   /** Number of entries held. */
   get size(): number {
     return this.#entries.size;
   }
+
+  /** Bytes of manifests held (JSON length). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+}
+
+function sizeOf(s: Stored): number {
+  return 'json' in s ? s.json.length : 256;
 }

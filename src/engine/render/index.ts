@@ -96,6 +96,13 @@ export interface RenderCacheAccess {
    * `spec.root` — e.g. `(p) => sources.treeHash(url, sha, p)`.
    */
   objectId: (path: string) => Promise<string>;
+  /**
+   * What identifies the content at `spec.root` (e.g. the repository and commit). Given, the input
+   * paths found for these parameters are remembered under it, and a render of the same content
+   * skips finding them again (reading kustomizations, charts and value files): what a poll of an
+   * unchanged commit costs is then one cache lookup.
+   */
+  contentKey?: string;
 }
 
 /**
@@ -111,13 +118,25 @@ export async function renderCached(
   access: RenderCacheAccess,
 ): Promise<Manifest[]> {
   const o = defaultRenderOptions(opts);
-  const prepared = await prepare(spec, o);
+  throwIfAborted(o.signal);
+  // The same parameters over the same content read the same paths: found once, then remembered.
+  // Only a prepare that succeeded is remembered, so its confinement checks passed on this content.
+  const memo =
+    access.contentKey !== undefined ? `inputs:${renderCacheKey(spec, access.contentKey)}` : undefined;
+  let prepared: Prepared | undefined;
+  let paths = memo ? access.cache.inputsOf(memo) : undefined;
+  if (!paths) {
+    prepared = await prepare(spec, o);
+    paths = prepared.inputs.paths();
+    if (memo) access.cache.setInputs(memo, paths);
+  }
   const ids: Record<string, string> = {};
-  for (const p of prepared.inputs.paths()) ids[p] = await access.objectId(p);
+  for (const p of paths) ids[p] = await access.objectId(p);
   const key = renderCacheKey(spec, ids);
   const hit = access.cache.lookup(key);
   if (hit && 'error' in hit) throw hit.error;
   if (hit) return hit.manifests;
+  prepared ??= await prepare(spec, o);
   try {
     const manifests = await run(spec, o, prepared);
     access.cache.set(key, manifests);
