@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installCrds } from '../../src/cli/commands/install.js';
+import { diffRequests, requestTable, sampleRequests } from '../limit/requests.js';
 import { startFleet } from '../../test/harness/fleet.js';
 import {
   compileHub,
@@ -227,8 +228,12 @@ if (idleMs > 0) {
   console.log(`${services} apps ready in ${(coldMs / 1000).toFixed(1)} s; idle for ${idleMs / 1000} s`);
   const i0 = procSample(hub.process.pid);
   const ia0 = procSample(apiPid);
+  const r0 = await sampleRequests(cluster.admin);
   const tIdle = performance.now();
   await new Promise((r) => setTimeout(r, idleMs));
+  // kube-controller-manager's and kwok's requests are in it too (leases, node status).
+  console.log('apiserver requests over the idle window (all clients):');
+  console.log(requestTable(new Map(), diffRequests(r0, await sampleRequests(cluster.admin)), services));
   p1 = procSample(hub.process.pid);
   a1 = procSample(apiPid);
   console.log(

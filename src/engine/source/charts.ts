@@ -14,7 +14,8 @@ import { parse as parseYaml } from 'yaml';
 
 import { SourceError } from '../errors.js';
 import { ArchiveCache, sha256, type ArchiveCacheOptions } from './chart-cache.js';
-import { kustomizeCharts } from './kustomize-charts.js';
+import { kustomizeCharts, type KustomizeChart } from './kustomize-charts.js';
+import { PromiseMemo } from './memo.js';
 import { assertWritableInTree } from './tree-write.js';
 import { HelmRepositories, type HelmRepoOptions } from './helm-repo.js';
 import type { RepoAuth } from './http-get.js';
@@ -60,6 +61,12 @@ export class ChartSources {
   readonly cache: ArchiveCache;
   readonly helm: HelmRepositories;
   readonly oci: OciClient;
+  /**
+   * What a tree declares (chart dependencies, kustomize helmCharts), by the tree's key and path:
+   * a tree's key names its content, so every poll of an unchanged commit reads no file for it.
+   */
+  readonly #declared = new PromiseMemo<Dependency[]>(4096);
+  readonly #kustomizeCharts = new PromiseMemo<KustomizeChart[]>(4096);
 
   constructor(o: ChartSourceOptions) {
     this.cache = new ArchiveCache(o.cacheDir, o.archives);
@@ -120,7 +127,9 @@ export class ChartSources {
     const chartRel = tree.path === '' || tree.path === '.' ? '' : tree.path;
     const chartFile = chartRel ? `${chartRel}/Chart.yaml` : 'Chart.yaml';
     // Not a chart, or a Chart.yaml that does not parse: nothing to fetch (the renderer reports it).
-    const deps = await dependencies(join(tree.root, chartRel), chartFile).catch(() => [] as Dependency[]);
+    const deps = await this.#declared.get(`${tree.key}\0${chartRel}`, () =>
+      dependencies(join(tree.root, chartRel), chartFile).catch(() => [] as Dependency[]),
+    );
     if (deps.length === 0) return tree;
     const vendored = await readdir(join(tree.root, chartRel, 'charts')).catch(() => [] as string[]);
     const pulled: { file: string; digest: string }[] = [];
@@ -165,7 +174,9 @@ export class ChartSources {
    * already in the tree (vendored) is left as it is. Keyed by the tree and the charts' digests.
    */
   async withKustomizeCharts(tree: SourceTree, authFor: AuthFor): Promise<SourceTree> {
-    const found = await kustomizeCharts(tree.root, tree.path);
+    const found = await this.#kustomizeCharts.get(`${tree.key}\0${tree.path}`, () =>
+      kustomizeCharts(tree.root, tree.path),
+    );
     const pulled: { dest: string; src: string; key: string }[] = [];
     for (const c of found) {
       // Where the chart will be written: real directories of the tree only (the copy keeps links).
