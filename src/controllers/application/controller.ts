@@ -77,6 +77,7 @@ import { changesOf, finishedOperation, progressOf, stepOf, toOperationResource }
 import {
   boundStatus,
   healthAfterFailure,
+  onlyReconciledAtMoved,
   parseDuration,
   removeCondition,
   retryDelayMs,
@@ -424,12 +425,14 @@ export class ApplicationController {
     const now = new Date().toISOString();
     const status: ApplicationStatus = structuredClone(app.status ?? {});
     status.observedGeneration = app.metadata.generation;
+    // Asked to look (a push, a refresh): the status says when, even if nothing else changed.
+    const asked = this.#forceFetch.has(key);
     const t0 = performance.now();
     const prepared = await this.#prepare(app, status, now);
     const t1 = performance.now();
     const outcome = prepared.kind === 'prepared' ? await this.#operate(app, status, now, prepared) : prepared;
     const t2 = performance.now();
-    await this.#report(app, status, outcome, now);
+    await this.#report(app, status, outcome, now, asked);
     // Where a reconcile's wall time went, for operators chasing latency (debug level only).
     this.#o.log.debug(
       {
@@ -1065,7 +1068,13 @@ export class ApplicationController {
    * Report stage, the only writer of status: the outcome of the stages becomes conditions, sync
    * and health, the status is written once, metrics follow it, and the next look is scheduled.
    */
-  async #report(app: Application, status: ApplicationStatus, outcome: Outcome, now: string): Promise<void> {
+  async #report(
+    app: Application,
+    status: ApplicationStatus,
+    outcome: Outcome,
+    now: string,
+    asked: boolean,
+  ): Promise<void> {
     const key = keyOf(app);
     const namespace = app.metadata.namespace ?? '';
     const name = app.metadata.name;
@@ -1084,7 +1093,8 @@ export class ApplicationController {
     status.resources = cmp.resources.map(toResourceStatus);
     status.reconciledAt = new Date().toISOString();
     status.conditions = removeCondition(status.conditions, 'SyncError');
-    await this.#writeStatus(app, status);
+    // A poll that found everything as it was writes nothing (reconciledAt moves every 10 minutes).
+    await this.#writeStatus(app, status, !asked);
     this.#o.metrics?.appState(namespace, name, cmp.status, cmp.health.status, appLabelsOf(app));
     const running = status.operationState?.phase === 'Running';
     this.#continuing.keepIf(key, running);
@@ -1227,11 +1237,13 @@ export class ApplicationController {
     });
   }
 
-  async #writeStatus(app: Application, status: ApplicationStatus): Promise<void> {
+  async #writeStatus(app: Application, status: ApplicationStatus, unlessUnchanged = false): Promise<void> {
+    // Bounded: a status over etcd's request limit would be refused, history and all.
+    const bounded = boundStatus(status);
+    if (unlessUnchanged && onlyReconciledAtMoved(app.status, bounded, Date.now())) return;
     const answer = await this.#o.client.replaceStatus<Application | undefined>(
       applicationPath(app.metadata.namespace ?? '', app.metadata.name),
-      // Bounded: a status over etcd's request limit would be refused, history and all.
-      boundStatus(status),
+      bounded,
     );
     const rv = answer?.metadata?.resourceVersion;
     if (rv) this.#written.set(keyOf(app), rv);

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ApplicationStatus, HistoryEntry, ResourceStatus } from '../../api/application.js';
 import {
   boundStatus,
+  onlyReconciledAtMoved,
+  RECONCILED_AT_REFRESH_MS,
   DEFAULT_STATUS_LIMITS,
   healthAfterFailure,
   parseDuration,
@@ -176,5 +178,40 @@ describe('retryWaitOf', () => {
     ['no end time: none', { phase: 'Failed' }, ended, 0],
   ])('%s', (_name, op, now, want) => {
     expect(retryWaitOf(op, undefined, now)).toBe(want);
+  });
+});
+
+describe('onlyReconciledAtMoved: a poll that changed nothing writes nothing', () => {
+  const t = Date.parse('2026-12-02T10:00:00Z');
+  const stored: ApplicationStatus = {
+    sync: { status: 'Synced', revision: 'abc' },
+    health: { status: 'Healthy' },
+    reconciledAt: new Date(t).toISOString(),
+  };
+  const next = (over: Partial<ApplicationStatus> = {}): ApplicationStatus => ({
+    // Another key order and an undefined member: the same status as JSON.
+    health: { status: 'Healthy', message: undefined },
+    sync: { revision: 'abc', status: 'Synced' },
+    reconciledAt: new Date(t + 60_000).toISOString(),
+    ...over,
+  });
+
+  it('skips a write that only moves reconciledAt, within the refresh period', () => {
+    expect(onlyReconciledAtMoved(stored, next(), t + 60_000)).toBe(true);
+  });
+
+  it('writes when anything else changed', () => {
+    expect(onlyReconciledAtMoved(stored, next({ sync: { status: 'Synced', revision: 'def' } }), t + 1)).toBe(
+      false,
+    );
+    expect(onlyReconciledAtMoved(stored, next({ health: { status: 'Degraded' } }), t + 1)).toBe(false);
+  });
+
+  it('writes when the stored reconciledAt is old, missing, unreadable or in the future', () => {
+    expect(onlyReconciledAtMoved(stored, next(), t + RECONCILED_AT_REFRESH_MS)).toBe(false);
+    expect(onlyReconciledAtMoved({ ...stored, reconciledAt: undefined }, next(), t)).toBe(false);
+    expect(onlyReconciledAtMoved({ ...stored, reconciledAt: 'yesterday' }, next(), t)).toBe(false);
+    expect(onlyReconciledAtMoved(stored, next(), t - 1000)).toBe(false);
+    expect(onlyReconciledAtMoved(undefined, next(), t)).toBe(false);
   });
 });

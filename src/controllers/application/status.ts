@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from 'node:util';
+
 import type {
   ApplicationStatus,
   Condition,
@@ -239,4 +241,31 @@ function capResource(r: ResourceStatus, limits: StatusLimits): ResourceStatus {
 /** `s` cut to `max` characters, marked as cut. */
 export function capText(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 20)}... (${s.length - max + 20} more)` : s;
+}
+
+/**
+ * How long a reconcile that found everything as it was may leave `reconciledAt` alone. A status
+ * write per poll (the whole status: resources, history) was most of what a quiet fleet cost the
+ * hub and the apiserver, and each one woke every watcher of the Application for nothing.
+ */
+export const RECONCILED_AT_REFRESH_MS = 10 * 60_000;
+
+/**
+ * True when writing `next` would change nothing but `reconciledAt`, and the stored one is younger
+ * than RECONCILED_AT_REFRESH_MS at `nowMs`: the write can be skipped. Both are compared as JSON
+ * (a member set to undefined is no member), `next` as it would be written (bounded).
+ */
+export function onlyReconciledAtMoved(
+  stored: ApplicationStatus | undefined,
+  next: ApplicationStatus,
+  nowMs: number,
+): boolean {
+  const at = stored?.reconciledAt ? Date.parse(stored.reconciledAt) : NaN;
+  if (!stored || !Number.isFinite(at) || nowMs - at >= RECONCILED_AT_REFRESH_MS || nowMs < at) return false;
+  const plain = (s: ApplicationStatus): unknown => {
+    const copy = JSON.parse(JSON.stringify(s)) as ApplicationStatus;
+    delete copy.reconciledAt;
+    return copy;
+  };
+  return isDeepStrictEqual(plain(stored), plain(next));
 }
