@@ -22,7 +22,7 @@ import type { KubeClient } from '../../kube/client.js';
 import { Informer } from '../../kube/informer.js';
 import type { Project } from '../../api/project.js';
 import type { KubeObject } from '../../kube/types.js';
-import { InventoryStore } from '../../engine/inventory/store.js';
+import { InventoryCache, InventoryStore } from '../../engine/inventory/store.js';
 import type { Manifest } from '../../engine/manifest.js';
 import { pruneStale } from '../../engine/prune/prune.js';
 import { RenderCache, type RenderOptions } from '../../engine/render/index.js';
@@ -162,6 +162,8 @@ export class ApplicationController {
   /** Custom health in CEL (the cluster-wide ConfigMap), read lazily and cached for seconds. */
   #healthConfig: HealthConfig | undefined;
   readonly #watches = new Map<KubeClient, OwnedObjectsWatch>();
+  /** Per destination: the inventories' versions, so an unchanged one is not read again. */
+  readonly #inventories = new Map<KubeClient, InventoryCache>();
   /** Watches of `spec.healthChecks` objects, per destination client as the identity that reads them. */
   readonly #healthChecks = new Map<KubeClient, HealthChecksWatch>();
   /** Since when each app is Progressing with no operation (epoch ms): its fallback re-check backs off. */
@@ -268,6 +270,7 @@ export class ApplicationController {
     this.#projects?.stop();
     this.#queue.stop();
     for (const w of this.#watches.values()) w.stop();
+    for (const c of this.#inventories.values()) c.stop();
     for (const w of this.#healthChecks.values()) w.stop();
   }
 
@@ -625,7 +628,7 @@ export class ApplicationController {
       : removeCondition(status.conditions, 'PolicyWarning');
     // The inventory is gitfleet's own bookkeeping in gitfleet-system: kept as the controller, so a
     // project's ServiceAccount needs no rights there. Everything else acts as the project says.
-    const inventory = new InventoryStore(dest);
+    const inventory = new InventoryStore(dest, this.#inventoryCache(dest));
     const destAs = governance.impersonate ? dest.impersonating(governance.impersonate) : dest;
     const ignore = spec.ignoreDifferences ?? [];
     const defaultNamespace = spec.destination.namespace ?? namespace;
@@ -1200,7 +1203,7 @@ export class ApplicationController {
     }
     resolveDestinationInPlace(app, target);
     const dest = await this.#clusters.resolve(target.name);
-    const store = new InventoryStore(dest);
+    const store = new InventoryStore(dest, this.#inventoryCache(dest));
     // The hub's own objects are never deleted by an app, even one whose inventory lists them.
     const hubNs = hubNamespaces(this.#o.controllerNamespace);
     const entries = (await store.load(owner)).filter((e) => {
@@ -1265,6 +1268,12 @@ export class ApplicationController {
       this.#healthChecks.set(destAs, w);
     }
     return w;
+  }
+
+  #inventoryCache(dest: KubeClient): InventoryCache {
+    let c = this.#inventories.get(dest);
+    if (!c) this.#inventories.set(dest, (c = new InventoryCache(dest)));
+    return c;
   }
 
   #watch(dest: KubeClient): OwnedObjectsWatch {

@@ -1,20 +1,79 @@
 import { createHash } from 'node:crypto';
 import type { KubeClient } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
+import { Informer } from '../../kube/informer.js';
 import type { KubeObject } from '../../kube/types.js';
 import { decodeInventory, encodeInventory, type InventoryEntry } from './inventory.js';
 
 /** Where inventories live in each destination cluster. */
 export const INVENTORY_NAMESPACE = 'gitfleet-system';
 
+const INVENTORY_LABEL = 'gitfleet.dev/inventory';
+
+type InventoryConfigMap = KubeObject & { data?: Record<string, string> };
+
+/**
+ * What one controller knows of the inventories of one destination cluster: the last version of
+ * each it read or wrote, and a metadata-only watch of all of them that says whether that version
+ * is still the stored one. A poll that finds an inventory unchanged then reads nothing; any other
+ * writer (an agent, another replica, a hand edit) changes the version and the next load reads it.
+ * Until the watch has listed, and for an inventory it has not seen, every load reads.
+ */
+export class InventoryCache {
+  readonly #versions: Informer;
+  readonly #known = new Map<string, { resourceVersion: string; entries: InventoryEntry[] }>();
+  #started = false;
+
+  constructor(client: KubeClient) {
+    this.#versions = new Informer(client, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: INVENTORY_NAMESPACE,
+      labelSelector: `${INVENTORY_LABEL}=true`,
+      metadataOnly: true,
+    });
+  }
+
+  /** The entries known for ConfigMap `name`, if the watch says they are the stored version. */
+  current(name: string): InventoryEntry[] | undefined {
+    if (!this.#started) {
+      this.#started = true;
+      this.#versions.start();
+    }
+    const known = this.#known.get(name);
+    if (!known || !this.#versions.synced) return undefined;
+    const stored = this.#versions.get(INVENTORY_NAMESPACE, name);
+    return stored?.metadata.resourceVersion === known.resourceVersion
+      ? structuredClone(known.entries)
+      : undefined;
+  }
+
+  remember(name: string, resourceVersion: string | undefined, entries: InventoryEntry[]): void {
+    if (resourceVersion) this.#known.set(name, { resourceVersion, entries: structuredClone(entries) });
+    else this.#known.delete(name);
+  }
+
+  forget(name: string): void {
+    this.#known.delete(name);
+  }
+
+  stop(): void {
+    this.#versions.stop();
+  }
+}
+
 /**
  * Keeps each owner's inventory in a ConfigMap of the destination cluster, so that what an
  * Application owns is known to whoever drives that cluster (hub or agent) after any restart.
+ * With an InventoryCache, a load of an inventory unchanged since this controller last read or
+ * wrote it costs no request.
  */
 export class InventoryStore {
   readonly #client: KubeClient;
-  constructor(client: KubeClient) {
+  readonly #cache: InventoryCache | undefined;
+  constructor(client: KubeClient, cache?: InventoryCache) {
     this.#client = client;
+    this.#cache = cache;
   }
 
   static configMapName(owner: string): string {
@@ -23,16 +82,16 @@ export class InventoryStore {
 
   /** The stored inventory; empty when there is none yet. */
   async load(owner: string, signal?: AbortSignal): Promise<InventoryEntry[]> {
-    const cm = await this.#client.getOrUndefined<KubeObject & { data?: Record<string, string> }>(
-      {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        namespace: INVENTORY_NAMESPACE,
-        name: InventoryStore.configMapName(owner),
-      },
+    const name = InventoryStore.configMapName(owner);
+    const cached = this.#cache?.current(name);
+    if (cached) return cached;
+    const cm = await this.#client.getOrUndefined<InventoryConfigMap>(
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: INVENTORY_NAMESPACE, name },
       signal,
     );
-    return cm?.data?.entries ? decodeInventory(cm.data.entries) : [];
+    const entries = cm?.data?.entries ? decodeInventory(cm.data.entries) : [];
+    this.#cache?.remember(name, cm?.metadata.resourceVersion, entries);
+    return entries;
   }
 
   async save(owner: string, entries: InventoryEntry[], signal?: AbortSignal): Promise<void> {
@@ -47,23 +106,28 @@ export class InventoryStore {
   }
 
   async #apply(owner: string, entries: InventoryEntry[], signal?: AbortSignal): Promise<void> {
-    await this.#client.apply(
+    const name = InventoryStore.configMapName(owner);
+    // Forgotten first: a failed write leaves the stored version unknown.
+    this.#cache?.forget(name);
+    const written = await this.#client.apply<InventoryConfigMap>(
       {
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: {
-          name: InventoryStore.configMapName(owner),
+          name,
           namespace: INVENTORY_NAMESPACE,
           annotations: { 'gitfleet.dev/inventory-of': owner },
-          labels: { 'app.kubernetes.io/managed-by': 'gitfleet', 'gitfleet.dev/inventory': 'true' },
+          labels: { 'app.kubernetes.io/managed-by': 'gitfleet', [INVENTORY_LABEL]: 'true' },
         },
         data: { entries: encodeInventory(entries) },
       },
       { fieldManager: 'gitfleet', force: true, signal },
     );
+    this.#cache?.remember(name, written.metadata.resourceVersion, entries);
   }
 
   async remove(owner: string, signal?: AbortSignal): Promise<void> {
+    this.#cache?.forget(InventoryStore.configMapName(owner));
     try {
       await this.#client.delete(
         {
