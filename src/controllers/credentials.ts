@@ -3,6 +3,7 @@ import { GitfleetError } from '../core/errors.js';
 import { locateRepo, normalizeRepoUrl, type GitCredentials } from '../engine/source/index.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
+import { VersionedReads } from '../kube/versioned-reads.js';
 
 /**
  * Label marking credential Secrets: `repository` (keys `url` plus `username`/`password`,
@@ -106,16 +107,35 @@ function hasCredentials(c: GitCredentials): boolean {
   return Boolean(c.username || c.password || c.bearerToken || c.sshPrivateKey);
 }
 
-/** Credentials from the Secret an Application's `secretRef` names; a missing Secret is an error. */
+/**
+ * Credentials decoded from named Secrets, kept while a metadata-only watch of the Secrets of their
+ * namespace says the Secret is unchanged: a poll reads no Secret, and an edited, rotated or
+ * deleted one is read again at the next use. Only what a reconcile would decode anyway is kept.
+ */
+export class CredentialReads extends VersionedReads<GitCredentials> {
+  constructor(mgmt: KubeClient) {
+    super(mgmt, { apiVersion: 'v1', kind: 'Secret' });
+  }
+}
+
+/**
+ * Credentials from the Secret an Application's `secretRef` names; a missing Secret is an error.
+ * With `reads`, an unchanged Secret is not read again.
+ */
 export async function secretCredentials(
   mgmt: KubeClient,
   namespace: string,
   name: string,
+  reads?: CredentialReads,
 ): Promise<GitCredentials> {
+  const kept = reads?.get(namespace, name);
+  if (kept) return kept;
   const s = await mgmt.getOrUndefined<SecretObject>({ apiVersion: 'v1', kind: 'Secret', namespace, name });
   if (!s)
     throw new GitfleetError('source.SecretNotFound', `credentials Secret ${namespace}/${name} not found`);
-  return credentialsOf(s);
+  const creds = credentialsOf(s);
+  reads?.set(namespace, name, s.metadata.resourceVersion, creds);
+  return creds;
 }
 
 /** Labelled credential Secrets of one kind in `namespace`, under gitfleet's label or Argo CD's. */
@@ -243,8 +263,9 @@ export async function sourceCredentials(
   namespace: string,
   source: { repoURL: string; secretRef?: { name: string } },
   hubNamespace: string = FLEET_NAMESPACE,
+  reads?: CredentialReads,
 ): Promise<GitCredentials | undefined> {
   if (!source.secretRef) return repositoryCredentials(mgmt, namespace, source.repoURL, hubNamespace);
-  const creds = await secretCredentials(mgmt, namespace, source.secretRef.name);
+  const creds = await secretCredentials(mgmt, namespace, source.secretRef.name, reads);
   return withKnownHosts(mgmt, hubNamespace, source.repoURL, creds);
 }

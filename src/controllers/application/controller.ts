@@ -59,7 +59,7 @@ import { WorkQueue } from '../queue.js';
 import { OwnedObjectsWatch } from './owned-watch.js';
 import { renderApp, resolveAppSource, type PrepareDeps, type RenderInputs } from './prepare.js';
 import { changedByPush, sameRenderInputs, type TriageApp } from './push-triage.js';
-import { sourceCredentials } from '../credentials.js';
+import { CredentialReads, sourceCredentials } from '../credentials.js';
 import {
   failureCondition,
   primarySourceInPlace,
@@ -162,6 +162,8 @@ export class ApplicationController {
   /** Custom health in CEL (the cluster-wide ConfigMap), read lazily and cached for seconds. */
   #healthConfig: HealthConfig | undefined;
   readonly #watches = new Map<KubeClient, OwnedObjectsWatch>();
+  /** Decoded `secretRef` credentials, so an unchanged Secret is not read again every poll. */
+  readonly #credentialReads: CredentialReads;
   /** Per destination: the inventories' versions, so an unchanged one is not read again. */
   readonly #inventories = new Map<KubeClient, InventoryCache>();
   /** Watches of `spec.healthChecks` objects, per destination client as the identity that reads them. */
@@ -198,6 +200,7 @@ export class ApplicationController {
       ...opts,
     };
     this.#continuing = new ContinuationCache(this.#o.pollIntervalMs);
+    this.#credentialReads = new CredentialReads(this.#o.client);
     // The chart/OCI archive cache this controller's renders fill, on the same registry.
     if (opts.metrics) registerChartCacheMetrics(opts.metrics.registry);
     this.#clusters = opts.clusters ?? new ClusterResolver(opts.client, this.#o.controllerNamespace);
@@ -271,6 +274,7 @@ export class ApplicationController {
     this.#queue.stop();
     for (const w of this.#watches.values()) w.stop();
     for (const c of this.#inventories.values()) c.stop();
+    this.#credentialReads.stop();
     for (const w of this.#healthChecks.values()) w.stop();
   }
 
@@ -331,6 +335,7 @@ export class ApplicationController {
               app.metadata.namespace ?? '',
               app.spec.source ?? { repoURL: '' },
               this.#o.controllerNamespace,
+              this.#credentialReads,
             ),
         },
         apps,
@@ -1164,6 +1169,7 @@ export class ApplicationController {
       controllerNamespace: this.#o.controllerNamespace,
       sources: this.#o.sources,
       renderCache: this.#renderCache,
+      credentialReads: this.#credentialReads,
       ...(this.#o.renderOptions ? { renderOptions: this.#o.renderOptions } : {}),
       ...(this.#o.metrics ? { metrics: this.#o.metrics } : {}),
     };

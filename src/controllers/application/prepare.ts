@@ -8,7 +8,7 @@ import {
   type RenderSpec,
 } from '../../engine/render/index.js';
 import type { GitSources } from '../../engine/source/index.js';
-import { sourceCredentials } from '../credentials.js';
+import { sourceCredentials, type CredentialReads } from '../credentials.js';
 import { decryptApp } from './decryption.js';
 import {
   gitChartWithDependencies,
@@ -39,6 +39,8 @@ export interface PrepareDeps {
   renderOptions?: RenderOptions;
   renderCache: RenderCache;
   metrics?: ControllerMetrics;
+  /** Decoded `secretRef` credentials, read again only when their Secret changes. */
+  credentialReads?: CredentialReads;
 }
 
 /** The revision an Application's source resolved to. */
@@ -74,6 +76,7 @@ export async function resolveAppSource(
     app.metadata.namespace ?? '',
     src,
     deps.controllerNamespace,
+    deps.credentialReads,
   );
   const stopFetch = deps.metrics?.gitFetchTimer(src.repoURL);
   const fetched = await deps.sources

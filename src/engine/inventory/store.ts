@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeClient } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
-import { Informer } from '../../kube/informer.js';
+import { VersionedReads } from '../../kube/versioned-reads.js';
 import type { KubeObject } from '../../kube/types.js';
 import { decodeInventory, encodeInventory, type InventoryEntry } from './inventory.js';
 
@@ -14,51 +14,13 @@ type InventoryConfigMap = KubeObject & { data?: Record<string, string> };
 
 /**
  * What one controller knows of the inventories of one destination cluster: the last version of
- * each it read or wrote, and a metadata-only watch of all of them that says whether that version
+ * each it read or wrote, served again while a metadata-only watch of all of them says that version
  * is still the stored one. A poll that finds an inventory unchanged then reads nothing; any other
  * writer (an agent, another replica, a hand edit) changes the version and the next load reads it.
- * Until the watch has listed, and for an inventory it has not seen, every load reads.
  */
-export class InventoryCache {
-  readonly #versions: Informer;
-  readonly #known = new Map<string, { resourceVersion: string; entries: InventoryEntry[] }>();
-  #started = false;
-
+export class InventoryCache extends VersionedReads<InventoryEntry[]> {
   constructor(client: KubeClient) {
-    this.#versions = new Informer(client, {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      namespace: INVENTORY_NAMESPACE,
-      labelSelector: `${INVENTORY_LABEL}=true`,
-      metadataOnly: true,
-    });
-  }
-
-  /** The entries known for ConfigMap `name`, if the watch says they are the stored version. */
-  current(name: string): InventoryEntry[] | undefined {
-    if (!this.#started) {
-      this.#started = true;
-      this.#versions.start();
-    }
-    const known = this.#known.get(name);
-    if (!known || !this.#versions.synced) return undefined;
-    const stored = this.#versions.get(INVENTORY_NAMESPACE, name);
-    return stored?.metadata.resourceVersion === known.resourceVersion
-      ? structuredClone(known.entries)
-      : undefined;
-  }
-
-  remember(name: string, resourceVersion: string | undefined, entries: InventoryEntry[]): void {
-    if (resourceVersion) this.#known.set(name, { resourceVersion, entries: structuredClone(entries) });
-    else this.#known.delete(name);
-  }
-
-  forget(name: string): void {
-    this.#known.delete(name);
-  }
-
-  stop(): void {
-    this.#versions.stop();
+    super(client, { apiVersion: 'v1', kind: 'ConfigMap', labelSelector: `${INVENTORY_LABEL}=true` });
   }
 }
 
@@ -83,14 +45,14 @@ export class InventoryStore {
   /** The stored inventory; empty when there is none yet. */
   async load(owner: string, signal?: AbortSignal): Promise<InventoryEntry[]> {
     const name = InventoryStore.configMapName(owner);
-    const cached = this.#cache?.current(name);
+    const cached = this.#cache?.get(INVENTORY_NAMESPACE, name);
     if (cached) return cached;
     const cm = await this.#client.getOrUndefined<InventoryConfigMap>(
       { apiVersion: 'v1', kind: 'ConfigMap', namespace: INVENTORY_NAMESPACE, name },
       signal,
     );
     const entries = cm?.data?.entries ? decodeInventory(cm.data.entries) : [];
-    this.#cache?.remember(name, cm?.metadata.resourceVersion, entries);
+    this.#cache?.set(INVENTORY_NAMESPACE, name, cm?.metadata.resourceVersion, entries);
     return entries;
   }
 
@@ -108,7 +70,7 @@ export class InventoryStore {
   async #apply(owner: string, entries: InventoryEntry[], signal?: AbortSignal): Promise<void> {
     const name = InventoryStore.configMapName(owner);
     // Forgotten first: a failed write leaves the stored version unknown.
-    this.#cache?.forget(name);
+    this.#cache?.forget(INVENTORY_NAMESPACE, name);
     const written = await this.#client.apply<InventoryConfigMap>(
       {
         apiVersion: 'v1',
@@ -123,11 +85,11 @@ export class InventoryStore {
       },
       { fieldManager: 'gitfleet', force: true, signal },
     );
-    this.#cache?.remember(name, written.metadata.resourceVersion, entries);
+    this.#cache?.set(INVENTORY_NAMESPACE, name, written.metadata.resourceVersion, entries);
   }
 
   async remove(owner: string, signal?: AbortSignal): Promise<void> {
-    this.#cache?.forget(InventoryStore.configMapName(owner));
+    this.#cache?.forget(INVENTORY_NAMESPACE, InventoryStore.configMapName(owner));
     try {
       await this.#client.delete(
         {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueName } from '../harness/context.js';
+import { createNamespace, uniqueName } from '../harness/context.js';
+import { CredentialReads, secretCredentials } from '../../src/controllers/credentials.js';
 import type { KubeClient } from '../../src/kube/index.js';
 import { INVENTORY_NAMESPACE, InventoryCache, InventoryStore } from '../../src/engine/inventory/store.js';
 import type { InventoryEntry } from '../../src/engine/inventory/inventory.js';
@@ -56,7 +57,7 @@ describe('inventory cache: an unchanged inventory is not read again, any other w
     // Nothing known yet: a read (and the watch starts).
     expect(await store.load(owner)).toEqual([]);
     await store.save(owner, [entry('a')]);
-    await until('the watch to see the write', () => cache.current(name) !== undefined);
+    await until('the watch to see the write', () => cache.get(INVENTORY_NAMESPACE, name) !== undefined);
     const before = counter.reads();
     expect(await store.load(owner)).toEqual([entry('a')]);
     expect(await store.load(owner)).toEqual([entry('a')]);
@@ -64,16 +65,16 @@ describe('inventory cache: an unchanged inventory is not read again, any other w
 
     // Someone else (an agent, a hand edit) writes: the version differs, so the next load reads it.
     await new InventoryStore(other).save(owner, [entry('a'), entry('b')]);
-    await until('the watch to see the other write', () => cache.current(name) === undefined);
+    await until('the watch to see the other write', () => cache.get(INVENTORY_NAMESPACE, name) === undefined);
     expect(await store.load(owner)).toEqual([entry('a'), entry('b')]);
     expect(counter.reads()).toBe(before + 1);
-    await until('the read version to be current', () => cache.current(name) !== undefined);
+    await until('the read version to be current', () => cache.get(INVENTORY_NAMESPACE, name) !== undefined);
     expect(await store.load(owner)).toEqual([entry('a'), entry('b')]);
     expect(counter.reads()).toBe(before + 1);
 
     // Deleted by hand: read again, found empty.
     await new InventoryStore(other).remove(owner);
-    await until('the watch to see the deletion', () => cache.current(name) === undefined);
+    await until('the watch to see the deletion', () => cache.get(INVENTORY_NAMESPACE, name) === undefined);
     expect(await store.load(owner)).toEqual([]);
   });
 
@@ -83,10 +84,50 @@ describe('inventory cache: an unchanged inventory is not read again, any other w
     await store.save(owner, [entry('a')]);
     await until(
       'the watch to see the write',
-      () => cache.current(InventoryStore.configMapName(owner)) !== undefined,
+      () => cache.get(INVENTORY_NAMESPACE, InventoryStore.configMapName(owner)) !== undefined,
     );
     const got = await store.load(owner);
     got.push(entry('mutated'));
     expect(await store.load(owner)).toEqual([entry('a')]);
+  });
+});
+
+describe('credential reads: a secretRef Secret is decoded once per version', () => {
+  it('reads an unchanged Secret once, an edited one again, and a deleted one is an error', async () => {
+    const client = await adminClient();
+    const ns = await createNamespace(client, 'cred-reads');
+    const reads = new CredentialReads(await adminClient());
+    try {
+      let gets = 0;
+      const inner = client.request.bind(client);
+      client.request = ((spec: Parameters<KubeClient['request']>[0]) => {
+        if ((spec.method ?? 'GET') === 'GET' && spec.path.includes(`/namespaces/${ns}/secrets/repo`))
+          gets += 1;
+        return inner(spec);
+      }) as KubeClient['request'];
+      const secret = (password: string) => ({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'repo', namespace: ns },
+        stringData: { username: 'u', password },
+      });
+      await client.apply(secret('one'), { fieldManager: 'test' });
+      expect(await secretCredentials(client, ns, 'repo', reads)).toEqual({ username: 'u', password: 'one' });
+      await until('the watch of the namespace to list', () => reads.get(ns, 'repo') !== undefined);
+      const before = gets;
+      expect(await secretCredentials(client, ns, 'repo', reads)).toEqual({ username: 'u', password: 'one' });
+      expect(gets).toBe(before);
+
+      await client.apply(secret('two'), { fieldManager: 'test' });
+      await until('the watch to see the edit', () => reads.get(ns, 'repo') === undefined);
+      expect(await secretCredentials(client, ns, 'repo', reads)).toEqual({ username: 'u', password: 'two' });
+      expect(gets).toBe(before + 1);
+
+      await client.delete({ apiVersion: 'v1', kind: 'Secret', namespace: ns, name: 'repo' });
+      await until('the watch to see the deletion', () => reads.get(ns, 'repo') === undefined);
+      await expect(secretCredentials(client, ns, 'repo', reads)).rejects.toThrow(/not found/);
+    } finally {
+      reads.stop();
+    }
   });
 });
