@@ -3,6 +3,7 @@ import { API_VERSION } from '../api/application.js';
 import type { Project } from '../api/project.js';
 import type { KubeClient } from '../kube/client.js';
 import { KubeApiError } from '../kube/errors.js';
+import { Informer } from '../kube/informer.js';
 import type { KubeList, KubeObject } from '../kube/types.js';
 import {
   decide,
@@ -64,7 +65,7 @@ export function buildPolicy(configMap: ConfigMap | undefined, projects: readonly
 export interface RbacLoaderOptions {
   /** Where the ConfigMap and the Projects live; default gitfleet-system. */
   namespace?: string;
-  /** How often the ConfigMap and Projects are re-read; default 5 s. */
+  /** How often the ConfigMap and Projects are re-read besides their watch; default 5 min. */
   intervalMs?: number;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
@@ -78,14 +79,13 @@ export interface LoadedRbac {
 }
 
 /**
- * Loads RBAC from ConfigMap `gitfleet-rbac` and the Projects' roles, and re-reads both every
- * `intervalMs` (a poll, not a watch: two small GETs are cheaper than two watches to supervise,
- * and a few seconds of delay is fine for policy). A ConfigMap with errors is not applied: the
+ * Loads RBAC from ConfigMap `gitfleet-rbac` and the Projects' roles, and re-reads both when a
+ * watch of either sees a change (and every `intervalMs`). A ConfigMap with errors is not applied: the
  * previous policy stays, and at start that means admins only, so a typo never opens the hub up.
  */
 export async function loadRbac(client: KubeClient, opts: RbacLoaderOptions): Promise<LoadedRbac> {
   const ns = opts.namespace ?? 'gitfleet-system';
-  const intervalMs = opts.intervalMs ?? 5000;
+  const intervalMs = opts.intervalMs ?? 300_000;
   let current: RbacPolicy = { rules: [], bindings: [] };
   let lastVersions = '';
   let lastErrors = '';
@@ -132,22 +132,51 @@ export async function loadRbac(client: KubeClient, opts: RbacLoaderOptions): Pro
       'RBAC policy could not be read; admins only until it can',
     ),
   );
+  // Re-read when the ConfigMap or a Project changes (metadata-only watches: an idle hub sends no
+  // request for policy), and every `intervalMs` as a safety net. Reloads never overlap; a change
+  // during one is read by one more.
   let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
+  let again = false;
+  const reloadSoon = (): void => {
+    if (running) {
+      again = true;
+      return;
+    }
     running = true;
+    again = false;
     reload()
       .catch((e: unknown) =>
         opts.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'RBAC reload failed'),
       )
       .finally(() => {
         running = false;
+        if (again) reloadSoon();
       });
-  }, intervalMs);
+  };
+  const watches = [
+    new Informer(client, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns,
+      fieldSelector: `metadata.name=${RBAC_CONFIGMAP}`,
+      metadataOnly: true,
+    }),
+    new Informer(client, { apiVersion: API_VERSION, kind: 'Project', namespace: ns, metadataOnly: true }),
+  ];
+  for (const w of watches) {
+    w.on('event', (ev) => {
+      if (ev.type === 'added' || ev.type === 'modified' || ev.type === 'deleted') reloadSoon();
+    });
+    w.start();
+  }
+  const timer = setInterval(reloadSoon, intervalMs);
   timer.unref();
   return {
     authorizer: { authorize: (p, action, target) => decide(current, p, action, target) },
     reload,
-    stop: () => clearInterval(timer),
+    stop: () => {
+      clearInterval(timer);
+      for (const w of watches) w.stop();
+    },
   };
 }

@@ -257,6 +257,29 @@ describe('RBAC on the hub API', () => {
     expect((await call('viewer', 'POST', `/api/v1/applications/${ns}/web/sync`)).status).toBe(403);
   });
 
+  it('follows an edit of the ConfigMap by its watch, with no reload asked and no poll due', async () => {
+    await client.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: RBAC_CONFIGMAP, namespace: rbacNs },
+        data: {
+          'policy.csv': policyCsv(`g, group:viewers-GROUP, role:syncer`).replaceAll('GROUP', rbacNs),
+          'policy.default': '',
+        },
+      },
+      { fieldManager: 'rbac-test', force: true },
+    );
+    // The loader polls every 60 s here: only the watch can apply this within the wait.
+    await waitFor(
+      'the edited policy in force',
+      async () => (await call('viewer', 'POST', `/api/v1/applications/${ns}/web/sync`)).status === 202,
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
+    await writePolicy(policyCsv());
+    expect((await call('viewer', 'POST', `/api/v1/applications/${ns}/web/sync`)).status).toBe(403);
+  });
+
   it('shows each user only the audit entries of projects it may read', async () => {
     const seen = async (who: keyof typeof tokens): Promise<number | string[]> => {
       const res = await call(who, 'GET', '/api/v1/audit?limit=100');

@@ -275,6 +275,7 @@ export class ApplicationController {
     for (const w of this.#watches.values()) w.stop();
     for (const c of this.#inventories.values()) c.stop();
     this.#credentialReads.stop();
+    this.#healthConfig?.stop();
     for (const w of this.#healthChecks.values()) w.stop();
   }
 

@@ -10,13 +10,17 @@ import {
   type HealthResult,
 } from '../../engine/health/index.js';
 import type { KubeClient } from '../../kube/client.js';
+import { Informer } from '../../kube/informer.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { ObjectRef } from '../../core/object-ref.js';
 import type { HealthCheckObjects } from './health-checks-watch.js';
 
 /** The cluster-wide ConfigMap (in the controller's namespace) holding `healthCheckExprs`. */
 export const HEALTH_CHECKS_CONFIGMAP = 'gitfleet-health-checks';
-/** How long one read of the ConfigMap serves every reconcile: edits apply within this. */
+/**
+ * How long one read of the ConfigMap serves every reconcile while its watch has not listed (or
+ * cannot): edits apply within this. Once the watch has listed, a read serves until it changes.
+ */
 const CONFIG_TTL_MS = 5_000;
 
 /**
@@ -27,7 +31,10 @@ const CONFIG_TTL_MS = 5_000;
 export class HealthConfig {
   readonly #cache: HealthCheckExprCache;
   readonly #log: Logger;
-  #read: { at: number; overrides: ReadonlyMap<string, HealthAssessor> } | undefined;
+  /** The last read: when, the ConfigMap's resourceVersion then (null: there was none), the result. */
+  #read: { at: number; version: string | null; overrides: ReadonlyMap<string, HealthAssessor> } | undefined;
+  /** Metadata-only watch of the ConfigMap: says whether the last read is still current. */
+  #watch: Informer | undefined;
   /** The read in flight: concurrent reconciles (one per worker) share it instead of a GET each. */
   #reading: Promise<ReadonlyMap<string, HealthAssessor>> | undefined;
   /** Compiled rules per Project (name → cache), so each Project's broken entry is reported once. */
@@ -76,8 +83,26 @@ export class HealthConfig {
     return merged;
   }
 
+  stop(): void {
+    this.#watch?.stop();
+  }
+
   async #clusterWide(): Promise<ReadonlyMap<string, HealthAssessor>> {
-    if (this.#read && Date.now() - this.#read.at < CONFIG_TTL_MS) return this.#read.overrides;
+    if (!this.#watch) {
+      this.#watch = new Informer(this.client, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: this.namespace,
+        fieldSelector: `metadata.name=${HEALTH_CHECKS_CONFIGMAP}`,
+        metadataOnly: true,
+      });
+      this.#watch.start();
+    }
+    if (this.#read && this.#watch.synced) {
+      const version =
+        this.#watch.get(this.namespace, HEALTH_CHECKS_CONFIGMAP)?.metadata.resourceVersion ?? null;
+      if (version === this.#read.version) return this.#read.overrides;
+    } else if (this.#read && Date.now() - this.#read.at < CONFIG_TTL_MS) return this.#read.overrides;
     this.#reading ??= this.#readClusterWide().finally(() => (this.#reading = undefined));
     return this.#reading;
   }
@@ -101,7 +126,7 @@ export class HealthConfig {
     }
     // Keep the same map while nothing changed, so the per-Project merges stay reusable.
     if (this.#read && sameMap(this.#read.overrides, overrides)) overrides = this.#read.overrides;
-    this.#read = { at: now, overrides };
+    this.#read = { at: now, version: cm?.metadata.resourceVersion ?? null, overrides };
     return overrides;
   }
 }

@@ -33,22 +33,27 @@ export type LeaseResult =
 /**
  * Takes or renews `namespace/name` for `identity`: creates it when missing, renews it when ours,
  * takes it over when its holder let it expire, and otherwise reports the current holder. Writes
- * carry the read resourceVersion, so two contenders never both win.
+ * carry the read resourceVersion, so two contenders never both win. `held`: the Lease as this
+ * holder last wrote it; a renewal then writes without reading first (a write that finds the
+ * Lease changed since fails on its resourceVersion and is settled by a read, as any conflict).
  */
 export async function tryAcquireLease(
   client: KubeClient,
   ref: { namespace: string; name: string; labels?: Record<string, string> },
   identity: string,
   durationSeconds: number,
+  held?: Lease,
 ): Promise<LeaseResult> {
   const now = new Date();
   const path = `/apis/coordination.k8s.io/v1/namespaces/${ref.namespace}/leases`;
   let current: Lease | undefined;
-  try {
-    current = await client.request<Lease>({ method: 'GET', path: `${path}/${ref.name}` });
-  } catch (e) {
-    if (!isNotFound(e)) throw e;
-  }
+  if (held?.spec?.holderIdentity === identity && held.metadata.resourceVersion) current = held;
+  else
+    try {
+      current = await client.request<Lease>({ method: 'GET', path: `${path}/${ref.name}` });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
   if (!current) {
     const lease: Lease = {
       apiVersion: 'coordination.k8s.io/v1',
@@ -99,11 +104,20 @@ export async function tryAcquireLease(
     if (isConflict(e)) {
       // Someone wrote first. If that someone is us (another client of the same identity, e.g.
       // two controllers of one hub renewing at once), the Lease is ours all the same.
-      const again = await client.request<Lease>({ method: 'GET', path: `${path}/${ref.name}` });
+      const again = await client
+        .request<Lease>({ method: 'GET', path: `${path}/${ref.name}` })
+        .catch((g: unknown) => {
+          if (isNotFound(g)) return undefined;
+          throw g;
+        });
+      // Deleted meanwhile: start over (it is created again).
+      if (!again) return tryAcquireLease(client, ref, identity, durationSeconds);
       const holder = again.spec?.holderIdentity ?? '';
       if (holder === identity && leaseHeld(again)) return { acquired: true, lease: again };
       return { acquired: false, holder, lease: again };
     }
+    // Deleted since this holder last wrote it: start over from a read.
+    if (isNotFound(e) && current === held) return tryAcquireLease(client, ref, identity, durationSeconds);
     throw e;
   }
 }

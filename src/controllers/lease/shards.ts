@@ -35,6 +35,8 @@ export class HubMembership extends EventEmitter<{ change: [] }> {
   #leader = false;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** The member and leader Leases as this replica last wrote them (while it holds them). */
+  readonly #held: { member?: Lease | undefined; leader?: Lease | undefined } = {};
   /** Whether this replica may claim its shards yet, and what it has seen of its peers meanwhile. */
   #joined = false;
   #join: JoinState | undefined;
@@ -106,18 +108,23 @@ export class HubMembership extends EventEmitter<{ change: [] }> {
 
   async #round(): Promise<void> {
     const { client, identity, leaseSeconds, group } = this.#o;
+    // Leases this replica holds are renewed from its last write (no read first).
     const me = await tryAcquireLease(
       client,
       { namespace: FLEET_NAMESPACE, name: memberLease(group, identity), labels: { [MEMBER_LABEL]: group } },
       identity,
       leaseSeconds,
+      this.#held.member,
     );
+    this.#held.member = me.acquired ? me.lease : undefined;
     const leader = await tryAcquireLease(
       client,
       { namespace: FLEET_NAMESPACE, name: leaderLease(group) },
       identity,
       leaseSeconds,
+      this.#held.leader,
     );
+    this.#held.leader = leader.acquired ? leader.lease : undefined;
     const list = await client.request<KubeList<Lease>>({
       method: 'GET',
       path: `/apis/coordination.k8s.io/v1/namespaces/${FLEET_NAMESPACE}/leases`,
