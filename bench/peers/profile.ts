@@ -24,11 +24,29 @@ import {
   benchDir,
 } from './lib.js';
 
+/** Per thread of `pid`: its name and utime+stime in clock ticks (100 per second). */
+function threadTicks(pid: number): Map<string, { name: string; ticks: number }> {
+  const out = new Map<string, { name: string; ticks: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(tid, { name, ticks: Number(rest[11]) + Number(rest[12]) });
+    } catch {
+      // The thread ended.
+    }
+  }
+  return out;
+}
+
 const { values } = parseArgs({
   options: {
     services: { type: 'string', default: '100' },
     top: { type: 'string', default: '15' },
     'idle-ms': { type: 'string', default: '0' },
+    // No profiler: the hub's own CPU, per thread, over the idle window (the profiler costs a thread).
+    'no-profile': { type: 'boolean', default: false },
     summarise: { type: 'string' },
     // More `gitfleet controller` flags; none by default: the hub as shipped, audit store included.
     'hub-args': { type: 'string', default: '' },
@@ -202,7 +220,7 @@ const hub = await startHub({
   kubeconfig: cluster.kubeconfig,
   namespace: ns,
   pollInterval: '1m',
-  nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '1000'],
+  nodeFlags: values['no-profile'] ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '1000'],
   hubArgs: values['hub-args'].split(' ').filter(Boolean),
 });
 const apiPid = cluster.processes[0]?.pid ?? 0;
@@ -229,8 +247,18 @@ if (idleMs > 0) {
   const i0 = procSample(hub.process.pid);
   const ia0 = procSample(apiPid);
   const r0 = await sampleRequests(cluster.admin);
+  const t0 = threadTicks(hub.process.pid);
   const tIdle = performance.now();
   await new Promise((r) => setTimeout(r, idleMs));
+  const t1 = threadTicks(hub.process.pid);
+  console.log(
+    `hub threads over the idle window (CPU s): ${[...t1]
+      .map(([tid, v]) => ({ tid, name: v.name, s: (v.ticks - (t0.get(tid)?.ticks ?? 0)) / 100 }))
+      .filter((x) => x.s > 0)
+      .sort((a, b) => b.s - a.s)
+      .map((x) => `${x.name}(${x.tid}) ${x.s.toFixed(2)}`)
+      .join(', ')}`,
+  );
   // kube-controller-manager's and kwok's requests are in it too (leases, node status).
   console.log('apiserver requests over the idle window (all clients):');
   console.log(requestTable(new Map(), diffRequests(r0, await sampleRequests(cluster.admin)), services));
@@ -244,6 +272,7 @@ if (idleMs > 0) {
 }
 await hub.stop();
 await fleet.stop();
+if (values['no-profile']) process.exit(0);
 const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error(`no profile written in ${profDir}`);
 const s = summarise(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile, top, windowUs);

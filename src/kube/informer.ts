@@ -103,7 +103,8 @@ export class Informer<T extends KubeObject = KubeObject> extends EventEmitter<{ 
       headers: this.#opts.metadataOnly ? { Accept: META_ACCEPT } : undefined,
     });
     const fresh = new Map<string, T>();
-    for (const item of list.items) fresh.set(key(item), this.#withKind(item));
+    // An empty PartialObjectMetadataList comes with `items: null`.
+    for (const item of list.items ?? []) fresh.set(key(item), this.#withKind(item));
     for (const [k, old] of this.#cache)
       if (!fresh.has(k)) this.emit('event', { type: 'deleted', object: old });
     for (const [k, obj] of fresh) {

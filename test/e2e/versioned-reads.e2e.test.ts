@@ -5,6 +5,7 @@ import type { KubeClient } from '../../src/kube/index.js';
 import { INVENTORY_NAMESPACE, InventoryCache, InventoryStore } from '../../src/engine/inventory/store.js';
 import type { InventoryEntry } from '../../src/engine/inventory/inventory.js';
 import { adminClient } from './engine-fixture.js';
+import { Informer } from '../../src/kube/informer.js';
 
 /** Counts the ConfigMap reads a client sends. */
 function countReads(client: KubeClient): { reads: () => number } {
@@ -128,6 +129,40 @@ describe('credential reads: a secretRef Secret is decoded once per version', () 
       await expect(secretCredentials(client, ns, 'repo', reads)).rejects.toThrow(/not found/);
     } finally {
       reads.stop();
+    }
+  });
+});
+
+describe('metadata-only watch of an empty collection', () => {
+  it('lists (the API server answers items: null) and then sees the first object', async () => {
+    const client = await adminClient();
+    const ns = await createNamespace(client, 'meta-empty');
+    const inf = new Informer(client, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns,
+      labelSelector: 'none=here',
+      metadataOnly: true,
+    });
+    const errors: unknown[] = [];
+    inf.on('event', (ev) => {
+      if (ev.type === 'error') errors.push(ev.error);
+    });
+    inf.start();
+    try {
+      await until('the empty list', () => inf.synced, 5_000);
+      expect(errors).toEqual([]);
+      await client.apply(
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'first', namespace: ns, labels: { none: 'here' } },
+        },
+        { fieldManager: 'test' },
+      );
+      await until('the first object', () => inf.get(ns, 'first') !== undefined, 5_000);
+    } finally {
+      inf.stop();
     }
   });
 });
