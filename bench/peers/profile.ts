@@ -220,7 +220,9 @@ const hub = await startHub({
   kubeconfig: cluster.kubeconfig,
   namespace: ns,
   pollInterval: '1m',
-  nodeFlags: values['no-profile'] ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '1000'],
+  nodeFlags: values['no-profile']
+    ? []
+    : ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '1000'],
   hubArgs: values['hub-args'].split(' ').filter(Boolean),
 });
 const apiPid = cluster.processes[0]?.pid ?? 0;
