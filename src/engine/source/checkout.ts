@@ -4,7 +4,6 @@ import { chmod, lstat, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promis
 import { join } from 'node:path';
 import { gitEnv, outcomeError, supervise, type ExecOptions, type Outcome } from './git-exec.js';
 import { archiveArgs } from './mirror.js';
-import { mapLimit } from '../../core/concurrency.js';
 
 /** Whether a finished checkout is at `dir` (only complete checkouts are ever renamed there). */
 export async function isDirectory(dir: string): Promise<boolean> {
@@ -17,8 +16,9 @@ export async function isDirectory(dir: string): Promise<boolean> {
 
 /**
  * Writes the tree of commit `sha` from the mirror `mirrorDir` into `final`, atomically: `git
- * archive` is piped into `tar -x` in a temporary sibling directory, which is made read-only and
- * then renamed to `final`. If another process got there first, its checkout is kept (same commit,
+ * archive` is piped into `tar -x` in a temporary sibling directory, read-only as extracted (the
+ * archive's own modes have no write bit: archiveArgs) and then renamed to `final`. Returns the
+ * archive's bytes, the checkout's charge against the disk budget. If another process got there first, its checkout is kept (same commit,
  * same content) and ours is removed. Symlinks are extracted as symlinks; the render stage's confinement decides later
  * whether following them is allowed. GNU tar already refuses members with `..` or absolute names
  * and defers symlinks that point outside, so a crafted tree cannot write outside the directory.
@@ -32,8 +32,9 @@ export async function extractCommit(
 ): Promise<number> {
   const tmp = await mkdtemp(join(checkoutsDir, `.tmp-${sha}-`));
   try {
-    await pipeArchive(mirrorDir, sha, tmp, exec);
-    const bytes = await makeReadOnly(tmp);
+    // Read-only as extracted (archiveArgs: tar.umask); only the top directory is ours to close.
+    const bytes = await pipeArchive(mirrorDir, sha, tmp, exec);
+    await chmod(tmp, 0o555);
     try {
       // Same parent directory, so renaming a read-only directory needs no write access to it.
       await rename(tmp, final);
@@ -48,7 +49,8 @@ export async function extractCommit(
   }
 }
 
-async function pipeArchive(mirrorDir: string, sha: string, dest: string, exec: ExecOptions): Promise<void> {
+/** Extracts `sha` into `dest`; returns the bytes of the archive (files, plus 512 per entry). */
+async function pipeArchive(mirrorDir: string, sha: string, dest: string, exec: ExecOptions): Promise<number> {
   if (exec.signal?.aborted)
     throw outcomeError('git archive', { code: null, stderr: '', stopped: 'aborted' }, exec);
   const archive = spawn(exec.gitBinary, archiveArgs(mirrorDir, sha), {
@@ -64,6 +66,8 @@ async function pipeArchive(mirrorDir: string, sha: string, dest: string, exec: E
   });
   // tar may exit early (its own error); git then sees EPIPE, which its exit status reports.
   tar.stdin.on('error', () => undefined);
+  let bytes = 0;
+  archive.stdout.on('data', (chunk: Buffer) => (bytes += chunk.length));
   archive.stdout.pipe(tar.stdin);
   const a = supervise(archive, exec);
   const t = supervise(tar, exec);
@@ -80,48 +84,8 @@ async function pipeArchive(mirrorDir: string, sha: string, dest: string, exec: E
   if (failed(ao) && ao.stopped !== 'peer') throw outcomeError('git archive', ao, { ...exec, remote: false });
   if (failed(to)) throw outcomeError('tar', to, { ...exec, remote: false });
   if (failed(ao)) throw outcomeError('git archive', ao, { ...exec, remote: false });
+  return bytes;
 }
-
-/**
- * Takes write permission away from everything under `dir` (executables stay executable), so a
- * renderer that tries to write into a shared checkout fails instead of changing it for everyone.
- * Symlinks are skipped: Linux has no permissions on links themselves. Returns the bytes of the
- * files, for the checkout disk budget.
- */
-async function makeReadOnly(dir: string): Promise<number> {
-  // Many calls in flight, not one after another: each await of a busy hub's event loop costs far
-  // more than the system call, and a monorepo's checkout has thousands of files (a sequential walk
-  // took 0.5–2 s of a push's commit→applied for 2,216 files under load).
-  // Level by level, READ_ONLY_CONCURRENCY directories at a time: a tenant's tree of any shape
-  // costs bounded work in flight. Symlinks are neither followed nor changed (chmod would follow
-  // one to its target, anywhere on the hub's disk).
-  const files: string[] = [];
-  const dirs: string[] = [];
-  for (let level = [dir]; level.length;) {
-    const next: string[] = [];
-    await mapLimit(level, READ_ONLY_CONCURRENCY, async (d) => {
-      dirs.push(d);
-      for (const entry of await readdir(d, { withFileTypes: true })) {
-        const path = join(d, entry.name);
-        if (entry.isDirectory()) next.push(path);
-        else if (entry.isFile()) files.push(path);
-      }
-    });
-    level = next;
-  }
-  const sizes = await mapLimit(files, READ_ONLY_CONCURRENCY, async (path) => {
-    const { mode, size } = await lstat(path);
-    await chmod(path, mode & 0o111 ? 0o555 : 0o444);
-    return size;
-  });
-  // Directories after their files (a file's mode can change in a read-only directory, but the
-  // directories going last keeps the tree writable until every file is done).
-  await mapLimit(dirs, READ_ONLY_CONCURRENCY, (d) => chmod(d, 0o555));
-  return sizes.reduce((a, b) => a + b, 0);
-}
-
-/** System calls in flight while a checkout is made read-only (libuv queues them on its threads). */
-const READ_ONLY_CONCURRENCY = 64;
 
 /** Bytes of the files under `dir` (symlinks not followed); 0 when it is gone. */
 export async function directorySize(dir: string): Promise<number> {

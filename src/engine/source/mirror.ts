@@ -206,7 +206,11 @@ export async function objectId(dir: string, spec: string, exec: ExecOptions): Pr
 
 /** argv for `git archive` of a commit in `dir`, for the checkout pipeline. */
 export function archiveArgs(dir: string, sha: string): string[] {
-  return gitArgs(['archive', '--format=tar', '--end-of-options', sha], { gitDir: dir });
+  // tar.umask=0222: every entry read-only in the archive itself (files 0444 or 0555, directories
+  // 0555), so the extracted checkout is read-only without a pass over its files afterwards.
+  return gitArgs(['-c', 'tar.umask=0222', 'archive', '--format=tar', '--end-of-options', sha], {
+    gitDir: dir,
+  });
 }
 
 /** Output limit of listTrees: a larger tree is answered path by path instead. */
