@@ -41,13 +41,22 @@ export async function mirrorExists(dir: string): Promise<boolean> {
  * holds a URL, let alone credentials.
  */
 export async function fetchMirror(dir: string, fetchUrl: string, exec: ExecOptions): Promise<void> {
-  // ls-remote first: it is cheap, checks the credentials, and tells us the default branch, which
-  // a fetch into a bare repository does not record.
-  const head = await remoteHead(fetchUrl, exec);
   if (await mirrorExists(dir)) {
-    await fetchInto(dir, fetchUrl, head, exec);
+    // ls-remote (the credentials' check, and the default branch, which a fetch into a bare
+    // repository does not record) and the fetch at once: a push waits for one round trip to the
+    // server, not two. The listing's verdict wins when both fail (its errors say more).
+    const [listed, fetched] = await Promise.allSettled([
+      remoteHead(fetchUrl, exec),
+      fetchRefs(dir, fetchUrl, exec),
+    ]);
+    if (listed.status === 'rejected') throw listed.reason;
+    if (fetched.status === 'rejected') throw fetched.reason;
+    await pointHead(dir, listed.value, exec);
     return;
   }
+  // The first fetch: ls-remote first, so a server that is not a Git server is refused before a
+  // mirror is created for it.
+  const head = await remoteHead(fetchUrl, exec);
   const tmp = `${dir}.tmp-${randomBytes(6).toString('hex')}`;
   try {
     await runGit(['init', '--bare', '--quiet', '--template=', '--end-of-options', tmp], {
@@ -104,6 +113,11 @@ async function fetchInto(
   head: string | undefined,
   exec: ExecOptions,
 ): Promise<void> {
+  await fetchRefs(dir, fetchUrl, exec);
+  await pointHead(dir, head, exec);
+}
+
+async function fetchRefs(dir: string, fetchUrl: string, exec: ExecOptions): Promise<void> {
   await runGit(
     [
       'fetch',
@@ -118,6 +132,9 @@ async function fetchInto(
     ],
     { ...exec, gitDir: dir, remote: true },
   );
+}
+
+async function pointHead(dir: string, head: string | undefined, exec: ExecOptions): Promise<void> {
   // An empty repository advertises no HEAD: keep whatever the mirror had. `head` matched
   // `refs/heads/\S+` in remoteHead, so it cannot be read as an option. Unchanged (every poll but
   // the first): nothing to write.
