@@ -204,7 +204,8 @@ function resourceLimitHit(
     what = `its CPU-time limit of ${limits.cpuSeconds} s (or was killed by the system's OOM killer)`;
   else if (signal === 'SIGXFSZ' || (code !== 0 && /file too large/iu.test(stderr)))
     what = `its file-size limit of ${mib(limits.fileSizeBytes)}`;
-  else if (code !== 0 && /out of memory|cannot allocate memory/iu.test(stderr))
+  // errno=12 is ENOMEM: Go's "failed to create new OS thread" when a thread's memory is refused.
+  else if (code !== 0 && /out of memory|cannot allocate memory|errno=12\b/iu.test(stderr))
     what = `its memory limit of ${mib(limits.memoryBytes)}`;
   if (what === undefined) return undefined;
   return new RenderError(`${run.tool} was stopped: it exceeded ${what}`, {
