@@ -127,9 +127,10 @@ export class ChartSources {
     const chartRel = tree.path === '' || tree.path === '.' ? '' : tree.path;
     const chartFile = chartRel ? `${chartRel}/Chart.yaml` : 'Chart.yaml';
     // Not a chart, or a Chart.yaml that does not parse: nothing to fetch (the renderer reports it).
-    const deps = await this.#declared.get(`${tree.key}\0${chartRel}`, () =>
-      dependencies(join(tree.root, chartRel), chartFile).catch(() => [] as Dependency[]),
-    );
+    // Only a read that succeeded is remembered: a failed one is tried again at the next render.
+    const deps = await this.#declared
+      .get(`${tree.key}\0${chartRel}`, () => dependencies(join(tree.root, chartRel), chartFile))
+      .catch(() => [] as Dependency[]);
     if (deps.length === 0) return tree;
     const vendored = await readdir(join(tree.root, chartRel, 'charts')).catch(() => [] as string[]);
     const pulled: { file: string; digest: string }[] = [];
