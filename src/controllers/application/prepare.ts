@@ -193,7 +193,7 @@ async function renderOne(
     cache: deps.renderCache,
     // A chart or artifact is named by its digest, a Git tree by its commit; `extra` adds what else
     // the render reads (fetched chart dependencies, other sources' value files).
-    contentKey: nonGit ? `${tree.key}${refKey}` : `${src.repoURL}@${sha}${extra}`,
+    contentKey: nonGit ? { tree: tree.key, refs: refKey } : { repoURL: src.repoURL, commit: sha, extra },
     objectId: async (p) => {
       if (nonGit) return `${tree.key}:${p}${refKey}`;
       const id = await deps.sources.treeHash(src.repoURL, sha, p);

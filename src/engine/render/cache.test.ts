@@ -235,13 +235,17 @@ describe('renderCached: results and failures keyed by every input', () => {
       return Promise.resolve(`${p}-1`);
     };
     const spec: RenderSpec = { root, path: 'overlay', type: 'kustomize' };
-    await renderCached(spec, { kustomizeBinary: bin }, { cache, objectId, contentKey: 'repo@c1' });
+    await renderCached(
+      spec,
+      { kustomizeBinary: bin },
+      { cache, objectId, contentKey: { repoURL: 'repo', commit: 'c1' } },
+    );
     // The kustomization is gone from disk: only the remembered paths can answer.
     rmSync(join(root, 'overlay/kustomization.yaml'));
     const again = await renderCached(
       spec,
       { kustomizeBinary: bin },
-      { cache, objectId, contentKey: 'repo@c1' },
+      { cache, objectId, contentKey: { repoURL: 'repo', commit: 'c1' } },
     );
     expect(again[0]?.object.metadata.name).toBe('from-tool');
     expect(runs()).toBe(1);
@@ -250,13 +254,13 @@ describe('renderCached: results and failures keyed by every input', () => {
     const other = await renderCached(
       spec,
       { kustomizeBinary: bin },
-      { cache, objectId, contentKey: 'repo@c2' },
+      { cache, objectId, contentKey: { repoURL: 'repo', commit: 'c2' } },
     ).catch((e: unknown) => e);
     expect(other).toBeInstanceOf(Error);
     const params = await renderCached(
       { ...spec, kustomize: { namePrefix: 'x-' } },
       { kustomizeBinary: bin },
-      { cache, objectId, contentKey: 'repo@c1' },
+      { cache, objectId, contentKey: { repoURL: 'repo', commit: 'c1' } },
     ).catch((e: unknown) => e);
     expect(params).toBeInstanceOf(Error);
   });

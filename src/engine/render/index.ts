@@ -97,12 +97,13 @@ export interface RenderCacheAccess {
    */
   objectId: (path: string) => Promise<string>;
   /**
-   * What identifies the content at `spec.root` (e.g. the repository and commit). Given, the input
+   * What identifies the content at `spec.root` (e.g. the repository and commit), as named parts
+   * (never joined into one string, where a tenant's URL could end like another's). Given, the input
    * paths found for these parameters are remembered under it, and a render of the same content
    * skips finding them again (reading kustomizations, charts and value files): what a poll of an
    * unchanged commit costs is then one cache lookup.
    */
-  contentKey?: string;
+  contentKey?: Readonly<Record<string, string>>;
 }
 
 /**
