@@ -113,10 +113,17 @@ function hasCredentials(c: GitCredentials): boolean {
  * deleted one is read again at the next use. Only what a reconcile would decode anyway is kept.
  */
 export class CredentialReads extends VersionedReads<GitCredentials> {
-  constructor(mgmt: KubeClient) {
-    super(mgmt, { apiVersion: 'v1', kind: 'Secret' });
+  /**
+   * `maxSecrets`: a namespace with more Secrets is not watched (its Secrets are read one by one, as
+   * without this cache): a tenant that fills its namespace with Secrets cannot grow the hub's memory.
+   */
+  constructor(mgmt: KubeClient, maxSecrets = MAX_WATCHED_SECRETS) {
+    super(mgmt, { apiVersion: 'v1', kind: 'Secret', maxObjects: maxSecrets });
   }
 }
+
+/** Secrets of one namespace whose metadata CredentialReads will hold. */
+const MAX_WATCHED_SECRETS = 1_000;
 
 /**
  * Credentials from the Secret an Application's `secretRef` names; a missing Secret is an error.

@@ -19,7 +19,16 @@ export interface InformerOptions {
   dropManagedFields?: boolean;
   /** Relist after this long even without errors, with ±10% jitter; default 10 minutes. */
   resyncMs?: number;
+  /**
+   * At most this many objects are held: a collection that grows past it (a tenant's namespace
+   * filled with objects) stops the informer for good, emptied and never synced, and `oversized`
+   * says so; callers then read what they need directly. Default: no bound.
+   */
+  maxObjects?: number;
 }
+
+/** The collection outgrew `maxObjects`. */
+class OversizedError extends Error {}
 
 export type InformerEvent<T extends KubeObject = KubeObject> =
   | { type: 'added' | 'modified' | 'deleted'; object: T }
@@ -42,11 +51,17 @@ export class Informer<T extends KubeObject = KubeObject> extends EventEmitter<{ 
   readonly #cache = new Map<string, T>();
   #abort: AbortController | undefined;
   #synced = false;
+  #oversized = false;
 
   constructor(client: KubeClient, opts: InformerOptions) {
     super();
     this.#client = client;
     this.#opts = opts;
+  }
+
+  /** The collection outgrew `maxObjects`: this informer stopped and holds nothing. */
+  get oversized(): boolean {
+    return this.#oversized;
   }
 
   get synced(): boolean {
@@ -81,6 +96,13 @@ export class Informer<T extends KubeObject = KubeObject> extends EventEmitter<{ 
         await this.#watch(rv, signal);
       } catch (e) {
         if (signal.aborted) return;
+        if (e instanceof OversizedError) {
+          this.#oversized = true;
+          this.#synced = false;
+          this.#cache.clear();
+          this.emit('event', { type: 'error', error: e });
+          return;
+        }
         this.emit('event', { type: 'error', error: e });
         await sleep(backoff, signal);
         backoff = Math.min(backoff * 2, 30_000);
@@ -98,10 +120,17 @@ export class Informer<T extends KubeObject = KubeObject> extends EventEmitter<{ 
     const list = await this.#client.request<KubeList<T>>({
       method: 'GET',
       path,
-      query: { labelSelector: this.#opts.labelSelector, fieldSelector: this.#opts.fieldSelector },
+      query: {
+        labelSelector: this.#opts.labelSelector,
+        fieldSelector: this.#opts.fieldSelector,
+        // A continue token in the answer says the collection holds more than the bound.
+        limit: this.#opts.maxObjects,
+      },
       signal,
       headers: this.#opts.metadataOnly ? { Accept: META_ACCEPT } : undefined,
     });
+    if (this.#opts.maxObjects !== undefined && list.metadata.continue)
+      throw new OversizedError(`more than ${this.#opts.maxObjects} ${this.#opts.kind} objects`);
     const fresh = new Map<string, T>();
     // An empty PartialObjectMetadataList comes with `items: null`.
     for (const item of list.items ?? []) fresh.set(key(item), this.#withKind(item));
@@ -159,6 +188,8 @@ export class Informer<T extends KubeObject = KubeObject> extends EventEmitter<{ 
         this.emit('event', { type: 'deleted', object: obj });
       } else {
         this.#cache.set(key(obj), obj);
+        if (this.#opts.maxObjects !== undefined && this.#cache.size > this.#opts.maxObjects)
+          throw new OversizedError(`more than ${this.#opts.maxObjects} ${this.#opts.kind} objects`);
         this.emit('event', { type: ev.type === 'ADDED' ? 'added' : 'modified', object: obj });
       }
     }

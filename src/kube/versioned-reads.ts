@@ -11,7 +11,7 @@ import { Informer } from './informer.js';
  */
 export class VersionedReads<V> {
   readonly #client: KubeClient;
-  readonly #what: { apiVersion: string; kind: string; labelSelector?: string };
+  readonly #what: { apiVersion: string; kind: string; labelSelector?: string; maxObjects?: number };
   readonly #clone: (v: V) => V;
   /** Namespace → its metadata-only watch, started at the first read there. */
   readonly #watches = new Map<string, Informer>();
@@ -20,7 +20,8 @@ export class VersionedReads<V> {
 
   constructor(
     client: KubeClient,
-    what: { apiVersion: string; kind: string; labelSelector?: string },
+    /** `maxObjects`: a namespace holding more is not watched (Informer), its reads all go through. */
+    what: { apiVersion: string; kind: string; labelSelector?: string; maxObjects?: number },
     /** Copies a value handed out, so a caller's edit cannot change what is kept. */
     clone: (v: V) => V = structuredClone,
   ) {
@@ -43,6 +44,11 @@ export class VersionedReads<V> {
     if (resourceVersion)
       this.#known.set(`${namespace}/${name}`, { resourceVersion, value: this.#clone(value) });
     else this.forget(namespace, name);
+  }
+
+  /** Objects the watch of `namespace` holds (0 when it gave up or has not listed). */
+  held(namespace: string): number {
+    return this.#watches.get(namespace)?.list().length ?? 0;
   }
 
   forget(namespace: string, name: string): void {
