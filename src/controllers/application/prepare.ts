@@ -3,6 +3,8 @@ import type { KubeClient } from '../../kube/client.js';
 import type { Manifest } from '../../engine/manifest.js';
 import {
   renderCached,
+  renderFromLineage,
+  renderedBefore,
   type RenderCache,
   type RenderOptions,
   type RenderSpec,
@@ -144,9 +146,35 @@ async function renderOne(
   onInputs?: (inputs: RenderInputs) => void,
 ): Promise<Manifest[]> {
   const src = app.spec.source;
+  const nonGit = isNonGitSource(src);
+  // One Git source whose last render read objects this commit did not change (a push elsewhere in
+  // a monorepo): the same render, with no checkout and no file read.
+  const lineage = !nonGit && !refs ? { repoURL: src.repoURL } : undefined;
+  if (lineage) {
+    const params = renderParams(app, src.path ?? '', refs);
+    const same = await renderFromLineage(params, {
+      cache: deps.renderCache,
+      lineage,
+      objectId: (p) => deps.sources.treeHash(src.repoURL, sha, p),
+    });
+    if (same) {
+      onInputs?.({ repoURL: src.repoURL, sha, ids: same.ids });
+      return afterCache(deps, app, same.manifests);
+    }
+    // Its files changed: the paths it read last time, alone, are likely all it reads now.
+    const before = renderedBefore(params, { cache: deps.renderCache, lineage });
+    if (before && worthPartial(before.paths)) {
+      const partial = await renderPartial(deps, src.repoURL, sha, params, lineage, before.paths).catch(
+        () => undefined,
+      );
+      if (partial) {
+        onInputs?.({ repoURL: src.repoURL, sha, ids: partial.ids });
+        return afterCache(deps, app, partial.manifests);
+      }
+    }
+  }
   // A chart or artifact tree, or the Git checkout with its chart's repository dependencies fetched
   // (by gitfleet, not the renderer); `extra` is the digest of what is not in Git.
-  const nonGit = isNonGitSource(src);
   const tree = nonGit
     ? await nonGitTree(deps.client, deps.controllerNamespace, app, sha)
     : await gitChartWithDependencies(deps.client, deps.controllerNamespace, app, {
@@ -158,32 +186,7 @@ async function renderOne(
   // Value files read from other sources: their revisions are part of every input's key.
   const refKey = refs?.key ? `+${refs.key}` : '';
   const extra = `${tree.key === sha ? '' : `+${tree.key}`}${refKey}`;
-  const spec: RenderSpec = { root, path };
-  if (src.kustomize) {
-    spec.type = 'kustomize';
-    spec.kustomize = src.kustomize;
-  }
-  if (src.helm) spec.type = 'helm';
-  if (!src.kustomize && !src.directory) {
-    // Also for a chart found by detection. As in Argo CD: the release is named after the
-    // Application (migrated objects keep their names) and installed into the destination
-    // namespace, each unless helm says otherwise.
-    const h = src.helm ?? {};
-    spec.helm = {
-      ...h,
-      releaseName: h.releaseName || app.metadata.name,
-      namespace: h.namespace || (app.spec.destination.namespace ?? app.metadata.namespace),
-      ...(refs ? { refRoots: refs.roots } : {}),
-    };
-  }
-  if (src.directory) {
-    spec.type = 'directory';
-    spec.directory = {
-      recursive: src.directory.recurse,
-      include: globList(src.directory.include),
-      exclude: globList(src.directory.exclude),
-    };
-  }
+  const spec: RenderSpec = { root, ...renderParams(app, path, refs) };
   // Keyed by the Git object ids of everything the renderer reads (a ../base, a value file
   // elsewhere); a failed render is remembered under the same key and not re-run until one changes.
   // Only Git alone is described: a chart's repository dependencies or another source's files are
@@ -194,6 +197,8 @@ async function renderOne(
     // A chart or artifact is named by its digest, a Git tree by its commit; `extra` adds what else
     // the render reads (fetched chart dependencies, other sources' value files).
     contentKey: nonGit ? { tree: tree.key, refs: refKey } : { repoURL: src.repoURL, commit: sha, extra },
+    // Git alone (no fetched chart, no other source's files): remembered for renderFromLineage.
+    ...(lineage && extra === '' ? { lineage } : {}),
     objectId: async (p) => {
       if (nonGit) return `${tree.key}:${p}${refKey}`;
       const id = await deps.sources.treeHash(src.repoURL, sha, p);
@@ -202,11 +207,87 @@ async function renderOne(
     },
   });
   if (read && onInputs) onInputs({ repoURL: src.repoURL, sha, ids: read });
+  return afterCache(deps, app, rendered);
+}
+
+/** At most this many paths are extracted alone; more, and the whole commit is as cheap. */
+const PARTIAL_MAX_PATHS = 32;
+
+function worthPartial(paths: readonly string[]): boolean {
+  return paths.length > 0 && paths.length <= PARTIAL_MAX_PATHS && !paths.includes('');
+}
+
+/**
+ * The render from a checkout of only `paths` of the commit (a monorepo's commit is thousands of
+ * files; one app reads a few folders). It counts only when every input the render finds lies in
+ * `paths` and the renderer succeeds: a folder it now reads besides is absent there, so the
+ * renderer fails or an input falls outside, and the caller renders from the whole commit. The
+ * chart step is skipped: a chart dependency or kustomize `helmCharts` to fetch is absent too, and
+ * fails the same way. Its path memo is kept apart from the whole commit's (`partial` in the
+ * content key), and only its success is remembered for later revisions (renderCached).
+ */
+async function renderPartial(
+  deps: PrepareDeps,
+  repoURL: string,
+  sha: string,
+  params: Omit<RenderSpec, 'root'>,
+  lineage: Readonly<Record<string, string>>,
+  paths: readonly string[],
+): Promise<{ manifests: Manifest[]; ids: Record<string, string> }> {
+  const root = await deps.sources.checkout(repoURL, sha, { paths });
+  const inside = (p: string): boolean => paths.some((q) => p === q || p.startsWith(`${q}/`));
+  const ids: Record<string, string> = {};
+  const manifests = await renderCached({ root, ...params }, deps.renderOptions ?? {}, {
+    cache: deps.renderCache,
+    contentKey: { repoURL, commit: sha, extra: '', partial: paths.join('\0') },
+    lineage,
+    objectId: async (p) => {
+      if (!inside(p)) throw new Error(`input ${p} is not in the partial checkout`);
+      return (ids[p] = await deps.sources.treeHash(repoURL, sha, p));
+    },
+  });
+  return { manifests, ids };
+}
+
+/** What happens to a render after the cache, every time. */
+async function afterCache(deps: PrepareDeps, app: Application, rendered: Manifest[]): Promise<Manifest[]> {
   // Substituted after the cache (values may come from Secrets and the destination Cluster).
   const substituted = await postBuild(deps.client, deps.controllerNamespace, app, rendered);
   // SOPS files are decrypted after the cache (which keeps ciphertext only); the plaintext lives
   // in the returned manifests alone, and the render's SecretMask learns it from them.
   return decryptApp(deps.client, app, substituted, { controllerNamespace: deps.controllerNamespace });
+}
+
+/** The render's parameters from the app's source (the checkout's root is added by the caller). */
+function renderParams(app: Application, path: string, refs: Refs | undefined): Omit<RenderSpec, 'root'> {
+  const src = app.spec.source ?? { repoURL: '' };
+  const p: Omit<RenderSpec, 'root'> = { path };
+  if (src.kustomize) {
+    p.type = 'kustomize';
+    p.kustomize = src.kustomize;
+  }
+  if (src.helm) p.type = 'helm';
+  if (!src.kustomize && !src.directory) {
+    // Also for a chart found by detection. As in Argo CD: the release is named after the
+    // Application (migrated objects keep their names) and installed into the destination
+    // namespace, each unless helm says otherwise.
+    const h = src.helm ?? {};
+    p.helm = {
+      ...h,
+      releaseName: h.releaseName || app.metadata.name,
+      namespace: h.namespace || (app.spec.destination.namespace ?? app.metadata.namespace),
+      ...(refs ? { refRoots: refs.roots } : {}),
+    };
+  }
+  if (src.directory) {
+    p.type = 'directory';
+    p.directory = {
+      recursive: src.directory.recurse,
+      include: globList(src.directory.include),
+      exclude: globList(src.directory.exclude),
+    };
+  }
+  return p;
 }
 
 function globList(s: string | undefined): string[] | undefined {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { PathEscapeError, RenderError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
-import { RenderCache, renderCacheKey, renderCached } from './index.js';
+import { RenderCache, renderCacheKey, renderCached, renderFromLineage } from './index.js';
 import type { RenderSpec } from './index.js';
 
 const tree = 'a'.repeat(40);
@@ -263,6 +263,49 @@ describe('renderCached: results and failures keyed by every input', () => {
       { cache, objectId, contentKey: { repoURL: 'repo', commit: 'c1' } },
     ).catch((e: unknown) => e);
     expect(params).toBeInstanceOf(Error);
+  });
+
+  it('with a lineage, a later revision whose inputs are the same objects renders with no file read', async () => {
+    const { root, bin, runs } = setup(
+      "printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: from-tool\\n'",
+    );
+    const cache = new RenderCache({ maxEntries: 1 });
+    const ids: Record<string, string> = { overlay: 'o1', base: 'b1' };
+    const objectId = (p: string): Promise<string> =>
+      ids[p] ? Promise.resolve(ids[p]) : Promise.reject(new Error(`no ${p}`));
+    const spec: RenderSpec = { root, path: 'overlay', type: 'kustomize' };
+    const lineage = { repoURL: 'repo' };
+    const params = { path: spec.path, type: spec.type };
+    // Nothing remembered yet.
+    expect(await renderFromLineage(params, { cache, objectId, lineage })).toBeUndefined();
+    await renderCached(
+      spec,
+      { kustomizeBinary: bin },
+      { cache, objectId, lineage, contentKey: { repoURL: 'repo', commit: 'c1' } },
+    );
+    // The files are gone: only what the lineage remembers can answer.
+    rmSync(join(root, 'overlay'), { recursive: true, force: true });
+    const same = await renderFromLineage(params, { cache, objectId, lineage });
+    expect(same?.manifests[0]?.object.metadata.name).toBe('from-tool');
+    expect(same?.ids).toEqual({ base: 'b1', overlay: 'o1' });
+    expect(runs()).toBe(1);
+    // Other parameters or another repository have no lineage of their own.
+    expect(
+      await renderFromLineage({ ...params, kustomize: { namePrefix: 'x-' } }, { cache, objectId, lineage }),
+    ).toBeUndefined();
+    expect(
+      await renderFromLineage(params, { cache, objectId, lineage: { repoURL: 'other' } }),
+    ).toBeUndefined();
+    // One input changed, or gone: the full render decides.
+    ids.base = 'b2';
+    expect(await renderFromLineage(params, { cache, objectId, lineage })).toBeUndefined();
+    ids.base = 'b1';
+    delete ids.overlay;
+    expect(await renderFromLineage(params, { cache, objectId, lineage })).toBeUndefined();
+    // The render itself evicted: not answered either.
+    ids.overlay = 'o1';
+    cache.set('another render', []);
+    expect(await renderFromLineage(params, { cache, objectId, lineage })).toBeUndefined();
   });
 
   it('retries failures that say nothing about the input (cancelled, binary missing)', async () => {

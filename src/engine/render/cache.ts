@@ -20,7 +20,10 @@ const RENDER_CACHE_VERSION = 3;
  * (`recursive: false`, `include: []`) and object key order do not change the key; anything that
  * can change the output does. Throws PathEscapeError for an escaping path, as render would.
  */
-export function renderCacheKey(spec: RenderSpec, inputs: string | Readonly<Record<string, string>>): string {
+export function renderCacheKey(
+  spec: Omit<RenderSpec, 'root'> & Partial<Pick<RenderSpec, 'root'>>,
+  inputs: string | Readonly<Record<string, string>>,
+): string {
   const params = {
     v: RENDER_CACHE_VERSION,
     tree: inputs,
@@ -77,6 +80,12 @@ export interface RenderCacheOptions {
   maxBytes?: number;
 }
 
+/** The input paths a render read and their object ids, as the cache key was made of them. */
+export interface RenderedFrom {
+  paths: readonly string[];
+  ids: Readonly<Record<string, string>>;
+}
+
 /** What the cache holds for a key: the manifests, or the error the render failed with. */
 export type RenderOutcome = { manifests: Manifest[] } | { error: Error };
 
@@ -98,6 +107,7 @@ export class RenderCache {
   #bytes = 0;
   readonly #entries = new Map<string, Stored>();
   readonly #inputs = new Map<string, readonly string[]>();
+  readonly #lineage = new Map<string, RenderedFrom>();
 
   constructor(opts: RenderCacheOptions = {}) {
     const max = opts.maxEntries ?? 10_000;
@@ -148,6 +158,22 @@ export class RenderCache {
   setInputs(memo: string, paths: readonly string[]): void {
     if (this.#inputs.size >= this.#max) this.#inputs.clear();
     this.#inputs.set(memo, [...paths]);
+  }
+
+  /** What the last render under `lineage` read (see `setLineage`), or undefined. */
+  lineageOf(lineage: string): RenderedFrom | undefined {
+    return this.#lineage.get(lineage);
+  }
+
+  /**
+   * Remembers the input paths and their object ids of the last render of given parameters from a
+   * content's history (a repository, whatever its commit): a later commit whose objects at those
+   * paths are the same renders the same, with no file read (renderFromLineage). Bounded like the
+   * entries; it starts over when full.
+   */
+  setLineage(lineage: string, from: RenderedFrom): void {
+    if (this.#lineage.size >= this.#max) this.#lineage.clear();
+    this.#lineage.set(lineage, { paths: [...from.paths], ids: { ...from.ids } });
   }
 
   #put(key: string, outcome: Stored): void {

@@ -36,7 +36,7 @@ import { join } from 'node:path';
 
 import type { Manifest } from '../manifest.js';
 import { PathEscapeError, RenderError } from '../errors.js';
-import type { RenderCache } from './cache.js';
+import type { RenderCache, RenderedFrom } from './cache.js';
 import { renderCacheKey } from './cache.js';
 import type { AppDir } from './confine.js';
 import { realRoot, resolveAppDir } from './confine.js';
@@ -50,7 +50,7 @@ import type { RenderOptions, RenderSpec, ResolvedRenderOptions } from './spec.js
 import { defaultRenderOptions } from './spec.js';
 
 export { RenderCache, renderCacheKey } from './cache.js';
-export type { RenderCacheOptions, RenderOutcome } from './cache.js';
+export type { RenderCacheOptions, RenderedFrom, RenderOutcome } from './cache.js';
 export type { DirectoryOptions } from './directory.js';
 export type { HelmOptions } from './helm.js';
 export type { KustomizeOverrides } from './kustomize-overrides.js';
@@ -104,6 +104,50 @@ export interface RenderCacheAccess {
    * unchanged commit costs is then one cache lookup.
    */
   contentKey?: Readonly<Record<string, string>>;
+  /**
+   * What identifies the content's history without its revision (e.g. the repository alone), as
+   * named parts. Given, the paths and object ids this render read are remembered under it, and
+   * renderFromLineage answers a later revision whose objects at those paths are the same.
+   */
+  lineage?: Readonly<Record<string, string>>;
+}
+
+/** What the last successful render under `lineage` read, or undefined. */
+export function renderedBefore(
+  spec: Omit<RenderSpec, 'root'>,
+  access: Pick<RenderCacheAccess, 'cache'> & { lineage: Readonly<Record<string, string>> },
+): RenderedFrom | undefined {
+  return access.cache.lineageOf(renderCacheKey(spec, access.lineage));
+}
+
+/**
+ * The render of `spec` at a revision whose objects at every path the last render under
+ * `access.lineage` read are the same as then, with no file read and no checkout: the same paths
+ * hold the same bytes, so the renderer would find the same inputs and print the same output.
+ * `ids` are this revision's object ids of those paths. Undefined when nothing is remembered, an
+ * object differs, a path is gone, or the cache no longer holds that render; a remembered failure
+ * is thrown as renderCached would.
+ */
+export async function renderFromLineage(
+  spec: Omit<RenderSpec, 'root'>,
+  access: Pick<RenderCacheAccess, 'cache' | 'objectId'> & { lineage: Readonly<Record<string, string>> },
+): Promise<{ manifests: Manifest[]; ids: Record<string, string> } | undefined> {
+  const last = renderedBefore(spec, access);
+  if (!last) return undefined;
+  const ids: Record<string, string> = {};
+  try {
+    for (const p of last.paths) {
+      const id = await access.objectId(p);
+      if (id !== last.ids[p]) return undefined;
+      ids[p] = id;
+    }
+  } catch {
+    return undefined; // a path gone: the full render says what is wrong
+  }
+  const hit = access.cache.lookup(renderCacheKey(spec, ids));
+  if (!hit) return undefined;
+  if ('error' in hit) throw hit.error;
+  return { manifests: hit.manifests, ids };
 }
 
 /**
@@ -134,13 +178,21 @@ export async function renderCached(
   const ids: Record<string, string> = {};
   for (const p of paths) ids[p] = await access.objectId(p);
   const key = renderCacheKey(spec, ids);
+  // Only a render that succeeded is remembered for later revisions: its inputs were all there.
+  const remember = (): void => {
+    if (access.lineage) access.cache.setLineage(renderCacheKey(spec, access.lineage), { paths, ids });
+  };
   const hit = access.cache.lookup(key);
   if (hit && 'error' in hit) throw hit.error;
-  if (hit) return hit.manifests;
+  if (hit) {
+    remember();
+    return hit.manifests;
+  }
   prepared ??= await prepare(spec, o);
   try {
     const manifests = await run(spec, o, prepared);
     access.cache.set(key, manifests);
+    remember();
     return manifests;
   } catch (err) {
     if (isInputFailure(err)) access.cache.setFailure(key, err);

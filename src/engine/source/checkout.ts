@@ -29,11 +29,13 @@ export async function extractCommit(
   final: string,
   checkoutsDir: string,
   exec: ExecOptions,
+  /** Only these repository paths (and what lies under them); the whole commit when absent. */
+  paths?: readonly string[],
 ): Promise<number> {
   const tmp = await mkdtemp(join(checkoutsDir, `.tmp-${sha}-`));
   try {
     // Read-only as extracted (archiveArgs: tar.umask); only the top directory is ours to close.
-    const bytes = await pipeArchive(mirrorDir, sha, tmp, exec);
+    const bytes = await pipeArchive(mirrorDir, sha, tmp, exec, paths);
     await chmod(tmp, 0o555);
     try {
       // Same parent directory, so renaming a read-only directory needs no write access to it.
@@ -50,10 +52,16 @@ export async function extractCommit(
 }
 
 /** Extracts `sha` into `dest`; returns the bytes of the archive (files, plus 512 per entry). */
-async function pipeArchive(mirrorDir: string, sha: string, dest: string, exec: ExecOptions): Promise<number> {
+async function pipeArchive(
+  mirrorDir: string,
+  sha: string,
+  dest: string,
+  exec: ExecOptions,
+  paths: readonly string[] | undefined,
+): Promise<number> {
   if (exec.signal?.aborted)
     throw outcomeError('git archive', { code: null, stderr: '', stopped: 'aborted' }, exec);
-  const archive = spawn(exec.gitBinary, archiveArgs(mirrorDir, sha), {
+  const archive = spawn(exec.gitBinary, archiveArgs(mirrorDir, sha, paths), {
     detached: true,
     env: gitEnv(exec.home, undefined),
     stdio: ['ignore', 'pipe', 'pipe'],

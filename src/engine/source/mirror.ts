@@ -222,10 +222,14 @@ export async function objectId(dir: string, spec: string, exec: ExecOptions): Pr
 }
 
 /** argv for `git archive` of a commit in `dir`, for the checkout pipeline. */
-export function archiveArgs(dir: string, sha: string): string[] {
+export function archiveArgs(dir: string, sha: string, paths?: readonly string[]): string[] {
   // tar.umask=0222: every entry read-only in the archive itself (files 0444 or 0555, directories
   // 0555), so the extracted checkout is read-only without a pass over its files afterwards.
-  return gitArgs(['-c', 'tar.umask=0222', 'archive', '--format=tar', '--end-of-options', sha], {
+  // Paths are literal pathspecs after the commit (past --end-of-options: git takes even `--` there
+  // as a pathspec): no glob or magic of a tenant's path is interpreted, none can read as an option,
+  // and one the commit lacks fails the archive.
+  const only = paths?.length ? paths.map((p) => `:(literal)${p}`) : [];
+  return gitArgs(['-c', 'tar.umask=0222', 'archive', '--format=tar', '--end-of-options', sha, ...only], {
     gitDir: dir,
   });
 }

@@ -1,7 +1,7 @@
 // GitSources against a real Git smart-HTTP server started in this process (git http-backend behind
 // a small Basic-auth gate), on real repositories in a temporary directory.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -424,5 +424,52 @@ describe('checkouts are bounded', () => {
     await second.checkout(url('leftover'), nth(shas, 1));
     await second.collectCheckouts();
     expect(checkoutDirs(second, cacheDir)).toEqual([shas[1]]);
+  });
+});
+
+describe('partial checkouts', () => {
+  it('extracts only the paths asked for, read-only, and is collected like a whole one', async () => {
+    const shas = makeRepo('partial', [
+      {
+        'svc-a/cm.yaml': 'a: 1\n',
+        'svc-a/deep/x.yaml': 'x: 1\n',
+        'base/b.yaml': 'b: 1\n',
+        'svc-b/cm.yaml': 'b: 1\n',
+        '*/star.yaml': 'literal star\n',
+      },
+      { 'svc-a/cm.yaml': 'a: 2\n' },
+    ]);
+    let clock = 9_000_000;
+    const cacheDir = mkdtempSync(join(root, 'cache-'));
+    const s = new GitSources({ cacheDir, now: () => clock, checkoutsPerRepo: 1, checkoutLeaseMs: 60_000 });
+    await s.fetch(url('partial'), good);
+    const c1 = nth(shas, 0);
+    const dir = await s.checkout(url('partial'), c1, { paths: ['svc-a', 'base/b.yaml', 'svc-a/'] });
+    expect(dir).toMatch(new RegExp(`${c1}-p[0-9a-f]{16}$`, 'u'));
+    expect(readdirSync(dir).sort()).toEqual(['base', 'svc-a']);
+    expect(readdirSync(join(dir, 'svc-a')).sort()).toEqual(['cm.yaml', 'deep']);
+    expect(readdirSync(join(dir, 'base'))).toEqual(['b.yaml']);
+    expect(statSync(join(dir, 'svc-a')).mode & 0o777).toBe(0o555);
+    expect(statSync(join(dir, 'svc-a', 'cm.yaml')).mode & 0o777).toBe(0o444);
+    // The same set in another order or spelling is the same directory; the whole commit is another.
+    expect(await s.checkout(url('partial'), c1, { paths: ['base/b.yaml', 'svc-a'] })).toBe(dir);
+    expect(await s.checkout(url('partial'), c1, { paths: ['', 'svc-a'] })).toMatch(new RegExp(`${c1}$`, 'u'));
+    // A path is literal, never a pattern: `*` names the folder called `*` alone.
+    const star = await s.checkout(url('partial'), c1, { paths: ['*'] });
+    expect(readdirSync(star)).toEqual(['*']);
+    // A path the commit lacks, or one leaving the repository, fails and leaves nothing behind.
+    expect((await failure(s.checkout(url('partial'), c1, { paths: ['svc-a', 'gone'] }))).code).toBe(
+      'source.PathNotFound',
+    );
+    await expect(s.checkout(url('partial'), c1, { paths: ['../etc'] })).rejects.toThrow(
+      /leaves the repository/u,
+    );
+    expect(readdirSync(join(cacheDir, 'checkouts')).filter((n) => n.startsWith('.'))).toEqual([]);
+
+    // Collected like a whole checkout once its lease has run out and newer ones are used.
+    clock += 61_000;
+    await s.checkout(url('partial'), nth(shas, 1), { paths: ['svc-a'] });
+    await s.collectCheckouts();
+    expect(readdirSync(join(cacheDir, 'checkouts')).filter((n) => n.startsWith(c1))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SourceError } from '../errors.js';
@@ -399,13 +399,26 @@ export class GitSources {
    * `checkoutsPerRepo` per repository or `maxCheckoutBytes` in all are removed. Errors:
    * `source.InvalidRevision` for a non-full SHA, `source.RevisionNotFound` when the mirror lacks
    * the commit.
+   *
+   * `paths`: only these repository paths are extracted (`<sha>-p<digest of the paths>`): what one
+   * app's render read last time, where a monorepo's whole commit costs seconds of disk writes.
+   * Throws PathEscapeError for an absolute or `..` path, and `source.PathNotFound` when the commit
+   * lacks one of them (the caller then takes the whole commit).
    */
-  async checkout(url: string, sha: string, opts: { signal?: AbortSignal } = {}): Promise<string> {
+  async checkout(
+    url: string,
+    sha: string,
+    opts: { signal?: AbortSignal; paths?: readonly string[] } = {},
+  ): Promise<string> {
     const loc = locateRepo(url);
     const id = fullSha(loc, sha);
+    const only = opts.paths?.length ? [...new Set(opts.paths.map(treePath))].sort() : undefined;
+    if (only?.includes(''))
+      return this.checkout(url, sha, { ...(opts.signal ? { signal: opts.signal } : {}) });
+    const dirId = only ? partialCheckoutName(id, only) : id;
     // Leased before the first await: the collector cannot pick it from here on.
-    this.#ledger.touch(id, loc.key);
-    return this.#materialize(loc, id, opts.signal);
+    this.#ledger.touch(dirId, loc.key);
+    return this.#materialize(loc, id, opts.signal, only ? { dirId, paths: only } : undefined);
   }
 
   /**
@@ -433,30 +446,46 @@ export class GitSources {
     while (this.#gc) await this.#gc;
   }
 
-  async #materialize(loc: RepoLocation, id: string, signal: AbortSignal | undefined): Promise<string> {
+  async #materialize(
+    loc: RepoLocation,
+    id: string,
+    signal: AbortSignal | undefined,
+    partial?: { dirId: string; paths: readonly string[] },
+  ): Promise<string> {
     const checkoutsDir = join(this.#opts.cacheDir, 'checkouts');
-    const final = join(checkoutsDir, id);
-    const removing = this.#removals.get(id);
+    const name = partial?.dirId ?? id;
+    const final = join(checkoutsDir, name);
+    const removing = this.#removals.get(name);
     if (removing) await removing;
     if (await isDirectory(final)) {
-      if (this.#ledger.needsSize(id)) this.#ledger.setSize(id, await directorySize(final));
+      if (this.#ledger.needsSize(name)) this.#ledger.setSize(name, await directorySize(final));
       return final;
     }
     const dir = await this.#checkouts.run(
-      id,
+      name,
       async (sig) => {
         const exec = this.#exec(loc, sig);
         await this.#requireCommit(loc, id, exec);
         if (await isDirectory(final)) return final;
         await this.#ensureDirs();
-        const bytes = await extractCommit(this.#mirrorDir(loc), id, final, checkoutsDir, exec);
-        this.#ledger.setSize(id, bytes);
+        let bytes: number;
+        try {
+          bytes = await extractCommit(this.#mirrorDir(loc), id, final, checkoutsDir, exec, partial?.paths);
+        } catch (e) {
+          // The commit is there (checked above): a partial archive fails on a path it lacks.
+          if (partial && !sig.aborted)
+            throw new SourceError(loc.fetchUrl, `commit ${id} lacks one of ${partial.paths.join(', ')}`, {
+              code: 'source.PathNotFound',
+            });
+          throw e;
+        }
+        this.#ledger.setSize(name, bytes);
         return final;
       },
       signal,
       () => aborted(loc, 'checkout'),
     );
-    if (this.#ledger.needsSize(id)) this.#ledger.setSize(id, await directorySize(final));
+    if (this.#ledger.needsSize(name)) this.#ledger.setSize(name, await directorySize(final));
     this.#scheduleGc();
     return dir;
   }
@@ -692,7 +721,8 @@ export class GitSources {
       const path = join(checkoutsDir, name);
       const info = await stat(path).catch(() => undefined);
       if (!info?.isDirectory()) continue;
-      if (isFullSha(name)) this.#ledger.adopt(name.toLowerCase(), info.mtimeMs);
+      if (isFullSha(name) || isPartialCheckoutName(name))
+        this.#ledger.adopt(name.toLowerCase(), info.mtimeMs);
       else if (/^\.(tmp|trash)-/.test(name) && now - info.mtimeMs > this.#opts.checkoutLeaseMs)
         await forceRemove(path);
     }
@@ -809,4 +839,15 @@ const MEMO_LIMIT = 20_000;
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
   if (map.size >= MEMO_LIMIT) map.clear();
   map.set(key, value);
+}
+
+/** The directory name of a checkout of only `paths` (sorted, normalized) of commit `id`. */
+function partialCheckoutName(id: string, paths: readonly string[]): string {
+  return `${id}-p${createHash('sha256').update(paths.join('\0')).digest('hex').slice(0, 16)}`;
+}
+
+const PARTIAL_CHECKOUT_NAME = /^[0-9a-f]{40}([0-9a-f]{24})?-p[0-9a-f]{16}$/u;
+
+function isPartialCheckoutName(name: string): boolean {
+  return PARTIAL_CHECKOUT_NAME.test(name);
 }
