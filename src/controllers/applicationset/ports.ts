@@ -29,12 +29,13 @@ export function fleetPorts(opts: {
   sources: GitSources;
   clusters: () => Cluster[];
 }): FleetPorts {
-  const checkout = async (repoURL: string, revision: string): Promise<string> => {
+  const commit = async (repoURL: string, revision: string): Promise<string> => {
     const creds = await repositoryCredentials(opts.mgmt, opts.namespace, repoURL);
     await opts.sources.fetch(repoURL, creds);
-    const { sha } = await opts.sources.resolve(repoURL, revision || 'HEAD', creds);
-    return opts.sources.checkout(repoURL, sha);
+    return (await opts.sources.resolve(repoURL, revision || 'HEAD', creds)).sha;
   };
+  const checkout = async (repoURL: string, revision: string): Promise<string> =>
+    opts.sources.checkout(repoURL, await commit(repoURL, revision));
   return {
     clusters: async (): Promise<ClusterInfo[]> =>
       opts.clusters().map((c) => ({
@@ -44,7 +45,12 @@ export function fleetPorts(opts: {
         annotations: c.metadata.annotations ?? {},
       })),
     gitDirectories: async (repoURL, revision) => {
-      const root = await checkout(repoURL, revision);
+      // A monorepo's directories come from one listing of the commit's trees: extracting its
+      // thousands of files on every push only to list folders would cost seconds.
+      const sha = await commit(repoURL, revision);
+      const listed = await opts.sources.directories(repoURL, sha);
+      if (listed) return listed;
+      const root = await opts.sources.checkout(repoURL, sha);
       const dirs: string[] = [];
       await walk(root, '', (rel, isDir) => {
         if (isDir) dirs.push(rel);

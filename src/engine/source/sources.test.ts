@@ -473,3 +473,30 @@ describe('partial checkouts', () => {
     expect(readdirSync(join(cacheDir, 'checkouts')).filter((n) => n.startsWith(c1))).toEqual([]);
   });
 });
+
+describe('directories', () => {
+  it("lists a commit's folders from its trees, with no checkout", async () => {
+    const shas = makeRepo('dirs', [
+      { 'apps/a/cm.yaml': 'a\n', 'apps/b/deep/cm.yaml': 'b\n', 'README.md': 'r\n' },
+      { 'apps/c/cm.yaml': 'c\n' },
+    ]);
+    const cacheDir = mkdtempSync(join(root, 'cache-'));
+    const s = new GitSources({ cacheDir });
+    await s.fetch(url('dirs'), good);
+    expect(await s.directories(url('dirs'), nth(shas, 0))).toEqual([
+      'apps',
+      'apps/a',
+      'apps/b',
+      'apps/b/deep',
+    ]);
+    expect(await s.directories(url('dirs'), nth(shas, 1))).toEqual([
+      'apps',
+      'apps/a',
+      'apps/b',
+      'apps/b/deep',
+      'apps/c',
+    ]);
+    expect(existsSync(join(cacheDir, 'checkouts', nth(shas, 1)))).toBe(false);
+    expect((await failure(s.directories(url('dirs'), 'f'.repeat(40)))).code).toBe('source.RevisionNotFound');
+  });
+});

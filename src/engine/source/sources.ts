@@ -529,6 +529,30 @@ export class GitSources {
   }
 
   /**
+   * Every directory of commit `sha` (repository paths, sorted; the root not included), from one
+   * listing of its trees shared with treeHash(): no checkout. Undefined when the listing is over its
+   * size limit or cannot be made (the caller walks a checkout instead). Symlinks and submodules are not directories
+   * here, as in a walk that does not follow links. `source.RevisionNotFound` when the mirror lacks
+   * the commit.
+   */
+  async directories(
+    url: string,
+    sha: string,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<string[] | undefined> {
+    const loc = locateRepo(url);
+    const id = fullSha(loc, sha);
+    if (opts.signal?.aborted) throw aborted(loc, 'directories');
+    const dir = this.#mirrorDir(loc);
+    const trees = (await mirrorExists(dir))
+      ? await this.#trees.get(`${loc.key}\u0000${id}`, () => treesOf(dir, id, this.#exec(loc, undefined)))
+      : undefined;
+    // Not listed: a missing commit is an error; any other failure leaves it to a checkout.
+    if (trees === undefined) await this.#requireCommit(loc, id, this.#exec(loc, opts.signal));
+    return trees ? [...trees.keys()].sort() : undefined;
+  }
+
+  /**
    * Author, date and subject of a commit in the mirror, for history and audit; undefined when the
    * mirror lacks it. The subject is cut at 200 characters.
    */
