@@ -16,7 +16,21 @@ export interface ObjectMeta {
   annotations?: Record<string, string>;
   deletionTimestamp?: string;
   finalizers?: string[];
+  managedFields?: ManagedFieldsEntry[];
   [field: string]: unknown;
+}
+
+/** One writer's share of an object (server-side apply's bookkeeping). */
+export interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  /** Set for a write through a subresource (`status`, `scale`). */
+  subresource?: string;
+  /** When the writer last changed its fields (RFC 3339, whole seconds). */
+  time?: string;
+  apiVersion?: string;
+  fieldsType?: string;
+  fieldsV1?: Record<string, unknown>;
 }
 
 export interface KubeList<T = KubeObject> {

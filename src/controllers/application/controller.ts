@@ -71,7 +71,13 @@ import { registerChartCacheMetrics } from './chart-cache-metrics.js';
 import { HealthChecksWatch } from './health-checks-watch.js';
 import { isWorse } from '../../engine/health/index.js';
 import { decide } from './decide.js';
-import { ContinuationCache, nextLookMs, rebaseOperation, wakeDelayMs } from './continuation.js';
+import {
+  ContinuationCache,
+  nextLookMs,
+  rebaseOperation,
+  WAKE_SPACING_MS,
+  wakeDelayMs,
+} from './continuation.js';
 import { entryOf } from '../../engine/inventory/inventory.js';
 import { changesOf, finishedOperation, progressOf, stepOf, toOperationResource } from './operation.js';
 import {
@@ -184,6 +190,8 @@ export class ApplicationController {
   /** Apps being reconciled now, and when each app's last reconcile ended (owned-object wake-ups). */
   readonly #reconciling = new Set<Key>();
   readonly #lastEnded = new Map<Key, number>();
+  /** When an app was last woken at once by a foreign write (#wake). */
+  readonly #lastForeign = new Map<Key, number>();
   /** What each app's last render read (push-triage.ts). */
   readonly #inputs = new Map<Key, RenderInputs>();
   /** Push triages under way (idle() waits for them: their apps are not queued yet). */
@@ -237,6 +245,7 @@ export class ApplicationController {
         this.#continuing.delete(keyOf(ev.object));
         this.#progressingSince.delete(keyOf(ev.object));
         this.#lastEnded.delete(keyOf(ev.object));
+        this.#lastForeign.delete(keyOf(ev.object));
         this.#inputs.delete(keyOf(ev.object));
         for (const w of this.#healthChecks.values()) w.forget(keyOf(ev.object));
       } else if (ev.type !== 'synced' && this.#changed(ev.object)) {
@@ -392,9 +401,20 @@ export class ApplicationController {
     }
   }
 
-  /** An object the app owns or awaits changed: look again soon (continuation.ts wakeDelayMs). */
-  #wake(owner: Key): void {
+  /**
+   * An object the app owns or awaits changed: look again soon (continuation.ts wakeDelayMs). A
+   * write by someone else (`foreign`: a hand edit) is drift: looked at now, not after the spacing
+   * that bounds a roll-out's bursts of status updates (nor after a push's background update of the
+   * app, which may have just run).
+   */
+  #wake(owner: Key, foreign = false): void {
     if (this.#o.namespace && !owner.startsWith(`${this.#o.namespace}/`)) return;
+    // At once at most once per spacing: a controller fighting over a field must not make a hot loop.
+    const now = Date.now();
+    if (foreign && now - (this.#lastForeign.get(owner) ?? 0) >= WAKE_SPACING_MS) {
+      this.#lastForeign.set(owner, now);
+      return this.#queue.add(owner);
+    }
     const ended = this.#lastEnded.get(owner);
     const delay = wakeDelayMs({
       reconciling: this.#reconciling.has(owner),
@@ -1286,7 +1306,7 @@ export class ApplicationController {
   #watch(dest: KubeClient): OwnedObjectsWatch {
     let w = this.#watches.get(dest);
     if (!w) {
-      w = new OwnedObjectsWatch(dest, (owner) => this.#wake(owner));
+      w = new OwnedObjectsWatch(dest, (owner, foreign) => this.#wake(owner, foreign));
       this.#watches.set(dest, w);
     }
     return w;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { KubeClient } from '../../kube/client.js';
 import type { InformerOptions } from '../../kube/informer.js';
 import type { KubeObject } from '../../kube/types.js';
-import { OwnedObjectsWatch, type WatchInformer } from './owned-watch.js';
+import { foreignWrite, OwnedObjectsWatch, type WatchInformer } from './owned-watch.js';
 
 // The full copies of an awaited kind are memory held for a running operation: when no operation
 // awaits the kind any more, it goes back to metadata only (after the metadata-only informer has
@@ -46,16 +46,20 @@ const obj: KubeObject = {
 function setup() {
   const made: FakeInformer[] = [];
   const woken: string[] = [];
+  const foreign: boolean[] = [];
   const watch = new OwnedObjectsWatch(
     {} as KubeClient,
-    (owner) => woken.push(owner),
+    (owner, f) => {
+      woken.push(owner);
+      foreign.push(f);
+    },
     (_c, opts) => {
       const f = new FakeInformer(opts);
       made.push(f);
       return f as unknown as WatchInformer;
     },
   );
-  return { watch, made, woken };
+  return { watch, made, woken, foreign };
 }
 
 describe('OwnedObjectsWatch: full informers of awaited kinds', () => {
@@ -131,5 +135,63 @@ describe('OwnedObjectsWatch: full informers of awaited kinds', () => {
     watch.release('a/x');
     watch.release('a/z');
     expect(made).toHaveLength(1);
+  });
+});
+
+describe('foreignWrite: a write by someone else is drift, healed at once', () => {
+  const at = (...entries: Record<string, string>[]): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'c', managedFields: entries },
+  });
+  const ours = { manager: 'gitfleet', operation: 'Apply', time: '2026-12-02T10:00:00Z' };
+  it.each([
+    ['gitfleet’s own apply echoing back', [ours], false],
+    ['no managedFields at all', [], false],
+    [
+      'a later hand edit',
+      [ours, { manager: 'kubectl-edit', operation: 'Update', time: '2026-12-02T10:00:05Z' }],
+      true,
+    ],
+    [
+      'a hand edit in the same second as our apply',
+      [ours, { manager: 'kubectl-patch', time: '2026-12-02T10:00:00Z' }],
+      true,
+    ],
+    [
+      'an older hand edit, then our apply',
+      [{ manager: 'kubectl-edit', time: '2026-12-02T09:00:00Z' }, ours],
+      false,
+    ],
+    [
+      'a roll-out’s status write',
+      [ours, { manager: 'kube-controller-manager', subresource: 'status', time: '2026-12-02T10:00:09Z' }],
+      false,
+    ],
+    [
+      'gitfleet’s delivery manager',
+      [{ manager: 'gitfleet-delivery', time: '2026-12-02T10:00:09Z' }, ours],
+      false,
+    ],
+  ])('%s → %s', (_name, entries, want) => {
+    expect(foreignWrite(at(...entries))).toBe(want);
+  });
+
+  it('the watch says which changes are foreign: modifications only', () => {
+    const { watch, made, woken, foreign } = setup();
+    watch.ensure([deploy]);
+    const edited: KubeObject = {
+      ...obj,
+      metadata: {
+        ...obj.metadata,
+        managedFields: [{ manager: 'kubectl-edit', time: '2026-12-02T10:00:05Z' }],
+      },
+    };
+    made[0]?.list(obj);
+    made[0]?.emit('event', { type: 'modified', object: edited });
+    made[0]?.emit('event', { type: 'modified', object: obj });
+    made[0]?.emit('event', { type: 'deleted', object: edited });
+    expect(woken).toEqual(['a/x', 'a/x', 'a/x']);
+    expect(foreign).toEqual([true, false, false]);
   });
 });

@@ -20,7 +20,7 @@ export type MakeInformer = (client: KubeClient, opts: InformerOptions) => WatchI
 
 export class OwnedObjectsWatch implements LiveVersions {
   readonly #client: KubeClient;
-  readonly #onChange: (owner: string) => void;
+  readonly #onChange: (owner: string, foreign: boolean) => void;
   readonly #make: MakeInformer;
   readonly #informers = new Map<string, WatchInformer>();
   /** Kinds whose informer in `#informers` holds whole objects. */
@@ -32,7 +32,8 @@ export class OwnedObjectsWatch implements LiveVersions {
 
   constructor(
     client: KubeClient,
-    onChange: (owner: string) => void,
+    /** `foreign`: the change is a write by someone else (foreignWrite): drift, to heal at once. */
+    onChange: (owner: string, foreign: boolean) => void,
     make: MakeInformer = (c, o) => new Informer(c, o),
   ) {
     this.#client = client;
@@ -115,7 +116,7 @@ export class OwnedObjectsWatch implements LiveVersions {
       if (this.#informers.get(key) !== inf) return; // not serving (yet, or any more)
       if (ev.type === 'modified' || ev.type === 'deleted' || ev.type === 'added') {
         const owner = ev.object.metadata.annotations?.[OWNER_ANNOTATION];
-        if (owner) this.#onChange(owner);
+        if (owner) this.#onChange(owner, ev.type === 'modified' && foreignWrite(ev.object));
       }
     });
     inf.start();
@@ -157,4 +158,22 @@ export class OwnedObjectsWatch implements LiveVersions {
     this.#replacing.clear();
     this.#awaiting.clear();
   }
+}
+
+/** Field managers of gitfleet's own writes (apply, delivery). */
+const OWN_MANAGER = /^gitfleet(-|$)/u;
+
+/**
+ * Whether the newest write to `o` (its managedFields entry with the latest time) was made by a
+ * field manager other than gitfleet's, to the object itself rather than its status: a hand edit,
+ * a `kubectl apply`, another controller taking a field. A status write (a roll-out's progress) or
+ * gitfleet's own apply echoing back is not. Entries carry seconds, so a write of the same second
+ * counts when any entry of that second is foreign. A guess that only decides how soon the app looks
+ * again: wrong either way, it costs one reconcile or a short wait.
+ */
+export function foreignWrite(o: KubeObject): boolean {
+  const entries = o.metadata.managedFields ?? [];
+  let newest = '';
+  for (const e of entries) if (e.time && e.time > newest) newest = e.time;
+  return entries.some((e) => e.time === newest && !e.subresource && !OWN_MANAGER.test(e.manager ?? ''));
 }

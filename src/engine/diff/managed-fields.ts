@@ -1,18 +1,12 @@
 import type { KubeObject } from '../../kube/types.js';
 
-interface ManagedFieldsEntry {
-  manager?: string;
-  fieldsType?: string;
-  fieldsV1?: Record<string, unknown>;
-}
-
 /**
  * JSON pointers of the fields that the given managers own in a live object, read from
  * `metadata.managedFields` (FieldsV1). Map keys (`f:`) become pointer segments; keyed list items
  * (`k:{...}`) are resolved to their index in the live object; set values (`v:`) are skipped.
  */
 export function managedPaths(live: KubeObject, managers: string[]): string[] {
-  const entries = (live.metadata.managedFields ?? []) as ManagedFieldsEntry[];
+  const entries = live.metadata.managedFields ?? [];
   const out: string[] = [];
   for (const e of entries) {
     if (!e.manager || !managers.includes(e.manager) || e.fieldsType !== 'FieldsV1' || !e.fieldsV1) continue;
