@@ -3,39 +3,29 @@
 // left alone renders with no checkout of that commit at all; an app whose files changed renders from
 // a checkout of only the folders it read last time; one that now reads a folder besides renders
 // from the whole commit, with the right result.
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startGitServer, type GitServer } from '../../../test/harness/git.js';
-import { toolPath } from '../../../test/harness/tools.js';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  configMapFile as cm,
+  kustomizationFile as kustomization,
+  useMonorepo,
+} from '../../../test/harness/monorepo.js';
 import type { Application } from '../../api/application.js';
-import type { KubeClient } from '../../kube/client.js';
-import { RenderCache } from '../../engine/render/index.js';
-import { GitSources, type GitCredentials } from '../../engine/source/index.js';
-import { forceRemove } from '../../engine/source/checkout.js';
-import { renderApp, type PrepareDeps, type RenderInputs } from './prepare.js';
+import type { RenderInputs } from './prepare.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
-const root = mkdtempSync(join(tmpdir(), 'gitfleet-lineage-unit-'));
-let server: GitServer;
-let url: string;
-let creds: GitCredentials;
-let deps: PrepareDeps;
-const cacheDir = join(root, 'cache');
-
-/** Nothing in a plain kustomize render reads the management cluster: any request is a failure. */
-const noCluster = new Proxy({} as KubeClient, {
-  get: (_t, p) => {
-    throw new Error(`unexpected management-cluster call: ${String(p)}`);
-  },
+const mono = useMonorepo('lineage-unit', {
+  'base/kustomization.yaml': kustomization('shared.yaml'),
+  'base/shared.yaml': cm('shared', 'v0'),
+  'extra/kustomization.yaml': kustomization('extra.yaml'),
+  'extra/extra.yaml': cm('extra', 'v0'),
+  'svc-a/kustomization.yaml': kustomization('cm.yaml', '../base'),
+  'svc-a/cm.yaml': cm('a', 'v0'),
+  'svc-b/kustomization.yaml': kustomization('cm.yaml'),
+  'svc-b/cm.yaml': cm('b', 'v0'),
 });
-
-const cm = (name: string, value: string): string =>
-  JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { value } });
-const kustomization = (...resources: string[]): string =>
-  `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${resources.map((r) => `- ${r}`).join('\n')}\n`;
 
 const app = (path: string): Application =>
   ({
@@ -43,54 +33,23 @@ const app = (path: string): Application =>
     kind: 'Application',
     metadata: { name: path, namespace: 'apps' },
     spec: {
-      source: { repoURL: url, path, targetRevision: 'main' },
+      source: { repoURL: mono.url, path, targetRevision: 'main' },
       destination: { name: 'in-cluster', namespace: 'dest' },
     },
   }) as Application;
 
 /** The checkouts of `sha` on disk: the whole commit (`<sha>`) and partial ones (`<sha>-p…`). */
 const checkoutsOf = (sha: string): string[] =>
-  readdirSync(join(cacheDir, 'checkouts')).filter((n) => n.startsWith(sha));
+  readdirSync(join(mono.cacheDir, 'checkouts')).filter((n) => n.startsWith(sha));
 
 /** One reconcile's source and render stages, as the controller runs them. */
 async function renderAt(a: Application): Promise<{ sha: string; values: string[]; inputs?: RenderInputs }> {
-  await deps.sources.fetch(url, creds, { force: true, since: Date.now() });
-  const { sha } = await deps.sources.resolve(url, 'main', creds);
-  let inputs: RenderInputs | undefined;
-  const manifests = await renderApp(deps, a, sha, (i) => (inputs = i));
+  const { sha, manifests, inputs } = await mono.renderAtHead(a);
   const values = manifests.map(
     (m) => `${m.object.metadata.name}=${(m.object as { data?: { value?: string } }).data?.value ?? ''}`,
   );
   return { sha, values: values.sort(), ...(inputs ? { inputs } : {}) };
 }
-
-beforeAll(async () => {
-  server = await startGitServer(root);
-  url = await server.createRepo('mono');
-  creds = { username: server.info.admin.username, password: server.info.admin.password };
-  await server.commit('mono', {
-    'base/kustomization.yaml': kustomization('shared.yaml'),
-    'base/shared.yaml': cm('shared', 'v0'),
-    'extra/kustomization.yaml': kustomization('extra.yaml'),
-    'extra/extra.yaml': cm('extra', 'v0'),
-    'svc-a/kustomization.yaml': kustomization('cm.yaml', '../base'),
-    'svc-a/cm.yaml': cm('a', 'v0'),
-    'svc-b/kustomization.yaml': kustomization('cm.yaml'),
-    'svc-b/cm.yaml': cm('b', 'v0'),
-  });
-  deps = {
-    client: noCluster,
-    controllerNamespace: 'gitfleet-system',
-    sources: new GitSources({ cacheDir, timeoutMs: 20_000, fetchIntervalMs: 3_600_000 }),
-    renderCache: new RenderCache(),
-    renderOptions: { kustomizeBinary: toolPath('kustomize') },
-  };
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await forceRemove(root);
-});
 
 describe('rendering a later commit of a monorepo', () => {
   it('reads nothing for an app the commit left alone, only its folders for one it changed', async () => {
@@ -101,7 +60,7 @@ describe('rendering a later commit of a monorepo', () => {
     expect(Object.keys(first.inputs?.ids ?? {}).sort()).toEqual(['base', 'svc-a']);
 
     // A commit to another service: the same render, and no checkout of that commit is made.
-    await server.commit('mono', { 'svc-b/cm.yaml': cm('b', 'v1') });
+    await mono.server.commit('mono', { 'svc-b/cm.yaml': cm('b', 'v1') });
     const elsewhere = await renderAt(a);
     expect(elsewhere.sha).not.toBe(first.sha);
     expect(elsewhere.values).toEqual(first.values);
@@ -110,19 +69,22 @@ describe('rendering a later commit of a monorepo', () => {
     expect(checkoutsOf(elsewhere.sha)).toEqual([]);
 
     // A commit to its own base: rendered again, from a checkout of svc-a and base alone.
-    await server.commit('mono', { 'base/shared.yaml': cm('shared', 'v1'), 'svc-b/cm.yaml': cm('b', 'v2') });
+    await mono.server.commit('mono', {
+      'base/shared.yaml': cm('shared', 'v1'),
+      'svc-b/cm.yaml': cm('b', 'v2'),
+    });
     const changed = await renderAt(a);
     expect(changed.values).toEqual(['a=v0', 'shared=v1']);
     const partial = checkoutsOf(changed.sha);
     expect(partial).toHaveLength(1);
     expect(partial[0]).toMatch(new RegExp(`^${changed.sha}-p[0-9a-f]{16}$`, 'u'));
-    expect(readdirSync(join(cacheDir, 'checkouts', partial[0] ?? '')).sort()).toEqual(['base', 'svc-a']);
+    expect(readdirSync(join(mono.cacheDir, 'checkouts', partial[0] ?? '')).sort()).toEqual(['base', 'svc-a']);
     // The other service's render is not disturbed by it (its own lineage, its own first render).
     expect((await renderAt(app('svc-b'))).values).toEqual(['b=v2']);
 
     // It now reads a folder it did not read before: the partial checkout lacks it, so the whole
     // commit is rendered, and the result has the new folder's objects.
-    await server.commit('mono', {
+    await mono.server.commit('mono', {
       'svc-a/kustomization.yaml': kustomization('cm.yaml', '../base', '../extra'),
     });
     const wider = await renderAt(a);
@@ -131,7 +93,7 @@ describe('rendering a later commit of a monorepo', () => {
     expect(Object.keys(wider.inputs?.ids ?? {}).sort()).toEqual(['base', 'extra', 'svc-a']);
 
     // And the next change to one of those three folders reads those three alone.
-    await server.commit('mono', { 'extra/extra.yaml': cm('extra', 'v1') });
+    await mono.server.commit('mono', { 'extra/extra.yaml': cm('extra', 'v1') });
     const next = await renderAt(a);
     expect(next.values).toEqual(['a=v0', 'extra=v1', 'shared=v1']);
     expect(checkoutsOf(next.sha)).toHaveLength(1);
@@ -140,7 +102,7 @@ describe('rendering a later commit of a monorepo', () => {
 
   it('a folder it read that the commit deletes fails the render as a whole commit would', async () => {
     const c = app('svc-c');
-    await server.commit('mono', {
+    await mono.server.commit('mono', {
       'svc-c/kustomization.yaml': kustomization('cm.yaml', '../gone'),
       'svc-c/cm.yaml': cm('c', 'v0'),
       'gone/kustomization.yaml': kustomization('g.yaml'),
@@ -148,9 +110,9 @@ describe('rendering a later commit of a monorepo', () => {
     });
     expect((await renderAt(c)).values).toEqual(['c=v0', 'g=v0']);
     // Still named by the kustomization: kustomize's own error, from the whole commit.
-    await server.commit('mono', { 'gone/kustomization.yaml': null, 'gone/g.yaml': null });
+    await mono.server.commit('mono', { 'gone/kustomization.yaml': null, 'gone/g.yaml': null });
     await expect(renderAt(c)).rejects.toThrow(/gone/u);
-    await server.commit('mono', { 'svc-c/kustomization.yaml': kustomization('cm.yaml') });
+    await mono.server.commit('mono', { 'svc-c/kustomization.yaml': kustomization('cm.yaml') });
     expect((await renderAt(c)).values).toEqual(['c=v0']);
   });
 });
