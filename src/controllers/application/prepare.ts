@@ -147,31 +147,11 @@ async function renderOne(
 ): Promise<Manifest[]> {
   const src = app.spec.source;
   const nonGit = isNonGitSource(src);
-  // One Git source whose last render read objects this commit did not change (a push elsewhere in
-  // a monorepo): the same render, with no checkout and no file read.
-  const lineage = !nonGit && !refs ? { repoURL: src.repoURL } : undefined;
+  // One Git source alone: its last render may answer for this commit (fromLastRender).
+  const lineage = !nonGit && !refs ? lineageOf(src.repoURL) : undefined;
   if (lineage) {
-    const params = renderParams(app, src.path ?? '', refs);
-    const same = await renderFromLineage(params, {
-      cache: deps.renderCache,
-      lineage,
-      objectId: (p) => deps.sources.treeHash(src.repoURL, sha, p),
-    });
-    if (same) {
-      onInputs?.({ repoURL: src.repoURL, sha, ids: same.ids });
-      return afterCache(deps, app, same.manifests);
-    }
-    // Its files changed: the paths it read last time, alone, are likely all it reads now.
-    const before = renderedBefore(params, { cache: deps.renderCache, lineage });
-    if (before && worthPartial(before.paths)) {
-      const partial = await renderPartial(deps, src.repoURL, sha, params, lineage, before.paths).catch(
-        () => undefined,
-      );
-      if (partial) {
-        onInputs?.({ repoURL: src.repoURL, sha, ids: partial.ids });
-        return afterCache(deps, app, partial.manifests);
-      }
-    }
+    const reused = await fromLastRender(deps, app, src.repoURL, sha, onInputs);
+    if (reused) return reused;
   }
   // A chart or artifact tree, or the Git checkout with its chart's repository dependencies fetched
   // (by gitfleet, not the renderer); `extra` is the digest of what is not in Git.
@@ -208,6 +188,40 @@ async function renderOne(
   });
   if (read && onInputs) onInputs({ repoURL: src.repoURL, sha, ids: read });
   return afterCache(deps, app, rendered);
+}
+
+/** What the render of a one-source Git app is remembered under, across its commits. */
+const lineageOf = (repoURL: string): Record<string, string> => ({ repoURL });
+
+/**
+ * The render of a one-source Git app at `sha` from what its last render read: the same render when
+ * this commit left those objects alone (a push elsewhere in a monorepo: no checkout, no file
+ * read), else a render from a checkout of only those paths. Undefined when nothing was read before
+ * or neither answers (the caller renders from the whole commit).
+ */
+async function fromLastRender(
+  deps: PrepareDeps,
+  app: Application,
+  repoURL: string,
+  sha: string,
+  onInputs: ((inputs: RenderInputs) => void) | undefined,
+): Promise<Manifest[] | undefined> {
+  const params = renderParams(app, app.spec.source?.path ?? '', undefined);
+  const lineage = lineageOf(repoURL);
+  const before = renderedBefore(params, { cache: deps.renderCache, lineage });
+  if (!before) return undefined;
+  const found =
+    (await renderFromLineage(params, before, {
+      cache: deps.renderCache,
+      objectId: (p) => deps.sources.treeHash(repoURL, sha, p),
+    })) ??
+    // Its files changed: the paths it read last time, alone, are likely all it reads now.
+    (worthPartial(before.paths)
+      ? await renderPartial(deps, repoURL, sha, params, lineage, before.paths).catch(() => undefined)
+      : undefined);
+  if (!found) return undefined;
+  onInputs?.({ repoURL, sha, ids: found.ids });
+  return afterCache(deps, app, found.manifests);
 }
 
 /** At most this many paths are extracted alone; more, and the whole commit is as cheap. */

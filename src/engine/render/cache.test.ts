@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { PathEscapeError, RenderError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
-import { RenderCache, renderCacheKey, renderCached, renderFromLineage } from './index.js';
+import { RenderCache, renderCacheKey, renderCached, renderedBefore, renderFromLineage } from './index.js';
 import type { RenderSpec } from './index.js';
 
 const tree = 'a'.repeat(40);
@@ -276,8 +276,16 @@ describe('renderCached: results and failures keyed by every input', () => {
     const spec: RenderSpec = { root, path: 'overlay', type: 'kustomize' };
     const lineage = { repoURL: 'repo' };
     const params = { path: spec.path, type: spec.type };
+    // What was read before, then whether it still answers: as the controller asks.
+    const fromLineage = async (
+      p: Omit<RenderSpec, 'root'>,
+      l: Record<string, string>,
+    ): Promise<Awaited<ReturnType<typeof renderFromLineage>>> => {
+      const before = renderedBefore(p, { cache, lineage: l });
+      return before ? renderFromLineage(p, before, { cache, objectId }) : undefined;
+    };
     // Nothing remembered yet.
-    expect(await renderFromLineage(params, { cache, objectId, lineage })).toBeUndefined();
+    expect(await fromLineage(params, lineage)).toBeUndefined();
     await renderCached(
       spec,
       { kustomizeBinary: bin },
@@ -285,27 +293,23 @@ describe('renderCached: results and failures keyed by every input', () => {
     );
     // The files are gone: only what the lineage remembers can answer.
     rmSync(join(root, 'overlay'), { recursive: true, force: true });
-    const same = await renderFromLineage(params, { cache, objectId, lineage });
+    const same = await fromLineage(params, lineage);
     expect(same?.manifests[0]?.object.metadata.name).toBe('from-tool');
     expect(same?.ids).toEqual({ base: 'b1', overlay: 'o1' });
     expect(runs()).toBe(1);
     // Other parameters or another repository have no lineage of their own.
-    expect(
-      await renderFromLineage({ ...params, kustomize: { namePrefix: 'x-' } }, { cache, objectId, lineage }),
-    ).toBeUndefined();
-    expect(
-      await renderFromLineage(params, { cache, objectId, lineage: { repoURL: 'other' } }),
-    ).toBeUndefined();
+    expect(await fromLineage({ ...params, kustomize: { namePrefix: 'x-' } }, lineage)).toBeUndefined();
+    expect(await fromLineage(params, { repoURL: 'other' })).toBeUndefined();
     // One input changed, or gone: the full render decides.
     ids.base = 'b2';
-    expect(await renderFromLineage(params, { cache, objectId, lineage })).toBeUndefined();
+    expect(await fromLineage(params, lineage)).toBeUndefined();
     ids.base = 'b1';
     delete ids.overlay;
-    expect(await renderFromLineage(params, { cache, objectId, lineage })).toBeUndefined();
+    expect(await fromLineage(params, lineage)).toBeUndefined();
     // The render itself evicted: not answered either.
     ids.overlay = 'o1';
     cache.set('another render', []);
-    expect(await renderFromLineage(params, { cache, objectId, lineage })).toBeUndefined();
+    expect(await fromLineage(params, lineage)).toBeUndefined();
   });
 
   it('retries failures that say nothing about the input (cancelled, binary missing)', async () => {

@@ -121,33 +121,26 @@ export function renderedBefore(
 }
 
 /**
- * The render of `spec` at a revision whose objects at every path the last render under
- * `access.lineage` read are the same as then, with no file read and no checkout: the same paths
- * hold the same bytes, so the renderer would find the same inputs and print the same output.
- * `ids` are this revision's object ids of those paths. Undefined when nothing is remembered, an
- * object differs, a path is gone, or the cache no longer holds that render; a remembered failure
- * is thrown as renderCached would.
+ * The render of `spec` at a revision whose objects at every path `last` (renderedBefore) read are
+ * the same as then, with no file read and no checkout: the same paths hold the same bytes, so the
+ * renderer would find the same inputs and print the same output. `ids` are those paths' object ids.
+ * Undefined when an object differs, a path is gone, or the cache no longer holds that render; a
+ * remembered failure is thrown as renderCached would.
  */
 export async function renderFromLineage(
   spec: Omit<RenderSpec, 'root'>,
-  access: Pick<RenderCacheAccess, 'cache' | 'objectId'> & { lineage: Readonly<Record<string, string>> },
+  last: RenderedFrom,
+  access: Pick<RenderCacheAccess, 'cache' | 'objectId'>,
 ): Promise<{ manifests: Manifest[]; ids: Record<string, string> } | undefined> {
-  const last = renderedBefore(spec, access);
-  if (!last) return undefined;
-  const ids: Record<string, string> = {};
   try {
-    for (const p of last.paths) {
-      const id = await access.objectId(p);
-      if (id !== last.ids[p]) return undefined;
-      ids[p] = id;
-    }
+    for (const p of last.paths) if ((await access.objectId(p)) !== last.ids[p]) return undefined;
   } catch {
     return undefined; // a path gone: the full render says what is wrong
   }
-  const hit = access.cache.lookup(renderCacheKey(spec, ids));
+  const hit = access.cache.lookup(renderCacheKey(spec, last.ids));
   if (!hit) return undefined;
   if ('error' in hit) throw hit.error;
-  return { manifests: hit.manifests, ids };
+  return { manifests: hit.manifests, ids: { ...last.ids } };
 }
 
 /**

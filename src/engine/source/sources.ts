@@ -412,9 +412,9 @@ export class GitSources {
   ): Promise<string> {
     const loc = locateRepo(url);
     const id = fullSha(loc, sha);
-    const only = opts.paths?.length ? [...new Set(opts.paths.map(treePath))].sort() : undefined;
-    if (only?.includes(''))
-      return this.checkout(url, sha, { ...(opts.signal ? { signal: opts.signal } : {}) });
+    const asked = opts.paths?.length ? [...new Set(opts.paths.map(treePath))].sort() : undefined;
+    // The root among them is the whole commit.
+    const only = asked?.includes('') ? undefined : asked;
     const dirId = only ? partialCheckoutName(id, only) : id;
     // Leased before the first await: the collector cannot pick it from here on.
     this.#ledger.touch(dirId, loc.key);
@@ -472,8 +472,14 @@ export class GitSources {
         try {
           bytes = await extractCommit(this.#mirrorDir(loc), id, final, checkoutsDir, exec, partial?.paths);
         } catch (e) {
-          // The commit is there (checked above): a partial archive fails on a path it lacks.
-          if (partial && !sig.aborted)
+          // The commit is there (checked above): git names a path it lacks. Other failures
+          // (a timeout, the output limit) keep their own code.
+          if (
+            partial &&
+            e instanceof SourceError &&
+            e.code === 'source.GitFailed' &&
+            /did not match/u.test(e.message)
+          )
             throw new SourceError(loc.fetchUrl, `commit ${id} lacks one of ${partial.paths.join(', ')}`, {
               code: 'source.PathNotFound',
             });
