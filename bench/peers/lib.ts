@@ -218,7 +218,8 @@ export async function startHub(opts: {
   entry: string;
   kubeconfig: string;
   namespace: string;
-  pollInterval: string;
+  /** `--poll-interval`; omitted: the hub's own default (3m), as users get it. */
+  pollInterval?: string;
   concurrency?: number;
   /** Node flags such as --cpu-prof; the default is none. */
   nodeFlags?: string[];
@@ -237,8 +238,7 @@ export async function startHub(opts: {
       opts.kubeconfig,
       '--namespace',
       opts.namespace,
-      '--poll-interval',
-      opts.pollInterval,
+      ...(opts.pollInterval ? ['--poll-interval', opts.pollInterval] : []),
       '--webhook-port',
       String(port),
       '--concurrency',

@@ -10,7 +10,8 @@
 //   scale   N = --sizes on one cluster; then hub memory across --clusters clusters
 //   npx tsx bench/peers/main.ts [--quick] [--sizes 10,100] [--rounds 2] [--idle-ms 120000]
 //        [--clusters 1,2,4] [--cluster-services 20] [--cluster-rounds 2]
-//        [--tools gitfleet,flux] [--hub-args='--audit-store postgres://…'] [--flux-interval 10s] [--only scale,clusters]
+//        [--tools gitfleet,flux] [--hub-args='--audit-store postgres://…'] [--flux-interval 10s] [--flux-git-interval 1m]
+//        [--poll-interval 3m] [--only scale,clusters]
 //   --tools gitfleet,flux,argocd adds Argo CD (application-controller + repo-server + Redis, built by
 //   `scripts/build-tools.sh argocd`; scale phase only: the clusters phase registers no Argo clusters).
 // Prints a table and, last, `RESULT {json}` with ratios gitfleet/peer (below 1: gitfleet better).
@@ -65,7 +66,10 @@ const { values } = parseArgs({
     'cluster-idle-ms': { type: 'string' },
     'cluster-rounds': { type: 'string' },
     'flux-interval': { type: 'string', default: '10s' },
-    'poll-interval': { type: 'string', default: '1m' },
+    // gitfleet's Git poll: its own default (3m, Argo CD's too) unless given.
+    'poll-interval': { type: 'string' },
+    // Flux has no default: 1m is what its guides give a GitRepository.
+    'flux-git-interval': { type: 'string', default: '1m' },
     only: { type: 'string', default: 'scale,clusters' },
     tools: { type: 'string', default: 'gitfleet,flux' },
     'hub-args': { type: 'string', default: '' },
@@ -83,6 +87,7 @@ const clusterIdleMs = Number(values['cluster-idle-ms'] ?? (quick ? 10_000 : 60_0
 const clusterRounds = Number(values['cluster-rounds'] ?? rounds);
 const fluxInterval = values['flux-interval'];
 const pollInterval = values['poll-interval'];
+const fluxGitInterval = values['flux-git-interval'];
 const only = new Set(values.only.split(','));
 
 type Tool = 'gitfleet' | 'flux' | 'argocd';
@@ -226,7 +231,7 @@ async function round(o: RoundOpts): Promise<Row> {
       entry: hubEntry,
       kubeconfig: hubCluster.kubeconfig,
       namespace: ns,
-      pollInterval,
+      ...(pollInterval ? { pollInterval } : {}),
       hubArgs,
     });
     pids = h.pids;
@@ -264,7 +269,7 @@ async function round(o: RoundOpts): Promise<Row> {
     trigger = () => fluxRequestReconcile(hub, ns);
     ready = fluxReady(hub, ns);
     create = () =>
-      createFluxApps(hub, ns, o.repoUrl, apps, { gitInterval: pollInterval, interval: fluxInterval });
+      createFluxApps(hub, ns, o.repoUrl, apps, { gitInterval: fluxGitInterval, interval: fluxInterval });
   }
   const apiPids = (): number[] => o.clusters.flatMap((c) => (c.processes[0] ? [c.processes[0].pid] : []));
   const label = `${o.tool} N=${o.services} clusters=${o.clusters.length} round ${o.round}`;
@@ -529,7 +534,7 @@ const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => (t[i]
 const line = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
 console.log('');
 console.log(
-  `medians over ${rounds} round(s); Flux Kustomization interval ${fluxInterval}, GitRepository and gitfleet poll ${pollInterval}; idle window ${idleMs / 1000} s (clusters phase ${clusterIdleMs / 1000} s)`,
+  `medians over ${rounds} round(s); Flux Kustomization interval ${fluxInterval}, GitRepository ${fluxGitInterval}; gitfleet poll ${pollInterval ?? '3m (its default)'}; Argo CD timeout.reconciliation 180s (its default); idle window ${idleMs / 1000} s (clusters phase ${clusterIdleMs / 1000} s)`,
 );
 console.log(line(header));
 for (const t of table) console.log(line(t));
@@ -600,7 +605,8 @@ console.log(
       tools: TOOLS,
       hubArgs,
       fluxInterval,
-      pollInterval,
+      fluxGitInterval,
+      pollInterval: pollInterval ?? '3m (gitfleet default)',
       changes,
       drifts,
     },

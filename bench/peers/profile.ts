@@ -50,6 +50,8 @@ const { values } = parseArgs({
     summarise: { type: 'string' },
     // More `gitfleet controller` flags; none by default: the hub as shipped, audit store included.
     'hub-args': { type: 'string', default: '' },
+    // More node flags for the hub, e.g. --trace-gc (its output is in the run's logs/ folder).
+    'node-flags': { type: 'string', default: '' },
   },
 });
 const top = Number(values.top);
@@ -219,10 +221,11 @@ const hub = await startHub({
   entry,
   kubeconfig: cluster.kubeconfig,
   namespace: ns,
-  pollInterval: '1m',
-  nodeFlags: values['no-profile']
-    ? []
-    : ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '1000'],
+  // The hub's own poll interval (3m) unless --hub-args names one: the idle window as users get it.
+  nodeFlags: [
+    ...values['node-flags'].split(' ').filter(Boolean),
+    ...(values['no-profile'] ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '1000']),
+  ],
   hubArgs: values['hub-args'].split(' ').filter(Boolean),
 });
 const apiPid = cluster.processes[0]?.pid ?? 0;

@@ -13,7 +13,7 @@ export interface HubMembershipOptions {
   client: KubeClient;
   /** This replica's identity (pod name); unique among replicas. */
   identity: string;
-  /** Seconds a replica stays a member (and leader) after its last renewal; default 15. */
+  /** Seconds a replica stays a member (and leader) after its last renewal; default 30. */
   leaseSeconds?: number;
   /** Replicas of one hub share a group; hubs of different groups ignore each other. Default `default`. */
   group?: string;
@@ -43,7 +43,7 @@ export class HubMembership extends EventEmitter<{ change: [] }> {
 
   constructor(opts: HubMembershipOptions) {
     super();
-    this.#o = { leaseSeconds: 15, group: 'default', ...opts };
+    this.#o = { leaseSeconds: 30, group: 'default', ...opts };
   }
 
   get members(): readonly string[] {
