@@ -270,7 +270,7 @@ if (idleMs > 0) {
   p1 = procSample(hub.process.pid);
   a1 = procSample(apiPid);
   console.log(
-    `idle ${idleMs / 1000} s: hub CPU ${(p1.cpuS - i0.cpuS).toFixed(2)} s, its children ${(p1.childCpuS - i0.childCpuS).toFixed(2)} s, kube-apiserver ${(a1.cpuS - ia0.cpuS).toFixed(2)} s`,
+    `idle ${idleMs / 1000} s: hub CPU ${(p1.cpuS - i0.cpuS).toFixed(2)} s, its children ${(p1.childCpuS - i0.childCpuS).toFixed(2)} s, kube-apiserver ${(a1.cpuS - ia0.cpuS).toFixed(2)} s; hub RSS ${Math.round(i0.rssMiB)} → ${Math.round(p1.rssMiB)} MiB`,
   );
   // The profile ends when the hub exits; the window is measured back from there.
   windowUs = (performance.now() - tIdle) * 1000;
