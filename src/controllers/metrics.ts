@@ -83,7 +83,7 @@ export class ControllerMetrics {
   readonly #counted = new Map<string, { metric: Counter<string>; labels: Record<string, string> }[]>();
   readonly reconcileDuration = new Histogram({
     name: 'gitfleet_app_reconcile_duration_seconds',
-    help: 'Time to reconcile one Application (source, render, compare, sync), all apps together.',
+    help: 'Time to reconcile one Application (source, render, compare, sync), all apps together; outcome quiet: a poll that found the commit of the last full look and stopped after the fetch.',
     labelNames: ['outcome'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [this.registry],
@@ -226,7 +226,7 @@ export class ControllerMetrics {
    * Times one reconcile of the app at `key` (`namespace/name`): both the fleet-wide histogram and
    * the per-object one; a reconcile that throws also counts as a ReconcileError.
    */
-  reconcileTimer(key: string): (labels: { outcome: 'ok' | 'error' }) => void {
+  reconcileTimer(key: string): (labels: { outcome: 'ok' | 'error' | 'quiet' }) => void {
     const [namespace = '', name = ''] = key.split('/');
     const start = process.hrtime.bigint();
     return ({ outcome }) => {

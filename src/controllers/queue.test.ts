@@ -88,6 +88,48 @@ describe('WorkQueue', () => {
     expect(seen).toEqual(['a', 'a', 'bg']);
   });
 
+  it('tells the handler a run is periodic only when every add since the key last ran was a periodic one', async () => {
+    const runs: [string, boolean][] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = new WorkQueue({
+      handler: async (k, run) => {
+        runs.push([k, run.periodic]);
+        if (runs.length === 3) await gate;
+      },
+    });
+    const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+    q.add('poll', { periodic: true });
+    await q.idle();
+    q.addAfter('poll', 1, { periodic: true });
+    await tick();
+    await q.idle();
+    // A plain add before the timer fires: the run it makes is not a periodic one.
+    q.addAfter('mixed', 5, { periodic: true });
+    q.add('mixed');
+    await tick(2);
+    // Added while it ran, first by a poll, then by an event: the rerun is not periodic either.
+    q.add('mixed', { periodic: true });
+    q.add('mixed');
+    release();
+    await q.idle();
+    await tick();
+    await q.idle();
+    // A delayed plain add counts as a wake at once, even if an earlier poll timer runs the key first.
+    q.addAfter('late', 2, { periodic: true });
+    q.addAfter('late', 500);
+    await tick();
+    await q.idle();
+    q.stop();
+    expect(runs).toEqual([
+      ['poll', true],
+      ['poll', true],
+      ['mixed', false],
+      ['mixed', false],
+      ['late', false],
+    ]);
+  });
+
   it('drops duplicate keys that are still waiting', async () => {
     const { q, seen, release } = recordingQueue((k) => k === 'a');
     q.add('a');

@@ -13,9 +13,13 @@
  * in the background lane moves it to the front lane. Background keys hold at most `backgroundLimit`
  * workers (default half), so plain work arriving behind them finds a worker free at once, and none
  * starts while a plain key runs: the handlers share one thread, and plain work gets it to itself.
+ *
+ * Periodic looks: an add marked `periodic` (a poll timer) is the only kind that leaves a key
+ * unwoken. The handler is told `periodic: true` when every add since the key last ran was one, so
+ * it may take a shortcut when its own records say nothing else can have changed.
  */
 export class WorkQueue {
-  readonly #handler: (key: string) => Promise<void>;
+  readonly #handler: (key: string, run: { periodic: boolean }) => Promise<void>;
   readonly #concurrency: number;
   readonly #onError: (key: string, error: unknown) => void;
   readonly #queued: string[] = [];
@@ -36,12 +40,14 @@ export class WorkQueue {
   readonly #timers = new Map<string, { due: number; timer: NodeJS.Timeout }>();
   /** When each queued key became due (for `onWait`). */
   readonly #dueAt = new Map<string, number>();
+  /** Keys added by anything but a periodic timer since they last started (see above). */
+  readonly #woken = new Set<string>();
   readonly #onWait: ((key: string, waitedMs: number) => void) | undefined;
   #stopped = false;
   #idleWaiters: (() => void)[] = [];
 
   constructor(opts: {
-    handler: (key: string) => Promise<void>;
+    handler: (key: string, run: { periodic: boolean }) => Promise<void>;
     concurrency?: number;
     onError?: (key: string, error: unknown) => void;
     /** The fairness group of a key; undefined = no group (never held back). */
@@ -62,8 +68,9 @@ export class WorkQueue {
     this.#onError = opts.onError ?? (() => undefined);
   }
 
-  add(key: string, opts: { background?: boolean } = {}): void {
+  add(key: string, opts: { background?: boolean; periodic?: boolean } = {}): void {
     if (this.#stopped) return;
+    if (opts.periodic !== true) this.#woken.add(key);
     const background = opts.background === true;
     const t = this.#timers.get(key);
     if (t) {
@@ -83,15 +90,18 @@ export class WorkQueue {
     this.#pump();
   }
 
-  addAfter(key: string, ms: number): void {
+  addAfter(key: string, ms: number, opts: { periodic?: boolean } = {}): void {
     if (this.#stopped) return;
+    // Counted at once, not when due: an earlier timer that runs the key meanwhile must not pass
+    // for a periodic look when this add was not one.
+    if (opts.periodic !== true) this.#woken.add(key);
     const due = Date.now() + ms;
     const existing = this.#timers.get(key);
     if (existing && existing.due <= due) return;
     if (existing) clearTimeout(existing.timer);
     const timer = setTimeout(() => {
       this.#timers.delete(key);
-      this.add(key);
+      this.add(key, opts);
     }, ms);
     timer.unref();
     this.#timers.set(key, { due, timer });
@@ -115,6 +125,7 @@ export class WorkQueue {
     this.#background.length = 0;
     this.#queuedSet.clear();
     this.#dueAt.clear();
+    this.#woken.clear();
   }
 
   /** Running keys of a group (for metrics and tests). */
@@ -162,7 +173,8 @@ export class WorkQueue {
         this.#runningGroup.set(key, group);
         this.#groupRunning.set(group, (this.#groupRunning.get(group) ?? 0) + 1);
       }
-      this.#handler(key)
+      const periodic = !this.#woken.delete(key);
+      this.#handler(key, { periodic })
         .catch((e: unknown) => this.#onError(key, e))
         .finally(() => {
           this.#running.delete(key);
@@ -177,7 +189,8 @@ export class WorkQueue {
           const again = this.#dirty.get(key);
           if (again !== undefined) {
             this.#dirty.delete(key);
-            this.add(key, { background: again });
+            // The add that made it dirty has already counted as a wake (or not).
+            this.add(key, { background: again, periodic: true });
           }
           this.#pump();
           if (this.length === 0 && this.#running.size === 0) {

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Application, OperationState } from '../../api/application.js';
 import {
+  appFingerprint,
   ContinuationCache,
+  endedQuiet,
+  FULL_LOOK_MS,
   nextLookMs,
+  quietEligible,
+  quietLook,
   operationRequeueMs,
   rebaseOperation,
   wakeDelayMs,
@@ -169,5 +174,52 @@ describe('rebaseOperation: a running operation meets a new commit', () => {
     ['no operation runs', { ...op, phase: 'Succeeded' } as OperationState, 'old'],
   ])('is left as it is when %s', (_name, o, rendersAs) => {
     expect(rebaseOperation(o, 'new', rendersAs)).toBe(o);
+  });
+});
+
+describe('quiet polls: a settled app whose commit did not move stops at the fetch', () => {
+  const settled = {
+    sync: 'Synced',
+    health: 'Healthy',
+    operationPhase: 'Succeeded',
+    conditions: 0,
+    retrying: false,
+    waitingForWindow: false,
+    watched: true,
+  };
+  it('records only a look that ended Synced, Healthy, with nothing pending', () => {
+    expect(endedQuiet(settled)).toBe(true);
+    expect(endedQuiet({ ...settled, sync: 'OutOfSync' })).toBe(false);
+    expect(endedQuiet({ ...settled, health: 'Progressing' })).toBe(false);
+    expect(endedQuiet({ ...settled, operationPhase: 'Running' })).toBe(false);
+    expect(endedQuiet({ ...settled, conditions: 1 })).toBe(false);
+    expect(endedQuiet({ ...settled, retrying: true })).toBe(false);
+    expect(endedQuiet({ ...settled, waitingForWindow: true })).toBe(false);
+    expect(endedQuiet({ ...settled, watched: false })).toBe(false);
+  });
+
+  it('stops only at the same commit, the same Application and within FULL_LOOK_MS of the last full look', () => {
+    const a = app(3, { x: '1' });
+    const r = { fingerprint: appFingerprint(a), sha: 'c1', fullAt: 1_000_000 };
+    const at = (sha: string, nowMs: number, of = a) =>
+      quietLook(r, { fingerprint: appFingerprint(of), sha, nowMs });
+    expect(at('c1', 1_000_000 + 180_000)).toBe(true);
+    expect(at('c2', 1_000_000 + 180_000)).toBe(false);
+    expect(at('c1', 1_000_000 + FULL_LOOK_MS)).toBe(false);
+    expect(at('c1', 1_000_000 - 1)).toBe(false); // a clock set back: look in full
+    expect(at('c1', 1_000_100, app(4, { x: '1' }))).toBe(false);
+    expect(at('c1', 1_000_100, app(3, { x: '2' }))).toBe(false);
+    expect(quietLook(undefined, { fingerprint: appFingerprint(a), sha: 'c1', nowMs: 1_000_100 })).toBe(false);
+  });
+
+  it('applies to one Git source alone: no chart, OCI, plugin or second source', () => {
+    const a = app(1);
+    expect(quietEligible(a)).toBe(true);
+    const w = (source: Record<string, unknown>, more: Record<string, unknown> = {}) =>
+      ({ ...a, spec: { ...a.spec, source: { ...a.spec.source, ...source }, ...more } }) as Application;
+    expect(quietEligible(w({ chart: 'nginx', repoURL: 'https://charts.example' }))).toBe(false);
+    expect(quietEligible(w({ repoURL: 'oci://registry.example/charts' }))).toBe(false);
+    expect(quietEligible(w({ plugin: { name: 'p' } }))).toBe(false);
+    expect(quietEligible(w({}, { sources: [{ repoURL: 'http://git/other' }] }))).toBe(false);
   });
 });

@@ -166,3 +166,78 @@ export function rebaseOperation(
   if (op?.phase !== 'Running' || op.revision === revision || rendersAs === undefined) return op;
   return op.revision === rendersAs ? { ...op, revision } : op;
 }
+
+/**
+ * A quiet app's poll. Most polls of a settled fleet find the commit where the last look left it;
+ * comparing every app again then costs CPU and finds nothing, because drift wakes the app through
+ * its objects' watch and every other input (the Application, its Project, its cluster, a push or a
+ * refresh) wakes it through a watch or a request. So a poll with nothing else behind it (the
+ * queue's `periodic` look) that finds the same commit for an app left Synced and Healthy, with the
+ * same Application, ends after the fetch. The full comparison still runs at least every
+ * FULL_LOOK_MS (when the status' reconciledAt moves anyway): inputs no watch covers, such as a
+ * Secret the render reads, are seen within that time.
+ */
+export interface QuietRecord {
+  /** The Application's metadata fingerprint (generation, annotations, labels, finalizers). */
+  fingerprint: string;
+  /** The commit its last full look compared. */
+  sha: string;
+  /** When that look ended (epoch ms). */
+  fullAt: number;
+}
+
+/** The longest a quiet app goes without a full comparison. */
+export const FULL_LOOK_MS = 10 * 60_000;
+
+export function appFingerprint(app: Application): string {
+  const m = app.metadata;
+  return JSON.stringify([
+    m.generation,
+    m.annotations ?? {},
+    m.labels ?? {},
+    m.finalizers ?? [],
+    m.deletionTimestamp ?? '',
+  ]);
+}
+
+/**
+ * Whether the app's inputs are one Git source whose commit says all: no Helm repository or OCI
+ * chart (a version range or tag moves without a commit), no plugin, no second source.
+ */
+export function quietEligible(app: Application): boolean {
+  const s = app.spec.source;
+  if (!s || (app.spec.sources?.length ?? 0) > 0) return false;
+  if (s.chart || s.plugin || s.repoURL.startsWith('oci://')) return false;
+  return true;
+}
+
+/** Whether a reconcile ended where a later poll may stop at the fetch (see QuietRecord). */
+export function endedQuiet(e: {
+  sync: string;
+  health: string;
+  operationPhase: string | undefined;
+  conditions: number;
+  retrying: boolean;
+  waitingForWindow: boolean;
+  watched: boolean;
+}): boolean {
+  return (
+    e.sync === 'Synced' &&
+    e.health === 'Healthy' &&
+    e.operationPhase !== 'Running' &&
+    e.conditions === 0 &&
+    !e.retrying &&
+    !e.waitingForWindow &&
+    e.watched
+  );
+}
+
+/** Whether this periodic look may stop after the fetch: same Application, same commit, recent full look. */
+export function quietLook(
+  r: QuietRecord | undefined,
+  now: { fingerprint: string; sha: string; nowMs: number },
+): boolean {
+  if (!r) return false;
+  const age = now.nowMs - r.fullAt;
+  return r.fingerprint === now.fingerprint && r.sha === now.sha && age >= 0 && age < FULL_LOOK_MS;
+}

@@ -77,6 +77,11 @@ import {
   rebaseOperation,
   WAKE_SPACING_MS,
   wakeDelayMs,
+  appFingerprint,
+  endedQuiet,
+  quietEligible,
+  quietLook,
+  type QuietRecord,
 } from './continuation.js';
 import { entryOf } from '../../engine/inventory/inventory.js';
 import { changesOf, finishedOperation, progressOf, stepOf, toOperationResource } from './operation.js';
@@ -194,6 +199,8 @@ export class ApplicationController {
   readonly #lastForeign = new Map<Key, number>();
   /** What each app's last render read (push-triage.ts). */
   readonly #inputs = new Map<Key, RenderInputs>();
+  /** Apps whose last full look ended settled, for the polls that may stop at the fetch (continuation.ts). */
+  readonly #quiet = new Map<Key, QuietRecord>();
   /** Push triages under way (idle() waits for them: their apps are not queued yet). */
   readonly #triaging = new Set<Promise<void>>();
   #informer: Informer | undefined;
@@ -214,7 +221,7 @@ export class ApplicationController {
     this.#clusters = opts.clusters ?? new ClusterResolver(opts.client, this.#o.controllerNamespace);
     this.#queue = new WorkQueue({
       concurrency: this.#o.concurrency,
-      handler: (k) => this.#timed(k),
+      handler: (k, run) => this.#timed(k, run.periodic),
       // Fairness: a destination cluster that has not answered (yet, or any more) gets one worker,
       // so a frozen cluster's apps cannot occupy the workers every other cluster needs.
       groupOf: (k) => this.#destinationOf(k),
@@ -247,6 +254,7 @@ export class ApplicationController {
         this.#lastEnded.delete(keyOf(ev.object));
         this.#lastForeign.delete(keyOf(ev.object));
         this.#inputs.delete(keyOf(ev.object));
+        this.#quiet.delete(keyOf(ev.object));
         for (const w of this.#healthChecks.values()) w.forget(keyOf(ev.object));
       } else if (ev.type !== 'synced' && this.#changed(ev.object)) {
         // A refresh asked through the API (annotation) means "look at Git now", not at the cache.
@@ -384,14 +392,15 @@ export class ApplicationController {
     return this.#clusters.knownName(a?.spec?.destination);
   }
 
-  async #timed(key: Key): Promise<void> {
+  async #timed(key: Key, periodic = false): Promise<void> {
     const m = this.#o.metrics;
     m?.queueDepth.set({ controller: 'application' }, this.#queue.length);
     const end = m?.reconcileTimer(key);
     this.#reconciling.add(key);
     try {
-      await this.#reconcile(key);
-      end?.({ outcome: 'ok' });
+      const quiet = await this.#reconcile(key, periodic);
+      // `quiet`: a poll that stopped at the fetch (continuation.ts QuietRecord).
+      end?.({ outcome: quiet ? 'quiet' : 'ok' });
     } catch (e) {
       end?.({ outcome: 'error' });
       throw e;
@@ -424,14 +433,15 @@ export class ApplicationController {
     this.#queue.addAfter(owner, delay);
   }
 
-  async #reconcile(key: Key): Promise<void> {
+  /** Returns true when the look was a quiet poll (nothing compared, nothing written). */
+  async #reconcile(key: Key, periodic: boolean): Promise<boolean> {
     const [namespace = '', name = ''] = key.split('/');
     const client = this.#o.client;
     // Apps driven elsewhere (agents, other replicas) are dropped from the cache's copy, with no read.
     const cached = this.#informer?.get(namespace, name) as Application | undefined;
     if (cached && this.#o.responsibleFor && !this.#o.responsibleFor(cached)) {
       this.#o.metrics?.appGone(namespace, name);
-      return;
+      return false;
     }
     // Unchanged since this controller's own last status write: the cache's copy, no read.
     const app =
@@ -442,13 +452,16 @@ export class ApplicationController {
         namespace,
         name,
       }));
-    if (!app) return;
+    if (!app) return false;
     if (this.#o.responsibleFor && !this.#o.responsibleFor(app)) {
       // Another replica (or the app's agent) drives it now: this one stops reporting it.
       this.#o.metrics?.appGone(namespace, name);
-      return;
+      return false;
     }
-    if (app.metadata.deletionTimestamp) return this.#finalize(app);
+    if (app.metadata.deletionTimestamp) {
+      await this.#finalize(app);
+      return false;
+    }
 
     // The stages edit this draft and return what happened as data; only #report writes it.
     const now = new Date().toISOString();
@@ -457,7 +470,7 @@ export class ApplicationController {
     // Asked to look (a push, a refresh): the status says when, even if nothing else changed.
     const asked = this.#forceFetch.has(key);
     const t0 = performance.now();
-    const prepared = await this.#prepare(app, status, now);
+    const prepared = await this.#prepare(app, status, now, periodic);
     const t1 = performance.now();
     const outcome = prepared.kind === 'prepared' ? await this.#operate(app, status, now, prepared) : prepared;
     const t2 = performance.now();
@@ -473,6 +486,7 @@ export class ApplicationController {
       },
       'reconciled',
     );
+    return outcome.kind === 'quiet';
   }
 
   /**
@@ -480,7 +494,12 @@ export class ApplicationController {
    * policies and the comparison. Nothing in the destination changes here; the first failure stops
    * the reconcile (returned, not written).
    */
-  async #prepare(app: Application, status: ApplicationStatus, now: string): Promise<Prepared | Stopped> {
+  async #prepare(
+    app: Application,
+    status: ApplicationStatus,
+    now: string,
+    periodic = false,
+  ): Promise<Prepared | Stopped> {
     const key = keyOf(app);
     const namespace = app.metadata.namespace ?? '';
     const client = this.#o.client;
@@ -558,6 +577,8 @@ export class ApplicationController {
     if (reuse) ({ sha, manifests } = reuse);
     else {
       const resolvedAt = Date.now();
+      // A push or a refresh asked for this fetch: never a quiet poll, even if it found no new commit.
+      const askedFetch = this.#forceFetch.has(key);
       try {
         // After a push, one fetch that started after it serves every app of the repository: the
         // first app fetches, the others find the mirror already as new as the push.
@@ -568,6 +589,13 @@ export class ApplicationController {
       } catch (e) {
         return failed(failureCondition(e, 'SourceFailed'), e);
       }
+      // A poll with nothing else behind it that found the commit the last full look compared.
+      if (
+        periodic &&
+        !askedFetch &&
+        quietLook(this.#quiet.get(key), { fingerprint: appFingerprint(app), sha, nowMs: Date.now() })
+      )
+        return { kind: 'quiet' };
       const renderedAt = Date.now();
       try {
         const revision = sha;
@@ -1107,6 +1135,21 @@ export class ApplicationController {
     const key = keyOf(app);
     const namespace = app.metadata.namespace ?? '';
     const name = app.metadata.name;
+    if (outcome.kind === 'quiet') {
+      // Nothing to write: the status stands as the last full look wrote it.
+      const next = nextLookMs({
+        op: undefined,
+        health: 'Healthy',
+        watched: true,
+        now: Date.now(),
+        healthTimeoutMs: this.#o.healthTimeoutMs,
+        pollIntervalMs: this.#o.pollIntervalMs,
+        random: Math.random(),
+      });
+      this.#queue.addAfter(key, next, { periodic: true });
+      return;
+    }
+    this.#quiet.delete(key);
     if (outcome.kind === 'waiting') {
       await this.#writeStatus(app, status);
       this.#queue.addAfter(key, outcome.requeueMs);
@@ -1146,7 +1189,20 @@ export class ApplicationController {
       pollIntervalMs: this.#o.pollIntervalMs,
       random: Math.random(),
     });
-    this.#queue.addAfter(key, next);
+    if (
+      quietEligible(app) &&
+      endedQuiet({
+        sync: cmp.status,
+        health: cmp.health.status,
+        operationPhase: status.operationState?.phase,
+        conditions: status.conditions?.length ?? 0,
+        retrying: outcome.retryAfterMs !== undefined,
+        waitingForWindow: outcome.windowChangesAt !== undefined,
+        watched: outcome.watched,
+      })
+    )
+      this.#quiet.set(key, { fingerprint: appFingerprint(app), sha: revision, fullAt: Date.now() });
+    this.#queue.addAfter(key, next, { periodic: true });
     // A blocked sync is retried the moment its window changes (the queue keeps the earliest).
     if (outcome.windowChangesAt)
       this.#queue.addAfter(
@@ -1328,7 +1384,12 @@ interface Waiting {
   requeueMs: number;
 }
 
-type Stopped = StageFailure | Waiting;
+/** A poll found the app as its last full look left it (continuation.ts QuietRecord): nothing to do. */
+interface Quiet {
+  kind: 'quiet';
+}
+
+type Stopped = StageFailure | Waiting | Quiet;
 
 /** What the prepare stage found: the revision, its objects, where and as whom, and the comparison. */
 interface Prepared {
