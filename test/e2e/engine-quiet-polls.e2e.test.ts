@@ -76,7 +76,8 @@ describe('controller: quiet polls of a settled app', () => {
       'cm.yaml': JSON.stringify(configMap('settings', { level: 'debug' })),
     });
     await waitFor('the commit applied', async () => (await level()) === 'debug');
-    expect(await looks('ok')).toBeGreaterThan(full0);
+    // Counted when the look ends, a moment after its apply.
+    await waitFor('the commit looked at in full', async () => (await looks('ok')) > full0, 10_000);
 
     // A hand edit: the object's watch wakes the app, not a poll, and selfHeal undoes it.
     await waitFor('settled at the new commit', settled);
