@@ -297,14 +297,7 @@ export class ApplicationController {
   }
 
   #changed(o: KubeObject): boolean {
-    const m = o.metadata;
-    const fingerprint = JSON.stringify([
-      m.generation,
-      m.annotations ?? {},
-      m.finalizers ?? [],
-      m.deletionTimestamp ?? '',
-      m.labels ?? {},
-    ]);
+    const fingerprint = appFingerprint(o as Application);
     if (this.#seen.get(keyOf(o)) === fingerprint) return false;
     this.#seen.set(keyOf(o), fingerprint);
     return true;
