@@ -48,6 +48,8 @@ interface RunTrace {
   syncedP50Ms: number;
   syncedMaxMs: number;
   availableMaxMs: number;
+  /** The hub's own histograms at the end of the run: count and total seconds per stage. */
+  stages: Record<string, { count: number; sumS: number }>;
   apps: AppTrace[];
 }
 
@@ -59,6 +61,31 @@ const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s[Math.floor((s.length - 1) / 2)] ?? 0) : 0;
 };
+
+/**
+ * Where the hub's time went, from its /metrics: count and summed seconds of its reconciles (by
+ * outcome), Git fetches and renders (by outcome), summed over repositories.
+ */
+async function stageSums(port: number): Promise<Record<string, { count: number; sumS: number }>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out: Record<string, { count: number; sumS: number }> = {};
+  const stage: Record<string, string> = {
+    gitfleet_app_reconcile_duration_seconds: 'reconcile',
+    gitfleet_git_fetch_duration_seconds: 'fetch',
+    gitfleet_render_duration_seconds: 'render',
+  };
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)_(sum|count)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    const name = m && stage[m[1] ?? ''];
+    if (!m || !name) continue;
+    const outcome = /outcome="([^"]*)"/.exec(m[3] ?? '')?.[1];
+    const key = outcome ? `${name}(${outcome})` : name;
+    const e = (out[key] ??= { count: 0, sumS: 0 });
+    if (m[2] === 'count') e.count += Number(m[4]);
+    else e.sumS = Math.round((e.sumS + Number(m[4])) * 1000) / 1000;
+  }
+  return out;
+}
 
 const fleet = await startFleet({ baseDir: join(benchDir, 'runs'), clusters: ['trace'], nodesPerCluster: 2 });
 const [cluster] = fleet.clusters;
@@ -134,6 +161,7 @@ try {
     );
     const coldMs = performance.now() - t0;
     const hubCpuS = procSample(hub.process.pid).cpuS - p0.cpuS;
+    const stages = await stageSums(hub.port);
     await hub.stop();
     const apps = [...traces.values()];
     const lags = apps.map((t) => (t.healthyMs ?? 0) - Math.max(t.availableMs ?? 0, t.syncedMs ?? 0));
@@ -146,6 +174,7 @@ try {
       syncedP50Ms: Math.round(median(apps.map((t) => t.syncedMs ?? 0))),
       syncedMaxMs: Math.round(Math.max(...apps.map((t) => t.syncedMs ?? 0))),
       availableMaxMs: Math.round(Math.max(...apps.map((t) => t.availableMs ?? 0))),
+      stages,
       apps: apps.map((t) => ({
         app: t.app,
         ...(t.syncedMs !== undefined ? { syncedMs: Math.round(t.syncedMs) } : {}),
@@ -156,6 +185,11 @@ try {
     results.push(r);
     console.log(
       `run ${run}: cold ${(r.coldMs / 1000).toFixed(1)} s, hub CPU ${r.hubCpuS} s; first Synced p50 ${r.syncedP50Ms} ms, last ${r.syncedMaxMs} ms; last Deployment Available ${r.availableMaxMs} ms; health lag p50 ${r.lagP50Ms} ms, max ${r.lagMaxMs} ms`,
+    );
+    console.log(
+      `  hub stages: ${Object.entries(r.stages)
+        .map(([k, v]) => `${k} ${v.count}× ${v.sumS} s`)
+        .join(', ')}`,
     );
     for (const t of r.apps)
       console.log(

@@ -625,6 +625,7 @@ export class ApplicationController {
     const secrets = secretMaskOf(manifests.map((m) => m.object));
     const seen = { revision: sha, secrets };
 
+    const destAt = performance.now();
     let dest: KubeClient;
     try {
       dest = await this.#clusters.resolve(spec.destination.name);
@@ -675,6 +676,7 @@ export class ApplicationController {
       : removeCondition(status.conditions, 'PolicyWarning');
     // The inventory is gitfleet's own bookkeeping in gitfleet-system: kept as the controller, so a
     // project's ServiceAccount needs no rights there. Everything else acts as the project says.
+    const comparedAt = performance.now();
     const inventory = new InventoryStore(dest, this.#inventoryCache(dest));
     const destAs = governance.impersonate ? dest.impersonating(governance.impersonate) : dest;
     const ignore = spec.ignoreDifferences ?? [];
@@ -715,6 +717,14 @@ export class ApplicationController {
       );
       if (external && isWorse(external.status, cmp.health.status)) cmp = { ...cmp, health: external };
       status.conditions = removeCondition(status.conditions, 'ComparisonError');
+      this.#o.log.debug(
+        {
+          app: key,
+          governanceMs: Math.round(comparedAt - destAt),
+          compareMs: Math.round(performance.now() - comparedAt),
+        },
+        'compared',
+      );
     } catch (e) {
       return failed('ComparisonError', e, seen);
     }
