@@ -3,7 +3,7 @@
 // apply are read. Per app: when it was first seen Synced, when its Deployment first reported
 // Available, and when the hub first reported it Healthy. The last gap ("health lag") is the hub
 // noticing a health change; a lag of seconds means a missed watch event and a fallback re-check.
-//   npx tsx bench/peers/cold-trace.ts [--services 10] [--runs 3]
+//   npx tsx bench/peers/cold-trace.ts [--services 10] [--runs 3] [--concurrency N]
 // Last line: `RESULT {json}`.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,10 +26,13 @@ const { values } = parseArgs({
   options: {
     services: { type: 'string', default: '10' },
     runs: { type: 'string', default: '3' },
+    // The hub's --concurrency; omitted: its default.
+    concurrency: { type: 'string' },
   },
 });
 const services = Number(values.services);
 const runs = Number(values.runs);
+const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
 
 interface AppTrace {
   app: string;
@@ -93,6 +96,17 @@ if (!cluster) throw new Error('no cluster');
 const { entry, commit } = compileHub();
 console.log(`tracing gitfleet at commit ${commit}`);
 await installCrds(cluster.admin);
+// A CRD just created answers "storage is (re)initializing" for a moment; a hub started then backs
+// off its watches, which would count against run 1 only.
+await waitFor(
+  'the Application CRD served',
+  () =>
+    cluster.admin
+      .list(API_VERSION, 'Application', { namespace: 'default' })
+      .then(() => true)
+      .catch(() => false),
+  { timeoutMs: 30_000, intervalMs: 200 },
+);
 const repoUrl = await fleet.git.createRepo('fleet');
 await fleet.git.commit('fleet', fleetRepoFiles(services));
 const results: RunTrace[] = [];
@@ -119,6 +133,7 @@ try {
       kubeconfig: cluster.kubeconfig,
       namespace: ns,
       pollInterval: '1m',
+      ...(concurrency ? { concurrency } : {}),
     });
     const traces = new Map<string, AppTrace>();
     for (let i = 0; i < services; i++) traces.set(serviceName(i), { app: serviceName(i) });

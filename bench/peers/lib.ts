@@ -220,6 +220,7 @@ export async function startHub(opts: {
   namespace: string;
   /** `--poll-interval`; omitted: the hub's own default (3m), as users get it. */
   pollInterval?: string;
+  /** `--concurrency`; omitted: the hub's own default, as users get it. */
   concurrency?: number;
   /** Node flags such as --cpu-prof; the default is none. */
   nodeFlags?: string[];
@@ -241,8 +242,7 @@ export async function startHub(opts: {
       ...(opts.pollInterval ? ['--poll-interval', opts.pollInterval] : []),
       '--webhook-port',
       String(port),
-      '--concurrency',
-      String(opts.concurrency ?? 4),
+      ...(opts.concurrency ? ['--concurrency', String(opts.concurrency)] : []),
       '--cache-dir',
       join(opts.runDir, 'hub-sources', opts.name),
       ...(opts.hubArgs ?? []),
