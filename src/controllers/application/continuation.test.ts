@@ -12,6 +12,7 @@ import {
   rebaseOperation,
   wakeDelayMs,
   WAKE_COALESCE_MS,
+  WAKE_SETTLING_SPACING_MS,
   WAKE_SPACING_MS,
   type NextLook,
 } from './continuation.js';
@@ -156,6 +157,21 @@ describe('wakeDelayMs: when an owned object changed', () => {
     [
       'ended 480 ms ago: still coalesced, never sooner',
       { reconciling: false, lastEndedAt: now - 480, now },
+      WAKE_COALESCE_MS,
+    ],
+    [
+      'settling (Progressing, or an operation runs): spaced by the shorter settling spacing',
+      { reconciling: false, lastEndedAt: now - 30, now, settling: true },
+      WAKE_SETTLING_SPACING_MS - 30,
+    ],
+    [
+      'settling and a reconcile is running',
+      { reconciling: true, lastEndedAt: now - 10_000, now, settling: true },
+      WAKE_SETTLING_SPACING_MS,
+    ],
+    [
+      'settling, ended 90 ms ago: coalesced, never sooner',
+      { reconciling: false, lastEndedAt: now - 90, now, settling: true },
       WAKE_COALESCE_MS,
     ],
   ])('%s', (_name, w, want) => {

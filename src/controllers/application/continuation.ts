@@ -133,22 +133,35 @@ export function nextLookMs(n: NextLook): number {
   return Math.min(poll, PROGRESSING_MAX_MS, Math.max(PROGRESSING_FIRST_MS, waited));
 }
 
-/** At most one owned-object wake-up reconcile of an app per this many ms. */
+/** At most one owned-object wake-up reconcile of a settled app per this many ms. */
 export const WAKE_SPACING_MS = 500;
+/**
+ * The spacing while the app is settling (an operation runs, or it is Progressing): the next change
+ * of its objects is likely the one someone waits for (a Deployment becoming Available).
+ */
+export const WAKE_SETTLING_SPACING_MS = 100;
 /** The events of one change (an apply, then its controller's echo) arrive within this. */
 export const WAKE_COALESCE_MS = 50;
 
 /**
  * How long after an owned (or awaited) object changed the app is reconciled. A roll-out emits a
- * burst of updates and the app's own applies echo back while it syncs, so wake-ups are spaced by
- * WAKE_SPACING_MS from the end of the app's last reconcile (or while one runs). The first change
- * after a quiet spell, such as a Deployment becoming Available, is looked at within
- * WAKE_COALESCE_MS instead of a whole spacing later: that wait was most of a cold sync's lag
- * between Available and Healthy.
+ * burst of updates and the app's own applies echo back while it syncs, so wake-ups are spaced from
+ * the end of the app's last reconcile (or while one runs). A settled app's are spaced by
+ * WAKE_SPACING_MS: status churn of a Healthy app (a scaler, a controller's heartbeat) must not cost a
+ * look each. A settling app's (`settling`: its last look ended with an operation running or
+ * Progressing) by WAKE_SETTLING_SPACING_MS: its health changes with one of those events, and a
+ * 500 ms spacing was most of a cold sync's lag between Available and Healthy. The first change
+ * after a quiet spell is looked at within WAKE_COALESCE_MS.
  */
-export function wakeDelayMs(w: { reconciling: boolean; lastEndedAt?: number; now: number }): number {
-  if (w.reconciling || w.lastEndedAt === undefined) return WAKE_SPACING_MS;
-  return Math.max(WAKE_COALESCE_MS, w.lastEndedAt + WAKE_SPACING_MS - w.now);
+export function wakeDelayMs(w: {
+  reconciling: boolean;
+  lastEndedAt?: number;
+  now: number;
+  settling?: boolean;
+}): number {
+  const spacing = w.settling ? WAKE_SETTLING_SPACING_MS : WAKE_SPACING_MS;
+  if (w.reconciling || w.lastEndedAt === undefined) return spacing;
+  return Math.max(WAKE_COALESCE_MS, w.lastEndedAt + spacing - w.now);
 }
 
 /**

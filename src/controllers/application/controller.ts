@@ -181,6 +181,8 @@ export class ApplicationController {
   readonly #healthChecks = new Map<KubeClient, HealthChecksWatch>();
   /** Since when each app is Progressing with no operation (epoch ms): its fallback re-check backs off. */
   readonly #progressingSince = new Map<Key, number>();
+  /** Apps whose last look ended with an operation running or Progressing (continuation.ts wakeDelayMs). */
+  readonly #settling = new Set<Key>();
   /** Comparison memos per destination and identity acted as (a lost permission shows once the object changes). */
   readonly #memos = new Map<KubeClient, Map<string, CompareMemo>>();
   /** Apps that must see Git as of a moment (a push, a refresh): key → that moment. */
@@ -251,6 +253,7 @@ export class ApplicationController {
         for (const w of this.#watches.values()) w.release(keyOf(ev.object));
         this.#continuing.delete(keyOf(ev.object));
         this.#progressingSince.delete(keyOf(ev.object));
+        this.#settling.delete(keyOf(ev.object));
         this.#lastEnded.delete(keyOf(ev.object));
         this.#lastForeign.delete(keyOf(ev.object));
         this.#inputs.delete(keyOf(ev.object));
@@ -420,6 +423,7 @@ export class ApplicationController {
     const ended = this.#lastEnded.get(owner);
     const delay = wakeDelayMs({
       reconciling: this.#reconciling.has(owner),
+      settling: this.#settling.has(owner),
       ...(ended !== undefined ? { lastEndedAt: ended } : {}),
       now: Date.now(),
     });
@@ -1181,6 +1185,8 @@ export class ApplicationController {
     const nowMs = Date.now();
     if (running || cmp.health.status !== 'Progressing') this.#progressingSince.delete(key);
     else if (!this.#progressingSince.has(key)) this.#progressingSince.set(key, nowMs);
+    if (running || cmp.health.status === 'Progressing') this.#settling.add(key);
+    else this.#settling.delete(key);
     const since = this.#progressingSince.get(key);
     const next = nextLookMs({
       op: status.operationState,
