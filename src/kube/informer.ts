@@ -36,6 +36,8 @@ export type InformerEvent<T extends KubeObject = KubeObject> =
   | { type: 'error'; error: unknown };
 
 const META_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+/** The first retry after a failed list or watch; doubled after each failure, up to 30 s. */
+const INITIAL_BACKOFF_MS = 100;
 const META_ACCEPT_WATCH = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
 /**
@@ -88,11 +90,14 @@ export class Informer<T extends KubeObject = KubeObject> extends EventEmitter<{ 
   }
 
   async #run(signal: AbortSignal): Promise<void> {
-    let backoff = 500;
+    // A CRD created a moment ago answers "storage is (re)initializing" for about a second (a hub
+    // started with --install-crds, or just after its chart): the first retries come soon, so the
+    // cache is not a second or two late; a lasting failure still backs off to 30 s.
+    let backoff = INITIAL_BACKOFF_MS;
     while (!signal.aborted) {
       try {
         const rv = await this.#relist(signal);
-        backoff = 500;
+        backoff = INITIAL_BACKOFF_MS;
         await this.#watch(rv, signal);
       } catch (e) {
         if (signal.aborted) return;
