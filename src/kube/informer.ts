@@ -17,6 +17,13 @@ export interface InformerOptions {
    * they are often larger than the object itself, and readers of a cache seldom need them.
    */
   dropManagedFields?: boolean;
+  /**
+   * What the cache keeps of each object, when less than the whole is needed later (events still
+   * carry the object as it came, except a deletion found by a relist, which carries the kept copy).
+   * A fleet's watches hold tens of thousands of objects: their managedFields, labels and
+   * annotations were most of the hub's memory per app.
+   */
+  keep?: (obj: KubeObject) => KubeObject;
   /** Relist after this long even without errors, with ±10% jitter; default 10 minutes. */
   resyncMs?: number;
   /**
@@ -148,7 +155,7 @@ export class Informer<T extends KubeObject = KubeObject> extends EventEmitter<{ 
         this.emit('event', { type: 'modified', object: obj });
     }
     this.#cache.clear();
-    for (const [k, v] of fresh) this.#cache.set(k, v);
+    for (const [k, v] of fresh) this.#cache.set(k, this.#kept(v));
     if (!this.#synced) {
       this.#synced = true;
       this.emit('event', { type: 'synced' });
@@ -192,12 +199,16 @@ export class Informer<T extends KubeObject = KubeObject> extends EventEmitter<{ 
         this.#cache.delete(key(obj));
         this.emit('event', { type: 'deleted', object: obj });
       } else {
-        this.#cache.set(key(obj), obj);
+        this.#cache.set(key(obj), this.#kept(obj));
         if (this.#opts.maxObjects !== undefined && this.#cache.size > this.#opts.maxObjects)
           throw new OversizedError(`more than ${this.#opts.maxObjects} ${this.#opts.kind} objects`);
         this.emit('event', { type: ev.type === 'ADDED' ? 'added' : 'modified', object: obj });
       }
     }
+  }
+
+  #kept(obj: T): T {
+    return this.#opts.keep ? (this.#opts.keep(obj) as T) : obj;
   }
 
   /** Metadata-only answers say PartialObjectMetadata: restore the kind the informer is about. */

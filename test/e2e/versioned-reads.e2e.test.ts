@@ -6,6 +6,8 @@ import { INVENTORY_NAMESPACE, InventoryCache, InventoryStore } from '../../src/e
 import type { InventoryEntry } from '../../src/engine/inventory/inventory.js';
 import { adminClient } from './engine-fixture.js';
 import { Informer } from '../../src/kube/informer.js';
+import type { KubeObject } from '../../src/kube/types.js';
+import { slimMetadata } from '../../src/controllers/application/owned-watch.js';
 
 /** Counts the ConfigMap reads a client sends. */
 function countReads(client: KubeClient): { reads: () => number } {
@@ -161,6 +163,54 @@ describe('metadata-only watch of an empty collection', () => {
         { fieldManager: 'test' },
       );
       await until('the first object', () => inf.get(ns, 'first') !== undefined, 5_000);
+    } finally {
+      inf.stop();
+    }
+  });
+});
+
+describe('a metadata-only watch keeping slim copies (owned-watch slimMetadata)', () => {
+  it('events carry managedFields (foreignWrite reads them); the cache keeps only identity, version and owner', async () => {
+    const client = await adminClient();
+    const ns = await createNamespace(client, 'meta-slim');
+    const inf = new Informer(client, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: ns,
+      labelSelector: 'slim=yes',
+      metadataOnly: true,
+      keep: slimMetadata,
+    });
+    const seen: KubeObject[] = [];
+    inf.on('event', (ev) => {
+      if (ev.type === 'added' || ev.type === 'modified') seen.push(ev.object);
+    });
+    inf.start();
+    try {
+      await until('the empty list', () => inf.synced, 5_000);
+      const applied: KubeObject = await client.apply(
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {
+            name: 'cm',
+            namespace: ns,
+            labels: { slim: 'yes' },
+            annotations: { 'gitfleet.dev/owner': 'a/x', other: 'y' },
+          },
+          data: { k: 'v' },
+        },
+        { fieldManager: 'test' },
+      );
+      await until('the object', () => inf.get(ns, 'cm') !== undefined, 5_000);
+      expect(seen[0]?.metadata.managedFields?.[0]?.manager).toBe('test');
+      expect(inf.get(ns, 'cm')?.metadata).toEqual({
+        name: 'cm',
+        namespace: ns,
+        uid: applied.metadata.uid,
+        resourceVersion: applied.metadata.resourceVersion,
+        annotations: { 'gitfleet.dev/owner': 'a/x' },
+      });
     } finally {
       inf.stop();
     }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { KubeClient } from '../../kube/client.js';
 import type { InformerOptions } from '../../kube/informer.js';
 import type { KubeObject } from '../../kube/types.js';
-import { foreignWrite, OwnedObjectsWatch, type WatchInformer } from './owned-watch.js';
+import { foreignWrite, OwnedObjectsWatch, slimMetadata, type WatchInformer } from './owned-watch.js';
 
 // The full copies of an awaited kind are memory held for a running operation: when no operation
 // awaits the kind any more, it goes back to metadata only (after the metadata-only informer has
@@ -193,5 +193,54 @@ describe('foreignWrite: a write by someone else is drift, healed at once', () =>
     made[0]?.emit('event', { type: 'deleted', object: edited });
     expect(woken).toEqual(['a/x', 'a/x', 'a/x']);
     expect(foreign).toEqual([true, false, false]);
+  });
+});
+
+describe('slimMetadata: what a metadata-only watch keeps of each object', () => {
+  const full: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: 'cm',
+      namespace: 'n',
+      uid: 'u-1',
+      resourceVersion: '42',
+      labels: { 'app.kubernetes.io/managed-by': 'gitfleet' },
+      annotations: { 'gitfleet.dev/owner': 'a/x', 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
+      managedFields: [{ manager: 'gitfleet', operation: 'Apply', time: '2026-12-03T07:00:00Z' }],
+    },
+  };
+
+  it('keeps identity, resourceVersion and the owner; drops managedFields, labels and other annotations', () => {
+    expect(slimMetadata(full)).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'cm',
+        namespace: 'n',
+        uid: 'u-1',
+        resourceVersion: '42',
+        annotations: { 'gitfleet.dev/owner': 'a/x' },
+      },
+    });
+  });
+
+  it('a cluster-scoped object without an owner keeps no namespace and no annotations', () => {
+    const slim = slimMetadata({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'x', resourceVersion: '1' },
+    });
+    expect(slim.metadata).toEqual({ name: 'x', resourceVersion: '1' });
+  });
+
+  it('metadata-only informers keep slim copies; full ones (an operation reads them) keep everything', () => {
+    const { watch, made } = setup();
+    watch.ensure([deploy]);
+    watch.ensure([{ ...deploy, kind: 'StatefulSet' }], { full: true, owner: 'a/x' });
+    expect(made[0]?.opts.metadataOnly).toBe(true);
+    expect(made[0]?.opts.keep).toBe(slimMetadata);
+    expect(made[1]?.opts.metadataOnly).toBe(false);
+    expect(made[1]?.opts.keep).toBeUndefined();
   });
 });
