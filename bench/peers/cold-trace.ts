@@ -90,7 +90,12 @@ async function stageSums(port: number): Promise<Record<string, { count: number; 
   return out;
 }
 
-const fleet = await startFleet({ baseDir: join(benchDir, 'runs'), clusters: ['trace'], nodesPerCluster: 2 });
+const fleet = await startFleet({
+  baseDir: join(benchDir, 'runs'),
+  clusters: ['trace'],
+  // kwok nodes take 110 pods each: one node per 100 services, and one to spare.
+  nodesPerCluster: Math.ceil(services / 100) + 1,
+});
 const [cluster] = fleet.clusters;
 if (!cluster) throw new Error('no cluster');
 const { entry, commit } = compileHub();

@@ -154,7 +154,12 @@ async function hubMetrics(port: number): Promise<Record<string, number>> {
 }
 
 const services = Number(values.services);
-const fleet = await startFleet({ baseDir: join(benchDir, 'runs'), clusters: ['mem'], nodesPerCluster: 2 });
+const fleet = await startFleet({
+  baseDir: join(benchDir, 'runs'),
+  clusters: ['mem'],
+  // kwok nodes take 110 pods each: one node per 100 services, and one to spare.
+  nodesPerCluster: Math.ceil(services / 100) + 1,
+});
 const [cluster] = fleet.clusters;
 if (!cluster) throw new Error('no cluster');
 const stamp = Date.now().toString(36);
