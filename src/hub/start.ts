@@ -149,15 +149,16 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
     return membership.owns(dest);
   };
   const ns = cfg.namespace !== undefined ? { namespace: cfg.namespace } : {};
-  // Watching every namespace, the controller and the API share one cache of Applications.
-  const sharedApps =
-    cfg.namespace === undefined
-      ? new Informer<Application>(client, {
-          apiVersion: API_VERSION,
-          kind: 'Application',
-          dropManagedFields: true,
-        })
-      : undefined;
+  // One cache of Applications for the controller and the lifecycle notifier (of the hub's
+  // namespace, or of all); watching every namespace, the API shares it too.
+  const sharedApps = want.applications
+    ? new Informer<Application>(client, {
+        apiVersion: API_VERSION,
+        kind: 'Application',
+        dropManagedFields: true,
+        ...ns,
+      })
+    : undefined;
   const applications = want.applications
     ? new ApplicationController({
         client,
@@ -180,7 +181,13 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
   applications?.start();
   // Created, Deleted, Deployed, SyncRunning, SyncStatusUnknown: read from the apps' own changes.
   const lifecycle = want.applications
-    ? new LifecycleNotifier({ client, notifier, ...ns, responsibleFor })
+    ? new LifecycleNotifier({
+        client,
+        notifier,
+        ...ns,
+        responsibleFor,
+        ...(sharedApps ? { informer: sharedApps } : {}),
+      })
     : undefined;
   lifecycle?.start();
   // Canaries and blue/green of the hub's own cluster and of the push-mode clusters its apps are
@@ -278,7 +285,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
                 client,
                 tokens: s.api.tokens,
                 clusters,
-                ...(sharedApps ? { apps: sharedApps } : {}),
+                ...(sharedApps && cfg.namespace === undefined ? { apps: sharedApps } : {}),
                 ...(s.api.authorizer ? { authorizer: s.api.authorizer } : {}),
                 ...(cfg.audit ? { audit: cfg.audit } : {}),
                 ...(s.api.externalTokens ? { externalTokens: s.api.externalTokens } : {}),
