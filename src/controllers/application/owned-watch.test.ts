@@ -197,14 +197,12 @@ describe('foreignWrite: a write by someone else is drift, healed at once', () =>
 });
 
 describe('slimMetadata: what a metadata-only watch keeps of each object', () => {
+  const identity = { name: 'cm', namespace: 'n', uid: 'u-1', resourceVersion: '42' };
   const full: KubeObject = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {
-      name: 'cm',
-      namespace: 'n',
-      uid: 'u-1',
-      resourceVersion: '42',
+      ...identity,
       labels: { 'app.kubernetes.io/managed-by': 'gitfleet' },
       annotations: { 'gitfleet.dev/owner': 'a/x', 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
       managedFields: [{ manager: 'gitfleet', operation: 'Apply', time: '2026-12-03T07:00:00Z' }],
@@ -215,13 +213,7 @@ describe('slimMetadata: what a metadata-only watch keeps of each object', () => 
     expect(slimMetadata(full)).toEqual({
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: {
-        name: 'cm',
-        namespace: 'n',
-        uid: 'u-1',
-        resourceVersion: '42',
-        annotations: { 'gitfleet.dev/owner': 'a/x' },
-      },
+      metadata: { ...identity, annotations: { 'gitfleet.dev/owner': 'a/x' } },
     });
   });
 
