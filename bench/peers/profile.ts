@@ -231,6 +231,7 @@ const hub = await startHub({
 const apiPid = cluster.processes[0]?.pid ?? 0;
 const p0 = procSample(hub.process.pid);
 const a0 = procSample(apiPid);
+const coldRequests0 = await sampleRequests(cluster.admin);
 const t0 = performance.now();
 await createGitfleetApps(
   cluster.admin,
@@ -245,6 +246,11 @@ const coldMs = await waitCount(`${services} apps ready`, gitfleetReady(cluster.a
 });
 let p1 = procSample(hub.process.pid);
 let a1 = procSample(apiPid);
+// kube-controller-manager's, the scheduler's and kwok's requests for the roll-outs are in it too.
+console.log('apiserver requests over the cold sync (all clients):');
+console.log(
+  requestTable(new Map(), diffRequests(coldRequests0, await sampleRequests(cluster.admin)), services),
+);
 const idleMs = Number(values['idle-ms']);
 let windowUs: number | undefined;
 if (idleMs > 0) {

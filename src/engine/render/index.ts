@@ -252,7 +252,7 @@ async function run(spec: RenderSpec, o: ResolvedRenderOptions, p: Prepared): Pro
       return renderKustomize(
         p.rootReal,
         p.app,
-        { ...limits, binary: o.kustomizeBinary },
+        { ...limits, binary: o.kustomizeBinary, plain: o.kustomizePlain },
         p.inputs,
         spec.kustomize,
         o.helmBinary,

@@ -101,8 +101,14 @@ describe('render: kustomize', () => {
       'a/cm.yaml': cm('from-yml'),
       'b/Kustomization': 'resources: [cm.yaml]\n',
       'b/cm.yaml': cm('from-Kustomization'),
+      'c/kustomization.yml': 'namePrefix: p-\nresources: [cm.yaml]\n',
+      'c/cm.yaml': cm('built'),
     });
-    expect((await render({ root, path: 'a' }, opts))[0]?.origin.file).toBe('a/kustomization.yml');
+    // A kustomization that only lists files is read without kustomize: objects keep their file.
+    expect((await render({ root, path: 'a' }, opts))[0]?.origin.file).toBe('a/cm.yaml');
+    const [built] = await render({ root, path: 'c' }, opts);
+    expect(built?.object.metadata.name).toBe('p-built');
+    expect(built?.origin.file).toBe('c/kustomization.yml');
     expect((await render({ root, path: 'b' }, opts))[0]?.object.metadata.name).toBe('from-Kustomization');
   });
 
@@ -205,7 +211,10 @@ describe('render: kustomize', () => {
 
   it('reports a missing binary and how to build it', async () => {
     const err = await renderError(
-      render({ root: testdata, path: 'kustomize/base' }, { kustomizeBinary: '/nonexistent/bin/kustomize' }),
+      render(
+        { root: testdata, path: 'kustomize/overlays/prod' },
+        { kustomizeBinary: '/nonexistent/bin/kustomize' },
+      ),
     );
     expect(err.code).toBe('render.ToolMissing');
     expect(err.message).toContain('/nonexistent/bin/kustomize');

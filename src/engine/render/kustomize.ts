@@ -24,6 +24,7 @@ import { InputSet } from './inputs.js';
 import type { KustomizeOverrides } from './kustomize-overrides.js';
 import { checkOverridesAgainst, hasOverrides, wrapperKustomization } from './kustomize-overrides.js';
 import { inlinePatchFiles, patchFiles } from './kustomize-patch-files.js';
+import { plainKustomization } from './kustomize-plain.js';
 import { parseManifests, isRecord } from './yaml-docs.js';
 
 /** The names kustomize accepts for its configuration file, in its order of preference. */
@@ -51,14 +52,19 @@ export async function findKustomization(dirAbs: string): Promise<string | undefi
 /**
  * Renders a kustomization. Kustomize's output has no file or line of its own: every object's
  * origin is the app's kustomization file, and the line is the object's line within kustomize's
- * output (stable for a given input, useful to find the object in `kustomize build` output).
+ * output (stable for a given input, useful to find the object in `kustomize build` output). A
+ * kustomization that only lists local files is read without kustomize (kustomize-plain.ts): its
+ * objects keep their own file and line.
  * Errors name the kustomization file and carry kustomize's stderr (trimmed to ~2 KB).
  * `inputs` is what kustomizeInputs returned for this app (it also did the confinement checks).
  */
 export async function renderKustomize(
   rootReal: string,
   app: AppDir,
-  limits: ToolLimits,
+  limits: ToolLimits & {
+    /** Build a kustomization that only lists local files without kustomize (kustomize-plain.ts). Default true. */
+    plain?: boolean | undefined;
+  },
   inputs?: InputSet,
   overrides?: KustomizeOverrides,
   /** Absolute path of helm, for `helmCharts` (kustomize runs it with an empty PATH). */
@@ -66,6 +72,10 @@ export async function renderKustomize(
 ): Promise<Manifest[]> {
   const kustFile = await kustomizationFile(app);
   if (!inputs) await kustomizeInputs(rootReal, app, limits.signal, overrides);
+  if (limits.plain !== false && !hasOverrides(overrides)) {
+    const plain = await plainKustomization(app, kustFile, limits.maxOutputBytes);
+    if (plain) return plain;
+  }
   const components = await overrideComponents(rootReal, app, overrides);
   // Argo's patches[].path: read here (confined), since the wrapper's root cannot load the file.
   overrides = await inlinePatchFiles(rootReal, app, overrides);

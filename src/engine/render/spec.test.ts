@@ -21,6 +21,7 @@ describe('defaultRenderOptions', () => {
       maxOutputBytes: 32 * 1024 * 1024,
       kustomizeBinary: 'kustomize',
       helmBinary: 'helm',
+      kustomizePlain: true,
       resources: {
         memoryBytes: 2 * 1024 * 1024 * 1024,
         cpuSeconds: 60,

@@ -36,6 +36,11 @@ export interface RenderOptions {
   /** Default: $GITFLEET_HELM, else `helm` on PATH. */
   helmBinary?: string;
   /**
+   * Reads a kustomization that only lists local files (no other field, no override) without
+   * running kustomize (kustomize-plain.ts). Default: true unless $GITFLEET_KUSTOMIZE_PLAIN is `off`.
+   */
+  kustomizePlain?: boolean;
+  /**
    * rlimits of each kustomize/helm run; fields not given keep DEFAULT_RESOURCE_LIMITS (2 GiB of
    * heap, 60 s of CPU, 16 MiB per written file, 1024 open files). There is no way to turn them off.
    */
@@ -49,6 +54,7 @@ export interface ResolvedRenderOptions {
   maxOutputBytes: number;
   kustomizeBinary: string;
   helmBinary: string;
+  kustomizePlain: boolean;
   resources: ResourceLimits;
 }
 
@@ -74,6 +80,7 @@ export function defaultRenderOptions(opts: RenderOptions = {}): ResolvedRenderOp
     maxOutputBytes,
     kustomizeBinary: opts.kustomizeBinary ?? process.env.GITFLEET_KUSTOMIZE ?? 'kustomize',
     helmBinary: opts.helmBinary ?? process.env.GITFLEET_HELM ?? 'helm',
+    kustomizePlain: opts.kustomizePlain ?? process.env.GITFLEET_KUSTOMIZE_PLAIN !== 'off',
     resources: { ...DEFAULT_RESOURCE_LIMITS, ...definedOnly(opts.resources ?? {}) },
   };
 }

@@ -1,0 +1,181 @@
+/**
+ * The one kustomization whose build is known without running kustomize: a kustomization file that
+ * lists only local files under `resources` (no other field, no Argo CD override) builds to the
+ * objects of those files, unchanged. Most apps of a fleet are written that way, and each
+ * `kustomize build` costs a process (tens of ms of CPU, most of it kustomize loading its own
+ * schema) that a parse of the same files does not.
+ *
+ * Everything else runs the real kustomize (kustomize.ts), and so does anything here whose meaning
+ * kustomize's YAML library could read differently from gitfleet's: kustomize decodes every object
+ * into Go values and writes them back, so `0777` becomes 511, `1_000` 1000 and a date a timestamp
+ * (READ_OTHERWISE), and such a scalar sends the app to kustomize, as do anchors, aliases, merge
+ * keys, explicit tags, directives and keys that are not strings. So do a missing, linked or out-of-directory file, a document that is not one
+ * object (a List, a null, a scalar), two objects with one identity, an annotation kustomize keeps
+ * for itself, and a file kustomize would refuse or report: the shortcut never has to word an error.
+ * kustomize.test.ts builds the same trees with the real kustomize and compares the objects.
+ */
+import { lstat, readFile, realpath } from 'node:fs/promises';
+import { basename, join, relative, resolve, sep } from 'node:path';
+
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  parse as parseYaml,
+  parseAllDocuments,
+  visit,
+} from 'yaml';
+import type { Document } from 'yaml';
+
+import type { Manifest } from '../manifest.js';
+import type { AppDir } from './confine.js';
+import { joinRel } from './confine.js';
+import { isRecord, parseManifests } from './yaml-docs.js';
+
+/** Fields of a kustomization that leave its resources as written. */
+const IDENTITY_FIELDS = new Set(['apiVersion', 'kind', 'resources']);
+
+/** Annotation prefixes kustomize reads or strips on output. */
+const KUSTOMIZE_OWNED = [
+  'config.kubernetes.io/',
+  'internal.config.kubernetes.io/',
+  'kustomize.config.k8s.io/',
+  'config.k8s.io/',
+];
+
+/**
+ * A plain scalar kustomize's YAML library reads as another value than gitfleet's: a number with a
+ * leading zero (`0777` is octal 511 there), a base prefix (`0b1`, `0o7`, `0x1f`) or an underscore
+ * (`1_000`); a date or time (it writes `2026-12-03` back as `2026-12-03T00:00:00Z`).
+ */
+const READ_OTHERWISE = /^(?:[-+]?(?:0[0-9box_]|[0-9.][0-9.]*_)|\d{4}-\d\d?-\d\d?)/iu;
+
+/**
+ * The objects of the app's kustomization when it is the identity (see above), each with its own
+ * file and line; undefined when kustomize must build it. `kustFile` is the kustomization's
+ * repository-relative path; `maxBytes` bounds the files read (kustomize's own output limit).
+ */
+export async function plainKustomization(
+  app: AppDir,
+  kustFile: string,
+  maxBytes: number,
+): Promise<Manifest[] | undefined> {
+  let kustomization: unknown;
+  try {
+    const text = await readFile(join(app.abs, basename(kustFile)), 'utf8');
+    if (!sameInBothYamls(text)) return undefined;
+    kustomization = parseYaml(text);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(kustomization)) return undefined;
+  if (Object.keys(kustomization).some((k) => !IDENTITY_FIELDS.has(k))) return undefined;
+  const { apiVersion, kind, resources } = kustomization;
+  if (apiVersion !== undefined && apiVersion !== 'kustomize.config.k8s.io/v1beta1') return undefined;
+  if (kind !== undefined && kind !== 'Kustomization') return undefined;
+  if (!Array.isArray(resources) || resources.length === 0) return undefined;
+
+  const out: Manifest[] = [];
+  const identities = new Set<string>();
+  let bytes = 0;
+  for (const entry of resources) {
+    const file = await localFile(app.abs, entry);
+    if (!file) return undefined;
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    bytes += Buffer.byteLength(text);
+    if (bytes > maxBytes || !sameInBothYamls(text)) return undefined;
+    let manifests: Manifest[];
+    try {
+      manifests = parseManifests(text, {
+        file: joinRel(app.rel, relative(app.abs, file).split(sep).join('/')),
+      });
+    } catch {
+      return undefined;
+    }
+    if (manifests.length === 0) return undefined;
+    for (const m of manifests) {
+      if (!keptAsWritten(m.object)) return undefined;
+      const id = identity(m.object);
+      if (identities.has(id)) return undefined;
+      identities.add(id);
+      out.push(m);
+    }
+  }
+  return out;
+}
+
+/** The real path of a `resources` entry naming a regular file inside the app directory, reached through no link. */
+async function localFile(dirAbs: string, entry: unknown): Promise<string | undefined> {
+  if (
+    typeof entry !== 'string' ||
+    entry === '' ||
+    entry.includes('\n') ||
+    /^[a-z][a-z0-9+.-]*:/iu.test(entry)
+  )
+    return undefined;
+  const target = resolve(dirAbs, entry);
+  if (!target.startsWith(`${dirAbs}${sep}`)) return undefined;
+  const info = await lstat(target).catch(() => undefined);
+  if (!info?.isFile()) return undefined;
+  // No link anywhere on the way: the real path is the path.
+  const real = await realpath(target).catch(() => undefined);
+  return real === target ? target : undefined;
+}
+
+/** True when no construct of `text` may be read differently by kustomize's YAML 1.1 library. */
+function sameInBothYamls(text: string): boolean {
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(text, { uniqueKeys: true });
+  } catch {
+    return false;
+  }
+  for (const doc of docs) {
+    if (doc.errors.length || doc.directives.yaml.explicit) return false;
+    if (Object.keys(doc.directives.tags).some((t) => t !== '!!')) return false;
+    // An empty document is skipped by both; `~`, `null` or any other scalar document is not an object.
+    const contents: unknown = doc.contents;
+    if (isScalar(contents) && (contents.source ?? '') !== '') return false;
+    // A List is flattened by both, but kustomize has its own rules for what a List is.
+    const kind: unknown = isMap(contents) ? contents.get('kind') : undefined;
+    if (typeof kind === 'string' && kind.endsWith('List')) return false;
+    let same = true;
+    visit(doc, (_key, node) => {
+      if (isAlias(node)) same = false;
+      else if (isScalar(node) || isCollection(node)) {
+        if (node.anchor || node.tag) same = false;
+        if (isScalar(node) && node.type === 'PLAIN') {
+          const source = node.source ?? '';
+          if (source === '<<' || READ_OTHERWISE.test(source)) same = false;
+          // `.inf`, `.nan`, 1e400: kustomize refuses them or writes them back as strings.
+          if (typeof node.value === 'number' && !Number.isFinite(node.value)) same = false;
+        }
+      } else if (isPair(node) && isScalar(node.key) && typeof node.key.value !== 'string') {
+        // A key read as a number, a boolean or null: kustomize's JSON has no such key.
+        same = false;
+      }
+      return same ? undefined : visit.BREAK;
+    });
+    if (!same) return false;
+  }
+  return true;
+}
+
+/** False for a document kustomize would expand (a List) or rewrite (its own annotations and labels). */
+function keptAsWritten(o: Manifest['object']): boolean {
+  if (o.kind.endsWith('List') || o.apiVersion.startsWith('kustomize.config.k8s.io/')) return false;
+  // parseManifests names a hook by its generateName; kustomize has its own rules for those.
+  if (o.metadata.generateName !== undefined) return false;
+  const keys = [...Object.keys(o.metadata.annotations ?? {}), ...Object.keys(o.metadata.labels ?? {})];
+  return !keys.some((k) => KUSTOMIZE_OWNED.some((p) => k.startsWith(p)));
+}
+
+/** kustomize's identity of an object, without the version: two of them are an error it reports. */
+function identity(o: Manifest['object']): string {
+  const slash = o.apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : o.apiVersion.slice(0, slash);
+  return `${group}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}
