@@ -1,29 +1,17 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { tempTrees } from '../../../test/harness/temp-tree.js';
 import { PathEscapeError } from '../errors.js';
 import { normaliseRelPath } from './confine.js';
 import { render } from './index.js';
 
-const temps: string[] = [];
-afterEach(() => {
-  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const trees = tempTrees('gitfleet-render-confine-');
+afterEach(trees.cleanup);
 
 /** A temporary repository: string values are files, `{ link }` values are symlinks. */
-function repo(entries: Record<string, string | { link: string }>): string {
-  const root = mkdtempSync(join(tmpdir(), 'gitfleet-render-confine-'));
-  temps.push(root);
-  for (const [p, v] of Object.entries(entries)) {
-    mkdirSync(dirname(join(root, p)), { recursive: true });
-    if (typeof v === 'string') writeFileSync(join(root, p), v);
-    else symlinkSync(v.link, join(root, p));
-  }
-  return root;
-}
+const repo = trees.tree;
 
 async function escapeError(p: Promise<unknown>): Promise<PathEscapeError> {
   const err: unknown = await p.then(

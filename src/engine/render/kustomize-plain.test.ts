@@ -1,32 +1,20 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
 // The real kustomize is the reference every case is compared with.
+import { tempTrees } from '../../../test/harness/temp-tree.js';
 import { toolPath } from '../../../test/harness/tools.js';
 import { RenderError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import { render } from './index.js';
 import { plainKustomization } from './kustomize-plain.js';
 
-const temps: string[] = [];
-afterEach(() => {
-  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const trees = tempTrees('gitfleet-kust-plain-');
+afterEach(trees.cleanup);
 
-/** A repository with the app at `app/`: string values are files, `{ link }` values are symlinks. */
-function repo(entries: Record<string, string | { link: string }>): string {
-  const root = mkdtempSync(join(tmpdir(), 'gitfleet-kust-plain-'));
-  temps.push(root);
-  for (const [p, v] of Object.entries(entries)) {
-    mkdirSync(dirname(join(root, p)), { recursive: true });
-    if (typeof v === 'string') writeFileSync(join(root, p), v);
-    else symlinkSync(v.link, join(root, p));
-  }
-  return root;
-}
+/** A temporary repository: string values are files, `{ link }` values are symlinks. */
+const repo = trees.tree;
 
 const kustomize = toolPath('kustomize');
 

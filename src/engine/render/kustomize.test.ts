@@ -1,13 +1,4 @@
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
@@ -18,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
 // Tests use the harness's pinned tool builds; runtime code takes binaries from RenderOptions/env.
+import { tempTrees } from '../../../test/harness/temp-tree.js';
 import { toolPath } from '../../../test/harness/tools.js';
 import { PathEscapeError, RenderError } from '../errors.js';
 import { EMPTY_PATH } from './exec.js';
@@ -30,22 +22,11 @@ import { NO_NETWORK_ENV } from './sandbox.js';
 const testdata = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 const opts: RenderOptions = { kustomizeBinary: toolPath('kustomize') };
 
-const temps: string[] = [];
-afterEach(() => {
-  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const trees = tempTrees('gitfleet-render-kust-');
+afterEach(trees.cleanup);
 
 /** A temporary repository: string values are files, `{ link }` values are symlinks. */
-function repo(entries: Record<string, string | { link: string }>): string {
-  const root = mkdtempSync(join(tmpdir(), 'gitfleet-render-kust-'));
-  temps.push(root);
-  for (const [p, v] of Object.entries(entries)) {
-    mkdirSync(dirname(join(root, p)), { recursive: true });
-    if (typeof v === 'string') writeFileSync(join(root, p), v);
-    else symlinkSync(v.link, join(root, p));
-  }
-  return root;
-}
+const repo = trees.tree;
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   return p.then(
@@ -249,7 +230,7 @@ describe('render: kustomize', () => {
     'reads the app path %j as a directory, never as an option (nothing is written)',
     async (name) => {
       const out = mkdtempSync(join(tmpdir(), 'gitfleet-kust-out-'));
-      temps.push(out);
+      trees.remember(out);
       const target = join(out, 'written.yaml');
       const path = `apps/${name.replace('OUT', target)}`;
       const root = repo({
@@ -311,7 +292,7 @@ describe('render: kustomize', () => {
       });
       // Counts the runs of the real kustomize.
       const counter = join(root, '..', `${root.split('/').pop() ?? ''}-runs`);
-      temps.push(counter);
+      trees.remember(counter);
       const wrapper = join(root, 'kustomize-wrapper');
       writeFileSync(wrapper, `#!/bin/sh\necho run >> '${counter}'\nexec '${toolPath('kustomize')}' "$@"\n`);
       chmodSync(wrapper, 0o755);
