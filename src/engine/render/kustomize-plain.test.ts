@@ -2,7 +2,6 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-// The real kustomize is the reference every case is compared with.
 import { tempTrees } from '../../../test/harness/temp-tree.js';
 import { toolPath } from '../../../test/harness/tools.js';
 import { RenderError } from '../errors.js';
@@ -16,6 +15,7 @@ afterEach(trees.cleanup);
 /** A temporary repository: string values are files, `{ link }` values are symlinks. */
 const repo = trees.tree;
 
+// The real kustomize is the reference every case is compared with.
 const kustomize = toolPath('kustomize');
 
 const byIdentity = (ms: Manifest[]): unknown[] =>
