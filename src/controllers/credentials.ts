@@ -4,6 +4,7 @@ import { locateRepo, normalizeRepoUrl, type GitCredentials } from '../engine/sou
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
 import { VersionedReads } from '../kube/versioned-reads.js';
+import { compareStrings } from '../core/compare-strings.js';
 
 /**
  * Label marking credential Secrets: `repository` (keys `url` plus `username`/`password`,
@@ -162,7 +163,7 @@ async function labelled(
   return lists
     .flatMap((l) => l.items)
     .filter((s) => isGit(s) && !seen.has(s.metadata.name) && Boolean(seen.add(s.metadata.name)))
-    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    .sort((a, b) => compareStrings(a.metadata.name, b.metadata.name));
 }
 
 function keyOf(url: string | undefined): string | undefined {

@@ -1,6 +1,7 @@
 import type { AnalysisRef, AnalysisRunStatus } from '../api/delivery.js';
 import { matchesSelector } from './generators/selector.js';
 import type { LabelSelector, LabelSelectorRequirement } from './types.js';
+import { compareStrings } from '../core/compare-strings.js';
 
 /**
  * One step of a progressive roll-out: the Applications it covers and how it may proceed. Argo
@@ -275,7 +276,7 @@ export function planRollout(input: {
     const max = resolveMaxUpdate(steps[s]?.maxUpdate, members.length);
     const moving = members.filter((a) => onNew(a) && !done(a)).length;
     let budget = state.phase === 'Progressing' ? Math.max(0, max - moving) : 0;
-    for (const a of [...members].sort((x, y) => x.name.localeCompare(y.name))) {
+    for (const a of [...members].sort((x, y) => compareStrings(x.name, y.name))) {
       if (onNew(a)) pins.set(a.name, state.revision);
       else if (budget > 0) {
         pins.set(a.name, state.revision);

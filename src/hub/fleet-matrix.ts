@@ -11,6 +11,7 @@ import type {
   FleetMatrix as WireFleetMatrix,
 } from '../api/wire.js';
 import { matchesSelector } from '../core/label-selector.js';
+import { compareStrings } from '../core/compare-strings.js';
 
 /** The label that names an Application's service (matrix row) explicitly; wins over the name rule. */
 export const SERVICE_LABEL = 'gitfleet.dev/service';
@@ -148,7 +149,10 @@ export function buildFleetMatrix(
   }
   const rows = new Map<string, FleetRow>();
   const sorted = [...apps].sort((a, b) =>
-    `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
+    compareStrings(
+      `${a.metadata.namespace}/${a.metadata.name}`,
+      `${b.metadata.namespace}/${b.metadata.name}`,
+    ),
   );
   for (const app of sorted) {
     const cluster = destinationOf(app, clusters);
@@ -166,7 +170,7 @@ export function buildFleetMatrix(
     row.cells[cluster] = cellOf(app, ctx);
   }
   return {
-    columns: [...columns.values()].sort((a, b) => a.name.localeCompare(b.name)),
-    rows: [...rows.values()].sort((a, b) => a.key.localeCompare(b.key)),
+    columns: [...columns.values()].sort((a, b) => compareStrings(a.name, b.name)),
+    rows: [...rows.values()].sort((a, b) => compareStrings(a.key, b.key)),
   };
 }

@@ -6,6 +6,7 @@ import { pipelineSummary, stageApplications } from '../promotion/view.js';
 import { appTarget } from './api.js';
 import { fail } from './http-errors.js';
 import type { Authorizer, HubEnv, Principal } from './principal.js';
+import { compareStrings } from '../core/compare-strings.js';
 
 /**
  * Promotion pipelines as readers see them:
@@ -46,7 +47,7 @@ export function pipelineRoutes(deps: { client: KubeClient; authorizer: Authorize
     const items = pipelines
       .filter((x) => readable(p, x, apps))
       .map((x) => pipelineSummary(x, apps))
-      .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+      .sort((a, b) => compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
     return c.json<PipelineList>({ items });
   });
   app.get('/pipelines/:namespace/:name', async (c) => {

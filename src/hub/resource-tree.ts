@@ -2,6 +2,7 @@ import type { Application, ResourceStatus } from '../api/application.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/types.js';
 import type { ResourceTree, TreeNode } from '../api/wire.js';
+import { compareStrings } from '../core/compare-strings.js';
 
 export type { ResourceTree, TreeNode };
 
@@ -108,7 +109,7 @@ function childrenOf(uid: string, byOwner: Map<string, KubeObject[]>, seen: Set<s
   const kids = (byOwner.get(uid) ?? [])
     // Old ReplicaSets scaled to zero are history, not part of what runs.
     .filter((o) => !(o.kind === 'ReplicaSet' && specNumber(o, 'replicas') === 0))
-    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+    .sort((a, b) => compareStrings(a.metadata.name, b.metadata.name))
     .slice(0, MAX_CHILDREN);
   return kids.map((o) => {
     const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];

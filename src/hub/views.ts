@@ -23,6 +23,7 @@ import { fail } from './http-errors.js';
 import { authorizedApp } from './load-app.js';
 import { builtinAuthorizer, type HubEnv } from './principal.js';
 import { liveTree, treeFromStatus } from './resource-tree.js';
+import { compareStrings } from '../core/compare-strings.js';
 
 /** How long the tree waits for a destination before showing the recorded state instead. */
 const LIVE_TREE_TIMEOUT_MS = 5000;
@@ -150,7 +151,7 @@ export function viewRoutes(deps: ApiDeps, caches: Pick<HubCaches, 'apps'>): Hono
       ...(str(e.firstTimestamp) ? { firstTimestamp: str(e.firstTimestamp) } : {}),
       ...(str(e.lastTimestamp) ? { lastTimestamp: str(e.lastTimestamp) } : {}),
     }));
-    items.sort((x, y) => (y.lastTimestamp ?? '').localeCompare(x.lastTimestamp ?? ''));
+    items.sort((x, y) => compareStrings(y.lastTimestamp ?? '', x.lastTimestamp ?? ''));
     return c.json<EventList>({ items: items.slice(0, 100) });
   });
 

@@ -7,6 +7,7 @@
 import type { ImagePolicy } from '../api/image.js';
 import { GitfleetError } from '../core/errors.js';
 import { compareVersions, parseRange, parseVersion, satisfiesRange } from '../engine/source/semver.js';
+import { compareStrings } from '../core/compare-strings.js';
 
 export type PolicySpec = Pick<ImagePolicy['spec'], 'policy' | 'filterTags'>;
 
@@ -67,13 +68,13 @@ export function latestTag(tags: string[], spec: PolicySpec): string | undefined 
       const v = parseVersion(c.value);
       return v && satisfiesRange(c.value, semver.range) ? [{ ...c, v }] : [];
     });
-    ok.sort((a, b) => compareVersions(a.v, b.v) || a.tag.localeCompare(b.tag));
+    ok.sort((a, b) => compareVersions(a.v, b.v) || compareStrings(a.tag, b.tag));
     return ok.at(-1)?.tag;
   }
   if (numerical) {
     const ok = candidates
       .filter((c) => /^-?\d+(\.\d+)?$/u.test(c.value))
-      .sort((a, b) => Number(a.value) - Number(b.value) || a.tag.localeCompare(b.tag));
+      .sort((a, b) => Number(a.value) - Number(b.value) || compareStrings(a.tag, b.tag));
     return (numerical.order === 'desc' ? ok[0] : ok.at(-1))?.tag;
   }
   if (alphabetical) {

@@ -11,6 +11,7 @@ import { APPLICATIONSET_LABEL, type ApplicationSet } from '../api/applicationset
 import { FLEET_NAMESPACE, type Cluster } from '../api/cluster.js';
 import type { PolicyResult } from '../api/project.js';
 import { mapLimit } from '../core/concurrency.js';
+import { compareStrings } from '../core/compare-strings.js';
 import { GitfleetError } from '../core/errors.js';
 import { fleetPorts } from '../controllers/applicationset/ports.js';
 import type { ClusterResolver } from '../controllers/clusters.js';
@@ -252,7 +253,7 @@ export async function previewChange(deps: PreviewDeps, req: PreviewRequest): Pro
     ...errors,
     ...results.filter((r): r is AppPreview => !!r && (r.objects.length > 0 || !!r.error)),
   ];
-  changed.sort((a, b) => a.cluster.localeCompare(b.cluster) || a.app.localeCompare(b.app));
+  changed.sort((a, b) => compareStrings(a.cluster, b.cluster) || compareStrings(a.app, b.app));
   const count = (action: ObjectChange['action']): number =>
     changed.reduce((n, a) => n + a.objects.filter((o) => o.action === action).length, 0);
   const summary = {

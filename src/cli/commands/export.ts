@@ -19,6 +19,7 @@ import {
 import { clientFrom } from '../connect.js';
 import { UsageError } from '../output.js';
 import { cliVersion } from '../version-info.js';
+import { compareStrings } from '../../core/compare-strings.js';
 
 const USAGE = `usage: gitfleet export DIR [-l SELECTOR] [--kubeconfig FILE] [--context CTX]
   writes every gitfleet object of the hub (Applications, ApplicationSets, Projects, Clusters,
@@ -32,7 +33,8 @@ async function listAll(client: KubeClient, kind: string, selector?: string): Pro
   return list.items
     .map((o) => cleanForBackup({ ...o, apiVersion: API_VERSION, kind }))
     .sort((a, b) =>
-      `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(
+      compareStrings(
+        `${a.metadata.namespace ?? ''}/${a.metadata.name}`,
         `${b.metadata.namespace ?? ''}/${b.metadata.name}`,
       ),
     );
@@ -90,7 +92,7 @@ async function secretReferences(
     if (type) r.type = type;
   }
   return [...refs.values()].sort((a, b) =>
-    `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`),
+    compareStrings(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`),
   );
 }
 

@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cluster } from '../../api/cluster.js';
 import type { GitSources } from '../../engine/source/index.js';
@@ -14,6 +14,7 @@ import type { KubeClient } from '../../kube/client.js';
 import { gitHostFromSpec, kubeSecrets, type GitHostSpec } from '../../githost/factory.js';
 import type { ListPullRequestsOptions, RepoRef } from '../../githost/port.js';
 import { GitfleetError } from '../../core/errors.js';
+import { readFileWithin, TENANT_FILE_MAX_BYTES } from '../../core/read-within.js';
 
 /** Files read per Git files generator: beyond this the generator is surely pointed at the wrong path. */
 const MAX_FILES = 2000;
@@ -70,7 +71,11 @@ export function fleetPorts(opts: {
           `${glob} matches ${matched.length} files (limit ${MAX_FILES})`,
         );
       for (const rel of matched.sort())
-        files.push({ path: rel, content: await readFile(join(root, rel), 'utf8') });
+        // Matched files are not followed through links (walk), and each is read within a bound.
+        files.push({
+          path: rel,
+          content: await readFileWithin(join(root, rel), TENANT_FILE_MAX_BYTES, rel, { followLinks: false }),
+        });
       return files;
     },
     pullRequests: (spec) => pullRequests(opts.mgmt, opts.namespace, spec),

@@ -11,6 +11,7 @@ import { failureMessage, type BoundMetric } from '../../delivery/analysis.js';
 import { advanceRun, bindRef } from '../../delivery/run.js';
 import type { RolloutApp, RolloutGate, RolloutState, RolloutStep } from '../../fleet/rollout.js';
 import type { KubeClient } from '../../kube/client.js';
+import { compareStrings } from '../../core/compare-strings.js';
 
 export async function runRolloutGate(
   client: KubeClient,
@@ -28,7 +29,7 @@ export async function runRolloutGate(
   if (!ref) return { ...base, phase: 'Successful', startedAt: now.toISOString(), metrics: [] };
   try {
     const bound: BoundMetric[] = [];
-    for (const a of [...wanted.apps].sort((x, y) => x.name.localeCompare(y.name))) {
+    for (const a of [...wanted.apps].sort((x, y) => compareStrings(x.name, y.name))) {
       const metrics = await bindRef(
         ref,
         [],

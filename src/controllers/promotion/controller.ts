@@ -292,10 +292,12 @@ export class PromotionController {
           file: target.file,
         }),
         edit: async (dir) => {
-          const { readFile, writeFile } = await import('node:fs/promises');
+          const { writeFile } = await import('node:fs/promises');
+          const { readFileWithin, TENANT_FILE_MAX_BYTES } = await import('../../core/read-within.js');
           const { confined } = await import('../../imageupdate/setters.js');
           const abs = confined(dir, target.file, `stage ${target.name} file`);
-          const text = await readFile(abs, 'utf8').catch(() => {
+          const text = await readFileWithin(abs, TENANT_FILE_MAX_BYTES, target.file).catch((e: unknown) => {
+            if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
             throw new GitfleetError(
               'promotion.FileNotFound',
               `${where}: stage ${target.name}: file ${target.file} not found on ${branch}`,

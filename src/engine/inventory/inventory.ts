@@ -1,5 +1,6 @@
 import { groupOf, type ObjectRef } from '../../core/object-ref.js';
 import type { KubeObject } from '../../kube/types.js';
+import { compareStrings } from '../../core/compare-strings.js';
 
 /** One object an Application owns, with the version it was applied as (needed to address it). */
 export interface InventoryEntry {
@@ -42,7 +43,7 @@ export function staleEntries(previous: InventoryEntry[], current: InventoryEntry
   const keep = new Set(current.map(entryKey));
   return previous
     .filter((e) => !keep.has(entryKey(e)))
-    .sort((a, b) => entryKey(a).localeCompare(entryKey(b)));
+    .sort((a, b) => compareStrings(entryKey(a), entryKey(b)));
 }
 
 /**
@@ -52,7 +53,7 @@ export function staleEntries(previous: InventoryEntry[], current: InventoryEntry
 export function mergeInventories(a: InventoryEntry[], b: InventoryEntry[]): InventoryEntry[] {
   const out = new Map<string, InventoryEntry>();
   for (const e of [...b, ...a]) out.set(entryKey(e), e);
-  return [...out.values()].sort((x, y) => entryKey(x).localeCompare(entryKey(y)));
+  return [...out.values()].sort((x, y) => compareStrings(entryKey(x), entryKey(y)));
 }
 
 /** Compact text form for storage: one `group/version/kind/namespace/name` line per entry. */

@@ -1,5 +1,6 @@
 import { groupOf } from '../../core/object-ref.js';
 import type { KubeObject } from '../../kube/types.js';
+import { compareStrings } from '../../core/compare-strings.js';
 
 /**
  * Apply order of kinds within a wave: what others depend on comes first (Namespaces, CRDs,
@@ -57,9 +58,9 @@ export function kindRank(kind: string): number {
 export function compareForApply(a: KubeObject, b: KubeObject): number {
   return (
     kindRank(a.kind) - kindRank(b.kind) ||
-    groupOf(a.apiVersion).localeCompare(groupOf(b.apiVersion)) ||
-    a.kind.localeCompare(b.kind) ||
-    (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') ||
-    a.metadata.name.localeCompare(b.metadata.name)
+    compareStrings(groupOf(a.apiVersion), groupOf(b.apiVersion)) ||
+    compareStrings(a.kind, b.kind) ||
+    compareStrings(a.metadata.namespace ?? '', b.metadata.namespace ?? '') ||
+    compareStrings(a.metadata.name, b.metadata.name)
   );
 }

@@ -54,6 +54,29 @@ describe('planSync', () => {
     ]);
   });
 
+  it('orders within a kind by code units, the same on every machine whatever its locale', () => {
+    // A collator (localeCompare) puts `a1` before `B`, letters first and case second; kubectl and
+    // Go order by bytes: upper case before lower case, `-` and `.` before digits and letters.
+    const p = plan([
+      m(obj('v1', 'ConfigMap', 'b')),
+      m(obj('v1', 'ConfigMap', 'a.b')),
+      m(obj('v1', 'ConfigMap', 'B')),
+      m(obj('v1', 'ConfigMap', 'a-b')),
+      m(obj('v1', 'ConfigMap', 'a1')),
+      m(obj('example.com/v1', 'gadget', 'g')),
+      m(obj('example.com/v1', 'Gadget', 'g')),
+    ]);
+    expect(order(p)).toEqual([
+      'Sync:0:ConfigMap/B',
+      'Sync:0:ConfigMap/a-b',
+      'Sync:0:ConfigMap/a.b',
+      'Sync:0:ConfigMap/a1',
+      'Sync:0:ConfigMap/b',
+      'Sync:0:Gadget/g',
+      'Sync:0:gadget/g',
+    ]);
+  });
+
   it('stamps ownership, defaults namespaces, and strips them from cluster-scoped objects', () => {
     const p = plan([
       m(obj('v1', 'ConfigMap', 'cfg')),

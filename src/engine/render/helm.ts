@@ -6,12 +6,13 @@
  * checked against their grammars and passed so that none can become an option (argv.ts); helm runs
  * in the sandbox of sandbox.ts with a PATH holding no programs (no post-renderer, no plugin).
  */
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, posix } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
 
+import { FileTooLargeError, readFileWithin, TENANT_FILE_MAX_BYTES } from '../../core/read-within.js';
 import type { Manifest, Origin } from '../manifest.js';
 import { PathEscapeError, RenderError } from '../errors.js';
 import { checkKubeVersion, checkNamespace, checkReleaseName, quoteValue } from './argv.js';
@@ -102,7 +103,8 @@ export async function renderHelm(
   const fileParams = await Promise.all(
     fileParameters.map(async (f) => ({
       name: f.name,
-      value: await readFile(f.abs, 'utf8'),
+      // Its size was checked (helmInputs); read within the same bound in case it grew since.
+      value: await readFileWithin(f.abs, MAX_FILE_PARAMETER_BYTES, `helm.fileParameters ${f.name}`),
       forceString: true,
     })),
   );
@@ -253,10 +255,25 @@ export async function helmInputs(
   return { chart, valueFiles, fileParameters, inputs };
 }
 
+/**
+ * A chart file that may be absent (undefined then, as when unreadable). One too large to read is
+ * refused by name: skipping it would leave its dependencies unchecked.
+ */
+async function readOptional(abs: string, shown: string): Promise<string | undefined> {
+  try {
+    return await readFileWithin(abs, TENANT_FILE_MAX_BYTES, shown);
+  } catch (e) {
+    if (e instanceof FileTooLargeError) throw new RenderError(e.message, { code: 'render.InvalidParameter' });
+    return undefined;
+  }
+}
+
 async function readChart(app: AppDir, chartFile: string): Promise<ChartMeta> {
   let doc: unknown;
   try {
-    doc = parseYaml(await readFile(join(app.abs, 'Chart.yaml'), 'utf8'), { maxAliasCount: 100 });
+    doc = parseYaml(await readFileWithin(join(app.abs, 'Chart.yaml'), TENANT_FILE_MAX_BYTES, chartFile), {
+      maxAliasCount: 100,
+    });
   } catch (cause) {
     const why = cause instanceof Error ? (cause.message.split('\n')[0] ?? '') : String(cause);
     throw new RenderError(`Chart.yaml cannot be read or parsed: ${why}`, { file: chartFile, cause });
@@ -267,7 +284,7 @@ async function readChart(app: AppDir, chartFile: string): Promise<ChartMeta> {
   const dependencies = depsOf(doc.dependencies, chartFile);
   // apiVersion v1 charts list their dependencies in requirements.yaml.
   const reqFile = joinRel(app.rel, 'requirements.yaml');
-  const req = await readFile(join(app.abs, 'requirements.yaml'), 'utf8').catch(() => undefined);
+  const req = await readOptional(join(app.abs, 'requirements.yaml'), reqFile);
   const parsed = req === undefined ? undefined : parseQuietly(req);
   if (isRecord(parsed)) dependencies.push(...depsOf(parsed.dependencies, reqFile));
   return { name: doc.name, dependencies };
@@ -303,7 +320,10 @@ async function assertDependenciesVendored(app: AppDir, chart: ChartMeta): Promis
   for (const e of entries) {
     if (e.name.endsWith('.tgz')) archives.push(e.name);
     else if (e.isDirectory() || e.isSymbolicLink()) {
-      const sub = await readFile(join(chartsDir, e.name, 'Chart.yaml'), 'utf8').catch(() => undefined);
+      const sub = await readOptional(
+        join(chartsDir, e.name, 'Chart.yaml'),
+        joinRel(app.rel, `charts/${e.name}/Chart.yaml`),
+      );
       const parsed = sub === undefined ? undefined : parseQuietly(sub);
       vendored.add(isRecord(parsed) && typeof parsed.name === 'string' ? parsed.name : e.name);
     }

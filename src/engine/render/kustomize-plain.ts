@@ -14,7 +14,7 @@
  * for itself, and a file kustomize would refuse or report: the shortcut never has to word an error.
  * kustomize-plain.test.ts builds the same trees with the real kustomize and compares the objects.
  */
-import { lstat, readFile, realpath } from 'node:fs/promises';
+import { lstat, realpath } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 
 import {
@@ -29,6 +29,7 @@ import {
 } from 'yaml';
 import type { Document } from 'yaml';
 
+import { readFileWithin } from '../../core/read-within.js';
 import type { Manifest } from '../manifest.js';
 import type { AppDir } from './confine.js';
 import { joinRel } from './confine.js';
@@ -112,11 +113,7 @@ export async function plainKustomization(
  * tenant's huge file is never read into the hub (kustomize then meets it under its own limits).
  */
 async function readBounded(file: string, maxBytes: number): Promise<string | undefined> {
-  const info = await lstat(file).catch(() => undefined);
-  if (!info?.isFile() || info.size > maxBytes) return undefined;
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  // Grown since the look: still not more than the limit is kept.
-  return text !== undefined && Buffer.byteLength(text) <= maxBytes ? text : undefined;
+  return readFileWithin(file, maxBytes, file, { followLinks: false }).catch(() => undefined);
 }
 
 /** The real path of a `resources` entry naming a regular file inside the app directory, reached through no link. */

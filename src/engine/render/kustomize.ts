@@ -6,12 +6,13 @@
  * and a PATH with no programs, inside the sandbox of sandbox.ts (rlimits, no network). Remote
  * resources are refused before kustomize runs, and could not be fetched if one slipped past.
  */
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
 
+import { FileTooLargeError, readFileWithin, TENANT_FILE_MAX_BYTES } from '../../core/read-within.js';
 import type { Manifest } from '../manifest.js';
 import { PathEscapeError, RenderError } from '../errors.js';
 import type { AppDir } from './confine.js';
@@ -141,9 +142,8 @@ export async function renderKustomize(
 /** The app's own kustomization, parsed ({} when kustomize is left to report it unreadable). */
 async function ownKustomization(app: AppDir, kustFile: string): Promise<Record<string, unknown>> {
   try {
-    const doc: unknown = parseYaml(await readFile(join(app.abs, basename(kustFile)), 'utf8'), {
-      maxAliasCount: 100,
-    });
+    const text = await readFileWithin(join(app.abs, basename(kustFile)), TENANT_FILE_MAX_BYTES, kustFile);
+    const doc: unknown = parseYaml(text, { maxAliasCount: 100 });
     return isRecord(doc) ? doc : {};
   } catch {
     return {};
@@ -241,8 +241,13 @@ export async function kustomizationDirs(rootReal: string, startAbs: string): Pro
     const kustRel = joinRel(toRel(rootReal, dir), name);
     let doc: unknown;
     try {
-      doc = parseYaml(await readFile(join(dir, name), 'utf8'), { maxAliasCount: 100 });
-    } catch {
+      doc = parseYaml(await readFileWithin(join(dir, name), TENANT_FILE_MAX_BYTES, kustRel), {
+        maxAliasCount: 100,
+      });
+    } catch (e) {
+      // Too large to check is refused, never left to kustomize: its entries would go unchecked.
+      if (e instanceof FileTooLargeError)
+        throw new RenderError(e.message, { code: 'render.InvalidParameter' });
       continue;
     }
     if (!isRecord(doc)) continue;

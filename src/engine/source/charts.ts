@@ -7,11 +7,12 @@
  * Every tree is keyed by the digests of what is in it, so the render cache keyed by those digests
  * re-renders only when an input changed.
  */
-import { cp, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
 
+import { FileTooLargeError, readFileWithin, TENANT_FILE_MAX_BYTES } from '../../core/read-within.js';
 import { SourceError } from '../errors.js';
 import { ArchiveCache, sha256, type ArchiveCacheOptions } from './chart-cache.js';
 import { kustomizeCharts, type KustomizeChart } from './kustomize-charts.js';
@@ -253,15 +254,26 @@ interface Dependency {
 
 async function dependencies(dir: string, file: string): Promise<Dependency[]> {
   // A Git app path that is not a chart (plain YAML, Kustomize) has no chart dependencies.
-  const text = await readFile(join(dir, 'Chart.yaml'), 'utf8').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return undefined;
-    throw e;
-  });
+  const text = await readFileWithin(join(dir, 'Chart.yaml'), TENANT_FILE_MAX_BYTES, file).catch(
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    },
+  );
   if (text === undefined) return [];
   const chart = parseYaml(text, { maxAliasCount: 100 }) as {
     dependencies?: unknown;
   } | null;
-  const lock = parseYaml(await readFile(join(dir, 'Chart.lock'), 'utf8').catch(() => 'null'), {
+  const lockText = await readFileWithin(
+    join(dir, 'Chart.lock'),
+    TENANT_FILE_MAX_BYTES,
+    file.replace(/Chart\.yaml$/u, 'Chart.lock'),
+  ).catch((e: unknown) => {
+    // An absent or unreadable lock is no lock; one too large is refused, not taken for none.
+    if (e instanceof FileTooLargeError) throw e;
+    return 'null';
+  });
+  const lock = parseYaml(lockText, {
     maxAliasCount: 100,
   }) as {
     dependencies?: unknown;

@@ -3,10 +3,12 @@
  * from the app path (local directory entries only; the renderer refuses the rest), so gitfleet can
  * fetch each from its repository before kustomize inflates it offline.
  */
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
+
+import { readFileWithin, TENANT_FILE_MAX_BYTES } from '../../core/read-within.js';
 
 const FILE_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 const DIRECTORY_FIELDS = ['resources', 'bases', 'components'];
@@ -45,9 +47,10 @@ export async function kustomizeCharts(root: string, path: string): Promise<Kusto
     for (const n of FILE_NAMES) {
       const real = await realpath(join(dir, n)).catch(() => undefined);
       if (real === undefined || relative(rootReal, real).startsWith('..')) continue;
-      const text = await readFile(real, 'utf8').catch(() => undefined);
-      if (text === undefined) continue;
       file = rel ? `${rel}/${n}` : n;
+      // Unreadable or too large: the renderer refuses it (kustomize.ts, kustomizationDirs).
+      const text = await readFileWithin(real, TENANT_FILE_MAX_BYTES, file).catch(() => undefined);
+      if (text === undefined) continue;
       try {
         doc = parseYaml(text, { maxAliasCount: 100 });
       } catch {

@@ -1,0 +1,54 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+
+import { GitfleetError } from './errors.js';
+
+/**
+ * The most gitfleet reads itself of one file a tenant wrote (a kustomization, a Chart.yaml, a
+ * Chart.lock, a generator's file, a promotion's target): such files are kilobytes. Anything larger
+ * is refused unread, so a repository cannot make the hub hold (and parse) gigabytes.
+ */
+export const TENANT_FILE_MAX_BYTES = 4 * 1024 * 1024;
+
+/** A file larger than the reader's limit; nothing of it was read. */
+export class FileTooLargeError extends GitfleetError {
+  readonly size: number;
+  constructor(shown: string, size: number, maxBytes: number) {
+    super(
+      'source.FileTooLarge',
+      `${shown}: ${size} bytes, over the ${maxBytes} bytes gitfleet reads of one file`,
+    );
+    this.size = size;
+  }
+}
+
+/**
+ * A file of a checked-out tree as UTF-8 text, when it is a regular file of at most `maxBytes`,
+ * judged by the open file's size before a byte is read. Throws FileTooLargeError, a
+ * `source.NotAFile` error for anything but a regular file, or the filesystem's error (ENOENT…).
+ * `shown` names the file in errors (a repository-relative path, never the hub's own).
+ *
+ * A link is followed unless `followLinks` is false (callers confine their paths first). The open
+ * never blocks: a FIFO is refused as not a file instead of waiting for a writer.
+ */
+export async function readFileWithin(
+  abs: string,
+  maxBytes: number,
+  shown: string,
+  opts: { followLinks?: boolean } = {},
+): Promise<string> {
+  const flags =
+    constants.O_RDONLY | constants.O_NONBLOCK | (opts.followLinks === false ? constants.O_NOFOLLOW : 0);
+  const handle = await open(abs, flags);
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new GitfleetError('source.NotAFile', `${shown}: not a regular file`);
+    if (info.size > maxBytes) throw new FileTooLargeError(shown, info.size, maxBytes);
+    const bytes = await handle.readFile();
+    // Grown since its size was read: what was read is still not kept beyond the limit.
+    if (bytes.length > maxBytes) throw new FileTooLargeError(shown, bytes.length, maxBytes);
+    return bytes.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
