@@ -3,7 +3,7 @@
 // apply are read. Per app: when it was first seen Synced, when its Deployment first reported
 // Available, and when the hub first reported it Healthy. The last gap ("health lag") is the hub
 // noticing a health change; a lag of seconds means a missed watch event and a fallback re-check.
-//   npx tsx bench/peers/cold-trace.ts [--services 10] [--runs 3] [--concurrency N]
+//   npx tsx bench/peers/cold-trace.ts [--services 10] [--runs 3] [--concurrency N] [--cold-cluster]
 // Last line: `RESULT {json}`.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,12 +20,15 @@ import {
   procSample,
   serviceName,
   startHub,
+  warmCluster,
 } from './lib.js';
 
 const { values } = parseArgs({
   options: {
     services: { type: 'string', default: '10' },
     runs: { type: 'string', default: '3' },
+    // Leave the fresh cluster cold (no warm-up apply before run 1): what a first-ever sync costs.
+    'cold-cluster': { type: 'boolean', default: false },
     // The hub's --concurrency; omitted: its default.
     concurrency: { type: 'string' },
   },
@@ -114,6 +117,8 @@ await waitFor(
 );
 const repoUrl = await fleet.git.createRepo('fleet');
 await fleet.git.commit('fleet', fleetRepoFiles(services));
+if (!values['cold-cluster'])
+  console.log(`cluster warmed up in ${Math.round(await warmCluster(cluster.admin))} ms`);
 const results: RunTrace[] = [];
 try {
   for (let run = 1; run <= runs; run++) {
