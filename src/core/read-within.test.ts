@@ -39,4 +39,18 @@ describe('readFileWithin', () => {
       },
     );
   });
+
+  it('with a root, refuses a file whose real path leaves it, and reads one inside through a link', async () => {
+    const root = join(dir, 'root');
+    execFileSync('mkdir', ['-p', '--', root]);
+    writeFileSync(join(root, 'in'), 'inside');
+    symlinkSync(join(root, 'in'), join(root, 'link-in'));
+    writeFileSync(join(dir, 'outside'), 'hub file');
+    symlinkSync(join(dir, 'outside'), join(root, 'link-out'));
+    await expect(readFileWithin(join(root, 'link-in'), 10, 'link-in', { root })).resolves.toBe('inside');
+    await expect(readFileWithin(join(root, 'link-out'), 10, 'app/link-out', { root })).rejects.toMatchObject({
+      code: 'source.PathEscape',
+      message: 'app/link-out: leads out of the repository',
+    });
+  });
 });

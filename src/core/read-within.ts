@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, realpath } from 'node:fs/promises';
+import { isAbsolute, relative } from 'node:path';
 
 import { GitfleetError } from './errors.js';
 
@@ -28,15 +29,22 @@ export class FileTooLargeError extends GitfleetError {
  * `source.NotAFile` error for anything but a regular file, or the filesystem's error (ENOENT…).
  * `shown` names the file in errors (a repository-relative path, never the hub's own).
  *
- * A link is followed unless `followLinks` is false (callers confine their paths first). The open
- * never blocks: a FIFO is refused as not a file instead of waiting for a writer.
+ * A link is followed unless `followLinks` is false. With `root` (a real path), a file whose real
+ * path leaves it is refused unread (`source.PathEscape`): a tree's link must not make gitfleet read
+ * the hub's own files or another tenant's checkout. The open never blocks: a FIFO is refused as not
+ * a file instead of waiting for a writer.
  */
 export async function readFileWithin(
   abs: string,
   maxBytes: number,
   shown: string,
-  opts: { followLinks?: boolean } = {},
+  opts: { followLinks?: boolean; root?: string } = {},
 ): Promise<string> {
+  if (opts.root !== undefined) {
+    const rel = relative(opts.root, await realpath(abs));
+    if (rel.startsWith('..') || isAbsolute(rel))
+      throw new GitfleetError('source.PathEscape', `${shown}: leads out of the repository`);
+  }
   const flags =
     constants.O_RDONLY | constants.O_NONBLOCK | (opts.followLinks === false ? constants.O_NOFOLLOW : 0);
   const handle = await open(abs, flags);

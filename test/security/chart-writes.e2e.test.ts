@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ChartSources } from '../../src/engine/source/charts.js';
 import { kustomizeCharts } from '../../src/engine/source/kustomize-charts.js';
 import { assertWritableInTree } from '../../src/engine/source/tree-write.js';
 
@@ -60,5 +61,28 @@ describe('chart writes stay in the repository', () => {
     rmSync(join(root, 'app', 'kustomization.yaml'));
     symlinkSync(join(outside, 'kustomization.yaml'), join(root, 'app', 'kustomization.yaml'));
     expect(await kustomizeCharts(root, 'app')).toEqual([]);
+  });
+
+  it('does not read a Chart.yaml or Chart.lock reached through a link out of the tree', async () => {
+    // Outside: a chart whose dependency names a repository. Read through the tenant's link, it
+    // would make the hub fetch (and write into the tree) what a file not in the repository says.
+    const outside = tmp();
+    const dep = 'dependencies:\n- name: dep\n  version: 1.0.0\n  repository: https://charts.example.com\n';
+    writeFileSync(join(outside, 'Chart.yaml'), `apiVersion: v2\nname: outside\nversion: 1.0.0\n${dep}`);
+    writeFileSync(join(outside, 'Chart.lock'), dep);
+    const root = tmp();
+    mkdirSync(join(root, 'app'));
+    symlinkSync(join(outside, 'Chart.yaml'), join(root, 'app', 'Chart.yaml'));
+    const sources = new ChartSources({ cacheDir: tmp() });
+    const tree = { root, path: 'app', key: 'k1' };
+    // Nothing declared is read, so nothing is fetched: the same tree comes back (the renderer
+    // then refuses the escaping link by name).
+    expect(await sources.withDependencies(tree, () => Promise.resolve(undefined))).toBe(tree);
+    // An in-tree chart with no dependencies of its own and a lock linked out: still nothing fetched.
+    rmSync(join(root, 'app', 'Chart.yaml'));
+    writeFileSync(join(root, 'app', 'Chart.yaml'), 'apiVersion: v2\nname: inside\nversion: 1.0.0\n');
+    symlinkSync(join(outside, 'Chart.lock'), join(root, 'app', 'Chart.lock'));
+    const tree2 = { root, path: 'app', key: 'k2' };
+    expect(await sources.withDependencies(tree2, () => Promise.resolve(undefined))).toBe(tree2);
   });
 });

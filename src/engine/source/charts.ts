@@ -7,7 +7,7 @@
  * Every tree is keyed by the digests of what is in it, so the render cache keyed by those digests
  * re-renders only when an input changed.
  */
-import { cp, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
@@ -130,7 +130,7 @@ export class ChartSources {
     // Not a chart, or a Chart.yaml that does not parse: nothing to fetch (the renderer reports it).
     // Only a read that succeeded is remembered: a failed one is tried again at the next render.
     const deps = await this.#declared
-      .get(`${tree.key}\0${chartRel}`, () => dependencies(join(tree.root, chartRel), chartFile))
+      .get(`${tree.key}\0${chartRel}`, () => dependencies(tree.root, chartRel, chartFile))
       .catch(() => [] as Dependency[]);
     if (deps.length === 0) return tree;
     const vendored = await readdir(join(tree.root, chartRel, 'charts')).catch(() => [] as string[]);
@@ -252,11 +252,15 @@ interface Dependency {
   repository?: string;
 }
 
-async function dependencies(dir: string, file: string): Promise<Dependency[]> {
+async function dependencies(treeRoot: string, chartRel: string, file: string): Promise<Dependency[]> {
+  // Read as the filesystem resolves them, never through a link out of the tree (the renderer then
+  // refuses that link): the files of the hub or of another tenant's checkout would steer fetches.
+  const root = await realpath(treeRoot);
+  const dir = join(root, chartRel);
   // A Git app path that is not a chart (plain YAML, Kustomize) has no chart dependencies.
-  const text = await readFileWithin(join(dir, 'Chart.yaml'), TENANT_FILE_MAX_BYTES, file).catch(
+  const text = await readFileWithin(join(dir, 'Chart.yaml'), TENANT_FILE_MAX_BYTES, file, { root }).catch(
     (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return undefined;
+      if (e.code === 'ENOENT' || e.code === 'source.PathEscape') return undefined;
       throw e;
     },
   );
@@ -268,8 +272,9 @@ async function dependencies(dir: string, file: string): Promise<Dependency[]> {
     join(dir, 'Chart.lock'),
     TENANT_FILE_MAX_BYTES,
     file.replace(/Chart\.yaml$/u, 'Chart.lock'),
+    { root },
   ).catch((e: unknown) => {
-    // An absent or unreadable lock is no lock; one too large is refused, not taken for none.
+    // An absent, unreadable or escaping lock is no lock; one too large is refused, not taken for none.
     if (e instanceof FileTooLargeError) throw e;
     return 'null';
   });

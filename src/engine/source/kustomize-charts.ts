@@ -45,11 +45,11 @@ export async function kustomizeCharts(root: string, path: string): Promise<Kusto
     let doc: unknown;
     let file = '';
     for (const n of FILE_NAMES) {
-      const real = await realpath(join(dir, n)).catch(() => undefined);
-      if (real === undefined || relative(rootReal, real).startsWith('..')) continue;
       file = rel ? `${rel}/${n}` : n;
-      // Unreadable or too large: the renderer refuses it (kustomize.ts, kustomizationDirs).
-      const text = await readFileWithin(real, TENANT_FILE_MAX_BYTES, file).catch(() => undefined);
+      // Absent, out of the tree, unreadable or too large: the renderer refuses it (kustomize.ts).
+      const text = await readFileWithin(join(dir, n), TENANT_FILE_MAX_BYTES, file, { root: rootReal }).catch(
+        () => undefined,
+      );
       if (text === undefined) continue;
       try {
         doc = parseYaml(text, { maxAliasCount: 100 });
