@@ -4,13 +4,14 @@
 // is judged by its size before a byte is read: src/core/read-within.ts). The files are sparse, so
 // the test costs no disk; a fresh process reads them, and its peak RSS says whether they were read.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { afterEach, describe, expect, it } from 'vitest';
+
+import { tempTrees } from '../harness/temp-tree.js';
 
 const run = promisify(execFile);
 const moduleUrl = (rel: string): string =>
@@ -32,18 +33,15 @@ async function inChild<T>(script: string): Promise<T & { maxRssKiB: number }> {
   );
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as T & { maxRssKiB: number };
 }
-const made: string[] = [];
-afterEach(() => {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const trees = tempTrees('gitfleet-sec-reads-');
+afterEach(trees.cleanup);
 
 describe('the kustomize shortcut and a huge resource file', () => {
   it('declines a 1.5 GiB file without reading it into the process', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'gitfleet-sec-reads-'));
-    made.push(root);
-    mkdirSync(join(root, 'app'));
-    writeFileSync(join(root, 'app/kustomization.yaml'), 'resources: [huge.yaml]\n');
-    writeFileSync(join(root, 'app/huge.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: huge}\n');
+    const root = trees.tree({
+      'app/kustomization.yaml': 'resources: [huge.yaml]\n',
+      'app/huge.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: huge}\n',
+    });
     truncateSync(join(root, 'app/huge.yaml'), 1.5 * GiB);
     const r = await inChild<{ declined: boolean }>(
       [
@@ -60,14 +58,12 @@ describe('the kustomize shortcut and a huge resource file', () => {
 
 describe('a huge kustomization or Chart.yaml', () => {
   it('is refused by name, unread, before kustomize or helm runs, and fetches nothing', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'gitfleet-sec-reads-'));
-    made.push(root);
-    mkdirSync(join(root, 'app'));
-    mkdirSync(join(root, 'chart'));
     // A valid start, then a gigabyte: whoever reads it whole pays the gigabyte.
-    writeFileSync(join(root, 'app/kustomization.yaml'), 'resources: [../../etc]\n');
+    const root = trees.tree({
+      'app/kustomization.yaml': 'resources: [../../etc]\n',
+      'chart/Chart.yaml': 'apiVersion: v2\nname: big\nversion: 1.0.0\n',
+    });
     truncateSync(join(root, 'app/kustomization.yaml'), 1.5 * GiB);
-    writeFileSync(join(root, 'chart/Chart.yaml'), 'apiVersion: v2\nname: big\nversion: 1.0.0\n');
     truncateSync(join(root, 'chart/Chart.yaml'), 1.5 * GiB);
     const r = await inChild<{ dirs: string; charts: number; chart: string }>(
       [

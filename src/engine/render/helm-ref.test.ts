@@ -1,33 +1,22 @@
 // `$ref/path` value files of multi-source apps: read from the referenced source's checkout, in the
 // order given among the chart's own value files, and confined to that checkout.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { tempTrees } from '../../../test/harness/temp-tree.js';
 import { toolPath } from '../../../test/harness/tools.js';
 import { PathEscapeError, RenderError } from '../errors.js';
 import { render, type RenderOptions } from './index.js';
 
 const testdata = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 const opts: RenderOptions = { helmBinary: toolPath('helm') };
-const temps: string[] = [];
-afterEach(() => {
-  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const trees = tempTrees('gitfleet-ref-values-');
+afterEach(trees.cleanup);
 
-function valuesRepo(files: Record<string, string | { link: string }>): string {
-  const root = mkdtempSync(join(tmpdir(), 'gitfleet-ref-values-'));
-  temps.push(root);
-  for (const [p, v] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, p)), { recursive: true });
-    if (typeof v === 'string') writeFileSync(join(root, p), v);
-    else symlinkSync(v.link, join(root, p));
-  }
-  return root;
-}
+/** A referenced source's checkout: string values are files, `{ link }` values are symlinks. */
+const valuesRepo = trees.tree;
 
 const renderWith = (valueFiles: string[], refRoots: Record<string, string>, ignore = false) =>
   render(
