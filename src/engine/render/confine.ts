@@ -3,8 +3,12 @@
  * repository is untrusted input; a symlink to `/etc` or a `../../` path would otherwise let an
  * Application exfiltrate files of the controller's host into rendered objects (and so into a
  * cluster and its status).
+ *
+ * The checks make synchronous system calls on the hub's own checkouts, for the reason
+ * core/read-within.ts gives: each is microseconds, where a trip through the thread pool and the
+ * event loop waited behind every other app's work on a busy hub.
  */
-import { lstat, readlink, realpath, stat } from 'node:fs/promises';
+import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 
 import { PathEscapeError, RenderError } from '../errors.js';
@@ -24,7 +28,7 @@ export interface AppDir {
 export async function realRoot(root: string): Promise<string> {
   if (!isAbsolute(root)) throw new RenderError(`repository root must be an absolute path, got '${root}'`);
   try {
-    return await realpath(root);
+    return realpathSync(root);
   } catch (cause) {
     throw new RenderError(`repository root ${root} cannot be read`, { cause });
   }
@@ -77,7 +81,7 @@ export async function resolveConfined(rootReal: string, rel: string, what: strin
     const next = join(cur, segments[i] ?? '');
     let info;
     try {
-      info = await lstat(next);
+      info = lstatSync(next);
     } catch (cause) {
       throw new RenderError(`${what} does not exist`, { file: shown, cause });
     }
@@ -94,7 +98,7 @@ export async function resolveConfined(rootReal: string, rel: string, what: strin
 export async function resolveAppDir(rootReal: string, appPath: string): Promise<AppDir> {
   const rel = normaliseRelPath(appPath, 'app path');
   const abs = await resolveConfined(rootReal, rel, 'app path');
-  const info = await stat(abs);
+  const info = statSync(abs);
   if (!info.isDirectory()) throw new RenderError('app path is not a directory', { file: rel || '.' });
   return { abs, rel };
 }
@@ -107,9 +111,9 @@ export async function resolveAppDir(rootReal: string, appPath: string): Promise<
 export async function confinedRealpath(rootReal: string, abs: string, shown: string): Promise<string> {
   let target: string;
   try {
-    target = await realpath(abs);
+    target = realpathSync(abs);
   } catch {
-    target = resolve(dirname(abs), await readlink(abs));
+    target = resolve(dirname(abs), readlinkSync(abs));
   }
   if (!isInside(rootReal, target)) {
     throw new PathEscapeError(shown, 'symlink resolves outside the repository');

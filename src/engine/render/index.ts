@@ -31,10 +31,10 @@
  * Caching: renderCached keys by the object ids of every input (renderInputs) and remembers
  * failures, so a failing input is not re-run until it changes.
  */
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { Manifest } from '../manifest.js';
+import { statOrUndefined } from '../../core/read-within.js';
 import { PathEscapeError, RenderError } from '../errors.js';
 import type { RenderCache, RenderedFrom } from './cache.js';
 import { renderCacheKey } from './cache.js';
@@ -265,6 +265,6 @@ async function run(spec: RenderSpec, o: ResolvedRenderOptions, p: Prepared): Pro
 /** Argo CD's precedence: a kustomization wins over a Chart.yaml; neither means a plain directory. */
 async function detectType(dirAbs: string): Promise<NonNullable<RenderSpec['type']>> {
   if (await findKustomization(dirAbs)) return 'kustomize';
-  const chart = await stat(join(dirAbs, 'Chart.yaml')).catch(() => undefined);
+  const chart = statOrUndefined(join(dirAbs, 'Chart.yaml'));
   return chart?.isFile() ? 'helm' : 'directory';
 }

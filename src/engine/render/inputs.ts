@@ -7,9 +7,11 @@
  *   change in a kustomize `../base`, a helm value file outside the chart or a symlink's target
  *   re-renders the app, and a commit elsewhere in the repository does not.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
 
+import { statOrUndefined } from '../../core/read-within.js';
 import { confinedRealpath, toRel } from './confine.js';
 import { throwIfAborted } from './exec.js';
 
@@ -45,13 +47,19 @@ export class InputSet {
       if (this.#walked.has(dir)) continue;
       this.#walked.add(dir);
       throwIfAborted(opts.signal);
-      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      // Synchronous, as the other reads of a checkout (core/read-within.ts says why).
+      let entries: Dirent[] = [];
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        // Unreadable: nothing below it is an input the renderer can read either.
+      }
       for (const e of entries) {
         const abs = join(dir, e.name);
         if (e.isSymbolicLink()) {
           const target = await confinedRealpath(rootReal, abs, toRel(rootReal, abs));
           this.add(toRel(rootReal, target));
-          const info = await stat(target).catch(() => undefined);
+          const info = statOrUndefined(target);
           if (info?.isDirectory() && opts.recursive) pending.push(target);
         } else if (e.isDirectory() && opts.recursive && !(dir === rootReal && e.name === '.git')) {
           pending.push(abs);

@@ -14,26 +14,16 @@
  * for itself, and a file kustomize would refuse or report: the shortcut never has to word an error.
  * kustomize-plain.test.ts builds the same trees with the real kustomize and compares the objects.
  */
-import { lstat, realpath } from 'node:fs/promises';
+import { lstatSync, realpathSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 
-import {
-  isAlias,
-  isCollection,
-  isMap,
-  isPair,
-  isScalar,
-  parse as parseYaml,
-  parseAllDocuments,
-  visit,
-} from 'yaml';
-import type { Document } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, parse as parseYaml, visit } from 'yaml';
 
-import { readFileWithin } from '../../core/read-within.js';
+import { readFileWithinSync } from '../../core/read-within.js';
 import type { Manifest } from '../manifest.js';
 import type { AppDir } from './confine.js';
 import { joinRel } from './confine.js';
-import { isRecord, parseManifests } from './yaml-docs.js';
+import { isRecord, manifestsOf, parseYamlDocuments, type ParsedYaml } from './yaml-docs.js';
 
 /** Fields of a kustomization that leave its resources as written. */
 const IDENTITY_FIELDS = new Set(['apiVersion', 'kind', 'resources']);
@@ -57,16 +47,22 @@ const READ_OTHERWISE = /^(?:[-+]?(?:0[0-9box_]|[0-9.][0-9.]*_)|\d{4}-\d\d?-\d\d?
  * The objects of the app's kustomization when it is the identity (see above), each with its own
  * file and line; undefined when kustomize must build it. `kustFile` is the kustomization's
  * repository-relative path; `maxBytes` bounds the files read (kustomize's own output limit).
+ * Its file system calls are synchronous, for the reason readFileWithin gives: an app of ten files
+ * made some seventy trips through the thread pool and the event loop.
  */
 export async function plainKustomization(
   app: AppDir,
   kustFile: string,
   maxBytes: number,
 ): Promise<Manifest[] | undefined> {
+  return Promise.resolve(plainKustomizationSync(app, kustFile, maxBytes));
+}
+
+function plainKustomizationSync(app: AppDir, kustFile: string, maxBytes: number): Manifest[] | undefined {
   let kustomization: unknown;
   try {
-    const text = await readBounded(join(app.abs, basename(kustFile)), maxBytes);
-    if (text === undefined || !sameInBothYamls(text)) return undefined;
+    const text = readBounded(join(app.abs, basename(kustFile)), maxBytes);
+    if (text === undefined || !sameInBothYamls(parseYamlDocuments(text))) return undefined;
     kustomization = parseYaml(text);
   } catch {
     return undefined;
@@ -82,15 +78,17 @@ export async function plainKustomization(
   const identities = new Set<string>();
   let bytes = 0;
   for (const entry of resources) {
-    const file = await localFile(app.abs, entry);
+    const file = localFile(app.abs, entry);
     if (!file) return undefined;
-    const text = await readBounded(file, maxBytes - bytes);
+    const text = readBounded(file, maxBytes - bytes);
     if (text === undefined) return undefined;
     bytes += Buffer.byteLength(text);
-    if (!sameInBothYamls(text)) return undefined;
     let manifests: Manifest[];
     try {
-      manifests = parseManifests(text, {
+      // One parse serves both the check and the objects.
+      const parsed = parseYamlDocuments(text);
+      if (!sameInBothYamls(parsed)) return undefined;
+      manifests = manifestsOf(parsed, {
         file: joinRel(app.rel, relative(app.abs, file).split(sep).join('/')),
       });
     } catch {
@@ -112,12 +110,16 @@ export async function plainKustomization(
  * The file's text when it holds at most `maxBytes`, judged by its size before it is opened: a
  * tenant's huge file is never read into the hub (kustomize then meets it under its own limits).
  */
-async function readBounded(file: string, maxBytes: number): Promise<string | undefined> {
-  return readFileWithin(file, maxBytes, file, { followLinks: false }).catch(() => undefined);
+function readBounded(file: string, maxBytes: number): string | undefined {
+  try {
+    return readFileWithinSync(file, maxBytes, file, { followLinks: false });
+  } catch {
+    return undefined;
+  }
 }
 
 /** The real path of a `resources` entry naming a regular file inside the app directory, reached through no link. */
-async function localFile(dirAbs: string, entry: unknown): Promise<string | undefined> {
+function localFile(dirAbs: string, entry: unknown): string | undefined {
   if (
     typeof entry !== 'string' ||
     entry === '' ||
@@ -127,21 +129,18 @@ async function localFile(dirAbs: string, entry: unknown): Promise<string | undef
     return undefined;
   const target = resolve(dirAbs, entry);
   if (!target.startsWith(`${dirAbs}${sep}`)) return undefined;
-  const info = await lstat(target).catch(() => undefined);
+  const info = lstatSync(target, { throwIfNoEntry: false });
   if (!info?.isFile()) return undefined;
   // No link anywhere on the way: the real path is the path.
-  const real = await realpath(target).catch(() => undefined);
-  return real === target ? target : undefined;
+  try {
+    return realpathSync(target) === target ? target : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-/** True when no construct of `text` may be read differently by kustomize's YAML 1.1 library. */
-function sameInBothYamls(text: string): boolean {
-  let docs: Document.Parsed[];
-  try {
-    docs = parseAllDocuments(text, { uniqueKeys: true });
-  } catch {
-    return false;
-  }
+/** True when no construct of the parsed text may be read differently by kustomize's YAML 1.1 library. */
+function sameInBothYamls({ docs }: ParsedYaml): boolean {
   for (const doc of docs) {
     if (doc.errors.length || doc.directives.yaml.explicit) return false;
     if (Object.keys(doc.directives.tags).some((t) => t !== '!!')) return false;

@@ -6,13 +6,18 @@
  * and a PATH with no programs, inside the sandbox of sandbox.ts (rlimits, no network). Remote
  * resources are refused before kustomize runs, and could not be fetched if one slipped past.
  */
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
 
-import { FileTooLargeError, readFileWithin, TENANT_FILE_MAX_BYTES } from '../../core/read-within.js';
+import {
+  FileTooLargeError,
+  readFileWithin,
+  statOrUndefined,
+  TENANT_FILE_MAX_BYTES,
+} from '../../core/read-within.js';
 import type { Manifest } from '../manifest.js';
 import { PathEscapeError, RenderError } from '../errors.js';
 import type { AppDir } from './confine.js';
@@ -44,7 +49,7 @@ const DIRECTORY_REFERENCE_FIELDS = [
 /** The kustomization file of `dirAbs`, or undefined when it has none. */
 export async function findKustomization(dirAbs: string): Promise<string | undefined> {
   for (const name of KUSTOMIZATION_FILE_NAMES) {
-    const info = await stat(join(dirAbs, name)).catch(() => undefined);
+    const info = statOrUndefined(join(dirAbs, name));
     if (info?.isFile()) return name;
   }
   return undefined;
@@ -211,7 +216,7 @@ export async function overrideComponents(
       );
     const target = resolve(app.abs, entry);
     if (!isInside(rootReal, target)) throw new PathEscapeError(field, `'${entry}' leaves the repository`);
-    const info = await stat(target).catch(() => undefined);
+    const info = statOrUndefined(target);
     if (!info?.isDirectory()) {
       if (o?.ignoreMissingComponents) continue;
       throw new RenderError(`${field} '${entry}': no such directory in the repository`, {
@@ -264,7 +269,7 @@ export async function kustomizationDirs(rootReal: string, startAbs: string): Pro
         if (!isInside(rootReal, target)) {
           throw new PathEscapeError(kustRel, `${field} entry '${entry}' leaves the repository`);
         }
-        const info = await stat(target).catch(() => undefined);
+        const info = statOrUndefined(target);
         if (info?.isDirectory())
           pending.push(await confinedRealpath(rootReal, target, toRel(rootReal, target)));
         else if (!info && looksRemote(entry)) throw remote(kustRel, field, entry);
@@ -355,9 +360,7 @@ async function checkHelmCharts(doc: Record<string, unknown>, kustRel: string, di
         file: kustRel,
         code: 'render.InvalidParameter',
       });
-    const present = await stat(join(dir, 'charts', `${name}-${version}`, name, 'Chart.yaml')).catch(
-      () => undefined,
-    );
+    const present = statOrUndefined(join(dir, 'charts', `${name}-${version}`, name, 'Chart.yaml'));
     if (!present)
       throw new RenderError(
         `helmCharts[${i}] ${name} ${version} was not fetched: give its repo as an https:// or oci:// URL ` +

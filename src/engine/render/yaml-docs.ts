@@ -42,8 +42,23 @@ export interface ParseOptions {
  *   YAML 1.2 core schema keeps `yes`/`on` and timestamps as strings rather than booleans/Dates.
  */
 export function parseManifests(text: string, opts: ParseOptions): Manifest[] {
+  return manifestsOf(parseYamlDocuments(text), opts);
+}
+
+/** The parsed documents of `text` with their line counter, as parseManifests reads them. */
+export interface ParsedYaml {
+  docs: Document.Parsed[];
+  lc: LineCounter;
+}
+
+/** Parses `text` once, for a caller that looks at the documents before taking their manifests. */
+export function parseYamlDocuments(text: string): ParsedYaml {
   const lc = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lc, merge: true, prettyErrors: true });
+  return { docs: parseAllDocuments(text, { lineCounter: lc, merge: true, prettyErrors: true }), lc };
+}
+
+/** parseManifests of documents already parsed by parseYamlDocuments. */
+export function manifestsOf({ docs, lc }: ParsedYaml, opts: ParseOptions): Manifest[] {
   const out: Manifest[] = [];
   const originFor = opts.originFor ?? ((line: number): Origin => ({ file: opts.file, line }));
   const locate = opts.locate ?? ((line: number): ErrorLocation => ({ file: opts.file, line }));

@@ -3,12 +3,12 @@
  * from the app path (local directory entries only; the renderer refuses the rest), so gitfleet can
  * fetch each from its repository before kustomize inflates it offline.
  */
-import { realpath, stat } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
 
-import { readFileWithin, TENANT_FILE_MAX_BYTES } from '../../core/read-within.js';
+import { readFileWithin, statOrUndefined, TENANT_FILE_MAX_BYTES } from '../../core/read-within.js';
 
 const FILE_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 const DIRECTORY_FIELDS = ['resources', 'bases', 'components'];
@@ -32,12 +32,12 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 export async function kustomizeCharts(root: string, path: string): Promise<KustomizeChart[]> {
   const out: KustomizeChart[] = [];
   const seen = new Set<string>();
-  const rootReal = await realpath(root);
+  const rootReal = realpathSync(root);
   const pending = [resolve(rootReal, path)];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     // Followed as the filesystem resolves it: a directory (or a link to one) outside the tree is
     // neither read nor written into.
-    const dir = await realpath(next).catch(() => undefined);
+    const dir = realpathOrUndefined(next);
     if (dir === undefined) continue;
     const rel = relative(rootReal, dir);
     if (seen.has(dir) || rel.startsWith('..') || rel.startsWith(sep)) continue;
@@ -70,8 +70,17 @@ export async function kustomizeCharts(root: string, path: string): Promise<Kusto
       for (const e of Array.isArray(doc[f]) ? doc[f] : []) {
         if (typeof e !== 'string' || e.includes('\n') || /^[a-z][a-z0-9+.-]*:/iu.test(e)) continue;
         const target = resolve(dir, e);
-        if ((await stat(target).catch(() => undefined))?.isDirectory()) pending.push(target);
+        if (statOrUndefined(target)?.isDirectory()) pending.push(target);
       }
   }
   return out;
+}
+
+/** The real path of `p`, undefined when it cannot be resolved (synchronous: core/read-within.ts). */
+function realpathOrUndefined(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
 }
