@@ -149,6 +149,8 @@ try {
     for (let i = 0; i < services; i++) traces.set(serviceName(i), { app: serviceName(i) });
     const p0 = procSample(hub.process.pid);
     const t0 = performance.now();
+    // The hub's debug lines carry epoch milliseconds: this puts them on the run's clock.
+    console.log(`run ${run}: apps created from epoch ms ${Date.now()}`);
     await createGitfleetApps(
       cluster.admin,
       ns,

@@ -38,6 +38,21 @@ describe('WorkQueue', () => {
     expect(seen).toEqual(['first', 'drift', 'b3', 'b1', 'b2', 'b4']);
   });
 
+  it('puts a delayed background add behind plain keys, and a plain delayed add of the same key ahead', async () => {
+    const { q, seen, release } = recordingQueue((k) => k === 'first');
+    const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+    q.add('first');
+    q.addAfter('health', 1, { background: true });
+    q.addAfter('op', 1, { background: true });
+    q.addAfter('op', 5); // an operation awaits it: the due time stays, the lane is the plain one
+    q.addAfter('sync', 3);
+    await tick();
+    expect(q.length).toBe(3);
+    release();
+    await q.idle();
+    expect(seen).toEqual(['first', 'op', 'sync', 'health']);
+  });
+
   it('lets background keys hold at most half the workers, so plain work starts at once', async () => {
     const running = new Set<string>();
     let maxBackground = 0;

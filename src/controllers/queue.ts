@@ -37,7 +37,8 @@ export class WorkQueue {
   readonly #groupRunning = new Map<string, number>();
   /** Keys added while they ran, to run once more: true when every such add was a background one. */
   readonly #dirty = new Map<string, boolean>();
-  readonly #timers = new Map<string, { due: number; timer: NodeJS.Timeout }>();
+  /** Delayed adds: when due, and whether every add they stand for was a background one. */
+  readonly #timers = new Map<string, { due: number; timer: NodeJS.Timeout; background: boolean }>();
   /** When each queued key became due (for `onWait`). */
   readonly #dueAt = new Map<string, number>();
   /** Keys added by anything but a periodic timer since they last started (see above). */
@@ -90,21 +91,33 @@ export class WorkQueue {
     this.#pump();
   }
 
-  addAfter(key: string, ms: number, opts: { periodic?: boolean } = {}): void {
+  /**
+   * Adds `key` after `ms`. The earliest due time wins; the add then goes to the background lane
+   * only when every delayed add it stands for asked for it (a plain one is never demoted).
+   */
+  addAfter(key: string, ms: number, opts: { periodic?: boolean; background?: boolean } = {}): void {
     if (this.#stopped) return;
     // Counted at once, not when due: an earlier timer that runs the key meanwhile must not pass
     // for a periodic look when this add was not one.
     if (opts.periodic !== true) this.#woken.add(key);
     const due = Date.now() + ms;
     const existing = this.#timers.get(key);
-    if (existing && existing.due <= due) return;
+    const background = opts.background === true && existing?.background !== false;
+    if (existing && existing.due <= due) {
+      existing.background = background;
+      return;
+    }
     if (existing) clearTimeout(existing.timer);
-    const timer = setTimeout(() => {
-      this.#timers.delete(key);
-      this.add(key, opts);
-    }, ms);
-    timer.unref();
-    this.#timers.set(key, { due, timer });
+    const entry = {
+      due,
+      background,
+      timer: setTimeout(() => {
+        this.#timers.delete(key);
+        this.add(key, { periodic: opts.periodic === true, background: entry.background });
+      }, ms),
+    };
+    entry.timer.unref();
+    this.#timers.set(key, entry);
   }
 
   get length(): number {

@@ -56,7 +56,7 @@ import type { Notifier } from '../notify/notifier.js';
 import type { NotificationTrigger } from '../../api/notification.js';
 import { formatUnsupportedFields, unsupportedApplicationFields } from '../../api/application-fields.js';
 import { WorkQueue } from '../queue.js';
-import { OwnedObjectsWatch } from './owned-watch.js';
+import { OwnedObjectsWatch, type OwnedChange } from './owned-watch.js';
 import { renderApp, resolveAppSource, type PrepareDeps, type RenderInputs } from './prepare.js';
 import { changedByPush, sameRenderInputs, type TriageApp } from './push-triage.js';
 import { CredentialReads, sourceCredentials } from '../credentials.js';
@@ -183,6 +183,8 @@ export class ApplicationController {
   readonly #progressingSince = new Map<Key, number>();
   /** Apps whose last look ended with an operation running or Progressing (continuation.ts wakeDelayMs). */
   readonly #settling = new Set<Key>();
+  /** Apps whose last look ended with an operation running: their objects' changes move it on (#wake). */
+  readonly #operating = new Set<Key>();
   /** Comparison memos per destination and identity acted as (a lost permission shows once the object changes). */
   readonly #memos = new Map<KubeClient, Map<string, CompareMemo>>();
   /** Apps that must see Git as of a moment (a push, a refresh): key → that moment. */
@@ -254,6 +256,7 @@ export class ApplicationController {
         this.#continuing.delete(keyOf(ev.object));
         this.#progressingSince.delete(keyOf(ev.object));
         this.#settling.delete(keyOf(ev.object));
+        this.#operating.delete(keyOf(ev.object));
         this.#lastEnded.delete(keyOf(ev.object));
         this.#lastForeign.delete(keyOf(ev.object));
         this.#inputs.delete(keyOf(ev.object));
@@ -408,15 +411,22 @@ export class ApplicationController {
 
   /**
    * An object the app owns or awaits changed: look again soon (continuation.ts wakeDelayMs). A
-   * write by someone else (`foreign`: a hand edit) is drift: looked at now, not after the spacing
-   * that bounds a roll-out's bursts of status updates (nor after a push's background update of the
-   * app, which may have just run).
+   * write by someone else (`drift`: a hand edit) is looked at now, not after the spacing that bounds
+   * a roll-out's bursts of status updates (nor after a push's background update of the app, which
+   * may have just run).
+   *
+   * A change that moves the app's health at most (`moved`: a roll-out's status writes, the echo of
+   * gitfleet's own apply, an object of spec.healthChecks) waits in the queue's background lane
+   * unless an operation awaits it: apps with work to do (a first sync, drift, a push) go first, and
+   * a look that only reports a roll-out's progress takes a worker when none of them waits. In a cold
+   * start the later apps' syncs, whose roll-outs take longest, no longer queue behind the earlier
+   * apps' health looks (bench/README, session 14).
    */
-  #wake(owner: Key, foreign = false): void {
+  #wake(owner: Key, change: OwnedChange = 'moved'): void {
     if (this.#o.namespace && !owner.startsWith(`${this.#o.namespace}/`)) return;
     // At once at most once per spacing: a controller fighting over a field must not make a hot loop.
     const now = Date.now();
-    if (foreign && now - (this.#lastForeign.get(owner) ?? 0) >= WAKE_SPACING_MS) {
+    if (change === 'drift' && now - (this.#lastForeign.get(owner) ?? 0) >= WAKE_SPACING_MS) {
       this.#lastForeign.set(owner, now);
       return this.#queue.add(owner);
     }
@@ -427,7 +437,9 @@ export class ApplicationController {
       ...(ended !== undefined ? { lastEndedAt: ended } : {}),
       now: Date.now(),
     });
-    this.#queue.addAfter(owner, delay);
+    this.#queue.addAfter(owner, delay, {
+      background: change === 'moved' && !this.#operating.has(owner),
+    });
   }
 
   /** Returns true when the look was a quiet poll (nothing compared, nothing written). */
@@ -1187,6 +1199,8 @@ export class ApplicationController {
     else if (!this.#progressingSince.has(key)) this.#progressingSince.set(key, nowMs);
     if (running || cmp.health.status === 'Progressing') this.#settling.add(key);
     else this.#settling.delete(key);
+    if (running) this.#operating.add(key);
+    else this.#operating.delete(key);
     const since = this.#progressingSince.get(key);
     const next = nextLookMs({
       op: status.operationState,
@@ -1371,7 +1385,7 @@ export class ApplicationController {
   #watch(dest: KubeClient): OwnedObjectsWatch {
     let w = this.#watches.get(dest);
     if (!w) {
-      w = new OwnedObjectsWatch(dest, (owner, foreign) => this.#wake(owner, foreign));
+      w = new OwnedObjectsWatch(dest, (owner, change) => this.#wake(owner, change));
       this.#watches.set(dest, w);
     }
     return w;

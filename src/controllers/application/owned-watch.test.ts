@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { KubeClient } from '../../kube/client.js';
 import type { InformerOptions } from '../../kube/informer.js';
 import type { KubeObject } from '../../kube/types.js';
-import { foreignWrite, OwnedObjectsWatch, slimMetadata, type WatchInformer } from './owned-watch.js';
+import {
+  foreignWrite,
+  OwnedObjectsWatch,
+  slimMetadata,
+  type OwnedChange,
+  type WatchInformer,
+} from './owned-watch.js';
 
 // The full copies of an awaited kind are memory held for a running operation: when no operation
 // awaits the kind any more, it goes back to metadata only (after the metadata-only informer has
@@ -46,12 +52,12 @@ const obj: KubeObject = {
 function setup() {
   const made: FakeInformer[] = [];
   const woken: string[] = [];
-  const foreign: boolean[] = [];
+  const changes: OwnedChange[] = [];
   const watch = new OwnedObjectsWatch(
     {} as KubeClient,
-    (owner, f) => {
+    (owner, c) => {
       woken.push(owner);
-      foreign.push(f);
+      changes.push(c);
     },
     (_c, opts) => {
       const f = new FakeInformer(opts);
@@ -59,7 +65,7 @@ function setup() {
       return f as unknown as WatchInformer;
     },
   );
-  return { watch, made, woken, foreign };
+  return { watch, made, woken, changes };
 }
 
 describe('OwnedObjectsWatch: full informers of awaited kinds', () => {
@@ -177,8 +183,8 @@ describe('foreignWrite: a write by someone else is drift, healed at once', () =>
     expect(foreignWrite(at(...entries))).toBe(want);
   });
 
-  it('the watch says which changes are foreign: modifications only', () => {
-    const { watch, made, woken, foreign } = setup();
+  it('the watch says which change is drift (a foreign modification), a deletion, or neither', () => {
+    const { watch, made, woken, changes } = setup();
     watch.ensure([deploy]);
     const edited: KubeObject = {
       ...obj,
@@ -191,8 +197,9 @@ describe('foreignWrite: a write by someone else is drift, healed at once', () =>
     made[0]?.emit('event', { type: 'modified', object: edited });
     made[0]?.emit('event', { type: 'modified', object: obj });
     made[0]?.emit('event', { type: 'deleted', object: edited });
-    expect(woken).toEqual(['a/x', 'a/x', 'a/x']);
-    expect(foreign).toEqual([true, false, false]);
+    made[0]?.emit('event', { type: 'added', object: edited });
+    expect(woken).toEqual(['a/x', 'a/x', 'a/x', 'a/x']);
+    expect(changes).toEqual(['drift', 'moved', 'deleted', 'moved']);
   });
 });
 

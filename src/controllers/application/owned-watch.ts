@@ -18,9 +18,16 @@ import type { LiveVersions } from '../../engine/sync/memo.js';
 export type WatchInformer = Pick<Informer, 'on' | 'start' | 'stop' | 'get' | 'synced'>;
 export type MakeInformer = (client: KubeClient, opts: InformerOptions) => WatchInformer;
 
+/**
+ * What changed about an owned object: a write by someone else (`drift`, foreignWrite: heal at
+ * once), the object gone (`deleted`), or anything else (`moved`: a status write of a roll-out,
+ * gitfleet's own apply echoing back, a creation), which changes the app's health at most.
+ */
+export type OwnedChange = 'drift' | 'deleted' | 'moved';
+
 export class OwnedObjectsWatch implements LiveVersions {
   readonly #client: KubeClient;
-  readonly #onChange: (owner: string, foreign: boolean) => void;
+  readonly #onChange: (owner: string, change: OwnedChange) => void;
   readonly #make: MakeInformer;
   readonly #informers = new Map<string, WatchInformer>();
   /** Kinds whose informer in `#informers` holds whole objects. */
@@ -32,8 +39,7 @@ export class OwnedObjectsWatch implements LiveVersions {
 
   constructor(
     client: KubeClient,
-    /** `foreign`: the change is a write by someone else (foreignWrite): drift, to heal at once. */
-    onChange: (owner: string, foreign: boolean) => void,
+    onChange: (owner: string, change: OwnedChange) => void,
     make: MakeInformer = (c, o) => new Informer(c, o),
   ) {
     this.#client = client;
@@ -119,7 +125,9 @@ export class OwnedObjectsWatch implements LiveVersions {
       if (this.#informers.get(key) !== inf) return; // not serving (yet, or any more)
       if (ev.type === 'modified' || ev.type === 'deleted' || ev.type === 'added') {
         const owner = ev.object.metadata.annotations?.[OWNER_ANNOTATION];
-        if (owner) this.#onChange(owner, ev.type === 'modified' && foreignWrite(ev.object));
+        if (!owner) return;
+        if (ev.type === 'deleted') this.#onChange(owner, 'deleted');
+        else this.#onChange(owner, ev.type === 'modified' && foreignWrite(ev.object) ? 'drift' : 'moved');
       }
     });
     inf.start();
