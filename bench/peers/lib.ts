@@ -268,6 +268,8 @@ export async function startHub(opts: {
     command: process.execPath,
     args: [
       ...(opts.nodeFlags ?? []),
+      // An experiment's node flags (e.g. V8's), never a default: a figure measured with them says so.
+      ...(process.env.BENCH_HUB_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       opts.entry,
       'controller',
       '--kubeconfig',

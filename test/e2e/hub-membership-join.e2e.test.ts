@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubMembership } from '../../src/controllers/lease/shards.js';
+import { KubeClient, loadConnection } from '../../src/kube/index.js';
 import { testFleet, uniqueName, type ClusterHandle, type TestFleet } from '../harness/context.js';
 import { waitFor } from '../harness/wait.js';
 
@@ -110,4 +111,28 @@ describe('hub replicas joining', () => {
     expect([...owners.values()].every((o) => o.length === 1)).toBe(true);
     expect([...owners.values()].some((o) => o[0]?.endsWith('hub-late'))).toBe(true);
   }, 300_000);
+
+  it('a joined replica reads its peers from a watch: its renewal rounds list no Leases', async () => {
+    // A client of its own: its request counts are this replica's alone.
+    const client = new KubeClient(await loadConnection({ file: mgmt.kubeconfig }));
+    const group = uniqueName('quiet');
+    const m = new HubMembership({ client, identity: 'hub-quiet', group, leaseSeconds: 3, log });
+    started.push(m);
+    await m.start();
+    expect(m.joined).toBe(true);
+    // Rounds every second: the watch has listed once and shows each renewal.
+    await new Promise((r) => setTimeout(r, 2500));
+    const before = { ...client.requestCounts };
+    await new Promise((r) => setTimeout(r, 4500));
+    const gets = (client.requestCounts.GET ?? 0) - (before.GET ?? 0);
+    const puts = (client.requestCounts.PUT ?? 0) - (before.PUT ?? 0);
+    // Four rounds or so, two renewals each, and not one list (a list per round was the cost).
+    expect(puts).toBeGreaterThanOrEqual(6);
+    expect(gets).toBe(0);
+    // A peer joining is still seen, from the watch.
+    const peer = replica(group, 'hub-peer');
+    await peer.start();
+    await waitFor('the peer is a member', () => m.members.length === 2, { timeoutMs: 30_000 });
+    expect([...m.members].sort()).toEqual(['hub-peer', 'hub-quiet']);
+  }, 60_000);
 });

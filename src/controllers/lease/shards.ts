@@ -3,11 +3,15 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { FLEET_NAMESPACE } from '../../api/cluster.js';
 import type { KubeClient } from '../../kube/client.js';
+import { Informer } from '../../kube/informer.js';
 import type { KubeList } from '../../kube/types.js';
 import { joinStep, type JoinState } from './join.js';
 import { leaseHeld, releaseLease, tryAcquireLease, type Lease } from './lease.js';
 
 const MEMBER_LABEL = 'gitfleet.dev/hub-member';
+
+/** How long a round waits for the watch to show its own renewal before it lists instead. */
+const WATCH_CATCH_UP_MS = 2000;
 
 export interface HubMembershipOptions {
   client: KubeClient;
@@ -28,6 +32,12 @@ export interface HubMembershipOptions {
  * One member also holds the leader Lease and runs the singleton controllers (ApplicationSets,
  * cluster health). Emits `change` when the member set or leadership changes, and when a starting
  * replica has joined (it claims nothing before: see join.ts).
+ *
+ * Once joined, a round reads the member Leases from a watch instead of listing them: an idle hub's
+ * requests were mostly these lists. The watch's copy counts only once it shows this round's own
+ * renewal: a watch delivers a collection's changes in order, so a peer's Lease written before our
+ * renewal is in it too, as a list made after the renewal would show it (what join.ts relies on).
+ * Otherwise (the watch is relisting, or slow) the round lists, as before.
  */
 export class HubMembership extends EventEmitter<{ change: [] }> {
   readonly #o: Required<HubMembershipOptions>;
@@ -40,6 +50,8 @@ export class HubMembership extends EventEmitter<{ change: [] }> {
   /** Whether this replica may claim its shards yet, and what it has seen of its peers meanwhile. */
   #joined = false;
   #join: JoinState | undefined;
+  /** The member Leases of this group, watched (see above); started with the first round. */
+  #peers: Informer<Lease> | undefined;
 
   constructor(opts: HubMembershipOptions) {
     super();
@@ -92,6 +104,7 @@ export class HubMembership extends EventEmitter<{ change: [] }> {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    this.#peers?.stop();
     const c = this.#o.client;
     await releaseLease(
       c,
@@ -125,13 +138,9 @@ export class HubMembership extends EventEmitter<{ change: [] }> {
       this.#held.leader,
     );
     this.#held.leader = leader.acquired ? leader.lease : undefined;
-    const list = await client.request<KubeList<Lease>>({
-      method: 'GET',
-      path: `/apis/coordination.k8s.io/v1/namespaces/${FLEET_NAMESPACE}/leases`,
-      query: { labelSelector: `${MEMBER_LABEL}=${group}` },
-    });
+    const items = await this.#memberLeases(me.acquired ? me.lease : undefined);
     const now = Date.now();
-    const live = list.items.filter((l) => leaseHeld(l, now) && l.spec?.holderIdentity);
+    const live = items.filter((l) => leaseHeld(l, now) && l.spec?.holderIdentity);
     const held = live.map((l) => l.spec?.holderIdentity ?? '');
     // Having just renewed our own Lease, we are a member even if a slow round makes it look old.
     if (me.acquired) held.push(identity);
@@ -163,6 +172,56 @@ export class HubMembership extends EventEmitter<{ change: [] }> {
       this.emit('change');
     }
   }
+
+  /**
+   * The group's member Leases as of after `renewed` (this round's write of our own Lease): from
+   * the watch once joined and once it shows that write, else from a list.
+   */
+  async #memberLeases(renewed: Lease | undefined): Promise<Lease[]> {
+    const { client, group } = this.#o;
+    const selector = `${MEMBER_LABEL}=${group}`;
+    if (!this.#peers) {
+      this.#peers = new Informer<Lease>(client, {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        namespace: FLEET_NAMESPACE,
+        labelSelector: selector,
+      });
+      this.#peers.start();
+    }
+    if (this.#joined && renewed && (await caughtUp(this.#peers, renewed, WATCH_CATCH_UP_MS)))
+      return this.#peers.list();
+    const list = await client.request<KubeList<Lease>>({
+      method: 'GET',
+      path: `/apis/coordination.k8s.io/v1/namespaces/${FLEET_NAMESPACE}/leases`,
+      query: { labelSelector: selector },
+    });
+    return list.items;
+  }
+}
+
+/** Resolves true once `watch` holds `lease` at its resourceVersion (or a later write of it), false after `ms`. */
+function caughtUp(watch: Informer<Lease>, lease: Lease, ms: number): Promise<boolean> {
+  const { namespace, name, resourceVersion } = lease.metadata;
+  const shows = (): boolean => {
+    if (!watch.synced) return false;
+    const held = watch.get(namespace, name)?.metadata.resourceVersion;
+    return held !== undefined && held === resourceVersion;
+  };
+  if (shows()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      watch.off('event', onEvent);
+      resolve(ok);
+    };
+    const onEvent = (): void => {
+      if (shows()) done(true);
+    };
+    const timer = setTimeout(() => done(false), ms);
+    timer.unref();
+    watch.on('event', onEvent);
+  });
 }
 
 function memberLease(group: string, identity: string): string {
