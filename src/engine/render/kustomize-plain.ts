@@ -17,7 +17,7 @@
 import { lstatSync, realpathSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 
-import { isAlias, isCollection, isMap, isPair, isScalar, parse as parseYaml, visit } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, visit } from 'yaml';
 
 import { readFileWithinSync } from '../../core/read-within.js';
 import type { Manifest } from '../manifest.js';
@@ -62,8 +62,11 @@ function plainKustomizationSync(app: AppDir, kustFile: string, maxBytes: number)
   let kustomization: unknown;
   try {
     const text = readBounded(join(app.abs, basename(kustFile)), maxBytes);
-    if (text === undefined || !sameInBothYamls(parseYamlDocuments(text))) return undefined;
-    kustomization = parseYaml(text);
+    if (text === undefined) return undefined;
+    const parsed = parseYamlDocuments(text);
+    // One document, or kustomize reads something else (or nothing).
+    if (parsed.docs.length !== 1 || !sameInBothYamls(parsed)) return undefined;
+    kustomization = parsed.docs[0]?.toJS();
   } catch {
     return undefined;
   }

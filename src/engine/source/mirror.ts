@@ -54,21 +54,27 @@ export async function fetchMirror(dir: string, fetchUrl: string, exec: ExecOptio
     await pointHead(dir, listed.value, exec);
     return;
   }
-  // The first fetch: ls-remote first, so a server that is not a Git server is refused before a
-  // mirror is created for it.
-  const head = await remoteHead(fetchUrl, exec);
+  // The first fetch: the server must answer ls-remote as a Git server before anything is fetched
+  // into a mirror for it. The empty repository is prepared meanwhile, in a temporary directory
+  // that only a successful fetch turns into the mirror (a first sync waits for one round trip
+  // to the server, not for it and two local commands after it).
   const tmp = `${dir}.tmp-${randomBytes(6).toString('hex')}`;
   try {
-    await runGit(['init', '--bare', '--quiet', '--template=', '--end-of-options', tmp], {
-      ...exec,
-      remote: false,
-    });
-    const local = { ...exec, gitDir: tmp, remote: false };
-    // A detached auto-gc would keep working in the temporary directory after the rename.
-    await runGit(['config', 'gc.autoDetach', 'false'], local);
-    await mkdir(join(tmp, 'info'), { recursive: true });
-    await writeFile(join(tmp, 'info', 'attributes'), ATTRIBUTES);
-    await fetchInto(tmp, fetchUrl, head, exec);
+    const prepare = async (): Promise<void> => {
+      await runGit(['init', '--bare', '--quiet', '--template=', '--end-of-options', tmp], {
+        ...exec,
+        remote: false,
+      });
+      // A detached auto-gc would keep working in the temporary directory after the rename.
+      await runGit(['config', 'gc.autoDetach', 'false'], { ...exec, gitDir: tmp, remote: false });
+      await mkdir(join(tmp, 'info'), { recursive: true });
+      await writeFile(join(tmp, 'info', 'attributes'), ATTRIBUTES);
+    };
+    const [listed, prepared] = await Promise.allSettled([remoteHead(fetchUrl, exec), prepare()]);
+    // The listing's verdict first: a server that is not a Git server is what the caller hears.
+    if (listed.status === 'rejected') throw listed.reason;
+    if (prepared.status === 'rejected') throw prepared.reason;
+    await fetchInto(tmp, fetchUrl, listed.value, exec);
     try {
       await rename(tmp, dir);
     } catch (e) {
