@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +69,18 @@ describe('KubeClient deadlines', () => {
       'cancelled by the test',
     );
     expect(Date.now() - t0).toBeLessThan(250);
+  });
+
+  it('lets go of each request once it closes: no abort listener is left, no late timer cuts a reused connection', async () => {
+    const ac = new AbortController();
+    for (let i = 0; i < 20; i++) await client.request({ method: 'GET', path: '/ok', signal: ac.signal });
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    // Past every earlier request's deadline, the pooled connections still carry new requests.
+    await new Promise((r) => setTimeout(r, 400));
+    const answers = await Promise.all(
+      ['/ok', '/ok', '/ok'].map((path) => client.request({ method: 'GET', path })),
+    );
+    expect(answers).toHaveLength(3);
   });
 
   it('gives a watch the usual time for its headers, then keeps it open', async () => {
