@@ -1,4 +1,12 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
@@ -117,6 +125,22 @@ describe('render: kustomize', () => {
     const err = await rejection(render({ root, path: 'app' }, opts));
     expect(err).toBeInstanceOf(PathEscapeError);
     expect(String(err)).toContain('base/etc');
+  });
+
+  it('does not read a kustomization reached through a link out of the tree', async () => {
+    // Outside the repository: a file too large to read. Read through the link, it would have been
+    // refused for its size, after its open; unread, the link itself is what is refused.
+    const outside = repo({ 'kustomization.yaml': 'resources: []\n' });
+    truncateSync(join(outside, 'kustomization.yaml'), 8 * 1024 * 1024);
+    const root = repo({
+      'app/kustomization.yaml': 'resources: [cm.yaml, ../base]\n',
+      'app/cm.yaml': cm('a'),
+      'base/kustomization.yaml': { link: join(outside, 'kustomization.yaml') },
+    });
+    const err = await rejection(render({ root, path: 'app' }, opts));
+    expect(err).toBeInstanceOf(PathEscapeError);
+    expect(String(err)).toContain('base/kustomization.yaml');
+    expect(String(err)).not.toContain('bytes');
   });
 
   it('renders an app although another folder of the monorepo holds an escaping symlink', async () => {

@@ -19,6 +19,7 @@ import {
   TENANT_FILE_MAX_BYTES,
 } from '../../core/read-within.js';
 import type { Manifest } from '../manifest.js';
+import { GitfleetError } from '../../core/errors.js';
 import { PathEscapeError, RenderError } from '../errors.js';
 import type { AppDir } from './confine.js';
 import { relativeArg } from './argv.js';
@@ -246,13 +247,16 @@ export async function kustomizationDirs(rootReal: string, startAbs: string): Pro
     const kustRel = joinRel(toRel(rootReal, dir), name);
     let doc: unknown;
     try {
-      doc = parseYaml(await readFileWithin(join(dir, name), TENANT_FILE_MAX_BYTES, kustRel), {
-        maxAliasCount: 100,
-      });
+      // Through a link out of the tree it is not read at all: this walk runs before the input walk
+      // that refuses such links, and a read of the hub's own files is the harm.
+      const text = await readFileWithin(join(dir, name), TENANT_FILE_MAX_BYTES, kustRel, { root: rootReal });
+      doc = parseYaml(text, { maxAliasCount: 100 });
     } catch (e) {
       // Too large to check is refused, never left to kustomize: its entries would go unchecked.
       if (e instanceof FileTooLargeError)
         throw new RenderError(e.message, { code: 'render.InvalidParameter' });
+      if (e instanceof GitfleetError && e.code === 'source.PathEscape')
+        throw new PathEscapeError(kustRel, 'symlink resolves outside the repository');
       continue;
     }
     if (!isRecord(doc)) continue;
