@@ -14,7 +14,7 @@
  * for itself, and a file kustomize would refuse or report: the shortcut never has to word an error.
  * kustomize-plain.test.ts builds the same trees with the real kustomize and compares the objects.
  */
-import { lstatSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 
 import { isAlias, isCollection, isMap, isPair, isScalar, visit } from 'yaml';
@@ -55,7 +55,7 @@ export async function plainKustomization(
   kustFile: string,
   maxBytes: number,
 ): Promise<Manifest[] | undefined> {
-  return Promise.resolve(plainKustomizationSync(app, kustFile, maxBytes));
+  return plainKustomizationSync(app, kustFile, maxBytes);
 }
 
 function plainKustomizationSync(app: AppDir, kustFile: string, maxBytes: number): Manifest[] | undefined {
@@ -121,7 +121,10 @@ function readBounded(file: string, maxBytes: number): string | undefined {
   }
 }
 
-/** The real path of a `resources` entry naming a regular file inside the app directory, reached through no link. */
+/**
+ * The path of a `resources` entry inside the app directory, reached through no link. That it is a
+ * regular file is judged on the open file by the read (readBounded), not here a second time.
+ */
 function localFile(dirAbs: string, entry: unknown): string | undefined {
   if (
     typeof entry !== 'string' ||
@@ -132,8 +135,6 @@ function localFile(dirAbs: string, entry: unknown): string | undefined {
     return undefined;
   const target = resolve(dirAbs, entry);
   if (!target.startsWith(`${dirAbs}${sep}`)) return undefined;
-  const info = lstatSync(target, { throwIfNoEntry: false });
-  if (!info?.isFile()) return undefined;
   // No link anywhere on the way: the real path is the path.
   try {
     return realpathSync(target) === target ? target : undefined;
