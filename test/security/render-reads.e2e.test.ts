@@ -11,6 +11,8 @@ import { promisify } from 'node:util';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { PathEscapeError } from '../../src/engine/errors.js';
+import { render } from '../../src/engine/render/index.js';
 import { tempTrees } from '../harness/temp-tree.js';
 
 const run = promisify(execFile);
@@ -83,5 +85,23 @@ describe('a huge kustomization or Chart.yaml', () => {
     expect(r.charts).toBe(0);
     expect(r.chart).toMatch(/chart\/Chart\.yaml.*1610612736 bytes, over the 4194304 bytes/u);
     expect(r.maxRssKiB).toBeLessThan(256 * 1024);
+  });
+});
+
+describe('a kustomization that is a link to a file of the hub', () => {
+  it('is refused by name and never read: its content steers nothing', async () => {
+    // The "hub's file": were it read, its remote entry would be refused by its URL, naming it.
+    const hub = trees.tree({ 'kustomization.yaml': 'resources: [https://hub-file.invalid/leak]\n' });
+    const root = trees.tree({
+      'app/kustomization.yaml': 'resources: [../base]\n',
+      'base/kustomization.yaml': { link: join(hub, 'kustomization.yaml') },
+    });
+    const err: unknown = await render({ root, path: 'app' }).then(
+      () => 'rendered',
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(PathEscapeError);
+    expect(String(err)).toContain('base/kustomization.yaml');
+    expect(String(err)).not.toContain('hub-file.invalid');
   });
 });
