@@ -23,6 +23,7 @@ import type { AuditStore } from '../governance/audit/index.js';
 import type { HubKey } from '../governance/hub-key.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
+import { NamespaceView } from '../kube/informer-view.js';
 import type { ExternalTokenVerifier } from './auth.js';
 import type { BrowserLogin } from './auth/index.js';
 import type { Authorizer } from './principal.js';
@@ -149,16 +150,22 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
     return membership.owns(dest);
   };
   const ns = cfg.namespace !== undefined ? { namespace: cfg.namespace } : {};
-  // One cache of Applications for the controller and the lifecycle notifier (of the hub's
-  // namespace, or of all); watching every namespace, the API shares it too.
+  // One cache of Applications for the controller, the lifecycle notifier and the API. The API
+  // serves every namespace: when it runs, the cache holds all of them and a controller confined to
+  // one namespace reads a view of it (two caches held each app twice).
+  const appsForApi = cfg.server?.api !== undefined;
   const sharedApps = want.applications
     ? new Informer<Application>(client, {
         apiVersion: API_VERSION,
         kind: 'Application',
         dropManagedFields: true,
-        ...ns,
+        ...(appsForApi ? {} : ns),
       })
     : undefined;
+  const controllerApps =
+    sharedApps && appsForApi && cfg.namespace !== undefined
+      ? new NamespaceView(sharedApps, cfg.namespace)
+      : sharedApps;
   const applications = want.applications
     ? new ApplicationController({
         client,
@@ -174,7 +181,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
         responsibleFor,
         ...(cfg.audit ? { audit: cfg.audit } : {}),
         ...(cfg.hubKey ? { hubKey: cfg.hubKey } : {}),
-        ...(sharedApps ? { informer: sharedApps } : {}),
+        ...(controllerApps ? { informer: controllerApps } : {}),
         log,
       })
     : undefined;
@@ -186,7 +193,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
         notifier,
         ...ns,
         responsibleFor,
-        ...(sharedApps ? { informer: sharedApps } : {}),
+        ...(controllerApps ? { informer: controllerApps } : {}),
       })
     : undefined;
   lifecycle?.start();
@@ -285,7 +292,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
                 client,
                 tokens: s.api.tokens,
                 clusters,
-                ...(sharedApps && cfg.namespace === undefined ? { apps: sharedApps } : {}),
+                ...(sharedApps ? { apps: sharedApps } : {}),
                 ...(s.api.authorizer ? { authorizer: s.api.authorizer } : {}),
                 ...(cfg.audit ? { audit: cfg.audit } : {}),
                 ...(s.api.externalTokens ? { externalTokens: s.api.externalTokens } : {}),

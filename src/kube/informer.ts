@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { internStrings } from '../core/intern.js';
 import { sleep } from '../core/sleep.js';
 import type { KubeClient } from './client.js';
 import { KubeApiError } from './errors.js';
@@ -207,8 +208,9 @@ export class Informer<T extends KubeObject = KubeObject> extends EventEmitter<{ 
     }
   }
 
+  /** What the cache holds of `obj`: its kept part, with repeated strings shared (core/intern). */
   #kept(obj: T): T {
-    return this.#opts.keep ? (this.#opts.keep(obj) as T) : obj;
+    return internStrings(this.#opts.keep ? (this.#opts.keep(obj) as T) : obj);
   }
 
   /** Metadata-only answers say PartialObjectMetadata: restore the kind the informer is about. */

@@ -20,6 +20,7 @@ import { formatObjectRef, groupOf } from '../../core/object-ref.js';
 import { GitfleetError } from '../../core/errors.js';
 import type { KubeClient } from '../../kube/client.js';
 import { Informer } from '../../kube/informer.js';
+import type { ObjectCache } from '../../kube/informer-view.js';
 import type { Project } from '../../api/project.js';
 import type { KubeObject } from '../../kube/types.js';
 import { InventoryCache, InventoryStore } from '../../engine/inventory/store.js';
@@ -130,8 +131,8 @@ export interface ApplicationControllerOptions {
   audit?: AuditSink;
   /** The hub's key: verifies the requester the hub API signed on a sync request (audit). */
   hubKey?: HubKey;
-  /** A shared informer of the Applications in `namespace` (all when unset); one is made when absent. */
-  informer?: Informer;
+  /** A shared cache of the Applications in `namespace` (all when unset); an informer is made when absent. */
+  informer?: ObjectCache<Application>;
   log: Logger;
 }
 
@@ -207,7 +208,7 @@ export class ApplicationController {
   readonly #quiet = new Map<Key, QuietRecord>();
   /** Push triages under way (idle() waits for them: their apps are not queued yet). */
   readonly #triaging = new Set<Promise<void>>();
-  #informer: Informer | undefined;
+  #informer: ObjectCache<Application> | undefined;
   #projects: Informer<Project> | undefined;
 
   constructor(opts: ApplicationControllerOptions) {

@@ -2,6 +2,7 @@ import { API_VERSION, destinationClusterName, sourceOf, type Application } from 
 import type { NotificationTrigger } from '../../api/notification.js';
 import type { KubeClient } from '../../kube/client.js';
 import { Informer, type InformerEvent } from '../../kube/informer.js';
+import type { ObjectCache } from '../../kube/informer-view.js';
 import type { Notifier } from './notifier.js';
 
 /** What the last event showed of an app, to tell a transition from a repeat. */
@@ -21,7 +22,7 @@ interface Seen {
  * hub replica drives are skipped (`responsibleFor`), so each event is seen by one replica.
  */
 export class LifecycleNotifier {
-  readonly #informer: Informer<Application>;
+  readonly #informer: ObjectCache<Application>;
   readonly #notifier: Notifier;
   readonly #responsibleFor: (app: Application) => boolean;
   readonly #seen = new Map<string, Seen>();
@@ -44,7 +45,7 @@ export class LifecycleNotifier {
      * every app instead of two (each copy was about 5 MiB at 1,000 apps). Its owner starts and
      * stops it.
      */
-    informer?: Informer<Application>;
+    informer?: ObjectCache<Application>;
   }) {
     this.#notifier = opts.notifier;
     this.#responsibleFor = opts.responsibleFor ?? (() => true);

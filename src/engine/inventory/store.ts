@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { internStrings } from '../../core/intern.js';
 import type { KubeClient } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
 import { VersionedReads } from '../../kube/versioned-reads.js';
@@ -52,7 +53,7 @@ export class InventoryStore {
       signal,
     );
     const entries = cm?.data?.entries ? decodeInventory(cm.data.entries) : [];
-    this.#cache?.set(INVENTORY_NAMESPACE, name, cm?.metadata.resourceVersion, entries);
+    this.#cache?.set(INVENTORY_NAMESPACE, name, cm?.metadata.resourceVersion, internStrings(entries));
     return entries;
   }
 
@@ -85,7 +86,7 @@ export class InventoryStore {
       },
       { fieldManager: 'gitfleet', force: true, signal },
     );
-    this.#cache?.set(INVENTORY_NAMESPACE, name, written.metadata.resourceVersion, entries);
+    this.#cache?.set(INVENTORY_NAMESPACE, name, written.metadata.resourceVersion, internStrings(entries));
   }
 
   async remove(owner: string, signal?: AbortSignal): Promise<void> {

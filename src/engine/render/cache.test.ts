@@ -115,7 +115,9 @@ describe('RenderCache', () => {
   });
 
   it('evicts the least recently used entries beyond maxBytes, counting replaced entries once', () => {
-    const one = JSON.stringify([manifest('a')]).length;
+    const probe = new RenderCache();
+    probe.set('a', [manifest('a')]);
+    const one = probe.bytes;
     const c = new RenderCache({ maxBytes: one * 2 });
     c.set('a', [manifest('a')]);
     c.set('a', [manifest('a')]);
@@ -127,6 +129,15 @@ describe('RenderCache', () => {
     expect(c.get('b')).toBeUndefined();
     expect(c.get('a')).toBeDefined();
     expect(c.bytes).toBe(one * 2);
+  });
+
+  it('holds renders compressed: far fewer bytes than their JSON, and the same manifests back', () => {
+    const c = new RenderCache();
+    const ten = Array.from({ length: 10 }, (_, j) => manifest(`app-${j}`));
+    c.set('k', ten);
+    expect(c.bytes).toBeGreaterThan(0);
+    expect(c.bytes).toBeLessThan(JSON.stringify(ten).length / 3);
+    expect(c.get('k')).toEqual(ten);
   });
 
   it('keeps a render of every app of a 1,000-app fleet by default (a poll round must not empty it)', () => {

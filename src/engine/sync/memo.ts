@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { internStrings } from '../../core/intern.js';
 import type { ObjectRef } from '../../core/object-ref.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { IgnoreRule } from '../diff/diff.js';
@@ -45,9 +46,10 @@ export class CompareMemo {
   readonly #entries = new Map<string, Entry>();
 
   static digest(inputs: MemoInputs): string {
+    // base64, not hex: one is held per managed object (44 characters instead of 64).
     return createHash('sha256')
       .update(JSON.stringify([inputs.object, inputs.ignore, inputs.takeover]))
-      .digest('hex');
+      .digest('base64');
   }
 
   /** The remembered live object when nothing changed since it compared equal, else undefined. */
@@ -111,7 +113,7 @@ export class CompareMemo {
  */
 function kept(live: KubeObject): KubeObject {
   const { managedFields: _m, ...metadata } = live.metadata;
-  const slim = { ...live, metadata } as KubeObject;
+  const slim = internStrings({ ...live, metadata } as KubeObject);
   if (live.kind !== 'Secret' || live.apiVersion !== 'v1') return slim;
   const { data: _d, stringData: _s, ...rest } = slim as KubeObject & { data?: unknown; stringData?: unknown };
   return rest as KubeObject;
