@@ -31,8 +31,8 @@ export function interned(s: string): boolean {
 /**
  * The members whose values repeat across objects: where an object is (namespace, cluster), what
  * it is (kind, group, version, apiVersion), its name (one per object, repeated in every list that
- * names it), and status words and revisions. Values of other members are left as they are:
- * resourceVersions, uids and timestamps are unique and would only churn the table.
+ * names it), status words, messages, revisions and timestamps. Values of other members are left as
+ * they are: resourceVersions and uids are unique and would only churn the table.
  */
 const REPEATED = new Set([
   'namespace',
@@ -55,6 +55,16 @@ const REPEATED = new Set([
   'phase',
   'type',
   'reason',
+  'message',
+  // Timestamps have a resolution of a second: a fleet synced within minutes shares a few hundred.
+  'creationTimestamp',
+  'lastTransitionTime',
+  'lastUpdateTime',
+  'lastProbeTime',
+  'startedAt',
+  'finishedAt',
+  'reconciledAt',
+  'deployedAt',
 ]);
 
 /**

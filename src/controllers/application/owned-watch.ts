@@ -1,3 +1,4 @@
+import { intern } from '../../core/intern.js';
 import type { ObjectRef } from '../../core/object-ref.js';
 import type { KubeClient } from '../../kube/client.js';
 import { Informer, type InformerOptions } from '../../kube/informer.js';
@@ -187,7 +188,8 @@ export function slimMetadata(o: KubeObject): KubeObject {
       ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
       ...(m.uid !== undefined ? { uid: m.uid } : {}),
       ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
-      ...(owner !== undefined ? { annotations: { [OWNER_ANNOTATION]: owner } } : {}),
+      // The owner's name is the same in each of its objects: one shared copy.
+      ...(owner !== undefined ? { annotations: { [OWNER_ANNOTATION]: intern(owner) } } : {}),
     },
   };
 }

@@ -21,7 +21,13 @@ type InventoryConfigMap = KubeObject & { data?: Record<string, string> };
  */
 export class InventoryCache extends VersionedReads<InventoryEntry[]> {
   constructor(client: KubeClient) {
-    super(client, { apiVersion: 'v1', kind: 'ConfigMap', labelSelector: `${INVENTORY_LABEL}=true` });
+    super(
+      client,
+      { apiVersion: 'v1', kind: 'ConfigMap', labelSelector: `${INVENTORY_LABEL}=true` },
+      // Entries hold only strings: a copy of each entry is a copy, and its kind, namespace and
+      // name can be the one shared copy (every app's inventory names each of its objects).
+      (entries) => entries.map((e) => internStrings({ ...e })),
+    );
   }
 }
 
@@ -53,7 +59,7 @@ export class InventoryStore {
       signal,
     );
     const entries = cm?.data?.entries ? decodeInventory(cm.data.entries) : [];
-    this.#cache?.set(INVENTORY_NAMESPACE, name, cm?.metadata.resourceVersion, internStrings(entries));
+    this.#cache?.set(INVENTORY_NAMESPACE, name, cm?.metadata.resourceVersion, entries);
     return entries;
   }
 
@@ -86,7 +92,7 @@ export class InventoryStore {
       },
       { fieldManager: 'gitfleet', force: true, signal },
     );
-    this.#cache?.set(INVENTORY_NAMESPACE, name, written.metadata.resourceVersion, internStrings(entries));
+    this.#cache?.set(INVENTORY_NAMESPACE, name, written.metadata.resourceVersion, entries);
   }
 
   async remove(owner: string, signal?: AbortSignal): Promise<void> {

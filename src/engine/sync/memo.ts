@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { internStrings } from '../../core/intern.js';
+import { intern, internStrings } from '../../core/intern.js';
+import { OWNER_ANNOTATION } from '../plan/ownership.js';
 import type { ObjectRef } from '../../core/object-ref.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { IgnoreRule } from '../diff/diff.js';
@@ -113,6 +114,10 @@ export class CompareMemo {
  */
 function kept(live: KubeObject): KubeObject {
   const { managedFields: _m, ...metadata } = live.metadata;
+  const owner = metadata.annotations?.[OWNER_ANNOTATION];
+  // Every object of an app names its owner: one shared copy (annotations are not interned whole).
+  if (owner !== undefined)
+    metadata.annotations = { ...metadata.annotations, [OWNER_ANNOTATION]: intern(owner) };
   const slim = internStrings({ ...live, metadata } as KubeObject);
   if (live.kind !== 'Secret' || live.apiVersion !== 'v1') return slim;
   const { data: _d, stringData: _s, ...rest } = slim as KubeObject & { data?: unknown; stringData?: unknown };
