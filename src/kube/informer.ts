@@ -98,14 +98,12 @@ export class Informer<T extends KubeObject = KubeObject> extends EventEmitter<{ 
   }
 
   async #run(signal: AbortSignal): Promise<void> {
-    // A CRD created a moment ago answers "storage is (re)initializing" for about a second (a hub
-    // started with --install-crds, or just after its chart): the first retries come soon, so the
-    // cache is not a second or two late; a lasting failure still backs off to 30 s.
-    let backoff = INITIAL_BACKOFF_MS;
+    // Failures back off, except a new kind's storage initializing (RetryDelay).
+    const retry = new RetryDelay();
     while (!signal.aborted) {
       try {
         const rv = await this.#relist(signal);
-        backoff = INITIAL_BACKOFF_MS;
+        retry.reset();
         await this.#watch(rv, signal);
       } catch (e) {
         if (signal.aborted) return;
@@ -117,8 +115,7 @@ export class Informer<T extends KubeObject = KubeObject> extends EventEmitter<{ 
           return;
         }
         this.emit('event', { type: 'error', error: e });
-        await sleep(backoff, signal);
-        backoff = Math.min(backoff * 2, 30_000);
+        await sleep(retry.next(e), signal);
       }
     }
   }
@@ -220,6 +217,43 @@ export class Informer<T extends KubeObject = KubeObject> extends EventEmitter<{ 
       ? obj
       : { ...obj, apiVersion: this.#opts.apiVersion, kind: this.#opts.kind };
   }
+}
+
+/** How long a new kind's storage may answer "initializing" before its retries back off as usual. */
+const INITIALIZING_PATIENCE_MS = 10_000;
+/** The retry while it does: it lasts about a second after a CRD is created. */
+const INITIALIZING_RETRY_MS = 200;
+
+/**
+ * The wait before an informer's next list after a failure: doubling from 100 ms up to 30 s, except
+ * while the API server says the kind's storage is (re)initializing, which a CRD created a moment
+ * ago does for about a second (a hub started with --install-crds, or just after its chart): those
+ * are retried every 200 ms for up to 10 s, so the cache is not a doubling step (up to 0.8 s) late.
+ * Measured before (cold-trace, first run on a new cluster): the Clusters informer listed 1.9 s
+ * after the hub started, and no app was looked at until it had.
+ */
+export class RetryDelay {
+  #backoff = INITIAL_BACKOFF_MS;
+  #initializingSince: number | undefined;
+
+  next(error: unknown, now = Date.now()): number {
+    if (storageInitializing(error)) {
+      this.#initializingSince ??= now;
+      if (now - this.#initializingSince < INITIALIZING_PATIENCE_MS) return INITIALIZING_RETRY_MS;
+    }
+    const wait = this.#backoff;
+    this.#backoff = Math.min(this.#backoff * 2, 30_000);
+    return wait;
+  }
+
+  reset(): void {
+    this.#backoff = INITIAL_BACKOFF_MS;
+    this.#initializingSince = undefined;
+  }
+}
+
+function storageInitializing(e: unknown): boolean {
+  return e instanceof KubeApiError && e.status === 503 && /storage is \(re\)initializing/u.test(e.message);
 }
 
 function key(o: KubeObject): string {
