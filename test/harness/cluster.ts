@@ -118,6 +118,7 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
           `--service-account-private-key-file=${opts.pki.saKey}`,
           `--root-ca-file=${opts.pki.caCert}`,
           '--use-service-account-credentials=false',
+          ...kcmRateLimits(),
           '--controllers=*',
           '--v=1',
         ],
@@ -170,6 +171,22 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
     await stop();
     throw e;
   }
+}
+
+/**
+ * kube-controller-manager's client rate limits: its defaults (20 requests/s, bursts of 30, per
+ * controller), as kubeadm and kind run it, unless GITFLEET_BENCH_KCM_QPS asks for another rate (an
+ * experiment of the benchmarks, never a default: the deployment controller at 20 requests/s rolls
+ * out about three new Deployments a second, which bounds every tool's cold sync; a figure measured
+ * with it says so).
+ */
+function kcmRateLimits(): string[] {
+  const raw = process.env.GITFLEET_BENCH_KCM_QPS;
+  if (raw === undefined || raw === '') return [];
+  const qps = Number(raw);
+  if (!Number.isInteger(qps) || qps < 1)
+    throw new Error(`GITFLEET_BENCH_KCM_QPS=${raw}: expected a positive integer`);
+  return [`--kube-api-qps=${qps}`, `--kube-api-burst=${Math.round(qps * 1.5)}`];
 }
 
 function fakeNode(name: string): KubeObject {
