@@ -1,6 +1,6 @@
 import type { KubeClient } from './client.js';
 import { Informer } from './informer.js';
-import type { KubeObject } from './types.js';
+import { versionOnly } from './slim.js';
 
 /**
  * What a controller derived from objects it read (decoded credentials, an inventory), kept with
@@ -79,17 +79,4 @@ export class VersionedReads<V> {
     }
     return w;
   }
-}
-
-function versionOnly(o: KubeObject): KubeObject {
-  const m = o.metadata;
-  return {
-    apiVersion: o.apiVersion,
-    kind: o.kind,
-    metadata: {
-      name: m.name,
-      ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
-      ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
-    },
-  };
 }

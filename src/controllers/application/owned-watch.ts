@@ -2,6 +2,7 @@ import { intern } from '../../core/intern.js';
 import type { ObjectRef } from '../../core/object-ref.js';
 import type { KubeClient } from '../../kube/client.js';
 import { Informer, type InformerOptions } from '../../kube/informer.js';
+import { versionOnly } from '../../kube/slim.js';
 import type { KubeObject } from '../../kube/types.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION } from '../../engine/plan/ownership.js';
 import type { InventoryEntry } from '../../engine/inventory/inventory.js';
@@ -178,16 +179,14 @@ export class OwnedObjectsWatch implements LiveVersions {
  * (foreignWrite) and are not needed again; at 1,000 apps they were tens of MiB.
  */
 export function slimMetadata(o: KubeObject): KubeObject {
+  const slim = versionOnly(o);
   const m = o.metadata;
   const owner = m.annotations?.[OWNER_ANNOTATION];
   return {
-    apiVersion: o.apiVersion,
-    kind: o.kind,
+    ...slim,
     metadata: {
-      name: m.name,
-      ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
+      ...slim.metadata,
       ...(m.uid !== undefined ? { uid: m.uid } : {}),
-      ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
       // The owner's name is the same in each of its objects: one shared copy.
       ...(owner !== undefined ? { annotations: { [OWNER_ANNOTATION]: intern(owner) } } : {}),
     },
