@@ -22,6 +22,7 @@ import type { PullRequestEvent } from '../engine/source/webhook.js';
 import type { AuditStore } from '../governance/audit/index.js';
 import type { HubKey } from '../governance/hub-key.js';
 import type { KubeClient } from '../kube/client.js';
+import type { KubeObject } from '../kube/types.js';
 import { Informer } from '../kube/informer.js';
 import { NamespaceView } from '../kube/informer-view.js';
 import type { ExternalTokenVerifier } from './auth.js';
@@ -153,7 +154,11 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
   // One cache of Applications for the controller, the lifecycle notifier and the API. The API
   // serves every namespace: when it runs, the cache holds all of them and a controller confined to
   // one namespace reads a view of it (two caches held each app twice).
-  const appsForApi = cfg.server?.api !== undefined;
+  // Shared only where the hub may list Applications in every namespace: a hub given only its
+  // namespace's rights keeps a controller that works (its API's list fails, as it did before).
+  const appsForApi =
+    cfg.server?.api !== undefined &&
+    (cfg.namespace === undefined || (await mayListEveryNamespace(client, 'gitfleet.dev', 'applications')));
   const sharedApps = want.applications
     ? new Informer<Application>(client, {
         apiVersion: API_VERSION,
@@ -357,4 +362,19 @@ function membershipGauges(metrics: ControllerMetrics, membership: HubMembership)
       this.set(membership.isLeader ? 1 : 0);
     },
   });
+}
+
+/** Whether this client may list `resource` in every namespace (a SelfSubjectAccessReview). */
+async function mayListEveryNamespace(client: KubeClient, group: string, resource: string): Promise<boolean> {
+  try {
+    const review = await client.create<KubeObject & { status?: { allowed?: boolean } }>({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      metadata: { name: '' },
+      spec: { resourceAttributes: { verb: 'list', group, resource } },
+    } as KubeObject);
+    return review.status?.allowed === true;
+  } catch {
+    return false;
+  }
 }
