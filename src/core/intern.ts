@@ -81,8 +81,8 @@ const SKIPPED = new Set(['data', 'stringData', 'binaryData', 'annotations', 'man
 
 /**
  * Interns, in place, the string values of `REPEATED` members anywhere in `value` (a parsed JSON
- * document), and the values of labels, except under `SKIPPED` members. Returns `value`. Nothing but strings is replaced, each by an
- * equal one: no reader can tell.
+ * document), and the values of labels, except under `SKIPPED` members. Returns `value`. Nothing
+ * but strings is replaced, each by an equal one: no reader can tell.
  */
 export function internStrings<T>(value: T): T {
   walk(value, 0);

@@ -153,9 +153,9 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
   const ns = cfg.namespace !== undefined ? { namespace: cfg.namespace } : {};
   // One cache of Applications for the controller, the lifecycle notifier and the API. The API
   // serves every namespace: when it runs, the cache holds all of them and a controller confined to
-  // one namespace reads a view of it (two caches held each app twice).
-  // Shared only where the hub may list Applications in every namespace: a hub given only its
-  // namespace's rights keeps a controller that works (its API's list fails, as it did before).
+  // one namespace reads a view of it (two caches held each app twice). Only where the hub may list
+  // Applications in every namespace: a hub given only its namespace's rights keeps a controller
+  // that works (its API's list fails, as it did before).
   const appsForApi =
     cfg.server?.api !== undefined &&
     (cfg.namespace === undefined || (await mayListEveryNamespace(client, 'gitfleet.dev', 'applications')));
@@ -171,6 +171,12 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
     sharedApps && appsForApi && cfg.namespace !== undefined
       ? new NamespaceView(sharedApps, cfg.namespace)
       : sharedApps;
+  if (sharedApps && cfg.namespace !== undefined && cfg.server?.api !== undefined)
+    // Which one, since it decides the hub's memory per app (and a test reads it).
+    log.info(
+      { namespace: cfg.namespace, sharedWithApi: controllerApps !== sharedApps },
+      'applications cache',
+    );
   const applications = want.applications
     ? new ApplicationController({
         client,
@@ -370,6 +376,7 @@ async function mayListEveryNamespace(client: KubeClient, group: string, resource
     const review = await client.create<KubeObject & { status?: { allowed?: boolean } }>({
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',
+      // A review has no name; KubeObject's type asks for one.
       metadata: { name: '' },
       spec: { resourceAttributes: { verb: 'list', group, resource } },
     } as KubeObject);

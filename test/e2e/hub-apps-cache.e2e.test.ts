@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, type Application } from '../../src/api/application.js';
@@ -97,6 +97,13 @@ describe('a hub confined to one namespace, with its API', () => {
       },
       { timeoutMs: 90_000, intervalMs: 250 },
     );
+    // The controller reads a view of the API's cache (the hub may list every namespace here),
+    // not a cache of its own: what the memory this saves depends on.
+    const started = readFileSync(proc.logPath, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"msg":"applications cache"'));
+    expect(started).toHaveLength(1);
+    expect(JSON.parse(started[0] ?? '{}')).toMatchObject({ namespace: ns, sharedWithApi: true });
     // The app of the other namespace is the API's to show and no one's to drive here.
     expect((await get(other, 'not-mine')).status).toBeUndefined();
 
