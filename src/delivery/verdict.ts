@@ -4,10 +4,9 @@
  * (neither held) or Failed when not; with only a failureCondition, not failing is Successful.
  * Conditions are CEL (@marcbachmann/cel-js) with the value bound to `result`.
  */
-import { Environment } from '@marcbachmann/cel-js';
 import type { AnalysisMetric, Verdict } from '../api/delivery.js';
+import { celEnvironment } from '../core/cel.js';
 
-const env = new Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true });
 type Program = (ctx: Record<string, unknown>) => unknown;
 const compiled = new Map<string, Program>();
 
@@ -16,7 +15,7 @@ export function compileCondition(text: string, where: string): Program {
   let p = compiled.get(text);
   if (!p) {
     try {
-      p = env.parse(text) as Program;
+      p = celEnvironment().parse(text) as Program;
     } catch (err) {
       throw new Error(
         `${where}: not a CEL expression: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`,

@@ -33,4 +33,10 @@ describe('the hub composition loads at start only what an idle hub uses', () => 
     // ... and the previewer was not.
     expect(loaded.filter((u) => u.endsWith('/src/preview/trigger.ts'))).toEqual([]);
   }, 120_000);
+
+  it('leaves CEL to the first policy, health rule or canary condition written in it', () => {
+    const loaded = modulesLoadedBy('./start.ts');
+    expect(loaded.some((u) => u.endsWith('/src/core/cel.ts'))).toBe(true);
+    expect(loaded.filter((u) => u.includes('/@marcbachmann/cel-js/'))).toEqual([]);
+  }, 120_000);
 });

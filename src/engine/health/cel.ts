@@ -9,9 +9,9 @@
  * its kind falls back to the built-in or generic assessor: one bad rule must not hide the health
  * of everything else. CEL is @marcbachmann/cel-js (no hand-written parser), with optional types.
  */
-import { Environment } from '@marcbachmann/cel-js';
 import { parse as parseYaml } from 'yaml';
 
+import { celEnvironment } from '../../core/cel.js';
 import { groupOf } from '../../core/index.js';
 import type { KubeObject } from '../../kube/types.js';
 import { groupKindKey } from './dispatch.js';
@@ -32,7 +32,6 @@ export interface CompiledHealthChecks {
   errors: string[];
 }
 
-const env = new Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true });
 type Program = (ctx: Record<string, unknown>) => unknown;
 
 /**
@@ -66,7 +65,7 @@ export function compileHealthCheckExprs(exprs: readonly unknown[], source: strin
         if (text === undefined) continue;
         if (typeof text !== 'string') throw new Error(`${field} must be a string`);
         try {
-          programs.push([field, status, env.parse(text) as Program]);
+          programs.push([field, status, celEnvironment().parse(text) as Program]);
         } catch (err) {
           throw new Error(`${field}: ${firstLine(err)}`);
         }

@@ -1,4 +1,4 @@
-import { parse } from '@marcbachmann/cel-js';
+import { celModule } from '../../core/cel.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { Finding } from './builtins.js';
 
@@ -13,7 +13,7 @@ export function compileCel(
   expression: string,
   opts: { field: string; message?: string },
 ): (o: KubeObject) => Finding[] {
-  const program = parse(expression);
+  const program = celModule().parse(expression);
   return (o) => {
     let result: unknown;
     try {
