@@ -158,7 +158,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const minus = (a: ProcSample, b: ProcSample): number => a.cpuS + a.childCpuS - b.cpuS - b.childCpuS;
 
 const runBase = `${Date.now().toString(36)}`;
-const { entry: hubEntry, commit: hubCommit } = compileHub();
+// Compiled from the last commit when gitfleet's first round starts (after the peers' rounds when
+// --tools lists them first), so the figure names the commit it measured.
+let compiledHub: { entry: string; commit: string } | undefined;
+const gitfleetBuild = (): { entry: string; commit: string } => (compiledHub ??= compileHub());
 
 async function ensureNamespace(c: KubeClient, name: string): Promise<void> {
   await c.apply(
@@ -253,7 +256,7 @@ async function round(o: RoundOpts): Promise<Row> {
     const h = await startHub({
       name: `hub-${ns}`,
       runDir: o.fleet.runDir,
-      entry: hubEntry,
+      entry: gitfleetBuild().entry,
       kubeconfig: hubCluster.kubeconfig,
       namespace: ns,
       ...(pollInterval ? { pollInterval } : {}),
@@ -634,7 +637,7 @@ if (perCluster.gitfleet !== null)
 console.log(
   `RESULT ${JSON.stringify({
     bench: 'peers',
-    gitfleetCommit: hubCommit,
+    gitfleetCommit: compiledHub?.commit ?? null,
     peer: { name: 'flux', ...fluxVersions() },
     ...(PEERS.includes('argocd') ? { argocd: argoVersion() } : {}),
     config: {
