@@ -8,7 +8,6 @@ import { SourceError } from '../engine/errors.js';
 import type { RenderOptions } from '../engine/render/index.js';
 import type { GitSources } from '../engine/source/index.js';
 import type { KubeClient } from '../kube/client.js';
-import { previewChange } from '../preview/preview.js';
 import { fail } from './http-errors.js';
 import type { Authorizer, HubEnv, Principal } from './principal.js';
 
@@ -81,6 +80,9 @@ export function previewRoutes(deps: PreviewRouteDeps): Hono<HubEnv> {
       }).allowed;
     running++;
     try {
+      // Loaded at the first preview: the renderer of templates and generators it brings is memory
+      // an idle hub that is never asked for one does not hold.
+      const { previewChange } = await import('../preview/preview.js');
       const report = await previewChange(
         {
           client: deps.client,

@@ -17,26 +17,14 @@ import {
 import { SELF_MANAGEMENT_ANNOTATION } from '../../governance/self-management.js';
 import { GitfleetError } from '../../core/errors.js';
 import type { GitSources } from '../../engine/source/index.js';
-import {
-  applicationSetProblems,
-  applyTemplatePatch,
-  generate,
-  generatorTemplate,
-  ignoreDifferences,
-  mergeTemplate,
-  planRollout,
-  reverseDeletionBatch,
-  preserveFields,
-  renderTemplate,
-  TemplateError,
-  withJqPointers,
-  withoutTemplate,
-  type FleetPorts,
-  type GeneratorSpec,
-  type Params,
-  type RolloutApp,
-  type RolloutDecision,
-  type RolloutState,
+import type * as FleetEngine from '../../fleet/index.js';
+import type {
+  FleetPorts,
+  GeneratorSpec,
+  Params,
+  RolloutApp,
+  RolloutDecision,
+  RolloutState,
 } from '../../fleet/index.js';
 import type { KubeClient } from '../../kube/client.js';
 import { Informer } from '../../kube/informer.js';
@@ -50,6 +38,13 @@ import { setCondition } from '../application/status.js';
 import { replaceStatus } from '../status-write.js';
 import { sourceCredentials } from '../credentials.js';
 import { fleetPorts } from './ports.js';
+
+let fleetEngine: Promise<typeof FleetEngine> | undefined;
+/**
+ * The generators, templates and roll-out planner, loaded when the first ApplicationSet is
+ * reconciled: a hub that has none (many run Applications only) does not hold them.
+ */
+const loadFleetEngine = (): Promise<typeof FleetEngine> => (fleetEngine ??= import('../../fleet/index.js'));
 import { runRolloutGate } from '../delivery/gate.js';
 import { finishedGate, reportGate } from '../delivery/gate-report.js';
 import type { ControllerMetrics } from '../metrics.js';
@@ -159,6 +154,19 @@ export class ApplicationSetController {
     const goTemplateOptions = set.spec.goTemplateOptions ?? [];
     const poll = Math.min(this.#o.pollIntervalMs ?? 180_000, requeueAfterMs(set) ?? Infinity);
 
+    const {
+      applicationSetProblems,
+      applyTemplatePatch,
+      generate,
+      generatorTemplate,
+      ignoreDifferences,
+      mergeTemplate,
+      preserveFields,
+      renderTemplate,
+      TemplateError,
+      withJqPointers,
+      withoutTemplate,
+    } = await loadFleetEngine();
     // 0. Every field is honoured or refused by name: refuse before generating anything.
     const problems = applicationSetProblems(set.spec);
     // deletionOrder Reverse needs the set to outlive its Applications while they are deleted step
@@ -496,6 +504,7 @@ export class ApplicationSetController {
     desired: Application[],
     existing: Map<string, Application>,
   ): Promise<RolloutDecision> {
+    const { planRollout } = await loadFleetEngine();
     const first = desired[0];
     if (!first) throw new Error('no Applications');
     const src = sourceOf(first.spec);
@@ -608,6 +617,7 @@ export class ApplicationSetController {
     let targets = apps.filter((a) => !a.metadata.deletionTimestamp);
     let remaining = false;
     if (set.spec.strategy?.deletionOrder === 'Reverse' && apps.length) {
+      const { reverseDeletionBatch } = await loadFleetEngine();
       const registered = this.#o.clusters.list();
       const labels = new Map(registered.map((c) => [c.metadata.name, c.metadata.labels ?? {}]));
       const batch = reverseDeletionBatch(

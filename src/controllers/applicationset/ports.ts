@@ -3,13 +3,8 @@ import { join } from 'node:path';
 import type { Cluster } from '../../api/cluster.js';
 import type { GitSources } from '../../engine/source/index.js';
 import { repositoryCredentials } from '../credentials.js';
-import {
-  matchGlob,
-  type ClusterInfo,
-  type FleetPorts,
-  type PullRequest,
-  type PullRequestGeneratorSpec,
-} from '../../fleet/index.js';
+import type { ClusterInfo, FleetPorts, PullRequest, PullRequestGeneratorSpec } from '../../fleet/index.js';
+import { matchGlob } from '../../fleet/generators/glob.js';
 import type { KubeClient } from '../../kube/client.js';
 import { gitHostFromSpec, kubeSecrets, type GitHostSpec } from '../../githost/factory.js';
 import type { ListPullRequestsOptions, RepoRef } from '../../githost/port.js';

@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { API_VERSION, destinationClusterName, sourceOf, type Application } from '../../api/application.js';
 import { FLEET_NAMESPACE } from '../../api/cluster.js';
 import type { NotificationRule, NotificationTrigger, SecretKeyRef } from '../../api/notification.js';
-import { renderTemplate } from '../../fleet/index.js';
 import type { GitHost, GitHostConfig } from '../../githost/port.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { KubeList, KubeObject } from '../../kube/types.js';
@@ -214,6 +213,9 @@ export class Notifier {
       this.#log.warn({ rule: where }, 'notification rule has no known destination');
       return false;
     }
+    // The template engine is loaded at the first delivery: most hubs send none for long stretches,
+    // and many never.
+    const { renderTemplate } = await import('../../fleet/template/render.js');
     const d: Delivery = {
       rule,
       params,
