@@ -40,12 +40,16 @@ describe('the hub composition loads at start only what an idle hub uses', () => 
     expect(loaded.filter((u) => u.includes('/@marcbachmann/cel-js/'))).toEqual([]);
   }, 120_000);
 
-  it('leaves the fleet engine (generators, templates, roll-outs) and the previewer to first use', () => {
+  it('leaves the fleet engine (generators, templates, roll-outs), Helm rendering and the previewer to first use', () => {
     const loaded = modulesLoadedBy('./start.ts');
     expect(loaded.some((u) => u.endsWith('/src/controllers/applicationset/controller.ts'))).toBe(true);
     expect(loaded.some((u) => u.endsWith('/src/hub/preview-routes.ts'))).toBe(true);
     expect(
-      loaded.filter((u) => /\/src\/fleet\/(index|template\/|rollout|appset)|\/src\/preview\//.test(u)),
+      loaded.filter((u) =>
+        /\/src\/fleet\/(index|template\/|rollout|appset)|\/src\/preview\/|\/src\/engine\/render\/helm\.ts/.test(
+          u,
+        ),
+      ),
     ).toEqual([]);
   }, 120_000);
 });

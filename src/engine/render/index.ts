@@ -43,7 +43,6 @@ import { realRoot, resolveAppDir } from './confine.js';
 import { renderDirectory } from './directory.js';
 import { throwIfAborted } from './exec.js';
 import type { HelmInputs } from './helm.js';
-import { helmInputs, renderHelm } from './helm.js';
 import { InputSet } from './inputs.js';
 import { findKustomization, kustomizeInputs, renderKustomize } from './kustomize.js';
 import type { RenderOptions, RenderSpec, ResolvedRenderOptions } from './spec.js';
@@ -227,6 +226,8 @@ async function prepare(spec: RenderSpec, o: ResolvedRenderOptions): Promise<Prep
     case 'kustomize':
       return { rootReal, app, type, inputs: await kustomizeInputs(rootReal, app, o.signal, spec.kustomize) };
     case 'helm': {
+      // Helm's renderer is loaded by the first chart: many hubs render none.
+      const { helmInputs } = await import('./helm.js');
       const helm = await helmInputs(rootReal, app, spec.helm ?? {}, o.signal);
       return { rootReal, app, type, inputs: helm.inputs, helm };
     }
@@ -257,8 +258,10 @@ async function run(spec: RenderSpec, o: ResolvedRenderOptions, p: Prepared): Pro
         spec.kustomize,
         o.helmBinary,
       );
-    case 'helm':
+    case 'helm': {
+      const { renderHelm } = await import('./helm.js');
       return renderHelm(p.rootReal, p.app, spec.helm ?? {}, { ...limits, binary: o.helmBinary }, p.helm);
+    }
   }
 }
 
