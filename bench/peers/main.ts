@@ -310,8 +310,9 @@ async function round(o: RoundOpts): Promise<Row> {
     const t0 = performance.now();
     await create();
     const coldMs = await waitCount(`${label}: ${apps.length} apps ready`, ready, apps.length, t0, {
-      // An hour: Flux needed 28.5 min for N=500 at its default --concurrent=4 (session 11).
-      timeoutMs: 3_600_000,
+      // An hour, or 7.2 s per app: Flux needed 28.5 min for N=500 at its default --concurrent=4
+      // (sessions 11 and 16) and had 284 of 1,000 Ready at 24.5 min (session 11).
+      timeoutMs: Math.max(3_600_000, apps.length * 7_200),
       intervalMs: apps.length > 200 ? 1000 : 250,
       alive,
     });
