@@ -38,6 +38,9 @@ import { setCondition } from '../application/status.js';
 import { replaceStatus } from '../status-write.js';
 import { sourceCredentials } from '../credentials.js';
 import { fleetPorts } from './ports.js';
+import { runRolloutGate } from '../delivery/gate.js';
+import { finishedGate, reportGate } from '../delivery/gate-report.js';
+import type { ControllerMetrics } from '../metrics.js';
 
 let fleetEngine: Promise<typeof FleetEngine> | undefined;
 /**
@@ -45,9 +48,6 @@ let fleetEngine: Promise<typeof FleetEngine> | undefined;
  * reconciled: a hub that has none (many run Applications only) does not hold them.
  */
 const loadFleetEngine = (): Promise<typeof FleetEngine> => (fleetEngine ??= import('../../fleet/index.js'));
-import { runRolloutGate } from '../delivery/gate.js';
-import { finishedGate, reportGate } from '../delivery/gate-report.js';
-import type { ControllerMetrics } from '../metrics.js';
 
 const MANAGER = 'gitfleet-applicationset';
 
