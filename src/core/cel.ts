@@ -24,8 +24,3 @@ export function celEnvironment(): CelJs.Environment {
   environment ??= new (celModule().Environment)({ unlistedVariablesAreDyn: true, enableOptionalTypes: true });
   return environment;
 }
-
-/** Whether CEL was loaded (a test shows a hub without CEL never loads it). */
-export function celLoaded(): boolean {
-  return loaded !== undefined;
-}
