@@ -173,10 +173,7 @@ export async function startHub(cfg: HubConfig): Promise<RunningHub> {
       : sharedApps;
   if (sharedApps && cfg.namespace !== undefined && cfg.server?.api !== undefined)
     // Which one, since it decides the hub's memory per app (and a test reads it).
-    log.info(
-      { namespace: cfg.namespace, sharedWithApi: controllerApps !== sharedApps },
-      'applications cache',
-    );
+    log.info({ namespace: cfg.namespace, sharedWithApi: appsForApi }, 'applications cache');
   const applications = want.applications
     ? new ApplicationController({
         client,
