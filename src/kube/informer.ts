@@ -4,6 +4,7 @@ import { sleep } from '../core/sleep.js';
 import type { KubeClient } from './client.js';
 import { KubeApiError } from './errors.js';
 import type { KubeList, KubeObject } from './types.js';
+import { withoutManagedFields } from './slim.js';
 
 export interface InformerOptions {
   apiVersion: string;
@@ -212,7 +213,7 @@ export class Informer<T extends KubeObject = KubeObject> extends EventEmitter<{ 
 
   /** Metadata-only answers say PartialObjectMetadata: restore the kind the informer is about. */
   #withKind(obj: T): T {
-    if (this.#opts.dropManagedFields) delete obj.metadata.managedFields;
+    if (this.#opts.dropManagedFields) obj = withoutManagedFields(obj);
     return obj.kind === this.#opts.kind
       ? obj
       : { ...obj, apiVersion: this.#opts.apiVersion, kind: this.#opts.kind };

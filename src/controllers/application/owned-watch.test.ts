@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { earlyAndLate, sameHiddenClass } from '../../../test/harness/hidden-class.js';
 import type { KubeClient } from '../../kube/client.js';
 import type { InformerOptions } from '../../kube/informer.js';
 import type { KubeObject } from '../../kube/types.js';
@@ -231,6 +232,20 @@ describe('slimMetadata: what a metadata-only watch keeps of each object', () => 
       metadata: { name: 'x', resourceVersion: '1' },
     });
     expect(slim.metadata).toEqual({ name: 'x', resourceVersion: '1' });
+  });
+
+  it('slim copies made by the thousand share one hidden class (about 200 bytes each otherwise)', () => {
+    const [copiesEarly, copiesLate] = earlyAndLate(
+      (i) => ({
+        ...full,
+        metadata: { ...full.metadata, name: `cm-${i}`, uid: `u-${i}`, resourceVersion: String(i) },
+      }),
+      slimMetadata,
+    );
+    expect(sameHiddenClass(copiesEarly.metadata, copiesLate.metadata)).toBe(true);
+    expect(
+      sameHiddenClass(copiesEarly.metadata.annotations ?? {}, copiesLate.metadata.annotations ?? []),
+    ).toBe(true);
   });
 
   it('metadata-only informers keep slim copies; full ones (an operation reads them) keep everything', () => {

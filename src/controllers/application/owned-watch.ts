@@ -2,7 +2,7 @@ import { intern } from '../../core/intern.js';
 import type { ObjectRef } from '../../core/object-ref.js';
 import type { KubeClient } from '../../kube/client.js';
 import { Informer, type InformerOptions } from '../../kube/informer.js';
-import { versionOnly } from '../../kube/slim.js';
+import { identity } from '../../kube/slim.js';
 import type { KubeObject } from '../../kube/types.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION } from '../../engine/plan/ownership.js';
 import type { InventoryEntry } from '../../engine/inventory/inventory.js';
@@ -179,18 +179,14 @@ export class OwnedObjectsWatch implements LiveVersions {
  * (foreignWrite) and are not needed again; at 1,000 apps they were tens of MiB.
  */
 export function slimMetadata(o: KubeObject): KubeObject {
-  const slim = versionOnly(o);
   const m = o.metadata;
+  // Plain additions in one order, not spreads: objects so built share one hidden class (kube/slim).
+  const metadata = identity(m);
+  if (m.uid !== undefined) metadata.uid = m.uid;
   const owner = m.annotations?.[OWNER_ANNOTATION];
-  return {
-    ...slim,
-    metadata: {
-      ...slim.metadata,
-      ...(m.uid !== undefined ? { uid: m.uid } : {}),
-      // The owner's name is the same in each of its objects: one shared copy.
-      ...(owner !== undefined ? { annotations: { [OWNER_ANNOTATION]: intern(owner) } } : {}),
-    },
-  };
+  // The owner's name is the same in each of its objects: one shared copy.
+  if (owner !== undefined) metadata.annotations = { [OWNER_ANNOTATION]: intern(owner) };
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata };
 }
 
 /** Field managers of gitfleet's own writes (apply, delivery). */
