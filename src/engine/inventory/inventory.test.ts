@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeInventory,
   encodeInventory,
+  inventoryEntry,
   mergeInventories,
   staleEntries,
   type InventoryEntry,
@@ -24,6 +25,26 @@ describe('inventory', () => {
     expect(decodeInventory(encodeInventory(entries)).sort((x, y) => x.name.localeCompare(y.name))).toEqual(
       entries.sort((x, y) => x.name.localeCompare(y.name)),
     );
+  });
+
+  it('copies an entry with exactly its members: none for an absent namespace', () => {
+    const cluster = { group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', name: 'r' };
+    expect(Object.keys(inventoryEntry({ ...cluster, namespace: undefined }))).toEqual([
+      'group',
+      'version',
+      'kind',
+      'name',
+    ]);
+    const namespaced = e('ConfigMap', 'a', 'ns');
+    const copy = inventoryEntry(namespaced);
+    expect(copy).toEqual(namespaced);
+    expect(copy).not.toBe(namespaced);
+    expect(Object.keys(decodeInventory(encodeInventory([cluster]))[0] ?? {})).toEqual([
+      'group',
+      'version',
+      'kind',
+      'name',
+    ]);
   });
 
   it('finds stale entries regardless of version', () => {

@@ -11,6 +11,18 @@ export interface InventoryEntry {
   name: string;
 }
 
+/**
+ * A fresh entry with exactly these members (no namespace member for a cluster-scoped object). Made
+ * by one literal per shape rather than by adding the namespace afterwards: an added member goes to
+ * a separate backing store (about 40 bytes more for each of the thousands of entries a controller
+ * keeps).
+ */
+export function inventoryEntry(e: InventoryEntry): InventoryEntry {
+  return e.namespace === undefined
+    ? { group: e.group, version: e.version, kind: e.kind, name: e.name }
+    : { group: e.group, version: e.version, kind: e.kind, namespace: e.namespace, name: e.name };
+}
+
 /** Identity of an entry regardless of version: group/kind/namespace/name. */
 export function entryKey(e: Pick<InventoryEntry, 'group' | 'kind' | 'namespace' | 'name'>): string {
   return `${e.group}/${e.kind}/${e.namespace ?? ''}/${e.name}`;
@@ -70,9 +82,7 @@ export function decodeInventory(text: string): InventoryEntry[] {
     if (!line.trim()) continue;
     const [group = '', version = '', kind = '', namespace = '', name = ''] = line.split('\t');
     if (!version || !kind || !name) continue;
-    const e: InventoryEntry = { group, version, kind, name };
-    if (namespace) e.namespace = namespace;
-    out.push(e);
+    out.push(inventoryEntry({ group, version, kind, namespace: namespace || undefined, name }));
   }
   return out;
 }

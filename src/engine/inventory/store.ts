@@ -4,7 +4,7 @@ import type { KubeClient } from '../../kube/client.js';
 import { isNotFound } from '../../kube/errors.js';
 import { VersionedReads } from '../../kube/versioned-reads.js';
 import type { KubeObject } from '../../kube/types.js';
-import { decodeInventory, encodeInventory, type InventoryEntry } from './inventory.js';
+import { decodeInventory, encodeInventory, inventoryEntry, type InventoryEntry } from './inventory.js';
 
 /** Where inventories live in each destination cluster. */
 export const INVENTORY_NAMESPACE = 'gitfleet-system';
@@ -26,7 +26,7 @@ export class InventoryCache extends VersionedReads<InventoryEntry[]> {
       { apiVersion: 'v1', kind: 'ConfigMap', labelSelector: `${INVENTORY_LABEL}=true` },
       // Entries hold only strings: a copy of each entry is a copy, and its kind, namespace and
       // name can be the one shared copy (every app's inventory names each of its objects).
-      (entries) => entries.map((e) => internStrings({ ...e })),
+      (entries) => entries.map((e) => internStrings(inventoryEntry(e))),
     );
   }
 }
