@@ -5,6 +5,7 @@ import type { KubeObject } from '../../kube/types.js';
 import { diffObjects, type IgnoreRule } from '../diff/diff.js';
 import { jqIgnoredPointers } from '../diff/jq.js';
 import type { SecretMask } from '../diff/mask.js';
+import type { AssessHealthOptions } from '../health/index.js';
 import { adoptionOf, ownerOf } from '../plan/ownership.js';
 import type { SyncTask } from '../plan/plan.js';
 import type { ChangeSetEntry } from './changeset.js';
@@ -30,6 +31,8 @@ export interface ApplyObjectOptions {
   dryRun: boolean;
   /** Collects the values of every live Secret read, so messages leaving the engine can mask them. */
   secrets?: SecretMask;
+  /** Custom health checks: what the comparison memo keeps of an applied object depends on them. */
+  health?: AssessHealthOptions;
   signal?: AbortSignal;
 }
 

@@ -115,7 +115,7 @@ async function compareResources(
   const states = await mapLimit(tasks, COMPARE_CONCURRENCY, async (task): Promise<ResourceState> => {
     const ref = refOf(task.object);
     const key = objectKey(task.object);
-    const inputs = { object: task.object, ignore: req.ignore, takeover: false };
+    const inputs = { object: task.object, ignore: req.ignore, takeover: false, health: req.health };
     try {
       const remembered = deps.memo?.lookup(req.owner, key, inputs, deps.versions?.resourceVersion(ref));
       const cached = remembered || !req.fromWatch ? undefined : fromCache(deps, req.owner, key, ref);

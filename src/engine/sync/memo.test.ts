@@ -51,6 +51,35 @@ describe('CompareMemo: what it keeps of a live object found equal', () => {
     expect(kept.metadata.managedFields).toBeUndefined();
   });
 
+  it("keeps a ConfigMap's values when a custom health check reads its kind, never a Secret's", () => {
+    const memo = new CompareMemo();
+    const check = () => ({ status: 'Healthy' as const });
+    const health = {
+      overrides: new Map([
+        ['ConfigMap', check],
+        ['Secret', check],
+      ]),
+    };
+    memo.remember('a/x', 'k', { ...inputs, health }, live());
+    expect((memo.known('a/x', 'k') as KubeObject & { data?: unknown }).data).toEqual({ k: 'v' });
+    // Other kinds' checks do not keep them.
+    memo.remember(
+      'a/x',
+      'k',
+      { ...inputs, health: { overrides: new Map([['apps/Deployment', check]]) } },
+      live(),
+    );
+    expect((memo.known('a/x', 'k') as KubeObject & { data?: unknown }).data).toBeUndefined();
+    memo.remember('a/x', 's', { ...inputs, health }, {
+      ...live(),
+      kind: 'Secret',
+      data: { p: 'c2VjcmV0' },
+    } as KubeObject);
+    expect((memo.known('a/x', 's') as KubeObject & { data?: unknown }).data).toBeUndefined();
+    // What is kept does not change what compares equal: the same inputs hit either way.
+    expect(memo.lookup('a/x', 'k', inputs, '7')).toBeDefined();
+  });
+
   it('keeps the state of other kinds whole (health is assessed on it)', () => {
     const memo = new CompareMemo();
     const deployment = {

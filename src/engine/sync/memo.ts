@@ -4,6 +4,7 @@ import { OWNER_ANNOTATION } from '../plan/ownership.js';
 import type { ObjectRef } from '../../core/object-ref.js';
 import type { KubeObject } from '../../kube/types.js';
 import type { IgnoreRule } from '../diff/diff.js';
+import { groupKindOf, type AssessHealthOptions } from '../health/index.js';
 
 /**
  * The resourceVersion a watch cache holds for an object (undefined when it holds none: not
@@ -23,6 +24,12 @@ export interface MemoInputs {
   object: KubeObject;
   ignore: IgnoreRule[];
   takeover: boolean;
+  /**
+   * The health checks a remembered object will be assessed by: a ConfigMap is kept with its values
+   * when a custom check reads its kind. Not part of the digest (it decides what is kept, not
+   * whether the object compares equal).
+   */
+  health?: AssessHealthOptions;
 }
 
 interface Entry {
@@ -84,7 +91,7 @@ export class CompareMemo {
     entries.set(key, {
       digest: CompareMemo.digest(inputs),
       resourceVersion: rv,
-      live: kept(live),
+      live: kept(live, inputs.health),
     });
   }
 
@@ -133,13 +140,14 @@ export class CompareMemo {
 
 /**
  * What is kept of a live object found equal. Neither Secret nor ConfigMap values are kept in
- * memory longer than a reconcile: health needs none of them, and an object with a payload is
+ * memory longer than a reconcile: built-in health needs none of them (a ConfigMap's are kept when
+ * a custom check reads its kind), and an object with a payload is
  * never judged by `onlyStatusMoved` (it has no generation), so it is compared when it changes.
  * Nor are managedFields: a remembered object is read for its health, uid, generation and declared
  * metadata (onlyStatusMoved), never diffed, and its managedFields were about a third of the memo's
  * memory (every object of every app). ConfigMap payloads were a sixth of what was left.
  */
-function kept(live: KubeObject): KubeObject {
+function kept(live: KubeObject, health: AssessHealthOptions | undefined): KubeObject {
   const { managedFields: _m, ...metadata } = live.metadata;
   const owner = metadata.annotations?.[OWNER_ANNOTATION];
   // Every object of an app names its owner: one shared copy (annotations are not interned whole).
@@ -147,6 +155,9 @@ function kept(live: KubeObject): KubeObject {
     metadata.annotations = { ...metadata.annotations, [OWNER_ANNOTATION]: intern(owner) };
   const slim = internStrings({ ...live, metadata } as KubeObject);
   if (!PAYLOAD_KINDS.has(live.kind) || live.apiVersion !== 'v1') return slim;
+  // A custom check for ConfigMaps may read their values (a Secret's are never kept: no check may
+  // make the hub hold them).
+  if (live.kind === 'ConfigMap' && health?.overrides?.has(groupKindOf(live))) return slim;
   const {
     data: _d,
     stringData: _s,

@@ -250,6 +250,7 @@ async function runSteps(
     replace: req.replace ?? false,
     dryRun: false,
     secrets,
+    ...(req.health ? { health: req.health } : {}),
     signal: req.signal,
   };
   const changes = [...(prior.changes ?? [])];
@@ -624,7 +625,7 @@ function rememberApplied(
     memo.remember(
       opts.owner,
       key,
-      { object: task.object, ignore: opts.ignore, takeover: opts.takeover },
+      { object: task.object, ignore: opts.ignore, takeover: opts.takeover, health: opts.health },
       r.live,
     );
   else if (r.entry.action !== 'unchanged') memo.forget(opts.owner, key);
