@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 import { RenderError } from '../errors.js';
 import type { ToolRun } from './exec.js';
-import { STDERR_MESSAGE_BYTES, runTool, stderrForMessage } from './exec.js';
+import { STDERR_MESSAGE_BYTES, goRuntimeNilFault, runTool, stderrForMessage } from './exec.js';
 
 const sh = (script: string, over: Partial<ToolRun> = {}): ToolRun => ({
   tool: 'sh',
@@ -111,5 +111,39 @@ describe('stderrForMessage', () => {
     const long = stderrForMessage('x'.repeat(10_000));
     expect(long.length).toBeLessThan(STDERR_MESSAGE_BYTES + 20);
     expect(long.endsWith('(truncated)')).toBe(true);
+  });
+});
+
+describe('goRuntimeNilFault', () => {
+  // The head of what kustomize (Go 1.26) printed when its GC crashed under a 256 MiB RLIMIT_DATA.
+  const gcCrash =
+    'SIGSEGV: segmentation violation\nPC=0x436cfd m=2 sigcode=1 addr=0x0\n\n' +
+    'goroutine 0 gp=0x26c47f156b40 m=2 mp=0x26c47f1b0808 [idle]:\n' +
+    'runtime.(*spanQueue).tryDrain(0xa9aa0a9a00000800?, 0x26c48341e000?, 0x2c?)\n' +
+    '\truntime/mgcmark_greenteagc.go:520 +0x5d fp=0x26c47f1cbd18 sp=0x26c47f1cbcf8 pc=0x436cfd\n';
+
+  it('recognises a nil fault inside the Go runtime', () => {
+    expect(goRuntimeNilFault(gcCrash)).toBe(true);
+    expect(
+      goRuntimeNilFault(
+        'fatal error: unexpected signal during runtime execution\n' +
+          '[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x436cfd]\n\n' +
+          'goroutine 7 gp=0xc000102a80 m=3 mp=0xc000100008 [running]:\nruntime.throw(...)\n',
+      ),
+    ).toBe(true);
+  });
+
+  it('does not take a fault in the tool, at another address, or a Go panic for one', () => {
+    expect(goRuntimeNilFault(gcCrash.replace('runtime.(*spanQueue)', 'sigs.k8s.io/kustomize/api.(*x)'))).toBe(
+      false,
+    );
+    expect(goRuntimeNilFault(gcCrash.replace('addr=0x0', 'addr=0x7f00'))).toBe(false);
+    expect(
+      goRuntimeNilFault(
+        'panic: runtime error: invalid memory address or nil pointer dereference\n' +
+          '[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4a2b1c]\n\n' +
+          'goroutine 1 [running]:\nruntime.panicmem()\n',
+      ),
+    ).toBe(false);
   });
 });
