@@ -225,18 +225,16 @@ function resourceLimitHit(
  * memory"). A bug in the tool itself shows the tool's own frames or a Go panic instead.
  */
 export function goRuntimeNilFault(stderr: string): boolean {
+  // Go's exact formats, so no part of the match can backtrack over a long line.
   const t = stderr.trimStart();
-  if (
-    /^fatal error: unexpected signal during runtime execution\n\[signal SIG(?:SEGV|BUS)\b[^\]\n]*\baddr=0x0\b/u.test(
+  return (
+    /^fatal error: unexpected signal during runtime execution\n\[signal SIG(?:SEGV|BUS): [a-z ]+ code=0x[0-9a-f]+ addr=0x0 pc=0x[0-9a-f]+\]\n/u.test(
+      t,
+    ) ||
+    /^SIG(?:SEGV|BUS): [a-z ]+\nPC=0x[0-9a-f]+ m=\d+ sigcode=\d+ addr=0x0\n\ngoroutine [^\n]*\nruntime\./u.test(
       t,
     )
-  )
-    return true;
-  const m =
-    /^SIG(?:SEGV|BUS): [^\n]*\nPC=0x[0-9a-f]+ [^\n]*\baddr=0x0\b[^\n]*\n\s*\ngoroutine [^\n]*\n([^\n]*)/u.exec(
-      t,
-    );
-  return m?.[1]?.startsWith('runtime.') === true;
+  );
 }
 
 /** The tool's stderr trimmed for a message: leading `Error: ` dropped, at most ~2 KB. */

@@ -327,7 +327,6 @@ describe('render: kustomize', () => {
       const err = await renderError(renderCached({ root, path: 'app' }, o, access));
       const took = Date.now() - started;
       // Unlimited, kustomize grows to many GB (issue 13); here Go's allocator fails at the limit.
-      // The message says what the tool printed when it failed some other way.
       // Code and message in one value, so a failure's "Received" line shows what kustomize printed.
       expect(`${err.code}: ${err.message.slice(0, 400)}`).toMatch(/^render\.ResourceLimit: /u);
       expect(err.message).toContain('memory limit of 256 MiB');
@@ -339,7 +338,7 @@ describe('render: kustomize', () => {
       // One retry: in CI runs of 2026-12-02 and 2026-12-04 (every suite at once on 2 cores) kustomize
       // failed here without an out-of-memory message (the excerpt CI kept did not show which). The
       // one such death reproduced here, a nil fault in Go's collector in about 1 of 50 runs, now
-      // counts as the memory limit (exec.ts goRuntimeNilFault); 30 runs under load then passed.
+      // counts as the memory limit (exec.ts goRuntimeNilFault); 30 runs of this test under load passed.
     },
   );
 });
